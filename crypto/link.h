@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef OVL_CRYPTO_LINK_H
+#define OVL_CRYPTO_LINK_H
+
+/*
+ * DOC: link — authenticated, encrypted sessions between two hosts
+ *
+ * The session layer on top of crypto/noise.c, shaped after WireGuard:
+ * handshake initiation/response packets with 32-bit session indices,
+ * transport data packets with a 64-bit counter, a sliding anti-replay
+ * window, previous/current/next keypairs so a rekey loses no packet, and
+ * WireGuard's timer rules (all of them in crypto/timers.c).
+ *
+ * It is a pure state machine: it never reads a clock (every entry point
+ * takes @now, monotonic nanoseconds), never touches a socket (packets to
+ * send are handed to hooks->send, which the daemon batches), and draws
+ * randomness only through hooks->random so tests are deterministic.
+ * Timers: link_host_next_deadline() says when to call
+ * link_host_on_timeout() next. Wire formats: docs/protocol.md.
+ *
+ * Addresses are not this layer's business: the daemon maps a peer to its
+ * endpoint (link_peer_user()) and updates it from rx->peer after each
+ * authenticated packet (roaming).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct link_host;
+struct link_peer;
+
+enum link_limits {
+    LINK_KEY_LEN = 32,
+    LINK_MSG_INIT = 1,
+    LINK_MSG_RESPONSE = 2,
+    LINK_MSG_COOKIE = 3,          /* reserved for the DoS-cookie issue */
+    LINK_MSG_DATA = 4,
+    LINK_DATA_HEADER_LEN = 16,    /* type(1) reserved(3) receiver(4) counter(8) */
+    LINK_TAG_LEN = 16,
+    LINK_DATA_OVERHEAD = LINK_DATA_HEADER_LEN + LINK_TAG_LEN, /* 32 */
+    LINK_MAX_HANDSHAKE_PAYLOAD = 1024, /* room for a certificate */
+    LINK_MAX_PACKET = 65535,
+    LINK_REPLAY_WINDOW = 4096,    /* packets; at least 2048 by requirement */
+};
+
+enum link_state {
+    LINK_DOWN = 0,                /* known, no session */
+    LINK_CONNECTING = 1,          /* a handshake in flight */
+    LINK_UP = 2,                  /* completed handshake, session not expired */
+};
+
+/* Why a packet was dropped: link_receive() returns the negative value. */
+enum link_drop {
+    LINK_DROP_MALFORMED = 1000,   /* bad type, bad length */
+    LINK_DROP_AUTH,               /* decryption / MAC / handshake authentication failed */
+    LINK_DROP_REPLAY,             /* authenticated, counter seen or too old; or replayed init */
+    LINK_DROP_UNKNOWN_PEER,       /* no session for the receiver index, or static key not admitted */
+    LINK_DROP_EXPIRED,            /* session past REJECT_AFTER_TIME / messages */
+    LINK_DROP_RATELIMIT,          /* handshake rate limit (reserved) */
+};
+
+struct link_counters {
+    uint64_t drop_malformed;
+    uint64_t drop_auth;
+    uint64_t drop_replay;
+    uint64_t drop_unknown_peer;
+    uint64_t drop_expired;
+    uint64_t handshakes_initiated;
+    uint64_t handshakes_completed;
+};
+
+struct link_hooks {
+    void *ctx;
+    /* Fill @buf with @len random bytes (the daemon: randombytes_buf). */
+    void (*random)(void *ctx, uint8_t *buf, size_t len);
+    /*
+     * A datagram for @peer's current endpoint. @pkt is only valid during
+     * the call; the daemon copies it into its sendmmsg batch.
+     */
+    void (*send)(void *ctx, struct link_peer *peer, const uint8_t *pkt, size_t len);
+    /*
+     * Responder side: an authenticated initiation came from static key
+     * @pub that is not a known peer. Return a new peer (link_peer_new) to
+     * accept it, or NULL to refuse (counted as drop_unknown_peer). May be
+     * NULL: unknown keys are refused. @payload is the initiator's
+     * handshake payload after the timestamp (a certificate, later).
+     */
+    struct link_peer *(*accept)(void *ctx, const uint8_t pub[LINK_KEY_LEN],
+                                const uint8_t *payload, size_t payload_len);
+    /*
+     * Payload to put in our handshake message (initiation or response)
+     * for @peer; returns its length (<= @cap). May be NULL: no payload.
+     */
+    size_t (*handshake_payload)(void *ctx, struct link_peer *peer,
+                                uint8_t *buf, size_t cap);
+    /*
+     * Called when a handshake with @peer completed and the remote's
+     * handshake payload is @payload (for certificate checks). Return 0 to
+     * keep the session, negative to discard it (counted as drop_auth).
+     * May be NULL.
+     */
+    int (*handshake_done)(void *ctx, struct link_peer *peer,
+                          const uint8_t *payload, size_t payload_len);
+    /* @peer's state changed (for logging and routing). May be NULL. */
+    void (*state_changed)(void *ctx, struct link_peer *peer, enum link_state st);
+};
+
+/* What link_receive() found in a datagram. */
+struct link_rx {
+    struct link_peer *peer;       /* authenticated sender, or NULL */
+    uint8_t *data;                /* decrypted payload (inside the input buffer) */
+    size_t len;                   /* 0: handshake or keepalive, nothing to deliver */
+};
+
+/*
+ * Create the local side with its X25519 private key. @wall_ns is the
+ * wall-clock time corresponding to monotonic time 0, used only for
+ * TAI64N timestamps in initiations (so a restarted host's new initiation
+ * is still newer than the ones it sent before).
+ * Returns 0 or one of: -ENOMEM, -EINVAL.
+ */
+int link_host_new(struct link_host **out, const uint8_t priv[LINK_KEY_LEN],
+                  const struct link_hooks *hooks, uint64_t wall_offset_ns);
+void link_host_free(struct link_host *host);
+const uint8_t *link_host_pubkey(const struct link_host *host);
+const struct link_counters *link_host_counters(const struct link_host *host);
+
+/*
+ * Add a peer with static public key @pub. @user is the daemon's pointer.
+ * Returns 0 or one of: -EEXIST (same key already a peer), -EINVAL (our
+ * own key), -ENOMEM.
+ */
+int link_peer_new(struct link_host *host, const uint8_t pub[LINK_KEY_LEN],
+                  void *user, struct link_peer **out);
+/* Remove a peer, wiping its keys. */
+void link_peer_free(struct link_peer *peer);
+struct link_peer *link_peer_find(struct link_host *host, const uint8_t pub[LINK_KEY_LEN]);
+void *link_peer_user(const struct link_peer *peer);
+const uint8_t *link_peer_pubkey(const struct link_peer *peer);
+enum link_state link_peer_state(const struct link_peer *peer, uint64_t now);
+/* Monotonic time of the last completed handshake, or 0 if none. */
+uint64_t link_peer_last_handshake(const struct link_peer *peer);
+/* Keepalive interval in seconds while idle (0 = off, the default). */
+void link_peer_set_persistent_keepalive(struct link_peer *peer, unsigned seconds);
+
+/*
+ * Start a handshake now (unless one is in flight or a session is fresh).
+ * Returns 0 or -ENOMEM.
+ */
+int link_peer_connect(struct link_peer *peer, uint64_t now);
+
+/*
+ * Encrypt @len bytes of @data for @peer and hand the packet to
+ * hooks->send. Without a usable session the data is queued (bounded;
+ * oldest dropped) and a handshake started; the queue is flushed when it
+ * completes. @len 0 sends a keepalive.
+ * Returns 0 or one of: -EMSGSIZE, -ENOMEM.
+ */
+int link_peer_send(struct link_peer *peer, uint64_t now, const uint8_t *data, size_t len);
+
+/*
+ * Process one datagram. Handshake packets may make the layer call
+ * hooks->send (a response) and hooks->accept; data packets are decrypted
+ * in place and described by @rx.
+ * Returns 0 or -LINK_DROP_* (the matching counter has been incremented).
+ */
+int link_receive(struct link_host *host, uint64_t now, uint8_t *pkt, size_t len,
+                 struct link_rx *rx);
+
+/* Earliest time at which link_host_on_timeout() has work (UINT64_MAX: none). */
+uint64_t link_host_next_deadline(const struct link_host *host);
+/* Run every timer that is due at @now: retries, rekeys, keepalives, expiry. */
+void link_host_on_timeout(struct link_host *host, uint64_t now);
+
+#endif

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef OVL_CRYPTO_NOISE_H
+#define OVL_CRYPTO_NOISE_H
+
+/*
+ * DOC: noise — Noise_IK_25519_ChaChaPoly_BLAKE2b (Noise spec rev 34)
+ *
+ * A byte-in/byte-out implementation of the IK handshake pattern with
+ * optional PSK modifiers (psk0, psk1, psk2) so the published test vectors
+ * can be reproduced. It knows nothing about sockets, clocks or the link
+ * layer's packet framing: crypto/link.c wraps the raw Noise messages in
+ * its own headers.
+ *
+ *   IK:
+ *     <- s
+ *     ...
+ *     -> e, es, s, ss
+ *     <- e, ee, se
+ *
+ * Primitives (all from libsodium): X25519 (crypto_scalarmult),
+ * ChaCha20-Poly1305 IETF with nonce = 4 zero bytes || LE64(n), BLAKE2b-512
+ * (crypto_generichash), HMAC-BLAKE2b per RFC 2104 with a 128-byte block,
+ * HKDF as in Noise spec section 4.3.
+ *
+ * Lifecycle: noise_handshake_init() -> [noise_handshake_set_ephemeral()]
+ * -> write/read alternately -> noise_handshake_split() ->
+ * noise_handshake_wipe(). Every error path leaves the state unusable
+ * (step = NOISE_STEP_FAILED) and the caller must wipe it.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum noise_limits {
+    NOISE_DH_LEN = 32,
+    NOISE_KEY_LEN = 32,
+    NOISE_HASH_LEN = 64,          /* BLAKE2b */
+    NOISE_TAG_LEN = 16,           /* Poly1305 */
+    NOISE_MAX_MSG_LEN = 65535,
+    /* Sizes of the IK messages without payload. */
+    NOISE_IK_MSG1_LEN = NOISE_DH_LEN + NOISE_DH_LEN + NOISE_TAG_LEN + NOISE_TAG_LEN, /* 96 */
+    NOISE_IK_MSG2_LEN = NOISE_DH_LEN + NOISE_TAG_LEN,                                 /* 48 */
+};
+
+enum noise_role { NOISE_INITIATOR = 0, NOISE_RESPONDER = 1 };
+
+enum noise_step {
+    NOISE_STEP_MSG1 = 0,    /* next: initiator writes / responder reads msg 1 */
+    NOISE_STEP_MSG2 = 1,    /* next: responder writes / initiator reads msg 2 */
+    NOISE_STEP_DONE = 2,    /* ready to split */
+    NOISE_STEP_FAILED = 3,
+};
+
+struct noise_cipher {
+    uint8_t k[NOISE_KEY_LEN];
+    uint64_t n;
+    bool has_key;
+};
+
+struct noise_symmetric {
+    uint8_t ck[NOISE_HASH_LEN];
+    uint8_t h[NOISE_HASH_LEN];
+    struct noise_cipher cs;
+};
+
+struct noise_handshake {
+    enum noise_role role;
+    enum noise_step step;
+    struct noise_symmetric sym;
+    uint8_t s_priv[NOISE_DH_LEN], s_pub[NOISE_DH_LEN];
+    uint8_t e_priv[NOISE_DH_LEN], e_pub[NOISE_DH_LEN];
+    bool e_set;                    /* ephemeral injected (tests) */
+    uint8_t rs[NOISE_DH_LEN];      /* remote static */
+    bool rs_set;
+    uint8_t re[NOISE_DH_LEN];      /* remote ephemeral */
+    uint8_t psk[NOISE_KEY_LEN];
+    int psk_pos;                   /* -1: no psk; 0, 1 or 2: psk0/psk1/psk2 */
+};
+
+/*
+ * Initialise a handshake. @rs_pub is the responder's static public key and
+ * is required for the initiator, ignored (pass NULL) for the responder.
+ * @psk may be NULL when @psk_pos is -1. The protocol name hashed into the
+ * state is derived from @psk_pos ("Noise_IK_25519_ChaChaPoly_BLAKE2b" or
+ * "Noise_IKpskN_...").
+ * Returns 0 or one of: -EINVAL (bad role/psk_pos, low-order key).
+ */
+int noise_handshake_init(struct noise_handshake *hs, enum noise_role role,
+                         const uint8_t *prologue, size_t prologue_len,
+                         const uint8_t s_priv[NOISE_DH_LEN],
+                         const uint8_t *rs_pub,
+                         const uint8_t *psk, int psk_pos);
+
+/* Tests only: fix the ephemeral private key instead of drawing one. */
+void noise_handshake_set_ephemeral(struct noise_handshake *hs,
+                                   const uint8_t e_priv[NOISE_DH_LEN]);
+
+/*
+ * Write the next handshake message carrying @payload into @out.
+ * Returns 0 or one of: -EINVAL (wrong step for this role), -EMSGSIZE
+ * (@out_cap too small or message over NOISE_MAX_MSG_LEN), -EPROTO (DH
+ * produced an all-zero output).
+ */
+int noise_handshake_write(struct noise_handshake *hs,
+                          const uint8_t *payload, size_t payload_len,
+                          uint8_t *out, size_t out_cap, size_t *out_len);
+
+/*
+ * Read the next handshake message, decrypting its payload into @payload.
+ * Returns 0 or one of: -EINVAL (wrong step), -EBADMSG (too short),
+ * -EMSGSIZE (@payload_cap too small), -EBADMSG after an authentication
+ * failure (state becomes NOISE_STEP_FAILED), -EPROTO (low-order point).
+ */
+int noise_handshake_read(struct noise_handshake *hs,
+                         const uint8_t *msg, size_t msg_len,
+                         uint8_t *payload, size_t payload_cap,
+                         size_t *payload_len);
+
+/*
+ * After the last message: derive the two transport keys. @send is the key
+ * this side encrypts with, @recv the one it decrypts with.
+ * Returns 0 or -EINVAL when the handshake is not complete.
+ */
+int noise_handshake_split(struct noise_handshake *hs,
+                          uint8_t send[NOISE_KEY_LEN],
+                          uint8_t recv[NOISE_KEY_LEN]);
+
+/* The handshake hash h (valid after the last message). */
+const uint8_t *noise_handshake_hash(const struct noise_handshake *hs);
+
+/* The remote static public key (after the responder has read msg 1). */
+const uint8_t *noise_handshake_remote_static(const struct noise_handshake *hs);
+
+/* Wipe every secret in @hs. */
+void noise_handshake_wipe(struct noise_handshake *hs);
+
+/*
+ * Transport AEAD with the Noise nonce layout (4 zero bytes || LE64(n)).
+ * @out must hold @len + NOISE_TAG_LEN bytes for seal and @len -
+ * NOISE_TAG_LEN for open; in-place operation (out == in) is allowed.
+ * noise_open returns 0 or -EBADMSG.
+ */
+void noise_seal(const uint8_t key[NOISE_KEY_LEN], uint64_t n,
+                const uint8_t *ad, size_t ad_len,
+                const uint8_t *in, size_t len, uint8_t *out);
+int noise_open(const uint8_t key[NOISE_KEY_LEN], uint64_t n,
+               const uint8_t *ad, size_t ad_len,
+               const uint8_t *in, size_t len, uint8_t *out);
+
+/* X25519 public key of a private key. Returns 0 or -EINVAL. */
+int noise_pubkey(uint8_t pub[NOISE_DH_LEN], const uint8_t priv[NOISE_DH_LEN]);
+
+/* BLAKE2b-512 of the concatenation of two buffers (either may be empty). */
+void noise_hash2(uint8_t out[NOISE_HASH_LEN],
+                 const uint8_t *a, size_t a_len,
+                 const uint8_t *b, size_t b_len);
+
+/* HMAC-BLAKE2b (RFC 2104, block 128 bytes, output 64 bytes). */
+void noise_hmac(uint8_t out[NOISE_HASH_LEN],
+                const uint8_t *key, size_t key_len,
+                const uint8_t *data, size_t data_len);
+
+/*
+ * Noise HKDF: derives @n_outputs (2 or 3) 64-byte outputs from chaining
+ * key @ck and input key material @ikm. Outputs may alias nothing.
+ */
+void noise_hkdf(const uint8_t ck[NOISE_HASH_LEN],
+                const uint8_t *ikm, size_t ikm_len,
+                uint8_t out1[NOISE_HASH_LEN], uint8_t out2[NOISE_HASH_LEN],
+                uint8_t *out3);
+
+#endif
