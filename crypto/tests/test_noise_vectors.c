@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Replays the published Noise test vectors (cacophony, snow) for
+ * Noise_IK[pskN]_25519_ChaChaPoly_BLAKE2b through crypto/noise.c.
+ * Usage: test_noise_vectors DIR   (every *.json file in DIR is read)
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "crypto/noise.h"
+#include "json_min.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                  \
+    do {                                                                  \
+        if (!(cond)) {                                                    \
+            fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                 \
+            fputc('\n', stderr);                                          \
+            failures++;                                                   \
+            return -1;                                                    \
+        }                                                                 \
+    } while (0)
+
+struct blob {
+    uint8_t *p;
+    size_t n;
+};
+
+static int hex_blob(struct blob *b, const char *hex)
+{
+    size_t len;
+
+    b->p = NULL;
+    b->n = 0;
+    if (!hex)
+        return -1;
+    len = strlen(hex);
+    if (len % 2)
+        return -1;
+    b->p = malloc(len / 2 + 1);
+    if (!b->p)
+        return -1;
+    if (sodium_hex2bin(b->p, len / 2 + 1, hex, len, NULL, &b->n, NULL) != 0 || b->n != len / 2) {
+        free(b->p);
+        b->p = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int hex_key(uint8_t out[32], const char *hex)
+{
+    struct blob b;
+    int ok;
+
+    if (hex_blob(&b, hex) != 0)
+        return -1;
+    ok = b.n == 32;
+    if (ok)
+        memcpy(out, b.p, 32);
+    free(b.p);
+    return ok ? 0 : -1;
+}
+
+/* -1: not a pattern this implementation covers. */
+static int psk_pos_of(const char *name)
+{
+    if (strcmp(name, "Noise_IK_25519_ChaChaPoly_BLAKE2b") == 0)
+        return -1;
+    for (int i = 0; i < 3; i++) {
+        char want[64];
+
+        snprintf(want, sizeof(want), "Noise_IKpsk%d_25519_ChaChaPoly_BLAKE2b", i);
+        if (strcmp(name, want) == 0)
+            return i;
+    }
+    return -2;
+}
+
+static int first_psk(uint8_t psk[32], const struct json_value *v, const char *key)
+{
+    const struct json_value *arr = json_get(v, key);
+
+    if (!arr || arr->type != JSON_ARRAY || arr->n != 1 || arr->items[0]->type != JSON_STRING)
+        return -1;
+    return hex_key(psk, arr->items[0]->str);
+}
+
+/* Checks one message: sender produces the expected ciphertext, receiver the payload. */
+static int check_handshake_msg(struct noise_handshake *tx, struct noise_handshake *rx,
+                               const struct json_value *m, int idx)
+{
+    struct blob pl, ct;
+    static uint8_t out[NOISE_MAX_MSG_LEN], back[NOISE_MAX_MSG_LEN];
+    size_t out_len = 0, back_len = 0;
+    int r, ok;
+
+    if (hex_blob(&pl, json_get_str(m, "payload")) != 0 ||
+        hex_blob(&ct, json_get_str(m, "ciphertext")) != 0) {
+        free(pl.p);
+        CHECK(0, "message %d: bad hex", idx);
+    }
+    r = noise_handshake_write(tx, pl.p, pl.n, out, sizeof(out), &out_len);
+    ok = r == 0 && out_len == ct.n && memcmp(out, ct.p, ct.n) == 0;
+    if (ok) {
+        r = noise_handshake_read(rx, out, out_len, back, sizeof(back), &back_len);
+        ok = r == 0 && back_len == pl.n && (pl.n == 0 || memcmp(back, pl.p, pl.n) == 0);
+    }
+    free(pl.p);
+    free(ct.p);
+    CHECK(ok, "handshake message %d (r=%d, len %zu)", idx, r, out_len);
+    return 0;
+}
+
+static int check_transport_msg(const uint8_t *send_key, const uint8_t *recv_key, uint64_t n,
+                               const struct json_value *m, int idx)
+{
+    struct blob pl, ct;
+    static uint8_t out[NOISE_MAX_MSG_LEN + NOISE_TAG_LEN], back[NOISE_MAX_MSG_LEN];
+    int ok, r = 0;
+
+    if (hex_blob(&pl, json_get_str(m, "payload")) != 0 ||
+        hex_blob(&ct, json_get_str(m, "ciphertext")) != 0) {
+        free(pl.p);
+        CHECK(0, "message %d: bad hex", idx);
+    }
+    ok = pl.n <= NOISE_MAX_MSG_LEN && ct.n == pl.n + NOISE_TAG_LEN;
+    if (ok) {
+        noise_seal(send_key, n, NULL, 0, pl.p, pl.n, out);
+        ok = memcmp(out, ct.p, ct.n) == 0;
+    }
+    if (ok) {
+        r = noise_open(recv_key, n, NULL, 0, ct.p, ct.n, back);
+        ok = r == 0 && (pl.n == 0 || memcmp(back, pl.p, pl.n) == 0);
+    }
+    free(pl.p);
+    free(ct.p);
+    CHECK(ok, "transport message %d (n=%llu, r=%d)", idx, (unsigned long long)n, r);
+    return 0;
+}
+
+static int run_vector(const struct json_value *v, int psk_pos)
+{
+    struct noise_handshake ini, res;
+    uint8_t i_s[32], i_e[32], i_rs[32], r_s[32], r_e[32], psk[32], i_pub[32], r_pub[32];
+    uint8_t i_send[32], i_recv[32], r_send[32], r_recv[32];
+    uint64_t n_ir = 0, n_ri = 0;
+    struct blob ipro, rpro, hh = { NULL, 0 };
+    const struct json_value *msgs = json_get(v, "messages");
+    int r1, r2, ok;
+
+    CHECK(hex_key(i_s, json_get_str(v, "init_static")) == 0 &&
+          hex_key(i_e, json_get_str(v, "init_ephemeral")) == 0 &&
+          hex_key(i_rs, json_get_str(v, "init_remote_static")) == 0 &&
+          hex_key(r_s, json_get_str(v, "resp_static")) == 0 &&
+          hex_key(r_e, json_get_str(v, "resp_ephemeral")) == 0, "bad key fields");
+    CHECK(msgs && msgs->type == JSON_ARRAY && msgs->n >= 2, "no messages");
+    if (psk_pos >= 0) {
+        uint8_t rpsk[32];
+
+        CHECK(first_psk(psk, v, "init_psks") == 0 && first_psk(rpsk, v, "resp_psks") == 0 &&
+              memcmp(psk, rpsk, 32) == 0, "bad psks");
+    }
+    CHECK(noise_pubkey(i_pub, i_s) == 0 && noise_pubkey(r_pub, r_s) == 0, "pubkey");
+    CHECK(memcmp(i_rs, r_pub, 32) == 0, "init_remote_static is not resp_static's public key");
+    CHECK(hex_blob(&ipro, json_get_str(v, "init_prologue")) == 0, "init_prologue");
+    if (hex_blob(&rpro, json_get_str(v, "resp_prologue")) != 0) {
+        free(ipro.p);
+        CHECK(0, "resp_prologue");
+    }
+    r1 = noise_handshake_init(&ini, NOISE_INITIATOR, ipro.p, ipro.n, i_s, i_rs,
+                              psk_pos >= 0 ? psk : NULL, psk_pos);
+    r2 = noise_handshake_init(&res, NOISE_RESPONDER, rpro.p, rpro.n, r_s, NULL,
+                              psk_pos >= 0 ? psk : NULL, psk_pos);
+    free(ipro.p);
+    free(rpro.p);
+    CHECK(r1 == 0 && r2 == 0, "init %d %d", r1, r2);
+    noise_handshake_set_ephemeral(&ini, i_e);
+    noise_handshake_set_ephemeral(&res, r_e);
+
+    if (check_handshake_msg(&ini, &res, msgs->items[0], 0) != 0 ||
+        check_handshake_msg(&res, &ini, msgs->items[1], 1) != 0)
+        return -1;
+    CHECK(ini.step == NOISE_STEP_DONE && res.step == NOISE_STEP_DONE, "steps");
+    CHECK(noise_handshake_remote_static(&res) &&
+          memcmp(noise_handshake_remote_static(&res), i_pub, 32) == 0, "responder learnt wrong static");
+    CHECK(memcmp(noise_handshake_hash(&ini), noise_handshake_hash(&res), NOISE_HASH_LEN) == 0,
+          "handshake hashes differ");
+    if (json_get_str(v, "handshake_hash")) {
+        CHECK(hex_blob(&hh, json_get_str(v, "handshake_hash")) == 0, "handshake_hash hex");
+        ok = hh.n == NOISE_HASH_LEN && memcmp(hh.p, noise_handshake_hash(&ini), NOISE_HASH_LEN) == 0;
+        free(hh.p);
+        CHECK(ok, "handshake_hash mismatch");
+    }
+    CHECK(noise_handshake_split(&ini, i_send, i_recv) == 0 &&
+          noise_handshake_split(&res, r_send, r_recv) == 0, "split");
+    CHECK(memcmp(i_send, r_recv, 32) == 0 && memcmp(i_recv, r_send, 32) == 0, "split keys");
+    noise_handshake_wipe(&ini);
+    noise_handshake_wipe(&res);
+
+    for (size_t i = 2; i < msgs->n; i++) {
+        int r = i % 2 == 0
+            ? check_transport_msg(i_send, r_recv, n_ir++, msgs->items[i], (int)i)
+            : check_transport_msg(r_send, i_recv, n_ri++, msgs->items[i], (int)i);
+        if (r != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long sz;
+
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)sz + 1)) && fread(buf, 1, (size_t)sz, f) == (size_t)sz) {
+        buf[sz] = '\0';
+        *len = (size_t)sz;
+    } else {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    return buf;
+}
+
+static int run_file(const char *path, int *checked, int *checked_plain, int *skipped)
+{
+    size_t len = 0;
+    char *text = slurp(path, &len);
+    struct json_value *doc;
+    const struct json_value *vecs;
+
+    if (!text) {
+        fprintf(stderr, "%s:%d: cannot read %s\n", __FILE__, __LINE__, path);
+        failures++;
+        return -1;
+    }
+    doc = json_parse(text, len);
+    free(text);
+    vecs = json_get(doc, "vectors");
+    if (!vecs || vecs->type != JSON_ARRAY) {
+        fprintf(stderr, "%s:%d: %s: not a vector file\n", __FILE__, __LINE__, path);
+        failures++;
+        json_free(doc);
+        return -1;
+    }
+    for (size_t i = 0; i < vecs->n; i++) {
+        const char *name = json_get_str(vecs->items[i], "protocol_name");
+        int pos = name ? psk_pos_of(name) : -2;
+
+        if (pos == -2) {
+            printf("skipped: %s (%s #%zu)\n", name ? name : "(no name)", path, i);
+            (*skipped)++;
+            continue;
+        }
+        if (run_vector(vecs->items[i], pos) == 0) {
+            printf("ok: %s (%s #%zu)\n", name, path, i);
+            (*checked)++;
+            if (pos == -1)
+                (*checked_plain)++;
+        } else {
+            printf("FAILED: %s (%s #%zu)\n", name, path, i);
+        }
+    }
+    json_free(doc);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int checked = 0, checked_plain = 0, skipped = 0, files = 0;
+    struct dirent *de;
+    DIR *dir;
+
+    if (sodium_init() < 0)
+        return 1;
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s VECTOR_DIR\n", argv[0]);
+        return 1;
+    }
+    dir = opendir(argv[1]);
+    if (!dir) {
+        printf("**********************************************************\n"
+               "SKIPPED: test vectors not found at %s (%s)\n"
+               "**********************************************************\n",
+               argv[1], strerror(errno));
+        return 77;
+    }
+    while ((de = readdir(dir))) {
+        size_t n = strlen(de->d_name);
+        char path[4096];
+
+        if (n < 5 || strcmp(de->d_name + n - 5, ".json") != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", argv[1], de->d_name);
+        files++;
+        run_file(path, &checked, &checked_plain, &skipped);
+    }
+    closedir(dir);
+    printf("%d files, %d vectors checked (%d plain IK), %d skipped, %d failures\n",
+           files, checked, checked_plain, skipped, failures);
+    if (checked_plain == 0) {
+        fprintf(stderr, "%s:%d: no plain Noise_IK vector found in %s\n", __FILE__, __LINE__, argv[1]);
+        return 1;
+    }
+    return failures ? 1 : 0;
+}
