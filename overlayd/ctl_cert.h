@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef OVL_OVERLAYD_CTL_CERT_H
+#define OVL_OVERLAYD_CTL_CERT_H
+
+/*
+ * DOC: ctl_cert — `overlayctl ca ...` and `overlayctl cert ...`
+ *
+ *   ca init DIR
+ *   cert issue --ca DIR --name NAME --pubkey KEY [--enclaves LIST] [--valid DURATION]
+ *   cert show FILE [--ca DIR | --authority KEY]
+ *
+ * The file I/O and clock reads around crypto/cert.h. None of it needs a
+ * running daemon. DIR/authority.key holds the base64 32-byte Ed25519 seed
+ * (mode 0600), DIR/authority.pub the base64 public key; see
+ * docs/certificates.md. Errors are one line on stderr, "overlayctl: ...".
+ */
+
+/*
+ * argv[0] is "ca" or "cert", argv[1] the subcommand. Returns the process
+ * exit code: 0 on success, 1 on any error.
+ */
+int ctl_cert_main(int argc, char **argv);
+
+#endif
