@@ -13,6 +13,7 @@
  * wakeup with tap_read_batch() and writes with tap_write_batch().
  *
  * All functions return 0 (or a count) or a negative errno.
+ * A struct tap_nl is one socket: use it from one thread at a time.
  */
 
 #include <stdbool.h>
@@ -37,7 +38,12 @@ struct tap_link_info {
 int tap_nl_open(struct tap_nl **out);
 void tap_nl_close(struct tap_nl *nl);
 
-/* Create a Linux bridge (up, @mtu if non-zero). -EEXIST if it exists. */
+/*
+ * Create a Linux bridge: up, STP off, forward_delay 0 (ports forward at
+ * once), @mtu if non-zero. -EEXIST if it exists. The MTU is pinned (set
+ * after creation, so attaching ports does not change it), but a port only
+ * passes frames up to its own MTU: give every port the same MTU.
+ */
 int tap_bridge_add(struct tap_nl *nl, const char *name, unsigned mtu);
 /* Delete any link by name. -ENODEV if it does not exist. */
 int tap_link_delete(struct tap_nl *nl, const char *name);
@@ -47,6 +53,11 @@ int tap_link_get(struct tap_nl *nl, const char *name, struct tap_link_info *info
 int tap_link_set_master(struct tap_nl *nl, const char *ifname, const char *master);
 int tap_link_set_up(struct tap_nl *nl, const char *ifname, bool up);
 int tap_link_set_mtu(struct tap_nl *nl, const char *ifname, unsigned mtu);
+int tap_link_set_mac(struct tap_nl *nl, const char *ifname, const uint8_t mac[6]);
+/* 1 if link @name exists, 0 if not, or a negative errno. */
+int tap_link_exists(struct tap_nl *nl, const char *name);
+/* Create veth pair @name <-> @peer (down). -EEXIST if either exists. */
+int tap_veth_add(struct tap_nl *nl, const char *name, const char *peer);
 
 /*
  * MTU of the interface that carries the default route (or, without one,
@@ -62,6 +73,8 @@ int tap_underlay_mtu(struct tap_nl *nl, unsigned *mtu);
 int tap_open(const char *name, int *fd);
 
 struct tap_frame {
+    /* For reads, cap >= MTU + 18 (Ethernet header + one VLAN tag): with
+     * IFF_NO_PI the kernel silently truncates a longer frame. */
     uint8_t *buf;                 /* caller's buffer */
     size_t cap;                   /* its size */
     size_t len;                   /* filled by tap_read_batch */
@@ -74,7 +87,10 @@ struct tap_frame {
 ssize_t tap_read_batch(int fd, struct tap_frame *frames, size_t n);
 /*
  * Write @n frames (buf/len). Returns the number written; a frame the
- * kernel refuses with EAGAIN/ENOBUFS is dropped, not retried.
+ * kernel refuses with EAGAIN/ENOBUFS (congestion) or EINVAL/EMSGSIZE
+ * (malformed, e.g. shorter than 14 bytes) is dropped, not retried. Any other
+ * error (EIO: the TAP is down) stops the batch: the count so far, or the
+ * negative errno if nothing was written.
  */
 ssize_t tap_write_batch(int fd, const struct tap_frame *frames, size_t n);
 
