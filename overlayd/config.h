@@ -24,7 +24,22 @@ enum config_limits {
     CONFIG_IFNAME_MAX = 15,       /* Linux IFNAMSIZ - 1 */
     CONFIG_ENCLAVE_ID_MAX = 16777215,
     CONFIG_DEFAULT_PORT = 51900,
+    CONFIG_MTU_MIN = 576,         /* smallest datagram every IPv4 host must take */
+    CONFIG_MTU_MAX = 65453,       /* 65535 minus the IPv4 encapsulation overhead */
 };
+
+/*
+ * Encapsulation overhead between the underlay MTU and the inner (guest)
+ * MTU: outer IP header + UDP 8 + link data header 16 + AEAD tag 16 +
+ * inner header 4 + Ethernet 14 + 802.1Q 4 (docs/config.md, "Inner MTU").
+ */
+enum config_overhead {
+    CONFIG_OVERHEAD_IPV4 = 20 + 8 + 16 + 16 + 4 + 14 + 4,    /* 82 */
+    CONFIG_OVERHEAD_IPV6 = 40 + 8 + 16 + 16 + 4 + 14 + 4,    /* 102 */
+};
+
+#define CONFIG_DEFAULT_CONTROL_SOCKET "/run/overlayd/overlayd.sock"
+#define CONFIG_DEFAULT_ENCLAVE_DIR "/etc/overlayd/enclaves"
 
 enum config_bridge_type { CONFIG_BRIDGE_LINUX = 0, CONFIG_BRIDGE_EXTERNAL = 1 };
 
@@ -32,14 +47,18 @@ struct config_peer {
     char name[CONFIG_NAME_MAX + 1];      /* "" if not given */
     uint8_t pubkey[32];
     char endpoint[256];                  /* "" if not given; host:port as written */
-    int line;
+    int line;                            /* of the [Peer] header */
+    int endpoint_family;                 /* AF_INET, AF_INET6, 0 = host name or none */
+    uint16_t endpoint_port;              /* 0 if no Endpoint */
+    int name_line, pubkey_line, endpoint_line;   /* 0: not set (or invalid) */
 };
 
 struct config_member {
     char name[CONFIG_NAME_MAX + 1];
     uint8_t mac[6];
     char address[64];                    /* "" if not given; CIDR as written */
-    int line;
+    int line;                            /* of the [Member] header */
+    int name_line, mac_line;             /* 0: not set (or invalid) */
 };
 
 struct config_enclave {
@@ -52,6 +71,10 @@ struct config_enclave {
     unsigned mtu;                        /* 0: derive from the underlay */
     struct config_member *members;
     size_t n_members;
+    int line;                            /* of the [Enclave] header */
+    /* Lines the values were set on; 0 when not set (Bridge and Uplink:
+     * defaulted from Name) or invalid. */
+    int name_line, id_line, bridge_line, uplink_line;
 };
 
 struct config {
@@ -69,6 +92,11 @@ struct config {
     size_t n_peers;
     struct config_enclave *enclaves;
     size_t n_enclaves;
+    /* PrivateKeyFile resolved against the config's directory; "" when the
+     * key is given inline (PrivateKey). config_parse_host() leaves
+     * private_key zero in that case; config_load() reads the file. */
+    char private_key_file[PATH_MAX];
+    bool has_private_key;                /* private_key holds the key */
 };
 
 /*
@@ -101,7 +129,20 @@ int config_parse_enclave(const char *path, const char *text, size_t len,
 int config_parse_host(const char *path, const char *text, size_t len,
                       config_report_fn report, void *ctx, struct config *out);
 
+/*
+ * Inner MTU of enclave @e: its MTU key if set, else @underlay_mtu minus
+ * CONFIG_OVERHEAD_IPV6 when any peer endpoint is an IPv6 literal (see
+ * config_underlay_ipv6()), CONFIG_OVERHEAD_IPV4 otherwise. Returns 0 when
+ * the underlay is too small to carry CONFIG_MTU_MIN. @e may be NULL.
+ */
+unsigned config_inner_mtu(const struct config *cfg, const struct config_enclave *e,
+                          unsigned underlay_mtu);
+bool config_underlay_ipv6(const struct config *cfg);
+
 void config_free(struct config *cfg);
+/* Free what @cfg holds (peers, enclaves) and wipe it, not @cfg itself:
+ * for a struct filled by config_parse_host(). */
+void config_clear(struct config *cfg);
 void config_enclave_clear(struct config_enclave *e);
 void config_enclaves_free(struct config_enclave *e, size_t n);
 
