@@ -1,1 +1,548 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Link sessions: handshake packets around crypto/noise.c, transport data,
+ * keypair rotation and the outbound queue. When to do what (rekey,
+ * keepalive, retry, expiry) is decided in timers.c; this file reports
+ * facts to it and carries out its actions. Wire format: docs/protocol.md.
+ */
+#include "crypto/link.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "crypto/link_internal.h"
+
+static int link_drop(struct link_host *host, enum link_drop why)
+{
+    struct link_counters *c = &host->counters;
+
+    switch (why) {
+    case LINK_DROP_MALFORMED: c->drop_malformed++; break;
+    case LINK_DROP_AUTH: c->drop_auth++; break;
+    case LINK_DROP_REPLAY: c->drop_replay++; break;
+    case LINK_DROP_UNKNOWN_PEER: c->drop_unknown_peer++; break;
+    case LINK_DROP_EXPIRED: c->drop_expired++; break;
+    case LINK_DROP_RATELIMIT: c->drop_ratelimit++; break;
+    }
+    return -(int)why;
+}
+
+/* ------------------------------------------------------------------ */
+/* Keypairs, handshake state, queue                                    */
+
+static void link_keypair_free(struct link_host *host, struct link_keypair *kp)
+{
+    if (!kp)
+        return;
+    link_index_remove(&host->idx, kp->local_index);
+    sodium_memzero(kp, sizeof(*kp));
+    sodium_free(kp);
+}
+
+static struct link_keypair *link_keypair_alloc(struct link_peer *peer, uint64_t now,
+                                               bool initiator)
+{
+    struct link_keypair *kp = sodium_malloc(sizeof(*kp));
+
+    if (!kp)
+        return NULL;
+    memset(kp, 0, sizeof(*kp));
+    kp->peer = peer;
+    kp->birth = now;
+    kp->initiator = initiator;
+    replay_init(&kp->replay);
+    return kp;
+}
+
+/* Frees the in-flight handshake; @keep_index when the index moved to a keypair. */
+static void link_handshake_release(struct link_peer *peer, bool keep_index)
+{
+    struct link_handshake *hs = peer->hs;
+
+    if (!hs)
+        return;
+    if (!keep_index)
+        link_index_remove(&peer->host->idx, hs->local_index);
+    noise_handshake_wipe(&hs->noise);
+    sodium_memzero(hs, sizeof(*hs));
+    sodium_free(hs);
+    peer->hs = NULL;
+}
+
+static void link_queue_clear(struct link_peer *peer)
+{
+    while (peer->q_len) {
+        struct link_qpkt *q = peer->queue[peer->q_head];
+
+        sodium_memzero(q->data, q->len);
+        free(q);
+        peer->queue[peer->q_head] = NULL;
+        peer->q_head = (peer->q_head + 1) % LINK_QUEUE_MAX;
+        peer->q_len--;
+    }
+    peer->q_head = 0;
+}
+
+static int link_queue_push(struct link_peer *peer, const uint8_t *data, size_t len)
+{
+    struct link_qpkt *q = malloc(sizeof(*q) + len);
+
+    if (!q)
+        return -ENOMEM;
+    q->len = len;
+    memcpy(q->data, data, len);
+    if (peer->q_len == LINK_QUEUE_MAX) {     /* drop the oldest */
+        struct link_qpkt *old = peer->queue[peer->q_head];
+
+        sodium_memzero(old->data, old->len);
+        free(old);
+        peer->q_head = (peer->q_head + 1) % LINK_QUEUE_MAX;
+        peer->q_len--;
+    }
+    peer->queue[(peer->q_head + peer->q_len) % LINK_QUEUE_MAX] = q;
+    peer->q_len++;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                             */
+
+static void link_seal_send(struct link_peer *peer, struct link_keypair *kp, uint64_t now,
+                           const uint8_t *data, size_t len)
+{
+    struct link_host *host = peer->host;
+    uint8_t *pkt = host->pktbuf;
+    static const uint8_t empty[1];
+
+    link_put_header(pkt, LINK_MSG_DATA);
+    link_put_le32(pkt + 4, kp->remote_index);
+    link_put_le64(pkt + 8, kp->send_counter);
+    /* The header is associated data: no header byte can be altered. */
+    noise_seal(kp->send_key, kp->send_counter, pkt, LINK_DATA_HEADER_LEN,
+               len ? data : empty, len, pkt + LINK_DATA_HEADER_LEN);
+    kp->send_counter++;
+    host->hooks.send(host->hooks.ctx, peer, pkt, len + LINK_DATA_OVERHEAD);
+    link_timers_any_sent(peer, now);
+    if (len)
+        link_timers_data_sent(peer, now);
+}
+
+static struct link_keypair *link_send_keypair(struct link_peer *peer, uint64_t now)
+{
+    struct link_keypair *kp = peer->kp_cur;
+
+    return kp && link_timers_keypair_usable_send(kp, now) ? kp : NULL;
+}
+
+static void link_queue_flush(struct link_peer *peer, uint64_t now)
+{
+    struct link_keypair *kp;
+
+    while (peer->q_len && (kp = link_send_keypair(peer, now))) {
+        struct link_qpkt *q = peer->queue[peer->q_head];
+
+        peer->queue[peer->q_head] = NULL;
+        peer->q_head = (peer->q_head + 1) % LINK_QUEUE_MAX;
+        peer->q_len--;
+        link_seal_send(peer, kp, now, q->data, q->len);
+        sodium_memzero(q->data, q->len);
+        free(q);
+    }
+}
+
+int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry)
+{
+    struct link_host *host = peer->host;
+    uint8_t *pl = host->scratch_payload, *pkt = host->pktbuf;
+    uint8_t eph[NOISE_DH_LEN];
+    size_t ext = 0, mlen = 0;
+    struct link_handshake *hs;
+    int r;
+
+    link_handshake_release(peer, false);
+    hs = sodium_malloc(sizeof(*hs));
+    if (!hs)
+        return -ENOMEM;
+    r = noise_handshake_init(&hs->noise, NOISE_INITIATOR, link_prologue, link_prologue_len,
+                             host->priv, peer->pub, NULL, -1);
+    if (!r)
+        r = link_index_add(host, LINK_IDX_HANDSHAKE, peer, NULL, &hs->local_index);
+    if (r) {
+        noise_handshake_wipe(&hs->noise);
+        sodium_free(hs);
+        return r;
+    }
+    peer->hs = hs;
+    host->hooks.random(host->hooks.ctx, eph, sizeof(eph));
+    noise_handshake_set_ephemeral(&hs->noise, eph);
+    sodium_memzero(eph, sizeof(eph));
+
+    link_tai64n(pl, host->wall_offset_ns + now);
+    if (host->hooks.handshake_payload)
+        ext = host->hooks.handshake_payload(host->hooks.ctx, peer, pl + LINK_TAI64N_LEN,
+                                            LINK_MAX_HANDSHAKE_PAYLOAD);
+    if (ext > LINK_MAX_HANDSHAKE_PAYLOAD)
+        r = -EMSGSIZE;
+    link_put_header(pkt, LINK_MSG_INIT);
+    link_put_le32(pkt + 4, hs->local_index);
+    if (!r)
+        r = noise_handshake_write(&hs->noise, pl, LINK_TAI64N_LEN + ext, pkt + LINK_INIT_HDR_LEN,
+                                  LINK_INIT_MAX_LEN - LINK_INIT_HDR_LEN - 2 * LINK_MAC_LEN, &mlen);
+    sodium_memzero(pl, LINK_TAI64N_LEN + LINK_MAX_HANDSHAKE_PAYLOAD);
+    if (r) {
+        link_handshake_release(peer, false);
+        return r;
+    }
+    link_put_macs(peer->mac1_key, pkt, LINK_INIT_HDR_LEN + mlen);
+    host->counters.handshakes_initiated++;
+    link_timers_handshake_initiated(peer, now, retry);
+    link_timers_any_sent(peer, now);
+    host->hooks.send(host->hooks.ctx, peer, pkt, LINK_INIT_HDR_LEN + mlen + 2 * LINK_MAC_LEN);
+    link_report_state(peer, now);
+    return 0;
+}
+
+static int link_maybe_initiate(struct link_peer *peer, uint64_t now)
+{
+    return link_timers_may_initiate(peer, now) ? link_send_initiation(peer, now, false) : 0;
+}
+
+int link_peer_send(struct link_peer *peer, uint64_t now, const uint8_t *data, size_t len)
+{
+    struct link_keypair *kp;
+    int r = 0;
+
+    if (len > LINK_MAX_DATA_PAYLOAD)
+        return -EMSGSIZE;
+    kp = link_send_keypair(peer, now);
+    if (kp) {
+        link_seal_send(peer, kp, now, data, len);
+        if (link_timers_rekey_on_send(peer, now))
+            r = link_maybe_initiate(peer, now);
+    } else {
+        /* A keepalive without a session only asks for the handshake. */
+        if (len)
+            r = link_queue_push(peer, data, len);
+        if (!r)
+            r = link_maybe_initiate(peer, now);
+    }
+    link_report_state(peer, now);
+    return r;
+}
+
+void link_send_keepalive(struct link_peer *peer, uint64_t now)
+{
+    (void)link_peer_send(peer, now, NULL, 0);
+}
+
+int link_peer_connect(struct link_peer *peer, uint64_t now)
+{
+    int r = 0;
+
+    if (!link_timers_session_fresh(peer, now))
+        r = link_maybe_initiate(peer, now);
+    link_report_state(peer, now);
+    return r;
+}
+
+void link_give_up_handshake(struct link_peer *peer)
+{
+    link_handshake_release(peer, false);
+    link_queue_clear(peer);
+}
+
+/* An initiation in flight (and the data queued behind it) is left to its
+ * own retry timer: it is newer than the keys being wiped. */
+void link_zero_keys(struct link_peer *peer)
+{
+    struct link_host *host = peer->host;
+
+    link_keypair_free(host, peer->kp_prev);
+    link_keypair_free(host, peer->kp_cur);
+    link_keypair_free(host, peer->kp_next);
+    peer->kp_prev = peer->kp_cur = peer->kp_next = NULL;
+    if (!peer->hs)
+        link_queue_clear(peer);
+}
+
+void link_report_state(struct link_peer *peer, uint64_t now)
+{
+    enum link_state st = link_timers_state(peer, now);
+    struct link_hooks *h = &peer->host->hooks;
+
+    if (st == peer->reported)
+        return;
+    peer->reported = st;
+    if (h->state_changed)
+        h->state_changed(h->ctx, peer, st);
+}
+
+/* ------------------------------------------------------------------ */
+/* Receiving                                                           */
+
+static int link_rx_init(struct link_host *host, uint64_t now, const uint8_t *pkt, size_t len,
+                        struct link_rx *rx)
+{
+    struct noise_handshake *hs = host->scratch_hs;
+    uint8_t *pl = host->scratch_payload, *out = host->pktbuf;
+    const uint8_t *rs;
+    struct link_peer *peer;
+    struct link_keypair *kp = NULL;
+    size_t pl_len = 0, ext = 0, mlen = 0;
+    int drop = 0, r;
+
+    if (len < LINK_INIT_MIN_LEN || len > LINK_INIT_MAX_LEN)
+        return link_drop(host, LINK_DROP_MALFORMED);
+    /* mac1 first: junk costs one BLAKE2b, never a DH. */
+    if (!link_mac1_ok(host->mac1_key, pkt, len))
+        return link_drop(host, LINK_DROP_AUTH);
+    r = noise_handshake_init(hs, NOISE_RESPONDER, link_prologue, link_prologue_len,
+                             host->priv, NULL, NULL, -1);
+    if (!r)
+        r = noise_handshake_read(hs, pkt + LINK_INIT_HDR_LEN, len - LINK_INIT_HDR_LEN - 2 * LINK_MAC_LEN,
+                                 pl, LINK_TAI64N_LEN + LINK_MAX_HANDSHAKE_PAYLOAD, &pl_len);
+    if (r || pl_len < LINK_TAI64N_LEN) {
+        drop = LINK_DROP_AUTH;
+        goto out;
+    }
+    rs = noise_handshake_remote_static(hs);
+    peer = link_peer_find(host, rs);
+    if (!peer && host->hooks.accept) {
+        peer = host->hooks.accept(host->hooks.ctx, rs, pl + LINK_TAI64N_LEN,
+                                  pl_len - LINK_TAI64N_LEN);
+        if (peer && (peer->host != host || sodium_memcmp(peer->pub, rs, LINK_KEY_LEN)))
+            peer = NULL;
+    }
+    if (!peer) {
+        drop = LINK_DROP_UNKNOWN_PEER;
+        goto out;
+    }
+    if (memcmp(pl, peer->last_ts, LINK_TAI64N_LEN) <= 0) {
+        drop = LINK_DROP_REPLAY;
+        goto out;
+    }
+    if (!link_timers_accept_initiation_rate(peer, now)) {
+        drop = LINK_DROP_RATELIMIT;
+        goto out;
+    }
+    if (host->hooks.handshake_done &&
+        host->hooks.handshake_done(host->hooks.ctx, peer, pl + LINK_TAI64N_LEN,
+                                   pl_len - LINK_TAI64N_LEN) < 0) {
+        drop = LINK_DROP_AUTH;
+        goto out;
+    }
+    memcpy(peer->last_ts, pl, LINK_TAI64N_LEN);
+    peer->last_init_accepted = now;
+    peer->has_init_accepted = true;
+
+    kp = link_keypair_alloc(peer, now, false);
+    r = kp ? link_index_add(host, LINK_IDX_KEYPAIR, peer, kp, &kp->local_index) : -ENOMEM;
+    if (r) {
+        if (kp)
+            sodium_free(kp);
+        kp = NULL;
+        goto out;
+    }
+    kp->remote_index = link_get_le32(pkt + 4);
+    sodium_memzero(pl, pl_len);
+    if (host->hooks.handshake_payload)
+        ext = host->hooks.handshake_payload(host->hooks.ctx, peer, pl, LINK_MAX_HANDSHAKE_PAYLOAD);
+    r = ext > LINK_MAX_HANDSHAKE_PAYLOAD ? -EMSGSIZE : 0;
+    link_put_header(out, LINK_MSG_RESPONSE);
+    link_put_le32(out + 4, kp->local_index);
+    link_put_le32(out + 8, kp->remote_index);
+    if (!r)
+        r = noise_handshake_write(hs, pl, ext, out + LINK_RESP_HDR_LEN,
+                                  LINK_RESP_MAX_LEN - LINK_RESP_HDR_LEN - 2 * LINK_MAC_LEN, &mlen);
+    if (!r)
+        r = noise_handshake_split(hs, kp->send_key, kp->recv_key);
+    if (r) {
+        link_keypair_free(host, kp);
+        goto out;
+    }
+    link_put_macs(peer->mac1_key, out, LINK_RESP_HDR_LEN + mlen);
+    /* Not usable for sending until the initiator proves it has it. */
+    link_keypair_free(host, peer->kp_next);
+    peer->kp_next = kp;
+    link_timers_any_received(peer, now);
+    link_timers_session_derived(peer, now);
+    link_timers_any_sent(peer, now);
+    host->hooks.send(host->hooks.ctx, peer, out, LINK_RESP_HDR_LEN + mlen + 2 * LINK_MAC_LEN);
+    rx->peer = peer;
+    link_report_state(peer, now);
+out:
+    noise_handshake_wipe(hs);
+    sodium_memzero(pl, LINK_TAI64N_LEN + LINK_MAX_HANDSHAKE_PAYLOAD);
+    if (drop)
+        return link_drop(host, drop);
+    return r;
+}
+
+/* Initiator: previous <- (next if a simultaneous handshake left one, else current). */
+static void link_install_initiator(struct link_peer *peer, struct link_keypair *kp)
+{
+    struct link_host *host = peer->host;
+
+    link_keypair_free(host, peer->kp_prev);
+    if (peer->kp_next) {
+        link_keypair_free(host, peer->kp_cur);
+        peer->kp_prev = peer->kp_next;
+        peer->kp_next = NULL;
+    } else {
+        peer->kp_prev = peer->kp_cur;
+    }
+    peer->kp_cur = kp;
+}
+
+static int link_rx_response(struct link_host *host, uint64_t now, const uint8_t *pkt, size_t len,
+                            struct link_rx *rx)
+{
+    struct noise_handshake *tmp = host->scratch_hs;
+    uint8_t *pl = host->scratch_payload;
+    struct link_index_entry *e;
+    struct link_peer *peer;
+    struct link_keypair *kp;
+    size_t pl_len = 0;
+    int drop = 0, r;
+
+    if (len < LINK_RESP_MIN_LEN || len > LINK_RESP_MAX_LEN)
+        return link_drop(host, LINK_DROP_MALFORMED);
+    if (!link_mac1_ok(host->mac1_key, pkt, len))
+        return link_drop(host, LINK_DROP_AUTH);
+    e = link_index_lookup(&host->idx, link_get_le32(pkt + 8));
+    if (!e || e->kind != LINK_IDX_HANDSHAKE)
+        return link_drop(host, LINK_DROP_UNKNOWN_PEER);
+    peer = e->peer;
+    /* Read on a copy: a forged response must not kill our handshake. */
+    memcpy(tmp, &peer->hs->noise, sizeof(*tmp));
+    r = noise_handshake_read(tmp, pkt + LINK_RESP_HDR_LEN, len - LINK_RESP_HDR_LEN - 2 * LINK_MAC_LEN,
+                             pl, LINK_MAX_HANDSHAKE_PAYLOAD, &pl_len);
+    if (r) {
+        drop = LINK_DROP_AUTH;
+        goto out;
+    }
+    if (host->hooks.handshake_done &&
+        host->hooks.handshake_done(host->hooks.ctx, peer, pl, pl_len) < 0) {
+        drop = LINK_DROP_AUTH;
+        goto out;
+    }
+    /* The hook may have changed the table (peers added): look up again. */
+    e = link_index_lookup(&host->idx, link_get_le32(pkt + 8));
+    if (!e || e->kind != LINK_IDX_HANDSHAKE || e->peer != peer) {
+        drop = LINK_DROP_UNKNOWN_PEER;
+        goto out;
+    }
+    kp = link_keypair_alloc(peer, now, true);
+    if (!kp) {
+        r = -ENOMEM;
+        goto out;
+    }
+    r = noise_handshake_split(tmp, kp->send_key, kp->recv_key);
+    if (r) {
+        sodium_memzero(kp, sizeof(*kp));
+        sodium_free(kp);
+        goto out;
+    }
+    /* The handshake's index becomes the keypair's: the peer already uses it. */
+    kp->local_index = peer->hs->local_index;
+    kp->remote_index = link_get_le32(pkt + 4);
+    e->kind = LINK_IDX_KEYPAIR;
+    e->keypair = kp;
+    link_handshake_release(peer, true);
+    link_install_initiator(peer, kp);
+    peer->last_handshake = now;
+    host->counters.handshakes_completed++;
+    link_timers_any_received(peer, now);
+    link_timers_handshake_complete(peer, now);
+    link_timers_session_derived(peer, now);
+    rx->peer = peer;
+    /* Confirm the session to the responder at once: queued data or a keepalive. */
+    if (peer->q_len)
+        link_queue_flush(peer, now);
+    else
+        link_send_keepalive(peer, now);
+    link_report_state(peer, now);
+out:
+    noise_handshake_wipe(tmp);
+    sodium_memzero(pl, LINK_TAI64N_LEN + LINK_MAX_HANDSHAKE_PAYLOAD);
+    return drop ? link_drop(host, drop) : r;
+}
+
+static void link_promote_next(struct link_peer *peer, uint64_t now)
+{
+    link_keypair_free(peer->host, peer->kp_prev);
+    peer->kp_prev = peer->kp_cur;
+    peer->kp_cur = peer->kp_next;
+    peer->kp_next = NULL;
+    peer->last_handshake = now;
+    peer->host->counters.handshakes_completed++;
+    link_timers_handshake_complete(peer, now);
+}
+
+static int link_rx_data(struct link_host *host, uint64_t now, uint8_t *pkt, size_t len,
+                        struct link_rx *rx)
+{
+    struct link_index_entry *e;
+    struct link_keypair *kp;
+    struct link_peer *peer;
+    uint64_t counter;
+    size_t plen;
+    int r;
+
+    if (len < LINK_DATA_OVERHEAD)
+        return link_drop(host, LINK_DROP_MALFORMED);
+    e = link_index_lookup(&host->idx, link_get_le32(pkt + 4));
+    if (!e || e->kind != LINK_IDX_KEYPAIR)
+        return link_drop(host, LINK_DROP_UNKNOWN_PEER);
+    kp = e->keypair;
+    peer = kp->peer;
+    if (!link_timers_keypair_usable_recv(kp, now))
+        return link_drop(host, LINK_DROP_EXPIRED);
+    counter = link_get_le64(pkt + 8);
+    plen = len - LINK_DATA_OVERHEAD;
+    if (noise_open(kp->recv_key, counter, pkt, LINK_DATA_HEADER_LEN,
+                   pkt + LINK_DATA_HEADER_LEN, len - LINK_DATA_HEADER_LEN,
+                   pkt + LINK_DATA_HEADER_LEN))
+        return link_drop(host, LINK_DROP_AUTH);
+    r = replay_check_and_update(&kp->replay, counter);
+    if (r == REPLAY_LIMIT)
+        return link_drop(host, LINK_DROP_EXPIRED);
+    if (r)
+        return link_drop(host, LINK_DROP_REPLAY);
+    if (kp == peer->kp_next)
+        link_promote_next(peer, now);
+    link_timers_any_received(peer, now);
+    if (plen)
+        link_timers_data_received(peer, now);
+    rx->peer = peer;
+    rx->data = pkt + LINK_DATA_HEADER_LEN;
+    rx->len = plen;
+    link_queue_flush(peer, now);
+    if (link_timers_rekey_on_receive(peer, now))
+        (void)link_maybe_initiate(peer, now);
+    link_report_state(peer, now);
+    return 0;
+}
+
+int link_receive(struct link_host *host, uint64_t now, uint8_t *pkt, size_t len,
+                 struct link_rx *rx)
+{
+    rx->peer = NULL;
+    rx->data = NULL;
+    rx->len = 0;
+    if (len < 4 || len > LINK_MAX_PACKET)
+        return link_drop(host, LINK_DROP_MALFORMED);
+    switch (pkt[0]) {
+    case LINK_MSG_INIT:
+        return link_rx_init(host, now, pkt, len, rx);
+    case LINK_MSG_RESPONSE:
+        return link_rx_response(host, now, pkt, len, rx);
+    case LINK_MSG_DATA:
+        return link_rx_data(host, now, pkt, len, rx);
+    default:        /* includes LINK_MSG_COOKIE: reserved, not produced yet */
+        return link_drop(host, LINK_DROP_MALFORMED);
+    }
+}

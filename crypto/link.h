@@ -57,7 +57,7 @@ enum link_drop {
     LINK_DROP_REPLAY,             /* authenticated, counter seen or too old; or replayed init */
     LINK_DROP_UNKNOWN_PEER,       /* no session for the receiver index, or static key not admitted */
     LINK_DROP_EXPIRED,            /* session past REJECT_AFTER_TIME / messages */
-    LINK_DROP_RATELIMIT,          /* handshake rate limit (reserved) */
+    LINK_DROP_RATELIMIT,          /* initiation within 1/50 s of the last accepted one */
 };
 
 struct link_counters {
@@ -68,8 +68,13 @@ struct link_counters {
     uint64_t drop_expired;
     uint64_t handshakes_initiated;
     uint64_t handshakes_completed;
+    uint64_t drop_ratelimit;      /* initiations over INITIATIONS_PER_SECOND */
 };
 
+/*
+ * Hooks are called from inside link_* calls: they must not free the host
+ * or a peer, nor call link_receive() (copy, return, act later).
+ */
 struct link_hooks {
     void *ctx;
     /* Fill @buf with @len random bytes (the daemon: randombytes_buf). */
@@ -163,7 +168,8 @@ int link_peer_send(struct link_peer *peer, uint64_t now, const uint8_t *data, si
  * Process one datagram. Handshake packets may make the layer call
  * hooks->send (a response) and hooks->accept; data packets are decrypted
  * in place and described by @rx.
- * Returns 0 or -LINK_DROP_* (the matching counter has been incremented).
+ * Returns 0 or -LINK_DROP_* (the matching counter has been incremented),
+ * or -ENOMEM when a new session could not be stored.
  */
 int link_receive(struct link_host *host, uint64_t now, uint8_t *pkt, size_t len,
                  struct link_rx *rx);

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef OVL_CRYPTO_LINK_INTERNAL_H
+#define OVL_CRYPTO_LINK_INTERNAL_H
+
+/*
+ * DOC: link_internal — structures shared by link.c, link_index.c,
+ * messages.c, timers.c and replay.c (not part of the public API)
+ *
+ * Ownership: a link_host owns its peers (doubly linked list), the index
+ * hash table and scratch buffers. A peer owns up to three keypairs
+ * (previous/current/next, each sodium_malloc'd), one initiator handshake
+ * (sodium_malloc'd, only while we are the initiator) and its queue of
+ * outbound data waiting for a session. Every keypair and every in-flight
+ * handshake has an entry in the index table under its local index.
+ *
+ * Timer policy lives only in timers.c: link.c reports facts
+ * (link_timers_*) and timers.c calls back the actions declared at the end
+ * of this header.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/link.h"
+#include "crypto/noise.h"
+#include "crypto/replay.h"
+
+#define LINK_NS_PER_SEC UINT64_C(1000000000)
+#define LINK_NS_PER_MS UINT64_C(1000000)
+
+/*
+ * WireGuard's protocol constants under their names from the WireGuard
+ * paper (section 6.1), times in nanoseconds. The message limits do not
+ * fit an int, so this enum is 64-bit wide (a GNU C / C23 feature that gcc
+ * and clang both implement).
+ */
+enum link_wg_spec {
+    REKEY_AFTER_MESSAGES = UINT64_C(1) << 60,
+    REJECT_AFTER_MESSAGES = UINT64_MAX - (UINT64_C(1) << 13), /* 2^64 - 2^13 - 1 */
+    REKEY_AFTER_TIME = 120 * LINK_NS_PER_SEC,
+    REJECT_AFTER_TIME = 180 * LINK_NS_PER_SEC,
+    REKEY_ATTEMPT_TIME = 90 * LINK_NS_PER_SEC,
+    REKEY_TIMEOUT = 5 * LINK_NS_PER_SEC,
+    REKEY_TIMEOUT_JITTER_MAX = 333 * LINK_NS_PER_MS,    /* inclusive */
+    KEEPALIVE_TIMEOUT = 10 * LINK_NS_PER_SEC,
+    INITIATIONS_PER_SECOND = 50,
+    INITIATION_MIN_INTERVAL = LINK_NS_PER_SEC / 50,     /* 1 / INITIATIONS_PER_SECOND */
+    ZERO_KEYS_AFTER = 3 * REJECT_AFTER_TIME,            /* 540 s */
+    LINK_QUEUE_MAX = 128,                               /* packets waiting for a session */
+};
+
+/* Wire sizes (docs/protocol.md, section "Packets"). */
+enum link_wire {
+    LINK_TAI64N_LEN = 12,
+    LINK_MAC_LEN = 16,
+    LINK_INIT_HDR_LEN = 8,          /* type, reserved(3), sender */
+    LINK_RESP_HDR_LEN = 12,         /* type, reserved(3), sender, receiver */
+    LINK_INIT_MIN_LEN = LINK_INIT_HDR_LEN + NOISE_IK_MSG1_LEN + LINK_TAI64N_LEN + 2 * LINK_MAC_LEN,
+    LINK_INIT_MAX_LEN = LINK_INIT_MIN_LEN + LINK_MAX_HANDSHAKE_PAYLOAD,
+    LINK_RESP_MIN_LEN = LINK_RESP_HDR_LEN + NOISE_IK_MSG2_LEN + 2 * LINK_MAC_LEN,
+    LINK_RESP_MAX_LEN = LINK_RESP_MIN_LEN + LINK_MAX_HANDSHAKE_PAYLOAD,
+    LINK_MAX_DATA_PAYLOAD = LINK_MAX_PACKET - LINK_DATA_OVERHEAD,
+};
+
+struct link_keypair {
+    struct link_peer *peer;
+    uint8_t send_key[NOISE_KEY_LEN];
+    uint8_t recv_key[NOISE_KEY_LEN];
+    uint64_t send_counter;          /* next counter to use */
+    struct replay_window replay;
+    uint64_t birth;                 /* monotonic ns when derived */
+    uint32_t local_index;
+    uint32_t remote_index;
+    bool initiator;
+};
+
+/* Our own in-flight initiation (the responder side needs no state). */
+struct link_handshake {
+    struct noise_handshake noise;
+    uint32_t local_index;
+};
+
+struct link_qpkt {
+    size_t len;
+    uint8_t data[];
+};
+
+enum link_index_kind { LINK_IDX_FREE = 0, LINK_IDX_HANDSHAKE = 1, LINK_IDX_KEYPAIR = 2 };
+
+struct link_index_entry {
+    uint32_t index;
+    uint8_t kind;                   /* enum link_index_kind */
+    struct link_peer *peer;
+    struct link_keypair *keypair;   /* kind == LINK_IDX_KEYPAIR */
+};
+
+struct link_index_table {
+    struct link_index_entry *slots;
+    size_t cap;                     /* power of two */
+    size_t used;
+};
+
+/* Timer state of one peer: absolute deadlines, 0 = not armed. */
+struct link_timers {
+    uint64_t retransmit;            /* resend our initiation */
+    uint64_t attempt_start;         /* first initiation of this attempt series */
+    uint64_t send_keepalive;        /* passive keepalive */
+    uint64_t new_handshake;         /* sent data, heard nothing */
+    uint64_t zero_keys;             /* wipe everything */
+    uint64_t last_traversal;        /* last authenticated packet in or out */
+    bool traversed;
+    unsigned persistent_keepalive;  /* seconds, 0 = off */
+};
+
+struct link_peer {
+    struct link_host *host;
+    struct link_peer *prev, *next;
+    void *user;
+    uint8_t pub[LINK_KEY_LEN];
+    uint8_t mac1_key[LINK_KEY_LEN]; /* for packets we send to this peer */
+    struct link_keypair *kp_prev, *kp_cur, *kp_next;
+    struct link_handshake *hs;      /* non-NULL while our initiation is in flight */
+    uint8_t last_ts[LINK_TAI64N_LEN];  /* greatest initiation timestamp accepted */
+    uint64_t last_init_accepted;
+    bool has_init_accepted;
+    uint64_t last_handshake;
+    enum link_state reported;
+    struct link_timers t;
+    struct link_qpkt *queue[LINK_QUEUE_MAX];
+    unsigned q_head, q_len;
+};
+
+struct link_host {
+    struct link_hooks hooks;
+    uint8_t *priv;                  /* sodium_malloc'd */
+    uint8_t pub[LINK_KEY_LEN];
+    uint8_t mac1_key[LINK_KEY_LEN]; /* for packets sent to us */
+    uint64_t wall_offset_ns;
+    struct link_peer *peers;
+    struct link_index_table idx;
+    struct link_counters counters;
+    struct noise_handshake *scratch_hs;   /* sodium_malloc'd, responder / tentative reads */
+    uint8_t *scratch_payload;             /* sodium_malloc'd, decrypted handshake payloads */
+    uint8_t *pktbuf;                      /* outbound packet assembly */
+};
+
+/* ---- link_index.c: local index -> (peer, keypair | handshake) ---- */
+int link_index_init(struct link_index_table *t);
+void link_index_free(struct link_index_table *t);
+/* Draws a fresh random index unused by any live entry. Returns 0 or -ENOMEM. */
+int link_index_add(struct link_host *host, enum link_index_kind kind,
+                   struct link_peer *peer, struct link_keypair *kp, uint32_t *index);
+struct link_index_entry *link_index_lookup(const struct link_index_table *t, uint32_t index);
+void link_index_remove(struct link_index_table *t, uint32_t index);
+
+/* ---- messages.c: wire encode/decode ---- */
+void link_mac1_key(uint8_t key[LINK_KEY_LEN], const uint8_t pub[LINK_KEY_LEN]);
+void link_mac1(uint8_t out[LINK_MAC_LEN], const uint8_t key[LINK_KEY_LEN],
+               const uint8_t *pkt, size_t len);
+/* Checks mac1 of a handshake packet of @len bytes (mac1 at len - 32). */
+bool link_mac1_ok(const uint8_t key[LINK_KEY_LEN], const uint8_t *pkt, size_t len);
+/* Appends mac1 (computed over pkt[0..len)) and a zero mac2 at pkt + len. */
+void link_put_macs(const uint8_t key[LINK_KEY_LEN], uint8_t *pkt, size_t len);
+void link_put_header(uint8_t *pkt, uint8_t type);
+void link_put_le32(uint8_t *p, uint32_t v);
+uint32_t link_get_le32(const uint8_t *p);
+void link_put_le64(uint8_t *p, uint64_t v);
+uint64_t link_get_le64(const uint8_t *p);
+void link_tai64n(uint8_t out[LINK_TAI64N_LEN], uint64_t wall_ns);
+extern const uint8_t link_prologue[];
+extern const size_t link_prologue_len;
+
+/* ---- timers.c: facts reported by link.c ---- */
+void link_timers_data_sent(struct link_peer *peer, uint64_t now);          /* len > 0 */
+void link_timers_any_sent(struct link_peer *peer, uint64_t now);           /* incl. keepalive */
+void link_timers_data_received(struct link_peer *peer, uint64_t now);      /* len > 0 */
+void link_timers_any_received(struct link_peer *peer, uint64_t now);       /* authenticated */
+void link_timers_handshake_initiated(struct link_peer *peer, uint64_t now, bool retry);
+void link_timers_handshake_complete(struct link_peer *peer, uint64_t now);
+void link_timers_session_derived(struct link_peer *peer, uint64_t now);
+void link_timers_keys_zeroed(struct link_peer *peer);
+/* Questions link.c asks. */
+bool link_timers_rekey_on_send(const struct link_peer *peer, uint64_t now);
+bool link_timers_rekey_on_receive(const struct link_peer *peer, uint64_t now);
+bool link_timers_keypair_usable_send(const struct link_keypair *kp, uint64_t now);
+bool link_timers_keypair_usable_recv(const struct link_keypair *kp, uint64_t now);
+bool link_timers_session_fresh(const struct link_peer *peer, uint64_t now);
+bool link_timers_may_initiate(const struct link_peer *peer, uint64_t now);
+bool link_timers_accept_initiation_rate(const struct link_peer *peer, uint64_t now);
+enum link_state link_timers_state(const struct link_peer *peer, uint64_t now);
+uint64_t link_timers_deadline(const struct link_peer *peer);
+void link_timers_run(struct link_peer *peer, uint64_t now);
+
+/* ---- link.c: actions timers.c triggers ---- */
+int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry);
+void link_send_keepalive(struct link_peer *peer, uint64_t now);
+void link_give_up_handshake(struct link_peer *peer);
+void link_zero_keys(struct link_peer *peer);
+void link_report_state(struct link_peer *peer, uint64_t now);
+
+#endif
