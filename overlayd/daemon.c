@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include "overlayd/daemon.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sodium.h>
+
+#include "crypto/key.h"
+#include "overlayd/fwd.h"
+#include "overlayd/log.h"
+#include "overlayd/sbuf.h"
+#include "tap/tap.h"
+
+enum { DAEMON_UDP_ROUNDS = 8 };     /* recvmmsg batches per wakeup */
+
+static void daemon_udp_cb(uv_poll_t *h, int status, int events)
+{
+    struct daemon *d = h->data;
+    struct udp *u = &d->udp;
+
+    if (status < 0) {
+        log_warn("udp", "poll error: %s", uv_strerror(status));
+        return;
+    }
+    for (int round = 0; round < DAEMON_UDP_ROUNDS; round++) {
+        int n = udp_recv_batch(u);
+        uint64_t now = daemon_now();
+
+        if (n < 0) {
+            log_debug("udp", "recvmmsg: %s", strerror(-n));
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            struct mmsghdr *m = &u->rx_msg[i];
+            struct link_rx rx = { 0 };
+            struct udp_addr src;
+            struct peer *p;
+            int rc;
+
+            if (m->msg_hdr.msg_flags & MSG_TRUNC) {
+                u->rx_truncated++;
+                continue;
+            }
+            src.len = m->msg_hdr.msg_namelen;
+            memcpy(&src.ss, &u->rx_addr[i], src.len);
+            d->rx_src = &src;
+            rc = link_receive(d->link, now, udp_rx_data(u, (unsigned)i), m->msg_len, &rx);
+            d->rx_src = NULL;
+            if (rc < 0 || !rx.peer)
+                continue;
+            p = link_peer_user(rx.peer);
+            if (!p)
+                continue;
+            p->rx_bytes += m->msg_len;
+            peer_set_endpoint(p, &src);     /* roaming */
+            if (rx.len > 0)
+                fwd_from_peer(d, p, rx.data, rx.len);
+        }
+        if (n < UDP_BATCH)
+            return;
+    }
+}
+
+static void daemon_link_timer_cb(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+
+    link_host_on_timeout(d->link, daemon_now());
+}
+
+/*
+ * Right before the loop blocks: deferred hellos, then one sendmmsg for
+ * everything queued this iteration, then the link timer re-armed.
+ */
+static void daemon_prepare_cb(uv_prepare_t *h)
+{
+    struct daemon *d = h->data;
+    uint64_t now = daemon_now(), dl;
+
+    if (d->stopping)
+        return;
+    for (size_t i = 0; i < d->n_peers; i++) {
+        struct peer *p = d->peers[i];
+
+        if (p->hello_pending) {
+            p->hello_pending = false;
+            if (link_peer_state(p->lp, now) == LINK_UP)
+                fwd_send_hello(d, p);
+        }
+    }
+    udp_flush(&d->udp);
+    dl = link_host_next_deadline(d->link);
+    if (dl == UINT64_MAX) {
+        uv_timer_stop(&d->link_timer);
+    } else {
+        /* At least 1 ms so an overdue deadline cannot spin the loop. */
+        uint64_t ms = dl > now ? (dl - now + 999999) / 1000000 : 1;
+
+        uv_timer_start(&d->link_timer, daemon_link_timer_cb, ms, 0);
+    }
+}
+
+static void daemon_refresh_cb(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+
+    for (size_t i = 0; i < d->n_peers; i++) {
+        struct peer *p = d->peers[i];
+
+        if (p->endpoint_cfg[0] && !p->ep.len &&
+            udp_resolve(&d->udp, p->endpoint_cfg, &p->ep) == 0) {
+            log_info("peer", "%s: endpoint %s resolved", p->name, p->endpoint_cfg);
+            link_peer_connect(p->lp, daemon_now());
+        }
+    }
+    fwd_refresh(d);
+}
+
+static void daemon_signal_cb(uv_signal_t *s, int signum)
+{
+    struct daemon *d = s->data;
+
+    if (signum == SIGHUP) {
+        struct sbuf out;
+        char *line, *save = NULL;
+        int rc;
+
+        sbuf_init(&out);
+        rc = daemon_reload(d, &out);
+        for (line = out.p ? strtok_r(out.p, "\n", &save) : NULL; line;
+             line = strtok_r(NULL, "\n", &save))
+            log_msg(rc < 0 ? LOG_ERROR : LOG_INFO, "reload", "%s", line);
+        sbuf_free(&out);
+        return;
+    }
+    log_info("daemon", "%s: shutting down", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    daemon_stop(d);
+}
+
+static void daemon_init_handles(struct daemon *d, uv_loop_t *loop)
+{
+    d->loop = loop;
+    uv_timer_init(loop, &d->link_timer);
+    uv_timer_init(loop, &d->refresh_timer);
+    uv_prepare_init(loop, &d->prepare);
+    uv_signal_init(loop, &d->sig_term);
+    uv_signal_init(loop, &d->sig_int);
+    uv_signal_init(loop, &d->sig_hup);
+    d->link_timer.data = d->refresh_timer.data = d->prepare.data = d;
+    d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+}
+
+static uint64_t daemon_wall_offset(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - uv_hrtime();
+}
+
+int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg)
+{
+    char pub[KEY_B64_LEN + 1];
+    int rc;
+
+    memset(d, 0, sizeof(*d));
+    d->udp.fd = -1;
+    d->cfg = cfg;
+    d->start_ns = daemon_now();
+    daemon_init_handles(d, loop);
+    if (sodium_init() < 0)
+        return -EIO;
+    randombytes_buf(&d->fdb_seed, sizeof(d->fdb_seed));
+    d->tap_buf = malloc((size_t)DAEMON_TAP_BATCH * (4 + DAEMON_FRAME_MAX));
+    if (!d->tap_buf)
+        return -ENOMEM;
+
+    /* The control socket first: a second daemon must not touch interfaces. */
+    rc = ctl_server_start(&d->ctl, loop, cfg->control_socket, d);
+    if (rc < 0)
+        return rc;
+    rc = tap_nl_open(&d->nl);
+    if (rc < 0) {
+        log_error("daemon", "rtnetlink: %s", strerror(-rc));
+        return rc;
+    }
+    rc = udp_open(&d->udp, cfg->listen_address, cfg->listen_port);
+    if (rc < 0) {
+        log_error("udp", "cannot listen on %s port %u: %s",
+                  cfg->listen_address[0] ? cfg->listen_address : "*", cfg->listen_port,
+                  strerror(-rc));
+        return rc;
+    }
+    uv_poll_init(loop, &d->udp_poll, d->udp.fd);
+    d->udp_poll.data = d;
+
+    d->hooks = peer_link_hooks;
+    d->hooks.ctx = d;
+    rc = link_host_new(&d->link, cfg->private_key, &d->hooks, daemon_wall_offset());
+    if (rc < 0) {
+        log_error("link", "cannot create the link layer: %s", strerror(-rc));
+        return rc;
+    }
+    memcpy(d->pub, link_host_pubkey(d->link), 32);
+    if (tap_underlay_mtu(d->nl, &d->underlay_mtu) < 0 || d->underlay_mtu < 1280)
+        d->underlay_mtu = 1500;
+
+    for (size_t i = 0; i < cfg->n_peers; i++) {
+        rc = peer_add(d, &cfg->peers[i], NULL);
+        if (rc < 0) {
+            log_error("peer", "%s: %s", cfg->peers[i].name, strerror(-rc));
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < cfg->n_enclaves; i++) {
+        rc = enclave_open(d, &cfg->enclaves[i], NULL);
+        if (rc < 0)
+            return rc;
+    }
+    for (size_t i = 0; i < d->n_peers; i++)
+        if (d->peers[i]->ep.len)
+            link_peer_connect(d->peers[i]->lp, daemon_now());
+
+    uv_poll_start(&d->udp_poll, UV_READABLE, daemon_udp_cb);
+    uv_prepare_start(&d->prepare, daemon_prepare_cb);
+    uv_timer_start(&d->refresh_timer, daemon_refresh_cb, DAEMON_REFRESH_S * 1000,
+                   DAEMON_REFRESH_S * 1000);
+    uv_signal_start(&d->sig_term, daemon_signal_cb, SIGTERM);
+    uv_signal_start(&d->sig_int, daemon_signal_cb, SIGINT);
+    uv_signal_start(&d->sig_hup, daemon_signal_cb, SIGHUP);
+    key_to_base64(pub, d->pub);
+    log_info("daemon", "%s (%s) listening on %s: %zu peer(s), %zu enclave(s), underlay MTU %u",
+             cfg->name, pub, d->udp.listen_str, d->n_peers, d->n_enclaves, d->underlay_mtu);
+    return 0;
+}
+
+static void daemon_close_handle(uv_handle_t *h)
+{
+    if (h->loop && !uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+void daemon_stop(struct daemon *d)
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    daemon_close_handle((uv_handle_t *)&d->link_timer);
+    daemon_close_handle((uv_handle_t *)&d->refresh_timer);
+    daemon_close_handle((uv_handle_t *)&d->prepare);
+    daemon_close_handle((uv_handle_t *)&d->sig_term);
+    daemon_close_handle((uv_handle_t *)&d->sig_int);
+    daemon_close_handle((uv_handle_t *)&d->sig_hup);
+    daemon_close_handle((uv_handle_t *)&d->udp_poll);
+    ctl_server_close(&d->ctl);
+    for (size_t i = 0; i < d->n_enclaves; i++) {
+        struct enclave *e = d->enclaves[i];
+
+        if (e->poll) {
+            uv_poll_stop(e->poll);
+            uv_close((uv_handle_t *)e->poll, (uv_close_cb)free);
+            e->poll = NULL;
+        }
+    }
+}
+
+void daemon_cleanup(struct daemon *d)
+{
+    if (d->udp.fd >= 0 && d->link)
+        udp_flush(&d->udp);
+    while (d->n_enclaves)
+        enclave_close(d, d->enclaves[d->n_enclaves - 1]);
+    while (d->n_peers)
+        peer_remove(d, d->peers[d->n_peers - 1]);
+    if (d->link)
+        link_host_free(d->link);
+    udp_close(&d->udp);
+    if (d->nl)
+        tap_nl_close(d->nl);
+    free(d->enclaves);
+    free(d->peers);
+    free(d->att);
+    free(d->tap_buf);
+    config_free(d->cfg);
+    memset(d, 0, sizeof(*d));
+}

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Enclaves: per enclave file a bridge (BridgeType = linux; ours, created
+ * and deleted by us) and the uplink TAP that carries its frames to and
+ * from the daemon. BridgeType = external: only the TAP; the operator
+ * plugs it into their switch.
+ */
+#include "overlayd/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "overlayd/fwd.h"
+#include "overlayd/log.h"
+#include "tap/tap.h"
+
+/*
+ * The bridge and uplink are pure L2 ports: without this the host would put
+ * its own IPv6 router solicitations and MLD reports into the enclave.
+ */
+void enclave_no_ipv6(const char *ifname)
+{
+    char path[96];
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (write(fd, "1", 1) < 0)
+        log_debug("enclave", "%s: cannot disable IPv6: %s", ifname, strerror(errno));
+    close(fd);
+}
+
+static void enclave_poll_cb(uv_poll_t *h, int status, int events)
+{
+    struct enclave *e = h->data;
+
+    if (status < 0) {
+        log_warn("enclave", "%s: uplink poll error: %s", e->name, uv_strerror(status));
+        return;
+    }
+    fwd_tap_readable(e->d, e);
+}
+
+static void enclave_poll_free(uv_handle_t *h)
+{
+    free(h);
+}
+
+/* Undo what enclave_open did so far; frees @e. */
+static void enclave_teardown(struct daemon *d, struct enclave *e)
+{
+    if (e->poll) {
+        uv_poll_stop(e->poll);
+        uv_close((uv_handle_t *)e->poll, enclave_poll_free);
+        e->poll = NULL;
+    }
+    if (e->tap_fd >= 0)
+        close(e->tap_fd);      /* non-persistent TAP: the kernel deletes it */
+    if (e->bridge_created) {
+        int rc = tap_link_delete(d->nl, e->bridge);
+
+        if (rc < 0 && rc != -ENODEV)
+            log_warn("enclave", "%s: cannot delete bridge %s: %s", e->name, e->bridge,
+                     strerror(-rc));
+        else
+            log_info("enclave", "%s: deleted bridge %s", e->name, e->bridge);
+    }
+    fdb_free(e->fdb);
+    free(e);
+}
+
+static int enclave_fail(struct daemon *d, struct enclave *e, int rc, const char *what)
+{
+    log_error("enclave", "%s: %s: %s", e->name, what, strerror(-rc));
+    enclave_teardown(d, e);
+    return rc;
+}
+
+int enclave_open(struct daemon *d, const struct config_enclave *ce, struct enclave **out)
+{
+    struct enclave *e, **ne;
+    int rc;
+
+    ne = realloc(d->enclaves, (d->n_enclaves + 1) * sizeof(*ne));
+    if (!ne)
+        return -ENOMEM;
+    d->enclaves = ne;
+    e = calloc(1, sizeof(*e));
+    if (!e)
+        return -ENOMEM;
+    e->d = d;
+    e->tap_fd = -1;
+    memcpy(e->name, ce->name, sizeof(e->name));
+    e->id = ce->id;
+    memcpy(e->bridge, ce->bridge, sizeof(e->bridge));
+    e->bridge_type = ce->bridge_type;
+    memcpy(e->uplink, ce->uplink, sizeof(e->uplink));
+    e->mtu_cfg = ce->mtu;
+    /* docs/config.md "Inner MTU": underlay - 82 (IPv4) or - 102 (IPv6 peer). */
+    e->inner_mtu = config_inner_mtu(d->cfg, ce, d->underlay_mtu);
+    if (e->inner_mtu == 0) {
+        log_error("enclave", "%s: underlay MTU %u is too small to derive an inner MTU; set MTU",
+                  e->name, d->underlay_mtu);
+        free(e);
+        return -EINVAL;
+    }
+
+    rc = fdb_new(FDB_DEFAULT_MAX, d->fdb_seed ^ e->id, &e->fdb);
+    if (rc < 0)
+        return enclave_fail(d, e, rc, "MAC table");
+
+    if (tap_link_exists(d->nl, e->uplink) == 1) {
+        log_error("enclave", "%s: uplink %s already exists (another overlayd, or a leftover): "
+                  "refusing to use it", e->name, e->uplink);
+        enclave_teardown(d, e);
+        return -EEXIST;
+    }
+    if (e->bridge_type == CONFIG_BRIDGE_LINUX) {
+        if (tap_link_exists(d->nl, e->bridge) == 1) {
+            log_error("enclave", "%s: bridge %s already exists and was not created by this "
+                      "overlayd: refusing to take it over (left by a crashed overlayd? delete "
+                      "it; someone else's? set BridgeType = external)", e->name, e->bridge);
+            enclave_teardown(d, e);
+            return -EEXIST;
+        }
+        rc = tap_bridge_add(d->nl, e->bridge, e->inner_mtu);
+        if (rc < 0)
+            return enclave_fail(d, e, rc, "create bridge");
+        e->bridge_created = true;
+        enclave_no_ipv6(e->bridge);
+    }
+    rc = tap_open(e->uplink, &e->tap_fd);
+    if (rc < 0)
+        return enclave_fail(d, e, rc, "open uplink TAP");
+    enclave_no_ipv6(e->uplink);
+    rc = tap_link_set_mtu(d->nl, e->uplink, e->inner_mtu);
+    if (rc < 0)
+        return enclave_fail(d, e, rc, "set uplink MTU");
+    if (e->bridge_type == CONFIG_BRIDGE_LINUX) {
+        rc = tap_link_set_master(d->nl, e->uplink, e->bridge);
+        if (rc < 0)
+            return enclave_fail(d, e, rc, "enslave uplink");
+        rc = tap_link_set_up(d->nl, e->bridge, true);
+        if (rc < 0)
+            return enclave_fail(d, e, rc, "bring bridge up");
+    }
+    rc = tap_link_set_up(d->nl, e->uplink, true);
+    if (rc < 0)
+        return enclave_fail(d, e, rc, "bring uplink up");
+
+    e->poll = malloc(sizeof(*e->poll));
+    if (!e->poll)
+        return enclave_fail(d, e, -ENOMEM, "poll");
+    rc = uv_poll_init(d->loop, e->poll, e->tap_fd);
+    if (rc < 0) {
+        free(e->poll);
+        e->poll = NULL;
+        return enclave_fail(d, e, rc, "poll");
+    }
+    e->poll->data = e;
+    uv_poll_start(e->poll, UV_READABLE, enclave_poll_cb);
+
+    d->enclaves[d->n_enclaves++] = e;
+    log_info("enclave", "%s: id %u, %s bridge %s, uplink %s, MTU %u", e->name, e->id,
+             e->bridge_type == CONFIG_BRIDGE_LINUX ? "linux" : "external", e->bridge, e->uplink,
+             e->inner_mtu);
+    if (out)
+        *out = e;
+    return 0;
+}
+
+void enclave_close(struct daemon *d, struct enclave *e)
+{
+    attach_drop_enclave(d, e);
+    for (size_t i = 0; i < d->n_enclaves; i++) {
+        if (d->enclaves[i] == e) {
+            memmove(&d->enclaves[i], &d->enclaves[i + 1],
+                    (d->n_enclaves - i - 1) * sizeof(*d->enclaves));
+            d->n_enclaves--;
+            break;
+        }
+    }
+    log_info("enclave", "%s: closed", e->name);
+    enclave_teardown(d, e);
+}
+
+struct enclave *enclave_by_name(struct daemon *d, const char *name)
+{
+    for (size_t i = 0; i < d->n_enclaves; i++)
+        if (strcmp(d->enclaves[i]->name, name) == 0)
+            return d->enclaves[i];
+    return NULL;
+}
+
+struct enclave *enclave_by_id(struct daemon *d, uint32_t id)
+{
+    for (size_t i = 0; i < d->n_enclaves; i++)
+        if (d->enclaves[i]->id == id)
+            return d->enclaves[i];
+    return NULL;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+size_t enclave_ids(const struct daemon *d, uint32_t *ids, size_t cap)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < d->n_enclaves && n < cap; i++)
+        ids[n++] = d->enclaves[i]->id;
+    qsort(ids, n, sizeof(*ids), cmp_id);
+    return n;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef OVL_OVERLAYD_INNER_H
+#define OVL_OVERLAYD_INNER_H
+
+/*
+ * DOC: inner — payloads carried inside link data packets
+ *
+ * Byte 0 of every decrypted link payload is its type (docs/inner-protocol.md):
+ *
+ *   1 frame:    type(1) || enclave id(3, big-endian) || Ethernet frame
+ *   2 control:  type(1) || TLV*   with TLV = tlv type(1) || length(2, BE) || value
+ *   3 ring:     reserved for the ring routing
+ *
+ * Control TLVs:
+ *   1 ENCLAVES      flags(1) || enclave id(3, BE)*   the sender's full set
+ *                   flag 0x01 REQUEST: "send me yours" (sender has no view of ours)
+ *   2 MAC_ANNOUNCE  enclave id(3) || MAC(6) || seq(8, BE)
+ *   3 MAC_WITHDRAW  enclave id(3) || MAC(6) || seq(8, BE)
+ * Unknown TLV types are skipped (forward compatibility); a TLV running
+ * past the end makes the whole message malformed. Pure code: no I/O.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum inner_type { INNER_FRAME = 1, INNER_CONTROL = 2, INNER_RING = 3 };
+
+enum inner_tlv_type {
+    INNER_TLV_ENCLAVES = 1,
+    INNER_TLV_MAC_ANNOUNCE = 2,
+    INNER_TLV_MAC_WITHDRAW = 3,
+};
+
+enum inner_limits {
+    INNER_FRAME_HDR = 4,
+    INNER_ETH_MIN = 14,              /* dst(6) src(6) ethertype(2) */
+    INNER_TLV_HDR = 3,
+    INNER_MAC_TLV_LEN = 17,
+    INNER_ENCLAVES_REQUEST = 0x01,
+    INNER_ENCLAVE_ID_MAX = 0xffffff,
+    INNER_CTL_MAX = 1200,            /* control messages stay below any sane inner MTU */
+};
+
+/* Write the 4-byte frame header for @enclave_id. */
+void inner_frame_header(uint8_t hdr[INNER_FRAME_HDR], uint32_t enclave_id);
+/*
+ * Parse a type-1 payload. Returns 0 with the enclave id and the frame, or
+ * -EBADMSG (wrong type, too short for an Ethernet header, id 0).
+ */
+int inner_frame_parse(const uint8_t *p, size_t len, uint32_t *enclave_id,
+                      const uint8_t **frame, size_t *frame_len);
+
+struct inner_writer {
+    uint8_t *buf;
+    size_t cap;
+    size_t len;
+};
+
+/* Start a control message in @buf (cap >= 1). */
+void inner_ctl_init(struct inner_writer *w, uint8_t *buf, size_t cap);
+/* Append TLVs. Return 0 or -ENOSPC (nothing appended). */
+int inner_ctl_enclaves(struct inner_writer *w, uint8_t flags, const uint32_t *ids, size_t n);
+int inner_ctl_mac(struct inner_writer *w, enum inner_tlv_type type, uint32_t enclave_id,
+                  const uint8_t mac[6], uint64_t seq);
+/* True when the message holds at least one TLV. */
+bool inner_ctl_nonempty(const struct inner_writer *w);
+
+struct inner_tlv {
+    uint8_t type;
+    const uint8_t *val;
+    size_t len;
+};
+
+struct inner_reader {
+    const uint8_t *p;
+    size_t len;
+    size_t off;
+};
+
+/* Returns 0, or -EBADMSG when @p is not a control message. */
+int inner_ctl_reader(struct inner_reader *r, const uint8_t *p, size_t len);
+/* Next TLV: 1 (in @t), 0 at the end, -EBADMSG when truncated. */
+int inner_ctl_next(struct inner_reader *r, struct inner_tlv *t);
+
+/* ENCLAVES value: flags and count (ids via inner_enclaves_id). -EBADMSG if malformed. */
+int inner_enclaves_parse(const struct inner_tlv *t, uint8_t *flags, size_t *n);
+uint32_t inner_enclaves_id(const struct inner_tlv *t, size_t i);
+/* MAC_ANNOUNCE / MAC_WITHDRAW value. -EBADMSG if malformed (length, id 0). */
+int inner_mac_parse(const struct inner_tlv *t, uint32_t *enclave_id, uint8_t mac[6], uint64_t *seq);
+
+#endif

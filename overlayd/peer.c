@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Peers: one per [Peer] section, each with a link_peer, its current
+ * endpoint (updated from authenticated packets: roaming), byte counters
+ * and the set of enclaves it announced. Also the link layer's hooks.
+ */
+#include "overlayd/daemon.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "crypto/key.h"
+#include "overlayd/fwd.h"
+#include "overlayd/log.h"
+
+void peer_display_name(const struct config_peer *cp, char out[CONFIG_NAME_MAX + 1])
+{
+    char b64[KEY_B64_LEN + 1];
+
+    if (cp->name[0]) {
+        memcpy(out, cp->name, sizeof(cp->name));
+        return;
+    }
+    /* Unnamed peers are shown by the start of their key, like wg does. */
+    key_to_base64(b64, cp->pubkey);
+    memcpy(out, b64, 8);
+    out[8] = '\0';
+}
+
+int peer_add(struct daemon *d, const struct config_peer *cp, struct peer **out)
+{
+    struct peer *p, **np;
+    int rc;
+
+    p = calloc(1, sizeof(*p));
+    np = realloc(d->peers, (d->n_peers + 1) * sizeof(*np));
+    if (!p || !np) {
+        free(p);
+        if (np)
+            d->peers = np;
+        return -ENOMEM;
+    }
+    d->peers = np;
+    p->d = d;
+    peer_display_name(cp, p->name);
+    memcpy(p->pub, cp->pubkey, 32);
+    memcpy(p->endpoint_cfg, cp->endpoint, sizeof(p->endpoint_cfg));
+    rc = link_peer_new(d->link, cp->pubkey, p, &p->lp);
+    if (rc < 0) {
+        free(p);
+        return rc;
+    }
+    link_peer_set_persistent_keepalive(p->lp, DAEMON_KEEPALIVE_S);
+    if (p->endpoint_cfg[0]) {
+        rc = udp_resolve(&d->udp, p->endpoint_cfg, &p->ep);
+        if (rc < 0)
+            log_warn("peer", "%s: cannot resolve endpoint %s (%s); will retry", p->name,
+                     p->endpoint_cfg, strerror(-rc));
+    }
+    d->peers[d->n_peers++] = p;
+    if (out)
+        *out = p;
+    return 0;
+}
+
+void peer_remove(struct daemon *d, struct peer *p)
+{
+    fwd_peer_down(d, p);
+    for (size_t i = 0; i < d->n_peers; i++) {
+        if (d->peers[i] == p) {
+            memmove(&d->peers[i], &d->peers[i + 1], (d->n_peers - i - 1) * sizeof(*d->peers));
+            d->n_peers--;
+            break;
+        }
+    }
+    if (p->lp)
+        link_peer_free(p->lp);
+    free(p->encl);
+    free(p);
+}
+
+struct peer *peer_by_name(struct daemon *d, const char *name)
+{
+    for (size_t i = 0; i < d->n_peers; i++)
+        if (strcmp(d->peers[i]->name, name) == 0)
+            return d->peers[i];
+    return NULL;
+}
+
+bool peer_carries(const struct peer *p, uint32_t id)
+{
+    size_t lo = 0, hi = p->n_encl;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (p->encl[mid] == id)
+            return true;
+        if (p->encl[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+int peer_set_enclaves(struct peer *p, const uint32_t *ids, size_t n)
+{
+    uint32_t *v = NULL;
+
+    if (n) {
+        v = malloc(n * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        memcpy(v, ids, n * sizeof(*v));
+        qsort(v, n, sizeof(*v), cmp_u32);
+    }
+    free(p->encl);
+    p->encl = v;
+    p->n_encl = n;
+    p->encl_known = true;
+    return 0;
+}
+
+void peer_forget_enclaves(struct peer *p)
+{
+    free(p->encl);
+    p->encl = NULL;
+    p->n_encl = 0;
+    p->encl_known = false;
+}
+
+void peer_set_endpoint(struct peer *p, const struct udp_addr *src)
+{
+    char a[UDP_ADDRSTR];
+
+    if (udp_addr_eq(&p->ep, (const struct sockaddr *)&src->ss, src->len))
+        return;
+    p->ep = *src;
+    udp_addr_str((const struct sockaddr *)&p->ep.ss, a);
+    log_info("peer", "%s: endpoint now %s", p->name, a);
+}
+
+/* ---- link hooks ---------------------------------------------------------- */
+
+static void hook_random(void *ctx, uint8_t *buf, size_t len)
+{
+    randombytes_buf(buf, len);
+}
+
+static void hook_send(void *ctx, struct link_peer *lp, const uint8_t *pkt, size_t len)
+{
+    struct daemon *d = ctx;
+    struct peer *p = link_peer_user(lp);
+
+    if (!p)
+        return;
+    if (d->rx_src)
+        peer_set_endpoint(p, d->rx_src);
+    if (!p->ep.len)
+        return;                       /* no endpoint yet: it has to contact us */
+    udp_queue(&d->udp, &p->ep, pkt, len);
+    p->tx_bytes += len;
+}
+
+static struct link_peer *hook_accept(void *ctx, const uint8_t pub[LINK_KEY_LEN],
+                                     const uint8_t *payload, size_t payload_len)
+{
+    /*
+     * Without Authority only [Peer] keys are admitted, and those are all
+     * link peers already, so an unknown key is refused here.
+     * TODO(authority): with Authority, verify the certificate in @payload
+     * (crypto/cert.h) for @pub, then peer_add() a new peer with the
+     * certificate's enclave list as its allowed set.
+     */
+    return NULL;
+}
+
+static void hook_state_changed(void *ctx, struct link_peer *lp, enum link_state st)
+{
+    struct daemon *d = ctx;
+    struct peer *p = link_peer_user(lp);
+    uint64_t now = daemon_now();
+    enum link_state old;
+
+    if (!p)
+        return;
+    old = p->state;
+    p->state = st;
+    switch (st) {
+    case LINK_CONNECTING:
+        p->connecting_since = now;
+        log_debug("link", "%s connecting", p->name);
+        break;
+    case LINK_UP:
+        if (old == LINK_CONNECTING && p->connecting_since)
+            log_info("link", "%s up (handshake %llu ms)", p->name,
+                     (unsigned long long)((now - p->connecting_since) / 1000000));
+        else
+            log_info("link", "%s up", p->name);
+        /* Not from inside the hook: link_peer_send is not re-entrant. */
+        p->hello_pending = true;
+        break;
+    case LINK_DOWN:
+        log_info("link", "%s down", p->name);
+        fwd_peer_down(d, p);
+        break;
+    }
+}
+
+const struct link_hooks peer_link_hooks = {
+    .random = hook_random,
+    .send = hook_send,
+    .accept = hook_accept,
+    .handshake_payload = NULL,
+    .handshake_done = NULL,
+    .state_changed = hook_state_changed,
+};

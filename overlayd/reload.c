@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Reload (SIGHUP, `overlayctl reload`): re-read the same config path; if
+ * anything is invalid, report every problem and keep the running config;
+ * otherwise apply the difference in peers and enclaves, leaving unchanged
+ * peers' links and unchanged enclaves' bridges alone.
+ */
+#include "overlayd/daemon.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "overlayd/fwd.h"
+#include "overlayd/log.h"
+#include "overlayd/sbuf.h"
+
+static void reload_report(void *ctx, const char *path, int line, const char *msg)
+{
+    struct sbuf *out = ctx;
+
+    if (line > 0)
+        sbuf_printf(out, "%s:%d: %s\n", path, line, msg);
+    else
+        sbuf_printf(out, "%s: %s\n", path, msg);
+}
+
+static const struct config_peer *reload_find_peer(const struct config *c, const uint8_t pub[32])
+{
+    for (size_t i = 0; i < c->n_peers; i++)
+        if (memcmp(c->peers[i].pubkey, pub, 32) == 0)
+            return &c->peers[i];
+    return NULL;
+}
+
+static const struct config_enclave *reload_find_enclave(const struct config *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_enclaves; i++)
+        if (strcmp(c->enclaves[i].name, name) == 0)
+            return &c->enclaves[i];
+    return NULL;
+}
+
+static bool reload_enclave_same(const struct enclave *e, const struct config_enclave *ce)
+{
+    return e->id == ce->id && strcmp(e->bridge, ce->bridge) == 0 &&
+           e->bridge_type == ce->bridge_type && strcmp(e->uplink, ce->uplink) == 0 &&
+           e->mtu_cfg == ce->mtu;
+}
+
+static unsigned reload_peers(struct daemon *d, const struct config *nc, struct sbuf *out)
+{
+    unsigned changes = 0;
+    size_t i = 0;
+
+    while (i < d->n_peers) {
+        struct peer *p = d->peers[i];
+
+        if (!reload_find_peer(nc, p->pub)) {
+            sbuf_printf(out, "removed peer %s\n", p->name);
+            peer_remove(d, p);
+            changes++;
+        } else {
+            i++;
+        }
+    }
+    for (i = 0; i < nc->n_peers; i++) {
+        const struct config_peer *cp = &nc->peers[i];
+        struct peer *p = NULL;
+        char name[CONFIG_NAME_MAX + 1];
+
+        for (size_t j = 0; j < d->n_peers; j++)
+            if (memcmp(d->peers[j]->pub, cp->pubkey, 32) == 0)
+                p = d->peers[j];
+        if (!p) {
+            if (peer_add(d, cp, &p) < 0) {
+                sbuf_printf(out, "cannot add peer %s\n", cp->name);
+                continue;
+            }
+            sbuf_printf(out, "added peer %s\n", p->name);
+            if (p->ep.len)
+                link_peer_connect(p->lp, daemon_now());
+            changes++;
+            continue;
+        }
+        peer_display_name(cp, name);
+        if (strcmp(name, p->name) != 0) {
+            sbuf_printf(out, "renamed peer %s to %s\n", p->name, name);
+            memcpy(p->name, name, sizeof(p->name));
+            changes++;
+        }
+        if (strcmp(cp->endpoint, p->endpoint_cfg) != 0) {
+            memcpy(p->endpoint_cfg, cp->endpoint, sizeof(p->endpoint_cfg));
+            if (p->endpoint_cfg[0] && udp_resolve(&d->udp, p->endpoint_cfg, &p->ep) == 0)
+                link_peer_connect(p->lp, daemon_now());
+            sbuf_printf(out, "peer %s: endpoint %s\n", p->name,
+                        p->endpoint_cfg[0] ? p->endpoint_cfg : "(none)");
+            changes++;
+        }
+    }
+    return changes;
+}
+
+static unsigned reload_enclaves(struct daemon *d, const struct config *nc, struct sbuf *out,
+                                int *failed)
+{
+    unsigned changes = 0;
+    size_t i = 0;
+
+    while (i < d->n_enclaves) {
+        struct enclave *e = d->enclaves[i];
+        const struct config_enclave *ce = reload_find_enclave(nc, e->name);
+
+        if (!ce || !reload_enclave_same(e, ce)) {
+            sbuf_printf(out, "removed enclave %s (%u)\n", e->name, e->id);
+            enclave_close(d, e);
+            changes++;
+        } else {
+            i++;
+        }
+    }
+    for (i = 0; i < nc->n_enclaves; i++) {
+        const struct config_enclave *ce = &nc->enclaves[i];
+        int rc;
+
+        if (enclave_by_name(d, ce->name))
+            continue;
+        if (enclave_by_id(d, ce->id)) {
+            sbuf_printf(out, "enclave %s: id %u is already used by a running enclave\n",
+                        ce->name, ce->id);
+            *failed = 1;
+            continue;
+        }
+        rc = enclave_open(d, ce, NULL);
+        if (rc < 0) {
+            sbuf_printf(out, "enclave %s: cannot start: %s\n", ce->name, strerror(-rc));
+            *failed = 1;
+            continue;
+        }
+        sbuf_printf(out, "added enclave %s (%u)\n", ce->name, ce->id);
+        changes++;
+    }
+    return changes;
+}
+
+static void reload_host_notes(const struct config *old, const struct config *nc, struct sbuf *out)
+{
+    if (strcmp(old->name, nc->name) != 0 ||
+        memcmp(old->private_key, nc->private_key, 32) != 0 ||
+        old->listen_port != nc->listen_port ||
+        strcmp(old->listen_address, nc->listen_address) != 0 ||
+        strcmp(old->control_socket, nc->control_socket) != 0 ||
+        strcmp(old->enclave_dir, nc->enclave_dir) != 0 ||
+        old->has_authority != nc->has_authority)
+        sbuf_puts(out, "note: [Host] changes (name, key, listen address or port, control "
+                       "socket, enclave dir, authority) take effect after a restart\n");
+}
+
+int daemon_reload(struct daemon *d, struct sbuf *out)
+{
+    struct config *nc = NULL;
+    unsigned changes;
+    int failed = 0, rc;
+    size_t n_before = d->n_enclaves;
+
+    rc = config_load(d->cfg->path, reload_report, out, &nc);
+    if (rc < 0) {
+        if (out->len == 0)
+            sbuf_printf(out, "%s: %s\n", d->cfg->path, strerror(-rc));
+        sbuf_puts(out, "reload refused: the running configuration stays in force\n");
+        return -EINVAL;
+    }
+    reload_host_notes(d->cfg, nc, out);
+    changes = reload_peers(d, nc, out);
+    /* The running config now lists the new peers (derived MTUs use them);
+     * [Host] settings stay as they were. */
+    {
+        struct config_peer *tp = d->cfg->peers;
+        size_t tn = d->cfg->n_peers;
+
+        d->cfg->peers = nc->peers;
+        d->cfg->n_peers = nc->n_peers;
+        nc->peers = tp;
+        nc->n_peers = tn;
+    }
+    {
+        unsigned ec = reload_enclaves(d, nc, out, &failed);
+
+        changes += ec;
+        /* Tell every peer our new enclave set. */
+        if (ec || n_before != d->n_enclaves)
+            for (size_t i = 0; i < d->n_peers; i++)
+                d->peers[i]->hello_pending = true;
+    }
+    config_free(nc);
+    if (!changes && !failed)
+        sbuf_puts(out, "no changes\n");
+    return failed ? -EIO : 0;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* inner.c: frame and control payload encoding/decoding, malformed input. */
+#include <errno.h>
+#include <string.h>
+
+#include "overlayd/inner.h"
+#include "check.h"
+
+static void test_frame(void)
+{
+    uint8_t buf[64] = { 0 }, hdr[4];
+    const uint8_t *fr;
+    size_t fl;
+    uint32_t id;
+
+    inner_frame_header(hdr, 0x0a0b0c);
+    CHECK(hdr[0] == 1 && hdr[1] == 0x0a && hdr[2] == 0x0b && hdr[3] == 0x0c);
+    memcpy(buf, hdr, 4);
+    memset(buf + 4, 0xee, 20);
+    CHECK(inner_frame_parse(buf, 24, &id, &fr, &fl) == 0);
+    CHECK(id == 0x0a0b0c && fr == buf + 4 && fl == 20);
+    /* shorter than an Ethernet header */
+    CHECK(inner_frame_parse(buf, 4 + 13, &id, &fr, &fl) == -EBADMSG);
+    CHECK(inner_frame_parse(buf, 4 + 14, &id, &fr, &fl) == 0);
+    /* id 0 and wrong type */
+    inner_frame_header(buf, 0);
+    CHECK(inner_frame_parse(buf, 24, &id, &fr, &fl) == -EBADMSG);
+    inner_frame_header(buf, 16777215);
+    CHECK(inner_frame_parse(buf, 24, &id, &fr, &fl) == 0 && id == 16777215);
+    buf[0] = 2;
+    CHECK(inner_frame_parse(buf, 24, &id, &fr, &fl) == -EBADMSG);
+}
+
+static void test_control_roundtrip(void)
+{
+    uint8_t buf[256], mac[6] = { 0x52, 0x54, 0, 1, 2, 3 }, m2[6];
+    uint32_t ids[3] = { 100, 200, 0xffffff }, id;
+    uint64_t seq;
+    uint8_t flags;
+    size_t n;
+    struct inner_writer w;
+    struct inner_reader r;
+    struct inner_tlv t;
+
+    inner_ctl_init(&w, buf, sizeof(buf));
+    CHECK(!inner_ctl_nonempty(&w));
+    CHECK(inner_ctl_enclaves(&w, INNER_ENCLAVES_REQUEST, ids, 3) == 0);
+    CHECK(inner_ctl_mac(&w, INNER_TLV_MAC_ANNOUNCE, 100, mac, 0x0102030405060708ull) == 0);
+    CHECK(inner_ctl_mac(&w, INNER_TLV_MAC_WITHDRAW, 200, mac, 9) == 0);
+    CHECK(w.len == 1 + (3 + 10) + 2 * (3 + 17));
+    /* exact wire bytes of the ENCLAVES TLV */
+    CHECK(buf[0] == 2 && buf[1] == 1 && buf[2] == 0 && buf[3] == 10 && buf[4] == 1);
+    CHECK(buf[5] == 0 && buf[6] == 0 && buf[7] == 100);
+    CHECK(buf[11] == 0xff && buf[12] == 0xff && buf[13] == 0xff);
+
+    CHECK(inner_ctl_reader(&r, buf, w.len) == 0);
+    CHECK(inner_ctl_next(&r, &t) == 1 && t.type == INNER_TLV_ENCLAVES);
+    CHECK(inner_enclaves_parse(&t, &flags, &n) == 0 && flags == 1 && n == 3);
+    CHECK(inner_enclaves_id(&t, 0) == 100 && inner_enclaves_id(&t, 2) == 0xffffff);
+    CHECK(inner_ctl_next(&r, &t) == 1 && t.type == INNER_TLV_MAC_ANNOUNCE);
+    CHECK(inner_mac_parse(&t, &id, m2, &seq) == 0);
+    CHECK(id == 100 && memcmp(m2, mac, 6) == 0 && seq == 0x0102030405060708ull);
+    CHECK(inner_ctl_next(&r, &t) == 1 && t.type == INNER_TLV_MAC_WITHDRAW);
+    CHECK(inner_mac_parse(&t, &id, m2, &seq) == 0 && id == 200 && seq == 9);
+    CHECK(inner_ctl_next(&r, &t) == 0);
+
+    /* truncation anywhere inside a TLV is malformed */
+    for (size_t cut = 2; cut < w.len; cut++) {
+        int rc;
+
+        CHECK(inner_ctl_reader(&r, buf, cut) == 0);
+        while ((rc = inner_ctl_next(&r, &t)) > 0)
+            ;
+        if (cut != 14 && cut != 34)   /* TLV boundaries: a clean end */
+            CHECK(rc == -EBADMSG);
+        else
+            CHECK(rc == 0);
+    }
+    CHECK(inner_ctl_reader(&r, buf, 0) == -EBADMSG);
+    buf[0] = 1;
+    CHECK(inner_ctl_reader(&r, buf, 10) == -EBADMSG);
+}
+
+static void test_control_limits(void)
+{
+    uint8_t buf[40], mac[6] = { 2, 0, 0, 0, 0, 1 };
+    uint8_t v[20];
+    struct inner_writer w;
+    struct inner_tlv t;
+    uint32_t id;
+    uint64_t seq;
+    uint8_t flags;
+    size_t n;
+
+    inner_ctl_init(&w, buf, sizeof(buf));
+    CHECK(inner_ctl_mac(&w, INNER_TLV_MAC_ANNOUNCE, 1, mac, 1) == 0);   /* 21 bytes */
+    CHECK(inner_ctl_mac(&w, INNER_TLV_MAC_ANNOUNCE, 1, mac, 2) == -ENOSPC);
+    CHECK(w.len == 21);
+    /* malformed values */
+    memset(v, 0, sizeof(v));
+    t.type = INNER_TLV_MAC_ANNOUNCE;
+    t.val = v;
+    t.len = 16;
+    CHECK(inner_mac_parse(&t, &id, mac, &seq) == -EBADMSG);
+    t.len = 17;
+    CHECK(inner_mac_parse(&t, &id, mac, &seq) == -EBADMSG);   /* id 0 */
+    v[2] = 5;
+    CHECK(inner_mac_parse(&t, &id, mac, &seq) == 0 && id == 5);
+    t.type = INNER_TLV_ENCLAVES;
+    t.len = 3;                        /* flags + 2 bytes: not a whole id */
+    CHECK(inner_enclaves_parse(&t, &flags, &n) == -EBADMSG);
+    t.len = 0;
+    CHECK(inner_enclaves_parse(&t, &flags, &n) == -EBADMSG);
+    t.len = 1;
+    CHECK(inner_enclaves_parse(&t, &flags, &n) == 0 && n == 0);
+    t.len = 4;                        /* id 0 */
+    memset(v, 0, sizeof(v));
+    CHECK(inner_enclaves_parse(&t, &flags, &n) == -EBADMSG);
+}
+
+static void test_unknown_tlv_skipped(void)
+{
+    uint8_t msg[] = { 2, 99, 0, 2, 0xaa, 0xbb, 1, 0, 1, 0 };
+    struct inner_reader r;
+    struct inner_tlv t;
+    uint8_t flags;
+    size_t n;
+
+    CHECK(inner_ctl_reader(&r, msg, sizeof(msg)) == 0);
+    CHECK(inner_ctl_next(&r, &t) == 1 && t.type == 99 && t.len == 2);
+    CHECK(inner_ctl_next(&r, &t) == 1 && t.type == INNER_TLV_ENCLAVES);
+    CHECK(inner_enclaves_parse(&t, &flags, &n) == 0 && n == 0 && flags == 0);
+    CHECK(inner_ctl_next(&r, &t) == 0);
+}
+
+int main(void)
+{
+    test_frame();
+    test_control_roundtrip();
+    test_control_limits();
+    test_unknown_tlv_skipped();
+    return CHECK_DONE();
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# overlayctl argument handling: bad input exits 1 with one "overlayctl: ..."
+# line on stderr; key commands match the documented forms. No daemon, no root.
+set -u
+CTL=$1
+fails=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+nosock="$tmp/none.sock"
+
+# expect_fail DESC PATTERN ARGS... : exit 1, one stderr line matching PATTERN
+expect_fail() {
+    local desc=$1 pat=$2; shift 2
+    "$CTL" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+    local rc=$?
+    if [ "$rc" -ne 1 ]; then
+        echo "FAIL: $desc: exit $rc, want 1 (overlayctl $*)"; fails=$((fails + 1)); return
+    fi
+    if [ "$(wc -l < "$tmp/err")" -ne 1 ] || ! grep -q -- "$pat" "$tmp/err"; then
+        echo "FAIL: $desc: stderr '$(cat "$tmp/err")' does not match '$pat'"; fails=$((fails + 1)); return
+    fi
+    if [ -s "$tmp/out" ]; then
+        echo "FAIL: $desc: unexpected stdout '$(cat "$tmp/out")'"; fails=$((fails + 1))
+    fi
+}
+
+expect_fail "no command" "no command given" -s "$nosock"
+expect_fail "unknown command" "unknown command frobnicate" -s "$nosock" frobnicate
+expect_fail "unknown option" "unknown option --bogus" --bogus status
+expect_fail "-s without path" "-s needs a socket path" -s
+expect_fail "daemon not running" "daemon not running ($nosock: No such file or directory)" -s "$nosock" status
+expect_fail "daemon not running (json)" "daemon not running" -s "$nosock" --json peers
+expect_fail "fdb without enclave" "usage: fdb ENCLAVE" -s "$nosock" fdb
+expect_fail "attach missing ifname" "usage: attach" -s "$nosock" attach blue
+expect_fail "attach bad mac" "bad MAC zz:" -s "$nosock" attach blue veth0 --mac zz:00:00:00:00:00
+expect_fail "attach multicast mac" "bad MAC 01:" -s "$nosock" attach blue veth0 --mac 01:00:5e:00:00:01
+expect_fail "attach stray arg" "unexpected argument --foo" -s "$nosock" attach blue veth0 --foo
+expect_fail "detach no args" "usage: detach IFNAME" -s "$nosock" detach
+expect_fail "status extra arg" "takes no arguments" -s "$nosock" status extra
+expect_fail "ring later" "not available yet" ring
+expect_fail "lookup later" "not available yet" lookup blue 52:54:00:00:00:01
+expect_fail "genkey args" "takes no arguments" genkey extra
+
+# pubkey: bad input
+printf 'not a key\n' | "$CTL" pubkey >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -ne 1 ] || ! grep -q "overlayctl: pubkey: invalid private key" "$tmp/err"; then
+    echo "FAIL: pubkey bad input: exit $rc, stderr '$(cat "$tmp/err")'"; fails=$((fails + 1))
+fi
+
+# genkey | pubkey: 44-char base64 keys; RFC 7748 section 6.1 vector (Alice)
+k=$("$CTL" genkey) || { echo "FAIL: genkey"; fails=$((fails + 1)); }
+if ! [[ "$k" =~ ^[A-Za-z0-9+/]{43}=$ ]]; then
+    echo "FAIL: genkey output '$k'"; fails=$((fails + 1))
+fi
+p=$(printf '%s\n' "$k" | "$CTL" pubkey) || { echo "FAIL: pubkey of genkey"; fails=$((fails + 1)); }
+[[ "$p" =~ ^[A-Za-z0-9+/]{43}=$ ]] || { echo "FAIL: pubkey output '$p'"; fails=$((fails + 1)); }
+# Alice's private key 77076d0a...2c2a and public key 8520f009...4e6a, base64
+p=$(printf 'dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=\n' | "$CTL" pubkey)
+if [ "$p" != "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=" ]; then
+    echo "FAIL: pubkey RFC 7748 vector: got '$p'"; fails=$((fails + 1))
+fi
+
+# help succeeds
+"$CTL" help >/dev/null 2>&1 || { echo "FAIL: help"; fails=$((fails + 1)); }
+
+if [ $fails -ne 0 ]; then
+    echo "$fails check(s) failed"
+    exit 1
+fi
+echo "all overlayctl argument checks passed"

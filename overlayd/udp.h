@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef OVL_OVERLAYD_UDP_H
+#define OVL_OVERLAYD_UDP_H
+
+/*
+ * DOC: udp — the daemon's one UDP socket, batched
+ *
+ * One non-blocking socket: IPv6 dual-stack (IPV6_V6ONLY = 0, IPv4 peers
+ * as v4-mapped addresses) when ListenAddress is empty or IPv6, plain IPv4
+ * when it is IPv4. Receiving drains with recvmmsg(2) into UDP_BATCH
+ * preallocated buffers; sending queues datagrams (copied into
+ * preallocated slots) and udp_flush() hands the whole queue to one
+ * sendmmsg(2). Nothing is allocated after udp_open().
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+enum udp_limits {
+    UDP_BATCH = 64,                 /* datagrams per recvmmsg */
+    UDP_SEND_QUEUE = 256,           /* datagrams per sendmmsg */
+    UDP_PKT_MAX = 9344,             /* jumbo inner frame + headers */
+    UDP_ADDRSTR = 64,               /* "[v6]:port" */
+};
+
+struct udp_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;                  /* 0: none */
+};
+
+struct udp {
+    int fd;
+    int family;                     /* AF_INET or AF_INET6 */
+    uint16_t port;
+    char listen_str[UDP_ADDRSTR];
+    /* receive side */
+    uint8_t *rx_buf;                /* UDP_BATCH * UDP_PKT_MAX */
+    struct mmsghdr rx_msg[UDP_BATCH];
+    struct iovec rx_iov[UDP_BATCH];
+    struct sockaddr_storage rx_addr[UDP_BATCH];
+    /* send side */
+    uint8_t *tx_buf;                /* UDP_SEND_QUEUE * UDP_PKT_MAX */
+    struct mmsghdr tx_msg[UDP_SEND_QUEUE];
+    struct iovec tx_iov[UDP_SEND_QUEUE];
+    struct sockaddr_storage tx_addr[UDP_SEND_QUEUE];
+    unsigned tx_n;
+    /* counters */
+    uint64_t rx_packets, tx_packets, tx_errors, rx_truncated;
+};
+
+/* @listen: "" or a numeric IPv4/IPv6 address. Returns 0 or a negative errno. */
+int udp_open(struct udp *u, const char *listen, uint16_t port);
+void udp_close(struct udp *u);
+
+/* Receive up to UDP_BATCH datagrams. Returns the count (0: none pending)
+ * or a negative errno. Datagram i: udp_rx_data(u, i), u->rx_msg[i].msg_len,
+ * source u->rx_addr[i] (length u->rx_msg[i].msg_hdr.msg_namelen). */
+int udp_recv_batch(struct udp *u);
+static inline uint8_t *udp_rx_data(struct udp *u, unsigned i)
+{
+    return u->rx_buf + (size_t)i * UDP_PKT_MAX;
+}
+
+/* Queue a datagram (flushes first when the queue is full). */
+void udp_queue(struct udp *u, const struct udp_addr *to, const uint8_t *pkt, size_t len);
+/* Send everything queued with sendmmsg. */
+void udp_flush(struct udp *u);
+
+/*
+ * Resolve "a.b.c.d:port", "[v6]:port" or "hostname:port" for this socket's
+ * family (IPv4 results are v4-mapped on an IPv6 socket). Numeric forms
+ * never touch DNS. Returns 0 or -EINVAL (syntax), -EHOSTUNREACH (no
+ * address of a usable family), -ENOENT (name does not resolve).
+ */
+int udp_resolve(const struct udp *u, const char *endpoint, struct udp_addr *out);
+/* Is the endpoint text an IPv6 one (bracketed literal)? */
+int udp_endpoint_is_ipv6(const char *endpoint);
+/* "1.2.3.4:5" / "[::1]:5" (v4-mapped shown as IPv4). */
+void udp_addr_str(const struct sockaddr *sa, char out[UDP_ADDRSTR]);
+/* Same address and port? */
+int udp_addr_eq(const struct udp_addr *a, const struct sockaddr *sa, socklen_t len);
+
+#endif
