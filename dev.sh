@@ -4,12 +4,13 @@
 # One entry point for a fresh Debian 12 machine (run as root):
 #   ./dev.sh demo    install what is missing, build, run the live 3-host demo
 #   ./dev.sh test    install what is missing, build, run every test suite
-#                    (normal build, then again under ASan+UBSan)
+#                    (normal build, then again under ASan+UBSan), then run
+#                    every fuzz target for OVL_FUZZ_SECONDS (default 20)
 #   ./dev.sh deps    only install the packages
 #   ./dev.sh build   only configure and build (build/)
 #
 # The test run ends with one line "N passed, N failed[, N skipped]" that
-# totals meson's results over both builds.
+# totals meson's results over all three builds.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -103,7 +104,14 @@ test_all() {
     setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         OVL_TIMEOUT_MULT=3 run_suites build-asan "ASan+UBSan"
-    count_results build/meson-logs/testlog.json build-asan/meson-logs/testlog.json
+    local logs=(build/meson-logs/testlog.json build-asan/meson-logs/testlog.json)
+    say "building build-fuzz/ (clang, libFuzzer, ASan+UBSan)"
+    CC=clang setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+    say "meson test --suite fuzz (each target ${OVL_FUZZ_SECONDS:-20} s)"
+    meson configure build-fuzz -Dfuzz_seconds="${OVL_FUZZ_SECONDS:-20}" >/dev/null
+    meson test -C build-fuzz --suite fuzz --print-errorlogs || true
+    logs+=(build-fuzz/meson-logs/testlog.json)
+    count_results "${logs[@]}"
 }
 
 demo() {
@@ -120,7 +128,7 @@ case "${1:-}" in
     test) test_all ;;
     demo) demo ;;
     *)
-        sed -n '4,13p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '4,15p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac
