@@ -128,7 +128,7 @@ case "${1:-}" in
     test) test_all ;;
     demo) demo ;;
     *)
-        sed -n '4,15p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '4,13p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
 esac
