@@ -358,7 +358,9 @@ int cert_parse_enclave_list(const char *s, bool *all, uint32_t *ids, size_t cap,
             }
         }
         if (p == start || (*p != ',' && *p != '\0')) {
-            set_why(why, why_len, "bad enclave list \"%s\": expected decimal ids separated by commas, or *", s);
+            /* The position, not the text: @s may hold bytes unfit for a one-line message. */
+            set_why(why, why_len, "unexpected character at position %zu: expected decimal ids "
+                    "separated by commas, or *", (size_t)(p - s) + 1);
             return -EINVAL;
         }
         if (start[0] == '0') {

@@ -164,9 +164,17 @@ int cert_load_text(const char *text, size_t len, struct cert *c, char *why, size
         set_why(why, why_len, "no input");
         return -EBADMSG;
     }
-    if (memchr(text, '\0', len)) {
-        set_why(why, why_len, "NUL byte in text");
-        return -EBADMSG;
+    /*
+     * Parts of a bad line are quoted in @why, which ends up on a terminal:
+     * control bytes (escape sequences, NUL) are refused up front.
+     */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)text[i];
+
+        if ((ch < 0x20 && ch != '\n' && ch != '\r' && ch != '\t') || ch == 0x7f) {
+            set_why(why, why_len, "control byte 0x%02x in text", ch);
+            return -EBADMSG;
+        }
     }
     while (pos < len) {
         const char *nl = memchr(text + pos, '\n', len - pos);

@@ -324,12 +324,24 @@ int noise_handshake_init(struct noise_handshake *hs, enum noise_role role,
     return 0;
 }
 
+/*
+ * Replacing an ephemeral that a sent message already committed to would
+ * silently desynchronise the two sides (and reuse key material), so a late
+ * call fails the handshake instead.
+ */
 void noise_handshake_set_ephemeral(struct noise_handshake *hs,
                                    const uint8_t e_priv[NOISE_DH_LEN])
 {
+    bool unused = hs->step == NOISE_STEP_MSG1 ||
+                  (hs->step == NOISE_STEP_MSG2 && hs->role == NOISE_RESPONDER);
+
+    if (!unused || !e_priv) {
+        hs_fail(hs, -EINVAL);
+        return;
+    }
     memcpy(hs->e_priv, e_priv, NOISE_DH_LEN);
     if (noise_pubkey(hs->e_pub, e_priv) != 0) {
-        hs->step = NOISE_STEP_FAILED;
+        hs_fail(hs, -EINVAL);
         return;
     }
     hs->e_set = true;
@@ -529,7 +541,7 @@ int noise_handshake_split(struct noise_handshake *hs,
 {
     uint8_t k1[NOISE_HASH_LEN], k2[NOISE_HASH_LEN];
 
-    if (hs->step != NOISE_STEP_DONE)
+    if (hs->step != NOISE_STEP_DONE || !send || !recv)
         return hs_fail(hs, -EINVAL);
     noise_hkdf(hs->sym.ck, NULL, 0, k1, k2, NULL);
     /* k1 protects initiator -> responder traffic. */
@@ -537,6 +549,13 @@ int noise_handshake_split(struct noise_handshake *hs,
     memcpy(recv, hs->role == NOISE_INITIATOR ? k2 : k1, NOISE_KEY_LEN);
     sodium_memzero(k1, sizeof(k1));
     sodium_memzero(k2, sizeof(k2));
+    /*
+     * ck would let anyone reading this state later rederive both transport
+     * keys, and s_priv is no longer needed: keep only h and rs (public).
+     */
+    sodium_memzero(hs->sym.ck, sizeof(hs->sym.ck));
+    sodium_memzero(hs->s_priv, sizeof(hs->s_priv));
+    hs->step = NOISE_STEP_SPLIT;
     return 0;
 }
 

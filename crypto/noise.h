@@ -24,8 +24,9 @@
  *
  * Lifecycle: noise_handshake_init() -> [noise_handshake_set_ephemeral()]
  * -> write/read alternately -> noise_handshake_split() ->
- * noise_handshake_wipe(). Every error path leaves the state unusable
- * (step = NOISE_STEP_FAILED) and the caller must wipe it.
+ * noise_handshake_wipe(). Every error path wipes the state's secrets and
+ * leaves it unusable (step = NOISE_STEP_FAILED); the caller still wipes
+ * it after success, and may wipe it again after failure.
  */
 
 #include <stdbool.h>
@@ -50,6 +51,7 @@ enum noise_step {
     NOISE_STEP_MSG2 = 1,    /* next: responder writes / initiator reads msg 2 */
     NOISE_STEP_DONE = 2,    /* ready to split */
     NOISE_STEP_FAILED = 3,
+    NOISE_STEP_SPLIT = 4,   /* keys taken; only h and rs are left */
 };
 
 struct noise_cipher {
@@ -92,7 +94,14 @@ int noise_handshake_init(struct noise_handshake *hs, enum noise_role role,
                          const uint8_t *rs_pub,
                          const uint8_t *psk, int psk_pos);
 
-/* Tests only: fix the ephemeral private key instead of drawing one. */
+/*
+ * Supply the ephemeral private key instead of drawing one with
+ * randombytes_buf() (link.c passes its randomness hook's output; tests
+ * pass fixed keys). Only before the message that sends e: the initiator
+ * at NOISE_STEP_MSG1, the responder at MSG1 or MSG2. A late call (or a key
+ * whose public key cannot be computed) wipes @hs and leaves it
+ * NOISE_STEP_FAILED.
+ */
 void noise_handshake_set_ephemeral(struct noise_handshake *hs,
                                    const uint8_t e_priv[NOISE_DH_LEN]);
 
@@ -119,8 +128,11 @@ int noise_handshake_read(struct noise_handshake *hs,
 
 /*
  * After the last message: derive the two transport keys. @send is the key
- * this side encrypts with, @recv the one it decrypts with.
- * Returns 0 or -EINVAL when the handshake is not complete.
+ * this side encrypts with, @recv the one it decrypts with. Split wipes the
+ * chaining key and the static private key and moves to NOISE_STEP_SPLIT:
+ * noise_handshake_hash() and noise_handshake_remote_static() still work, a
+ * second split does not. Returns 0 or -EINVAL when the handshake is not
+ * complete (or already split).
  */
 int noise_handshake_split(struct noise_handshake *hs,
                           uint8_t send[NOISE_KEY_LEN],
@@ -162,8 +174,9 @@ void noise_hmac(uint8_t out[NOISE_HASH_LEN],
                 const uint8_t *data, size_t data_len);
 
 /*
- * Noise HKDF: derives @n_outputs (2 or 3) 64-byte outputs from chaining
- * key @ck and input key material @ikm. Outputs may alias nothing.
+ * Noise HKDF: derives two 64-byte outputs (three when @out3 is not NULL) from chaining
+ * key @ck and input key material @ikm. @out1 may alias @ck (ck is consumed
+ * before out1 is written; MixKey relies on it); nothing else may alias.
  */
 void noise_hkdf(const uint8_t ck[NOISE_HASH_LEN],
                 const uint8_t *ikm, size_t ikm_len,

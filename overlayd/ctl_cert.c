@@ -45,6 +45,15 @@ static int fail(const char *fmt, ...)
     return 1;
 }
 
+/* @s for quoting in a message, unless a control byte would break the line. */
+static const char *printable(const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return "(value with control characters)";
+    return s;
+}
+
 static int join_path(char *out, size_t cap, const char *dir, const char *file)
 {
     int w = snprintf(out, cap, "%s/%s", dir, file);
@@ -134,8 +143,11 @@ static int read_key_file(const char *path, uint8_t *k, bool private_only)
     size_t len;
     int ret;
 
-    if (read_file(path, text, sizeof(text), &len, private_only))
+    /* A failed read (file too long, say) may still have copied secret bytes. */
+    if (read_file(path, text, sizeof(text), &len, private_only)) {
+        sodium_memzero(text, sizeof(text));
         return 1;
+    }
     ret = key_from_base64(k, text);
     sodium_memzero(text, sizeof(text));
     if (ret < 0)
@@ -238,7 +250,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, int first, struct 
 
         if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
             if (*n_pos == pos_cap)
-                return fail("%s: unexpected argument \"%s\"", cmd, arg);
+                return fail("%s: unexpected argument \"%s\"", cmd, printable(arg));
             pos[(*n_pos)++] = arg;
             continue;
         }
@@ -248,7 +260,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, int first, struct 
             if (strlen(opts[k].name) == name_len && strncmp(opts[k].name, arg, name_len) == 0)
                 break;
         if (k == n_opts)
-            return fail("%s: unknown option \"%.*s\"", cmd, (int)name_len, arg);
+            return fail("%s: unknown option \"%.*s\"", cmd, (int)name_len, printable(arg));
         if (eq) {
             value = eq + 1;
         } else {
@@ -256,6 +268,9 @@ static int parse_opts(const char *cmd, int argc, char **argv, int first, struct 
                 return fail("%s: %s needs a value", cmd, opts[k].name);
             value = argv[++i];
         }
+        /* An empty --ca would silently turn into "/authority.key". */
+        if (value[0] == '\0')
+            return fail("%s: %s needs a non-empty value", cmd, opts[k].name);
         if (opts[k].value)
             return fail("%s: %s given twice", cmd, opts[k].name);
         opts[k].value = value;
@@ -294,7 +309,7 @@ static int cert_issue(int argc, char **argv)
         return fail("%s: --pubkey KEY is required", cmd);
     if (cert_name_valid(opts[OPT_NAME].value) < 0)
         return fail("%s: bad --name \"%s\": use 1..%d characters of a-z, 0-9 and -", cmd,
-                    opts[OPT_NAME].value, CERT_NAME_MAX);
+                    printable(opts[OPT_NAME].value), CERT_NAME_MAX);
     if (key_from_base64(host_pub, opts[OPT_PUBKEY].value) < 0 ||
         sodium_is_zero(host_pub, sizeof(host_pub)))
         return fail("%s: bad --pubkey: expected the host's base64 X25519 public key "
@@ -306,15 +321,24 @@ static int cert_issue(int argc, char **argv)
     if (opts[OPT_VALID].value) {
         ret = cert_parse_duration(opts[OPT_VALID].value, &valid);
         if (ret == -ERANGE)
-            return fail("%s: bad --valid \"%s\": at most 36500d", cmd, opts[OPT_VALID].value);
+            return fail("%s: bad --valid \"%s\": at most 36500d", cmd,
+                        printable(opts[OPT_VALID].value));
         if (ret < 0)
             return fail("%s: bad --valid \"%s\": expected a number and a unit s, m, h or d "
-                        "(e.g. 90d, 12h)", cmd, opts[OPT_VALID].value);
+                        "(e.g. 90d, 12h)", cmd, printable(opts[OPT_VALID].value));
     }
     if (load_authority(opts[OPT_CA].value, sk))
         return 1;
 
-    now = (uint64_t)time(NULL);
+    {
+        time_t t = time(NULL);
+
+        if (t < 0) {
+            sodium_memzero(sk, sizeof(sk));
+            return fail("%s: cannot read the clock", cmd);
+        }
+        now = (uint64_t)t;
+    }
     f.serial = 0;
     while (f.serial == 0)
         randombytes_buf(&f.serial, sizeof(f.serial));
@@ -441,7 +465,7 @@ int ctl_cert_main(int argc, char **argv)
         if (argc >= 2 && strcmp(argv[1], "show") == 0)
             return cert_show(argc, argv);
         return fail("usage: overlayctl cert issue --ca DIR --name NAME --pubkey KEY "
-                    "[--enclaves LIST] [--valid DURATION] | cert show FILE [--ca DIR]");
+                    "[--enclaves LIST] [--valid DURATION] | cert show FILE [--ca DIR | --authority KEY]");
     }
     return fail("unknown command \"%s\"", argc >= 1 ? argv[0] : "");
 }

@@ -413,6 +413,17 @@ static void test_text(void)
         char nul[] = "Name = a\0b";
         CHECK_EQ(cert_load_text(nul, sizeof(nul) - 1, &back, why, sizeof(why)), -EBADMSG);
     }
+    /* Control bytes never reach the reason, which is printed on a terminal. */
+    replace(text, "Name", "\x1b[2J\x1b]0;x\x07Name", mod, sizeof(mod));
+    load_expect_fail(mod, "control byte 0x1b");
+    CHECK_EQ(cert_load_text(mod, strlen(mod), &back, why, sizeof(why)), -EBADMSG);
+    for (const char *p = why; *p; p++)
+        CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
+    replace(text, CERT_TEXT_BEGIN "\n", CERT_TEXT_BEGIN "\n\x7f", mod, sizeof(mod));
+    load_expect_fail(mod, "control byte 0x7f");
+    /* Tabs and CRLF line ends are still fine. */
+    replace(text, "Name = ", "Name =\t", mod, sizeof(mod));
+    CHECK_EQ(cert_load_text(mod, strlen(mod), &back, why, sizeof(why)), 0);
 
     /* Tampering in the block with no header left to disagree: loads, but fails to verify. */
     {

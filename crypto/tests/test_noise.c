@@ -253,9 +253,27 @@ static void test_sizes_and_steps(void)
     CHECK(noise_handshake_read(&ini, msg2, n2, pay_out, sizeof(pay_out), &got) == 0 && got == 0);
     CHECK(noise_handshake_write(&ini, NULL, 0, msg1, sizeof(msg1), &n) == -EINVAL);
     CHECK(noise_handshake_split(&res, k1, k2) == 0);
+    /* Split leaves nothing that rederives the keys; h and rs stay readable. */
+    CHECK(sodium_is_zero(res.sym.ck, sizeof(res.sym.ck)));
+    CHECK(sodium_is_zero(res.s_priv, sizeof(res.s_priv)));
+    CHECK(noise_handshake_remote_static(&res) != NULL);
+    CHECK(!sodium_is_zero(noise_handshake_hash(&res), NOISE_HASH_LEN));
+    CHECK(noise_handshake_split(&res, k1, k2) == -EINVAL);
     noise_handshake_wipe(&ini);
     noise_handshake_wipe(&res);
     CHECK(noise_handshake_split(&res, k1, k2) == -EINVAL);
+
+    /* An ephemeral already sent in msg 1 cannot be swapped afterwards. */
+    n = make_msg1(&ini, &res, ir, rr, rp);
+    noise_handshake_set_ephemeral(&ini, k1);
+    CHECK(ini.step == NOISE_STEP_FAILED);
+    CHECK(sodium_is_zero(ini.e_priv, sizeof(ini.e_priv)));
+    CHECK(noise_handshake_read(&res, msg1, n, pay_out, sizeof(pay_out), &got) == 0);
+    CHECK(noise_handshake_write(&res, NULL, 0, msg2, sizeof(msg2), &n2) == 0);
+    noise_handshake_set_ephemeral(&res, k1);
+    CHECK(res.step == NOISE_STEP_FAILED);
+    noise_handshake_wipe(&ini);
+    noise_handshake_wipe(&res);
 
     /* Bad arguments to init. */
     CHECK(noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, NULL, NULL, -1) == -EINVAL);

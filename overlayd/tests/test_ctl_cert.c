@@ -229,7 +229,8 @@ int main(void)
     BAD("listed twice", "--ca", ca, "--name", "h", "--pubkey", host_b64, "--enclaves", "5,5");
     BAD("bad --enclaves", "--ca", ca, "--name", "h", "--pubkey", host_b64,
         "--enclaves", "16777216");
-    BAD("bad --enclaves", "--ca", ca, "--name", "h", "--pubkey", host_b64, "--enclaves", "");
+    BAD("--enclaves needs a non-empty value", "--ca", ca, "--name", "h", "--pubkey", host_b64,
+        "--enclaves", "");
     BAD("bad --valid", "--ca", ca, "--name", "h", "--pubkey", host_b64, "--valid", "90x");
     BAD("bad --valid", "--ca", ca, "--name", "h", "--pubkey", host_b64, "--valid", "0d");
     BAD("bad --valid", "--ca", ca, "--name", "h", "--pubkey", host_b64, "--valid", "90");
@@ -244,6 +245,14 @@ int main(void)
         "--bogus", "1");
     BAD("given twice", "--ca", ca, "--ca", ca, "--name", "h", "--pubkey", host_b64);
     BAD("needs a value", "--ca", ca, "--name", "h", "--pubkey");
+    /* Control bytes in a value never break the one-line error. */
+    BAD("bad --name", "--ca", ca, "--name", "a\nb", "--pubkey", host_b64);
+    BAD("bad --valid", "--ca", ca, "--name", "h", "--pubkey", host_b64, "--valid", "9\n0d");
+    BAD("bad --enclaves", "--ca", ca, "--name", "h", "--pubkey", host_b64, "--enclaves", "1\n2");
+    BAD("unexpected argument", "--ca", ca, "--name", "h", "--pubkey", host_b64, "x\ny");
+    /* An empty DIR must not become "/authority.key". */
+    BAD("--ca needs a non-empty value", "--ca=", "--name", "h", "--pubkey", host_b64);
+    BAD("--ca needs a non-empty value", "--ca", "", "--name", "h", "--pubkey", host_b64);
     BAD("unexpected argument", "--ca", ca, "--name", "h", "--pubkey", host_b64, "stray");
     BAD("No such file", "--ca", path_in("nope"), "--name", "h", "--pubkey", host_b64);
     CHECK(chmod(path_in("ca/authority.key"), 0640) == 0);
