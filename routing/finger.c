@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Finger set and closest-preceding-node routing.
+ *
+ * Chord's 128 fingers are stored as the distinct nodes they point to,
+ * sorted by clockwise distance from self; fingers that fall inside the
+ * successor list are not stored at all (the list already names them).
+ * With n nodes that leaves about log2(n / r) entries.
+ */
+#include "routing/node_priv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int dist_cmp_self(const struct ring_node *n, const ring_id *a, const ring_id *b)
+{
+    return ring_id_dist_cmp(&n->self.id, a, b);
+}
+
+void ring_finger_insert(struct ring_node *n, const ring_peer *p, unsigned bit)
+{
+    unsigned pos = 0;
+
+    if (ring_is_self(n, &p->id))
+        return;
+    for (unsigned i = 0; i < n->nfing; i++) {
+        if (ring_id_eq(&n->fing[i].p.id, &p->id)) {
+            n->fing[i].p = *p;
+            if (bit < n->fing[i].bit)
+                n->fing[i].bit = (uint8_t)bit;
+            return;
+        }
+    }
+    if (n->nfing == n->capfing) {
+        if (n->capfing >= RING_FINGER_MAX) {
+            /* Full: the closest finger is the least useful one. */
+            memmove(&n->fing[0], &n->fing[1], (n->nfing - 1) * sizeof(n->fing[0]));
+            n->nfing--;
+        } else {
+            unsigned cap = n->capfing ? n->capfing * 2 : 8;
+            struct ring_finger *f;
+
+            if (cap > RING_FINGER_MAX)
+                cap = RING_FINGER_MAX;
+            f = realloc(n->fing, cap * sizeof(*f));
+            if (!f)
+                return;
+            n->fing = f;
+            n->capfing = cap;
+        }
+    }
+    while (pos < n->nfing && dist_cmp_self(n, &n->fing[pos].p.id, &p->id) < 0)
+        pos++;
+    memmove(&n->fing[pos + 1], &n->fing[pos], (n->nfing - pos) * sizeof(n->fing[0]));
+    n->fing[pos] = (struct ring_finger){ .p = *p, .bit = (uint8_t)bit };
+    n->nfing++;
+}
+
+bool ring_finger_remove(struct ring_node *n, const ring_id *id)
+{
+    for (unsigned i = 0; i < n->nfing; i++) {
+        if (ring_id_eq(&n->fing[i].p.id, id)) {
+            memmove(&n->fing[i], &n->fing[i + 1], (n->nfing - i - 1) * sizeof(n->fing[0]));
+            n->nfing--;
+            return true;
+        }
+    }
+    return false;
+}
+
+void ring_finger_apply(struct ring_node *n, unsigned bit, const ring_peer *owner)
+{
+    ring_id start, d_start, d_owner, d;
+    bool wraps = ring_is_self(n, &owner->id);
+    unsigned k = 0;
+
+    ring_id_pow2(&d_start, bit);
+    ring_id_add_pow2(&start, &n->self.id, bit);
+    ring_id_dist(&d_owner, &n->self.id, &owner->id);
+    /* Anything stored in [start, owner) contradicts "owner is the first
+     * node at or after start": it has left or died. */
+    for (unsigned i = 0; i < n->nfing; i++) {
+        ring_id_dist(&d, &n->self.id, &n->fing[i].p.id);
+        if (ring_id_cmp(&d, &d_start) >= 0 && (wraps || ring_id_cmp(&d, &d_owner) < 0))
+            continue;
+        n->fing[k++] = n->fing[i];
+    }
+    n->nfing = k;
+    if (!wraps && !ring_succ_contains(n, &owner->id))
+        ring_finger_insert(n, owner, bit);
+}
+
+void ring_finger_rtt(struct ring_node *n, const ring_id *id, uint32_t rtt_us)
+{
+    for (unsigned i = 0; i < n->nfing; i++) {
+        if (ring_id_eq(&n->fing[i].p.id, id))
+            n->fing[i].rtt_us = rtt_us;
+    }
+}
+
+static void consider(const struct ring_node *n, const ring_id *key, const ring_peer *p,
+                     ring_peer *out, unsigned *cnt, unsigned max)
+{
+    unsigned pos;
+
+    if (ring_is_self(n, &p->id) || !ring_id_in_oo(&p->id, &n->self.id, key) ||
+        ring_dead_has(n, n->now, &p->id))
+        return;
+    for (unsigned i = 0; i < *cnt; i++) {
+        if (ring_id_eq(&out[i].id, &p->id))
+            return;
+    }
+    /* Closest to the key first = farthest from self first. */
+    pos = *cnt;
+    while (pos > 0 && dist_cmp_self(n, &out[pos - 1].id, &p->id) < 0)
+        pos--;
+    if (pos >= max)
+        return;
+    if (*cnt == max)
+        (*cnt)--;
+    memmove(&out[pos + 1], &out[pos], (*cnt - pos) * sizeof(out[0]));
+    out[pos] = *p;
+    (*cnt)++;
+}
+
+unsigned ring_closest_preceding(const struct ring_node *n, const ring_id *key,
+                                ring_peer *out, unsigned max)
+{
+    unsigned cnt = 0;
+
+    if (max == 0)
+        return 0;
+    for (unsigned i = 0; i < n->nfing; i++)
+        consider(n, key, &n->fing[i].p, out, &cnt, max);
+    for (unsigned i = 0; i < n->nsucc; i++)
+        consider(n, key, &n->succ[i], out, &cnt, max);
+    if (n->has_pred)
+        consider(n, key, &n->pred, out, &cnt, max);
+    return cnt;
+}
+
+int ring_finger_next_bit(struct ring_node *n)
+{
+    ring_id d;
+    unsigned lo;
+
+    if (n->nsucc < n->cfg.nsucc || ring_is_self(n, &n->succ[n->nsucc - 1].id))
+        return -1;      /* the successor list already spans the whole ring */
+    ring_id_dist(&d, &n->self.id, &n->succ[n->nsucc - 1].id);
+    lo = ring_id_bitlen(&d);
+    if (lo >= RING_ID_BITS)
+        return -1;
+    if (n->ff_next < lo || n->ff_next >= RING_ID_BITS)
+        n->ff_next = RING_ID_BITS - 1;
+    return n->ff_next--;
+}
+
+const ring_peer *ring_node_finger(const struct ring_node *n, unsigned bit)
+{
+    const ring_peer *best = &n->self;
+    ring_id d_start, d, d_best;
+    bool have = false;
+
+    ring_id_pow2(&d_start, bit);
+    for (unsigned pass = 0; pass < 2; pass++) {
+        unsigned cnt = pass ? n->nfing : n->nsucc;
+
+        for (unsigned i = 0; i < cnt; i++) {
+            const ring_peer *p = pass ? &n->fing[i].p : &n->succ[i];
+
+            if (ring_is_self(n, &p->id))
+                continue;
+            ring_id_dist(&d, &n->self.id, &p->id);
+            if (ring_id_cmp(&d, &d_start) < 0)
+                continue;
+            if (!have || ring_id_cmp(&d, &d_best) < 0) {
+                best = p;
+                d_best = d;
+                have = true;
+            }
+        }
+    }
+    return best;
+}
+
+void ring_dead_add(struct ring_node *n, uint64_t now, const ring_id *id)
+{
+    for (unsigned i = 0; i < RING_DEAD_CACHE; i++) {
+        if (ring_id_eq(&n->dead[i].id, id)) {
+            n->dead[i].until = now + n->cfg.dead_ttl_ns;
+            return;
+        }
+    }
+    n->dead[n->dead_next].id = *id;
+    n->dead[n->dead_next].until = now + n->cfg.dead_ttl_ns;
+    n->dead_next = (n->dead_next + 1) % RING_DEAD_CACHE;
+}
+
+bool ring_dead_has(const struct ring_node *n, uint64_t now, const ring_id *id)
+{
+    for (unsigned i = 0; i < RING_DEAD_CACHE; i++) {
+        if (n->dead[i].until > now && ring_id_eq(&n->dead[i].id, id))
+            return true;
+    }
+    return false;
+}
+
+void ring_dead_del(struct ring_node *n, const ring_id *id)
+{
+    for (unsigned i = 0; i < RING_DEAD_CACHE; i++) {
+        if (ring_id_eq(&n->dead[i].id, id))
+            n->dead[i].until = 0;
+    }
+}
+
+void ring_forget(struct ring_node *n, uint64_t now, const ring_id *id)
+{
+    if (ring_is_self(n, id))
+        return;
+    ring_dead_add(n, now, id);
+    ring_succ_remove(n, id);
+    ring_finger_remove(n, id);
+    if (n->has_pred && ring_id_eq(&n->pred.id, id)) {
+        /* Remember where our range began: until a new predecessor
+         * notifies us, keys in (dead pred, self] are certainly ours. */
+        n->old_pred = *id;
+        n->has_old_pred = true;
+        n->has_pred = false;
+    }
+    /* Zave: the successor list must never run empty. If every entry is
+     * gone the node is cut off and has to join again through anyone. */
+    if (n->state == RING_ACTIVE && ring_is_self(n, &n->succ[0].id))
+        ring_rejoin(n, now);
+}

@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Iterative lookups ("ops") and the FIND_REQ handler.
+ *
+ * The querying node drives every step itself: it asks one node at a time
+ * for the key, keeps the answers as a candidate list (closest to the key
+ * first) and, when a node does not answer within rpc_timeout, forgets it
+ * and asks the next candidate. A lookup completes only when a node answers
+ * OWNER, i.e. the key lies in (its predecessor, itself]: the owner itself
+ * confirms, so a stale successor pointer upstream cannot produce a wrong
+ * answer. Gets and stores ride on the same FIND_REQ (the owner applies
+ * them), which saves a round trip and keeps the sender authenticated.
+ */
+#include "routing/node_priv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool ring_owns(const struct ring_node *n, const ring_id *key)
+{
+    if (ring_is_self(n, &n->succ[0].id))
+        return true;    /* alone on the ring */
+    return n->has_pred && ring_id_in_oc(key, &n->pred.id, &n->self.id);
+}
+
+static bool op_asked(const struct ring_op *op, const ring_id *id)
+{
+    for (unsigned i = 0; i < op->nasked; i++) {
+        if (ring_id_eq(&op->asked[i], id))
+            return true;
+    }
+    return false;
+}
+
+static void op_seed(struct ring_node *n, struct ring_op *op)
+{
+    op->ncands = (uint8_t)ring_closest_preceding(n, &op->key, op->cands, RING_OP_CANDS);
+    op->nowners = 0;
+    if (ring_id_in_oc(&op->key, &n->self.id, &n->succ[0].id)) {
+        for (unsigned i = 0; i < n->nsucc && op->nowners < RING_OP_OWNERS; i++) {
+            if (!ring_is_self(n, &n->succ[i].id))
+                op->owners[op->nowners++] = n->succ[i];
+        }
+    }
+}
+
+static void op_add_cands(struct ring_node *n, struct ring_op *op, const ring_peer *p,
+                         unsigned np)
+{
+    for (unsigned i = 0; i < np; i++) {
+        unsigned pos;
+        ring_id dn, dc;
+        bool dup = false;
+
+        if (ring_is_self(n, &p[i].id) || op_asked(op, &p[i].id) ||
+            ring_dead_has(n, n->now, &p[i].id))
+            continue;
+        for (unsigned j = 0; j < op->ncands; j++)
+            dup |= ring_id_eq(&op->cands[j].id, &p[i].id);
+        if (dup)
+            continue;
+        /* closest to the key first: smallest clockwise distance to it */
+        ring_id_dist(&dn, &p[i].id, &op->key);
+        for (pos = 0; pos < op->ncands; pos++) {
+            ring_id_dist(&dc, &op->cands[pos].id, &op->key);
+            if (ring_id_cmp(&dn, &dc) < 0)
+                break;
+        }
+        if (pos >= RING_OP_CANDS)
+            continue;
+        if (op->ncands == RING_OP_CANDS)
+            op->ncands--;
+        memmove(&op->cands[pos + 1], &op->cands[pos],
+                (op->ncands - pos) * sizeof(op->cands[0]));
+        op->cands[pos] = p[i];
+        op->ncands++;
+    }
+}
+
+static void op_finish(struct ring_node *n, uint64_t now, unsigned idx, int status,
+                      const ring_peer *owner, const ring_msg *m)
+{
+    struct ring_op op = n->ops[idx];
+
+    n->ops[idx] = n->ops[--n->nops];
+    if (!n->nops) {
+        /* Ops are transient; 100k idle nodes should not keep their arrays. */
+        free(n->ops);
+        n->ops = NULL;
+        n->capops = 0;
+    }
+    switch (op.purpose) {
+    case RING_P_LOOKUP:
+        if (n->cb.lookup_done)
+            n->cb.lookup_done(n->cb.ctx, op.cookie, status, status ? NULL : owner, op.hops);
+        break;
+    case RING_P_JOIN:
+        if (status == 0) {
+            ring_become_active(n, now, owner, m ? m->peers : NULL, m ? m->npeers : 0);
+        } else if (n->state == RING_JOINING) {
+            n->state = RING_IDLE;
+            if (n->cb.joined)
+                n->cb.joined(n->cb.ctx, status);
+        }
+        break;
+    case RING_P_FINGER:
+        n->ff_busy = false;
+        if (status == 0)
+            ring_finger_apply(n, op.finger_bit, owner);
+        break;
+    case RING_P_PUBLISH:
+    case RING_P_SELF_CHECK:
+        break;
+    case RING_P_GET_MAC:
+    case RING_P_GET_MEMBERS: {
+        ring_record recs[RING_MSG_RECS_MAX];
+        size_t k = 0;
+
+        for (unsigned i = 0; m && status == 0 && i < m->nrecs; i++)
+            ring_record_from(&recs[k++], &m->recs[i], now);
+        if (status == 0 && k == 0)
+            status = RING_ERR_NOTFOUND;
+        if (n->cb.get_done)
+            n->cb.get_done(n->cb.ctx, op.cookie, status, recs, k, op.hops);
+        break;
+    }
+    }
+}
+
+static void op_send(struct ring_node *n, uint64_t now, struct ring_op *op)
+{
+    ring_msg m;
+
+    memset(&m, 0, sizeof(m));
+    m.type = RING_MSG_FIND_REQ;
+    m.rid = op->rid = ring_new_rid(n);
+    m.key = op->key;
+    m.flags = op->cur_hint ? RING_FIND_OWNER_HINT : 0;
+    m.suspect = op->suspect;
+    switch (op->purpose) {
+    case RING_P_GET_MAC:
+        m.op = RING_OP_GET_MAC;
+        m.enclave = op->rec.enclave;
+        memcpy(m.mac, op->rec.mac, 6);
+        break;
+    case RING_P_GET_MEMBERS:
+        m.op = RING_OP_GET_MEMBERS;
+        m.enclave = op->rec.enclave;
+        break;
+    case RING_P_PUBLISH:
+        m.op = RING_OP_STORE;
+        ring_wrec_from(&m.recs[0], &op->rec, now);
+        m.nrecs = 1;
+        break;
+    default:
+        m.op = RING_OP_LOOKUP;
+    }
+    op->waiting = true;
+    op->sent_at = now;
+    op->rpc_deadline = now + n->cfg.rpc_timeout_ns;
+    if (op->nasked < RING_OP_ASKED)
+        op->asked[op->nasked++] = op->cur.id;
+    ring_send(n, &op->cur, &m);
+}
+
+/* Ask the next node, or finish. Returns false if the op was finished. */
+static bool op_advance(struct ring_node *n, uint64_t now, unsigned idx)
+{
+    struct ring_op *op = &n->ops[idx];
+
+    if (now >= op->deadline || op->hops >= n->cfg.max_hops) {
+        op_finish(n, now, idx, RING_ERR_TIMEOUT, NULL, NULL);
+        return false;
+    }
+    for (;;) {
+        ring_peer next;
+        bool hint;
+
+        if (op->nowners) {
+            next = op->owners[0];
+            memmove(&op->owners[0], &op->owners[1], --op->nowners * sizeof(next));
+            hint = true;
+        } else if (op->ncands) {
+            next = op->cands[0];
+            memmove(&op->cands[0], &op->cands[1], --op->ncands * sizeof(next));
+            hint = false;
+        } else {
+            /* Out of candidates: start over from our own tables after a
+             * pause, when stabilization may have repaired them. */
+            op->wake_at = now + n->cfg.rpc_timeout_ns;
+            op->nasked = 0;
+            return true;
+        }
+        if (ring_is_self(n, &next.id) || ring_dead_has(n, now, &next.id))
+            continue;
+        if (!hint && op_asked(op, &next.id))
+            continue;
+        op->cur = next;
+        op->cur_hint = hint;
+        op_send(n, now, op);
+        return true;
+    }
+}
+
+int ring_op_start(struct ring_node *n, uint64_t now, uint8_t purpose, const ring_id *key,
+                  uint64_t cookie, const ring_record *rec, const ring_peer *via)
+{
+    struct ring_op *op;
+    unsigned idx;
+
+    if (n->nops == n->capops) {
+        unsigned cap = n->capops ? n->capops * 2 : 2;
+        struct ring_op *o = realloc(n->ops, cap * sizeof(*o));
+
+        if (!o)
+            return -ENOMEM;
+        n->ops = o;
+        n->capops = cap;
+    }
+    idx = n->nops++;
+    op = &n->ops[idx];
+    memset(op, 0, sizeof(*op));
+    op->purpose = purpose;
+    op->key = *key;
+    op->cookie = cookie;
+    op->deadline = now + n->cfg.lookup_deadline_ns;
+    if (rec)
+        op->rec = *rec;
+    if (purpose == RING_P_FINGER)
+        op->finger_bit = (uint8_t)cookie;
+    if (via) {
+        op->cands[0] = *via;
+        op->ncands = 1;
+    } else if (n->state == RING_ACTIVE && ring_owns(n, key)) {
+        /* We are the owner: answer locally, zero hops. */
+        ring_msg m;
+
+        memset(&m, 0, sizeof(m));
+        if (purpose == RING_P_PUBLISH) {
+            if (n->cb.may_carry && !n->cb.may_carry(n->cb.ctx, &rec->host.id, rec->enclave))
+                n->stats.stores_rejected++;
+            else if (ring_store_put(n, rec) == 0)
+                ring_store_replicate(n, now, rec);
+        } else if (purpose == RING_P_GET_MAC || purpose == RING_P_GET_MEMBERS) {
+            m.nrecs = (uint8_t)ring_store_find(n, rec->type, rec->enclave, rec->mac,
+                                               m.recs, RING_MSG_RECS_MAX, now);
+        }
+        op_finish(n, now, idx, 0, &n->self, &m);
+        return 0;
+    } else {
+        op_seed(n, op);
+    }
+    op_advance(n, now, idx);
+    return 0;
+}
+
+void ring_op_on_resp(struct ring_node *n, uint64_t now, const ring_peer *from,
+                     const ring_msg *m)
+{
+    unsigned idx;
+    struct ring_op *op = NULL;
+
+    for (idx = 0; idx < n->nops; idx++) {
+        op = &n->ops[idx];
+        if (op->waiting && op->rid == m->rid && ring_id_eq(&op->cur.id, &from->id))
+            break;
+    }
+    if (idx == n->nops)
+        return;     /* late or unsolicited */
+    op->waiting = false;
+    op->hops++;
+    ring_finger_rtt(n, &from->id, (uint32_t)((now - op->sent_at) / 1000));
+    switch (m->code) {
+    case RING_FIND_OWNER: {
+        int st = 0;
+
+        if (m->status == RING_ST_REJECTED)
+            st = RING_ERR_REJECTED;
+        else if (m->status == RING_ST_STALE)
+            st = RING_ERR_STALE;
+        op_finish(n, now, idx, st, from, m);
+        return;
+    }
+    case RING_FIND_CANDS:
+        /* @from believes its successor lies beyond us: it skips us. Any
+         * message makes it consider us as its successor (node.c). */
+        if (n->state == RING_ACTIVE && m->npeers &&
+            ring_id_in_oo(&n->self.id, &from->id, &m->peers[0].id)) {
+            ring_msg ping = { .type = RING_MSG_PING };
+
+            ring_send(n, from, &ping);
+        }
+        op->nowners = 0;
+        for (unsigned i = 0; i < m->npeers && op->nowners < RING_OP_OWNERS; i++) {
+            if (ring_is_self(n, &m->peers[i].id) && op->purpose != RING_P_JOIN)
+                continue;
+            op->owners[op->nowners++] = m->peers[i];
+        }
+        memset(&op->suspect, 0, sizeof(op->suspect));
+        break;
+    case RING_FIND_NEXT:
+        op_add_cands(n, op, m->peers, m->npeers);
+        break;
+    case RING_FIND_BUSY:
+        if (++op->busy_tries < RING_BUSY_TRIES && op->nowners < RING_OP_OWNERS) {
+            memmove(&op->owners[1], &op->owners[0], op->nowners * sizeof(op->owners[0]));
+            op->owners[0] = op->cur;
+            op->nowners++;
+            op->wake_at = now + n->cfg.rpc_timeout_ns / 2;
+            return;
+        }
+        break;
+    }
+    op_advance(n, now, idx);
+}
+
+void ring_op_timeouts(struct ring_node *n, uint64_t now)
+{
+    for (unsigned idx = 0; idx < n->nops;) {
+        struct ring_op *op = &n->ops[idx];
+
+        if (now >= op->deadline) {
+            op_finish(n, now, idx, RING_ERR_TIMEOUT, NULL, NULL);
+            continue;
+        }
+        if (op->waiting && now >= op->rpc_deadline) {
+            n->stats.rpc_timeouts++;
+            op->waiting = false;
+            /* An owner candidate that does not answer is usually dead; its
+             * successor's predecessor pointer then names it, which we pass
+             * on so that node can check at once. */
+            if (op->cur_hint)
+                op->suspect = op->cur.id;
+            ring_forget(n, now, &op->cur.id);
+            if (!op_advance(n, now, idx))
+                continue;
+        } else if (!op->waiting && op->wake_at && now >= op->wake_at) {
+            op->wake_at = 0;
+            if (!op->nowners && !op->ncands) {
+                if (op->purpose == RING_P_JOIN && n->has_bootstrap && n->state != RING_ACTIVE) {
+                    op->cands[0] = n->bootstrap;
+                    op->ncands = 1;
+                } else {
+                    op_seed(n, op);
+                }
+            }
+            if (!op_advance(n, now, idx))
+                continue;
+        }
+        idx++;
+    }
+}
+
+uint64_t ring_op_next_deadline(const struct ring_node *n)
+{
+    uint64_t d = UINT64_MAX;
+
+    for (unsigned i = 0; i < n->nops; i++) {
+        const struct ring_op *op = &n->ops[i];
+
+        if (op->deadline < d)
+            d = op->deadline;
+        if (op->waiting && op->rpc_deadline < d)
+            d = op->rpc_deadline;
+        if (!op->waiting && op->wake_at && op->wake_at < d)
+            d = op->wake_at;
+    }
+    return d;
+}
+
+static void find_owner_reply(struct ring_node *n, uint64_t now, const ring_peer *from,
+                             const ring_msg *m, ring_msg *r)
+{
+    r->code = RING_FIND_OWNER;
+    r->status = RING_ST_OK;
+    switch (m->op) {
+    case RING_OP_LOOKUP:
+        ring_succ_to_msg(n, r);
+        break;
+    case RING_OP_GET_MAC:
+    case RING_OP_GET_MEMBERS:
+        r->nrecs = (uint8_t)ring_store_find(n, m->op == RING_OP_GET_MAC ? RING_REC_MAC
+                                            : RING_REC_MEMBER, m->enclave, m->mac,
+                                            r->recs, RING_MSG_RECS_MAX, now);
+        if (!r->nrecs)
+            r->status = RING_ST_NOTFOUND;
+        break;
+    case RING_OP_STORE: {
+        ring_record rec;
+        int st;
+
+        ring_record_from(&rec, &m->recs[0], now);
+        /* Only the host itself may publish its location (the link layer
+         * authenticated @from), and only for an enclave it may carry. */
+        if (!ring_peer_eq(&rec.host, from) ||
+            (n->cb.may_carry && !n->cb.may_carry(n->cb.ctx, &rec.host.id, rec.enclave))) {
+            n->stats.stores_rejected++;
+            r->status = RING_ST_REJECTED;
+            break;
+        }
+        st = ring_store_put(n, &rec);
+        if (st == 0)
+            ring_store_replicate(n, now, &rec);
+        r->status = st == 0 ? RING_ST_OK : st > 0 ? RING_ST_STALE : RING_ST_REJECTED;
+        break;
+    }
+    }
+}
+
+void ring_handle_find(struct ring_node *n, uint64_t now, const ring_peer *from,
+                      const ring_msg *m)
+{
+    ring_msg r;
+    bool hint = m->flags & RING_FIND_OWNER_HINT;
+
+    if (n->state != RING_ACTIVE)
+        return;     /* not a member yet: the asker times out and moves on */
+    memset(&r, 0, sizeof(r));
+    r.type = RING_MSG_FIND_RESP;
+    r.rid = m->rid;
+    if (ring_owns(n, &m->key) ||
+        (hint && !n->has_pred && n->has_old_pred &&
+         ring_id_in_oc(&m->key, &n->old_pred, &n->self.id))) {
+        find_owner_reply(n, now, from, m, &r);
+    } else if (hint && (!n->has_pred || ring_id_eq(&n->pred.id, &m->suspect))) {
+        /* Either we do not know where our range starts (no predecessor
+         * yet), or the asker found our predecessor dead: check it now
+         * instead of at the next check_pred tick; the asker retries soon.
+         * Never guess: a node claiming keys it does not own is how
+         * concurrent joins end up skipping members for good. */
+        ring_check_pred_tick(n, now);
+        r.code = RING_FIND_BUSY;
+    } else if (hint && n->has_pred && !ring_id_in_oc(&m->key, &n->self.id, &n->succ[0].id)) {
+        /* The asker thinks we own the key, but a node joined between it
+         * and us: our predecessor is the better owner candidate. */
+        r.code = RING_FIND_CANDS;
+        r.peers[0] = n->pred;
+        r.npeers = 1;
+    } else if (ring_id_in_oc(&m->key, &n->self.id, &n->succ[0].id)) {
+        r.code = RING_FIND_CANDS;
+        ring_succ_to_msg(n, &r);
+        if (r.npeers > RING_OP_OWNERS)
+            r.npeers = RING_OP_OWNERS;
+    } else {
+        r.code = RING_FIND_NEXT;
+        r.npeers = (uint8_t)ring_closest_preceding(n, &m->key, r.peers, RING_NEXT_PEERS);
+    }
+    ring_send(n, from, &r);
+}

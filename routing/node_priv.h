@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef OVL_ROUTING_NODE_PRIV_H
+#define OVL_ROUTING_NODE_PRIV_H
+
+/*
+ * DOC: node_priv — ring_node internals shared by the routing sources (not public)
+ *
+ * Memory plan (100k nodes in one process): the node struct is ~1 KB, the
+ * successor list r × 68 bytes, fingers ~log2(n) × 76 bytes, records ~ r ×
+ * (records per host) × 120 bytes; ops exist only while a lookup runs.
+ */
+
+#include "routing/ring.h"
+#include "routing/wire.h"
+
+enum ring_priv_limits {
+    RING_OP_CANDS = 6,
+    RING_OP_OWNERS = 4,
+    RING_OP_ASKED = 40,
+    RING_NEXT_PEERS = 3,        /* candidates returned in a FIND_RESP NEXT */
+    RING_BUSY_TRIES = 6,
+    RING_STAB_WALK = 16,        /* predecessor hops per stabilize round */
+};
+
+enum ring_op_purpose {
+    RING_P_LOOKUP = 0,
+    RING_P_JOIN,
+    RING_P_FINGER,
+    RING_P_PUBLISH,
+    RING_P_GET_MAC,
+    RING_P_GET_MEMBERS,
+    RING_P_SELF_CHECK,
+};
+
+struct ring_rpc {
+    uint64_t rid, deadline;
+    ring_peer to;
+    bool active;
+};
+
+struct ring_finger {
+    ring_peer p;
+    uint32_t rtt_us;            /* last measured round trip (0 = unknown) */
+    uint8_t bit;                /* lowest finger index this entry answered */
+};
+
+struct ring_dead {
+    ring_id id;
+    uint64_t until;
+};
+
+struct ring_op {
+    uint64_t rid, cookie, deadline, rpc_deadline, sent_at, wake_at;
+    ring_id key, suspect;
+    uint8_t purpose, finger_bit, busy_tries, cur_hint;
+    bool waiting;               /* a FIND_REQ to cur is outstanding */
+    uint16_t hops;
+    ring_peer cur;
+    uint8_t ncands, nowners, nasked;
+    ring_peer cands[RING_OP_CANDS];     /* preceding the key, closest first */
+    ring_peer owners[RING_OP_OWNERS];   /* believed successors of the key */
+    ring_id asked[RING_OP_ASKED];
+    ring_record rec;            /* STORE payload / GET identity */
+};
+
+struct ring_srec {
+    ring_record r;
+    ring_id key;
+};
+
+struct ring_pub {
+    uint8_t type;
+    uint8_t mac[6];
+    uint32_t enclave;
+    uint64_t seq;
+};
+
+struct ring_node {
+    ring_config cfg;
+    ring_callbacks cb;
+    ring_peer self;
+    enum ring_state state;
+    uint64_t now;               /* time of the latest call into the node */
+
+    ring_peer *succ;            /* cfg.nsucc slots */
+    unsigned nsucc;
+    ring_peer pred;
+    bool has_pred, has_old_pred;
+    ring_id old_pred;           /* last predecessor, found dead */
+
+    struct ring_finger *fing;   /* sorted by clockwise distance from self */
+    unsigned nfing, capfing;
+
+    struct ring_dead dead[RING_DEAD_CACHE];
+    unsigned dead_next;
+
+    struct ring_rpc stab, stab2, ping;
+    ring_peer rectify_cand;     /* notifier waiting for the pred check */
+    bool has_rectify;
+    uint8_t stab_depth;
+    ring_id stab_prev;          /* successor when the round started */
+    ring_id poked;              /* last node told it skips us */
+    uint64_t poked_at;
+
+    uint64_t t_stab, t_ff, t_pred, t_refresh, t_sweep, t_self;
+    uint8_t ff_next;
+    uint32_t self_checks;
+    bool ff_busy;
+
+    struct ring_op *ops;
+    unsigned nops, capops;
+
+    struct ring_srec *recs;
+    size_t nrecs, caprecs;
+    struct ring_pub *pubs;
+    unsigned npubs, cappubs;
+
+    ring_peer bootstrap;
+    bool has_bootstrap;
+    uint64_t next_rid;
+    ring_stats stats;
+};
+
+/* node.c */
+void ring_send(struct ring_node *n, const ring_peer *to, const ring_msg *m);
+uint64_t ring_new_rid(struct ring_node *n);
+bool ring_is_self(const struct ring_node *n, const ring_id *id);
+void ring_become_active(struct ring_node *n, uint64_t now, const ring_peer *succ,
+                        const ring_peer *list, unsigned nlist);
+void ring_stabilize_tick(struct ring_node *n, uint64_t now);
+void ring_check_pred_tick(struct ring_node *n, uint64_t now);
+void ring_rpc_expired(struct ring_node *n, uint64_t now, struct ring_rpc *rpc);
+void ring_rejoin(struct ring_node *n, uint64_t now);
+
+/* succ.c */
+void ring_succ_adopt(struct ring_node *n, const ring_peer *first,
+                     const ring_peer *list, unsigned nlist);
+bool ring_succ_remove(struct ring_node *n, const ring_id *id);
+bool ring_succ_contains(const struct ring_node *n, const ring_id *id);
+void ring_succ_to_msg(const struct ring_node *n, ring_msg *m);
+void ring_set_pred(struct ring_node *n, uint64_t now, const ring_peer *p, bool handoff);
+
+/* finger.c */
+void ring_finger_insert(struct ring_node *n, const ring_peer *p, unsigned bit);
+bool ring_finger_remove(struct ring_node *n, const ring_id *id);
+void ring_finger_apply(struct ring_node *n, unsigned bit, const ring_peer *owner);
+void ring_finger_rtt(struct ring_node *n, const ring_id *id, uint32_t rtt_us);
+/* Up to @max known nodes in (self, key), closest to the key first. */
+unsigned ring_closest_preceding(const struct ring_node *n, const ring_id *key,
+                                ring_peer *out, unsigned max);
+/* Next finger index to refresh, or -1 if the successor list covers all. */
+int ring_finger_next_bit(struct ring_node *n);
+void ring_dead_add(struct ring_node *n, uint64_t now, const ring_id *id);
+bool ring_dead_has(const struct ring_node *n, uint64_t now, const ring_id *id);
+void ring_dead_del(struct ring_node *n, const ring_id *id);
+/* Forget a peer everywhere (successors, fingers, predecessor). */
+void ring_forget(struct ring_node *n, uint64_t now, const ring_id *id);
+
+/* lookup.c */
+int ring_op_start(struct ring_node *n, uint64_t now, uint8_t purpose, const ring_id *key,
+                  uint64_t cookie, const ring_record *rec, const ring_peer *via);
+void ring_op_on_resp(struct ring_node *n, uint64_t now, const ring_peer *from,
+                     const ring_msg *m);
+void ring_op_timeouts(struct ring_node *n, uint64_t now);
+uint64_t ring_op_next_deadline(const struct ring_node *n);
+void ring_handle_find(struct ring_node *n, uint64_t now, const ring_peer *from,
+                      const ring_msg *m);
+bool ring_owns(const struct ring_node *n, const ring_id *key);
+
+/* store.c */
+void ring_record_key(ring_id *out, const ring_record *r);
+/* Returns RING_ST_OK / RING_ST_REJECTED (conflict rule lost is still OK). */
+int ring_store_put(struct ring_node *n, const ring_record *r);
+unsigned ring_store_find(const struct ring_node *n, uint8_t type, uint32_t enclave,
+                         const uint8_t mac[6], ring_wrec *out, unsigned max, uint64_t now);
+void ring_store_expire(struct ring_node *n, uint64_t now);
+/* Send records whose key satisfies !(key in (lo, hi]) (or all if @all). */
+void ring_store_send(struct ring_node *n, uint64_t now, const ring_peer *to,
+                     const ring_id *lo, const ring_id *hi, bool all, uint8_t flags);
+void ring_store_replicate(struct ring_node *n, uint64_t now, const ring_record *r);
+void ring_store_on_recs(struct ring_node *n, uint64_t now, const ring_peer *from,
+                        const ring_msg *m);
+void ring_pub_refresh_all(struct ring_node *n, uint64_t now);
+void ring_wrec_from(ring_wrec *w, const ring_record *r, uint64_t now);
+void ring_record_from(ring_record *r, const ring_wrec *w, uint64_t now);
+/* Conflict rule (RFC 7432 §15): does @cand replace @cur? */
+bool ring_record_wins(const ring_record *cand, const ring_record *cur);
+
+/* timers.c */
+uint64_t ring_jitter(struct ring_node *n, uint64_t period);
+void ring_timers_start(struct ring_node *n, uint64_t now);
+void ring_stabilize_soon(struct ring_node *n, uint64_t now);
+
+#endif

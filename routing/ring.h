@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef OVL_ROUTING_RING_H
+#define OVL_ROUTING_RING_H
+
+/*
+ * DOC: ring — one host's Chord node and location store, as a pure state machine
+ *
+ * Structures: a ring_node holds the host's own ring_peer, a successor list
+ * of cfg.nsucc entries (never empty while the node is a member; a lone node
+ * lists itself), an optional predecessor, a set of distinct fingers kept in
+ * clockwise order (conceptually 128 fingers, stored only where they differ
+ * from the successor list, O(log n) entries, each with an rtt field), a
+ * small cache of recently dead peers, in-flight lookups ("ops"), and the
+ * location store (records this node holds as primary or replica, plus the
+ * records this host publishes itself and refreshes).
+ *
+ * Lifecycle: ring_node_new() → ring_node_create() (first node) or
+ * ring_node_join(bootstrap) → feed ring_node_on_message() / _on_timeout()
+ * → ring_node_leave() (graceful) → ring_node_free(). Nothing here reads a
+ * clock, opens a socket or draws entropy: time comes in as @now (monotonic
+ * ns), messages go out through cb.send as encoded bytes (routing/wire.c),
+ * randomness comes from cb.rand. Ask ring_node_next_deadline() when to call
+ * ring_node_on_timeout() next (ngtcp2 style); it changes after every call
+ * into the node.
+ *
+ * Protocol: Chord (Stoica et al. 2001) with the corrections of P. Zave,
+ * "Reasoning about identifier spaces: How to make Chord correct" (2017);
+ * lookups are iterative. Location records follow EVPN MAC mobility
+ * (RFC 7432 §15): higher sequence wins, ties go to the lower host id.
+ * Details, byte layouts and timer values: docs/routing.md.
+ *
+ * Trust: @from of ring_node_on_message() must be the identity the link
+ * layer authenticated; a publish is accepted only for the sending host and
+ * only for an enclave cb.may_carry() allows.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "routing/ids.h"
+
+struct ring_node;
+
+enum ring_limits {
+    RING_SUCC_DEFAULT = 8,
+    RING_SUCC_MAX = 16,
+    RING_FINGER_MAX = 64,       /* distinct fingers stored (log2 n + slack) */
+    RING_DEAD_CACHE = 16,
+    RING_MSG_MAX = 4096,        /* largest encoded message */
+    RING_MSG_RECS_MAX = 24,     /* records per message */
+};
+
+enum ring_rec_type {
+    RING_REC_MAC = 1,           /* (enclave, MAC) -> host */
+    RING_REC_MEMBER = 2,        /* (enclave, host) -> "host carries enclave" */
+};
+
+enum ring_state {
+    RING_IDLE = 0,
+    RING_JOINING,
+    RING_ACTIVE,
+    RING_LEFT,
+};
+
+/* Status codes beyond negative errnos. */
+enum ring_status {
+    RING_OK = 0,
+    RING_ERR_TIMEOUT = -1000,   /* lookup deadline or hop limit reached */
+    RING_ERR_NOTFOUND = -1001,  /* owner has no such record */
+    RING_ERR_REJECTED = -1002,  /* owner refused the record */
+    RING_ERR_STATE = -1003,     /* node not a ring member */
+    RING_ERR_STALE = -1004,     /* owner holds a record that wins over ours */
+};
+
+typedef struct ring_record {
+    uint8_t type;               /* enum ring_rec_type */
+    uint8_t mac[6];             /* zero for RING_REC_MEMBER */
+    uint32_t enclave;
+    ring_peer host;             /* the host that has the MAC / members */
+    uint64_t seq;
+    uint64_t expires;           /* local monotonic ns */
+} ring_record;
+
+typedef struct ring_config {
+    unsigned nsucc;             /* r: successor-list length and replica count */
+    uint64_t stabilize_ns;
+    uint64_t fix_fingers_ns;    /* one finger per tick */
+    uint64_t check_pred_ns;
+    uint64_t self_check_ns;     /* look up our own id to find bypasses */
+    uint64_t rpc_timeout_ns;    /* one request/response exchange */
+    uint64_t lookup_deadline_ns;
+    uint64_t refresh_ns;        /* republish own records */
+    uint64_t record_ttl_ns;     /* expiry of an unrefreshed record */
+    uint64_t sweep_ns;          /* expiry sweep period */
+    uint64_t dead_ttl_ns;       /* how long a timed-out peer is avoided */
+    unsigned max_hops;
+} ring_config;
+
+typedef struct ring_callbacks {
+    void *ctx;
+    /* Deliver @len bytes to @to (fire and forget; loss is tolerated). */
+    void (*send)(void *ctx, const ring_peer *to, const uint8_t *buf, size_t len);
+    uint64_t (*rand)(void *ctx);
+    /* Policy: may @host carry @enclave? NULL = allow all. */
+    bool (*may_carry)(void *ctx, const ring_id *host, uint32_t enclave);
+    /* Latency-aware routing hook; reserved, not called yet. */
+    uint32_t (*cost)(void *ctx, const ring_peer *p, uint32_t rtt_us);
+    /* Completion of ring_node_lookup(): @owner valid when status == 0. */
+    void (*lookup_done)(void *ctx, uint64_t cookie, int status,
+                        const ring_peer *owner, unsigned hops);
+    /* Completion of ring_node_get_*(): records valid during the call. */
+    void (*get_done)(void *ctx, uint64_t cookie, int status,
+                     const ring_record *recs, size_t n, unsigned hops);
+    /* Join finished (status 0) or failed. Optional. */
+    void (*joined)(void *ctx, int status);
+} ring_callbacks;
+
+typedef struct ring_stats {
+    uint64_t msgs_sent, bytes_sent, msgs_recv, bad_msgs;
+    uint64_t rpc_timeouts, stores_rejected;
+} ring_stats;
+
+void ring_config_default(ring_config *cfg);
+
+/* Returns NULL on allocation failure or bad config. @self is copied. */
+struct ring_node *ring_node_new(const ring_config *cfg, const ring_callbacks *cb,
+                                const ring_peer *self);
+void ring_node_free(struct ring_node *n);
+
+int ring_node_create(struct ring_node *n, uint64_t now);
+int ring_node_join(struct ring_node *n, uint64_t now, const ring_peer *bootstrap);
+/* Hand records to the successor, tell both neighbours; the node is then
+ * RING_LEFT and ignores further input. */
+int ring_node_leave(struct ring_node *n, uint64_t now);
+
+uint64_t ring_node_next_deadline(const struct ring_node *n);   /* UINT64_MAX: none */
+void ring_node_on_timeout(struct ring_node *n, uint64_t now);
+int ring_node_on_message(struct ring_node *n, uint64_t now, const ring_peer *from,
+                         const uint8_t *buf, size_t len);
+
+int ring_node_lookup(struct ring_node *n, uint64_t now, const ring_id *key, uint64_t cookie);
+/* Publish (and keep refreshing) this host's record; seq as in RFC 7432. */
+int ring_node_publish_mac(struct ring_node *n, uint64_t now, uint32_t enclave,
+                          const uint8_t mac[6], uint64_t seq);
+int ring_node_publish_member(struct ring_node *n, uint64_t now, uint32_t enclave);
+/* Stop refreshing; the record expires after record_ttl. */
+int ring_node_unpublish(struct ring_node *n, uint8_t type, uint32_t enclave,
+                        const uint8_t mac[6]);
+int ring_node_get_mac(struct ring_node *n, uint64_t now, uint32_t enclave,
+                      const uint8_t mac[6], uint64_t cookie);
+int ring_node_get_members(struct ring_node *n, uint64_t now, uint32_t enclave,
+                          uint64_t cookie);
+
+/* Bulk bootstrap (simulator, tests): install a correct successor list,
+ * predecessor and finger set directly and become RING_ACTIVE. */
+int ring_node_bulk_init(struct ring_node *n, uint64_t now, const ring_peer *pred,
+                        const ring_peer *succ, unsigned nsucc,
+                        const ring_peer *fingers, unsigned nfingers);
+
+/* Introspection. */
+enum ring_state ring_node_state(const struct ring_node *n);
+const ring_peer *ring_node_self(const struct ring_node *n);
+unsigned ring_node_nsucc(const struct ring_node *n);
+const ring_peer *ring_node_succ(const struct ring_node *n, unsigned i);
+const ring_peer *ring_node_pred(const struct ring_node *n);     /* NULL if none */
+unsigned ring_node_nfingers(const struct ring_node *n);
+/* Effective finger @bit: first known node at clockwise distance >= 2^bit
+ * (self if none), i.e. what Chord's finger[bit] should be. */
+const ring_peer *ring_node_finger(const struct ring_node *n, unsigned bit);
+size_t ring_node_nrecords(const struct ring_node *n);
+const ring_record *ring_node_record(const struct ring_node *n, size_t i);
+const ring_stats *ring_node_stats(const struct ring_node *n);
+/* Approximate heap + struct bytes held by the node. */
+size_t ring_node_mem(const struct ring_node *n);
+
+#endif

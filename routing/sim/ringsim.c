@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ringsim — run N hosts of the real routing/ code on a virtual clock and
+ * report lookup hops, success, state size, maintenance traffic and
+ * convergence after mass joins and after 20% of the hosts fail at once.
+ *
+ *   ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b] [-l lookups] [-a] [-c file.csv]
+ *     -b  bulk bootstrap: install correct state for 99% of the hosts
+ *         through ring_node_bulk_init(), then join the last 1% for real
+ *     -a  assert the targets (exit 1 if missed)
+ *     -c  append one CSV row with the results
+ */
+#include "routing/ring.h"
+#include "routing/sim/engine.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SEC 1000000000ULL
+
+struct lkstats {
+    size_t n, ok;
+    double mean;
+    unsigned p99;
+};
+
+static double wall(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmp_u16(const void *a, const void *b)
+{
+    return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+static void mac_of(uint8_t mac[6], uint32_t host)
+{
+    mac[0] = 2;
+    mac[1] = 0;
+    mac[2] = (uint8_t)(host >> 24);
+    mac[3] = (uint8_t)(host >> 16);
+    mac[4] = (uint8_t)(host >> 8);
+    mac[5] = (uint8_t)host;
+}
+
+/* Lookups: correct = completed with the oracle's successor. Gets: correct
+ * = the record of the expected publisher came back. */
+static struct lkstats evaluate(struct eng *e, uint64_t issued_before)
+{
+    size_t nl;
+    const struct eng_lookup *l = eng_lookups(e, &nl);
+    uint16_t *hops = malloc((nl ? nl : 1) * sizeof(*hops));
+    struct lkstats s = { 0 };
+    double sum = 0;
+    size_t nh = 0;
+
+    for (size_t i = 0; i < nl; i++) {
+        bool ok;
+
+        if (l[i].issued >= issued_before)
+            continue;
+        s.n++;
+        if (l[i].kind == ENG_LK_LOOKUP) {
+            ok = l[i].done && l[i].status == 0 && l[i].owner == eng_oracle_succ(e, &l[i].key);
+        } else {
+            uint8_t mac[6];
+
+            mac_of(mac, (uint32_t)l[i].rec0.enclave);   /* see issue_gets() */
+            ok = l[i].done && l[i].status == 0 && l[i].nrecs == 1 &&
+                 memcmp(l[i].rec0.mac, mac, 6) == 0;
+        }
+        if (ok) {
+            s.ok++;
+            hops[nh++] = l[i].hops;
+            sum += l[i].hops;
+        }
+    }
+    if (nh) {
+        qsort(hops, nh, sizeof(*hops), cmp_u16);
+        s.mean = sum / (double)nh;
+        s.p99 = hops[(size_t)((double)(nh - 1) * 0.99)];
+    }
+    free(hops);
+    return s;
+}
+
+static uint32_t random_alive(struct eng *e)
+{
+    for (;;) {
+        uint32_t i = (uint32_t)(eng_rand(e) % eng_nhosts(e));
+
+        if (eng_alive(e, i) && ring_node_state(eng_node(e, i)) == RING_ACTIVE)
+            return i;
+    }
+}
+
+/* Spread @count lookups for random keys over @span of simulated time. */
+static void issue_lookups(struct eng *e, size_t count, uint64_t span)
+{
+    uint64_t t0 = eng_now(e);
+
+    for (size_t k = 0; k < count; k++) {
+        ring_id key;
+
+        eng_run_until(e, t0 + span * k / count);
+        ring_id_from_u64(&key, eng_rand(e), eng_rand(e));
+        eng_lookup(e, random_alive(e), &key);
+    }
+}
+
+/* Gets for the MAC of random live publishers (enclave = publisher index,
+ * so evaluate() knows which MAC must come back). */
+static void issue_gets(struct eng *e, size_t count, uint64_t span)
+{
+    uint64_t t0 = eng_now(e);
+
+    for (size_t k = 0; k < count; k++) {
+        uint32_t pub = random_alive(e);
+        uint8_t mac[6];
+
+        eng_run_until(e, t0 + span * k / count);
+        mac_of(mac, pub);
+        eng_get_mac(e, random_alive(e), pub, mac);
+    }
+}
+
+/* Step until the ring matches the oracle; seconds taken, or -1. */
+static double converge(struct eng *e, uint64_t limit, uint64_t step)
+{
+    uint64_t t0 = eng_now(e);
+    uint32_t alive = 0;
+
+    for (uint32_t i = 0; i < eng_nhosts(e); i++)
+        alive += eng_alive(e, i);
+    for (uint64_t t = t0; t <= t0 + limit; t += step) {
+        eng_run_until(e, t);
+        if (eng_oracle_size(e) == alive && eng_check_ring(e) == 0)
+            return (double)(t - t0) / SEC;
+    }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    uint32_t n = 2000;
+    uint64_t seed = 1;
+    bool bulk = false, do_assert = false;
+    size_t nlookups = 0;
+    double join_rate = 100;
+    const char *csv = NULL;
+    ring_config cfg;
+    struct eng *e;
+    int opt, fail = 0;
+    double w0 = wall(), t_join, t_heal, msgs_rate, state = 0, mem = 0, fing_ok;
+    struct lkstats steady, gets, after, gets_after;
+    uint32_t nbulk;
+    uint64_t m0, bad_f;
+    size_t nl;
+
+    ring_config_default(&cfg);
+    while ((opt = getopt(argc, argv, "n:s:r:j:bl:ac:")) != -1) {
+        switch (opt) {
+        case 'n': n = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 's': seed = strtoull(optarg, NULL, 10); break;
+        case 'r': cfg.nsucc = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'j': join_rate = strtod(optarg, NULL); break;
+        case 'b': bulk = true; break;
+        case 'l': nlookups = strtoul(optarg, NULL, 10); break;
+        case 'a': do_assert = true; break;
+        case 'c': csv = optarg; break;
+        default:
+            fprintf(stderr, "usage: ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b] [-l lookups] [-a] [-c csv]\n");
+            return 2;
+        }
+    }
+    if (n < 10 || n > (1u << 24)) {
+        fprintf(stderr, "ringsim: N must be 10..16777216\n");
+        return 2;
+    }
+    if (!nlookups)
+        nlookups = n < 2000 ? 10 * (size_t)n : n < 20000 ? 20000 : 50000;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    e = eng_new(n, seed, &cfg);
+    if (!e)
+        return 1;
+
+    /* 1. Build the ring: real joins, or bulk bootstrap + a real 1% wave. */
+    nbulk = bulk ? n - n / 100 : 1;
+    {
+        uint32_t *all = malloc(nbulk * sizeof(*all));
+
+        for (uint32_t i = 0; i < nbulk; i++)
+            all[i] = i;
+        if (bulk)
+            eng_bulk_bootstrap(e, all, nbulk);
+        else
+            eng_create(e, 0);
+        free(all);
+    }
+    {
+        uint32_t joiners = n - nbulk;
+        uint64_t span = (uint64_t)(joiners / (join_rate > 0 ? join_rate : 100) * SEC);
+        uint64_t t0 = eng_now(e);
+
+        for (uint32_t k = 0; k < joiners; k++) {
+            uint32_t i = nbulk + k, via;
+
+            eng_run_until(e, t0 + span * k / joiners);
+            via = (uint32_t)(eng_rand(e) % (i < nbulk ? nbulk : i));
+            while (!eng_alive(e, via) || ring_node_state(eng_node(e, via)) != RING_ACTIVE)
+                via = (uint32_t)(eng_rand(e) % i);
+            eng_join(e, i, via);
+        }
+        eng_run_until(e, t0 + span);
+    }
+    t_join = converge(e, 600 * SEC, SEC / 2);
+    printf("N=%u: %s; consistent %.1f s after the last of %u joins at %.0f/s (wall %.1f s)\n",
+           n, bulk ? "bulk bootstrap of 99%" : "all hosts joined", t_join, n - nbulk,
+           join_rate, wall() - w0);
+
+    /* 2. Let fix_fingers go round, then publish one MAC + membership each. */
+    eng_run_until(e, eng_now(e) + 60 * SEC);
+    bad_f = eng_check_fingers(e, 200);
+    fing_ok = 1.0 - (double)bad_f / (200.0 * 128);
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t mac[6];
+
+        eng_run_until(e, eng_now(e) + 5 * SEC / n);
+        mac_of(mac, i);
+        ring_node_publish_mac(eng_node(e, i), eng_now(e), i, mac, 1);
+        ring_node_publish_member(eng_node(e, i), eng_now(e), 1 + i % 1000);
+    }
+    eng_run_until(e, eng_now(e) + 10 * SEC);
+
+    /* 3. Maintenance traffic over 30 s (one full record refresh period). */
+    m0 = eng_msgs_sent(e);
+    eng_run_until(e, eng_now(e) + 30 * SEC);
+    msgs_rate = (double)(eng_msgs_sent(e) - m0) / n / 30.0;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct ring_node *nd = eng_node(e, i);
+
+        state += ring_node_nsucc(nd) + ring_node_nfingers(nd) + (double)ring_node_nrecords(nd);
+        mem += (double)ring_node_mem(nd);
+    }
+    state /= n;
+    mem /= n;
+    printf("N=%u: steady state reached (wall %.1f s)\n", n, wall() - w0);
+
+    /* 4. Steady-state lookups and gets. */
+    eng_lookups_clear(e);
+    issue_lookups(e, nlookups, 10 * SEC);
+    eng_run_until(e, eng_now(e) + 15 * SEC);
+    steady = evaluate(e, UINT64_MAX);
+    eng_lookups_clear(e);
+    issue_gets(e, nlookups / 10, 5 * SEC);
+    eng_run_until(e, eng_now(e) + 15 * SEC);
+    gets = evaluate(e, UINT64_MAX);
+
+    /* 5. 20% fail at once; lookups keep coming for 30 s. */
+    {
+        uint32_t killed = 0;
+        uint64_t t_fail, stop;
+
+        while (killed < n / 5) {
+            uint32_t i = (uint32_t)(eng_rand(e) % n);
+
+            if (eng_alive(e, i)) {
+                eng_kill(e, i);
+                killed++;
+            }
+        }
+        t_fail = eng_now(e);
+        eng_lookups_clear(e);
+        /* Interleave the lookup stream with the convergence check. */
+        t_heal = -1;
+        for (size_t k = 0; k < nlookups; k++) {
+            ring_id key;
+            uint64_t t = t_fail + 30 * SEC * k / nlookups;
+
+            eng_run_until(e, t);
+            if (t_heal < 0 && (k % (nlookups / 60 + 1)) == 0 && eng_check_ring(e) == 0)
+                t_heal = (double)(eng_now(e) - t_fail) / SEC;
+            ring_id_from_u64(&key, eng_rand(e), eng_rand(e));
+            eng_lookup(e, random_alive(e), &key);
+        }
+        stop = t_fail + 30 * SEC;
+        eng_run_until(e, stop + 15 * SEC);
+        if (t_heal < 0) {
+            double more = converge(e, 300 * SEC, SEC / 2);
+
+            t_heal = more < 0 ? -1 : (double)(eng_now(e) - t_fail) / SEC;
+        }
+        after = evaluate(e, stop);
+        eng_lookups(e, &nl);
+        eng_lookups_clear(e);
+        issue_gets(e, nlookups / 10, 5 * SEC);
+        eng_run_until(e, eng_now(e) + 15 * SEC);
+        gets_after = evaluate(e, UINT64_MAX);
+    }
+
+    printf("\n| N | build | hops mean | hops p99 | lookup success | get success | state/host "
+           "(entries, bytes) | fingers correct | msgs/host/s | consistent after joins | "
+           "healed after 20%% fail | success in 30 s after | gets after | wall |\n");
+    printf("| %u | %s | %.2f | %u | %.3f%% | %.2f%% | %.1f, %.0f | %.2f%% | %.2f | %.1f s | "
+           "%.1f s | %.2f%% | %.2f%% | %.0f s |\n",
+           n, bulk ? "bulk+1% joins" : "joins", steady.mean, steady.p99,
+           100.0 * (double)steady.ok / (double)steady.n, 100.0 * (double)gets.ok / (double)gets.n,
+           state, mem, 100 * fing_ok, msgs_rate, t_join, t_heal,
+           100.0 * (double)after.ok / (double)after.n,
+           100.0 * (double)gets_after.ok / (double)gets_after.n, wall() - w0);
+    printf("lookups: steady %zu, after failure %zu; half log2 N + 1 = %.2f; events %llu\n",
+           steady.n, after.n, 0.5 * log2(n) + 1, (unsigned long long)eng_events(e));
+    if (csv) {
+        FILE *f = fopen(csv, "a");
+
+        if (f) {
+            fprintf(f, "%u,%s,%.3f,%u,%.4f,%.4f,%.1f,%.0f,%.3f,%.1f,%.1f,%.4f,%.0f\n", n,
+                    bulk ? "bulk" : "joins", steady.mean, steady.p99,
+                    (double)steady.ok / (double)steady.n, (double)gets.ok / (double)gets.n,
+                    state, mem, msgs_rate, t_join, t_heal,
+                    (double)after.ok / (double)after.n, wall() - w0);
+            fclose(f);
+        }
+    }
+    if (do_assert) {
+        double hop_target = 0.5 * log2(n) + 1;
+
+        if (!(steady.mean <= hop_target)) {
+            fprintf(stderr, "FAIL: mean hops %.2f > %.2f\n", steady.mean, hop_target);
+            fail = 1;
+        }
+        if ((double)steady.ok < 0.999 * (double)steady.n) {
+            fprintf(stderr, "FAIL: steady success %zu/%zu < 99.9%%\n", steady.ok, steady.n);
+            fail = 1;
+        }
+        if ((double)after.ok < 0.99 * (double)after.n) {
+            fprintf(stderr, "FAIL: success after failure %zu/%zu < 99%%\n", after.ok, after.n);
+            fail = 1;
+        }
+        if (t_join < 0 || t_heal < 0) {
+            fprintf(stderr, "FAIL: ring did not converge (join %.1f, heal %.1f)\n", t_join,
+                    t_heal);
+            fail = 1;
+        }
+        if ((double)gets_after.ok < 0.99 * (double)gets_after.n) {
+            fprintf(stderr, "FAIL: records lost after failure %zu/%zu\n", gets_after.ok,
+                    gets_after.n);
+            fail = 1;
+        }
+    }
+    eng_free(e);
+    return fail;
+}

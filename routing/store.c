@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Location store: records held for the ring, and records this host
+ * publishes and refreshes.
+ *
+ * A record is stored at its key's successor (primary) and replicated to
+ * the next r - 1 successors. Conflicts between records of the same
+ * identity follow EVPN MAC mobility (RFC 7432 §15): the higher sequence
+ * number wins; on equal sequence numbers the lower host id wins. Records
+ * expire record_ttl after their last refresh; owners refresh every
+ * refresh_ns, which also repairs replica sets after joins and failures.
+ * Lookups scan linearly: a node holds about r × (records per host).
+ */
+#include "routing/node_priv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ring_record_key(ring_id *out, const ring_record *r)
+{
+    if (r->type == RING_REC_MAC)
+        ring_key_mac(out, r->enclave, r->mac);
+    else
+        ring_key_member(out, r->enclave);
+}
+
+static bool same_identity(const ring_record *a, const ring_record *b)
+{
+    if (a->type != b->type || a->enclave != b->enclave)
+        return false;
+    if (a->type == RING_REC_MAC)
+        return memcmp(a->mac, b->mac, 6) == 0;
+    return ring_id_eq(&a->host.id, &b->host.id);
+}
+
+bool ring_record_wins(const ring_record *cand, const ring_record *cur)
+{
+    int c;
+
+    if (cand->seq != cur->seq)
+        return cand->seq > cur->seq;
+    c = ring_id_cmp(&cand->host.id, &cur->host.id);
+    return c <= 0;      /* lower host id wins; the same host refreshes */
+}
+
+int ring_store_put(struct ring_node *n, const ring_record *r)
+{
+    if (r->type != RING_REC_MAC && r->type != RING_REC_MEMBER)
+        return -1;
+    if (r->expires <= n->now)
+        return 1;
+    for (size_t i = 0; i < n->nrecs; i++) {
+        struct ring_srec *s = &n->recs[i];
+
+        if (!same_identity(&s->r, r))
+            continue;
+        if (s->r.expires <= n->now) {
+            s->r = *r;      /* an expired record loses to anything */
+            return 0;
+        }
+        if (!ring_record_wins(r, &s->r))
+            return 1;
+        if (ring_peer_eq(&s->r.host, &r->host) && s->r.seq == r->seq &&
+            s->r.expires > r->expires)
+            return 0;       /* an older copy of the same record: keep the later expiry */
+        s->r = *r;
+        return 0;
+    }
+    if (n->nrecs == n->caprecs) {
+        size_t cap = n->caprecs ? n->caprecs * 2 : 4;
+        struct ring_srec *p = realloc(n->recs, cap * sizeof(*p));
+
+        if (!p)
+            return -1;
+        n->recs = p;
+        n->caprecs = cap;
+    }
+    n->recs[n->nrecs].r = *r;
+    ring_record_key(&n->recs[n->nrecs].key, r);
+    n->nrecs++;
+    return 0;
+}
+
+unsigned ring_store_find(const struct ring_node *n, uint8_t type, uint32_t enclave,
+                         const uint8_t mac[6], ring_wrec *out, unsigned max, uint64_t now)
+{
+    unsigned k = 0;
+
+    for (size_t i = 0; i < n->nrecs && k < max; i++) {
+        const ring_record *r = &n->recs[i].r;
+
+        if (r->type != type || r->enclave != enclave || r->expires <= now)
+            continue;
+        if (type == RING_REC_MAC && memcmp(r->mac, mac, 6) != 0)
+            continue;
+        ring_wrec_from(&out[k++], r, now);
+    }
+    return k;
+}
+
+void ring_store_expire(struct ring_node *n, uint64_t now)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n->nrecs; i++) {
+        if (n->recs[i].r.expires > now)
+            n->recs[k++] = n->recs[i];
+    }
+    n->nrecs = k;
+}
+
+void ring_wrec_from(ring_wrec *w, const ring_record *r, uint64_t now)
+{
+    uint64_t left = r->expires > now ? (r->expires - now) / 1000000 : 0;
+
+    w->type = r->type;
+    memcpy(w->mac, r->mac, 6);
+    w->enclave = r->enclave;
+    w->host = r->host;
+    w->seq = r->seq;
+    w->ttl_ms = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+}
+
+void ring_record_from(ring_record *r, const ring_wrec *w, uint64_t now)
+{
+    r->type = w->type;
+    memcpy(r->mac, w->mac, 6);
+    r->enclave = w->enclave;
+    r->host = w->host;
+    r->seq = w->seq;
+    r->expires = now + (uint64_t)w->ttl_ms * 1000000;
+}
+
+static void send_batch(struct ring_node *n, const ring_peer *to, ring_msg *m)
+{
+    if (m->nrecs) {
+        ring_send(n, to, m);
+        m->nrecs = 0;
+    }
+}
+
+void ring_store_send(struct ring_node *n, uint64_t now, const ring_peer *to,
+                     const ring_id *lo, const ring_id *hi, bool all, uint8_t flags)
+{
+    ring_msg *m = calloc(1, sizeof(*m));
+
+    if (!m)
+        return;
+    m->type = RING_MSG_RECS;
+    m->rflags = flags;
+    for (size_t i = 0; i < n->nrecs; i++) {
+        const struct ring_srec *s = &n->recs[i];
+
+        if (s->r.expires <= now || (!all && ring_id_in_oc(&s->key, lo, hi)))
+            continue;
+        ring_wrec_from(&m->recs[m->nrecs++], &s->r, now);
+        if (m->nrecs == RING_MSG_RECS_MAX)
+            send_batch(n, to, m);
+    }
+    send_batch(n, to, m);
+    free(m);
+}
+
+void ring_store_replicate(struct ring_node *n, uint64_t now, const ring_record *r)
+{
+    ring_msg m;
+
+    memset(&m, 0, sizeof(m));
+    m.type = RING_MSG_RECS;
+    m.rflags = RING_RECS_REPLICA;
+    m.nrecs = 1;
+    ring_wrec_from(&m.recs[0], r, now);
+    for (unsigned i = 0; i + 1 < n->cfg.nsucc && i < n->nsucc; i++) {
+        if (!ring_is_self(n, &n->succ[i].id))
+            ring_send(n, &n->succ[i], &m);
+    }
+}
+
+void ring_store_on_recs(struct ring_node *n, uint64_t now, const ring_peer *from,
+                        const ring_msg *m)
+{
+    ring_msg *fwd = NULL;
+
+    if (n->state != RING_ACTIVE)
+        return;
+    if (m->rflags == RING_RECS_HANDOFF) {
+        fwd = calloc(1, sizeof(*fwd));
+        if (fwd) {
+            fwd->type = RING_MSG_RECS;
+            fwd->rflags = RING_RECS_REPLICA;
+        }
+    }
+    for (unsigned i = 0; i < m->nrecs; i++) {
+        ring_record r;
+
+        ring_record_from(&r, &m->recs[i], now);
+        /* Replicas come from other ring members, not from the host; the
+         * carry policy still applies to whatever they name. */
+        if (n->cb.may_carry && !n->cb.may_carry(n->cb.ctx, &r.host.id, r.enclave)) {
+            n->stats.stores_rejected++;
+            continue;
+        }
+        if (ring_store_put(n, &r) == 0 && fwd)
+            fwd->recs[fwd->nrecs++] = m->recs[i];
+    }
+    /* A leaving node's records need their replica set restored: we are now
+     * one step closer to their keys than before. */
+    if (fwd) {
+        for (unsigned i = 0; i + 1 < n->cfg.nsucc && i < n->nsucc && fwd->nrecs; i++) {
+            if (!ring_is_self(n, &n->succ[i].id) && !ring_id_eq(&n->succ[i].id, &from->id))
+                ring_send(n, &n->succ[i], fwd);
+        }
+        free(fwd);
+    }
+}
+
+static void pub_record(const struct ring_node *n, const struct ring_pub *p, uint64_t now,
+                       ring_record *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->type = p->type;
+    memcpy(r->mac, p->mac, 6);
+    r->enclave = p->enclave;
+    r->host = n->self;
+    r->seq = p->seq;
+    r->expires = now + n->cfg.record_ttl_ns;
+}
+
+static void pub_send(struct ring_node *n, uint64_t now, const struct ring_pub *p)
+{
+    ring_record r;
+    ring_id key;
+
+    pub_record(n, p, now, &r);
+    ring_record_key(&key, &r);
+    ring_op_start(n, now, RING_P_PUBLISH, &key, 0, &r, NULL);
+}
+
+void ring_pub_refresh_all(struct ring_node *n, uint64_t now)
+{
+    for (unsigned i = 0; i < n->npubs; i++)
+        pub_send(n, now, &n->pubs[i]);
+}
+
+static int publish(struct ring_node *n, uint64_t now, uint8_t type, uint32_t enclave,
+                   const uint8_t mac[6], uint64_t seq)
+{
+    struct ring_pub *p = NULL;
+
+    n->now = now;
+    if (n->state != RING_ACTIVE)
+        return RING_ERR_STATE;
+    for (unsigned i = 0; i < n->npubs; i++) {
+        if (n->pubs[i].type == type && n->pubs[i].enclave == enclave &&
+            (type != RING_REC_MAC || memcmp(n->pubs[i].mac, mac, 6) == 0))
+            p = &n->pubs[i];
+    }
+    if (!p) {
+        if (n->npubs == n->cappubs) {
+            unsigned cap = n->cappubs ? n->cappubs * 2 : 2;
+            struct ring_pub *np = realloc(n->pubs, cap * sizeof(*np));
+
+            if (!np)
+                return -ENOMEM;
+            n->pubs = np;
+            n->cappubs = cap;
+        }
+        p = &n->pubs[n->npubs++];
+        memset(p, 0, sizeof(*p));
+        p->type = type;
+        p->enclave = enclave;
+        if (mac)
+            memcpy(p->mac, mac, 6);
+    }
+    p->seq = seq;
+    pub_send(n, now, p);
+    return 0;
+}
+
+int ring_node_publish_mac(struct ring_node *n, uint64_t now, uint32_t enclave,
+                          const uint8_t mac[6], uint64_t seq)
+{
+    return publish(n, now, RING_REC_MAC, enclave, mac, seq);
+}
+
+int ring_node_publish_member(struct ring_node *n, uint64_t now, uint32_t enclave)
+{
+    return publish(n, now, RING_REC_MEMBER, enclave, NULL, 0);
+}
+
+int ring_node_unpublish(struct ring_node *n, uint8_t type, uint32_t enclave,
+                        const uint8_t mac[6])
+{
+    for (unsigned i = 0; i < n->npubs; i++) {
+        if (n->pubs[i].type == type && n->pubs[i].enclave == enclave &&
+            (type != RING_REC_MAC || memcmp(n->pubs[i].mac, mac, 6) == 0)) {
+            n->pubs[i] = n->pubs[--n->npubs];
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+static int get(struct ring_node *n, uint64_t now, uint8_t type, uint32_t enclave,
+               const uint8_t mac[6], uint64_t cookie)
+{
+    ring_record r;
+    ring_id key;
+
+    n->now = now;
+    if (n->state != RING_ACTIVE)
+        return RING_ERR_STATE;
+    memset(&r, 0, sizeof(r));
+    r.type = type;
+    r.enclave = enclave;
+    if (mac)
+        memcpy(r.mac, mac, 6);
+    ring_record_key(&key, &r);
+    return ring_op_start(n, now, type == RING_REC_MAC ? RING_P_GET_MAC : RING_P_GET_MEMBERS,
+                         &key, cookie, &r, NULL);
+}
+
+int ring_node_get_mac(struct ring_node *n, uint64_t now, uint32_t enclave,
+                      const uint8_t mac[6], uint64_t cookie)
+{
+    return get(n, now, RING_REC_MAC, enclave, mac, cookie);
+}
+
+int ring_node_get_members(struct ring_node *n, uint64_t now, uint32_t enclave,
+                          uint64_t cookie)
+{
+    return get(n, now, RING_REC_MEMBER, enclave, NULL, cookie);
+}
+
+size_t ring_node_nrecords(const struct ring_node *n)
+{
+    return n->nrecs;
+}
+
+const ring_record *ring_node_record(const struct ring_node *n, size_t i)
+{
+    return i < n->nrecs ? &n->recs[i].r : NULL;
+}

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Location store: RFC 7432 §15 conflict rule (table-driven), publish
+ * authentication and carry policy, expiry and refresh.
+ */
+#include "routing/node_priv.h"
+#include "routing/sim/engine.h"
+#include "routing/tests/check.h"
+
+#include <string.h>
+
+int check_failures;
+
+#define SEC 1000000000ULL
+
+static ring_record rec(uint64_t seq, uint64_t host_lo)
+{
+    ring_record r;
+
+    memset(&r, 0, sizeof(r));
+    r.type = RING_REC_MAC;
+    r.seq = seq;
+    ring_id_from_u64(&r.host.id, 0, host_lo);
+    return r;
+}
+
+static void table(void)
+{
+    static const struct {
+        uint64_t cseq, chost, oseq, ohost;
+        bool wins;
+    } t[] = {
+        { 2, 9, 1, 1, true },       /* higher sequence wins regardless of id */
+        { 1, 1, 2, 9, false },      /* lower sequence loses regardless of id */
+        { 5, 3, 5, 7, true },       /* tie: lower host id wins */
+        { 5, 7, 5, 3, false },      /* tie: higher host id loses */
+        { 5, 4, 5, 4, true },       /* same host, same seq: refresh */
+        { 0, 0, UINT64_MAX, 0, false },
+        { UINT64_MAX, 9, UINT64_MAX - 1, 0, true },
+    };
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        ring_record c = rec(t[i].cseq, t[i].chost), o = rec(t[i].oseq, t[i].ohost);
+
+        CHECK(ring_record_wins(&c, &o) == t[i].wins, "row %zu", i);
+    }
+}
+
+static bool policy(uint32_t host, uint32_t enclave)
+{
+    return enclave != 99;
+}
+
+/* One get from host @from, run the clock, return the entry. */
+static struct eng_lookup get(struct eng *e, uint32_t from, uint32_t enclave, const uint8_t mac[6])
+{
+    size_t n;
+    int64_t id = eng_get_mac(e, from, enclave, mac);
+
+    eng_run_until(e, eng_now(e) + 3 * SEC);
+    return eng_lookups(e, &n)[id];
+}
+
+static void end_to_end(void)
+{
+    ring_config cfg;
+    struct eng *e;
+    const uint8_t mac[6] = { 2, 0, 0, 0, 0, 0x42 }, mac2[6] = { 2, 0, 0, 0, 0, 0x43 };
+    uint32_t a = 1, b = 2, lo, hi;
+    struct eng_lookup l;
+
+    ring_config_default(&cfg);
+    cfg.refresh_ns = 2 * SEC;
+    cfg.record_ttl_ns = 6 * SEC;
+    e = eng_new(10, 42, &cfg);
+    eng_set_may_carry(e, policy);
+    eng_create(e, 0);
+    for (uint32_t i = 1; i < 10; i++) {
+        eng_run_until(e, eng_now(e) + SEC / 2);
+        eng_join(e, i, 0);
+    }
+    eng_run_until(e, eng_now(e) + 40 * SEC);
+    CHECK(eng_check_ring(e) == 0, "ring not settled");
+    lo = ring_id_cmp(&eng_peer(e, a)->id, &eng_peer(e, b)->id) < 0 ? a : b;
+    hi = lo == a ? b : a;
+
+    /* MAC moves from A (seq 1) to B (seq 2): B wins. */
+    ring_node_publish_mac(eng_node(e, a), eng_now(e), 1, mac, 1);
+    eng_run_until(e, eng_now(e) + 2 * SEC);
+    ring_node_publish_mac(eng_node(e, b), eng_now(e), 1, mac, 2);
+    eng_run_until(e, eng_now(e) + 2 * SEC);
+    l = get(e, 5, 1, mac);
+    CHECK(l.status == 0 && l.nrecs == 1 && ring_peer_eq(&l.rec0.host, eng_peer(e, b)) &&
+          l.rec0.seq == 2, "higher seq: status %d", l.status);
+
+    /* A re-announces with seq 1 again (and keeps refreshing it): still B. */
+    ring_node_publish_mac(eng_node(e, a), eng_now(e), 1, mac, 1);
+    eng_run_until(e, eng_now(e) + 5 * SEC);
+    l = get(e, 6, 1, mac);
+    CHECK(l.status == 0 && ring_peer_eq(&l.rec0.host, eng_peer(e, b)), "stale seq replaced winner");
+
+    /* Both at seq 2: the lower host id wins, whoever published last. */
+    ring_node_publish_mac(eng_node(e, hi), eng_now(e), 1, mac, 2);
+    ring_node_publish_mac(eng_node(e, lo), eng_now(e), 1, mac, 2);
+    eng_run_until(e, eng_now(e) + 5 * SEC);
+    l = get(e, 7, 1, mac);
+    CHECK(l.status == 0 && ring_peer_eq(&l.rec0.host, eng_peer(e, lo)) && l.rec0.seq == 2,
+          "tie-break: got the higher id");
+
+    /* Policy: nobody may carry enclave 99; the owner refuses the record. */
+    ring_node_publish_mac(eng_node(e, a), eng_now(e), 99, mac2, 1);
+    eng_run_until(e, eng_now(e) + 2 * SEC);
+    l = get(e, 8, 99, mac2);
+    CHECK(l.status == RING_ERR_NOTFOUND, "policy: status %d nrecs %u", l.status, l.nrecs);
+
+    /* Forged publish: host 3 sends a STORE naming host 4 straight to the
+     * key's owner; the owner must refuse (the record does not name the
+     * authenticated sender). */
+    {
+        ring_msg m;
+        uint8_t buf[RING_MSG_MAX];
+        ring_record r;
+        ring_id key;
+        int32_t owner;
+        int len;
+        uint64_t rejected;
+
+        memset(&m, 0, sizeof(m));
+        memset(&r, 0, sizeof(r));
+        r.type = RING_REC_MAC;
+        r.enclave = 1;
+        memcpy(r.mac, mac2, 6);
+        r.host = *eng_peer(e, 4);
+        r.seq = 1000;
+        r.expires = eng_now(e) + 60 * SEC;
+        ring_key_mac(&key, 1, mac2);
+        owner = eng_oracle_succ(e, &key);
+        m.type = RING_MSG_FIND_REQ;
+        m.rid = 1;
+        m.key = key;
+        m.op = RING_OP_STORE;
+        ring_wrec_from(&m.recs[0], &r, eng_now(e));
+        m.nrecs = 1;
+        len = ring_wire_encode(&m, buf, sizeof(buf));
+        CHECK(len > 0, "encode");
+        rejected = ring_node_stats(eng_node(e, (uint32_t)owner))->stores_rejected;
+        CHECK(ring_node_on_message(eng_node(e, (uint32_t)owner), eng_now(e), eng_peer(e, 3),
+                                   buf, (size_t)len) == 0, "deliver");
+        CHECK(ring_node_stats(eng_node(e, (uint32_t)owner))->stores_rejected == rejected + 1,
+              "forged store not counted as rejected");
+        eng_run_until(e, eng_now(e) + SEC);
+        l = get(e, 9, 1, mac2);
+        CHECK(l.status == RING_ERR_NOTFOUND, "forged record stored: status %d", l.status);
+
+        /* The same STORE from host 4 itself is accepted. */
+        CHECK(ring_node_on_message(eng_node(e, (uint32_t)owner), eng_now(e), eng_peer(e, 4),
+                                   buf, (size_t)len) == 0, "deliver");
+        eng_run_until(e, eng_now(e) + SEC);
+        l = get(e, 9, 1, mac2);
+        CHECK(l.status == 0 && ring_peer_eq(&l.rec0.host, eng_peer(e, 4)), "genuine store: %d",
+              l.status);
+    }
+
+    /* Refresh keeps a record alive past several TTLs; without refresh it
+     * expires everywhere, replicas included. */
+    eng_run_until(e, eng_now(e) + 20 * SEC);
+    l = get(e, 5, 1, mac);
+    CHECK(l.status == 0 && ring_peer_eq(&l.rec0.host, eng_peer(e, lo)), "refreshed record lost");
+    ring_node_unpublish(eng_node(e, a), RING_REC_MAC, 1, mac);
+    ring_node_unpublish(eng_node(e, b), RING_REC_MAC, 1, mac);
+    eng_run_until(e, eng_now(e) + 12 * SEC);
+    l = get(e, 5, 1, mac);
+    CHECK(l.status == RING_ERR_NOTFOUND, "unrefreshed record did not expire: %d", l.status);
+    for (uint32_t i = 0; i < 10; i++) {
+        const struct ring_node *nd = eng_node(e, i);
+
+        for (size_t k = 0; k < ring_node_nrecords(nd); k++) {
+            const ring_record *r = ring_node_record(nd, k);
+
+            CHECK(!(r->type == RING_REC_MAC && r->enclave == 1 && !memcmp(r->mac, mac, 6)),
+                  "host %u still holds the expired record", i);
+        }
+    }
+    eng_free(e);
+}
+
+int main(void)
+{
+    table();
+    end_to_end();
+    if (check_failures)
+        fprintf(stderr, "%d failures\n", check_failures);
+    return check_failures ? 1 : 0;
+}

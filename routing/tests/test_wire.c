@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Wire format: round trips for every message type, and rejection of
+ * truncated, padded and out-of-range input. */
+#include "routing/wire.h"
+#include "routing/tests/check.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int check_failures;
+
+static void fill_peer(ring_peer *p, uint8_t seed)
+{
+    for (int i = 0; i < RING_ID_LEN; i++)
+        p->id.b[i] = (uint8_t)(seed + i);
+    for (int i = 0; i < RING_PUB_LEN; i++)
+        p->pub[i] = (uint8_t)(seed * 3 + i);
+    p->ep.family = seed % 2 ? 4 : 6;
+    p->ep.reserved = 0;
+    p->ep.port = (uint16_t)(1000 + seed);
+    for (int i = 0; i < 16; i++)
+        p->ep.addr[i] = (uint8_t)(seed ^ i);
+}
+
+static void fill_rec(ring_wrec *r, uint8_t seed)
+{
+    r->type = seed % 2 ? RING_REC_MAC : RING_REC_MEMBER;
+    for (int i = 0; i < 6; i++)
+        r->mac[i] = (uint8_t)(seed + i);
+    r->enclave = 0x00abcdefu + seed;
+    fill_peer(&r->host, seed);
+    r->seq = 0x0102030405060708ULL * seed;
+    r->ttl_ms = 90000u + seed;
+}
+
+static bool same(const ring_msg *a, const ring_msg *b)
+{
+    if (a->type != b->type || a->npeers != b->npeers || a->nrecs != b->nrecs ||
+        a->has_pred != b->has_pred)
+        return false;
+    for (unsigned i = 0; i < a->npeers; i++) {
+        if (memcmp(&a->peers[i], &b->peers[i], sizeof(ring_peer)))
+            return false;
+    }
+    for (unsigned i = 0; i < a->nrecs; i++) {
+        const ring_wrec *x = &a->recs[i], *y = &b->recs[i];
+
+        if (x->type != y->type || memcmp(x->mac, y->mac, 6) || x->enclave != y->enclave ||
+            memcmp(&x->host, &y->host, sizeof(ring_peer)) || x->seq != y->seq ||
+            x->ttl_ms != y->ttl_ms)
+            return false;
+    }
+    if (a->has_pred && memcmp(&a->pred, &b->pred, sizeof(ring_peer)))
+        return false;
+    return true;
+}
+
+static void roundtrip(const ring_msg *m, const char *what, size_t want_len)
+{
+    uint8_t buf[RING_MSG_MAX + 1];
+    ring_msg *d = calloc(1, sizeof(*d));
+    int len = ring_wire_encode(m, buf, sizeof(buf));
+
+    CHECK(len > 0, "%s: encode %d", what, len);
+    if (len <= 0) {
+        free(d);
+        return;
+    }
+    if (want_len)
+        CHECK((size_t)len == want_len, "%s: length %d, want %zu", what, len, want_len);
+    CHECK(ring_wire_decode(d, buf, (size_t)len) == 0, "%s: decode", what);
+    CHECK(same(m, d), "%s: fields differ after round trip", what);
+    CHECK(d->rid == m->rid || m->type == RING_MSG_NOTIFY || m->type == RING_MSG_LEAVE ||
+          m->type == RING_MSG_RECS, "%s: rid", what);
+    /* Every strict prefix and one extra byte must be rejected. */
+    for (int cut = 0; cut < len; cut++)
+        CHECK(ring_wire_decode(d, buf, (size_t)cut) < 0, "%s: prefix %d accepted", what, cut);
+    buf[len] = 0;
+    CHECK(ring_wire_decode(d, buf, (size_t)len + 1) < 0, "%s: trailing byte accepted", what);
+    buf[0] ^= 0x80;
+    CHECK(ring_wire_decode(d, buf, (size_t)len) < 0, "%s: bad version accepted", what);
+    /* Too small a buffer is an error, not an overflow. */
+    CHECK(ring_wire_encode(m, buf, (size_t)len - 1) < 0, "%s: short buffer", what);
+    free(d);
+}
+
+int main(void)
+{
+    ring_msg *m = calloc(1, sizeof(*m));
+    uint8_t buf[RING_MSG_MAX];
+    int len;
+
+    m->type = RING_MSG_FIND_REQ;
+    m->rid = 0x1122334455667788ULL;
+    m->key.b[0] = 0xfe;
+    m->flags = RING_FIND_OWNER_HINT;
+    m->suspect.b[15] = 9;
+    for (uint8_t op = RING_OP_LOOKUP; op <= RING_OP_STORE; op++) {
+        m->op = op;
+        m->enclave = 77;
+        memcpy(m->mac, "\x02\x00\x00\x00\x00\x01", 6);
+        m->nrecs = op == RING_OP_STORE;
+        fill_rec(&m->recs[0], 3);
+        roundtrip(m, "find_req", 2 + 8 + 16 + 1 + 1 + 16 +
+                  (op == RING_OP_GET_MAC ? 10 : op == RING_OP_GET_MEMBERS ? 4 :
+                   op == RING_OP_STORE ? RING_WIRE_REC_LEN : 0));
+    }
+    memset(m, 0, sizeof(*m));
+    m->type = RING_MSG_FIND_RESP;
+    m->rid = 5;
+    m->code = RING_FIND_OWNER;
+    m->npeers = RING_SUCC_MAX;
+    for (unsigned i = 0; i < m->npeers; i++)
+        fill_peer(&m->peers[i], (uint8_t)i);
+    m->nrecs = 5;
+    for (unsigned i = 0; i < m->nrecs; i++)
+        fill_rec(&m->recs[i], (uint8_t)(i + 1));
+    roundtrip(m, "find_resp", 2 + 8 + 2 + 1 + 16 * RING_WIRE_PEER_LEN + 1 + 5 * RING_WIRE_REC_LEN);
+
+    memset(m, 0, sizeof(*m));
+    m->type = RING_MSG_STATE_RESP;
+    m->rid = 6;
+    m->has_pred = 1;
+    fill_peer(&m->pred, 200);
+    m->npeers = 8;
+    for (unsigned i = 0; i < m->npeers; i++)
+        fill_peer(&m->peers[i], (uint8_t)(i + 50));
+    roundtrip(m, "state_resp", 2 + 8 + 1 + RING_WIRE_PEER_LEN + 1 + 8 * RING_WIRE_PEER_LEN);
+    m->has_pred = 0;
+    roundtrip(m, "state_resp without pred", 2 + 8 + 1 + 1 + 8 * RING_WIRE_PEER_LEN);
+    m->type = RING_MSG_LEAVE;
+    m->has_pred = 1;
+    roundtrip(m, "leave", 2 + 1 + RING_WIRE_PEER_LEN + 1 + 8 * RING_WIRE_PEER_LEN);
+
+    memset(m, 0, sizeof(*m));
+    m->type = RING_MSG_RECS;
+    m->rflags = RING_RECS_HANDOFF;
+    m->nrecs = RING_MSG_RECS_MAX;
+    for (unsigned i = 0; i < m->nrecs; i++)
+        fill_rec(&m->recs[i], (uint8_t)i);
+    roundtrip(m, "recs", 2 + 1 + 1 + RING_MSG_RECS_MAX * RING_WIRE_REC_LEN);
+    CHECK(2 + 1 + 1 + RING_MSG_RECS_MAX * RING_WIRE_REC_LEN <= RING_MSG_MAX, "recs fit");
+
+    memset(m, 0, sizeof(*m));
+    for (uint8_t t = RING_MSG_STATE_REQ; t <= RING_MSG_PONG; t++) {
+        if (t == RING_MSG_STATE_RESP)
+            continue;
+        m->type = t;
+        m->rid = 99;
+        roundtrip(m, "simple", t == RING_MSG_NOTIFY ? 2 : 10);
+    }
+
+    /* Out-of-range fields. */
+    memset(m, 0, sizeof(*m));
+    m->type = RING_MSG_FIND_RESP;
+    m->npeers = RING_SUCC_MAX + 1;
+    CHECK(ring_wire_encode(m, buf, sizeof(buf)) < 0, "encode too many peers");
+    m->npeers = 1;
+    fill_peer(&m->peers[0], 1);
+    len = ring_wire_encode(m, buf, sizeof(buf));
+    CHECK(len > 0, "encode");
+    {
+        ring_msg *d = calloc(1, sizeof(*d));
+
+        buf[12] = RING_SUCC_MAX + 1;    /* npeers */
+        CHECK(ring_wire_decode(d, buf, (size_t)len) < 0, "npeers above limit accepted");
+        buf[12] = 1;
+        buf[10] = RING_FIND_BUSY + 1;   /* code */
+        CHECK(ring_wire_decode(d, buf, (size_t)len) < 0, "unknown code accepted");
+        buf[10] = 0;
+        buf[13 + 48] = 5;               /* endpoint family */
+        CHECK(ring_wire_decode(d, buf, (size_t)len) < 0, "bad family accepted");
+        buf[13 + 48] = 4;
+        CHECK(ring_wire_decode(d, buf, (size_t)len) == 0, "restored message rejected");
+        buf[1] = 42;                    /* type */
+        CHECK(ring_wire_decode(d, buf, (size_t)len) < 0, "unknown type accepted");
+        free(d);
+    }
+    free(m);
+    if (check_failures)
+        fprintf(stderr, "%d failures\n", check_failures);
+    return check_failures ? 1 : 0;
+}
