@@ -8,9 +8,11 @@
 
 #include "crypto/key.h"
 #include "crypto/ringid.h"
+#include "overlayd/admit.h"
 #include "overlayd/daemon.h"
 #include "overlayd/json.h"
 #include "overlayd/mac.h"
+#include "overlayd/ringd.h"
 #include "overlayd/sbuf.h"
 #include "overlayd/table.h"
 
@@ -149,9 +151,10 @@ static int ctl_peers(struct ctl_ctx *c)
         json_key(&j, "peers");
         json_arr_begin(&j);
     } else {
-        table_init(&t, 9);
+        table_init(&t, 11);
         table_row(&t, (const char *const[]){ "NAME", "PUBLIC_KEY", "ENDPOINT", "STATE", "RTT_MS",
-                                            "RX_BYTES", "TX_BYTES", "HANDSHAKE_S", "VIA" });
+                                            "RX_BYTES", "TX_BYTES", "HANDSHAKE_S", "VIA",
+                                            "CERT", "ENCLAVES" });
     }
     for (size_t i = 0; i < d->n_peers; i++) {
         struct peer *p = d->peers[i];
@@ -183,11 +186,15 @@ static int ctl_peers(struct ctl_ctx *c)
                 json_null(&j);
             json_key(&j, "via");
             json_null(&j);
+            admit_peer_json(d, p, &j);
             json_obj_end(&j);
         } else {
+            char cert[CERT_NAME_MAX + 1], encl[64];
+
+            admit_peer_text(d, p, cert, sizeof(cert), encl, sizeof(encl));
             pub[10] = '\0';           /* short form, like `wg show` abbreviations */
             table_row(&t, (const char *const[]){ p->name, pub, ep, st, "-", rx, tx, hs,
-                                                "direct" });
+                                                "direct", cert, encl });
         }
     }
     if (c->json) {
@@ -469,6 +476,39 @@ static int ctl_reload(struct ctl_ctx *c)
     return rc < 0 ? -1 : 0;
 }
 
+/* ---- ring / lookup (ringd_ctl.c) ------------------------------------------- */
+
+static int ctl_ring(struct ctl_ctx *c)
+{
+    if (c->argc != 1) {
+        sbuf_puts(c->out, "ring: takes no arguments");
+        return -1;
+    }
+    return ringd_ctl_ring(c->d, c->json, c->out);
+}
+
+static int ctl_lookup(struct ctl_ctx *c)
+{
+    struct enclave *e;
+    uint8_t mac[6];
+
+    if (c->argc != 3) {
+        sbuf_puts(c->out, "usage: lookup ENCLAVE MAC");
+        return -1;
+    }
+    e = enclave_by_name(c->d, c->argv[1]);
+    if (!e) {
+        sbuf_printf(c->out, "unknown enclave %s", c->argv[1]);
+        return -1;
+    }
+    if (mac_parse(c->argv[2], mac) < 0 || !mac_is_guest(mac)) {
+        sbuf_printf(c->out, "lookup: bad MAC %s (want a unicast aa:bb:cc:dd:ee:ff)", c->argv[2]);
+        return -1;
+    }
+    /* Answered later (ctl_server_reply) when the ring get completes. */
+    return ringd_ctl_lookup(c->d, e, mac, c->json, c->d->ctl.current, c->out);
+}
+
 static const struct {
     const char *name;
     int (*fn)(struct ctl_ctx *c);
@@ -480,6 +520,8 @@ static const struct {
     { "attach", ctl_attach },
     { "detach", ctl_detach },
     { "reload", ctl_reload },
+    { "ring", ctl_ring },
+    { "lookup", ctl_lookup },
 };
 
 int ctl_cmd_run(struct daemon *d, int argc, char **argv, bool json, struct sbuf *out)
@@ -488,8 +530,11 @@ int ctl_cmd_run(struct daemon *d, int argc, char **argv, bool json, struct sbuf 
                          .now = daemon_now() };
 
     for (size_t i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
-        if (strcmp(argv[0], ctl_cmds[i].name) == 0)
-            return ctl_cmds[i].fn(&c) < 0 ? -1 : 0;
+        if (strcmp(argv[0], ctl_cmds[i].name) == 0) {
+            int rc = ctl_cmds[i].fn(&c);
+
+            return rc < 0 ? -1 : rc;
+        }
     sbuf_printf(out, "unknown command %s", argv[0]);
     return -1;
 }

@@ -17,7 +17,8 @@
 struct daemon;
 struct sbuf;
 
-/* Returns 0 on success, -1 on failure (reason in @out). */
+/* Returns 0 on success, -1 on failure (reason in @out), or CTL_DEFERRED
+ * (ctl_server.h): the command answers later through ctl_server_reply(). */
 int ctl_cmd_run(struct daemon *d, int argc, char **argv, bool json, struct sbuf *out);
 
 #endif

@@ -20,6 +20,8 @@ struct ctl_client {
     char req[CTL_REQ_MAX];
     size_t len;
     bool done;                        /* request handled, reply in flight */
+    bool deferred;                    /* waiting for ctl_server_reply() */
+    uint64_t id;
     struct sbuf reply;
     uv_write_t wr;
 };
@@ -101,7 +103,18 @@ static void ctl_handle(struct ctl_client *c)
         return;
     }
     sbuf_init(&out);
+    c->id = c->s->current = ++c->s->next_id;
+    c->deferred = true;               /* a deferred command may answer at once */
     rc = ctl_cmd_run(c->s->d, argc, argv, json, &out);
+    if (rc == CTL_DEFERRED) {
+        if (c->deferred) {
+            c->done = true;
+            uv_read_stop((uv_stream_t *)&c->pipe);
+        }
+        sbuf_free(&out);
+        return;
+    }
+    c->deferred = false;
     if (out.len && out.p[out.len - 1] != '\n')
         sbuf_putc(&out, '\n');
     if (sbuf_oom(&out))
@@ -109,6 +122,24 @@ static void ctl_handle(struct ctl_client *c)
     else
         ctl_reply(c, rc == 0, sbuf_str(&out));
     sbuf_free(&out);
+}
+
+void ctl_server_reply(struct ctl_server *s, uint64_t id, bool ok, const char *body)
+{
+    struct sbuf b;
+
+    for (struct ctl_client *c = s->clients; c; c = c->next) {
+        if (c->id != id || !c->deferred || uv_is_closing((uv_handle_t *)&c->pipe))
+            continue;
+        c->deferred = false;
+        sbuf_init(&b);
+        sbuf_puts(&b, body);
+        if (b.len && b.p[b.len - 1] != '\n')
+            sbuf_putc(&b, '\n');
+        ctl_reply(c, ok, sbuf_oom(&b) ? "out of memory\n" : sbuf_str(&b));
+        sbuf_free(&b);
+        return;
+    }
 }
 
 static void ctl_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)

@@ -17,6 +17,7 @@
  */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 struct daemon;
@@ -25,6 +26,7 @@ struct ctl_client;
 enum ctl_limits {
     CTL_REQ_MAX = 4096,
     CTL_MAX_ARGS = 32,
+    CTL_DEFERRED = 1,                 /* ctl_cmd_run: the reply comes later (ctl_server_reply) */
 };
 
 struct ctl_server {
@@ -34,10 +36,18 @@ struct ctl_server {
     bool bound;
     char path[108];
     struct ctl_client *clients;
+    uint64_t next_id;
+    uint64_t current;                 /* id of the request being handled */
 };
 
 /* Returns 0, -EADDRINUSE (another daemon answers), or a negative errno. */
 int ctl_server_start(struct ctl_server *s, uv_loop_t *loop, const char *path, struct daemon *d);
+/*
+ * Asynchronous commands (lookup): inside ctl_cmd_run the command takes
+ * s->current as its request id and returns CTL_DEFERRED; later it answers
+ * with ctl_server_reply(). A reply to a client that is gone is dropped.
+ */
+void ctl_server_reply(struct ctl_server *s, uint64_t id, bool ok, const char *body);
 /* Close the listener and every client; remove the socket file. */
 void ctl_server_close(struct ctl_server *s);
 

@@ -8,8 +8,10 @@
 #include <sodium.h>
 
 #include "crypto/key.h"
+#include "overlayd/admit.h"
 #include "overlayd/fwd.h"
 #include "overlayd/log.h"
+#include "overlayd/ringd.h"
 #include "overlayd/sbuf.h"
 #include "tap/tap.h"
 
@@ -86,8 +88,10 @@ static void daemon_prepare_cb(uv_prepare_t *h)
 
         if (p->hello_pending) {
             p->hello_pending = false;
-            if (link_peer_state(p->lp, now) == LINK_UP)
+            if (link_peer_state(p->lp, now) == LINK_UP) {
                 fwd_send_hello(d, p);
+                ringd_link_up(d, p);
+            }
         }
     }
     udp_flush(&d->udp);
@@ -204,6 +208,10 @@ int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg)
         return rc;
     }
     memcpy(d->pub, link_host_pubkey(d->link), 32);
+    /* Our certificate before any handshake: it is the handshake payload. */
+    rc = admit_start(d);
+    if (rc < 0)
+        return rc;
     if (tap_underlay_mtu(d->nl, &d->underlay_mtu) < 0 || d->underlay_mtu < 1280)
         d->underlay_mtu = 1500;
 
@@ -223,6 +231,9 @@ int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg)
         if (d->peers[i]->ep.len)
             link_peer_connect(d->peers[i]->lp, daemon_now());
 
+    rc = ringd_start(d);
+    if (rc < 0)
+        return rc;
     uv_poll_start(&d->udp_poll, UV_READABLE, daemon_udp_cb);
     uv_prepare_start(&d->prepare, daemon_prepare_cb);
     uv_timer_start(&d->refresh_timer, daemon_refresh_cb, DAEMON_REFRESH_S * 1000,
@@ -255,6 +266,8 @@ void daemon_stop(struct daemon *d)
     daemon_close_handle((uv_handle_t *)&d->sig_hup);
     daemon_close_handle((uv_handle_t *)&d->udp_poll);
     ctl_server_close(&d->ctl);
+    admit_stop(d);
+    ringd_stop(d);
     for (size_t i = 0; i < d->n_enclaves; i++) {
         struct enclave *e = d->enclaves[i];
 
@@ -270,12 +283,14 @@ void daemon_cleanup(struct daemon *d)
 {
     if (d->udp.fd >= 0 && d->link)
         udp_flush(&d->udp);
+    ringd_free(d);
     while (d->n_enclaves)
         enclave_close(d, d->enclaves[d->n_enclaves - 1]);
     while (d->n_peers)
         peer_remove(d, d->peers[d->n_peers - 1]);
     if (d->link)
         link_host_free(d->link);
+    admit_free(d);
     udp_close(&d->udp);
     if (d->nl)
         tap_nl_close(d->nl);

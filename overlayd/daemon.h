@@ -29,6 +29,8 @@
 #include "overlayd/udp.h"
 
 struct tap_nl;
+struct admit;
+struct admit_peer;
 
 enum daemon_limits {
     DAEMON_TAP_BATCH = 64,
@@ -51,6 +53,8 @@ struct peer {
     bool hello_pending;                 /* send our ENCLAVES from the loop */
     enum link_state state;
     uint64_t connecting_since;
+    struct admit_peer *adm;             /* certificate grant (admit.h); NULL: none yet */
+    uint64_t last_data;                 /* last unicast frame or ring message (ringd.c: idle links) */
 };
 
 struct enclave {
@@ -99,6 +103,7 @@ struct daemon {
     uv_prepare_t prepare;
     uv_signal_t sig_term, sig_int, sig_hup;
     struct ctl_server ctl;
+    struct admit *admit;                /* Authority mode (admit.h); NULL without */
     uint8_t pub[32];
     uint64_t fdb_seed;
     uint64_t start_ns;
@@ -113,6 +118,7 @@ struct daemon {
     struct attachment *att;
     size_t n_att;
 
+    struct ringd *ringd;                /* the Chord ring (ringd.c) */
     struct daemon_counters cnt;
     /* Source of the datagram inside link_receive() (NULL otherwise): the
      * link layer only answers the authenticated sender, so a send during

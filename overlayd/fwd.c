@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "overlayd/admit.h"
 #include "overlayd/daemon.h"
 #include "overlayd/inner.h"
 #include "overlayd/log.h"
+#include "overlayd/ringd.h"
 #include "tap/tap.h"
 
 enum { FWD_TAP_ROUNDS = 4 };       /* batches per wakeup, so one TAP cannot starve the rest */
@@ -25,6 +27,12 @@ static bool fwd_is_unicast(const uint8_t *mac)
 static bool fwd_peer_up(const struct peer *p, uint64_t now)
 {
     return p->lp && link_peer_state(p->lp, now) == LINK_UP;
+}
+
+/* @p is up, announced @id, and both of us may carry @id (admit.h). */
+static bool fwd_peer_takes(const struct daemon *d, const struct peer *p, uint32_t id, uint64_t now)
+{
+    return peer_carries(p, id) && admit_link_allows(d, p, id) && fwd_peer_up(p, now);
 }
 
 static void fwd_send(struct daemon *d, struct peer *p, uint64_t now, const uint8_t *pkt, size_t len)
@@ -47,22 +55,31 @@ static void fwd_frame_from_tap(struct daemon *d, struct enclave *e, uint8_t *slo
     d->cnt.rx_frames++;
     if (fwd_is_unicast(src) && fdb_learn(e->fdb, src, NULL, now) == -ENOSPC)
         d->cnt.drop_fdb_full++;
+    /* Our certificate does not list @e: its frames stay on this host. */
+    if (!admit_self_may_carry(d, e->id)) {
+        d->cnt.drop_unknown_enclave++;
+        return;
+    }
     inner_frame_header(slot, e->id);
     if (fwd_is_unicast(dst)) {
         ent = fdb_lookup(e->fdb, dst);
         if (ent) {
-            if (ent->peer)
+            if (ent->peer && admit_link_allows(d, ent->peer, e->id)) {
+                ((struct peer *)ent->peer)->last_data = now;
                 fwd_send(d, ent->peer, now, slot, flen + INNER_FRAME_HDR);
+            }
             /* else: local, the bridge has already delivered it */
             return;
         }
+        ringd_unknown_unicast(d, e, dst, now);
     }
     for (size_t i = 0; i < d->n_peers; i++) {
         struct peer *p = d->peers[i];
 
-        if (peer_carries(p, e->id) && fwd_peer_up(p, now))
+        if (fwd_peer_takes(d, p, e->id, now))
             fwd_send(d, p, now, slot, flen + INNER_FRAME_HDR);
     }
+    ringd_flood(d, e, slot, flen + INNER_FRAME_HDR, now);
 }
 
 void fwd_tap_readable(struct daemon *d, struct enclave *e)
@@ -104,6 +121,8 @@ static void fwd_send_statics(struct daemon *d, struct peer *p, struct enclave *e
 {
     struct inner_writer w;
 
+    if (!admit_link_allows(d, p, e->id))
+        return;
     inner_ctl_init(&w, d->ctl_buf, sizeof(d->ctl_buf));
     for (size_t i = 0; i < fdb_capacity(e->fdb); i++) {
         const struct fdb_entry *ent = fdb_at(e->fdb, i);
@@ -129,6 +148,15 @@ void fwd_send_hello(struct daemon *d, struct peer *p)
     if (!ids || !buf)
         goto out;
     n = enclave_ids(d, ids, n);
+    /* Only the enclaves both of us may carry: the rest is not its business. */
+    {
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++)
+            if (admit_link_allows(d, p, ids[i]))
+                ids[k++] = ids[i];
+        n = k;
+    }
     inner_ctl_init(&w, buf, cap);
     if (inner_ctl_enclaves(&w, p->encl_known ? 0 : INNER_ENCLAVES_REQUEST, ids, n) == 0)
         fwd_ctl_send(d, p, &w);
@@ -152,7 +180,7 @@ void fwd_announce(struct daemon *d, struct enclave *e, const uint8_t mac[6], uin
     for (size_t i = 0; i < d->n_peers; i++) {
         struct peer *p = d->peers[i];
 
-        if (peer_carries(p, e->id) && fwd_peer_up(p, now))
+        if (fwd_peer_takes(d, p, e->id, now))
             fwd_send(d, p, now, w.buf, w.len);
     }
 }
@@ -179,8 +207,20 @@ static void fwd_ctl_enclaves(struct daemon *d, struct peer *p, const struct inne
     ids = malloc((n ? n : 1) * sizeof(*ids));
     if (!ids)
         return;
-    for (size_t i = 0; i < n; i++)
-        ids[i] = inner_enclaves_id(t, i);
+    {
+        size_t k = 0;
+
+        /* An enclave it may not carry (or we may not) is dropped from its set. */
+        for (size_t i = 0; i < n; i++) {
+            uint32_t id = inner_enclaves_id(t, i);
+
+            if (admit_link_allows(d, p, id))
+                ids[k++] = id;
+            else
+                d->cnt.drop_unknown_enclave++;
+        }
+        n = k;
+    }
     p->encl = NULL;                   /* keep the old array alive in @old */
     if (peer_set_enclaves(p, ids, n) < 0) {
         p->encl = old.encl;
@@ -221,7 +261,7 @@ static void fwd_ctl_mac(struct daemon *d, struct peer *p, const struct inner_tlv
         return;
     }
     e = enclave_by_id(d, id);
-    if (!e || !peer_carries(p, id)) {
+    if (!e || !peer_carries(p, id) || !admit_link_allows(d, p, id)) {
         d->cnt.drop_unknown_enclave++;
         return;
     }
@@ -273,12 +313,14 @@ void fwd_from_peer(struct daemon *d, struct peer *p, uint8_t *data, size_t len)
             return;
         }
         e = enclave_by_id(d, id);
-        if (!e || !peer_carries(p, id)) {
+        if (!e || !peer_carries(p, id) || !admit_link_allows(d, p, id)) {
             d->cnt.drop_unknown_enclave++;
             return;
         }
         if (fwd_is_unicast(frame + 6) && fdb_learn(e->fdb, frame + 6, p, daemon_now()) == -ENOSPC)
             d->cnt.drop_fdb_full++;
+        if (fwd_is_unicast(frame))
+            p->last_data = daemon_now();
         tf.buf = data + INNER_FRAME_HDR;
         tf.cap = tf.len = flen;
         if (tap_write_batch(e->tap_fd, &tf, 1) == 1)
@@ -289,8 +331,10 @@ void fwd_from_peer(struct daemon *d, struct peer *p, uint8_t *data, size_t len)
     case INNER_CONTROL:
         fwd_control(d, p, data, len);
         return;
+    case INNER_RING:
+        ringd_from_peer(d, p, data, len);
+        return;
     default:
-        /* 3 (ring) is reserved until the ring routing arrives. */
         d->cnt.drop_inner_type++;
         return;
     }

@@ -155,3 +155,29 @@ int inner_mac_parse(const struct inner_tlv *t, uint32_t *enclave_id, uint8_t mac
     *seq = s;
     return 0;
 }
+
+int inner_ring_parse(const uint8_t *p, size_t len, uint8_t *kind, const uint8_t **body,
+                     size_t *body_len)
+{
+    if (len < INNER_RING_HDR || p[0] != INNER_RING)
+        return -EBADMSG;
+    *kind = p[1];
+    *body = p + INNER_RING_HDR;
+    *body_len = len - INNER_RING_HDR;
+    return 0;
+}
+
+int inner_ring_host_parse(const uint8_t *body, size_t len, char name[INNER_RING_NAME_MAX + 1])
+{
+    if (len < 2 || len > 1 + INNER_RING_NAME_MAX)
+        return -EBADMSG;
+    for (size_t i = 1; i < len; i++) {
+        uint8_t c = body[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return -EBADMSG;
+        name[i - 1] = (char)c;
+    }
+    name[len - 1] = '\0';
+    return 0;
+}

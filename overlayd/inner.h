@@ -9,7 +9,11 @@
  *
  *   1 frame:    type(1) || enclave id(3, big-endian) || Ethernet frame
  *   2 control:  type(1) || TLV*   with TLV = tlv type(1) || length(2, BE) || value
- *   3 ring:     reserved for the ring routing
+ *   3 ring:     type(1) || kind(1) || body
+ *               kind 1 MSG:   a ring message (routing/wire.c)
+ *               kind 2 HOST:  flags(1) || the sender's [Host] Name (1..32 bytes)
+ *                             flag 0x01 REQUEST: "send me yours"
+ *               kind 3 CLOSE: empty; the sender dropped our idle session
  *
  * Control TLVs:
  *   1 ENCLAVES      flags(1) || enclave id(3, BE)*   the sender's full set
@@ -25,6 +29,15 @@
 #include <stdint.h>
 
 enum inner_type { INNER_FRAME = 1, INNER_CONTROL = 2, INNER_RING = 3 };
+
+enum inner_ring_kind {
+    INNER_RING_MSG = 1,
+    INNER_RING_HOST = 2,
+    INNER_RING_CLOSE = 3,
+    INNER_RING_HOST_REQUEST = 0x01,
+    INNER_RING_HDR = 2,
+    INNER_RING_NAME_MAX = 32,
+};
 
 enum inner_tlv_type {
     INNER_TLV_ENCLAVES = 1,
@@ -88,5 +101,12 @@ int inner_enclaves_parse(const struct inner_tlv *t, uint8_t *flags, size_t *n);
 uint32_t inner_enclaves_id(const struct inner_tlv *t, size_t i);
 /* MAC_ANNOUNCE / MAC_WITHDRAW value. -EBADMSG if malformed (length, id 0). */
 int inner_mac_parse(const struct inner_tlv *t, uint32_t *enclave_id, uint8_t mac[6], uint64_t *seq);
+
+/* Type 3: the kind and the body after the 2-byte header. -EBADMSG if shorter. */
+int inner_ring_parse(const uint8_t *p, size_t len, uint8_t *kind, const uint8_t **body,
+                     size_t *body_len);
+/* HOST body: flags, then a name of 1..32 characters [a-z0-9-] copied NUL-terminated
+ * into @name. -EBADMSG if malformed. */
+int inner_ring_host_parse(const uint8_t *body, size_t len, char name[INNER_RING_NAME_MAX + 1]);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "overlayd/admit.h"
 #include "overlayd/config.h"
 #include "overlayd/daemon.h"
 #include "overlayd/log.h"
@@ -66,6 +67,12 @@ int main(int argc, char **argv)
     log_set_level(level);
 
     rc = config_load(path, config_report_stderr, NULL, &cfg);
+    /* Our own certificate (Authority mode): a bad one is a config error. */
+    if (rc == 0 && admit_check_config(cfg, config_report_stderr, NULL) < 0) {
+        config_free(cfg);
+        cfg = NULL;
+        rc = -EINVAL;
+    }
     if (check)
         return rc == 0 ? 0 : 1;
     if (rc < 0) {

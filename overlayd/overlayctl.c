@@ -92,10 +92,6 @@ static int cmd_pubkey(const struct ctl_opts *o, int argc, char **argv)
     return fflush(stdout) == 0 ? 0 : fail("pubkey: cannot write the key");
 }
 
-static int cmd_later(const struct ctl_opts *o, int argc, char **argv)
-{
-    return fail("%s: not available yet: arrives with the ring routing", argv[0]);
-}
 
 static int cmd_cert(const struct ctl_opts *o, int argc, char **argv)
 {
@@ -232,6 +228,17 @@ static int cmd_fdb(const struct ctl_opts *o, int argc, char **argv)
     return ctl_request(o, argc, argv);
 }
 
+static int cmd_lookup(const struct ctl_opts *o, int argc, char **argv)
+{
+    uint8_t mac[6];
+
+    if (argc != 3 || argv[1][0] == '-')
+        return fail("usage: lookup ENCLAVE MAC");
+    if (mac_parse(argv[2], mac) < 0 || !mac_is_guest(mac))
+        return fail("lookup: bad MAC %s (want a unicast aa:bb:cc:dd:ee:ff)", argv[2]);
+    return ctl_request(o, argc, argv);
+}
+
 static int cmd_attach(const struct ctl_opts *o, int argc, char **argv)
 {
     uint8_t mac[6];
@@ -275,8 +282,8 @@ static const struct {
     { "attach", cmd_attach, "attach ENCLAVE IFNAME [--mac MAC] [--name VM]  put a guest interface on an enclave" },
     { "detach", cmd_detach, "detach IFNAME               take it off again" },
     { "reload", cmd_noargs, "reload                      re-read the configuration (like SIGHUP)" },
-    { "ring", cmd_later, "ring                        the ring view (later)" },
-    { "lookup", cmd_later, "lookup ENCLAVE MAC          where a VM lives, through the ring (later)" },
+    { "ring", cmd_noargs, "ring                        the ring view: id, predecessor, successors, fingers" },
+    { "lookup", cmd_lookup, "lookup ENCLAVE MAC          where a VM lives, through the ring" },
     { "ca", cmd_cert, "ca init DIR                 create an overlay authority" },
     { "cert", cmd_cert, "cert issue|show ...         host certificates" },
     { "help", cmd_help, "help                        this text" },

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "crypto/key.h"
+#include "overlayd/admit.h"
 #include "overlayd/fwd.h"
 #include "overlayd/log.h"
 
@@ -77,6 +78,7 @@ void peer_remove(struct daemon *d, struct peer *p)
     }
     if (p->lp)
         link_peer_free(p->lp);
+    admit_peer_free(p);
     free(p->encl);
     free(p);
 }
@@ -177,12 +179,22 @@ static struct link_peer *hook_accept(void *ctx, const uint8_t pub[LINK_KEY_LEN],
 {
     /*
      * Without Authority only [Peer] keys are admitted, and those are all
-     * link peers already, so an unknown key is refused here.
-     * TODO(authority): with Authority, verify the certificate in @payload
-     * (crypto/cert.h) for @pub, then peer_add() a new peer with the
-     * certificate's enclave list as its allowed set.
+     * link peers already, so an unknown key is refused (NULL). With
+     * Authority a valid certificate for @pub creates a peer (admit_run.c).
      */
-    return NULL;
+    return admit_hook_accept(ctx, pub, payload, payload_len);
+}
+
+static size_t hook_handshake_payload(void *ctx, struct link_peer *lp, uint8_t *buf, size_t cap)
+{
+    return admit_hook_payload(ctx, buf, cap);
+}
+
+/* After every handshake, [Peer]s included: with Authority a certificate is required. */
+static int hook_handshake_done(void *ctx, struct link_peer *lp, const uint8_t *payload,
+                               size_t payload_len)
+{
+    return admit_hook_done(ctx, link_peer_user(lp), payload, payload_len);
 }
 
 static void hook_state_changed(void *ctx, struct link_peer *lp, enum link_state st)
@@ -221,7 +233,7 @@ const struct link_hooks peer_link_hooks = {
     .random = hook_random,
     .send = hook_send,
     .accept = hook_accept,
-    .handshake_payload = NULL,
-    .handshake_done = NULL,
+    .handshake_payload = hook_handshake_payload,
+    .handshake_done = hook_handshake_done,
     .state_changed = hook_state_changed,
 };

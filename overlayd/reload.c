@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "overlayd/admit.h"
 #include "overlayd/fwd.h"
 #include "overlayd/log.h"
 #include "overlayd/sbuf.h"
@@ -56,7 +57,8 @@ static unsigned reload_peers(struct daemon *d, const struct config *nc, struct s
     while (i < d->n_peers) {
         struct peer *p = d->peers[i];
 
-        if (!reload_find_peer(nc, p->pub)) {
+        /* Peers admitted by certificate are not in the config: keep them. */
+        if (!reload_find_peer(nc, p->pub) && !admit_peer_dynamic(p)) {
             sbuf_printf(out, "removed peer %s\n", p->name);
             peer_remove(d, p);
             changes++;
@@ -167,6 +169,12 @@ int daemon_reload(struct daemon *d, struct sbuf *out)
     if (rc < 0) {
         if (out->len == 0)
             sbuf_printf(out, "%s: %s\n", d->cfg->path, strerror(-rc));
+        sbuf_puts(out, "reload refused: the running configuration stays in force\n");
+        return -EINVAL;
+    }
+    /* A renewed certificate is taken; an invalid one refuses the reload. */
+    if (admit_reload(d, nc, out) < 0) {
+        config_free(nc);
         sbuf_puts(out, "reload refused: the running configuration stays in force\n");
         return -EINVAL;
     }

@@ -38,8 +38,11 @@ expect_fail "attach multicast mac" "bad MAC 01:" -s "$nosock" attach blue veth0 
 expect_fail "attach stray arg" "unexpected argument --foo" -s "$nosock" attach blue veth0 --foo
 expect_fail "detach no args" "usage: detach IFNAME" -s "$nosock" detach
 expect_fail "status extra arg" "takes no arguments" -s "$nosock" status extra
-expect_fail "ring later" "not available yet" ring
-expect_fail "lookup later" "not available yet" lookup blue 52:54:00:00:00:01
+expect_fail "ring extra arg" "ring: takes no arguments" -s "$nosock" ring extra
+expect_fail "ring daemon not running" "daemon not running" -s "$nosock" ring
+expect_fail "lookup no mac" "usage: lookup ENCLAVE MAC" -s "$nosock" lookup blue
+expect_fail "lookup bad mac" "bad MAC zz:" -s "$nosock" lookup blue zz:00:00:00:00:01
+expect_fail "lookup daemon not running" "daemon not running" -s "$nosock" lookup blue 52:54:00:00:00:01
 expect_fail "genkey args" "takes no arguments" genkey extra
 
 # pubkey: bad input

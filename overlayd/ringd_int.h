@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef OVL_OVERLAYD_RINGD_INT_H
+#define OVL_OVERLAYD_RINGD_INT_H
+
+/*
+ * DOC: ringd_int — state shared by ringd.c (node, links, records) and
+ * ringd_ctl.c (overlayctl ring / lookup); not used elsewhere.
+ *
+ * Cookies of ring_node_get_*() carry their purpose in the top byte:
+ * RINGD_CK_CTL (a pending `lookup`), RINGD_CK_RESOLVE (an unknown unicast
+ * MAC), RINGD_CK_MEMBERS (low 24 bits: the enclave).
+ */
+
+#include <uv.h>
+
+#include "overlayd/config.h"
+#include "overlayd/ringd.h"
+#include "routing/ring.h"
+
+#define RINGD_MS UINT64_C(1000000)
+#define RINGD_SEC (1000 * RINGD_MS)
+
+enum ringd_limits {
+    RINGD_TICK_MS = 250,
+    RINGD_LOOKUP_MS = 3000,           /* overlayctl lookup deadline */
+    RINGD_RESOLVE_SLOTS = 64,         /* recent unknown-unicast lookups */
+    RINGD_CLOSE_SLOTS = 16,
+    RINGD_IDLE_DEFAULT_S = 120,
+    RINGD_MEMBERS_REFRESH_S = 10,
+    RINGD_CREATE_WAIT_S = 2,          /* lowest id: create after this without a join */
+    RINGD_JOIN_TRY_MS = 1500,         /* then join through the next [Peer] */
+};
+
+enum ringd_cookie {
+    RINGD_CK_CTL = 1,
+    RINGD_CK_RESOLVE = 2,
+    RINGD_CK_MEMBERS = 3,
+};
+
+struct ringd_name {
+    uint8_t pub[32];
+    char name[CONFIG_NAME_MAX + 1];
+};
+
+struct ringd_pub {
+    uint32_t enclave;
+    uint8_t mac[6];
+    bool member;                      /* membership record, not a MAC */
+    bool seen;                        /* still local in this scan */
+    uint64_t seq;
+};
+
+struct ringd_members {
+    uint32_t enclave;
+    ring_peer *hosts;
+    size_t n;
+    uint64_t fetched;                 /* 0: never */
+    bool pending;
+};
+
+struct ringd_pending {                /* an overlayctl lookup in flight */
+    uint64_t cookie, ctl_id, deadline;
+    uint32_t enclave;
+    char enclave_name[CONFIG_NAME_MAX + 1];
+    uint8_t mac[6];
+    bool json;
+    bool resolved;                    /* record found, waiting for the host's name */
+    ring_record rec;
+    unsigned hops;
+};
+
+struct ringd_resolve {
+    uint32_t enclave;
+    uint8_t mac[6];
+    uint64_t at;
+};
+
+struct ringd {
+    struct daemon *d;
+    struct ring_node *node;
+    ring_peer self;
+    uv_timer_t timer, tick;
+    bool timers_open;
+    uint64_t next_cookie;
+    uint64_t started, idle_ns, join_since, unjoined_since;
+    unsigned join_next, ticks;
+    bool lowest;                      /* lowest ring id among us and our [Peer]s */
+    struct ringd_name *names;
+    size_t n_names;
+    struct ringd_pub *pubs;
+    size_t n_pubs;
+    struct ringd_members *mem;
+    size_t n_mem;
+    struct ringd_pending *pend;
+    size_t n_pend;
+    struct ringd_resolve res[RINGD_RESOLVE_SLOTS];
+    unsigned res_next;
+    uint8_t to_close[RINGD_CLOSE_SLOTS][32];
+    unsigned n_close;
+    ring_id last_pred, last_succ;     /* to notice changes of our neighbours */
+    uint64_t republish_at;            /* 0: none pending */
+    uint64_t drop_no_link;            /* ring messages to a host we may not link to */
+    uint8_t buf[2 + RING_MSG_MAX];
+};
+
+/* ringd.c */
+struct ringd *ringd_of(struct daemon *d);
+void ringd_rearm(struct ringd *r);
+struct peer *ringd_peer_for(struct ringd *r, const ring_peer *rp, bool create, uint64_t now);
+const char *ringd_name_of(struct ringd *r, const uint8_t pub[32], char fallback[CONFIG_NAME_MAX + 1]);
+bool ringd_has_name(struct ringd *r, const uint8_t pub[32]);
+
+/* ringd_ctl.c */
+void ringd_ctl_get_done(struct ringd *r, uint64_t cookie, int status, const ring_record *recs,
+                        size_t n, unsigned hops);
+void ringd_ctl_tick(struct ringd *r, uint64_t now);
+const ring_record *ringd_best_record(const ring_record *recs, size_t n);
+
+#endif
