@@ -13,6 +13,8 @@
  *     then the rest of the handshake pumped between the hosts
  *   6 A sends / connects (queue, initiation paths) and timers run
  *   7 A forgets C (peer free with live sessions)
+ * Handshake payloads starting with 'S' make the handshake_done hook send
+ * (re-entry), and after every on_timeout no deadline may be left due.
  * The second byte advances the fake clock so every timer path runs.
  */
 #include <stdlib.h>
@@ -88,8 +90,19 @@ static size_t fz_payload(void *ctx, struct link_peer *peer, uint8_t *buf, size_t
 
 static int fz_done(void *ctx, struct link_peer *peer, const uint8_t *payload, size_t len)
 {
+    /* A daemon may send from this hook: 'S' exercises that re-entry. */
+    if (len && payload[0] == 'S')
+        (void)link_peer_send(peer, now, payload, len);
     /* refuse payloads starting with 'X' so the refusal path is reachable */
     return len && payload[0] == 'X' ? -1 : 0;
+}
+
+/* After on_timeout(now) nothing may still be due, or the daemon spins. */
+static void fz_timeout(struct fz_host *h)
+{
+    link_host_on_timeout(h->host, now);
+    if (link_host_next_deadline(h->host) <= now)
+        abort();
 }
 
 static void fz_host_new(struct fz_host *h, uint8_t seed)
@@ -173,9 +186,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2)
         return 0;
     now += (uint64_t)data[1] * 100 * LINK_NS_PER_MS;
-    link_host_on_timeout(A.host, now);
-    link_host_on_timeout(B.host, now);
-    link_host_on_timeout(C.host, now);
+    fz_timeout(&A);
+    fz_timeout(&B);
+    fz_timeout(&C);
     fz_pump();
     fz_ensure_session();
 

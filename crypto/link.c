@@ -153,10 +153,17 @@ static void link_queue_flush(struct link_peer *peer, uint64_t now)
     }
 }
 
+/*
+ * The payload is assembled on the stack, not in host->scratch_payload: this
+ * runs from inside hooks (a handshake_done or accept hook calling
+ * link_peer_send or link_peer_connect) while link_rx_init still needs the
+ * incoming timestamp there, and the handshake_payload hook may itself send
+ * to another peer.
+ */
 int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry)
 {
     struct link_host *host = peer->host;
-    uint8_t *pl = host->scratch_payload, *pkt = host->pktbuf;
+    uint8_t pl[LINK_TAI64N_LEN + LINK_MAX_HANDSHAKE_PAYLOAD], *pkt = host->pktbuf;
     uint8_t eph[NOISE_DH_LEN];
     size_t ext = 0, mlen = 0;
     struct link_handshake *hs;
@@ -191,7 +198,7 @@ int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry)
     if (!r)
         r = noise_handshake_write(&hs->noise, pl, LINK_TAI64N_LEN + ext, pkt + LINK_INIT_HDR_LEN,
                                   LINK_INIT_MAX_LEN - LINK_INIT_HDR_LEN - 2 * LINK_MAC_LEN, &mlen);
-    sodium_memzero(pl, LINK_TAI64N_LEN + LINK_MAX_HANDSHAKE_PAYLOAD);
+    sodium_memzero(pl, sizeof(pl));
     if (r) {
         link_handshake_release(peer, false);
         return r;

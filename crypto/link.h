@@ -73,7 +73,9 @@ struct link_counters {
 
 /*
  * Hooks are called from inside link_* calls: they must not free the host
- * or a peer, nor call link_receive() (copy, return, act later).
+ * or a peer, nor call link_receive() (copy, return, act later). They may
+ * call link_peer_new(), link_peer_send() and link_peer_connect(); the
+ * layer is re-entrant for those (tests: test_hook_reentry).
  */
 struct link_hooks {
     void *ctx;
@@ -151,7 +153,9 @@ void link_peer_set_persistent_keepalive(struct link_peer *peer, unsigned seconds
 
 /*
  * Start a handshake now (unless one is in flight or a session is fresh).
- * Returns 0 or -ENOMEM.
+ * Returns 0 or -ENOMEM (also when no unused session index could be drawn),
+ * -EMSGSIZE if hooks->handshake_payload claimed more than its cap, or
+ * -EPROTO if the peer's public key is a low-order point (DH output zero).
  */
 int link_peer_connect(struct link_peer *peer, uint64_t now);
 
@@ -160,7 +164,8 @@ int link_peer_connect(struct link_peer *peer, uint64_t now);
  * hooks->send. Without a usable session the data is queued (bounded;
  * oldest dropped) and a handshake started; the queue is flushed when it
  * completes. @len 0 sends a keepalive.
- * Returns 0 or one of: -EMSGSIZE, -ENOMEM.
+ * Returns 0 or one of: -EMSGSIZE (@len too long, or as link_peer_connect),
+ * -ENOMEM.
  */
 int link_peer_send(struct link_peer *peer, uint64_t now, const uint8_t *data, size_t len);
 
@@ -169,7 +174,8 @@ int link_peer_send(struct link_peer *peer, uint64_t now, const uint8_t *data, si
  * hooks->send (a response) and hooks->accept; data packets are decrypted
  * in place and described by @rx.
  * Returns 0 or -LINK_DROP_* (the matching counter has been incremented),
- * or -ENOMEM when a new session could not be stored.
+ * or -ENOMEM when a new session could not be stored, or -EMSGSIZE when
+ * hooks->handshake_payload claimed more than its cap (no response sent).
  */
 int link_receive(struct link_host *host, uint64_t now, uint8_t *pkt, size_t len,
                  struct link_rx *rx);

@@ -15,13 +15,30 @@ static bool link_age_below(uint64_t birth, uint64_t now, uint64_t limit)
     return now < birth || now - birth < limit;
 }
 
+/*
+ * Deadlines saturate instead of wrapping: a wrapped now + interval would be
+ * a deadline in the past that on_timeout cannot clear, so the daemon would
+ * spin (and a wrapped zero_keys would wipe a fresh session at once).
+ */
+static uint64_t link_after(uint64_t t, uint64_t interval)
+{
+    return t > UINT64_MAX - interval ? UINT64_MAX : t + interval;
+}
+
+static uint64_t link_persistent_due(const struct link_timers *t)
+{
+    return link_after(t->last_traversal, (uint64_t)t->persistent_keepalive * LINK_NS_PER_SEC);
+}
+
 static uint64_t link_jitter(struct link_peer *peer)
 {
     struct link_host *host = peer->host;
-    uint8_t rnd[4];
+    uint8_t rnd[8];
 
+    /* 64 random bits: the modulo bias is below 2^-34, so the jitter is
+     * uniform as documented (32 bits would favour the low 299 ms by 1/12). */
     host->hooks.random(host->hooks.ctx, rnd, sizeof(rnd));
-    return link_get_le32(rnd) % (REKEY_TIMEOUT_JITTER_MAX + 1);
+    return link_get_le64(rnd) % (REKEY_TIMEOUT_JITTER_MAX + 1);
 }
 
 static void link_traversal(struct link_peer *peer, uint64_t now)
@@ -36,7 +53,7 @@ void link_timers_data_sent(struct link_peer *peer, uint64_t now)
 {
     /* If nothing authenticated comes back soon, the path or session is dead. */
     if (!peer->t.new_handshake)
-        peer->t.new_handshake = now + KEEPALIVE_TIMEOUT + REKEY_TIMEOUT;
+        peer->t.new_handshake = link_after(now, KEEPALIVE_TIMEOUT + REKEY_TIMEOUT);
 }
 
 void link_timers_any_sent(struct link_peer *peer, uint64_t now)
@@ -49,7 +66,7 @@ void link_timers_any_sent(struct link_peer *peer, uint64_t now)
 void link_timers_data_received(struct link_peer *peer, uint64_t now)
 {
     if (!peer->t.send_keepalive)
-        peer->t.send_keepalive = now + KEEPALIVE_TIMEOUT;
+        peer->t.send_keepalive = link_after(now, KEEPALIVE_TIMEOUT);
 }
 
 void link_timers_any_received(struct link_peer *peer, uint64_t now)
@@ -62,7 +79,7 @@ void link_timers_handshake_initiated(struct link_peer *peer, uint64_t now, bool 
 {
     if (!retry)
         peer->t.attempt_start = now;
-    peer->t.retransmit = now + REKEY_TIMEOUT + link_jitter(peer);
+    peer->t.retransmit = link_after(now, REKEY_TIMEOUT + link_jitter(peer));
 }
 
 void link_timers_handshake_complete(struct link_peer *peer, uint64_t now)
@@ -77,7 +94,7 @@ void link_timers_handshake_complete(struct link_peer *peer, uint64_t now)
 
 void link_timers_session_derived(struct link_peer *peer, uint64_t now)
 {
-    peer->t.zero_keys = now + ZERO_KEYS_AFTER;
+    peer->t.zero_keys = link_after(now, ZERO_KEYS_AFTER);
 }
 
 void link_timers_keys_zeroed(struct link_peer *peer)
@@ -178,15 +195,15 @@ uint64_t link_timers_deadline(const struct link_peer *peer)
     if (t->persistent_keepalive) {
         if (!t->traversed)
             return 0;       /* never talked: send the first one at once */
-        link_min(&best, t->last_traversal + (uint64_t)t->persistent_keepalive * LINK_NS_PER_SEC);
+        link_min(&best, link_persistent_due(t));
     }
     if (link_queue_waits_on_next(peer))
-        link_min(&best, peer->kp_next->birth + REKEY_TIMEOUT);
+        link_min(&best, link_after(peer->kp_next->birth, REKEY_TIMEOUT));
     /* Points where the reported state changes by time alone. */
     if (peer->reported == LINK_UP && peer->kp_cur)
-        link_min(&best, peer->kp_cur->birth + REJECT_AFTER_TIME);
+        link_min(&best, link_after(peer->kp_cur->birth, REJECT_AFTER_TIME));
     if (peer->reported == LINK_CONNECTING && peer->kp_next && !peer->hs)
-        link_min(&best, peer->kp_next->birth + REJECT_AFTER_TIME);
+        link_min(&best, link_after(peer->kp_next->birth, REJECT_AFTER_TIME));
     return best;
 }
 
@@ -204,9 +221,13 @@ void link_timers_run(struct link_peer *peer, uint64_t now)
         cur = peer->kp_cur;
         if (!peer->hs) {
             /* nothing in flight any more */
-        } else if (cur && link_timers_keypair_usable_send(cur, now) &&
+        } else if (cur && peer->last_handshake > t->attempt_start &&
+                   link_timers_keypair_usable_send(cur, now) &&
                    !link_timers_rekey_on_send(peer, now)) {
-            /* A session came up the other way round: ours is moot. */
+            /* A session came up the other way round since this attempt
+             * began: ours is moot. A current keypair older than the
+             * attempt proves nothing (dead-peer handshakes start with
+             * one), so then we keep retrying. */
             link_give_up_handshake(peer);
             t->attempt_start = 0;
         } else if (now - t->attempt_start >= REKEY_ATTEMPT_TIME) {
@@ -229,13 +250,12 @@ void link_timers_run(struct link_peer *peer, uint64_t now)
             (void)link_send_initiation(peer, now, false);
     }
     if (t->persistent_keepalive &&
-        (!t->traversed ||
-         now >= t->last_traversal + (uint64_t)t->persistent_keepalive * LINK_NS_PER_SEC)) {
+        (!t->traversed || now >= link_persistent_due(t))) {
         /* Rearm first: without a session the keepalive may send nothing. */
         link_traversal(peer, now);
         link_send_keepalive(peer, now);
     }
-    if (link_queue_waits_on_next(peer) && now >= peer->kp_next->birth + REKEY_TIMEOUT) {
+    if (link_queue_waits_on_next(peer) && now >= link_after(peer->kp_next->birth, REKEY_TIMEOUT)) {
         /* We answered, but the initiator never confirmed: try ourselves. */
         if (link_send_initiation(peer, now, false))
             link_give_up_handshake(peer);

@@ -70,6 +70,8 @@ static struct link_peer *h_accept(void *ctx, const uint8_t pub[LINK_KEY_LEN],
     if (link_peer_new(n->host, pub, (void *)(intptr_t)(j + 1), &p))
         return NULL;
     n->peer[j] = p;
+    if (n->on_accept)
+        n->on_accept(n, p);
     return p;
 }
 
@@ -95,6 +97,8 @@ static int h_hs_done(void *ctx, struct link_peer *peer, const uint8_t *payload, 
     n->hs_done_seen_len = len;
     memcpy(n->hs_done_seen, payload, len);
     n->hs_done_seen[len] = 0;
+    if (n->on_hs_done)
+        n->on_hs_done(n, peer);
     return n->hs_done_result;
 }
 

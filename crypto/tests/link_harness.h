@@ -63,6 +63,9 @@ struct h_node {
     int hs_done_result;
     char hs_done_seen[LINK_MAX_HANDSHAKE_PAYLOAD + 1];
     size_t hs_done_seen_len;
+    /* Re-entrancy probes: called from inside the accept / handshake_done hooks. */
+    void (*on_accept)(struct h_node *n, struct link_peer *peer);
+    void (*on_hs_done)(struct h_node *n, struct link_peer *peer);
     int n_states;
     int state_from[H_MAX_STATES];
     enum link_state states[H_MAX_STATES];

@@ -313,6 +313,69 @@ static void test_init_ratelimit(void)
     h_free();
 }
 
+/*
+ * Hooks may call link_peer_send()/link_peer_connect() (link.h only forbids
+ * freeing and link_receive). An initiation sent from inside a hook must not
+ * clobber the timestamp of the initiation being processed: a zeroed
+ * last_ts would let the same initiation be replayed later, and a zeroed
+ * incoming timestamp would refuse a legitimate one.
+ */
+static int reentry_calls;
+
+static void reentry_send(struct h_node *n, struct link_peer *peer)
+{
+    (void)peer;
+    if (n->id == 1 && reentry_calls++ == 0)
+        CHECK(link_peer_send(n->peer[0], H.now, (const uint8_t *)"hi", 2) == 0, "send from hook");
+}
+
+static void reentry_connect(struct h_node *n, struct link_peer *peer)
+{
+    reentry_calls++;
+    CHECK(link_peer_connect(peer, H.now) == 0, "connect from accept hook");
+    (void)n;
+}
+
+static void test_hook_reentry(void)
+{
+    struct h_pkt init;
+    struct link_rx rx;
+
+    h_init(2, true);
+    reentry_calls = 0;
+    H.now = 3 * SEC;
+    H.node[1].on_hs_done = reentry_send;
+    CHECK(link_peer_connect(H.node[0].peer[1], H.now) == 0, "connect");
+    CHECK(H.qlen == 1, "one initiation queued: %zu", H.qlen);
+    h_take(0, &init);
+    CHECK(h_receive(1, init.data, init.len, &rx) == 0, "initiation accepted");
+    CHECK(reentry_calls == 1, "hook ran: %d", reentry_calls);
+    h_deliver_all();
+    H.now += SEC;
+    CHECK(h_receive(1, init.data, init.len, &rx) == -LINK_DROP_REPLAY,
+          "replayed initiation refused after a re-entrant send");
+    free(init.data);
+    H.node[1].on_hs_done = NULL;
+    h_free();
+
+    /* the daemon admits an unknown key and brings the link up at once */
+    h_init(2, false);
+    reentry_calls = 0;
+    H.now = 3 * SEC;
+    CHECK(link_peer_new(H.node[0].host, H.node[1].pub, (void *)(intptr_t)2, &H.node[0].peer[1]) == 0,
+          "peer");
+    H.node[1].accept_unknown = true;
+    H.node[1].on_accept = reentry_connect;
+    CHECK(link_peer_connect(H.node[0].peer[1], H.now) == 0, "connect");
+    CHECK(H.qlen == 1, "one initiation queued: %zu", H.qlen);
+    CHECK(h_deliver_at(0) == 0, "initiation accepted though the hook initiated: %d", H.last_rc);
+    CHECK(reentry_calls == 1, "accept hook ran: %d", reentry_calls);
+    h_deliver_all();
+    CHECK(link_peer_state(H.node[0].peer[1], H.now) == LINK_UP, "A up");
+    CHECK(H.node[1].peer[0] && link_peer_state(H.node[1].peer[0], H.now) == LINK_UP, "B up");
+    h_free();
+}
+
 static void test_hooks(void)
 {
     const struct link_counters *cb;
@@ -470,6 +533,7 @@ int main(void)
     test_handshake_drops();
     test_init_ratelimit();
     test_hooks();
+    test_hook_reentry();
     test_queue();
     test_three_hosts();
     test_index_table();

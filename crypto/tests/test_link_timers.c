@@ -389,6 +389,63 @@ static void test_message_limits(void)
     h_free();
 }
 
+/*
+ * Monotonic time near UINT64_MAX: now + interval must saturate, not wrap
+ * to a deadline in the past (the daemon would spin on on_timeout, and a
+ * wrapped zero_keys deadline would wipe a fresh session at once).
+ */
+static void test_deadline_overflow(void)
+{
+    uint64_t d;
+
+    h_init(2, true);
+    H.now = UINT64_MAX - 10 * SEC;
+    link_peer_set_persistent_keepalive(H.node[0].peer[1], 25);
+    link_host_on_timeout(H.node[0].host, H.now);   /* first keepalive: due at once */
+    h_deliver_all();
+    CHECK(link_peer_state(H.node[0].peer[1], H.now) == LINK_UP, "up near UINT64_MAX");
+    for (int i = 0; i < 2; i++) {
+        d = link_host_next_deadline(H.node[i].host);
+        CHECK(d > H.now, "node %d deadline %llu not in the past (now %llu)", i,
+              (unsigned long long)d, (unsigned long long)H.now);
+        link_host_on_timeout(H.node[i].host, H.now);
+    }
+    CHECK(link_peer_state(H.node[0].peer[1], H.now) == LINK_UP, "session not wiped");
+    CHECK(h_send(0, 1, "x", 1) == 0, "send");
+    h_deliver_all();
+    CHECK(H.node[1].rx_data == 1, "delivered");
+    for (int i = 0; i < 2; i++)
+        CHECK(link_host_next_deadline(H.node[i].host) > H.now, "node %d after data", i);
+    link_peer_set_persistent_keepalive(H.node[0].peer[1], 0);
+    h_free();
+}
+
+/*
+ * Dead peer: B lost its state, A still holds a usable current keypair. The
+ * new handshake must be retried every REKEY_TIMEOUT like any other; only a
+ * session that came up after the attempt started makes the retry moot.
+ */
+static void test_dead_peer_retries(void)
+{
+    uint64_t before;
+
+    h_init(2, true);
+    CHECK(h_establish(0, 1), "up");
+    H.drop_to[1] = true;
+    H.now = 1 * SEC;
+    CHECK(h_send(0, 1, "x", 1) == 0, "send");
+    before = initiated(0);
+    h_run_until(40 * SEC);
+    /* initiations at ~16, 21, 26, 31, 36 s */
+    CHECK(initiated(0) - before >= 5, "retried: %llu initiations",
+          (unsigned long long)(initiated(0) - before));
+    H.drop_to[1] = false;
+    h_run_until(50 * SEC);
+    CHECK(link_peer_state(H.node[0].peer[1], H.now) == LINK_UP, "up again");
+    CHECK(link_peer_last_handshake(H.node[0].peer[1]) > 16 * SEC, "new session");
+    h_free();
+}
+
 void test_link_timers(void)
 {
     test_message_limits();
@@ -401,4 +458,6 @@ void test_link_timers(void)
     test_rekey_on_receive();
     test_simultaneous();
     test_unconfirmed_responder();
+    test_deadline_overflow();
+    test_dead_peer_retries();
 }
