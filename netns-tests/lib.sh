@@ -1,0 +1,468 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# lib.sh — multi-host rig for overlayd in network namespaces.
+#
+# Sourced by every scenario. Topology:
+#
+#   ovlPID-wan:  bridge br0 (the "internet"), one port w-NAME per host
+#   ovlPID-NAME: a host; wan0 = 10.201.0.N/24, runs overlayd
+#   ovlPID-GUEST: a guest; eth0 (IP, MAC) whose veth peer g-GUEST sits in
+#                its host namespace and is attached with `overlayctl attach`
+#
+# Rules this file keeps:
+#  - every name carries the per-run prefix ovl$$-, so parallel runs never
+#    collide; leftovers of the same prefix are deleted before we start;
+#  - every helper prints the command it runs to stderr ("+ cmd"): the trace
+#    is the log;
+#  - readiness is polled (rig_poll), never a fixed sleep;
+#  - cleanup runs from `trap EXIT`, on success and failure alike: it stops
+#    every process inside our namespaces, deletes the namespaces and the temp
+#    dir, and prints the daemon logs when the run failed.
+#
+# Inputs (environment): OVERLAYD, OVERLAYCTL — paths of the binaries (meson
+# passes them). RIG_LOG_LEVEL — daemon log level (default info).
+
+set -euo pipefail
+
+RIG_P="ovl$$"
+RIG_DIR=""
+RIG_NAME=$(basename "$0" .sh)
+RIG_HOSTS=()
+declare -A RIG_HOST_N=()      # host name -> N (address 10.201.0.N)
+declare -A RIG_DAEMON_PID=()  # host name -> overlayd pid
+declare -A RIG_CAP_PID=()     # pcap file -> tcpdump pid
+RIG_BG_PIDS=()                # any other background process we started
+RIG_PYTHON=${RIG_PYTHON:-python3}
+RIG_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+RIG_FAILED=1                  # set to 0 by rig_pass
+
+# RIG_QUIET=1 (the demo) sends the trace to $RIG_DIR/trace.log instead; it is
+# printed when the run fails.
+rig_log() {
+    if [ "${RIG_QUIET:-0}" = 1 ] && [ -n "$RIG_DIR" ]; then
+        printf '+ %s\n' "$*" >>"$RIG_DIR/trace.log"
+    else
+        printf '+ %s\n' "$*" >&2
+    fi
+}
+rig_say() { printf '\n=== %s\n' "$*" >&2; }
+rig_run() { rig_log "$*"; "$@"; }
+
+rig_fail() {
+    printf 'FAIL (%s): %s\n' "$RIG_NAME" "$*" >&2
+    exit 1
+}
+
+rig_skip() {
+    printf 'SKIP (%s): %s\n' "$RIG_NAME" "$*" >&2
+    RIG_FAILED=0
+    exit 77
+}
+
+# rig_pass: stop every daemon still running (each must exit 0 on SIGTERM) and
+# make sure no daemon log holds a sanitizer report, then succeed. Under an
+# ASan/UBSan build this turns every scenario into a memory-safety check of
+# the code paths it drove.
+rig_pass() {
+    local h rc
+    for h in "${!RIG_DAEMON_PID[@]}"; do
+        rc=0
+        rig_daemon_stop "$h" || rc=$?
+        [ "$rc" -eq 0 ] || rig_fail "overlayd of $h exited with status $rc after SIGTERM"
+    done
+    for h in "${RIG_HOSTS[@]}"; do
+        if grep -qE 'Sanitizer|runtime error:' "$RIG_DIR/$h/overlayd.log" 2>/dev/null; then
+            rig_fail "sanitizer report in the log of $h's overlayd"
+        fi
+    done
+    RIG_FAILED=0
+    printf 'PASS (%s)\n' "$RIG_NAME" >&2
+    exit 0
+}
+
+rig_ns() { printf '%s-%s' "$RIG_P" "$1"; }
+
+# rig_in NAME CMD...: run CMD inside namespace NAME (host, guest or "wan").
+rig_in() {
+    local ns; ns=$(rig_ns "$1"); shift
+    rig_log "[$ns] $*"
+    ip netns exec "$ns" "$@"
+}
+
+# ---- asserts ---------------------------------------------------------------
+
+# rig_assert DESC CMD...: CMD must succeed.
+rig_assert() {
+    local desc=$1; shift
+    rig_log "$*"
+    if ! "$@"; then
+        rig_fail "$desc (command failed: $*)"
+    fi
+}
+
+# rig_assert_fails DESC CMD...: CMD must fail.
+rig_assert_fails() {
+    local desc=$1; shift
+    rig_log "! $*"
+    ! "$@" || rig_fail "$desc (command succeeded but must fail: $*)"
+}
+
+rig_assert_eq() {
+    local got=$1 want=$2 desc=$3
+    [ "$got" = "$want" ] || rig_fail "$desc: got '$got', want '$want'"
+    printf '  ok: %s = %s\n' "$desc" "$got" >&2
+}
+
+# rig_poll TIMEOUT_S DESC CMD...: re-run CMD every 0.1 s until it succeeds;
+# fail the test with DESC after TIMEOUT_S seconds.
+rig_poll() {
+    local timeout=$1 desc=$2; shift 2
+    rig_log "poll (${timeout}s): $*"
+    local deadline=$((SECONDS + timeout))
+    while ! "$@" >/dev/null 2>&1; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            rig_fail "timeout after ${timeout}s: $desc"
+        fi
+        sleep 0.1
+    done
+}
+
+# ---- setup / cleanup -------------------------------------------------------
+
+rig_require() {
+    if [ "${RIG_NO_ROOT:-0}" != 1 ] && [ "$(id -u)" -ne 0 ]; then
+        rig_skip "needs root (network namespaces)"
+    fi
+    local t
+    for t in ip tcpdump ping jq "$RIG_PYTHON" "$@"; do
+        command -v "$t" >/dev/null 2>&1 || rig_skip "missing tool: $t"
+    done
+    # The benchmark runs without the daemon too (RIG_NEED_DAEMON=0).
+    if [ "${RIG_NEED_DAEMON:-1}" = 1 ]; then
+        [ -n "${OVERLAYD:-}" ] && [ -x "$OVERLAYD" ] || rig_fail "OVERLAYD not set or not executable: '${OVERLAYD:-}'"
+        [ -n "${OVERLAYCTL:-}" ] && [ -x "$OVERLAYCTL" ] || rig_fail "OVERLAYCTL not set or not executable: '${OVERLAYCTL:-}'"
+    fi
+}
+
+rig_ns_list() {
+    ip netns list 2>/dev/null | awk '{print $1}' | grep "^$RIG_P-" || true
+}
+
+# Stop every process in our namespaces: SIGTERM, wait up to 3 s, SIGKILL.
+rig_kill_ns_procs() {
+    local ns pids=() p
+    for ns in $(rig_ns_list); do
+        # shellcheck disable=SC2207
+        pids+=($(ip netns pids "$ns" 2>/dev/null || true))
+    done
+    pids+=("${RIG_BG_PIDS[@]}")
+    [ ${#pids[@]} -gt 0 ] || return 0
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    local deadline=$((SECONDS + 3)) alive
+    while :; do
+        alive=()
+        for p in "${pids[@]}"; do
+            _rig_exited "$p" || alive+=("$p")   # a zombie child counts as gone
+        done
+        [ ${#alive[@]} -eq 0 ] && break
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            printf 'cleanup: SIGKILL %s\n' "${alive[*]}" >&2
+            kill -KILL "${alive[@]}" 2>/dev/null || true
+            break
+        fi
+        sleep 0.1
+    done
+    wait "${pids[@]}" 2>/dev/null || true
+}
+
+rig_delete_ns() {
+    local ns
+    for ns in $(rig_ns_list); do
+        ip netns del "$ns" 2>/dev/null || printf 'cleanup: could not delete %s\n' "$ns" >&2
+    done
+}
+
+rig_cleanup() {
+    local rc=$?
+    set +e
+    trap - EXIT INT TERM
+    # Falling off the end of a scenario without rig_pass is a failure too.
+    if [ "$rc" -ne 77 ] && { [ "$rc" -ne 0 ] || [ "$RIG_FAILED" -ne 0 ]; }; then
+        if [ "$rc" -eq 0 ]; then
+            printf 'FAIL (%s): ended without rig_pass\n' "$RIG_NAME" >&2
+            rc=1
+        fi
+        local h
+        if [ -s "$RIG_DIR/trace.log" ]; then
+            printf '\n----- trace (last 40 commands) -----\n' >&2
+            tail -n 40 "$RIG_DIR/trace.log" >&2
+        fi
+        for h in "${RIG_HOSTS[@]}"; do
+            if [ -s "$RIG_DIR/$h/overlayd.log" ]; then
+                printf '\n----- overlayd log of %s (last 60 lines) -----\n' "$h" >&2
+                tail -n 60 "$RIG_DIR/$h/overlayd.log" >&2
+            fi
+        done
+    fi
+    rig_log "cleanup: stop processes, delete namespaces $RIG_P-*, remove $RIG_DIR"
+    rig_kill_ns_procs
+    rig_delete_ns
+    # A user of the library may add its own cleanup (the benchmark does).
+    if declare -F rig_cleanup_hook >/dev/null; then rig_cleanup_hook; fi
+    [ -n "$RIG_DIR" ] && rm -rf "$RIG_DIR"
+    local left; left=$(rig_ns_list)
+    [ -z "$left" ] || printf 'cleanup: namespaces left: %s\n' "$left" >&2
+    exit "$rc"
+}
+
+# rig_init: check prerequisites, delete leftovers of our prefix, make the
+# temp dir and install the EXIT trap. Every scenario calls it first.
+rig_init() {
+    rig_require "$@"
+    if [ -n "$(rig_ns_list)" ]; then
+        rig_log "deleting leftovers of prefix $RIG_P"
+        rig_kill_ns_procs
+        rig_delete_ns
+    fi
+    RIG_DIR=$(mktemp -d "/tmp/$RIG_P.XXXXXX")
+    chmod 0755 "$RIG_DIR"
+    trap rig_cleanup EXIT
+    # Under set -e a failing command ends the run: say which one and where.
+    set -E
+    trap 'printf "FAIL (%s): line %s: %s (status %s)\n" "$RIG_NAME" "$LINENO" "$BASH_COMMAND" "$?" >&2' ERR
+    trap 'exit 130' INT TERM
+    rig_log "run prefix $RIG_P, temp dir $RIG_DIR"
+}
+
+# ---- topology --------------------------------------------------------------
+
+rig_wan_create() {
+    local ns; ns=$(rig_ns wan)
+    rig_run ip netns add "$ns"
+    rig_run ip -n "$ns" link set lo up
+    rig_run ip -n "$ns" link add br0 type bridge
+    rig_run ip -n "$ns" link set br0 up
+}
+
+# rig_host_addr NAME: the host's WAN address.
+rig_host_addr() { printf '10.201.0.%s' "${RIG_HOST_N[$1]}"; }
+rig_host_dir() { printf '%s/%s' "$RIG_DIR" "$1"; }
+rig_host_sock() { printf '%s/%s/ctl.sock' "$RIG_DIR" "$1"; }
+rig_host_conf() { printf '%s/%s/overlayd.conf' "$RIG_DIR" "$1"; }
+rig_host_pubkey() { cat "$RIG_DIR/$1/host.pub"; }
+
+# rig_host_create NAME N: namespace, veth to the WAN bridge, key, config.
+rig_host_create() {
+    local name=$1 n=$2
+    local ns wan dir
+    ns=$(rig_ns "$name"); wan=$(rig_ns wan); dir=$(rig_host_dir "$name")
+    RIG_HOSTS+=("$name")
+    RIG_HOST_N[$name]=$n
+    rig_run ip netns add "$ns"
+    rig_run ip -n "$ns" link set lo up
+    rig_run ip -n "$wan" link add "w-$name" type veth peer name wan0 netns "$ns"
+    rig_run ip -n "$wan" link set "w-$name" master br0 up
+    rig_run ip -n "$ns" addr add "10.201.0.$n/24" dev wan0
+    rig_run ip -n "$ns" link set wan0 up
+    rig_run mkdir -p "$dir/enclaves"
+    rig_log "$OVERLAYCTL genkey > $dir/host.key; chmod 0600"
+    (umask 077; "$OVERLAYCTL" genkey > "$dir/host.key") || rig_fail "overlayctl genkey failed"
+    chmod 0600 "$dir/host.key"
+    "$OVERLAYCTL" pubkey < "$dir/host.key" > "$dir/host.pub" || rig_fail "overlayctl pubkey failed"
+    rig_log "write $(rig_host_conf "$name")"
+    cat > "$(rig_host_conf "$name")" <<EOF
+[Host]
+Name = $name
+PrivateKeyFile = $dir/host.key
+ListenPort = 51900
+ControlSocket = $(rig_host_sock "$name")
+EnclaveDir = $dir/enclaves
+EOF
+}
+
+# rig_host_peer A B: A lists B as a [Peer] (B's key and WAN endpoint).
+rig_host_peer() {
+    local a=$1 b=$2
+    rig_log "add [Peer] $b to $(rig_host_conf "$a")"
+    cat >> "$(rig_host_conf "$a")" <<EOF
+
+[Peer]
+Name = $b
+PublicKey = $(rig_host_pubkey "$b")
+Endpoint = $(rig_host_addr "$b"):51900
+EOF
+}
+
+# rig_mesh H1 H2 ...: every host lists every other one.
+rig_mesh() {
+    local a b
+    for a in "$@"; do
+        for b in "$@"; do
+            [ "$a" = "$b" ] || rig_host_peer "$a" "$b"
+        done
+    done
+}
+
+# rig_enclave HOST NAME ID [extra lines...]: write HOST's enclave file.
+rig_enclave() {
+    local host=$1 name=$2 id=$3; shift 3
+    local f; f="$(rig_host_dir "$host")/enclaves/$name.conf"
+    rig_log "write $f (Name=$name Id=$id $*)"
+    {
+        printf '[Enclave]\nName = %s\nId = %s\n' "$name" "$id"
+        local l
+        for l in "$@"; do printf '%s\n' "$l"; done
+    } > "$f"
+}
+
+# rig_daemon_start HOST: run overlayd in HOST's namespace; wait until its
+# control socket answers `status`.
+rig_daemon_start() {
+    local host=$1 ns log
+    ns=$(rig_ns "$host"); log="$(rig_host_dir "$host")/overlayd.log"
+    rig_log "[$ns] $OVERLAYD -c $(rig_host_conf "$host") --log-level ${RIG_LOG_LEVEL:-info} 2>>$log &"
+    ip netns exec "$ns" "$OVERLAYD" -c "$(rig_host_conf "$host")" \
+        --log-level "${RIG_LOG_LEVEL:-info}" 2>>"$log" &
+    RIG_DAEMON_PID[$host]=$!
+    local deadline=$((SECONDS + 10))
+    while ! "$OVERLAYCTL" -s "$(rig_host_sock "$host")" status >/dev/null 2>&1; do
+        if ! kill -0 "${RIG_DAEMON_PID[$host]}" 2>/dev/null; then
+            rig_fail "overlayd of $host exited during startup"
+        fi
+        [ "$SECONDS" -lt "$deadline" ] || rig_fail "overlayd of $host: control socket did not answer within 10 s"
+        sleep 0.1
+    done
+    rig_log "overlayd of $host up (pid ${RIG_DAEMON_PID[$host]})"
+}
+
+# rig_daemon_stop HOST: SIGTERM, wait for the exit, return its exit status.
+_rig_exited() { [ ! -e "/proc/$1" ] || grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
+
+rig_daemon_stop() {
+    local host=$1 pid rc=0
+    pid=${RIG_DAEMON_PID[$host]}
+    rig_run kill -TERM "$pid"
+    rig_poll 10 "overlayd of $host exits after SIGTERM" _rig_exited "$pid"
+    wait "$pid" || rc=$?
+    unset "RIG_DAEMON_PID[$host]"
+    rig_log "overlayd of $host exited with status $rc"
+    return "$rc"
+}
+
+# rig_ctl HOST ARGS...: overlayctl against HOST's daemon.
+rig_ctl() {
+    local host=$1; shift
+    rig_log "overlayctl($host) $*"
+    "$OVERLAYCTL" -s "$(rig_host_sock "$host")" "$@"
+}
+
+# Quiet variant for polling.
+rig_ctl_q() {
+    local host=$1; shift
+    "$OVERLAYCTL" -s "$(rig_host_sock "$host")" "$@"
+}
+
+# rig_links_up HOST: number of peers in state "up".
+rig_links_up() {
+    rig_ctl_q "$1" --json peers | jq '[.peers[] | select(.state == "up")] | length'
+}
+
+rig_peer_state() {
+    rig_ctl_q "$1" --json peers | jq -r --arg n "$2" '[.peers[] | select(.name == $n) | .state][0] // "absent"'
+}
+
+rig_counter() {
+    rig_ctl_q "$1" --json status | jq -r ".counters.$2"
+}
+
+_rig_links_ge() { [ "$(rig_links_up "$1")" -ge "$2" ]; }
+
+# rig_wait_links HOST N: wait until HOST has at least N links up.
+rig_wait_links() {
+    rig_poll "${3:-15}" "$1: $2 links up (peers --json)" _rig_links_ge "$1" "$2"
+    rig_log "$1: $(rig_links_up "$1") links up"
+}
+
+# rig_guest_create HOST ENCLAVE GUEST IP MAC: guest namespace GUEST with eth0
+# (IP/24, MAC); the veth's other end g-GUEST stays in HOST and is attached to
+# ENCLAVE. The guest MTU follows what attach set on the host end.
+rig_guest_create() {
+    local host=$1 enclave=$2 guest=$3 ip=$4 mac=$5
+    local hns gns hif="g-$guest" mtu
+    hns=$(rig_ns "$host"); gns=$(rig_ns "$guest")
+    rig_run ip netns add "$gns"
+    rig_run ip -n "$gns" link set lo up
+    rig_run ip -n "$hns" link add "$hif" type veth peer name eth0 netns "$gns"
+    rig_run ip -n "$gns" link set eth0 address "$mac"
+    rig_run ip -n "$gns" addr add "$ip/24" dev eth0
+    local out
+    out=$(rig_ctl "$host" attach "$enclave" "$hif" --mac "$mac" --name "$guest" 2>&1) \
+        || rig_fail "overlayctl attach $enclave $hif on $host failed: $out"
+    rig_log "  -> $out"
+    mtu=$(ip -n "$hns" -j link show "$hif" | jq '.[0].mtu')
+    rig_run ip -n "$gns" link set eth0 mtu "$mtu" up
+}
+
+# rig_ping FROM_GUEST IP [ping args...]: must get replies.
+rig_ping() {
+    local g=$1 ip=$2; shift 2
+    rig_in "$g" ping -n -q -c 3 -i 0.2 -W 2 "$@" "$ip" >/dev/null \
+        || rig_fail "ping from $g to $ip failed"
+}
+
+# rig_ping_fails FROM_GUEST IP: no reply may come back.
+rig_ping_fails() {
+    local g=$1 ip=$2
+    rig_log "! [$(rig_ns "$g")] ping -c 2 -i 0.2 -W 1 $ip"
+    ! ip netns exec "$(rig_ns "$g")" ping -n -q -c 2 -i 0.2 -W 1 "$ip" >/dev/null \
+        || rig_fail "ping from $g to $ip succeeded but must fail"
+}
+
+# ---- captures --------------------------------------------------------------
+
+# rig_capture_start NS IFACE FILE [FILTER...]: tcpdump into FILE; returns once
+# tcpdump says it is listening.
+rig_capture_start() {
+    local ns=$1 ifc=$2 file=$3; shift 3
+    rig_log "[$(rig_ns "$ns")] tcpdump -i $ifc -n -U --immediate-mode -w $file $* &"
+    ip netns exec "$(rig_ns "$ns")" tcpdump -i "$ifc" -n -U --immediate-mode \
+        -w "$file" "$@" 2>"$file.err" &
+    RIG_CAP_PID[$file]=$!
+    rig_poll 5 "tcpdump on $ns/$ifc listening" grep -q "listening on" "$file.err"
+}
+
+_rig_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
+# rig_capture_stop FILE: let the capture settle (no growth for 0.3 s, at most
+# 3 s), then stop tcpdump and wait for it.
+rig_capture_stop() {
+    local file=$1 pid last cur stable=0 deadline=$((SECONDS + 3))
+    pid=${RIG_CAP_PID[$file]}
+    last=$(_rig_size "$file")
+    while [ $stable -lt 3 ] && [ "$SECONDS" -lt "$deadline" ]; do
+        sleep 0.1
+        cur=$(_rig_size "$file")
+        if [ "$cur" = "$last" ]; then stable=$((stable + 1)); else stable=0; last=$cur; fi
+    done
+    rig_run kill -INT "$pid"
+    wait "$pid" 2>/dev/null || true
+    unset "RIG_CAP_PID[$file]"
+    grep -E 'captured|dropped' "$file.err" | sed 's/^/  tcpdump: /' >&2 || true
+}
+
+# rig_pcap ARGS...: the pcap tool (pcaptool.py).
+rig_pcap() {
+    rig_log "pcaptool $*"
+    "$RIG_PYTHON" "$RIG_HERE/pcaptool.py" "$@"
+}
+
+# rig_mac_hex aa:bb:cc:dd:ee:ff -> aabbccddeeff
+rig_mac_hex() { printf '%s' "${1//:/}"; }
+
+# rig_ip_hex 10.100.0.1 -> 0a640001
+rig_ip_hex() {
+    local IFS=.
+    # shellcheck disable=SC2086
+    printf '%02x%02x%02x%02x' $1
+}
