@@ -351,6 +351,9 @@ struct link_peer *admit_hook_accept(struct daemon *d, const uint8_t pub[CERT_KEY
     ap->admitted = true;
     ringid_from_pubkey(ap->ring_id, pub);
     p->adm = ap;
+    /* A brand-new link is not idle: without this the idle scan sees
+     * last_data 0 and may close it before its first frame. */
+    p->last_data = daemon_now();
     admit_log_grant(p, &ap->g, "admitted");
     return p->lp;
 }

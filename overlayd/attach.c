@@ -6,6 +6,10 @@
 #include "overlayd/daemon.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +52,76 @@ static bool attach_is_ours(struct daemon *d, const char *ifname)
     return false;
 }
 
+/*
+ * Does @ifname carry an IPv4 or a non-link-local IPv6 address? A guest
+ * NIC's host end never does (an IPv6 link-local one may appear on its own
+ * when it is up); the underlay and host interfaces do.
+ */
+static bool attach_has_addr(const char *ifname)
+{
+    struct ifaddrs *ifa, *i;
+    bool found = false;
+
+    if (getifaddrs(&ifa) < 0)
+        return false;
+    for (i = ifa; i && !found; i = i->ifa_next) {
+        if (!i->ifa_addr || !i->ifa_name || strcmp(i->ifa_name, ifname) != 0)
+            continue;
+        if (i->ifa_addr->sa_family == AF_INET)
+            found = true;
+        else if (i->ifa_addr->sa_family == AF_INET6 &&
+                 !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr))
+            found = true;
+    }
+    freeifaddrs(ifa);
+    return found;
+}
+
+/*
+ * Put @ifname on @e's bridge. Nothing about the interface changes until it
+ * is a port of the bridge, and a later failure takes it off again and
+ * restores its MTU, so a refused attach leaves the interface as it was.
+ */
+static int attach_plug(struct daemon *d, struct enclave *e, const char *ifname,
+                       const struct tap_link_info *info, struct sbuf *err)
+{
+    struct tap_link_info br;
+    bool ours = false;
+    int rc;
+
+    if (tap_link_get(d->nl, e->bridge, &br) == 0 && info->master_ifindex == br.ifindex)
+        ours = true;                  /* idempotent re-attach */
+    else if (info->master_ifindex) {
+        char master[IF_NAMESIZE] = "";
+
+        if (!if_indextoname((unsigned)info->master_ifindex, master))
+            snprintf(master, sizeof(master), "ifindex %d", info->master_ifindex);
+        sbuf_printf(err, "%s is a port of %s; detach it first", ifname, master);
+        return -EBUSY;
+    }
+    if (!ours) {
+        rc = tap_link_set_master(d->nl, ifname, e->bridge);
+        if (rc < 0) {
+            sbuf_printf(err, "cannot put %s on bridge %s: %s", ifname, e->bridge, strerror(-rc));
+            return rc;
+        }
+    }
+    rc = tap_link_set_mtu(d->nl, ifname, e->inner_mtu);
+    if (rc == 0) {
+        enclave_no_ipv6(ifname);
+        rc = tap_link_set_up(d->nl, ifname, true);
+    }
+    if (rc < 0) {
+        sbuf_printf(err, "cannot put %s on bridge %s: %s", ifname, e->bridge, strerror(-rc));
+        if (!ours) {
+            tap_link_set_master(d->nl, ifname, NULL);
+            tap_link_set_mtu(d->nl, ifname, info->mtu);
+        }
+        return rc;
+    }
+    return 0;
+}
+
 int attach_add(struct daemon *d, const char *enclave, const char *ifname,
                const uint8_t *mac, const char *vm, struct sbuf *err)
 {
@@ -74,17 +148,23 @@ int attach_add(struct daemon *d, const char *enclave, const char *ifname,
         sbuf_printf(err, "%s is attached to enclave %s; detach it first", ifname, a->enc->name);
         return -EBUSY;
     }
+    /* Guest NICs only: a tap or one end of a veth. Anything else (the
+     * underlay, loopback, a bond, someone's bridge) must never be moved
+     * into an enclave. */
+    if (strcmp(info.kind, "tun") != 0 && strcmp(info.kind, "veth") != 0) {
+        sbuf_printf(err, "%s is not a tap or veth interface (kind %s); refusing to attach it",
+                    ifname, info.kind[0] ? info.kind : "none");
+        return -EINVAL;
+    }
+    if (attach_has_addr(ifname)) {
+        sbuf_printf(err, "%s has IP addresses (a host or underlay interface?); refusing to "
+                    "attach it", ifname);
+        return -EINVAL;
+    }
     if (e->bridge_type == CONFIG_BRIDGE_LINUX) {
-        enclave_no_ipv6(ifname);
-        rc = tap_link_set_mtu(d->nl, ifname, e->inner_mtu);
-        if (rc == 0)
-            rc = tap_link_set_master(d->nl, ifname, e->bridge);
-        if (rc == 0)
-            rc = tap_link_set_up(d->nl, ifname, true);
-        if (rc < 0) {
-            sbuf_printf(err, "cannot put %s on bridge %s: %s", ifname, e->bridge, strerror(-rc));
+        rc = attach_plug(d, e, ifname, &info, err);
+        if (rc < 0)
             return rc;
-        }
     }
     if (!a) {
         struct attachment *na = realloc(d->att, (d->n_att + 1) * sizeof(*na));
@@ -144,8 +224,11 @@ void attach_drop_enclave(struct daemon *d, struct enclave *e)
     size_t i = 0;
 
     while (i < d->n_att) {
-        if (d->att[i].enc == e)
+        if (d->att[i].enc == e) {
+            /* Peers must not keep sending this VM's frames to us. */
+            attach_unannounce(d, &d->att[i]);
             attach_forget(d, &d->att[i]);
+        }
         else
             i++;
     }

@@ -178,6 +178,7 @@ static int ctl_peers(struct ctl_ctx *c)
             json_key(&j, "rtt_ms");
             json_null(&j);
             json_ku64(&j, "rx_bytes", p->rx_bytes);
+            json_ku64(&j, "data_idle_s", ctl_secs(c->now - p->last_data));
             json_ku64(&j, "tx_bytes", p->tx_bytes);
             json_key(&j, "last_handshake_s");
             if (last)

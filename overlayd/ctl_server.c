@@ -15,12 +15,15 @@
 
 struct ctl_client {
     uv_pipe_t pipe;
+    uv_timer_t timer;                 /* CTL_CLIENT_TIMEOUT_MS for the whole exchange */
+    uv_shutdown_t shut;
     struct ctl_server *s;
     struct ctl_client *next;
     char req[CTL_REQ_MAX];
     size_t len;
     bool done;                        /* request handled, reply in flight */
     bool deferred;                    /* waiting for ctl_server_reply() */
+    bool draining;                    /* reply sent: discard input until EOF */
     uint64_t id;
     struct sbuf reply;
     uv_write_t wr;
@@ -35,19 +38,77 @@ static void ctl_client_free(uv_handle_t *h)
         pp = &(*pp)->next;
     if (*pp)
         *pp = c->next;
+    c->s->n_clients--;
     sbuf_free(&c->reply);
     free(c);
 }
 
+/* The pipe closes first, then the timer, whose callback frees @c. */
+static void ctl_pipe_closed(uv_handle_t *h)
+{
+    struct ctl_client *c = h->data;
+
+    uv_close((uv_handle_t *)&c->timer, ctl_client_free);
+}
+
 static void ctl_client_close(struct ctl_client *c)
 {
-    if (!uv_is_closing((uv_handle_t *)&c->pipe))
-        uv_close((uv_handle_t *)&c->pipe, ctl_client_free);
+    if (!uv_is_closing((uv_handle_t *)&c->pipe)) {
+        uv_timer_stop(&c->timer);
+        uv_close((uv_handle_t *)&c->pipe, ctl_pipe_closed);
+    }
+}
+
+static void ctl_timeout(uv_timer_t *t)
+{
+    struct ctl_client *c = t->data;
+
+    log_debug("ctl", "client timed out");
+    ctl_client_close(c);
+}
+
+static void ctl_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    struct ctl_client *c = h->data;
+
+    if (c->draining)                  /* discarded: the whole buffer is scratch */
+        *buf = uv_buf_init(c->req, (unsigned)sizeof(c->req));
+    else
+        *buf = uv_buf_init(c->req + c->len, (unsigned)(sizeof(c->req) - 1 - c->len));
+}
+
+static void ctl_drain(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+    if (n < 0)                        /* EOF: the client has read our reply */
+        ctl_client_close(st->data);
+}
+
+static void ctl_shut(uv_shutdown_t *req, int status)
+{
+    struct ctl_client *c = req->data;
+
+    if (status < 0 || uv_is_closing((uv_handle_t *)&c->pipe)) {
+        ctl_client_close(c);
+        return;
+    }
+    /* Closing with unread input would reset the connection before the
+     * client reads the reply; read until it closes (bounded by the timer). */
+    c->draining = true;
+    if (uv_read_start((uv_stream_t *)&c->pipe, ctl_alloc, ctl_drain) < 0)
+        ctl_client_close(c);
 }
 
 static void ctl_written(uv_write_t *wr, int status)
 {
-    ctl_client_close(wr->data);
+    struct ctl_client *c = wr->data;
+
+    if (status < 0 || uv_is_closing((uv_handle_t *)&c->pipe)) {
+        ctl_client_close(c);
+        return;
+    }
+    c->shut.data = c;
+    if (uv_shutdown(&c->shut, (uv_stream_t *)&c->pipe, ctl_shut) < 0)
+        ctl_client_close(c);
 }
 
 static void ctl_reply(struct ctl_client *c, bool ok, const char *body)
@@ -142,13 +203,6 @@ void ctl_server_reply(struct ctl_server *s, uint64_t id, bool ok, const char *bo
     }
 }
 
-static void ctl_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-    struct ctl_client *c = h->data;
-
-    *buf = uv_buf_init(c->req + c->len, (unsigned)(sizeof(c->req) - 1 - c->len));
-}
-
 static void ctl_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
     struct ctl_client *c = st->data;
@@ -169,7 +223,7 @@ static void ctl_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
     end = strstr(c->req, "\n\n");
     if (!end && c->req[0] != '\n') {
         if (c->len >= sizeof(c->req) - 1)
-            ctl_reply(c, false, "bad request: too long\n");
+            ctl_reply(c, false, "request too long\n");
         return;
     }
     if (!end) {
@@ -193,11 +247,22 @@ static void ctl_connection(uv_stream_t *server, int status)
     c->s = s;
     sbuf_init(&c->reply);
     uv_pipe_init(server->loop, &c->pipe, 0);
+    uv_timer_init(server->loop, &c->timer);
     c->pipe.data = c;
+    c->timer.data = c;
     c->next = s->clients;
     s->clients = c;
-    if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 ||
-        uv_read_start((uv_stream_t *)&c->pipe, ctl_alloc, ctl_read) < 0)
+    s->n_clients++;
+    if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
+        ctl_client_close(c);
+        return;
+    }
+    uv_timer_start(&c->timer, ctl_timeout, s->timeout_ms, 0);
+    if (s->n_clients > CTL_MAX_CLIENTS) {
+        ctl_reply(c, false, "too many control clients\n");
+        return;
+    }
+    if (uv_read_start((uv_stream_t *)&c->pipe, ctl_alloc, ctl_read) < 0)
         ctl_client_close(c);
 }
 
@@ -247,6 +312,7 @@ int ctl_server_start(struct ctl_server *s, uv_loop_t *loop, const char *path, st
 
     memset(s, 0, sizeof(*s));
     s->d = d;
+    s->timeout_ms = CTL_CLIENT_TIMEOUT_MS;
     if (!path[0] || strlen(path) >= sizeof(s->path))
         return -ENAMETOOLONG;
     snprintf(s->path, sizeof(s->path), "%s", path);

@@ -119,6 +119,7 @@ static void daemon_refresh_cb(uv_timer_t *t)
             link_peer_connect(p->lp, daemon_now());
         }
     }
+    enclave_retry_failed(d);
     fwd_refresh(d);
 }
 

@@ -70,6 +70,8 @@ struct enclave {
     int tap_fd;
     uv_poll_t *poll;                    /* freed in its close callback */
     struct fdb *fdb;
+    bool failed;                        /* uplink TAP poll error: reopened on the refresh tick */
+    uint8_t bridge_mac[6], uplink_mac[6]; /* our own ports' MACs (enclave_own_mac) */
 };
 
 struct attachment {
@@ -163,6 +165,10 @@ struct enclave *enclave_by_id(struct daemon *d, uint32_t id);
 size_t enclave_ids(const struct daemon *d, uint32_t *ids, size_t cap);
 /* Best effort: no IPv6 (no RS/MLD from the host) on an L2-only port. */
 void enclave_no_ipv6(const char *ifname);
+/* Refresh tick: reopen the uplink TAP of every failed enclave. */
+void enclave_retry_failed(struct daemon *d);
+/* Is @mac the bridge's or the uplink's own (host-made frames, never a guest)? */
+bool enclave_own_mac(const struct enclave *e, const uint8_t mac[6]);
 
 /* attach.c */
 int attach_add(struct daemon *d, const char *enclave, const char *ifname,

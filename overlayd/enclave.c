@@ -36,24 +36,32 @@ void enclave_no_ipv6(const char *ifname)
     close(fd);
 }
 
-static void enclave_poll_cb(uv_poll_t *h, int status, int events)
-{
-    struct enclave *e = h->data;
-
-    if (status < 0) {
-        log_warn("enclave", "%s: uplink poll error: %s", e->name, uv_strerror(status));
-        return;
-    }
-    fwd_tap_readable(e->d, e);
-}
-
 static void enclave_poll_free(uv_handle_t *h)
 {
     free(h);
 }
 
-/* Undo what enclave_open did so far; frees @e. */
-static void enclave_teardown(struct daemon *d, struct enclave *e)
+static void enclave_poll_cb(uv_poll_t *h, int status, int events);
+
+static int enclave_poll_start(struct daemon *d, struct enclave *e)
+{
+    int rc;
+
+    e->poll = malloc(sizeof(*e->poll));
+    if (!e->poll)
+        return -ENOMEM;
+    rc = uv_poll_init(d->loop, e->poll, e->tap_fd);
+    if (rc < 0) {
+        free(e->poll);
+        e->poll = NULL;
+        return rc;
+    }
+    e->poll->data = e;
+    uv_poll_start(e->poll, UV_READABLE, enclave_poll_cb);
+    return 0;
+}
+
+static void enclave_uplink_close(struct enclave *e)
 {
     if (e->poll) {
         uv_poll_stop(e->poll);
@@ -62,6 +70,117 @@ static void enclave_teardown(struct daemon *d, struct enclave *e)
     }
     if (e->tap_fd >= 0)
         close(e->tap_fd);      /* non-persistent TAP: the kernel deletes it */
+    e->tap_fd = -1;
+}
+
+/* The MAC of @ifname into @mac (zero when it cannot be read). */
+static void enclave_read_mac(struct daemon *d, const char *ifname, uint8_t mac[6])
+{
+    struct tap_link_info info;
+
+    memset(mac, 0, 6);
+    if (tap_link_get(d->nl, ifname, &info) == 0)
+        memcpy(mac, info.mac, 6);
+}
+
+/* A new uplink TAP for a failed enclave, plugged as enclave_open does. */
+static int enclave_uplink_reopen(struct daemon *d, struct enclave *e)
+{
+    int rc;
+
+    enclave_uplink_close(e);
+    rc = tap_open(e->uplink, &e->tap_fd);
+    if (rc < 0)
+        return rc;
+    enclave_no_ipv6(e->uplink);
+    rc = tap_link_set_mtu(d->nl, e->uplink, e->inner_mtu);
+    if (rc == 0 && e->bridge_type == CONFIG_BRIDGE_LINUX)
+        rc = tap_link_set_master(d->nl, e->uplink, e->bridge);
+    if (rc == 0)
+        rc = tap_link_set_up(d->nl, e->uplink, true);
+    if (rc == 0)
+        rc = enclave_poll_start(d, e);
+    if (rc < 0) {
+        enclave_uplink_close(e);
+        return rc;
+    }
+    enclave_read_mac(d, e->uplink, e->uplink_mac);
+    return 0;
+}
+
+/*
+ * A poll error on the uplink (its TAP was deleted under us, ...) is
+ * permanent for that fd: libuv stops the handle. Mark the enclave failed
+ * (logged once), try a new TAP now, and again on every refresh tick.
+ */
+static void enclave_poll_cb(uv_poll_t *h, int status, int events)
+{
+    struct enclave *e = h->data;
+    int rc;
+
+    if (status >= 0) {
+        fwd_tap_readable(e->d, e);
+        return;
+    }
+    if (!e->failed)
+        log_error("enclave", "%s: uplink %s failed (%s); its traffic stops until it is "
+                  "reopened", e->name, e->uplink, uv_strerror(status));
+    e->failed = true;
+    rc = enclave_uplink_reopen(e->d, e);
+    if (rc == 0) {
+        e->failed = false;
+        log_info("enclave", "%s: uplink %s reopened", e->name, e->uplink);
+    } else {
+        log_debug("enclave", "%s: cannot reopen uplink %s yet: %s", e->name, e->uplink,
+                  strerror(-rc));
+    }
+}
+
+void enclave_retry_failed(struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_enclaves; i++) {
+        struct enclave *e = d->enclaves[i];
+
+        if (!e->failed)
+            continue;
+        if (enclave_uplink_reopen(d, e) == 0) {
+            e->failed = false;
+            log_info("enclave", "%s: uplink %s reopened", e->name, e->uplink);
+        }
+    }
+}
+
+bool enclave_own_mac(const struct enclave *e, const uint8_t mac[6])
+{
+    static const uint8_t zero[6];
+
+    return (memcmp(mac, e->bridge_mac, 6) == 0 || memcmp(mac, e->uplink_mac, 6) == 0) &&
+           memcmp(mac, zero, 6) != 0;
+}
+
+/*
+ * Frames from these MACs are the host's own (the bridge sends an IGMP
+ * report when it is created): never learned, forwarded or published. A
+ * Linux bridge takes the lowest MAC of its ports unless one is set, so
+ * ours is pinned to the one it has now, or it would change as guests
+ * attach.
+ */
+static void enclave_own_macs(struct daemon *d, struct enclave *e)
+{
+    /* An external bridge is someone else's: its host port may be a real
+     * member of the segment, so only our own bridge is filtered. */
+    if (e->bridge_created) {
+        enclave_read_mac(d, e->bridge, e->bridge_mac);
+        if (tap_link_set_mac(d->nl, e->bridge, e->bridge_mac) < 0)
+            log_debug("enclave", "%s: cannot pin the MAC of %s", e->name, e->bridge);
+    }
+    enclave_read_mac(d, e->uplink, e->uplink_mac);
+}
+
+/* Undo what enclave_open did so far; frees @e. */
+static void enclave_teardown(struct daemon *d, struct enclave *e)
+{
+    enclave_uplink_close(e);
     if (e->bridge_created) {
         int rc = tap_link_delete(d->nl, e->bridge);
 
@@ -80,6 +199,20 @@ static int enclave_fail(struct daemon *d, struct enclave *e, int rc, const char 
     log_error("enclave", "%s: %s: %s", e->name, what, strerror(-rc));
     enclave_teardown(d, e);
     return rc;
+}
+
+/*
+ * Equal MAC sequence numbers at two hosts (fdb.h): RFC 7432 section 15
+ * picks the lowest address; our hosts are named by their public key, so
+ * the lower public key wins (memcmp order), the same answer on every host.
+ */
+static int enclave_fdb_tiebreak(void *ctx, const void *a, const void *b)
+{
+    const struct daemon *d = ctx;
+    const uint8_t *ka = a ? ((const struct peer *)a)->pub : d->pub;
+    const uint8_t *kb = b ? ((const struct peer *)b)->pub : d->pub;
+
+    return memcmp(ka, kb, 32);
 }
 
 int enclave_open(struct daemon *d, const struct config_enclave *ce, struct enclave **out)
@@ -114,6 +247,7 @@ int enclave_open(struct daemon *d, const struct config_enclave *ce, struct encla
     rc = fdb_new(FDB_DEFAULT_MAX, d->fdb_seed ^ e->id, &e->fdb);
     if (rc < 0)
         return enclave_fail(d, e, rc, "MAC table");
+    fdb_set_tiebreak(e->fdb, enclave_fdb_tiebreak, d);
 
     if (tap_link_exists(d->nl, e->uplink) == 1) {
         log_error("enclave", "%s: uplink %s already exists (another overlayd, or a leftover): "
@@ -154,17 +288,10 @@ int enclave_open(struct daemon *d, const struct config_enclave *ce, struct encla
     if (rc < 0)
         return enclave_fail(d, e, rc, "bring uplink up");
 
-    e->poll = malloc(sizeof(*e->poll));
-    if (!e->poll)
-        return enclave_fail(d, e, -ENOMEM, "poll");
-    rc = uv_poll_init(d->loop, e->poll, e->tap_fd);
-    if (rc < 0) {
-        free(e->poll);
-        e->poll = NULL;
+    rc = enclave_poll_start(d, e);
+    if (rc < 0)
         return enclave_fail(d, e, rc, "poll");
-    }
-    e->poll->data = e;
-    uv_poll_start(e->poll, UV_READABLE, enclave_poll_cb);
+    enclave_own_macs(d, e);
 
     d->enclaves[d->n_enclaves++] = e;
     log_info("enclave", "%s: id %u, %s bridge %s, uplink %s, MTU %u", e->name, e->id,

@@ -23,7 +23,25 @@
  * highest sequence it has seen + 1 (fdb_set_static does that). Data-plane
  * learning never overrides a control-plane entry (static or remote) at
  * another location. When the table is full, the least recently seen
- * learned entry is evicted; control-plane entries are never evicted.
+ * learned entry is evicted in O(1) (learned entries sit on an LRU list);
+ * control-plane entries are never evicted.
+ *
+ * Hardening against a misbehaving peer:
+ *   - each peer may hold at most max / FDB_PEER_SHARE remote entries, and
+ *     all peers together at most max - max / FDB_STATIC_RESERVE, so the
+ *     rest stays free for our own static (attach) and learned entries;
+ *   - sequence numbers above FDB_SEQ_MAX (2^63 - 1) are malformed
+ *     (inner_mac_parse rejects them, fdb_announce too) and a takeover
+ *     saturates at FDB_SEQ_MAX instead of wrapping to 0;
+ *   - equal sequence numbers at two locations: RFC 7432 section 15 lets
+ *     the PE with the lowest IP address win. Our hosts have no stable
+ *     address, so the tie-break callback (fdb_set_tiebreak; the daemon
+ *     compares X25519 public keys, the lower key wins) decides, and every
+ *     host reaches the same answer. Without a callback the entry in place
+ *     is kept;
+ *   - remote entries age: a peer re-announces its statics every
+ *     DAEMON_REFRESH_S (30 s), so one not refreshed for FDB_REMOTE_AGE_S
+ *     (3 periods) is gone (fdb_age).
  */
 
 #include <stdbool.h>
@@ -35,7 +53,13 @@ enum fdb_state { FDB_LEARNED = 0, FDB_STATIC = 1, FDB_REMOTE = 2 };
 enum fdb_limits {
     FDB_DEFAULT_MAX = 4096,           /* entries per enclave */
     FDB_LEARNED_AGE_S = 300,          /* like the Linux bridge's ageing time */
+    FDB_REMOTE_AGE_S = 90,            /* 3 x the 30 s re-announce period */
+    FDB_PEER_SHARE = 4,               /* one peer: at most max / 4 remote entries */
+    FDB_STATIC_RESERVE = 8,           /* max / 8 never taken by remote entries */
 };
+
+/* Largest valid sequence number (2^63 - 1); above is malformed. */
+#define FDB_SEQ_MAX ((uint64_t)INT64_MAX)
 
 struct fdb_entry {
     uint8_t mac[6];
@@ -45,6 +69,7 @@ struct fdb_entry {
     uint64_t seq;
     uint64_t last_seen;               /* monotonic ns */
     uint32_t next;                    /* internal: chain, index + 1 (0 = end) */
+    uint32_t lru_prev, lru_next;      /* internal: learned LRU list, index + 1 */
 };
 
 struct fdb;
@@ -52,6 +77,14 @@ struct fdb;
 /* @max entries (>= 1); @seed keys the hash (random in the daemon). */
 int fdb_new(size_t max, uint64_t seed, struct fdb **out);
 void fdb_free(struct fdb *f);
+
+/*
+ * Equal-sequence tie-break between two locations (NULL = this host):
+ * negative when @a must win over @b. Must be a total order that every host
+ * computes alike (the daemon compares public keys).
+ */
+typedef int (*fdb_tiebreak_fn)(void *ctx, const void *a, const void *b);
+void fdb_set_tiebreak(struct fdb *f, fdb_tiebreak_fn fn, void *ctx);
 
 const struct fdb_entry *fdb_lookup(const struct fdb *f, const uint8_t mac[6]);
 
@@ -64,7 +97,9 @@ int fdb_learn(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t now);
 
 /*
  * A peer announces @mac with @seq. Returns 0 (applied), -ESTALE (an entry
- * elsewhere has an equal or higher sequence number), -ENOSPC.
+ * elsewhere has a higher sequence number, or an equal one and wins the
+ * tie-break), -EINVAL (@seq > FDB_SEQ_MAX), -ENOSPC (table full, or @peer
+ * or all peers at their share).
  */
 int fdb_announce(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t seq, uint64_t now);
 
@@ -86,10 +121,13 @@ int fdb_remove_static(struct fdb *f, const uint8_t mac[6], uint64_t *seq_out);
 /* Remove every entry located at @peer (learned and remote). Returns the count. */
 size_t fdb_flush_peer(struct fdb *f, void *peer);
 
-/* Remove learned entries not seen for more than @max_age_ns. Returns the count. */
+/* Remove learned entries not seen for more than @max_age_ns, and remote
+ * entries not re-announced for FDB_REMOTE_AGE_S. Returns the count. */
 size_t fdb_age(struct fdb *f, uint64_t now, uint64_t max_age_ns);
 
 size_t fdb_count(const struct fdb *f);
+/* Remote entries held by @peer. */
+size_t fdb_peer_count(const struct fdb *f, const void *peer);
 size_t fdb_capacity(const struct fdb *f);
 /* Slot @i (< capacity): the entry, or NULL when the slot is free. */
 const struct fdb_entry *fdb_at(const struct fdb *f, size_t i);

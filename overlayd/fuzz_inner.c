@@ -29,6 +29,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fdb_learn(f, frame + 6, &peer, size);
         (void)fdb_lookup(f, frame);
     }
+    {
+        uint8_t kind;
+        const uint8_t *body;
+        size_t blen;
+        char name[INNER_RING_NAME_MAX + 1];
+
+        if (inner_ring_parse(data, size, &kind, &body, &blen) == 0 && kind == INNER_RING_HOST)
+            (void)inner_ring_host_parse(body, blen, name);
+    }
     if (inner_ctl_reader(&r, data, size) == 0) {
         while (inner_ctl_next(&r, &t) > 0) {
             if (inner_enclaves_parse(&t, &flags, &n) == 0)

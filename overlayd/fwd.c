@@ -50,7 +50,7 @@ static void fwd_frame_from_tap(struct daemon *d, struct enclave *e, uint8_t *slo
     const uint8_t *dst = slot + INNER_FRAME_HDR, *src = dst + 6;
     const struct fdb_entry *ent;
 
-    if (flen < INNER_ETH_MIN)
+    if (flen < INNER_ETH_MIN || enclave_own_mac(e, src))   /* host-made, e.g. the bridge's IGMP */
         return;
     d->cnt.rx_frames++;
     if (fwd_is_unicast(src) && fdb_learn(e->fdb, src, NULL, now) == -ENOSPC)

@@ -152,6 +152,8 @@ int inner_mac_parse(const struct inner_tlv *t, uint32_t *enclave_id, uint8_t mac
     memcpy(mac, t->val + 3, 6);
     for (int i = 0; i < 8; i++)
         s = s << 8 | t->val[9 + i];
+    if (s > INNER_SEQ_MAX)
+        return -EBADMSG;
     *seq = s;
     return 0;
 }

@@ -99,7 +99,12 @@ int inner_ctl_next(struct inner_reader *r, struct inner_tlv *t);
 /* ENCLAVES value: flags and count (ids via inner_enclaves_id). -EBADMSG if malformed. */
 int inner_enclaves_parse(const struct inner_tlv *t, uint8_t *flags, size_t *n);
 uint32_t inner_enclaves_id(const struct inner_tlv *t, size_t i);
-/* MAC_ANNOUNCE / MAC_WITHDRAW value. -EBADMSG if malformed (length, id 0). */
+/* Largest valid MAC sequence number (2^63 - 1, as fdb.h FDB_SEQ_MAX): above
+ * it a takeover (seq + 1) could not be expressed, so such a value would pin
+ * a MAC forever. */
+#define INNER_SEQ_MAX ((uint64_t)INT64_MAX)
+/* MAC_ANNOUNCE / MAC_WITHDRAW value. -EBADMSG if malformed (length, id 0,
+ * seq > INNER_SEQ_MAX). */
 int inner_mac_parse(const struct inner_tlv *t, uint32_t *enclave_id, uint8_t mac[6], uint64_t *seq);
 
 /* Type 3: the kind and the body after the 2-byte header. -EBADMSG if shorter. */

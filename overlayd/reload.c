@@ -15,6 +15,7 @@
 #include "overlayd/fwd.h"
 #include "overlayd/log.h"
 #include "overlayd/sbuf.h"
+#include "tap/tap.h"
 
 static void reload_report(void *ctx, const char *path, int line, const char *msg)
 {
@@ -42,11 +43,104 @@ static const struct config_enclave *reload_find_enclave(const struct config *c, 
     return NULL;
 }
 
-static bool reload_enclave_same(const struct enclave *e, const struct config_enclave *ce)
+/* Same interfaces (what would need a new bridge or TAP); the MTU may differ. */
+static bool reload_enclave_same_links(const struct enclave *e, const struct config_enclave *ce)
 {
     return e->id == ce->id && strcmp(e->bridge, ce->bridge) == 0 &&
-           e->bridge_type == ce->bridge_type && strcmp(e->uplink, ce->uplink) == 0 &&
-           e->mtu_cfg == ce->mtu;
+           e->bridge_type == ce->bridge_type && strcmp(e->uplink, ce->uplink) == 0;
+}
+
+/*
+ * A new MTU is applied in place: the bridge, the uplink and every attached
+ * port, so guests keep their links (a bridge port passes frames up to its
+ * own MTU: all must agree). Ports first when shrinking is not needed: the
+ * bridge's MTU is pinned and independent of its ports.
+ */
+static int reload_enclave_mtu(struct daemon *d, struct enclave *e, const struct config_enclave *ce,
+                              struct sbuf *out)
+{
+    unsigned mtu = config_inner_mtu(d->cfg, ce, d->underlay_mtu);
+    int rc = 0, r;
+
+    if (mtu == 0) {
+        sbuf_printf(out, "enclave %s: underlay MTU %u is too small to derive an inner MTU\n",
+                    e->name, d->underlay_mtu);
+        return -EINVAL;
+    }
+    if (e->bridge_type == CONFIG_BRIDGE_LINUX) {
+        r = tap_link_set_mtu(d->nl, e->bridge, mtu);
+        if (r < 0)
+            rc = r;
+        for (size_t i = 0; i < d->n_att; i++) {
+            if (d->att[i].enc != e)
+                continue;
+            r = tap_link_set_mtu(d->nl, d->att[i].ifname, mtu);
+            if (r < 0 && r != -ENODEV)
+                rc = r;
+        }
+    }
+    r = tap_link_set_mtu(d->nl, e->uplink, mtu);
+    if (r < 0)
+        rc = r;
+    if (rc < 0) {
+        sbuf_printf(out, "enclave %s: cannot set MTU %u: %s\n", e->name, mtu, strerror(-rc));
+        return rc;
+    }
+    sbuf_printf(out, "enclave %s: MTU %u -> %u\n", e->name, e->inner_mtu, mtu);
+    log_info("enclave", "%s: MTU %u -> %u", e->name, e->inner_mtu, mtu);
+    e->mtu_cfg = ce->mtu;
+    e->inner_mtu = mtu;
+    return 0;
+}
+
+/* Attachments of an enclave that is recreated: plugged again afterwards. */
+struct reload_att {
+    char enclave[CONFIG_NAME_MAX + 1];
+    char ifname[CONFIG_IFNAME_MAX + 1];
+    bool has_mac;
+    uint8_t mac[6];
+    char vm[64];
+};
+
+static void reload_save_att(struct daemon *d, struct enclave *e, struct reload_att **saved,
+                            size_t *n)
+{
+    for (size_t i = 0; i < d->n_att; i++) {
+        struct reload_att *ns;
+        struct attachment *a = &d->att[i];
+
+        if (a->enc != e)
+            continue;
+        ns = realloc(*saved, (*n + 1) * sizeof(**saved));
+        if (!ns) {
+            log_warn("reload", "%s: out of memory: %s stays detached", e->name, a->ifname);
+            continue;
+        }
+        *saved = ns;
+        ns = &ns[(*n)++];
+        memcpy(ns->enclave, e->name, sizeof(ns->enclave));
+        memcpy(ns->ifname, a->ifname, sizeof(ns->ifname));
+        ns->has_mac = a->has_mac;
+        memcpy(ns->mac, a->mac, 6);
+        memcpy(ns->vm, a->vm, sizeof(ns->vm));
+    }
+}
+
+static void reload_restore_att(struct daemon *d, const char *enclave,
+                               const struct reload_att *saved, size_t n, struct sbuf *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct sbuf err;
+
+        if (strcmp(saved[i].enclave, enclave) != 0)
+            continue;
+        sbuf_init(&err);
+        if (attach_add(d, enclave, saved[i].ifname, saved[i].has_mac ? saved[i].mac : NULL,
+                       saved[i].vm[0] ? saved[i].vm : NULL, &err) < 0)
+            sbuf_printf(out, "enclave %s: cannot re-attach %s: %s\n", enclave,
+                        saved[i].ifname, sbuf_str(&err));
+        sbuf_free(&err);
+    }
 }
 
 static unsigned reload_peers(struct daemon *d, const struct config *nc, struct sbuf *out)
@@ -107,19 +201,30 @@ static unsigned reload_enclaves(struct daemon *d, const struct config *nc, struc
                                 int *failed)
 {
     unsigned changes = 0;
-    size_t i = 0;
+    size_t i = 0, n_saved = 0;
+    struct reload_att *saved = NULL;
 
     while (i < d->n_enclaves) {
         struct enclave *e = d->enclaves[i];
         const struct config_enclave *ce = reload_find_enclave(nc, e->name);
 
-        if (!ce || !reload_enclave_same(e, ce)) {
-            sbuf_printf(out, "removed enclave %s (%u)\n", e->name, e->id);
-            enclave_close(d, e);
-            changes++;
-        } else {
+        if (ce && reload_enclave_same_links(e, ce)) {
+            if (e->mtu_cfg != ce->mtu) {
+                if (reload_enclave_mtu(d, e, ce, out) < 0)
+                    *failed = 1;
+                changes++;
+            }
             i++;
+            continue;
         }
+        if (ce) {
+            sbuf_printf(out, "recreating enclave %s (%u)\n", e->name, e->id);
+            reload_save_att(d, e, &saved, &n_saved);
+        } else {
+            sbuf_printf(out, "removed enclave %s (%u)\n", e->name, e->id);
+        }
+        enclave_close(d, e);
+        changes++;
     }
     for (i = 0; i < nc->n_enclaves; i++) {
         const struct config_enclave *ce = &nc->enclaves[i];
@@ -140,8 +245,10 @@ static unsigned reload_enclaves(struct daemon *d, const struct config *nc, struc
             continue;
         }
         sbuf_printf(out, "added enclave %s (%u)\n", ce->name, ce->id);
+        reload_restore_att(d, ce->name, saved, n_saved, out);
         changes++;
     }
+    free(saved);
     return changes;
 }
 

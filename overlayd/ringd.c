@@ -8,288 +8,16 @@
 #include "overlayd/ringd_int.h"
 
 #include <errno.h>
-#include <ifaddrs.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <sodium.h>
 
-#include "crypto/key.h"
 #include "crypto/ringid.h"
 #include "overlayd/admit.h"
 #include "overlayd/daemon.h"
 #include "overlayd/fwd.h"
 #include "overlayd/inner.h"
 #include "overlayd/log.h"
-
-struct ringd *ringd_of(struct daemon *d)
-{
-    return d->ringd;
-}
-
-/* ---- endpoints and identities -------------------------------------------- */
-
-static void ringd_ep_from_addr(ring_endpoint *ep, const struct udp_addr *a)
-{
-    memset(ep, 0, sizeof(*ep));
-    if (!a->len)
-        return;
-    if (a->ss.ss_family == AF_INET) {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)&a->ss;
-
-        ep->family = 4;
-        ep->port = ntohs(s4->sin_port);
-        memcpy(ep->addr, &s4->sin_addr, 4);
-    } else if (a->ss.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&a->ss;
-
-        ep->port = ntohs(s6->sin6_port);
-        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-            ep->family = 4;
-            memcpy(ep->addr, &s6->sin6_addr.s6_addr[12], 4);
-        } else {
-            ep->family = 6;
-            memcpy(ep->addr, &s6->sin6_addr, 16);
-        }
-    }
-}
-
-/* The form our socket sends to (v4-mapped on a dual-stack socket). */
-static int ringd_addr_from_ep(const struct daemon *d, struct udp_addr *a, const ring_endpoint *ep)
-{
-    memset(a, 0, sizeof(*a));
-    if (ep->family == 4 && d->udp.family == AF_INET) {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&a->ss;
-
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons(ep->port);
-        memcpy(&s4->sin_addr, ep->addr, 4);
-        a->len = sizeof(*s4);
-        return 0;
-    }
-    if ((ep->family == 4 || ep->family == 6) && d->udp.family == AF_INET6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->ss;
-
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(ep->port);
-        if (ep->family == 4) {
-            s6->sin6_addr.s6_addr[10] = 0xff;
-            s6->sin6_addr.s6_addr[11] = 0xff;
-            memcpy(&s6->sin6_addr.s6_addr[12], ep->addr, 4);
-        } else {
-            memcpy(&s6->sin6_addr, ep->addr, 16);
-        }
-        a->len = sizeof(*s6);
-        return 0;
-    }
-    return -EAFNOSUPPORT;
-}
-
-static void ringd_peer_of(ring_peer *rp, const struct peer *p)
-{
-    memset(rp, 0, sizeof(*rp));
-    ringid_from_pubkey(rp->id.b, p->pub);
-    memcpy(rp->pub, p->pub, 32);
-    ringd_ep_from_addr(&rp->ep, &p->ep);
-}
-
-/*
- * Our own endpoint as others should reach us: ListenAddress when it is a
- * specific address; else the source address the kernel picks towards
- * @towards (a [Peer]); else the first global address of the host.
- */
-static void ringd_self_ep(struct daemon *d, ring_endpoint *ep, const struct udp_addr *towards)
-{
-    struct udp_addr a = { .len = 0 };
-    struct ifaddrs *ifa = NULL;
-
-    memset(ep, 0, sizeof(*ep));
-    ep->port = d->cfg->listen_port;
-    if (d->cfg->listen_address[0]) {
-        struct in_addr v4;
-        struct in6_addr v6;
-
-        if (inet_pton(AF_INET, d->cfg->listen_address, &v4) == 1 && v4.s_addr != INADDR_ANY) {
-            ep->family = 4;
-            memcpy(ep->addr, &v4, 4);
-            return;
-        }
-        if (inet_pton(AF_INET6, d->cfg->listen_address, &v6) == 1 &&
-            !IN6_IS_ADDR_UNSPECIFIED(&v6)) {
-            ep->family = 6;
-            memcpy(ep->addr, &v6, 16);
-            return;
-        }
-    }
-    if (towards && towards->len) {
-        int fd = socket(towards->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-        a.len = sizeof(a.ss);
-        if (fd >= 0 && connect(fd, (const struct sockaddr *)&towards->ss, towards->len) == 0 &&
-            getsockname(fd, (struct sockaddr *)&a.ss, &a.len) == 0) {
-            uint16_t port = ep->port;
-
-            ringd_ep_from_addr(ep, &a);
-            ep->port = port;
-            close(fd);
-            if (ep->family)
-                return;
-        } else if (fd >= 0) {
-            close(fd);
-        }
-    }
-    if (getifaddrs(&ifa) < 0)
-        return;
-    for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
-        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
-            continue;
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)i->ifa_addr;
-
-        if ((ntohl(s4->sin_addr.s_addr) >> 24) == 127)
-            continue;
-        ep->family = 4;
-        memcpy(ep->addr, &s4->sin_addr, 4);
-        break;
-    }
-    freeifaddrs(ifa);
-}
-
-/* ---- names ---------------------------------------------------------------- */
-
-bool ringd_has_name(struct ringd *r, const uint8_t pub[32])
-{
-    if (memcmp(pub, r->d->pub, 32) == 0)
-        return true;
-    for (size_t i = 0; i < r->n_names; i++)
-        if (memcmp(r->names[i].pub, pub, 32) == 0)
-            return true;
-    return false;
-}
-
-const char *ringd_name_of(struct ringd *r, const uint8_t pub[32], char fallback[CONFIG_NAME_MAX + 1])
-{
-    struct link_peer *lp;
-    char b64[KEY_B64_LEN + 1];
-
-    if (memcmp(pub, r->d->pub, 32) == 0)
-        return r->d->cfg->name;
-    for (size_t i = 0; i < r->n_names; i++)
-        if (memcmp(r->names[i].pub, pub, 32) == 0)
-            return r->names[i].name;
-    lp = link_peer_find(r->d->link, pub);
-    if (lp && link_peer_user(lp))
-        return ((struct peer *)link_peer_user(lp))->name;
-    key_to_base64(b64, pub);
-    memcpy(fallback, b64, 8);
-    fallback[8] = '\0';
-    return fallback;
-}
-
-static void ringd_set_name(struct ringd *r, struct peer *p, const char *name)
-{
-    struct ringd_name *nn;
-
-    for (size_t i = 0; i < r->n_names; i++) {
-        if (memcmp(r->names[i].pub, p->pub, 32) == 0) {
-            snprintf(r->names[i].name, sizeof(r->names[i].name), "%s", name);
-            return;
-        }
-    }
-    nn = realloc(r->names, (r->n_names + 1) * sizeof(*nn));
-    if (!nn)
-        return;
-    r->names = nn;
-    memcpy(nn[r->n_names].pub, p->pub, 32);
-    snprintf(nn[r->n_names].name, sizeof(nn[r->n_names].name), "%s", name);
-    r->n_names++;
-}
-
-/* ---- peers and links ------------------------------------------------------ */
-
-static const struct config_peer *ringd_cfg_peer(const struct daemon *d, const uint8_t pub[32])
-{
-    for (size_t i = 0; i < d->cfg->n_peers; i++)
-        if (memcmp(d->cfg->peers[i].pubkey, pub, 32) == 0)
-            return &d->cfg->peers[i];
-    return NULL;
-}
-
-/* A fresh link peer for @p (session and handshake state dropped). On
- * failure @p is removed. */
-static int ringd_reset_link(struct daemon *d, struct peer *p)
-{
-    fwd_peer_down(d, p);
-    link_peer_free(p->lp);
-    p->lp = NULL;
-    p->state = LINK_DOWN;
-    p->hello_pending = false;
-    if (link_peer_new(d->link, p->pub, p, &p->lp) < 0) {
-        peer_remove(d, p);
-        return -ENOMEM;
-    }
-    link_peer_set_persistent_keepalive(p->lp, DAEMON_KEEPALIVE_S);
-    return 0;
-}
-
-/*
- * The peer to reach @rp: the one with its key (taking the ring's endpoint
- * when it has none), or with an Authority and @create, a new one. Without
- * an Authority only [Peer] keys are admitted, so there is none to create.
- */
-struct peer *ringd_peer_for(struct ringd *r, const ring_peer *rp, bool create, uint64_t now)
-{
-    struct daemon *d = r->d;
-    struct link_peer *lp = link_peer_find(d->link, rp->pub);
-    struct peer *p = lp ? link_peer_user(lp) : NULL;
-
-    if (!p && create && d->cfg->has_authority && memcmp(rp->pub, d->pub, 32) != 0 &&
-        rp->ep.family) {
-        struct config_peer cp;
-
-        memset(&cp, 0, sizeof(cp));
-        memcpy(cp.pubkey, rp->pub, 32);
-        if (peer_add(d, &cp, &p) < 0)
-            return NULL;
-        p->last_data = now;
-        log_info("ring", "%s: link on demand", p->name);
-    }
-    if (p && !p->ep.len && rp->ep.family &&
-        ringd_addr_from_ep(d, &p->ep, &rp->ep) == 0 &&
-        link_peer_state(p->lp, now) == LINK_CONNECTING) {
-        /* Its keepalive started a handshake that went nowhere (no
-         * endpoint); the retry would come only after REKEY_TIMEOUT. */
-        if (ringd_reset_link(d, p) < 0)
-            return NULL;
-    }
-    return p;
-}
-
-static void ringd_send_raw(struct ringd *r, struct peer *p, uint8_t kind, const uint8_t *body,
-                           size_t len)
-{
-    int rc;
-
-    r->buf[0] = INNER_RING;
-    r->buf[1] = kind;
-    if (len)
-        memcpy(r->buf + 2, body, len);
-    rc = link_peer_send(p->lp, daemon_now(), r->buf, len + 2);
-    if (rc < 0)
-        log_debug("ring", "send to %s: %s", p->name, strerror(-rc));
-}
-
-static void ringd_send_host(struct ringd *r, struct peer *p, bool request)
-{
-    uint8_t b[1 + CONFIG_NAME_MAX];
-    size_t n = strlen(r->d->cfg->name);
-
-    b[0] = request ? INNER_RING_HOST_REQUEST : 0;
-    memcpy(b + 1, r->d->cfg->name, n);
-    ringd_send_raw(r, p, INNER_RING_HOST, b, n + 1);
-}
 
 static void ringd_cb_send(void *ctx, const ring_peer *to, const uint8_t *buf, size_t len)
 {
@@ -456,6 +184,10 @@ static int ringd_node_new(struct ringd *r, const struct udp_addr *towards)
     /* One deadline for every lookup, joins included: a join through a
      * host that is not a member yet fails fast and tries the next one. */
     cfg.lookup_deadline_ns = (uint64_t)RINGD_LOOKUP_MS * RINGD_MS;
+    /* Iterative lookups touch every hop directly, so each background
+     * lookup opens links; fingers only shorten paths (the successor list
+     * keeps lookups correct), so they are refreshed less eagerly. */
+    cfg.fix_fingers_ns = (uint64_t)RINGD_FIX_FINGERS_S * RINGD_SEC;
     ringid_from_pubkey(r->self.id.b, r->d->pub);
     memcpy(r->self.pub, r->d->pub, 32);
     ringd_self_ep(r->d, &r->self.ep, towards);
@@ -616,73 +348,12 @@ static void ringd_members_refresh(struct ringd *r, uint64_t now, uint32_t enclav
         m->pending = false;
 }
 
-/* ---- idle links ------------------------------------------------------------ */
-
-static bool ringd_in_tables(struct ringd *r, const uint8_t pub[32])
-{
-    ring_id id;
-    const ring_peer *q;
-
-    if (!r->node)
-        return false;
-    ringid_from_pubkey(id.b, pub);
-    for (unsigned i = 0; i < ring_node_nsucc(r->node); i++)
-        if (ring_id_eq(&ring_node_succ(r->node, i)->id, &id))
-            return true;
-    q = ring_node_pred(r->node);
-    if (q && ring_id_eq(&q->id, &id))
-        return true;
-    for (unsigned b = 0; b < RING_ID_BITS; b++)
-        if (ring_id_eq(&ring_node_finger(r->node, b)->id, &id))
-            return true;
-    return false;
-}
-
-/* Drop our session with @p: a peer learned through the ring goes away; a
- * [Peer] without Endpoint stays known (admission) with a fresh link peer. */
-static void ringd_close_peer(struct ringd *r, struct peer *p, bool tell)
-{
-    struct daemon *d = r->d;
-
-    if (tell && link_peer_state(p->lp, daemon_now()) == LINK_UP)
-        ringd_send_raw(r, p, INNER_RING_CLOSE, NULL, 0);
-    log_info("ring", "%s: idle link closed", p->name);
-    if (!ringd_cfg_peer(d, p->pub)) {
-        peer_remove(d, p);
-        return;
-    }
-    ringd_reset_link(d, p);
-}
-
-static void ringd_idle_scan(struct ringd *r, uint64_t now)
-{
-    struct daemon *d = r->d;
-
-    for (unsigned i = 0; i < r->n_close; i++) {
-        struct link_peer *lp = link_peer_find(d->link, r->to_close[i]);
-
-        if (lp && link_peer_user(lp))
-            ringd_close_peer(r, link_peer_user(lp), false);
-    }
-    r->n_close = 0;
-    for (size_t i = d->n_peers; i-- > 0;) {
-        struct peer *p = d->peers[i];
-        const struct config_peer *cp = ringd_cfg_peer(d, p->pub);
-
-        if ((cp && cp->endpoint[0]) || now - p->last_data < r->idle_ns)
-            continue;
-        if (cp && link_peer_state(p->lp, now) != LINK_UP)
-            continue;
-        if (ringd_in_tables(r, p->pub))
-            continue;
-        ringd_close_peer(r, p, true);
-    }
-}
-
 /*
  * A record stored while the ring was settling may sit at a host that no
- * longer owns its key; the node republishes only every refresh period
- * (30 s). So when our neighbours change, republish everything soon.
+ * longer owns its key (a pointer that was stale when the store arrived),
+ * and the node republishes only every refresh period (30 s). So when our
+ * neighbours change, republish everything 1 s later and again after 3, 6,
+ * 12 and 24 s, while the rest of the ring settles too.
  */
 static void ringd_watch_neighbours(struct ringd *r, uint64_t now)
 {
@@ -697,10 +368,13 @@ static void ringd_watch_neighbours(struct ringd *r, uint64_t now)
         r->last_pred = pid;
         r->last_succ = sid;
         r->republish_at = now + RINGD_SEC;
+        r->republish_step = 0;
     }
     if (!r->republish_at || now < r->republish_at)
         return;
-    r->republish_at = 0;
+    r->republish_at = r->republish_step < RINGD_REPUBLISH_STEPS
+                          ? now + (RINGD_REPUBLISH_FIRST_S * RINGD_SEC << r->republish_step++)
+                          : 0;
     for (size_t i = 0; i < r->n_pubs; i++) {
         const struct ringd_pub *q = &r->pubs[i];
 
@@ -714,7 +388,6 @@ static void ringd_watch_neighbours(struct ringd *r, uint64_t now)
 static void ringd_tick_cb(uv_timer_t *t)
 {
     struct ringd *r = t->data;
-    struct daemon *d = r->d;
     uint64_t now = daemon_now();
 
     r->ticks++;
@@ -723,8 +396,6 @@ static void ringd_tick_cb(uv_timer_t *t)
         ringd_publish_scan(r, now);
         ringd_watch_neighbours(r, now);
         ringd_idle_scan(r, now);
-        for (size_t i = 0; i < d->n_enclaves; i++)
-            ringd_members_refresh(r, now, d->enclaves[i]->id);
     }
     ringd_ctl_tick(r, now);
     ringd_rearm(r);
@@ -827,8 +498,11 @@ void ringd_from_peer(struct daemon *d, struct peer *p, const uint8_t *data, size
             ringd_send_host(r, p, false);
         return;
     case INNER_RING_CLOSE:
-        if (r->n_close < RINGD_CLOSE_SLOTS)
-            memcpy(r->to_close[r->n_close++], p->pub, 32);
+        /* At once: a handshake that arrives after this CLOSE must find
+         * the peer gone, or it would be torn down with the new session
+         * (a half-open link the other side keeps sending into). Safe
+         * here: fwd_from_peer runs after link_receive and uses @p no more. */
+        ringd_close_peer(r, p, false);
         return;
     default:
         d->cnt.drop_inner_type++;
@@ -879,7 +553,9 @@ void ringd_flood(struct daemon *d, struct enclave *e, const uint8_t *pkt, size_t
     m = ringd_members(r, e->id, true);
     if (!m)
         return;
-    if (!m->fetched) {
+    /* Fetched on demand (floods only), at most every RINGD_MEMBERS_REFRESH_S. */
+    if (!m->pending &&
+        (!m->fetched || now - m->fetched >= RINGD_MEMBERS_REFRESH_S * RINGD_SEC)) {
         ringd_members_refresh(r, now, e->id);
         ringd_rearm(r);
     }

@@ -97,6 +97,9 @@ int ringd_ctl_ring(struct daemon *d, bool json, struct sbuf *out)
     if (r->node && ring_node_state(r->node) == RING_ACTIVE) {
         pred = ring_node_pred(r->node);
         ns = ring_node_nsucc(r->node);
+        /* Alone on the ring we are our own predecessor (null means joining). */
+        if (!pred && ring_id_eq(&ring_node_succ(r->node, 0)->id, &self))
+            pred = ring_node_self(r->node);
     }
     nf = ringd_fingers(r, fp, bits);
     if (json) {

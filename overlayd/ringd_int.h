@@ -24,11 +24,13 @@ enum ringd_limits {
     RINGD_TICK_MS = 250,
     RINGD_LOOKUP_MS = 3000,           /* overlayctl lookup deadline */
     RINGD_RESOLVE_SLOTS = 64,         /* recent unknown-unicast lookups */
-    RINGD_CLOSE_SLOTS = 16,
     RINGD_IDLE_DEFAULT_S = 120,
     RINGD_MEMBERS_REFRESH_S = 10,
+    RINGD_FIX_FINGERS_S = 6,          /* one finger per period (routing/ default: 2 s) */
     RINGD_CREATE_WAIT_S = 2,          /* lowest id: create after this without a join */
     RINGD_JOIN_TRY_MS = 1500,         /* then join through the next [Peer] */
+    RINGD_REPUBLISH_FIRST_S = 3,      /* after a neighbour change: +1 s, then 3, 6, 12, 24 s */
+    RINGD_REPUBLISH_STEPS = 4,
 };
 
 enum ringd_cookie {
@@ -95,20 +97,34 @@ struct ringd {
     size_t n_pend;
     struct ringd_resolve res[RINGD_RESOLVE_SLOTS];
     unsigned res_next;
-    uint8_t to_close[RINGD_CLOSE_SLOTS][32];
-    unsigned n_close;
     ring_id last_pred, last_succ;     /* to notice changes of our neighbours */
     uint64_t republish_at;            /* 0: none pending */
+    unsigned republish_step;
     uint64_t drop_no_link;            /* ring messages to a host we may not link to */
     uint8_t buf[2 + RING_MSG_MAX];
 };
 
+struct udp_addr;
+
 /* ringd.c */
-struct ringd *ringd_of(struct daemon *d);
 void ringd_rearm(struct ringd *r);
-struct peer *ringd_peer_for(struct ringd *r, const ring_peer *rp, bool create, uint64_t now);
-const char *ringd_name_of(struct ringd *r, const uint8_t pub[32], char fallback[CONFIG_NAME_MAX + 1]);
+
+/* ringd_link.c */
+void ringd_ep_from_addr(ring_endpoint *ep, const struct udp_addr *a);
+void ringd_peer_of(ring_peer *rp, const struct peer *p);
+/* Our endpoint: ListenAddress, else the source address towards @towards,
+ * else the first IPv4 address of the host. */
+void ringd_self_ep(struct daemon *d, ring_endpoint *ep, const struct udp_addr *towards);
 bool ringd_has_name(struct ringd *r, const uint8_t pub[32]);
+const char *ringd_name_of(struct ringd *r, const uint8_t pub[32], char fallback[CONFIG_NAME_MAX + 1]);
+void ringd_set_name(struct ringd *r, struct peer *p, const char *name);
+const struct config_peer *ringd_cfg_peer(const struct daemon *d, const uint8_t pub[32]);
+struct peer *ringd_peer_for(struct ringd *r, const ring_peer *rp, bool create, uint64_t now);
+void ringd_send_raw(struct ringd *r, struct peer *p, uint8_t kind, const uint8_t *body,
+                    size_t len);
+void ringd_send_host(struct ringd *r, struct peer *p, bool request);
+void ringd_close_peer(struct ringd *r, struct peer *p, bool tell);
+void ringd_idle_scan(struct ringd *r, uint64_t now);
 
 /* ringd_ctl.c */
 void ringd_ctl_get_done(struct ringd *r, uint64_t cookie, int status, const ring_record *recs,

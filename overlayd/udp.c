@@ -126,8 +126,16 @@ void udp_flush(struct udp *u)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            /* Skip the datagram the kernel refused (unreachable, full
-             * buffer): UDP has no retry; the link layer recovers. */
+            /* Full socket buffer (or no memory): every later datagram
+             * would fail alike, so retrying one by one only burns CPU.
+             * Drop the rest; UDP has no retry and the link layer
+             * recovers. */
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ||
+                errno == ENOMEM) {
+                u->tx_errors += u->tx_n - off;
+                break;
+            }
+            /* Refused for this destination only (unreachable, ...): skip it. */
             u->tx_errors++;
             off++;
             continue;

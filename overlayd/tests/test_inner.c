@@ -106,6 +106,16 @@ static void test_control_limits(void)
     CHECK(inner_mac_parse(&t, &id, mac, &seq) == -EBADMSG);   /* id 0 */
     v[2] = 5;
     CHECK(inner_mac_parse(&t, &id, mac, &seq) == 0 && id == 5);
+    /* seq 2^63 - 1 is the largest valid one; 2^63 and above are malformed */
+    memset(v + 9, 0xff, 8);
+    v[9] = 0x7f;
+    CHECK(inner_mac_parse(&t, &id, mac, &seq) == 0 && seq == INNER_SEQ_MAX);
+    v[9] = 0x80;
+    memset(v + 10, 0, 7);
+    CHECK(inner_mac_parse(&t, &id, mac, &seq) == -EBADMSG);
+    memset(v + 9, 0xff, 8);
+    CHECK(inner_mac_parse(&t, &id, mac, &seq) == -EBADMSG);
+    memset(v + 9, 0, 8);
     t.type = INNER_TLV_ENCLAVES;
     t.len = 3;                        /* flags + 2 bytes: not a whole id */
     CHECK(inner_enclaves_parse(&t, &flags, &n) == -EBADMSG);
@@ -133,8 +143,38 @@ static void test_unknown_tlv_skipped(void)
     CHECK(inner_ctl_next(&r, &t) == 0);
 }
 
+/* Type 3 (ring): kind + body; HOST names [a-z0-9-], 1..32 characters. */
+static void test_ring(void)
+{
+    const uint8_t msg[] = { 3, 1, 0xaa, 0xbb }, hdr_only[] = { 3, 3 }, shortp[] = { 3 };
+    const uint8_t host[] = { 1, 'h', '2', '-', 'x' }, empty[] = { 0 };
+    const uint8_t upper[] = { 0, 'H' }, dot[] = { 0, 'a', '.' };
+    uint8_t longn[1 + 33], kind = 0;
+    const uint8_t *body;
+    size_t blen;
+    char name[INNER_RING_NAME_MAX + 1];
+
+    CHECK(inner_ring_parse(msg, sizeof(msg), &kind, &body, &blen) == 0);
+    CHECK(kind == INNER_RING_MSG && body == msg + 2 && blen == 2);
+    CHECK(inner_ring_parse(hdr_only, sizeof(hdr_only), &kind, &body, &blen) == 0);
+    CHECK(kind == INNER_RING_CLOSE && blen == 0);
+    CHECK(inner_ring_parse(shortp, sizeof(shortp), &kind, &body, &blen) == -EBADMSG);
+    CHECK(inner_ring_parse(msg, 0, &kind, &body, &blen) == -EBADMSG);
+    CHECK(inner_ring_parse((const uint8_t[]){ 2, 1 }, 2, &kind, &body, &blen) == -EBADMSG);
+
+    CHECK(inner_ring_host_parse(host, sizeof(host), name) == 0);
+    CHECK(strcmp(name, "h2-x") == 0 && (host[0] & INNER_RING_HOST_REQUEST));
+    CHECK(inner_ring_host_parse(empty, sizeof(empty), name) == -EBADMSG);
+    CHECK(inner_ring_host_parse(upper, sizeof(upper), name) == -EBADMSG);
+    CHECK(inner_ring_host_parse(dot, sizeof(dot), name) == -EBADMSG);
+    memset(longn, 'a', sizeof(longn));
+    CHECK(inner_ring_host_parse(longn, 1 + 32, name) == 0 && strlen(name) == 32);
+    CHECK(inner_ring_host_parse(longn, 1 + 33, name) == -EBADMSG);
+}
+
 int main(void)
 {
+    test_ring();
     test_frame();
     test_control_roundtrip();
     test_control_limits();
