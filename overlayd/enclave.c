@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Enclaves: per enclave file a bridge (BridgeType = linux; ours, created
- * and deleted by us) and the uplink TAP that carries its frames to and
+ * and marked by us, or adopted from a crashed run, and deleted by us) and
+ * the uplink TAP that carries its frames to and
  * from the daemon. BridgeType = external: only the TAP; the operator
  * plugs it into their switch.
  */
@@ -202,6 +203,66 @@ static int enclave_fail(struct daemon *d, struct enclave *e, int rc, const char 
 }
 
 /*
+ * docs/design.md "Enclaves and bridges": every bridge we create carries
+ * this alias, so that after a crash (SIGKILL: no teardown) the next start
+ * can tell its own leftover from a bridge someone else made. The enclave
+ * id is part of it: a leftover of another enclave is not ours to reuse.
+ */
+static void enclave_bridge_mark(const struct enclave *e, char *buf, size_t len)
+{
+    snprintf(buf, len, "overlayd:enclave=%u", e->id);
+}
+
+/*
+ * The bridge of a linux-type enclave: created and marked, or adopted when
+ * a previous run left it (its guest ports stay enslaved: they are the
+ * guests; its uplink TAP died with that run's fd). Anything else of that
+ * name is refused. On failure @e is torn down.
+ */
+static int enclave_bridge_make(struct daemon *d, struct enclave *e)
+{
+    char mark[TAP_IFALIASZ];
+    struct tap_link_info info;
+    int rc;
+
+    enclave_bridge_mark(e, mark, sizeof(mark));
+    rc = tap_link_get(d->nl, e->bridge, &info);
+    if (rc == 0) {
+        if (strcmp(info.kind, "bridge") != 0 || strcmp(info.alias, mark) != 0) {
+            log_error("enclave", "%s: bridge %s already exists and was not created by "
+                      "overlayd for enclave %u (alias \"%s\"): refusing to take it over "
+                      "(someone else's? set BridgeType = external)", e->name, e->bridge,
+                      e->id, info.alias);
+            enclave_teardown(d, e);
+            return -EEXIST;
+        }
+        /* From here on it is ours again: a failure below deletes it, as a
+         * clean shutdown will, so a restart loop cannot leave it half-set. */
+        e->bridge_created = true;
+        rc = tap_link_set_mtu(d->nl, e->bridge, e->inner_mtu);
+        if (rc < 0)
+            return enclave_fail(d, e, rc, "set MTU of adopted bridge");
+        enclave_no_ipv6(e->bridge);
+        log_info("enclave", "%s: adopted bridge %s left by a previous run", e->name,
+                 e->bridge);
+        return 0;
+    }
+    if (rc != -ENODEV)
+        return enclave_fail(d, e, rc, "look up bridge");
+    rc = tap_bridge_add(d->nl, e->bridge, e->inner_mtu);
+    if (rc < 0)
+        return enclave_fail(d, e, rc, "create bridge");
+    e->bridge_created = true;
+    /* Unmarked, a bridge we die with would be refused by the next start;
+     * better not to run with one. */
+    rc = tap_link_set_alias(d->nl, e->bridge, mark);
+    if (rc < 0)
+        return enclave_fail(d, e, rc, "mark bridge");
+    enclave_no_ipv6(e->bridge);
+    return 0;
+}
+
+/*
  * Equal MAC sequence numbers at two hosts (fdb.h): RFC 7432 section 15
  * picks the lowest address; our hosts are named by their public key, so
  * the lower public key wins (memcmp order), the same answer on every host.
@@ -256,18 +317,9 @@ int enclave_open(struct daemon *d, const struct config_enclave *ce, struct encla
         return -EEXIST;
     }
     if (e->bridge_type == CONFIG_BRIDGE_LINUX) {
-        if (tap_link_exists(d->nl, e->bridge) == 1) {
-            log_error("enclave", "%s: bridge %s already exists and was not created by this "
-                      "overlayd: refusing to take it over (left by a crashed overlayd? delete "
-                      "it; someone else's? set BridgeType = external)", e->name, e->bridge);
-            enclave_teardown(d, e);
-            return -EEXIST;
-        }
-        rc = tap_bridge_add(d->nl, e->bridge, e->inner_mtu);
+        rc = enclave_bridge_make(d, e);
         if (rc < 0)
-            return enclave_fail(d, e, rc, "create bridge");
-        e->bridge_created = true;
-        enclave_no_ipv6(e->bridge);
+            return rc;
     }
     rc = tap_open(e->uplink, &e->tap_fd);
     if (rc < 0)

@@ -203,7 +203,7 @@ int tap_link_get(struct tap_nl *nl, const char *name, struct tap_link_info *info
 {
     struct rtnl_link *link;
     struct nl_addr *addr;
-    const char *kind;
+    const char *kind, *alias;
     int err;
 
     if (!info)
@@ -222,6 +222,9 @@ int tap_link_get(struct tap_nl *nl, const char *name, struct tap_link_info *info
     kind = rtnl_link_get_type(link);
     if (kind)
         snprintf(info->kind, sizeof(info->kind), "%s", kind);
+    alias = rtnl_link_get_ifalias(link);
+    if (alias)
+        snprintf(info->alias, sizeof(info->alias), "%s", alias);
     rtnl_link_put(link);
     return 0;
 }
@@ -307,6 +310,22 @@ int tap_link_set_mtu(struct tap_nl *nl, const char *ifname, unsigned mtu)
         return -ENOMEM;
     rtnl_link_set_mtu(change, mtu);
     err = tap_link_apply(nl, ifname, change);
+    rtnl_link_put(change);
+    return err;
+}
+
+int tap_link_set_alias(struct tap_nl *nl, const char *name, const char *alias)
+{
+    struct rtnl_link *change;
+    int err;
+
+    if (!alias || strlen(alias) >= TAP_IFALIASZ)
+        return -EINVAL;
+    change = rtnl_link_alloc();
+    if (!change)
+        return -ENOMEM;
+    rtnl_link_set_ifalias(change, alias);
+    err = tap_link_apply(nl, name, change);
     rtnl_link_put(change);
     return err;
 }

@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #define TAP_IFNAMSIZ 16
+#define TAP_IFALIASZ 256          /* IFALIASZ: the kernel's alias limit */
 
 struct tap_nl;
 
@@ -32,6 +33,7 @@ struct tap_link_info {
     bool up;
     uint8_t mac[6];
     char kind[16];                /* "bridge", "tun", "veth", "" */
+    char alias[TAP_IFALIASZ];     /* IFLA_IFALIAS; "" when unset */
 };
 
 /* Open the rtnetlink socket. Returns 0 or a negative errno. */
@@ -45,6 +47,12 @@ void tap_nl_close(struct tap_nl *nl);
  * passes frames up to its own MTU: give every port the same MTU.
  */
 int tap_bridge_add(struct tap_nl *nl, const char *name, unsigned mtu);
+/*
+ * Set the interface alias (IFLA_IFALIAS, what `ip link show` prints as
+ * "alias") of @name; "" clears it. -EINVAL if longer than TAP_IFALIASZ - 1.
+ * The daemon marks the bridges it creates with it (docs/design.md).
+ */
+int tap_link_set_alias(struct tap_nl *nl, const char *name, const char *alias);
 /* Delete any link by name. -ENODEV if it does not exist. */
 int tap_link_delete(struct tap_nl *nl, const char *name);
 /* Look a link up by name. -ENODEV if it does not exist. */

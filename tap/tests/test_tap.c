@@ -232,6 +232,29 @@ static void test_errors(struct tap_nl *nl)
     CHECK_EQ(tap_open(NULL, &fd), -EINVAL);
 }
 
+/* The alias is how overlayd recognises its own bridge after a crash. */
+static void test_alias(struct tap_nl *nl)
+{
+    char longer[TAP_IFALIASZ + 1];
+    struct tap_link_info br;
+
+    CHECK_EQ(tap_link_get(nl, "ovbr0", &br), 0);
+    CHECK(strcmp(br.alias, "") == 0);          /* a new bridge has none */
+    CHECK_EQ(tap_link_set_alias(nl, "ovbr0", "overlayd:enclave=7"), 0);
+    CHECK_EQ(tap_link_get(nl, "ovbr0", &br), 0);
+    CHECK(strcmp(br.alias, "overlayd:enclave=7") == 0);
+    CHECK_EQ(tap_link_set_alias(nl, "ovbr0", "overlayd:enclave=8"), 0);
+    CHECK_EQ(tap_link_get(nl, "ovbr0", &br), 0);
+    CHECK(strcmp(br.alias, "overlayd:enclave=8") == 0);
+    memset(longer, 'x', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    CHECK_EQ(tap_link_set_alias(nl, "ovbr0", longer), -EINVAL);
+    CHECK_EQ(tap_link_set_alias(nl, "ovbr-none", "x"), -ENODEV);
+    CHECK_EQ(tap_link_set_alias(nl, "ovbr0", ""), 0);
+    CHECK_EQ(tap_link_get(nl, "ovbr0", &br), 0);
+    CHECK(strcmp(br.alias, "") == 0);
+}
+
 static void test_bridge_taps(struct tap_nl *nl, struct nl_sock *raw)
 {
     static uint8_t bufs[TEST_BATCH + 1][TEST_BUF];
@@ -254,6 +277,7 @@ static void test_bridge_taps(struct tap_nl *nl, struct nl_sock *raw)
     CHECK(opts.found);
     CHECK_EQ(opts.forward_delay, 0);
     CHECK_EQ(opts.stp_state, 0);
+    test_alias(nl);
 
     CHECK_EQ(tap_open("ovtapA", &fa), 0);
     CHECK_EQ(tap_open("ovtapB", &fb), 0);
