@@ -148,6 +148,17 @@ const uint8_t *link_peer_pubkey(const struct link_peer *peer);
 enum link_state link_peer_state(const struct link_peer *peer, uint64_t now);
 /* Monotonic time of the last completed handshake, or 0 if none. */
 uint64_t link_peer_last_handshake(const struct link_peer *peer);
+/*
+ * The greatest TAI64N timestamp accepted in @peer's initiations
+ * (LINK_TIMESTAMP_LEN bytes, big-endian; all zero: none yet). A peer
+ * freed and re-created (an idle link closed, then re-opened) starts from
+ * zero, so the caller keeps it across the gap and seeds the new peer:
+ * otherwise an initiation captured earlier could be replayed and accepted.
+ * Seeding only ever raises the stored value.
+ */
+enum { LINK_TIMESTAMP_LEN = 12 };
+void link_peer_last_timestamp(const struct link_peer *peer, uint8_t out[LINK_TIMESTAMP_LEN]);
+void link_peer_set_last_timestamp(struct link_peer *peer, const uint8_t ts[LINK_TIMESTAMP_LEN]);
 /* Keepalive interval in seconds while idle (0 = off, the default). */
 void link_peer_set_persistent_keepalive(struct link_peer *peer, unsigned seconds);
 

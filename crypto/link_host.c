@@ -187,3 +187,17 @@ void link_host_on_timeout(struct link_host *host, uint64_t now)
         link_report_state(p, now);
     }
 }
+
+_Static_assert((int)LINK_TIMESTAMP_LEN == (int)LINK_TAI64N_LEN, "public and internal TAI64N lengths");
+
+void link_peer_last_timestamp(const struct link_peer *peer, uint8_t out[LINK_TIMESTAMP_LEN])
+{
+    memcpy(out, peer->last_ts, LINK_TIMESTAMP_LEN);
+}
+
+void link_peer_set_last_timestamp(struct link_peer *peer, const uint8_t ts[LINK_TIMESTAMP_LEN])
+{
+    /* Big-endian TAI64N: byte order is time order (as the check in link.c). */
+    if (memcmp(ts, peer->last_ts, LINK_TIMESTAMP_LEN) > 0)
+        memcpy(peer->last_ts, ts, LINK_TIMESTAMP_LEN);
+}

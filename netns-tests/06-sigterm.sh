@@ -29,7 +29,26 @@ rig_guest_create h2 red r2 10.100.0.2 52:54:00:00:02:02
 rig_ping b1 10.100.0.2
 rig_ping r2 10.100.0.1
 
+# `enclaves` shows each enclave's state (ok / failed): JSON and a STATE column.
+st=$(rig_ctl_q h1 --json enclaves | jq -r '[.enclaves[].state] | join(",")')
+rig_assert_eq "$st" "ok,ok" "h1 enclaves state (json)"
+hdr=$(rig_ctl_q h1 enclaves | head -1)
+[[ "$hdr" == *STATE* ]] || rig_fail "h1 enclaves text header has no STATE column: '$hdr'"
+rig_ctl_q h1 enclaves | awk 'NR > 1 && $6 != "ok" { bad = 1 } END { exit bad }' \
+    || rig_fail "h1 enclaves text STATE is not ok: $(rig_ctl_q h1 enclaves)"
+printf '  ok: enclaves state column\n' >&2
+
+# fdb_has HOST ENCLAVE MAC: HOST's fdb lists MAC at some other host.
+fdb_has() {
+    rig_ctl_q "$1" --json fdb "$2" | jq -e --arg m "$3" \
+        '[.entries[] | select(.mac == $m and .location != "local")] | length > 0'
+}
+fdb_lacks() { ! fdb_has "$@"; }
+
 ovl_links() { ip -n "$(rig_ns "$1")" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E '^(ovl|ovu)-' || true; }
+
+rig_poll 10 "h2 fdb lists h1's guests" \
+    eval 'fdb_has h2 blue 52:54:00:00:01:01 && fdb_has h2 red 52:54:00:00:02:01'
 
 for h in h1 h2; do
     rig_say "SIGTERM to overlayd of $h"
@@ -40,6 +59,13 @@ for h in h1 h2; do
     rc=0
     rig_daemon_stop "$h" || rc=$?
     rig_assert_eq "$rc" 0 "$h overlayd exit status after SIGTERM"
+    if [ "$h" = h1 ]; then
+        # A clean stop tells the peers: h2 drops h1's guest MACs at once
+        # rather than forwarding into a dead host until the link expires.
+        rig_poll 2 "h2 fdb forgets h1's MACs after h1's SIGTERM" \
+            eval 'fdb_lacks h2 blue 52:54:00:00:01:01 && fdb_lacks h2 red 52:54:00:00:02:01'
+        printf '  ok: h2 forgot h1 guest MACs after SIGTERM\n' >&2
+    fi
     after=$(ovl_links "$h" | tr '\n' ' ')
     rig_assert_eq "$after" "" "$h ovl-/ovu- interfaces after SIGTERM"
     [ ! -e "$(rig_host_sock "$h")" ] || rig_fail "$h: control socket file still there after SIGTERM"

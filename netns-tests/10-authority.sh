@@ -42,6 +42,9 @@ for i in 1 2 3; do
     rig_enclave "h$i" blue 100
     rig_enclave "h$i" red 200
 done
+# h3 announces itself (HOST message) as "h3-spoof"; its certificate says h3:
+# peers must show the certificate's name, never the announced one.
+sed -i '0,/^Name = h3$/s//Name = h3-spoof/' "$(rig_host_conf h3)"
 for i in 1 2 3; do rig_assert "overlayd --check h$i" "$OVERLAYD" -c "$(rig_host_conf "h$i")" --check; done
 for i in 1 2 3; do rig_daemon_start "h$i"; done
 for i in 1 2 3; do rig_wait_links "h$i" 2; done
@@ -64,6 +67,13 @@ rig_poll 10 "h1: blue carried by h2,h3" _hosts_are h1 blue h2,h3
 rig_poll 10 "h1: red carried by h3 only" _hosts_are h1 red h3
 rig_poll 10 "h3: red carried by h1 only" _hosts_are h3 red h1
 rig_poll 10 "h2: blue carried by h1,h3" _hosts_are h2 blue h1,h3
+rig_assert_eq "$(rig_ctl_q h1 --json peers | jq -r '[.peers[].name] | sort | join(",")')" \
+    "h2,h3" "h1 peer names (h3 announced h3-spoof)"
+rig_assert_eq "$(rig_ctl_q h2 --json peers | jq -r '[.peers[].name] | sort | join(",")')" \
+    "h1,h3" "h2 peer names (h3 announced h3-spoof)"
+if rig_ctl_q h1 --json ring | grep -q h3-spoof; then
+    rig_fail "h1 ring shows h3's announced name h3-spoof"
+fi
 rig_assert_eq "$(hosts_of h2 red)" "" "h2: hosts carrying red"
 
 rig_guest_create h1 blue b1 10.100.0.1 52:54:00:00:01:01

@@ -216,15 +216,13 @@ static bool admit_relink(struct daemon *d, struct peer *p, bool connect)
 {
     fwd_peer_down(d, p);
     /* Free first: the link layer refuses a second peer with the same key. */
-    link_peer_free(p->lp);
-    p->lp = NULL;
+    peer_link_free(d, p);
     p->state = LINK_DOWN;
-    if (link_peer_new(d->link, p->pub, p, &p->lp) < 0) {
+    if (peer_link_new(d, p) < 0) {
         log_error("admit", "%s: cannot reset the link: peer removed", p->name);
         peer_remove(d, p);
         return false;
     }
-    link_peer_set_persistent_keepalive(p->lp, DAEMON_KEEPALIVE_S);
     if (connect && p->ep.len)
         link_peer_connect(p->lp, daemon_now());
     return true;
@@ -360,10 +358,7 @@ struct link_peer *admit_hook_accept(struct daemon *d, const uint8_t pub[CERT_KEY
 
 static bool admit_configured(const struct daemon *d, const uint8_t pub[CERT_KEY_LEN])
 {
-    for (size_t i = 0; i < d->cfg->n_peers; i++)
-        if (memcmp(d->cfg->peers[i].pubkey, pub, CERT_KEY_LEN) == 0)
-            return true;
-    return false;
+    return peer_cfg_by_pub(d, pub) != NULL;
 }
 
 static bool admit_grant_same_set(const struct admit_grant *a, const struct admit_grant *b)

@@ -262,9 +262,9 @@ static int ctl_enclaves(struct ctl_ctx *c)
         json_key(&j, "enclaves");
         json_arr_begin(&j);
     } else {
-        table_init(&t, 7);
-        table_row(&t, (const char *const[]){ "NAME", "ID", "BRIDGE", "TYPE", "MTU", "MEMBERS",
-                                            "HOSTS" });
+        table_init(&t, 8);
+        table_row(&t, (const char *const[]){ "NAME", "ID", "BRIDGE", "TYPE", "MTU", "STATE",
+                                            "MEMBERS", "HOSTS" });
     }
     for (size_t i = 0; i < d->n_enclaves; i++) {
         struct enclave *e = d->enclaves[i];
@@ -278,6 +278,7 @@ static int ctl_enclaves(struct ctl_ctx *c)
                       e->bridge_type == CONFIG_BRIDGE_LINUX ? "linux" : "external");
             json_kstr(&j, "uplink", e->uplink);
             json_ku64(&j, "mtu", e->inner_mtu);
+            json_kstr(&j, "state", e->failed ? "failed" : "ok");
             ctl_enclave_lists(c, e, NULL, NULL, &j);
             json_obj_end(&j);
         } else {
@@ -292,7 +293,7 @@ static int ctl_enclaves(struct ctl_ctx *c)
             table_row(&t, (const char *const[]){
                 e->name, id, e->bridge,
                 e->bridge_type == CONFIG_BRIDGE_LINUX ? "linux" : "external", mtu,
-                sbuf_str(&m), sbuf_str(&h) });
+                e->failed ? "failed" : "ok", sbuf_str(&m), sbuf_str(&h) });
             sbuf_free(&m);
             sbuf_free(&h);
         }

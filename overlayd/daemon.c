@@ -259,6 +259,12 @@ void daemon_stop(struct daemon *d)
     if (d->stopping)
         return;
     d->stopping = true;
+    /* Before anything closes: peers drop our MACs now instead of
+     * forwarding into a dead host until the link expires. */
+    if (d->link && d->udp.fd >= 0) {
+        fwd_goodbye(d);
+        udp_flush(&d->udp);
+    }
     daemon_close_handle((uv_handle_t *)&d->link_timer);
     daemon_close_handle((uv_handle_t *)&d->refresh_timer);
     daemon_close_handle((uv_handle_t *)&d->prepare);
@@ -298,6 +304,9 @@ void daemon_cleanup(struct daemon *d)
     free(d->enclaves);
     free(d->peers);
     free(d->att);
+    if (d->ts_cache)
+        sodium_memzero(d->ts_cache, DAEMON_TS_CACHE * sizeof(*d->ts_cache));
+    free(d->ts_cache);
     free(d->tap_buf);
     config_free(d->cfg);
     memset(d, 0, sizeof(*d));

@@ -37,6 +37,16 @@ enum daemon_limits {
     DAEMON_FRAME_MAX = 9216 + 18,       /* jumbo MTU + Ethernet + VLAN */
     DAEMON_KEEPALIVE_S = 5,
     DAEMON_REFRESH_S = 30,              /* MAC re-announce + fdb ageing */
+    DAEMON_TS_CACHE = 1024,             /* remembered handshake timestamps of removed peers */
+};
+
+/* The greatest initiation timestamp (TAI64N) of a link peer that was freed:
+ * its re-creation is seeded with it, so an initiation captured before the
+ * gap cannot be replayed (peer.c). Least recently used is evicted. */
+struct peer_ts {
+    uint8_t pub[32];
+    uint8_t ts[LINK_TIMESTAMP_LEN];
+    uint64_t used;
 };
 
 struct peer {
@@ -121,6 +131,9 @@ struct daemon {
     size_t n_att;
 
     struct ringd *ringd;                /* the Chord ring (ringd.c) */
+    struct peer_ts *ts_cache;           /* up to DAEMON_TS_CACHE, grown on demand */
+    size_t n_ts;
+    uint64_t ts_tick;
     struct daemon_counters cnt;
     /* Source of the datagram inside link_receive() (NULL otherwise): the
      * link layer only answers the authenticated sender, so a send during
@@ -154,6 +167,12 @@ bool peer_carries(const struct peer *p, uint32_t id);
 int peer_set_enclaves(struct peer *p, const uint32_t *ids, size_t n);
 void peer_forget_enclaves(struct peer *p);
 void peer_display_name(const struct config_peer *cp, char out[CONFIG_NAME_MAX + 1]);
+/* @p's link peer: a new one (seeded with the timestamp remembered for its key,
+ * persistent keepalive set), or freed (its timestamp remembered). */
+int peer_link_new(struct daemon *d, struct peer *p);
+void peer_link_free(struct daemon *d, struct peer *p);
+/* The [Peer] section with key @pub, or NULL. */
+const struct config_peer *peer_cfg_by_pub(const struct daemon *d, const uint8_t pub[32]);
 extern const struct link_hooks peer_link_hooks;
 
 /* enclave.c */

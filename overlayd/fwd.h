@@ -34,6 +34,10 @@ void fwd_send_hello(struct daemon *d, struct peer *p);
 /* Announce (or withdraw) a local static MAC to the peers carrying @e. */
 void fwd_announce(struct daemon *d, struct enclave *e, const uint8_t mac[6], uint64_t seq,
                   bool withdraw);
+/* Clean shutdown: tell every up peer we carry nothing any more (withdraw
+ * our static MACs, send an empty enclave set) so it drops its entries
+ * pointing at us at once. Queued only: the caller flushes the socket. */
+void fwd_goodbye(struct daemon *d);
 /* The link to @p went down, or @p is being removed: forget what it told us. */
 void fwd_peer_down(struct daemon *d, struct peer *p);
 /* Periodic: age learned MACs, re-send enclave sets and announcements. */

@@ -45,6 +45,26 @@ static int fail(const char *fmt, ...)
     return 1;
 }
 
+/*
+ * Every error is one line on stderr (scripts read one reason): a refused
+ * reload's problems, one per line from the daemon, are joined with "; ".
+ */
+static int fail_joined(const char *body)
+{
+    fputs("overlayctl: ", stderr);
+    for (const char *c = body; *c; c++) {
+        if (*c == '\n') {
+            while (c[1] == '\n')
+                c++;
+            fputs("; ", stderr);
+        } else {
+            fputc(*c, stderr);
+        }
+    }
+    fputc('\n', stderr);
+    return 1;
+}
+
 /* ---- local commands ------------------------------------------------------ */
 
 static int cmd_genkey(const struct ctl_opts *o, int argc, char **argv)
@@ -208,7 +228,7 @@ static int ctl_request(const struct ctl_opts *o, int argc, char **argv)
 
         while (bl && body[bl - 1] == '\n')
             body[--bl] = '\0';
-        fail("%s", bl ? body : "failed");
+        fail_joined(bl ? body : "failed");
     }
     free(resp);
     return ok ? (fflush(stdout) == 0 ? 0 : 1) : 1;

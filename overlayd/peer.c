@@ -30,6 +30,81 @@ void peer_display_name(const struct config_peer *cp, char out[CONFIG_NAME_MAX + 
     out[8] = '\0';
 }
 
+const struct config_peer *peer_cfg_by_pub(const struct daemon *d, const uint8_t pub[32])
+{
+    for (size_t i = 0; i < d->cfg->n_peers; i++)
+        if (memcmp(d->cfg->peers[i].pubkey, pub, 32) == 0)
+            return &d->cfg->peers[i];
+    return NULL;
+}
+
+/* ---- replay protection across a peer's removal ----------------------------- */
+
+static struct peer_ts *peer_ts_find(struct daemon *d, const uint8_t pub[32])
+{
+    for (size_t i = 0; i < d->n_ts; i++)
+        if (memcmp(d->ts_cache[i].pub, pub, 32) == 0)
+            return &d->ts_cache[i];
+    return NULL;
+}
+
+static void peer_ts_save(struct daemon *d, const struct link_peer *lp)
+{
+    static const uint8_t zero[LINK_TIMESTAMP_LEN];
+    uint8_t ts[LINK_TIMESTAMP_LEN];
+    struct peer_ts *e;
+
+    link_peer_last_timestamp(lp, ts);
+    if (memcmp(ts, zero, sizeof(ts)) == 0)
+        return;                       /* never initiated towards us: nothing to replay */
+    e = peer_ts_find(d, link_peer_pubkey(lp));
+    if (!e && d->n_ts < DAEMON_TS_CACHE) {
+        if (!d->ts_cache) {
+            d->ts_cache = calloc(DAEMON_TS_CACHE, sizeof(*d->ts_cache));
+            if (!d->ts_cache)
+                return;
+        }
+        e = &d->ts_cache[d->n_ts++];
+        memset(e, 0, sizeof(*e));
+    }
+    if (!e) {                         /* full: evict the least recently used */
+        e = &d->ts_cache[0];
+        for (size_t i = 1; i < d->n_ts; i++)
+            if (d->ts_cache[i].used < e->used)
+                e = &d->ts_cache[i];
+        memset(e, 0, sizeof(*e));
+    }
+    memcpy(e->pub, link_peer_pubkey(lp), 32);
+    if (memcmp(ts, e->ts, sizeof(ts)) > 0)
+        memcpy(e->ts, ts, sizeof(ts));
+    e->used = ++d->ts_tick;
+}
+
+int peer_link_new(struct daemon *d, struct peer *p)
+{
+    struct peer_ts *e;
+    int rc = link_peer_new(d->link, p->pub, p, &p->lp);
+
+    if (rc < 0)
+        return rc;
+    e = peer_ts_find(d, p->pub);
+    if (e) {
+        link_peer_set_last_timestamp(p->lp, e->ts);
+        e->used = ++d->ts_tick;
+    }
+    link_peer_set_persistent_keepalive(p->lp, DAEMON_KEEPALIVE_S);
+    return 0;
+}
+
+void peer_link_free(struct daemon *d, struct peer *p)
+{
+    if (!p->lp)
+        return;
+    peer_ts_save(d, p->lp);
+    link_peer_free(p->lp);
+    p->lp = NULL;
+}
+
 int peer_add(struct daemon *d, const struct config_peer *cp, struct peer **out)
 {
     struct peer *p, **np;
@@ -48,12 +123,11 @@ int peer_add(struct daemon *d, const struct config_peer *cp, struct peer **out)
     peer_display_name(cp, p->name);
     memcpy(p->pub, cp->pubkey, 32);
     memcpy(p->endpoint_cfg, cp->endpoint, sizeof(p->endpoint_cfg));
-    rc = link_peer_new(d->link, cp->pubkey, p, &p->lp);
+    rc = peer_link_new(d, p);
     if (rc < 0) {
         free(p);
         return rc;
     }
-    link_peer_set_persistent_keepalive(p->lp, DAEMON_KEEPALIVE_S);
     if (p->endpoint_cfg[0]) {
         rc = udp_resolve(&d->udp, p->endpoint_cfg, &p->ep);
         if (rc < 0)
@@ -76,8 +150,7 @@ void peer_remove(struct daemon *d, struct peer *p)
             break;
         }
     }
-    if (p->lp)
-        link_peer_free(p->lp);
+    peer_link_free(d, p);
     admit_peer_free(p);
     free(p->encl);
     free(p);

@@ -74,10 +74,18 @@ static void ringd_resolved(struct ringd *r, const ring_record *recs, size_t n)
     p = ringd_peer_for(r, &best->host, true, now);
     if (!p)
         return;
-    if (fdb_announce(e->fdb, best->mac, p, best->seq, now) == 0)
-        log_debug("ring", "%s: MAC resolved to %s", e->name, p->name);
     p->last_data = now;
     link_peer_connect(p->lp, now);
+    /* A record is only what some host stored: never point a MAC at a host
+     * that may not carry the enclave (its frames would leak there). A host
+     * not admitted yet (handshake under way) may not either: the next
+     * lookup for this MAC (ringd_unknown_unicast) installs it once it is. */
+    if (!admit_may_carry(r->d, best->host.pub, best->enclave)) {
+        r->drop_not_carry++;
+        return;
+    }
+    if (fdb_announce(e->fdb, best->mac, p, best->seq, now) == 0)
+        log_debug("ring", "%s: MAC resolved to %s", e->name, p->name);
 }
 
 static struct ringd_members *ringd_members(struct ringd *r, uint32_t enclave, bool add)
@@ -491,9 +499,7 @@ void ringd_from_peer(struct daemon *d, struct peer *p, const uint8_t *data, size
             d->cnt.drop_inner_malformed++;
             return;
         }
-        ringd_set_name(r, p, name);
-        if (!ringd_cfg_peer(d, p->pub))
-            snprintf(p->name, sizeof(p->name), "%s", name);
+        ringd_set_host_name(r, p, name);
         if (body[0] & INNER_RING_HOST_REQUEST)
             ringd_send_host(r, p, false);
         return;

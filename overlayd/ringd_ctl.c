@@ -147,6 +147,8 @@ int ringd_ctl_ring(struct daemon *d, bool json, struct sbuf *out)
             json_ku64(&j, "stores_rejected", st->stores_rejected);
             json_ku64(&j, "records", ring_node_nrecords(r->node));
             json_ku64(&j, "drop_no_link", r->drop_no_link);
+            json_ku64(&j, "drop_not_carry", r->drop_not_carry);
+            json_ku64(&j, "drop_peer_cap", r->drop_peer_cap);
             json_obj_end(&j);
         }
         json_obj_end(&j);

@@ -31,6 +31,7 @@ enum ringd_limits {
     RINGD_JOIN_TRY_MS = 1500,         /* then join through the next [Peer] */
     RINGD_REPUBLISH_FIRST_S = 3,      /* after a neighbour change: +1 s, then 3, 6, 12, 24 s */
     RINGD_REPUBLISH_STEPS = 4,
+    RINGD_DEMAND_PEERS_MAX = 256,     /* peers the ring may create on demand (not [Peer]s) */
 };
 
 enum ringd_cookie {
@@ -101,6 +102,8 @@ struct ringd {
     uint64_t republish_at;            /* 0: none pending */
     unsigned republish_step;
     uint64_t drop_no_link;            /* ring messages to a host we may not link to */
+    uint64_t drop_not_carry;          /* resolved MACs at a host that may not carry the enclave */
+    uint64_t drop_peer_cap;           /* on-demand peers refused: RINGD_DEMAND_PEERS_MAX reached */
     uint8_t buf[2 + RING_MSG_MAX];
 };
 
@@ -118,6 +121,8 @@ void ringd_self_ep(struct daemon *d, ring_endpoint *ep, const struct udp_addr *t
 bool ringd_has_name(struct ringd *r, const uint8_t pub[32]);
 const char *ringd_name_of(struct ringd *r, const uint8_t pub[32], char fallback[CONFIG_NAME_MAX + 1]);
 void ringd_set_name(struct ringd *r, struct peer *p, const char *name);
+/* A HOST message's name, unless we know a better one (certificate, [Peer] Name). */
+void ringd_set_host_name(struct ringd *r, struct peer *p, const char *announced);
 const struct config_peer *ringd_cfg_peer(const struct daemon *d, const uint8_t pub[32]);
 struct peer *ringd_peer_for(struct ringd *r, const ring_peer *rp, bool create, uint64_t now);
 void ringd_send_raw(struct ringd *r, struct peer *p, uint8_t kind, const uint8_t *body,

@@ -18,6 +18,7 @@
 
 #include "crypto/key.h"
 #include "crypto/ringid.h"
+#include "overlayd/admit.h"
 #include "overlayd/daemon.h"
 #include "overlayd/fwd.h"
 #include "overlayd/inner.h"
@@ -200,14 +201,43 @@ void ringd_set_name(struct ringd *r, struct peer *p, const char *name)
     r->n_names++;
 }
 
+/*
+ * A HOST message names its sender, but a peer must not choose how we show
+ * it when we know better: with an Authority its certificate's name, for a
+ * [Peer] its Name; only otherwise the announced one (already checked to be
+ * [a-z0-9-], 1..32 by inner_ring_host_parse).
+ */
+void ringd_set_host_name(struct ringd *r, struct peer *p, const char *announced)
+{
+    const struct config_peer *cp = ringd_cfg_peer(r->d, p->pub);
+    const char *name = announced;
+
+    if (p->adm && p->adm->admitted && p->adm->g.name[0])
+        name = p->adm->g.name;
+    else if (cp && cp->name[0])
+        name = cp->name;
+    ringd_set_name(r, p, name);
+    if (cp && cp->name[0])
+        return;                       /* the operator's label stays */
+    if (strcmp(p->name, name) != 0 && !peer_by_name(r->d, name))
+        snprintf(p->name, sizeof(p->name), "%s", name);
+}
+
 /* ---- peers and links ------------------------------------------------------ */
+
+static size_t ringd_demand_peers(const struct daemon *d)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < d->n_peers; i++)
+        if (!ringd_cfg_peer(d, d->peers[i]->pub))
+            n++;
+    return n;
+}
 
 const struct config_peer *ringd_cfg_peer(const struct daemon *d, const uint8_t pub[32])
 {
-    for (size_t i = 0; i < d->cfg->n_peers; i++)
-        if (memcmp(d->cfg->peers[i].pubkey, pub, 32) == 0)
-            return &d->cfg->peers[i];
-    return NULL;
+    return peer_cfg_by_pub(d, pub);
 }
 
 /* A fresh link peer for @p (session and handshake state dropped). On
@@ -215,15 +245,13 @@ const struct config_peer *ringd_cfg_peer(const struct daemon *d, const uint8_t p
 static int ringd_reset_link(struct daemon *d, struct peer *p)
 {
     fwd_peer_down(d, p);
-    link_peer_free(p->lp);
-    p->lp = NULL;
+    peer_link_free(d, p);
     p->state = LINK_DOWN;
     p->hello_pending = false;
-    if (link_peer_new(d->link, p->pub, p, &p->lp) < 0) {
+    if (peer_link_new(d, p) < 0) {
         peer_remove(d, p);
         return -ENOMEM;
     }
-    link_peer_set_persistent_keepalive(p->lp, DAEMON_KEEPALIVE_S);
     return 0;
 }
 
@@ -242,6 +270,11 @@ struct peer *ringd_peer_for(struct ringd *r, const ring_peer *rp, bool create, u
         rp->ep.family) {
         struct config_peer cp;
 
+        /* A remote names the hosts we link to: bound what it makes us allocate. */
+        if (ringd_demand_peers(d) >= RINGD_DEMAND_PEERS_MAX) {
+            r->drop_peer_cap++;
+            return NULL;
+        }
         memset(&cp, 0, sizeof(cp));
         memcpy(cp.pubkey, rp->pub, 32);
         if (peer_add(d, &cp, &p) < 0)

@@ -523,6 +523,61 @@ static void test_index_table(void)
     h_free();
 }
 
+/* An idle close frees the peer; its re-creation must not accept an
+ * initiation captured before (link_peer_set_last_timestamp). */
+static void test_last_timestamp_reseed(void)
+{
+    struct h_pkt init;
+    uint8_t buf[2048], ts[LINK_TIMESTAMP_LEN], zero[LINK_TIMESTAMP_LEN] = { 0 }, got[LINK_TIMESTAMP_LEN];
+
+    h_init(2, true);
+    link_peer_last_timestamp(H.node[1].peer[0], ts);
+    CHECK(memcmp(ts, zero, sizeof(ts)) == 0, "no timestamp before any initiation");
+    link_peer_connect(H.node[0].peer[1], 0);
+    h_take(0, &init);
+    memcpy(buf, init.data, init.len);
+    CHECK(h_receive(1, buf, init.len, &(struct link_rx){ 0 }) == 0, "genuine init");
+    h_drop_all();
+    link_peer_last_timestamp(H.node[1].peer[0], ts);
+    CHECK(memcmp(ts, zero, sizeof(ts)) != 0, "timestamp recorded");
+
+    /* Without the seed a re-created peer takes the replay (the defect). */
+    link_peer_free(H.node[1].peer[0]);
+    CHECK(link_peer_new(H.node[1].host, H.node[0].pub, (void *)(intptr_t)1, &H.node[1].peer[0]) == 0,
+          "re-create");
+    H.now += SEC;
+    memcpy(buf, init.data, init.len);
+    CHECK(h_receive(1, buf, init.len, &(struct link_rx){ 0 }) == 0, "unseeded peer accepts the replay");
+    h_drop_all();
+
+    /* Seeded: refused as a replay. */
+    link_peer_free(H.node[1].peer[0]);
+    CHECK(link_peer_new(H.node[1].host, H.node[0].pub, (void *)(intptr_t)1, &H.node[1].peer[0]) == 0,
+          "re-create");
+    link_peer_set_last_timestamp(H.node[1].peer[0], ts);
+    link_peer_last_timestamp(H.node[1].peer[0], got);
+    CHECK(memcmp(got, ts, sizeof(ts)) == 0, "seeded timestamp reads back");
+    /* Seeding never lowers it. */
+    link_peer_set_last_timestamp(H.node[1].peer[0], zero);
+    link_peer_last_timestamp(H.node[1].peer[0], got);
+    CHECK(memcmp(got, ts, sizeof(ts)) == 0, "an older seed is ignored");
+    H.now += SEC;
+    memcpy(buf, init.data, init.len);
+    CHECK(h_receive(1, buf, init.len, &(struct link_rx){ 0 }) == -LINK_DROP_REPLAY,
+          "seeded peer refuses the replay");
+    CHECK(H.qlen == 0, "no response to the replay");
+    /* A genuinely newer initiation still works. */
+    H.now += SEC;
+    link_peer_free(H.node[0].peer[1]);   /* a fresh initiator: no handshake in flight */
+    CHECK(link_peer_new(H.node[0].host, H.node[1].pub, (void *)(intptr_t)2, &H.node[0].peer[1]) == 0,
+          "re-create initiator");
+    link_peer_connect(H.node[0].peer[1], H.now);
+    CHECK(h_deliver_all() > 0, "new handshake delivered");
+    CHECK(link_peer_state(H.node[1].peer[0], H.now) == LINK_UP, "new initiation accepted");
+    free(init.data);
+    h_free();
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -538,6 +593,7 @@ int main(void)
     test_three_hosts();
     test_index_table();
     test_link_timers();
+    test_last_timestamp_reseed();
     if (h_failures) {
         fprintf(stderr, "test_link: %d failure(s)\n", h_failures);
         return 1;

@@ -45,6 +45,30 @@ expect_fail "lookup bad mac" "bad MAC zz:" -s "$nosock" lookup blue zz:00:00:00:
 expect_fail "lookup daemon not running" "daemon not running" -s "$nosock" lookup blue 52:54:00:00:00:01
 expect_fail "genkey args" "takes no arguments" genkey extra
 
+# A daemon's multi-line error (a refused reload: one problem per line) is
+# printed as ONE line, the problems joined with "; ". A one-shot fake
+# daemon answers the request.
+fake="$tmp/fake.sock"
+python3 - "$fake" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1); s.settimeout(10)
+c, _ = s.accept()
+buf = b""
+while not buf.endswith(b"\n\n"):
+    d = c.recv(4096)
+    if not d:
+        break
+    buf += d
+c.sendall(b"error\n/etc/x/a.conf:3: bad key\n/etc/x/b.conf:5: bad id\nreload refused\n")
+c.close()
+PY
+fakepid=$!
+for _ in $(seq 50); do [ -S "$fake" ] && break; sleep 0.1; done
+expect_fail "multi-line daemon error joined" \
+    "^overlayctl: /etc/x/a.conf:3: bad key; /etc/x/b.conf:5: bad id; reload refused$" -s "$fake" reload
+wait "$fakepid" 2>/dev/null
+
 # pubkey: bad input
 printf 'not a key\n' | "$CTL" pubkey >"$tmp/out" 2>"$tmp/err"
 rc=$?
