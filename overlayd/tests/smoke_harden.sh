@@ -7,30 +7,8 @@
 # deleted uplink TAP is reopened; the bridge's and uplink's own MACs are
 # never learned.
 # Usage: smoke_harden.sh OVERLAYD OVERLAYCTL   (root; exit 77 = skipped)
-set -euo pipefail
-D=$1
-C=$2
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-for t in ip ping jq; do command -v $t >/dev/null || { echo "SKIP: missing $t"; exit 77; }; done
-
-P="dhd$$"
-T=$(mktemp -d "/tmp/$P.XXXXXX")
-PIDS=()
-cleanup() {
-    local rc=$?
-    set +e
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    if [ $rc -ne 0 ] || [ -n "${SMOKE_VERBOSE:-}" ]; then
-        for h in a b; do echo "----- overlayd $h -----"; cat "$T/$h.log" 2>/dev/null; done
-    fi
-    for n in a b ga gb; do ip netns del "$P-$n" 2>/dev/null; done
-    rm -rf "$T"
-    exit $rc
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-inns() { local n=$1; shift; ip netns exec "$P-$n" "$@"; }
+SMOKE_PREFIX=dhd
+. "$(dirname "$0")/smoke_lib.sh"
 lj() { ip -n "$P-$1" -j link show "$2" | jq -r ".[0].$3 // \"none\""; }
 
 for n in a b ga gb; do ip netns add "$P-$n"; inns $n ip link set lo up; done
