@@ -18,6 +18,7 @@
 #include "crypto/key.h"
 #include "overlayd/config.h"
 #include "overlayd/daemon.h"
+#include "overlayd/idset.h"
 
 uint64_t admit_now_unix(void)
 {
@@ -186,23 +187,9 @@ int admit_check(const struct admit *a, const uint8_t *payload, size_t len,
 
 bool admit_grant_allows(const struct admit_grant *g, uint32_t enclave, uint64_t now)
 {
-    size_t lo = 0, hi = g->n;
-
     if (now >= g->not_after)
         return false;
-    if (g->all)
-        return true;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-
-        if (g->ids[mid] == enclave)
-            return true;
-        if (g->ids[mid] < enclave)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
+    return g->all || idset_contains(g->ids, g->n, enclave);
 }
 
 /* ---- policy -------------------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "overlayd/fwd.h"
+#include "overlayd/idset.h"
 #include "overlayd/log.h"
 #include "tap/tap.h"
 
@@ -385,19 +386,12 @@ struct enclave *enclave_by_id(struct daemon *d, uint32_t id)
     return NULL;
 }
 
-static int cmp_id(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-    return x < y ? -1 : x > y;
-}
-
 size_t enclave_ids(const struct daemon *d, uint32_t *ids, size_t cap)
 {
     size_t n = 0;
 
     for (size_t i = 0; i < d->n_enclaves && n < cap; i++)
         ids[n++] = d->enclaves[i]->id;
-    qsort(ids, n, sizeof(*ids), cmp_id);
+    idset_sort(ids, n);
     return n;
 }

@@ -14,6 +14,7 @@
 #include "crypto/key.h"
 #include "overlayd/admit.h"
 #include "overlayd/fwd.h"
+#include "overlayd/idset.h"
 #include "overlayd/log.h"
 
 void peer_display_name(const struct config_peer *cp, char out[CONFIG_NAME_MAX + 1])
@@ -166,26 +167,7 @@ struct peer *peer_by_name(struct daemon *d, const char *name)
 
 bool peer_carries(const struct peer *p, uint32_t id)
 {
-    size_t lo = 0, hi = p->n_encl;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-
-        if (p->encl[mid] == id)
-            return true;
-        if (p->encl[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-    return x < y ? -1 : x > y;
+    return idset_contains(p->encl, p->n_encl, id);
 }
 
 int peer_set_enclaves(struct peer *p, const uint32_t *ids, size_t n)
@@ -197,7 +179,7 @@ int peer_set_enclaves(struct peer *p, const uint32_t *ids, size_t n)
         if (!v)
             return -ENOMEM;
         memcpy(v, ids, n * sizeof(*v));
-        qsort(v, n, sizeof(*v), cmp_u32);
+        idset_sort(v, n);
     }
     free(p->encl);
     p->encl = v;
