@@ -204,6 +204,7 @@ int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry)
         return r;
     }
     link_put_macs(peer->mac1_key, pkt, LINK_INIT_HDR_LEN + mlen);
+    hs->sent_at = now;
     host->counters.handshakes_initiated++;
     link_timers_handshake_initiated(peer, now, retry);
     link_timers_any_sent(peer, now);
@@ -456,6 +457,8 @@ static int link_rx_response(struct link_host *host, uint64_t now, const uint8_t 
     /* The handshake's index becomes the keypair's: the peer already uses it. */
     kp->local_index = peer->hs->local_index;
     kp->remote_index = link_get_le32(pkt + 4);
+    /* peer->hs is the initiation this response answers (found by its index). */
+    link_timers_rtt_sample(peer, peer->hs->sent_at, now, false);
     e->kind = LINK_IDX_KEYPAIR;
     e->keypair = kp;
     link_handshake_release(peer, true);
@@ -519,8 +522,12 @@ static int link_rx_data(struct link_host *host, uint64_t now, uint8_t *pkt, size
         return link_drop(host, LINK_DROP_EXPIRED);
     if (r)
         return link_drop(host, LINK_DROP_REPLAY);
-    if (kp == peer->kp_next)
+    if (kp == peer->kp_next) {
+        /* The first packet under the keypair our response created: the
+         * response went out when the keypair was born. */
+        link_timers_rtt_sample(peer, kp->birth, now, true);
         link_promote_next(peer, now);
+    }
     link_timers_any_received(peer, now);
     if (plen)
         link_timers_data_received(peer, now);

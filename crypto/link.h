@@ -149,6 +149,17 @@ enum link_state link_peer_state(const struct link_peer *peer, uint64_t now);
 /* Monotonic time of the last completed handshake, or 0 if none. */
 uint64_t link_peer_last_handshake(const struct link_peer *peer);
 /*
+ * Round-trip time to @peer in ns, 0 = unknown. Measured on handshakes only
+ * (about every REKEY_AFTER_TIME = 2 minutes while traffic flows): as
+ * initiator from sending an initiation to its response, as responder from
+ * sending a response to the first transport packet under the new keypair.
+ * link_peer_rtt_ns() is smoothed as RFC 6298 (first sample, then
+ * 7/8 old + 1/8 new); link_peer_rtt_last_ns() is the latest sample. Both
+ * survive the session (the path's last known RTT) but not link_peer_free().
+ */
+uint64_t link_peer_rtt_ns(const struct link_peer *peer);
+uint64_t link_peer_rtt_last_ns(const struct link_peer *peer);
+/*
  * The greatest TAI64N timestamp accepted in @peer's initiations
  * (LINK_TIMESTAMP_LEN bytes, big-endian; all zero: none yet). A peer
  * freed and re-created (an idle link closed, then re-opened) starts from

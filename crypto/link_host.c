@@ -162,6 +162,16 @@ uint64_t link_peer_last_handshake(const struct link_peer *peer)
     return peer->last_handshake;
 }
 
+uint64_t link_peer_rtt_ns(const struct link_peer *peer)
+{
+    return peer->rtt_srtt;
+}
+
+uint64_t link_peer_rtt_last_ns(const struct link_peer *peer)
+{
+    return peer->rtt_last;
+}
+
 void link_peer_set_persistent_keepalive(struct link_peer *peer, unsigned seconds)
 {
     peer->t.persistent_keepalive = seconds;

@@ -50,6 +50,12 @@ enum link_wg_spec {
     LINK_QUEUE_MAX = 128,                               /* packets waiting for a session */
 };
 
+/* RFC 6298 section 2 smoothing, applied to handshake round trips: the
+ * first sample sets SRTT, then SRTT <- (1 - alpha) SRTT + alpha R'. */
+enum link_rfc6298 {
+    RTT_ALPHA_DIV = 8,                                  /* alpha = 1/8 */
+};
+
 /* Wire sizes (docs/protocol.md, section "Packets"). */
 enum link_wire {
     LINK_TAI64N_LEN = 12,
@@ -79,6 +85,10 @@ struct link_keypair {
 struct link_handshake {
     struct noise_handshake noise;
     uint32_t local_index;
+    /* When this initiation went out: its response's arrival is one RTT.
+     * A retransmission is a new link_handshake (new index), so a response
+     * always finds the send time of the initiation it answers. */
+    uint64_t sent_at;
 };
 
 struct link_qpkt {
@@ -125,6 +135,8 @@ struct link_peer {
     uint64_t last_init_accepted;
     bool has_init_accepted;
     uint64_t last_handshake;
+    uint64_t rtt_srtt;              /* smoothed RTT in ns, 0 = no sample yet */
+    uint64_t rtt_last;              /* latest sample in ns, 0 = none */
     enum link_state reported;
     struct link_timers t;
     struct link_qpkt *queue[LINK_QUEUE_MAX];
@@ -180,6 +192,9 @@ void link_timers_handshake_initiated(struct link_peer *peer, uint64_t now, bool 
 void link_timers_handshake_complete(struct link_peer *peer, uint64_t now);
 void link_timers_session_derived(struct link_peer *peer, uint64_t now);
 void link_timers_keys_zeroed(struct link_peer *peer);
+/* A handshake packet sent at @sent was answered at @now (@responder: by
+ * the first transport packet under the keypair our response created). */
+void link_timers_rtt_sample(struct link_peer *peer, uint64_t sent, uint64_t now, bool responder);
 /* Questions link.c asks. */
 bool link_timers_rekey_on_send(const struct link_peer *peer, uint64_t now);
 bool link_timers_rekey_on_receive(const struct link_peer *peer, uint64_t now);

@@ -104,6 +104,32 @@ void link_timers_keys_zeroed(struct link_peer *peer)
     peer->t.new_handshake = 0;
 }
 
+/*
+ * The responder's sample ends at the initiator's confirmation, which is
+ * sent at once; if it was lost, the first packet under the new keypair
+ * may come seconds later and would be no round trip. Past REKEY_TIMEOUT
+ * the responder starts its own handshake anyway, so such samples are
+ * dropped. The initiator's sample needs no bound: a retransmission (at
+ * most REKEY_TIMEOUT + jitter later) retires the initiation it measures.
+ */
+void link_timers_rtt_sample(struct link_peer *peer, uint64_t sent, uint64_t now, bool responder)
+{
+    uint64_t r;
+
+    if (now < sent)
+        return;
+    r = now - sent;
+    if (responder && r >= REKEY_TIMEOUT)
+        return;
+    if (!r)
+        r = 1;              /* a zero would read as "unknown" */
+    peer->rtt_last = r;
+    if (!peer->rtt_srtt)
+        peer->rtt_srtt = r;
+    else    /* a weighted mean of two uint64_t: cannot overflow */
+        peer->rtt_srtt = peer->rtt_srtt - peer->rtt_srtt / RTT_ALPHA_DIV + r / RTT_ALPHA_DIV;
+}
+
 /* ---- questions ---- */
 
 bool link_timers_keypair_usable_send(const struct link_keypair *kp, uint64_t now)

@@ -61,8 +61,8 @@ if bad:
 
 ring_lookup_is() {
     local h=$1 enc=$2 mac=$3 want=$4 got
-    got=$(rig_ctl_q "$h" --json lookup "$enc" "$mac" 2>/dev/null | jq -r .host) || return 1
-    [ "$got" = "$want" ]
+    got=$(rig_ctl_q "$h" --json lookup "$enc" "$mac" | jq -r .host) || return 1
+    [ "$got" = "$want" ] || { echo "$h: lookup $enc $mac: $got, want $want" >&2; return 1; }
 }
 
 ring_links_up() { rig_links_up "$1"; }

@@ -122,6 +122,7 @@ rig_poll() {
     local deadline=$((SECONDS + timeout))
     while ! "$@" >/dev/null 2>&1; do
         if [ "$SECONDS" -ge "$deadline" ]; then
+            "$@" >/dev/null || true     # once more, its complaint on stderr
             rig_fail "timeout after ${timeout}s: $desc"
         fi
         sleep 0.1
@@ -210,7 +211,7 @@ rig_cleanup() {
     rig_delete_ns
     # A user of the library may add its own cleanup (the benchmark does).
     if declare -F rig_cleanup_hook >/dev/null; then rig_cleanup_hook; fi
-    [ -n "$RIG_DIR" ] && rm -rf "$RIG_DIR"
+    [ -n "$RIG_DIR" ] && [ -z "${RIG_KEEP_DIR:-}" ] && rm -rf "$RIG_DIR"
     local left; left=$(rig_ns_list)
     [ -z "$left" ] || printf 'cleanup: namespaces left: %s\n' "$left" >&2
     exit "$rc"

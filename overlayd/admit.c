@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "crypto/key.h"
+#include "crypto/ringid.h"
 #include "overlayd/config.h"
 #include "overlayd/daemon.h"
 #include "overlayd/idset.h"
@@ -192,6 +193,66 @@ bool admit_grant_allows(const struct admit_grant *g, uint32_t enclave, uint64_t 
     return g->all || idset_contains(g->ids, g->n, enclave);
 }
 
+/* ---- hosts known through relays -------------------------------------------- */
+
+int admit_learn(struct admit *a, const uint8_t pub[CERT_KEY_LEN], const uint8_t *payload,
+                size_t len, uint64_t now)
+{
+    uint8_t digest[32];
+    struct admit_known *k = NULL;
+    struct admit_grant g;
+    int rc;
+
+    crypto_generichash(digest, sizeof(digest), payload, len, NULL, 0);
+    for (size_t i = 0; i < a->n_known; i++) {
+        if (sodium_memcmp(a->known[i].pub, pub, CERT_KEY_LEN) == 0) {
+            k = &a->known[i];
+            break;
+        }
+    }
+    if (k && sodium_memcmp(k->digest, digest, sizeof(digest)) == 0 && now < k->g.not_after) {
+        k->used = ++a->known_tick;
+        return 0;
+    }
+    rc = admit_check(a, payload, len, pub, now, &g);
+    if (rc < 0)
+        return rc;
+    if (!k) {
+        if (!a->known) {
+            a->known = calloc(ADMIT_KNOWN_MAX, sizeof(*a->known));
+            if (!a->known)
+                return -ENOMEM;
+        }
+        if (a->n_known < ADMIT_KNOWN_MAX) {
+            k = &a->known[a->n_known++];
+        } else {
+            k = &a->known[0];
+            for (size_t i = 1; i < a->n_known; i++)
+                if (a->known[i].used < k->used)
+                    k = &a->known[i];
+        }
+    }
+    memcpy(k->pub, pub, CERT_KEY_LEN);
+    ringid_from_pubkey(k->ring_id, pub);
+    memcpy(k->digest, digest, sizeof(digest));
+    k->g = g;
+    k->used = ++a->known_tick;
+    return 0;
+}
+
+const struct admit_grant *admit_known_grant(const struct admit *a, const uint8_t *pub,
+                                            const uint8_t *ring_id, uint64_t now)
+{
+    for (size_t i = 0; i < a->n_known; i++) {
+        const struct admit_known *k = &a->known[i];
+
+        if ((pub && memcmp(k->pub, pub, CERT_KEY_LEN) == 0) ||
+            (ring_id && memcmp(k->ring_id, ring_id, RINGID_LEN) == 0))
+            return now < k->g.not_after ? &k->g : NULL;
+    }
+    return NULL;
+}
+
 /* ---- policy -------------------------------------------------------------- */
 
 bool admit_enabled(const struct daemon *d)
@@ -225,19 +286,38 @@ bool admit_link_allows(const struct daemon *d, const struct peer *p, uint32_t en
 
 bool admit_may_carry(struct daemon *d, const uint8_t pub[CERT_KEY_LEN], uint32_t enclave)
 {
+    const struct admit_grant *g;
+
     if (!admit_enabled(d))
         return true;
     if (sodium_memcmp(pub, d->pub, CERT_KEY_LEN) == 0)
         return admit_self_may_carry(d, enclave);
     for (size_t i = 0; i < d->n_peers; i++)
-        if (memcmp(d->peers[i]->pub, pub, CERT_KEY_LEN) == 0)
+        if (memcmp(d->peers[i]->pub, pub, CERT_KEY_LEN) == 0 &&
+            d->peers[i]->adm && d->peers[i]->adm->admitted)
             return admit_peer_may_carry(d, d->peers[i], enclave);
-    return false;
+    g = admit_known_grant(d->admit, pub, NULL, admit_now_unix());
+    return g && admit_grant_allows(g, enclave, 0);
+}
+
+bool admit_knows_ringid(struct daemon *d, const uint8_t ring_id[RINGID_LEN])
+{
+    if (!admit_enabled(d) || memcmp(ring_id, d->admit->self_ring_id, RINGID_LEN) == 0)
+        return true;
+    for (size_t i = 0; i < d->n_peers; i++) {
+        const struct peer *p = d->peers[i];
+
+        if (p->adm && p->adm->admitted && memcmp(p->adm->ring_id, ring_id, RINGID_LEN) == 0)
+            return true;
+    }
+    return admit_known_grant(d->admit, NULL, ring_id, admit_now_unix()) != NULL;
 }
 
 bool admit_may_carry_ringid(struct daemon *d, const uint8_t ring_id[RINGID_LEN],
                             uint32_t enclave)
 {
+    const struct admit_grant *g;
+
     if (!admit_enabled(d))
         return true;
     if (memcmp(ring_id, d->admit->self_ring_id, RINGID_LEN) == 0)
@@ -249,7 +329,8 @@ bool admit_may_carry_ringid(struct daemon *d, const uint8_t ring_id[RINGID_LEN],
         if (p->adm && p->adm->admitted && memcmp(p->adm->ring_id, ring_id, RINGID_LEN) == 0)
             return admit_peer_may_carry(d, p, enclave);
     }
-    return false;
+    g = admit_known_grant(d->admit, NULL, ring_id, admit_now_unix());
+    return g && admit_grant_allows(g, enclave, 0);
 }
 
 bool admit_peer_dynamic(const struct peer *p)

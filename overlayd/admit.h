@@ -74,6 +74,18 @@ struct admit_peer {
     struct admit_grant g;
 };
 
+/* A host known only through relayed ring messages (no link to it): its
+ * certificate came inside the relay envelope. */
+struct admit_known {
+    uint8_t pub[CERT_KEY_LEN];
+    uint8_t ring_id[RINGID_LEN];
+    uint8_t digest[32];                 /* of the payload: the same bytes are not verified twice */
+    uint64_t used;                      /* LRU tick */
+    struct admit_grant g;
+};
+
+enum { ADMIT_KNOWN_MAX = 256 };
+
 struct admit {
     bool enabled;                       /* Authority configured */
     uint8_t authority[CERT_KEY_LEN];
@@ -82,6 +94,9 @@ struct admit {
     struct admit_grant self_grant;
     bool self_expired_logged;
     void *timer;                        /* uv_timer_t *, expiry checks */
+    struct admit_known *known;          /* ADMIT_KNOWN_MAX entries, LRU */
+    size_t n_known;
+    uint64_t known_tick;
 };
 
 /* Wall-clock Unix seconds (certificates carry absolute dates). */
@@ -114,11 +129,25 @@ void admit_grant_from_cert(struct admit_grant *g, const struct cert *c);
 bool admit_grant_allows(const struct admit_grant *g, uint32_t enclave, uint64_t now);
 
 /* Policy (see DOC). Never allocate; safe on the data path. */
+/*
+ * Remember the certificate @payload of @pub, a host we reach only through
+ * relays, after checking it against the authority at Unix time @now (the
+ * same bytes as last time are not checked again). Returns 0 or a
+ * CERT_E_* / negative errno code; the cache keeps ADMIT_KNOWN_MAX hosts.
+ */
+int admit_learn(struct admit *a, const uint8_t pub[CERT_KEY_LEN], const uint8_t *payload,
+                size_t len, uint64_t now);
+/* What a host known through relays may carry; NULL when unknown or expired. */
+const struct admit_grant *admit_known_grant(const struct admit *a, const uint8_t *pub,
+                                            const uint8_t *ring_id, uint64_t now);
 bool admit_enabled(const struct daemon *d);
 bool admit_self_may_carry(const struct daemon *d, uint32_t enclave);
 bool admit_peer_may_carry(const struct daemon *d, const struct peer *p, uint32_t enclave);
 bool admit_link_allows(const struct daemon *d, const struct peer *p, uint32_t enclave);
 bool admit_may_carry(struct daemon *d, const uint8_t pub[CERT_KEY_LEN], uint32_t enclave);
+/* Do we hold a valid certificate for the host with @ring_id (a link's or
+ * a relayed one's)? Always true without an Authority. */
+bool admit_knows_ringid(struct daemon *d, const uint8_t ring_id[RINGID_LEN]);
 bool admit_may_carry_ringid(struct daemon *d, const uint8_t ring_id[RINGID_LEN],
                             uint32_t enclave);
 /* Created by the accept hook (not a [Peer]): reload must keep it. */

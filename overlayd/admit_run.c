@@ -196,6 +196,7 @@ void admit_free(struct daemon *d)
         return;
     /* Not started on the loop (start failed early): free the timer here. */
     free(d->admit->timer);
+    free(d->admit->known);
     free(d->admit);
     d->admit = NULL;
 }

@@ -40,6 +40,27 @@ static size_t ctl_peers_up(struct ctl_ctx *c)
     return n;
 }
 
+/* The link's smoothed RTT in ms for the JSON (a number) and the table
+ * ("-"): measured on handshakes only, see docs/protocol.md. */
+static void ctl_rtt(const struct link_peer *lp, struct json *j, char text[24])
+{
+    uint64_t ns = link_peer_rtt_ns(lp);
+
+    if (j) {
+        json_key(j, "rtt_ms");
+        if (ns)
+            json_double(j, (double)ns / 1e6);
+        else
+            json_null(j);
+    }
+    if (text) {
+        if (ns)
+            snprintf(text, 24, "%.3f", (double)ns / 1e6);
+        else
+            snprintf(text, 24, "-");
+    }
+}
+
 static const char *ctl_state_name(enum link_state st)
 {
     switch (st) {
@@ -175,8 +196,7 @@ static int ctl_peers(struct ctl_ctx *c)
             json_kstr(&j, "public_key", pub);
             json_kstr(&j, "endpoint", ep[0] ? ep : NULL);
             json_kstr(&j, "state", st);
-            json_key(&j, "rtt_ms");
-            json_null(&j);
+            ctl_rtt(p->lp, &j, NULL);
             json_ku64(&j, "rx_bytes", p->rx_bytes);
             json_ku64(&j, "data_idle_s", ctl_secs(c->now - p->last_data));
             json_ku64(&j, "tx_bytes", p->tx_bytes);
@@ -190,11 +210,12 @@ static int ctl_peers(struct ctl_ctx *c)
             admit_peer_json(d, p, &j);
             json_obj_end(&j);
         } else {
-            char cert[CERT_NAME_MAX + 1], encl[64];
+            char cert[CERT_NAME_MAX + 1], encl[64], rtt[24];
 
             admit_peer_text(d, p, cert, sizeof(cert), encl, sizeof(encl));
+            ctl_rtt(p->lp, NULL, rtt);
             pub[10] = '\0';           /* short form, like `wg show` abbreviations */
-            table_row(&t, (const char *const[]){ p->name, pub, ep, st, "-", rx, tx, hs,
+            table_row(&t, (const char *const[]){ p->name, pub, ep, st, rtt, rx, tx, hs,
                                                 "direct", cert, encl });
         }
     }

@@ -56,6 +56,7 @@ static void daemon_udp_cb(uv_poll_t *h, int status, int events)
             if (!p)
                 continue;
             p->rx_bytes += m->msg_len;
+            p->last_rx = now;
             peer_set_endpoint(p, &src);     /* roaming */
             if (rx.len > 0)
                 fwd_from_peer(d, p, rx.data, rx.len);

@@ -5,6 +5,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "overlayd/fdb.h"
 #include "overlayd/inner.h"
@@ -35,8 +36,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t blen;
         char name[INNER_RING_NAME_MAX + 1];
 
+        struct inner_relay rl;
+        static uint8_t out[2 * 4096];
+
         if (inner_ring_parse(data, size, &kind, &body, &blen) == 0 && kind == INNER_RING_HOST)
             (void)inner_ring_host_parse(body, blen, name);
+        /* A parsed relay must rebuild to the very same bytes. */
+        if (inner_ring_parse(data, size, &kind, &body, &blen) == 0 && kind == INNER_RING_RELAY &&
+            inner_relay_parse(body, blen, &rl) == 0) {
+            int n = inner_relay_build(&rl, out, sizeof(out));
+
+            if (n >= 0 && ((size_t)n != blen || memcmp(out, body, blen) != 0))
+                __builtin_trap();
+        }
     }
     if (inner_ctl_reader(&r, data, size) == 0) {
         while (inner_ctl_next(&r, &t) > 0) {

@@ -183,3 +183,64 @@ int inner_ring_host_parse(const uint8_t *body, size_t len, char name[INNER_RING_
     name[len - 1] = '\0';
     return 0;
 }
+
+int inner_relay_parse(const uint8_t *body, size_t len, struct inner_relay *out)
+{
+    size_t off = 0;
+
+    if (len < INNER_RELAY_HDR)
+        return -EBADMSG;
+    memset(out, 0, sizeof(*out));
+    out->ttl = body[off++];
+    out->dest = body + off;
+    off += 32;
+    out->origin = body + off;
+    off += 32;
+    out->family = body[off++];
+    out->port = (uint16_t)(body[off] << 8 | body[off + 1]);
+    off += 2;
+    out->addr = body + off;
+    off += 16;
+    out->cert_len = (size_t)body[off] << 8 | body[off + 1];
+    off += 2;
+    if (out->ttl == 0 || out->ttl > INNER_RELAY_TTL ||
+        (out->family != 0 && out->family != 4 && out->family != 6) ||
+        out->cert_len > INNER_RELAY_CERT_MAX || out->cert_len >= len - off)
+        return -EBADMSG;
+    out->cert = out->cert_len ? body + off : NULL;
+    off += out->cert_len;
+    out->msg = body + off;
+    out->msg_len = len - off;
+    return 0;
+}
+
+int inner_relay_build(const struct inner_relay *in, uint8_t *buf, size_t cap)
+{
+    size_t off = 0, need = INNER_RELAY_HDR + in->cert_len + in->msg_len;
+
+    if (in->ttl == 0 || in->ttl > INNER_RELAY_TTL || in->cert_len > INNER_RELAY_CERT_MAX ||
+        !in->msg_len || (in->family != 0 && in->family != 4 && in->family != 6))
+        return -EINVAL;
+    if (need > cap || need > INT32_MAX)
+        return -EMSGSIZE;
+    buf[off++] = in->ttl;
+    memcpy(buf + off, in->dest, 32);
+    off += 32;
+    memcpy(buf + off, in->origin, 32);
+    off += 32;
+    buf[off++] = in->family;
+    buf[off++] = (uint8_t)(in->port >> 8);
+    buf[off++] = (uint8_t)in->port;
+    if (in->addr)
+        memcpy(buf + off, in->addr, 16);
+    else
+        memset(buf + off, 0, 16);
+    off += 16;
+    buf[off++] = (uint8_t)(in->cert_len >> 8);
+    buf[off++] = (uint8_t)in->cert_len;
+    if (in->cert_len)
+        memcpy(buf + off, in->cert, in->cert_len);
+    off += in->cert_len;
+    memcpy(buf + off, in->msg, in->msg_len);
+    return (int)(off + in->msg_len);
+}

@@ -13,7 +13,16 @@
  *               kind 1 MSG:   a ring message (routing/wire.c)
  *               kind 2 HOST:  flags(1) || the sender's [Host] Name (1..32 bytes)
  *                             flag 0x01 REQUEST: "send me yours"
- *               kind 3 CLOSE: empty; the sender dropped our idle session
+ *               kind 3 CLOSE: empty: the sender dropped our idle session;
+ *                             flags(1), 0x01 REQUEST: "close it if you
+ *                             do not need it either" (answered by CLOSE)
+ *               kind 5 ECHO:  flags(1), 0x01 REQUEST: answer with an ECHO
+ *                             (is the next relay hop still there?)
+ *               kind 4 RELAY: a ring message for a host the sender holds no
+ *                             link to, passed on hop by hop over ring links:
+ *                             ttl(1) || dest key(32) || origin key(32) ||
+ *                             origin endpoint: family(1) port(2) addr(16) ||
+ *                             cert length(2) || origin certificate || message
  *
  * Control TLVs:
  *   1 ENCLAVES      flags(1) || enclave id(3, BE)*   the sender's full set
@@ -34,9 +43,33 @@ enum inner_ring_kind {
     INNER_RING_MSG = 1,
     INNER_RING_HOST = 2,
     INNER_RING_CLOSE = 3,
+    INNER_RING_RELAY = 4,
+    INNER_RING_ECHO = 5,
+    INNER_RING_ECHO_REQUEST = 0x01,
     INNER_RING_HOST_REQUEST = 0x01,
+    INNER_RING_CLOSE_REQUEST = 0x01,
     INNER_RING_HDR = 2,
     INNER_RING_NAME_MAX = 32,
+};
+
+enum inner_relay_consts {
+    INNER_RELAY_HDR = 1 + 32 + 32 + 1 + 2 + 16 + 2,
+    INNER_RELAY_TTL = 16,            /* hops; Chord needs O(log n) */
+    INNER_RELAY_CERT_MAX = 1024,     /* as the handshake's certificate slot */
+};
+
+/* A RELAY body, parsed; pointers into the buffer. */
+struct inner_relay {
+    uint8_t ttl;
+    const uint8_t *dest;             /* 32-byte public key */
+    const uint8_t *origin;           /* 32-byte public key */
+    uint8_t family;                  /* 0 (unknown), 4 or 6 */
+    uint16_t port;
+    const uint8_t *addr;             /* 16 bytes, IPv4 in the first 4 */
+    const uint8_t *cert;             /* NULL when cert_len is 0 */
+    size_t cert_len;
+    const uint8_t *msg;
+    size_t msg_len;
 };
 
 enum inner_tlv_type {
@@ -113,5 +146,12 @@ int inner_ring_parse(const uint8_t *p, size_t len, uint8_t *kind, const uint8_t 
 /* HOST body: flags, then a name of 1..32 characters [a-z0-9-] copied NUL-terminated
  * into @name. -EBADMSG if malformed. */
 int inner_ring_host_parse(const uint8_t *body, size_t len, char name[INNER_RING_NAME_MAX + 1]);
+/* RELAY body. -EBADMSG if malformed: short, ttl 0 or above INNER_RELAY_TTL,
+ * family not 0/4/6, certificate longer than INNER_RELAY_CERT_MAX or the
+ * buffer, empty message. */
+int inner_relay_parse(const uint8_t *body, size_t len, struct inner_relay *out);
+/* Write a RELAY body (not the 2-byte ring header) for @in into @buf.
+ * Returns its length, or -EMSGSIZE / -EINVAL. */
+int inner_relay_build(const struct inner_relay *in, uint8_t *buf, size_t cap);
 
 #endif

@@ -18,13 +18,17 @@
 #include "overlayd/fwd.h"
 #include "overlayd/inner.h"
 #include "overlayd/log.h"
+#include "routing/wire.h"
 
 static void ringd_cb_send(void *ctx, const ring_peer *to, const uint8_t *buf, size_t len)
 {
     struct ringd *r = ctx;
     uint64_t now = daemon_now();
-    struct peer *p = ringd_peer_for(r, to, true, now);
+    struct peer *p;
 
+    if (!ringd_direct_ok(r, to, now) && ringd_relay_send(r, to, buf, len, now))
+        return;
+    p = ringd_peer_for(r, to, true, now);
     if (!p) {
         r->drop_no_link++;
         return;
@@ -41,11 +45,30 @@ static uint64_t ringd_cb_rand(void *ctx)
     return v;
 }
 
+/*
+ * Replicas (RECS) come from the record's primary, which checked the
+ * publisher's certificate when it accepted the STORE; we may never have
+ * met the publisher. So a RECS about a host we hold no certificate for is
+ * taken on the (admitted) sender's word; one about a host we know is
+ * checked against what we know. STOREs are always checked: their sender
+ * is the publisher, whose certificate came with its link or its relay.
+ */
 static bool ringd_cb_may_carry(void *ctx, const ring_id *host, uint32_t enclave)
 {
     struct ringd *r = ctx;
 
+    if (r->in_replica && !admit_knows_ringid(r->d, host->b))
+        return true;
     return admit_may_carry_ringid(r->d, host->b, enclave);
+}
+
+void ringd_deliver(struct ringd *r, const ring_peer *from, const uint8_t *msg, size_t len,
+                   uint64_t now)
+{
+    r->in_replica = len >= 2 && msg[1] == RING_MSG_RECS;
+    ring_node_on_message(r->node, now, from, msg, len);
+    r->in_replica = false;
+    ringd_rearm(r);
 }
 
 static void ringd_cb_joined(void *ctx, int status)
@@ -196,6 +219,9 @@ static int ringd_node_new(struct ringd *r, const struct udp_addr *towards)
      * lookup opens links; fingers only shorten paths (the successor list
      * keeps lookups correct), so they are refreshed less eagerly. */
     cfg.fix_fingers_ns = (uint64_t)RINGD_FIX_FINGERS_S * RINGD_SEC;
+    /* A request lost to a link being set up or closed is not a dead host;
+     * the successor list and stabilization find real failures. */
+    cfg.dead_ttl_ns = (uint64_t)RINGD_DEAD_TTL_S * RINGD_SEC;
     ringid_from_pubkey(r->self.id.b, r->d->pub);
     memcpy(r->self.pub, r->d->pub, 32);
     ringd_self_ep(r->d, &r->self.ep, towards);
@@ -236,8 +262,12 @@ static void ringd_bootstrap(struct ringd *r, uint64_t now)
     }
     if (!r->unjoined_since)
         r->unjoined_since = now;
+    /* The lowest id creates the ring only when no [Peer] has shown it is
+     * a member: a join that is slow (owners busy while many hosts join at
+     * once) must not end in a second ring, which Chord never merges. */
     if (d->cfg->n_peers == 0 ||
-        (r->lowest && now - r->unjoined_since > RINGD_CREATE_WAIT_S * RINGD_SEC)) {
+        (r->lowest && now - r->unjoined_since > RINGD_CREATE_WAIT_S * RINGD_SEC &&
+         (!r->member_seen || now - r->member_seen > RINGD_MEMBER_SEEN_S * RINGD_SEC))) {
         if (ringd_node_new(r, NULL) == 0 && ring_node_create(r->node, now) == 0)
             log_info("ring", "created the ring");
         return;
@@ -250,8 +280,18 @@ static void ringd_bootstrap(struct ringd *r, uint64_t now)
         if (ringd_cfg_peer(d, p->pub) && link_peer_state(p->lp, now) == LINK_UP && p->ep.len)
             up[nup++] = p;
     }
-    if (!nup)
+    if (!nup) {
+        /* Our [Peer] links may have been closed as idle while we were a
+         * member: ask them again. */
+        for (size_t i = 0; i < d->n_peers; i++) {
+            struct peer *p = d->peers[i];
+
+            if (ringd_cfg_peer(d, p->pub) && p->ep.len &&
+                link_peer_state(p->lp, now) == LINK_DOWN)
+                link_peer_connect(p->lp, now);
+        }
         return;
+    }
     qsort(up, nup, sizeof(up[0]), ringd_cmp_peer_id);
     b = up[r->join_next++ % nup];
     ringd_peer_of(&bp, b);
@@ -375,6 +415,7 @@ static void ringd_watch_neighbours(struct ringd *r, uint64_t now)
     if (!ring_id_eq(&pid, &r->last_pred) || !ring_id_eq(&sid, &r->last_succ)) {
         r->last_pred = pid;
         r->last_succ = sid;
+        r->nb_changed = now;
         r->republish_at = now + RINGD_SEC;
         r->republish_step = 0;
     }
@@ -485,14 +526,16 @@ void ringd_from_peer(struct daemon *d, struct peer *p, const uint8_t *data, size
     }
     switch (kind) {
     case INNER_RING_MSG:
-        p->last_data = daemon_now();
+        p->last_data = p->ring_rx = daemon_now();
+        /* Only members answer lookups (routing/lookup.c). */
+        if (blen >= 2 && body[1] == RING_MSG_FIND_RESP && ringd_cfg_peer(d, p->pub))
+            r->member_seen = daemon_now();
         if (!ringd_has_name(r, p->pub))
             ringd_send_host(r, p, true);
         if (!r->node)
             return;
         ringd_peer_of(&from, p);
-        ring_node_on_message(r->node, daemon_now(), &from, body, blen);
-        ringd_rearm(r);
+        ringd_deliver(r, &from, body, blen, daemon_now());
         return;
     case INNER_RING_HOST:
         if (inner_ring_host_parse(body, blen, name) < 0) {
@@ -503,12 +546,22 @@ void ringd_from_peer(struct daemon *d, struct peer *p, const uint8_t *data, size
         if (body[0] & INNER_RING_HOST_REQUEST)
             ringd_send_host(r, p, false);
         return;
+    case INNER_RING_ECHO:
+        if (blen >= 1 && (body[0] & INNER_RING_ECHO_REQUEST)) {
+            uint8_t f = 0;
+
+            ringd_send_raw(r, p, INNER_RING_ECHO, &f, 1);
+        }
+        return;
+    case INNER_RING_RELAY:
+        ringd_relay_recv(r, p, body, blen, daemon_now());
+        return;
     case INNER_RING_CLOSE:
         /* At once: a handshake that arrives after this CLOSE must find
          * the peer gone, or it would be torn down with the new session
          * (a half-open link the other side keeps sending into). Safe
          * here: fwd_from_peer runs after link_receive and uses @p no more. */
-        ringd_close_peer(r, p, false);
+        ringd_close_request(r, p, body, blen);
         return;
     default:
         d->cnt.drop_inner_type++;
@@ -523,6 +576,7 @@ void ringd_link_up(struct daemon *d, struct peer *p)
     if (!r)
         return;
     p->last_data = daemon_now();
+    link_peer_set_persistent_keepalive(p->lp, DAEMON_KEEPALIVE_S);
     ringd_send_host(r, p, !ringd_has_name(r, p->pub));
 }
 

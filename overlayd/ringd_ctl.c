@@ -59,6 +59,18 @@ static void ringd_json_peer(struct ringd *r, struct json *j, const ring_peer *p)
     json_obj_end(j);
 }
 
+/*
+ * The RTT of our link to @f's host in ns, 0 when we have no link peer for
+ * it or no measurement yet. Looked up directly in the link layer, not with
+ * ringd_peer_for(): a status query must not create or reset links.
+ */
+static uint64_t ringd_finger_rtt(struct daemon *d, const ring_peer *f)
+{
+    struct link_peer *lp = link_peer_find(d->link, f->pub);
+
+    return lp && link_peer_user(lp) ? link_peer_rtt_ns(lp) : 0;
+}
+
 /* Distinct effective fingers, each with the start of the lowest finger
  * index it answers (self + 2^bit). */
 static unsigned ringd_fingers(struct ringd *r, const ring_peer **fp, unsigned *bits)
@@ -123,6 +135,8 @@ int ringd_ctl_ring(struct daemon *d, bool json, struct sbuf *out)
         json_key(&j, "fingers");
         json_arr_begin(&j);
         for (unsigned i = 0; i < nf; i++) {
+            uint64_t rtt_ns = ringd_finger_rtt(d, fp[i]);
+
             ring_id_add_pow2(&start, &self, bits[i]);
             ring_id_hex(hex, &start);
             json_obj_begin(&j);
@@ -131,7 +145,10 @@ int ringd_ctl_ring(struct daemon *d, bool json, struct sbuf *out)
             json_kstr(&j, "id", hex);
             json_kstr(&j, "name", ringd_name_of(r, fp[i]->pub, fb));
             json_key(&j, "rtt_ms");
-            json_null(&j);            /* not exposed by routing/ yet */
+            if (rtt_ns)
+                json_double(&j, (double)rtt_ns / 1e6);
+            else
+                json_null(&j);
             json_obj_end(&j);
         }
         json_arr_end(&j);
@@ -173,16 +190,22 @@ int ringd_ctl_ring(struct daemon *d, bool json, struct sbuf *out)
     sbuf_puts(out, "fingers\n");
     {
         struct table t;
-        char sh[33];
+        char sh[33], rtt[24];
 
         table_init(&t, 4);
         table_row(&t, (const char *const[]){ "START", "ID", "NAME", "RTT_MS" });
         for (unsigned i = 0; i < nf; i++) {
+            uint64_t rtt_ns = ringd_finger_rtt(d, fp[i]);
+
             ring_id_add_pow2(&start, &self, bits[i]);
             ring_id_hex(sh, &start);
             ring_id_hex(hex, &fp[i]->id);
+            if (rtt_ns)
+                snprintf(rtt, sizeof(rtt), "%.3f", (double)rtt_ns / 1e6);
+            else
+                snprintf(rtt, sizeof(rtt), "-");
             table_row(&t, (const char *const[]){ sh, hex, ringd_name_of(r, fp[i]->pub, fb),
-                                                "-" });
+                                                rtt });
         }
         table_print(&t, out);
         table_free(&t);

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "overlayd/config.h"
+#include "overlayd/inner.h"
 #include "overlayd/ringd.h"
 #include "routing/ring.h"
 
@@ -28,10 +29,17 @@ enum ringd_limits {
     RINGD_MEMBERS_REFRESH_S = 10,
     RINGD_FIX_FINGERS_S = 6,          /* one finger per period (routing/ default: 2 s) */
     RINGD_CREATE_WAIT_S = 2,          /* lowest id: create after this without a join */
+    RINGD_MEMBER_SEEN_S = 10,
+    RINGD_DEAD_TTL_S = 5,
+    RINGD_REPLY_DIRECT_MS = 2000,     /* answer directly who spoke to us directly this recently */
+    RINGD_SETTLE_S = 10,              /* neighbours unchanged this long: relay, else go direct */
+    RINGD_ECHO_MS = 1000,             /* relay hop silent this long: probe it, skip it unanswered */
     RINGD_JOIN_TRY_MS = 1500,         /* then join through the next [Peer] */
     RINGD_REPUBLISH_FIRST_S = 3,      /* after a neighbour change: +1 s, then 3, 6, 12, 24 s */
     RINGD_REPUBLISH_STEPS = 4,
     RINGD_DEMAND_PEERS_MAX = 256,     /* peers the ring may create on demand (not [Peer]s) */
+    RINGD_NEIGHBOURS_MAX = 192,       /* relay next-hop candidates considered */
+    RINGD_RELAY_MAX = INNER_RELAY_HDR + INNER_RELAY_CERT_MAX + RING_MSG_MAX,
 };
 
 enum ringd_cookie {
@@ -86,6 +94,7 @@ struct ringd {
     bool timers_open;
     uint64_t next_cookie;
     uint64_t started, idle_ns, join_since, unjoined_since;
+    uint64_t member_seen;             /* a [Peer] answered a lookup: the ring exists */
     unsigned join_next, ticks;
     bool lowest;                      /* lowest ring id among us and our [Peer]s */
     struct ringd_name *names;
@@ -99,18 +108,27 @@ struct ringd {
     struct ringd_resolve res[RINGD_RESOLVE_SLOTS];
     unsigned res_next;
     ring_id last_pred, last_succ;     /* to notice changes of our neighbours */
+    uint64_t nb_changed;              /* when they last changed (0: not a member yet) */
     uint64_t republish_at;            /* 0: none pending */
     unsigned republish_step;
     uint64_t drop_no_link;            /* ring messages to a host we may not link to */
     uint64_t drop_not_carry;          /* resolved MACs at a host that may not carry the enclave */
     uint64_t drop_peer_cap;           /* on-demand peers refused: RINGD_DEMAND_PEERS_MAX reached */
-    uint8_t buf[2 + RING_MSG_MAX];
+    bool in_replica;                  /* delivering a RECS message (ringd_cb_may_carry) */
+    uint64_t relay_sent, relay_forwarded, relay_delivered;
+    uint64_t relay_dropped;           /* no next hop, out of hops, not a member */
+    uint64_t relay_refused;           /* origin not admitted */
+    uint8_t buf[INNER_RING_HDR + RINGD_RELAY_MAX];
+    uint8_t rbuf[RINGD_RELAY_MAX];    /* a RELAY body being built or passed on */
 };
 
 struct udp_addr;
 
 /* ringd.c */
 void ringd_rearm(struct ringd *r);
+/* Hand a ring message from @from (authenticated by its link or relays) to the node. */
+void ringd_deliver(struct ringd *r, const ring_peer *from, const uint8_t *msg, size_t len,
+                   uint64_t now);
 
 /* ringd_link.c */
 void ringd_ep_from_addr(ring_endpoint *ep, const struct udp_addr *a);
@@ -130,6 +148,22 @@ void ringd_send_raw(struct ringd *r, struct peer *p, uint8_t kind, const uint8_t
 void ringd_send_host(struct ringd *r, struct peer *p, bool request);
 void ringd_close_peer(struct ringd *r, struct peer *p, bool tell);
 void ringd_idle_scan(struct ringd *r, uint64_t now);
+/* A CLOSE from @p: empty, it closed; with REQUEST, it asks us to. */
+void ringd_close_request(struct ringd *r, struct peer *p, const uint8_t *body, size_t len);
+
+/* ringd_relay.c */
+/* Successor, predecessor or a finger of ours. */
+bool ringd_is_neighbour(struct ringd *r, const ring_id *id);
+/* May a ring message to @to go straight to it (a neighbour, an up link,
+ * or we are not a member yet)? */
+bool ringd_direct_ok(struct ringd *r, const ring_peer *to, uint64_t now);
+/* Send @msg to @to through the ring; false when no neighbour is closer to
+ * @to than we are, and the caller should send directly. */
+bool ringd_relay_send(struct ringd *r, const ring_peer *to, const uint8_t *msg, size_t len,
+                      uint64_t now);
+/* A RELAY body from the authenticated peer @p: deliver or pass on. */
+void ringd_relay_recv(struct ringd *r, struct peer *p, const uint8_t *body, size_t blen,
+                      uint64_t now);
 
 /* ringd_ctl.c */
 void ringd_ctl_get_done(struct ringd *r, uint64_t cookie, int status, const ring_record *recs,

@@ -176,6 +176,14 @@ const char *ringd_name_of(struct ringd *r, const uint8_t pub[32], char fallback[
     lp = link_peer_find(r->d->link, pub);
     if (lp && link_peer_user(lp))
         return ((struct peer *)link_peer_user(lp))->name;
+    if (admit_enabled(r->d)) {
+        /* a host we reach through relays: its certificate's name */
+        const struct admit_grant *g = admit_known_grant(r->d->admit, pub, NULL,
+                                                        admit_now_unix());
+
+        if (g && g->name[0])
+            return g->name;
+    }
     key_to_base64(b64, pub);
     memcpy(fallback, b64, 8);
     fallback[8] = '\0';
@@ -319,26 +327,6 @@ void ringd_send_host(struct ringd *r, struct peer *p, bool request)
 
 /* ---- idle links ------------------------------------------------------------ */
 
-static bool ringd_in_tables(struct ringd *r, const uint8_t pub[32])
-{
-    ring_id id;
-    const ring_peer *q;
-
-    if (!r->node)
-        return false;
-    ringid_from_pubkey(id.b, pub);
-    for (unsigned i = 0; i < ring_node_nsucc(r->node); i++)
-        if (ring_id_eq(&ring_node_succ(r->node, i)->id, &id))
-            return true;
-    q = ring_node_pred(r->node);
-    if (q && ring_id_eq(&q->id, &id))
-        return true;
-    for (unsigned b = 0; b < RING_ID_BITS; b++)
-        if (ring_id_eq(&ring_node_finger(r->node, b)->id, &id))
-            return true;
-    return false;
-}
-
 /* Drop our session with @p: a peer learned through the ring goes away; a
  * [Peer] without Endpoint stays known (admission) with a fresh link peer. */
 void ringd_close_peer(struct ringd *r, struct peer *p, bool tell)
@@ -352,7 +340,54 @@ void ringd_close_peer(struct ringd *r, struct peer *p, bool tell)
         peer_remove(d, p);
         return;
     }
-    ringd_reset_link(d, p);
+    /* A [Peer] stays known (admission, the next join); without the
+     * keepalive its fresh link would handshake again at once. It comes
+     * back with the next message for it (ringd_link_up re-arms it). */
+    p->close_asked = 0;
+    if (ringd_reset_link(d, p) == 0)
+        link_peer_set_persistent_keepalive(p->lp, 0);
+}
+
+/*
+ * May the link to @p go, as far as we are concerned? Not a [Peer] with an
+ * Endpoint without an Authority (static admission: the [Peer]s are the
+ * overlay), not one of our ring neighbours, and nothing carried for @idle.
+ * With an Authority [Peer]s only say whom to contact first, so once we are
+ * a member they are links like any other.
+ */
+static bool ringd_idle_ok(struct ringd *r, struct peer *p, uint64_t now, uint64_t idle)
+{
+    struct daemon *d = r->d;
+    const struct config_peer *cp = ringd_cfg_peer(d, p->pub);
+    ring_id id;
+
+    if ((cp && cp->endpoint[0] && !admit_enabled(d)) || now - p->last_data < idle)
+        return false;
+    if (cp && link_peer_state(p->lp, now) != LINK_UP)
+        return false;
+    ringid_from_pubkey(id.b, p->pub);
+    return !ringd_is_neighbour(r, &id);
+}
+
+/*
+ * Closing is agreed, not imposed: we ask (CLOSE with REQUEST), and the
+ * other side closes and answers CLOSE only if it does not need the link
+ * either (we may be its successor or finger while it is neither of ours).
+ * Closing one-sidedly would also lose what it sent us meanwhile, and a
+ * ring request lost that way makes its sender shun us as dead.
+ */
+void ringd_close_request(struct ringd *r, struct peer *p, const uint8_t *body, size_t len)
+{
+    uint64_t now = daemon_now();
+
+    if (len == 0) {                   /* the other side closed */
+        ringd_close_peer(r, p, false);
+        return;
+    }
+    if (!(body[0] & INNER_RING_CLOSE_REQUEST) || !r->node ||
+        ring_node_state(r->node) != RING_ACTIVE || !ringd_idle_ok(r, p, now, r->idle_ns / 2))
+        return;
+    ringd_close_peer(r, p, true);
 }
 
 void ringd_idle_scan(struct ringd *r, uint64_t now)
@@ -361,14 +396,16 @@ void ringd_idle_scan(struct ringd *r, uint64_t now)
 
     for (size_t i = d->n_peers; i-- > 0;) {
         struct peer *p = d->peers[i];
-        const struct config_peer *cp = ringd_cfg_peer(d, p->pub);
+        uint8_t req = INNER_RING_CLOSE_REQUEST;
 
-        if ((cp && cp->endpoint[0]) || now - p->last_data < r->idle_ns)
+        if (!ringd_idle_ok(r, p, now, r->idle_ns) ||
+            (p->close_asked && now - p->close_asked < r->idle_ns))
             continue;
-        if (cp && link_peer_state(p->lp, now) != LINK_UP)
+        if (link_peer_state(p->lp, now) != LINK_UP) {
+            ringd_close_peer(r, p, false);   /* nothing to agree on */
             continue;
-        if (ringd_in_tables(r, p->pub))
-            continue;
-        ringd_close_peer(r, p, true);
+        }
+        p->close_asked = now;
+        ringd_send_raw(r, p, INNER_RING_CLOSE, &req, 1);
     }
 }

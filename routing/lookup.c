@@ -10,6 +10,13 @@
  * confirms, so a stale successor pointer upstream cannot produce a wrong
  * answer. Gets and stores ride on the same FIND_REQ (the owner applies
  * them), which saves a round trip and keeps the sender authenticated.
+ *
+ * Records of enclave E live at the E-owner, the first host at or after the
+ * key's successor that may carry E (store.c). An owner that may not carry
+ * E answers DELEGATE with its successor list; the asker then asks those
+ * hosts in turn with the DELEGATED flag, and each answers as owner if it
+ * may carry E or delegates again. The walk counts against max_hops and
+ * the lookup deadline like any other step.
  */
 #include "routing/node_priv.h"
 
@@ -33,8 +40,15 @@ static bool op_asked(const struct ring_op *op, const ring_id *id)
     return false;
 }
 
+static bool purpose_is_rec(uint8_t purpose)
+{
+    return purpose == RING_P_PUBLISH || purpose == RING_P_GET_MAC ||
+           purpose == RING_P_GET_MEMBERS;
+}
+
 static void op_seed(struct ring_node *n, struct ring_op *op)
 {
+    op->delegated = false;
     op->ncands = (uint8_t)ring_closest_preceding(n, &op->key, op->cands, RING_OP_CANDS);
     op->nowners = 0;
     if (ring_id_in_oc(&op->key, &n->self.id, &n->succ[0].id)) {
@@ -137,6 +151,8 @@ static void op_send(struct ring_node *n, uint64_t now, struct ring_op *op)
     m.rid = op->rid = ring_new_rid(n);
     m.key = op->key;
     m.flags = op->cur_hint ? RING_FIND_OWNER_HINT : 0;
+    if (op->cur_hint && op->delegated)
+        m.flags |= RING_FIND_DELEGATED;
     m.suspect = op->suspect;
     switch (op->purpose) {
     case RING_P_GET_MAC:
@@ -162,6 +178,27 @@ static void op_send(struct ring_node *n, uint64_t now, struct ring_op *op)
     if (op->nasked < RING_OP_ASKED)
         op->asked[op->nasked++] = op->cur.id;
     ring_send(n, &op->cur, &m);
+}
+
+/* We are the key's owner (or the E-owner a delegation walk reached): apply
+ * a store or answer a get from our own store, zero further hops. */
+static void op_local(struct ring_node *n, uint64_t now, unsigned idx)
+{
+    const ring_record *rec = &n->ops[idx].rec;
+    uint8_t purpose = n->ops[idx].purpose;
+    ring_msg m;
+
+    memset(&m, 0, sizeof(m));
+    if (purpose == RING_P_PUBLISH) {
+        if (!ring_may_carry(n, &rec->host.id, rec->enclave))
+            n->stats.stores_rejected++;
+        else if (ring_store_put(n, rec) == 0)
+            ring_store_replicate(n, now, rec);
+    } else if (purpose == RING_P_GET_MAC || purpose == RING_P_GET_MEMBERS) {
+        m.nrecs = (uint8_t)ring_store_find(n, rec->type, rec->enclave, rec->mac,
+                                           m.recs, RING_MSG_RECS_MAX, now);
+    }
+    op_finish(n, now, idx, 0, &n->self, &m);
 }
 
 /* Ask the next node, or finish. Returns false if the op was finished. */
@@ -192,7 +229,17 @@ static bool op_advance(struct ring_node *n, uint64_t now, unsigned idx)
             op->nasked = 0;
             return true;
         }
-        if (ring_is_self(n, &next.id) || ring_dead_has(n, now, &next.id))
+        if (ring_is_self(n, &next.id)) {
+            /* A delegation walk reached us: we may carry the enclave (or
+             * the op would not have started), so we are the E-owner. */
+            if (hint && op->delegated &&
+                ring_may_carry(n, &n->self.id, op->rec.enclave)) {
+                op_local(n, now, idx);
+                return false;
+            }
+            continue;
+        }
+        if (ring_dead_has(n, now, &next.id))
             continue;
         if (!hint && op_asked(op, &next.id))
             continue;
@@ -229,24 +276,19 @@ int ring_op_start(struct ring_node *n, uint64_t now, uint8_t purpose, const ring
         op->rec = *rec;
     if (purpose == RING_P_FINGER)
         op->finger_bit = (uint8_t)cookie;
+    if (purpose_is_rec(purpose) && !ring_may_carry(n, &n->self.id, rec->enclave)) {
+        /* Every E-owner refuses a get from, or a record of, a host that may
+         * not carry E: do not walk the ring to hear that. */
+        if (purpose == RING_P_PUBLISH)
+            n->stats.stores_rejected++;
+        op_finish(n, now, idx, RING_ERR_REJECTED, NULL, NULL);
+        return 0;
+    }
     if (via) {
         op->cands[0] = *via;
         op->ncands = 1;
     } else if (n->state == RING_ACTIVE && ring_owns(n, key)) {
-        /* We are the owner: answer locally, zero hops. */
-        ring_msg m;
-
-        memset(&m, 0, sizeof(m));
-        if (purpose == RING_P_PUBLISH) {
-            if (n->cb.may_carry && !n->cb.may_carry(n->cb.ctx, &rec->host.id, rec->enclave))
-                n->stats.stores_rejected++;
-            else if (ring_store_put(n, rec) == 0)
-                ring_store_replicate(n, now, rec);
-        } else if (purpose == RING_P_GET_MAC || purpose == RING_P_GET_MEMBERS) {
-            m.nrecs = (uint8_t)ring_store_find(n, rec->type, rec->enclave, rec->mac,
-                                               m.recs, RING_MSG_RECS_MAX, now);
-        }
-        op_finish(n, now, idx, 0, &n->self, &m);
+        op_local(n, now, idx);
         return 0;
     } else {
         op_seed(n, op);
@@ -297,6 +339,19 @@ void ring_op_on_resp(struct ring_node *n, uint64_t now, const ring_peer *from,
                 continue;
             op->owners[op->nowners++] = m->peers[i];
         }
+        op->delegated = false;
+        memset(&op->suspect, 0, sizeof(op->suspect));
+        break;
+    case RING_FIND_DELEGATE:
+        if (!purpose_is_rec(op->purpose))
+            break;      /* nonsense for a plain lookup: ask someone else */
+        /* @from owns the key (or was delegated) but may not carry the
+         * enclave: its successors, in order, are the next E-owner
+         * candidates. We may be among them (op_advance). */
+        op->delegated = true;
+        op->nowners = 0;
+        for (unsigned i = 0; i < m->npeers && op->nowners < RING_OP_OWNERS; i++)
+            op->owners[op->nowners++] = m->peers[i];
         memset(&op->suspect, 0, sizeof(op->suspect));
         break;
     case RING_FIND_NEXT:
@@ -380,6 +435,11 @@ static void find_owner_reply(struct ring_node *n, uint64_t now, const ring_peer 
         break;
     case RING_OP_GET_MAC:
     case RING_OP_GET_MEMBERS:
+        /* Locations of E are for hosts that may carry E only. */
+        if (!ring_may_carry(n, &from->id, m->enclave)) {
+            r->status = RING_ST_REJECTED;
+            break;
+        }
         r->nrecs = (uint8_t)ring_store_find(n, m->op == RING_OP_GET_MAC ? RING_REC_MAC
                                             : RING_REC_MEMBER, m->enclave, m->mac,
                                             r->recs, RING_MSG_RECS_MAX, now);
@@ -393,8 +453,7 @@ static void find_owner_reply(struct ring_node *n, uint64_t now, const ring_peer 
         ring_record_from(&rec, &m->recs[0], now);
         /* Only the host itself may publish its location (the link layer
          * authenticated @from), and only for an enclave it may carry. */
-        if (!ring_peer_eq(&rec.host, from) ||
-            (n->cb.may_carry && !n->cb.may_carry(n->cb.ctx, &rec.host.id, rec.enclave))) {
+        if (!ring_peer_eq(&rec.host, from) || !ring_may_carry(n, &rec.host.id, rec.enclave)) {
             n->stats.stores_rejected++;
             r->status = RING_ST_REJECTED;
             break;
@@ -413,16 +472,30 @@ void ring_handle_find(struct ring_node *n, uint64_t now, const ring_peer *from,
 {
     ring_msg r;
     bool hint = m->flags & RING_FIND_OWNER_HINT;
+    bool rec_op = m->op != RING_OP_LOOKUP;
+    /* The asker vouches that the hosts from the key's successor up to us
+     * may not carry the enclave; a wrong claim only misplaces the asker's
+     * own record or get, both of which the policy checks below still cover. */
+    bool delegated = rec_op && (m->flags & RING_FIND_DELEGATED);
 
     if (n->state != RING_ACTIVE)
         return;     /* not a member yet: the asker times out and moves on */
     memset(&r, 0, sizeof(r));
     r.type = RING_MSG_FIND_RESP;
     r.rid = m->rid;
-    if (ring_owns(n, &m->key) ||
+    if (delegated || ring_owns(n, &m->key) ||
         (hint && !n->has_pred && n->has_old_pred &&
          ring_id_in_oc(&m->key, &n->old_pred, &n->self.id))) {
-        find_owner_reply(n, now, from, m, &r);
+        uint32_t enclave = m->op == RING_OP_STORE ? m->recs[0].enclave : m->enclave;
+
+        if (rec_op && !ring_may_carry(n, &n->self.id, enclave)) {
+            r.code = RING_FIND_DELEGATE;
+            ring_succ_to_msg(n, &r);
+            if (r.npeers > RING_OP_OWNERS)
+                r.npeers = RING_OP_OWNERS;
+        } else {
+            find_owner_reply(n, now, from, m, &r);
+        }
     } else if (hint && (!n->has_pred || ring_id_eq(&n->pred.id, &m->suspect))) {
         /* Either we do not know where our range starts (no predecessor
          * yet), or the asker found our predecessor dead: check it now

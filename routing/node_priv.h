@@ -54,6 +54,7 @@ struct ring_op {
     ring_id key, suspect;
     uint8_t purpose, finger_bit, busy_tries, cur_hint;
     bool waiting;               /* a FIND_REQ to cur is outstanding */
+    bool delegated;             /* owners[] are E-owner candidates (FIND_DELEGATE) */
     uint16_t hops;
     ring_peer cur;
     uint8_t ncands, nowners, nasked;
@@ -168,13 +169,18 @@ void ring_handle_find(struct ring_node *n, uint64_t now, const ring_peer *from,
 bool ring_owns(const struct ring_node *n, const ring_id *key);
 
 /* store.c */
+/* cb.may_carry, or true when the hook is NULL. */
+bool ring_may_carry(const struct ring_node *n, const ring_id *host, uint32_t enclave);
 void ring_record_key(ring_id *out, const ring_record *r);
 /* Returns RING_ST_OK / RING_ST_REJECTED (conflict rule lost is still OK). */
 int ring_store_put(struct ring_node *n, const ring_record *r);
 unsigned ring_store_find(const struct ring_node *n, uint8_t type, uint32_t enclave,
                          const uint8_t mac[6], ring_wrec *out, unsigned max, uint64_t now);
 void ring_store_expire(struct ring_node *n, uint64_t now);
-/* Send records whose key satisfies !(key in (lo, hi]) (or all if @all). */
+/* Send records whose key satisfies !(key in (lo, hi]) (or all if @all).
+ * RING_RECS_HANDOFF starts a replica chain of r copies at @to (leave);
+ * RING_RECS_REPLICA is a one-hop transfer of the records @to may carry
+ * (a new predecessor). */
 void ring_store_send(struct ring_node *n, uint64_t now, const ring_peer *to,
                      const ring_id *lo, const ring_id *hi, bool all, uint8_t flags);
 void ring_store_replicate(struct ring_node *n, uint64_t now, const ring_record *r);

@@ -32,6 +32,12 @@
  * Trust: @from of ring_node_on_message() must be the identity the link
  * layer authenticated; a publish is accepted only for the sending host and
  * only for an enclave cb.may_carry() allows.
+ *
+ * Placement: the records of enclave E for key k live at the first host at
+ * or after successor(k) that may carry E (the "E-owner") and the next r - 1
+ * hosts that may carry E; a host never stores or answers with records of
+ * an enclave it may not carry, and answers gets only to hosts that may
+ * carry it. Replicas travel as a chain along successor[0] pointers.
  */
 
 #include <stdbool.h>
@@ -68,7 +74,7 @@ enum ring_status {
     RING_OK = 0,
     RING_ERR_TIMEOUT = -1000,   /* lookup deadline or hop limit reached */
     RING_ERR_NOTFOUND = -1001,  /* owner has no such record */
-    RING_ERR_REJECTED = -1002,  /* owner refused the record */
+    RING_ERR_REJECTED = -1002,  /* owner refused the record or get (carry policy) */
     RING_ERR_STATE = -1003,     /* node not a ring member */
     RING_ERR_STALE = -1004,     /* owner holds a record that wins over ours */
 };
@@ -102,7 +108,9 @@ typedef struct ring_callbacks {
     /* Deliver @len bytes to @to (fire and forget; loss is tolerated). */
     void (*send)(void *ctx, const ring_peer *to, const uint8_t *buf, size_t len);
     uint64_t (*rand)(void *ctx);
-    /* Policy: may @host carry @enclave? NULL = allow all. */
+    /* Policy: may @host carry @enclave? NULL = allow all. Decides where
+     * records live (E-owner rule above) and who may publish and get them;
+     * it is asked about self, senders, record hosts and successors. */
     bool (*may_carry)(void *ctx, const ring_id *host, uint32_t enclave);
     /* Latency-aware routing hook; reserved, not called yet. */
     uint32_t (*cost)(void *ctx, const ring_peer *p, uint32_t rtt_us);

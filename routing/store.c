@@ -3,19 +3,42 @@
  * Location store: records held for the ring, and records this host
  * publishes and refreshes.
  *
- * A record is stored at its key's successor (primary) and replicated to
- * the next r - 1 successors. Conflicts between records of the same
- * identity follow EVPN MAC mobility (RFC 7432 §15): the higher sequence
- * number wins; on equal sequence numbers the lower host id wins. Records
- * expire record_ttl after their last refresh; owners refresh every
- * refresh_ns, which also repairs replica sets after joins and failures.
- * Lookups scan linearly: a node holds about r × (records per host).
+ * The records of enclave E for key k live at the E-owner: the first host
+ * at or after successor(k), clockwise, that may carry E (cb.may_carry);
+ * a host never stores, hands out or accepts records of an enclave it may
+ * not carry. The E-owner replicates by chain: one RECS to its successor
+ * [0] with "copies remaining" r - 1; a carrier stores and passes the
+ * record on with one copy less, a non-carrier passes it on unchanged, so
+ * replicas land on the next r - 1 carriers while every host only ever
+ * talks to its immediate successor (the daemon keeps links to successor,
+ * predecessor and fingers only). A hop limit (ttl) and the originator's
+ * id stop the chain on rings with few carriers.
+ *
+ * Conflicts between records of the same identity follow EVPN MAC
+ * mobility (RFC 7432 §15): the higher sequence number wins; on equal
+ * sequence numbers the lower host id wins. Records expire record_ttl
+ * after their last refresh; owners refresh every refresh_ns, which also
+ * repairs replica sets after joins and failures. Lookups scan linearly:
+ * a node holds about r × (records per host).
  */
 #include "routing/node_priv.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+bool ring_may_carry(const struct ring_node *n, const ring_id *host, uint32_t enclave)
+{
+    return !n->cb.may_carry || n->cb.may_carry(n->cb.ctx, host, enclave);
+}
+
+/* Forwards a RECS chain may take: enough to pass r carriers separated by
+ * as many non-carriers, plus slack for churn; a ring with fewer carriers
+ * stops at the originator long before. */
+static uint8_t recs_ttl(const struct ring_node *n)
+{
+    return (uint8_t)(2 * n->cfg.nsucc + 4);
+}
 
 void ring_record_key(ring_id *out, const ring_record *r)
 {
@@ -48,6 +71,8 @@ int ring_store_put(struct ring_node *n, const ring_record *r)
 {
     if (r->type != RING_REC_MAC && r->type != RING_REC_MEMBER)
         return -1;
+    if (!ring_may_carry(n, &n->self.id, r->enclave))
+        return -1;      /* never hold another enclave's records */
     if (r->expires <= n->now)
         return 1;
     for (size_t i = 0; i < n->nrecs; i++) {
@@ -87,6 +112,9 @@ unsigned ring_store_find(const struct ring_node *n, uint8_t type, uint32_t encla
 {
     unsigned k = 0;
 
+    /* Held from before a policy change: still never handed out. */
+    if (!ring_may_carry(n, &n->self.id, enclave))
+        return 0;
     for (size_t i = 0; i < n->nrecs && k < max; i++) {
         const ring_record *r = &n->recs[i].r;
 
@@ -104,7 +132,10 @@ void ring_store_expire(struct ring_node *n, uint64_t now)
     size_t k = 0;
 
     for (size_t i = 0; i < n->nrecs; i++) {
-        if (n->recs[i].r.expires > now)
+        const ring_record *r = &n->recs[i].r;
+
+        /* The carry policy may have shrunk (new certificate): drop those too. */
+        if (r->expires > now && ring_may_carry(n, &n->self.id, r->enclave))
             n->recs[k++] = n->recs[i];
     }
     n->nrecs = k;
@@ -144,15 +175,36 @@ void ring_store_send(struct ring_node *n, uint64_t now, const ring_peer *to,
                      const ring_id *lo, const ring_id *hi, bool all, uint8_t flags)
 {
     ring_msg *m = calloc(1, sizeof(*m));
+    bool handoff = flags == RING_RECS_HANDOFF;
 
     if (!m)
         return;
     m->type = RING_MSG_RECS;
     m->rflags = flags;
+    m->origin = n->self.id;
+    if (handoff) {
+        /* Leave: @to (or the first carrier after it) takes our place in
+         * every chain and restores r copies from there. We keep nothing:
+         * the node is gone once this returns. */
+        m->copies = (uint8_t)n->cfg.nsucc;
+        m->ttl = recs_ttl(n);
+    } else {
+        /* New predecessor: it becomes E-owner or chain member for these
+         * keys; it only stores, it does not forward (ttl 0). We keep our
+         * copies: for enclaves it may not carry we stay E-owner, and for
+         * the others we remain one of the next carriers (a replica) or an
+         * extra copy that ages out, as no owner refreshes it any more. */
+        m->copies = 1;
+        m->ttl = 0;
+    }
     for (size_t i = 0; i < n->nrecs; i++) {
         const struct ring_srec *s = &n->recs[i];
 
         if (s->r.expires <= now || (!all && ring_id_in_oc(&s->key, lo, hi)))
+            continue;
+        /* A direct transfer names no chain to pass things along: do not
+         * show a host records of an enclave it would only drop. */
+        if (!handoff && !ring_may_carry(n, &to->id, s->r.enclave))
             continue;
         ring_wrec_from(&m->recs[m->nrecs++], &s->r, now);
         if (m->nrecs == RING_MSG_RECS_MAX)
@@ -166,53 +218,74 @@ void ring_store_replicate(struct ring_node *n, uint64_t now, const ring_record *
 {
     ring_msg m;
 
+    if (n->cfg.nsucc < 2 || ring_is_self(n, &n->succ[0].id))
+        return;
     memset(&m, 0, sizeof(m));
     m.type = RING_MSG_RECS;
     m.rflags = RING_RECS_REPLICA;
+    m.copies = (uint8_t)(n->cfg.nsucc - 1);
+    m.ttl = recs_ttl(n);
+    m.origin = n->self.id;
     m.nrecs = 1;
     ring_wrec_from(&m.recs[0], r, now);
-    for (unsigned i = 0; i + 1 < n->cfg.nsucc && i < n->nsucc; i++) {
-        if (!ring_is_self(n, &n->succ[i].id))
-            ring_send(n, &n->succ[i], &m);
+    ring_send(n, &n->succ[0], &m);
+}
+
+/* Pass the records of @in selected by @pick on to our successor[0]. */
+static void recs_forward(struct ring_node *n, const ring_msg *in, const bool *pick,
+                         uint8_t copies)
+{
+    ring_msg *m;
+
+    if (!copies || !in->ttl || ring_is_self(n, &n->succ[0].id) ||
+        ring_id_eq(&n->succ[0].id, &in->origin))
+        return;     /* done, out of hops, alone, or back at the originator */
+    m = calloc(1, sizeof(*m));
+    if (!m)
+        return;
+    m->type = RING_MSG_RECS;
+    m->rflags = in->rflags;
+    m->copies = copies;
+    m->ttl = (uint8_t)(in->ttl - 1);
+    m->origin = in->origin;
+    for (unsigned i = 0; i < in->nrecs; i++) {
+        if (pick[i])
+            m->recs[m->nrecs++] = in->recs[i];
     }
+    send_batch(n, &n->succ[0], m);
+    free(m);
 }
 
 void ring_store_on_recs(struct ring_node *n, uint64_t now, const ring_peer *from,
                         const ring_msg *m)
 {
-    ring_msg *fwd = NULL;
+    bool stored[RING_MSG_RECS_MAX], passed[RING_MSG_RECS_MAX];
 
-    if (n->state != RING_ACTIVE)
-        return;
-    if (m->rflags == RING_RECS_HANDOFF) {
-        fwd = calloc(1, sizeof(*fwd));
-        if (fwd) {
-            fwd->type = RING_MSG_RECS;
-            fwd->rflags = RING_RECS_REPLICA;
-        }
-    }
+    (void)from;
+    if (n->state != RING_ACTIVE || ring_is_self(n, &m->origin))
+        return;     /* a chain that came all the way round holds nothing new */
     for (unsigned i = 0; i < m->nrecs; i++) {
         ring_record r;
 
+        stored[i] = passed[i] = false;
         ring_record_from(&r, &m->recs[i], now);
         /* Replicas come from other ring members, not from the host; the
          * carry policy still applies to whatever they name. */
-        if (n->cb.may_carry && !n->cb.may_carry(n->cb.ctx, &r.host.id, r.enclave)) {
+        if (!ring_may_carry(n, &r.host.id, r.enclave)) {
             n->stats.stores_rejected++;
             continue;
         }
-        if (ring_store_put(n, &r) == 0 && fwd)
-            fwd->recs[fwd->nrecs++] = m->recs[i];
-    }
-    /* A leaving node's records need their replica set restored: we are now
-     * one step closer to their keys than before. */
-    if (fwd) {
-        for (unsigned i = 0; i + 1 < n->cfg.nsucc && i < n->nsucc && fwd->nrecs; i++) {
-            if (!ring_is_self(n, &n->succ[i].id) && !ring_id_eq(&n->succ[i].id, &from->id))
-                ring_send(n, &n->succ[i], fwd);
+        if (!ring_may_carry(n, &n->self.id, r.enclave)) {
+            passed[i] = true;       /* not ours to hold: the next carrier's */
+            continue;
         }
-        free(fwd);
+        /* Stored or not (a newer record may win here), we are one of the
+         * copies; the rest of the chain still needs the record. */
+        ring_store_put(n, &r);
+        stored[i] = true;
     }
+    recs_forward(n, m, passed, m->copies);
+    recs_forward(n, m, stored, (uint8_t)(m->copies - 1));
 }
 
 static void pub_record(const struct ring_node *n, const struct ring_pub *p, uint64_t now,

@@ -130,7 +130,13 @@ int ring_wire_encode(const ring_msg *m, uint8_t *buf, size_t cap)
         put_peers(&w, m);
         break;
     case RING_MSG_RECS:
+        if (m->rflags > RING_RECS_HANDOFF || m->copies < 1 || m->copies > RING_SUCC_MAX ||
+            m->ttl > RING_RECS_TTL_MAX)
+            return -EINVAL;
         put8(&w, m->rflags);
+        put8(&w, m->copies);
+        put8(&w, m->ttl);
+        put(&w, m->origin.b, RING_ID_LEN);
         put_recs(&w, m);
         break;
     default:
@@ -264,7 +270,7 @@ int ring_wire_decode(ring_msg *m, const uint8_t *buf, size_t len)
         m->rid = get_be(&r, 8);
         m->code = (uint8_t)get_be(&r, 1);
         m->status = (uint8_t)get_be(&r, 1);
-        if (m->code > RING_FIND_BUSY)
+        if (m->code > RING_FIND_DELEGATE)
             return -EBADMSG;
         get_peers(&r, m);
         get_recs(&r, m);
@@ -287,6 +293,12 @@ int ring_wire_decode(ring_msg *m, const uint8_t *buf, size_t len)
         break;
     case RING_MSG_RECS:
         m->rflags = (uint8_t)get_be(&r, 1);
+        m->copies = (uint8_t)get_be(&r, 1);
+        m->ttl = (uint8_t)get_be(&r, 1);
+        get_into(&r, m->origin.b, RING_ID_LEN);
+        if (m->rflags > RING_RECS_HANDOFF || m->copies < 1 || m->copies > RING_SUCC_MAX ||
+            m->ttl > RING_RECS_TTL_MAX)
+            return -EBADMSG;
         get_recs(&r, m);
         break;
     default:

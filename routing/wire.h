@@ -13,13 +13,20 @@
  *   FIND_REQ   rid(8) key(16) op(1) flags(1) suspect(16) [op payload]
  *              op GET_MAC: enclave(4) mac(6); GET_MEMBERS: enclave(4);
  *              STORE: record(90)
- *   FIND_RESP  rid(8) code(1) status(1) npeers(1) peer*n nrecs(1) record*n
+ *              flags: bit0 OWNER_HINT, bit1 DELEGATED (GET/STORE only)
+ *   FIND_RESP  rid(8) code(1: 0..4) status(1) npeers(1) peer*n nrecs(1) record*n
  *   STATE_REQ  rid(8)
  *   STATE_RESP rid(8) has_pred(1) [peer] nsucc(1) peer*n
  *   NOTIFY     (empty)
  *   PING/PONG  rid(8)
  *   LEAVE      has_pred(1) [peer] nsucc(1) peer*n
- *   RECS       flags(1) nrecs(1) record*n
+ *   RECS       flags(1: 0|1) copies(1: 1..16) ttl(1: 0..40) origin(16) nrecs(1) record*n
+ *
+ * RECS travel as a chain along successor[0] pointers (docs/routing.md,
+ * "Location store"): @copies is the number of carriers of a record's
+ * enclave still to store it, the receiver included; @ttl the number of
+ * further forwards allowed; @origin the id of the node that started the
+ * chain (it is never forwarded back there).
  *
  * ring_wire_decode() rejects anything malformed (short, trailing bytes,
  * counts above limits, unknown type/version) with -EBADMSG.
@@ -34,6 +41,7 @@ enum ring_wire_consts {
     RING_WIRE_VERSION = 1,
     RING_WIRE_PEER_LEN = 67,
     RING_WIRE_REC_LEN = 90,
+    RING_RECS_TTL_MAX = 2 * RING_SUCC_MAX + 8,  /* RECS chain forwards */
 
     RING_MSG_FIND_REQ = 1,
     RING_MSG_FIND_RESP = 2,
@@ -53,12 +61,16 @@ enum ring_wire_consts {
 
     /* FIND_REQ flags */
     RING_FIND_OWNER_HINT = 1,   /* asked as owner candidate: predecessor list said so */
+    /* GET/STORE: asked as E-owner candidate for the key, because every host
+     * from the key's successor up to the receiver may not carry the enclave */
+    RING_FIND_DELEGATED = 2,
 
     /* FIND_RESP code */
     RING_FIND_OWNER = 0,        /* I own the key; peers = my successor list */
     RING_FIND_NEXT = 1,         /* peers = closer preceding nodes, best first */
     RING_FIND_CANDS = 2,        /* key in (me, succ]: peers = owner candidates */
     RING_FIND_BUSY = 3,         /* owner unsure (predecessor being checked) */
+    RING_FIND_DELEGATE = 4,     /* I may not carry the enclave: peers = my successor list */
 
     /* FIND_RESP status (OWNER) */
     RING_ST_OK = 0,
@@ -68,7 +80,7 @@ enum ring_wire_consts {
 
     /* RECS flags */
     RING_RECS_REPLICA = 0,
-    RING_RECS_HANDOFF = 1,      /* from a leaving node: re-replicate */
+    RING_RECS_HANDOFF = 1,      /* from a leaving node (informational) */
 };
 
 typedef struct ring_wrec {
@@ -96,8 +108,10 @@ typedef struct ring_msg {
     ring_peer pred;
     uint8_t npeers;
     ring_peer peers[RING_SUCC_MAX];
+    /* RECS */
+    uint8_t rflags, copies, ttl;
+    ring_id origin;
     /* FIND_REQ STORE (1), FIND_RESP, RECS */
-    uint8_t rflags;
     uint8_t nrecs;
     ring_wrec recs[RING_MSG_RECS_MAX];
 } ring_msg;

@@ -109,5 +109,6 @@ uint64_t h_deadline(void);
 
 /* test groups */
 void test_link_timers(void);
+void test_link_rtt(void);
 
 #endif

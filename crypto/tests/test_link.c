@@ -593,6 +593,7 @@ int main(void)
     test_three_hosts();
     test_index_table();
     test_link_timers();
+    test_link_rtt();
     test_last_timestamp_reseed();
     if (h_failures) {
         fprintf(stderr, "test_link: %d failure(s)\n", h_failures);

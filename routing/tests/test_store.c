@@ -107,11 +107,22 @@ static void end_to_end(void)
     CHECK(l.status == 0 && ring_peer_eq(&l.rec0.host, eng_peer(e, lo)) && l.rec0.seq == 2,
           "tie-break: got the higher id");
 
-    /* Policy: nobody may carry enclave 99; the owner refuses the record. */
-    ring_node_publish_mac(eng_node(e, a), eng_now(e), 99, mac2, 1);
+    /* Policy: nobody may carry enclave 99; the publisher refuses its own
+     * record and a get from a host that may not carry 99 is refused. */
+    {
+        uint64_t rejected = ring_node_stats(eng_node(e, a))->stores_rejected;
+
+        ring_node_publish_mac(eng_node(e, a), eng_now(e), 99, mac2, 1);
+        CHECK(ring_node_stats(eng_node(e, a))->stores_rejected == rejected + 1,
+              "policy: publish not refused");
+    }
     eng_run_until(e, eng_now(e) + 2 * SEC);
     l = get(e, 8, 99, mac2);
-    CHECK(l.status == RING_ERR_NOTFOUND, "policy: status %d nrecs %u", l.status, l.nrecs);
+    CHECK(l.status == RING_ERR_REJECTED, "policy: status %d nrecs %u", l.status, l.nrecs);
+    for (uint32_t i = 0; i < 10; i++) {
+        for (size_t k = 0; k < ring_node_nrecords(eng_node(e, i)); k++)
+            CHECK(ring_node_record(eng_node(e, i), k)->enclave != 99, "host %u holds 99", i);
+    }
 
     /* Forged publish: host 3 sends a STORE naming host 4 straight to the
      * key's owner; the owner must refuse (the record does not name the

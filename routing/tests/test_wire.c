@@ -52,6 +52,16 @@ static bool same(const ring_msg *a, const ring_msg *b)
     }
     if (a->has_pred && memcmp(&a->pred, &b->pred, sizeof(ring_peer)))
         return false;
+    if (a->type == RING_MSG_FIND_REQ &&
+        (a->op != b->op || a->flags != b->flags || !ring_id_eq(&a->key, &b->key) ||
+         !ring_id_eq(&a->suspect, &b->suspect)))
+        return false;
+    if (a->type == RING_MSG_FIND_RESP && (a->code != b->code || a->status != b->status))
+        return false;
+    if (a->type == RING_MSG_RECS &&
+        (a->rflags != b->rflags || a->copies != b->copies || a->ttl != b->ttl ||
+         !ring_id_eq(&a->origin, &b->origin)))
+        return false;
     return true;
 }
 
@@ -84,6 +94,55 @@ static void roundtrip(const ring_msg *m, const char *what, size_t want_len)
     free(d);
 }
 
+/* version type flags copies ttl origin nrecs */
+#define RECS_HDR (2 + 1 + 1 + 1 + RING_ID_LEN + 1)
+
+/* RECS counts out of range: the encoder refuses them, the decoder rejects
+ * them byte-patched into an otherwise valid message. */
+static void recs_counts(const ring_msg *good)
+{
+    static const struct {
+        int off;
+        uint8_t val;
+        const char *what;
+    } bad[] = {
+        { 2, RING_RECS_HANDOFF + 1, "flags" },
+        { 3, 0, "copies 0" },
+        { 3, RING_SUCC_MAX + 1, "copies above r max" },
+        { 3, 0xff, "copies 255" },
+        { 4, RING_RECS_TTL_MAX + 1, "ttl above limit" },
+        { 4, 0xff, "ttl 255" },
+        { RECS_HDR - 1, RING_MSG_RECS_MAX + 1, "nrecs above limit" },
+    };
+    uint8_t buf[RING_MSG_MAX];
+    ring_msg *m = calloc(1, sizeof(*m)), *d = calloc(1, sizeof(*d));
+    int len;
+
+    *m = *good;
+    len = ring_wire_encode(m, buf, sizeof(buf));
+    CHECK(len > 0 && ring_wire_decode(d, buf, (size_t)len) == 0, "recs: valid base");
+    for (size_t i = 0; len > 0 && i < sizeof(bad) / sizeof(bad[0]); i++) {
+        uint8_t keep = buf[bad[i].off];
+
+        buf[bad[i].off] = bad[i].val;
+        CHECK(ring_wire_decode(d, buf, (size_t)len) < 0, "recs: %s accepted", bad[i].what);
+        buf[bad[i].off] = keep;
+    }
+    CHECK(len > 0 && ring_wire_decode(d, buf, (size_t)len) == 0, "recs: restored base");
+    m->copies = 0;
+    CHECK(ring_wire_encode(m, buf, sizeof(buf)) < 0, "recs: encoded copies 0");
+    m->copies = RING_SUCC_MAX + 1;
+    CHECK(ring_wire_encode(m, buf, sizeof(buf)) < 0, "recs: encoded copies 17");
+    m->copies = 1;
+    m->ttl = RING_RECS_TTL_MAX + 1;
+    CHECK(ring_wire_encode(m, buf, sizeof(buf)) < 0, "recs: encoded ttl above limit");
+    m->ttl = 0;
+    m->rflags = 2;
+    CHECK(ring_wire_encode(m, buf, sizeof(buf)) < 0, "recs: encoded unknown flags");
+    free(m);
+    free(d);
+}
+
 int main(void)
 {
     ring_msg *m = calloc(1, sizeof(*m));
@@ -93,7 +152,7 @@ int main(void)
     m->type = RING_MSG_FIND_REQ;
     m->rid = 0x1122334455667788ULL;
     m->key.b[0] = 0xfe;
-    m->flags = RING_FIND_OWNER_HINT;
+    m->flags = RING_FIND_OWNER_HINT | RING_FIND_DELEGATED;
     m->suspect.b[15] = 9;
     for (uint8_t op = RING_OP_LOOKUP; op <= RING_OP_STORE; op++) {
         m->op = op;
@@ -116,6 +175,10 @@ int main(void)
     for (unsigned i = 0; i < m->nrecs; i++)
         fill_rec(&m->recs[i], (uint8_t)(i + 1));
     roundtrip(m, "find_resp", 2 + 8 + 2 + 1 + 16 * RING_WIRE_PEER_LEN + 1 + 5 * RING_WIRE_REC_LEN);
+    m->code = RING_FIND_DELEGATE;
+    m->nrecs = 0;
+    m->npeers = 4;
+    roundtrip(m, "find_resp delegate", 2 + 8 + 2 + 1 + 4 * RING_WIRE_PEER_LEN + 1);
 
     memset(m, 0, sizeof(*m));
     m->type = RING_MSG_STATE_RESP;
@@ -135,11 +198,21 @@ int main(void)
     memset(m, 0, sizeof(*m));
     m->type = RING_MSG_RECS;
     m->rflags = RING_RECS_HANDOFF;
+    m->copies = RING_SUCC_MAX;
+    m->ttl = RING_RECS_TTL_MAX;
+    for (int i = 0; i < RING_ID_LEN; i++)
+        m->origin.b[i] = (uint8_t)(0xa0 + i);
     m->nrecs = RING_MSG_RECS_MAX;
     for (unsigned i = 0; i < m->nrecs; i++)
         fill_rec(&m->recs[i], (uint8_t)i);
-    roundtrip(m, "recs", 2 + 1 + 1 + RING_MSG_RECS_MAX * RING_WIRE_REC_LEN);
-    CHECK(2 + 1 + 1 + RING_MSG_RECS_MAX * RING_WIRE_REC_LEN <= RING_MSG_MAX, "recs fit");
+    roundtrip(m, "recs", RECS_HDR + RING_MSG_RECS_MAX * RING_WIRE_REC_LEN);
+    CHECK(RECS_HDR + RING_MSG_RECS_MAX * RING_WIRE_REC_LEN <= RING_MSG_MAX, "recs fit");
+    m->rflags = RING_RECS_REPLICA;
+    m->copies = 1;
+    m->ttl = 0;
+    m->nrecs = 1;
+    roundtrip(m, "recs transfer", RECS_HDR + RING_WIRE_REC_LEN);
+    recs_counts(m);
 
     memset(m, 0, sizeof(*m));
     for (uint8_t t = RING_MSG_STATE_REQ; t <= RING_MSG_PONG; t++) {
@@ -165,7 +238,7 @@ int main(void)
         buf[12] = RING_SUCC_MAX + 1;    /* npeers */
         CHECK(ring_wire_decode(d, buf, (size_t)len) < 0, "npeers above limit accepted");
         buf[12] = 1;
-        buf[10] = RING_FIND_BUSY + 1;   /* code */
+        buf[10] = RING_FIND_DELEGATE + 1;   /* code */
         CHECK(ring_wire_decode(d, buf, (size_t)len) < 0, "unknown code accepted");
         buf[10] = 0;
         buf[13 + 48] = 5;               /* endpoint family */

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Ring messages to hosts we hold no link to.
+ *
+ * Iterative lookups, their answers and record replication name arbitrary
+ * hosts; opening a link to each would let every host's link count grow
+ * towards the ring size. So once a member, a host sends directly only to
+ * its ring neighbours (successor, predecessor, distinct fingers: O(log n))
+ * and to hosts it already has a link to. Any other ring message goes, in
+ * a RELAY envelope (docs/inner-protocol.md), to the neighbour closest
+ * before the destination on the ring, which does the same: greedy Chord
+ * routing, O(log n) hops, every hop over an existing link.
+ *
+ * Trust: each hop authenticates the previous one (the link). The origin in
+ * the envelope is believed because only admitted hosts relay; the first
+ * hop checks it is the very peer the envelope came from. A dishonest
+ * admitted host could still claim another origin, which gives it no more
+ * than it already has as the owner of a key range (it could answer with
+ * any record there); docs/design.md ("Ring trust"). What the origin may
+ * carry never rests on the relays: with an Authority its certificate
+ * travels in the envelope and is checked against the authority here, as a
+ * handshake's would be (admit_learn()); without one the origin must be a
+ * configured [Peer].
+ */
+#include "overlayd/ringd_int.h"
+
+#include <string.h>
+
+#include "crypto/ringid.h"
+#include "overlayd/admit.h"
+#include "overlayd/daemon.h"
+#include "overlayd/inner.h"
+#include "overlayd/log.h"
+
+/*
+ * Predecessor, successor and the distinct fingers beyond the successor
+ * list, at most @max. The rest of the successor list is a backup (it
+ * becomes the successor when that fails), not a link: within it a relay
+ * walks successor by successor, at most r hops.
+ */
+static unsigned ringd_neighbours(struct ringd *r, ring_peer *out, unsigned max)
+{
+    const struct ring_node *n = r->node;
+    const ring_peer *p;
+    unsigned k = 0, ns;
+
+    if (!n || ring_node_state(n) != RING_ACTIVE)
+        return 0;
+    p = ring_node_pred(n);
+    if (p && k < max)
+        out[k++] = *p;
+    ns = ring_node_nsucc(n);
+    for (unsigned b = 0; b < RING_ID_BITS && k < max; b++) {
+        bool skip = false;
+
+        p = ring_node_finger(n, b);
+        if (ring_id_eq(&p->id, &r->self.id))
+            continue;
+        for (unsigned i = 1; i < ns && !skip; i++)
+            skip = ring_id_eq(&ring_node_succ(n, i)->id, &p->id);
+        for (unsigned i = 0; i < k && !skip; i++)
+            skip = ring_id_eq(&out[i].id, &p->id);
+        if (!skip)
+            out[k++] = *p;
+    }
+    return k;
+}
+
+bool ringd_is_neighbour(struct ringd *r, const ring_id *id)
+{
+    ring_peer nb[RINGD_NEIGHBOURS_MAX];
+    unsigned k = ringd_neighbours(r, nb, RINGD_NEIGHBOURS_MAX);
+
+    for (unsigned i = 0; i < k; i++)
+        if (ring_id_eq(&nb[i].id, id))
+            return true;
+    return false;
+}
+
+/*
+ * Direct: while the ring around us settles (below); a neighbour; or a host that just sent us a ring message over
+ * its link (the answer to a request goes back the way it came, which is
+ * also the only way to a host that is still joining); or anyone while we
+ * are not a member. Everything else is relayed, so a link nobody needs
+ * any more goes idle and closes even while the ring talks to that host.
+ */
+bool ringd_direct_ok(struct ringd *r, const ring_peer *to, uint64_t now)
+{
+    struct link_peer *lp;
+    const struct peer *p;
+
+    if (!r->node || ring_node_state(r->node) != RING_ACTIVE)
+        return true;
+    /* While our neighbours change (joins, failures) the tables relays
+     * follow are wrong here and there, and a relay lost to them costs a
+     * timeout; talk directly until things settle. */
+    if (!r->nb_changed || now - r->nb_changed < RINGD_SETTLE_S * RINGD_SEC)
+        return true;
+    if (ringd_is_neighbour(r, &to->id))
+        return true;
+    lp = link_peer_find(r->d->link, to->pub);
+    p = lp ? link_peer_user(lp) : NULL;
+    return p && p->ring_rx && now - p->ring_rx < RINGD_REPLY_DIRECT_MS * RINGD_MS &&
+           link_peer_state(lp, now) == LINK_UP;
+}
+
+/*
+ * A next hop that died keeps its place in our tables until the ring finds
+ * out, and relays through it vanish meanwhile. So before relaying through
+ * a peer we have not heard from for RINGD_ECHO_MS we ask it for an ECHO,
+ * and skip it as a hop while that stays unanswered.
+ */
+static bool ringd_hop_silent(struct ringd *r, const ring_peer *rp, uint64_t now)
+{
+    struct link_peer *lp = link_peer_find(r->d->link, rp->pub);
+    const struct peer *p = lp ? link_peer_user(lp) : NULL;
+
+    return p && p->echo_sent > p->last_rx && now - p->echo_sent > RINGD_ECHO_MS * RINGD_MS;
+}
+
+static void ringd_hop_probe(struct ringd *r, struct peer *p, uint64_t now)
+{
+    uint8_t f = INNER_RING_ECHO_REQUEST;
+
+    if (now - p->last_rx < RINGD_ECHO_MS * RINGD_MS || p->echo_sent > p->last_rx)
+        return;
+    p->echo_sent = now;
+    ringd_send_raw(r, p, INNER_RING_ECHO, &f, 1);
+}
+
+/*
+ * The next hop towards @dest: among our neighbours and up links, the one
+ * closest before (or at) @dest clockwise, and strictly closer than we
+ * are. Returns false when none is (our tables are stale or @dest is
+ * between us and our successor).
+ */
+static bool ringd_next_hop(struct ringd *r, const ring_id *dest, uint64_t now, ring_peer *out)
+{
+    struct daemon *d = r->d;
+    ring_peer nb[RINGD_NEIGHBOURS_MAX];
+    unsigned k = ringd_neighbours(r, nb, RINGD_NEIGHBOURS_MAX);
+    ring_id best, dist;
+    bool found = false;
+
+    ring_id_dist(&best, &r->self.id, dest);
+    for (size_t i = 0; i < d->n_peers && k < RINGD_NEIGHBOURS_MAX; i++) {
+        struct peer *p = d->peers[i];
+
+        if (p->ep.len && link_peer_state(p->lp, now) == LINK_UP)
+            ringd_peer_of(&nb[k++], p);
+    }
+    for (unsigned i = 0; i < k; i++) {
+        ring_id_dist(&dist, &nb[i].id, dest);
+        if (ring_id_cmp(&dist, &best) < 0 && !ringd_hop_silent(r, &nb[i], now)) {
+            best = dist;
+            *out = nb[i];
+            found = true;
+        }
+    }
+    return found;
+}
+
+static void ringd_relay_out(struct ringd *r, const ring_peer *hop, size_t len, uint64_t now)
+{
+    struct peer *p = ringd_peer_for(r, hop, true, now);
+
+    if (!p) {
+        r->relay_dropped++;
+        log_debug("ring", "relay: no peer for the next hop");
+        return;
+    }
+    p->last_data = now;
+    ringd_send_raw(r, p, INNER_RING_RELAY, r->rbuf, len);
+    ringd_hop_probe(r, p, now);
+}
+
+bool ringd_relay_send(struct ringd *r, const ring_peer *to, const uint8_t *msg, size_t len,
+                      uint64_t now)
+{
+    uint8_t cert[INNER_RELAY_CERT_MAX];
+    struct inner_relay rl = {
+        .ttl = INNER_RELAY_TTL,
+        .dest = to->pub,
+        .origin = r->self.pub,
+        .family = r->self.ep.family,
+        .port = r->self.ep.port,
+        .addr = r->self.ep.addr,
+        .cert = cert,
+        .msg = msg,
+        .msg_len = len,
+    };
+    ring_peer hop;
+    int n;
+
+    if (!ringd_next_hop(r, &to->id, now, &hop) || ring_id_eq(&hop.id, &to->id))
+        return false;       /* send directly */
+    rl.cert_len = admit_hook_payload(r->d, cert, sizeof(cert));
+    n = inner_relay_build(&rl, r->rbuf, sizeof(r->rbuf));
+    if (n < 0) {
+        r->relay_dropped++;
+        return true;
+    }
+    r->relay_sent++;
+    ringd_relay_out(r, &hop, (size_t)n, now);
+    return true;
+}
+
+/* May @rl's origin speak on the ring? (It is never one of our links.) */
+static bool ringd_relay_admit(struct ringd *r, const struct inner_relay *rl)
+{
+    struct daemon *d = r->d;
+    struct link_peer *lp;
+    struct peer *p;
+    int rc;
+
+    if (!admit_enabled(d))
+        return ringd_cfg_peer(d, rl->origin) != NULL;
+    lp = link_peer_find(d->link, rl->origin);
+    p = lp ? link_peer_user(lp) : NULL;
+    if (p && p->adm && p->adm->admitted)
+        return true;
+    if (!rl->cert_len)
+        return admit_known_grant(d->admit, rl->origin, NULL, admit_now_unix()) != NULL;
+    rc = admit_learn(d->admit, rl->origin, rl->cert, rl->cert_len, admit_now_unix());
+    if (rc < 0) {
+        log_debug("ring", "relayed message: origin's certificate refused (%d)", rc);
+        return false;
+    }
+    return true;
+}
+
+void ringd_relay_recv(struct ringd *r, struct peer *p, const uint8_t *body, size_t blen,
+                      uint64_t now)
+{
+    struct daemon *d = r->d;
+    struct inner_relay rl;
+    ring_peer from, hop;
+    ring_id dest;
+    int n;
+
+    if (inner_relay_parse(body, blen, &rl) < 0) {
+        d->cnt.drop_inner_malformed++;
+        return;
+    }
+    p->last_data = now;
+    if (!r->node || ring_node_state(r->node) != RING_ACTIVE ||
+        (admit_enabled(d) && !(p->adm && p->adm->admitted)) ||
+        (rl.ttl == INNER_RELAY_TTL && memcmp(rl.origin, p->pub, 32) != 0) ||
+        memcmp(rl.origin, d->pub, 32) == 0) {
+        r->relay_dropped++;
+        log_debug("ring", "relay from %s: dropped (not a member, not admitted or bad origin)",
+                  p->name);
+        return;
+    }
+    if (memcmp(rl.dest, d->pub, 32) == 0) {
+        if (!ringd_relay_admit(r, &rl)) {
+            r->relay_refused++;
+            log_debug("ring", "relay from %s: origin refused", p->name);
+            return;
+        }
+        memset(&from, 0, sizeof(from));
+        ringid_from_pubkey(from.id.b, rl.origin);
+        memcpy(from.pub, rl.origin, 32);
+        from.ep.family = rl.family;
+        from.ep.port = rl.port;
+        memcpy(from.ep.addr, rl.addr, sizeof(from.ep.addr));
+        r->relay_delivered++;
+        ringd_deliver(r, &from, rl.msg, rl.msg_len, now);
+        return;
+    }
+    ringid_from_pubkey(dest.b, rl.dest);
+    if (rl.ttl == 1 || !ringd_next_hop(r, &dest, now, &hop)) {
+        /* Out of hops, or no one closer: with a consistent ring the
+         * predecessor of @dest has it as successor, so a relay ends at a
+         * neighbour; a dead end means stale tables, and the origin's
+         * request times out and is retried. */
+        r->relay_dropped++;
+        log_debug("ring", "relay from %s: %s", p->name, rl.ttl == 1 ? "out of hops" : "no next hop");
+        return;
+    }
+    if (blen > sizeof(r->rbuf)) {
+        r->relay_dropped++;
+        return;
+    }
+    memcpy(r->rbuf, body, blen);
+    r->rbuf[0] = (uint8_t)(rl.ttl - 1);
+    n = (int)blen;
+    r->relay_forwarded++;
+    ringd_relay_out(r, &hop, (size_t)n, now);
+}
