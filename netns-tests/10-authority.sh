@@ -114,6 +114,18 @@ done
 printf '  ok: h2 dropped its own red frames (drop_unknown_enclave %s -> %s)\n' \
     "$unk2" "$(rig_counter h2 drop_unknown_enclave)" >&2
 
+rig_say "h2 holds no red record and may not look one up"
+# Red's location records live on hosts that may carry red only (the
+# records of an enclave go to the first carrier at or after their key).
+_stored() { rig_ctl_q "$1" --json ring | jq --argjson e "$2" '[.stored[] | select(.enclave == $e) | .records] | add // 0'; }
+_red_stored() { [ $(( $(_stored h1 200) + $(_stored h3 200) )) -gt 0 ]; }
+rig_poll 20 "red records stored on h1 or h3" _red_stored
+rig_assert_eq "$(_stored h2 200)" 0 "h2: red records stored"
+[ "$(_stored h2 100)" -gt 0 ] || [ "$(_stored h1 100)" -gt 0 ] || rig_fail "no blue records anywhere"
+out=$(rig_ctl_q h2 lookup red 52:54:00:00:02:01 2>&1) && rig_fail "h2 looked up a red MAC: $out"
+rig_assert "h2: red lookup refused" grep -q "refused: red is not in this host's certificate" <<<"$out"
+rig_assert_eq "$(rig_ctl_q h1 --json lookup red 52:54:00:00:02:03 | jq -r .host)" h3 "h1: lookup of red r3"
+
 rig_say "h4: certificate from another authority"
 rig_host_create h4 4
 cert_issue other h4 h4 "$(rig_host_pubkey h4)" '*' 1d

@@ -69,6 +69,7 @@ struct peer {
     uint64_t last_rx;                   /* last authenticated packet from it */
     uint64_t echo_sent;                 /* last ring ECHO request (ringd_relay.c) */
     uint64_t ring_rx;                   /* last ring message it sent us over the link */
+    uint64_t last_frame;                /* last unicast frame either way */
 };
 
 struct enclave {

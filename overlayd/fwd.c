@@ -72,7 +72,7 @@ static void fwd_frame_from_tap(struct daemon *d, struct enclave *e, uint8_t *slo
              * announcement): never unicast to a host that does not carry
              * @e or may not; flood to the enclave's hosts instead. */
             if (peer_carries(p, e->id) && admit_link_allows(d, p, e->id)) {
-                p->last_data = now;
+                p->last_data = p->last_frame = now;
                 fwd_send(d, p, now, slot, flen + INNER_FRAME_HDR);
                 return;
             }
@@ -138,7 +138,7 @@ void fwd_from_peer(struct daemon *d, struct peer *p, uint8_t *data, size_t len)
         if (fwd_is_unicast(frame + 6) && fdb_learn(e->fdb, frame + 6, p, daemon_now()) == -ENOSPC)
             d->cnt.drop_fdb_full++;
         if (fwd_is_unicast(frame))
-            p->last_data = daemon_now();
+            p->last_data = p->last_frame = daemon_now();
         tf.buf = data + INNER_FRAME_HDR;
         tf.cap = tf.len = flen;
         if (tap_write_batch(e->tap_fd, &tf, 1) == 1)

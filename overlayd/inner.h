@@ -15,7 +15,9 @@
  *                             flag 0x01 REQUEST: "send me yours"
  *               kind 3 CLOSE: empty: the sender dropped our idle session;
  *                             flags(1), 0x01 REQUEST: "close it if you
- *                             do not need it either" (answered by CLOSE)
+ *                             do not need it either" (answered by CLOSE);
+ *                             0x02 DECLINE: "I hold too many links: do not
+ *                             use me as a ring neighbour for a while" 
  *               kind 5 ECHO:  flags(1), 0x01 REQUEST: answer with an ECHO
  *                             (is the next relay hop still there?)
  *               kind 4 RELAY: a ring message for a host the sender holds no
@@ -48,6 +50,7 @@ enum inner_ring_kind {
     INNER_RING_ECHO_REQUEST = 0x01,
     INNER_RING_HOST_REQUEST = 0x01,
     INNER_RING_CLOSE_REQUEST = 0x01,
+    INNER_RING_CLOSE_DECLINE = 0x02,
     INNER_RING_HDR = 2,
     INNER_RING_NAME_MAX = 32,
 };

@@ -92,6 +92,41 @@ static unsigned ringd_fingers(struct ringd *r, const ring_peer **fp, unsigned *b
     return n;
 }
 
+/* "stored": the enclaves this host holds location records of (as the
+ * records' E-owner or replica), with counts: what a host learns about
+ * enclaves through the ring. */
+static void ringd_ctl_record_enclaves(struct ringd *r, struct json *j)
+{
+    size_t n = ring_node_nrecords(r->node);
+    uint32_t ids[64];
+    uint64_t cnt[64];
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const ring_record *rec = ring_node_record(r->node, i);
+        size_t x;
+
+        for (x = 0; x < k && ids[x] != rec->enclave; x++)
+            ;
+        if (x == k) {
+            if (k == 64)
+                continue;
+            ids[k] = rec->enclave;
+            cnt[k++] = 0;
+        }
+        cnt[x]++;
+    }
+    json_key(j, "stored");
+    json_arr_begin(j);
+    for (size_t x = 0; x < k; x++) {
+        json_obj_begin(j);
+        json_ku64(j, "enclave", ids[x]);
+        json_ku64(j, "records", cnt[x]);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+}
+
 int ringd_ctl_ring(struct daemon *d, bool json, struct sbuf *out)
 {
     struct ringd *r = d->ringd;
@@ -166,7 +201,15 @@ int ringd_ctl_ring(struct daemon *d, bool json, struct sbuf *out)
             json_ku64(&j, "drop_no_link", r->drop_no_link);
             json_ku64(&j, "drop_not_carry", r->drop_not_carry);
             json_ku64(&j, "drop_peer_cap", r->drop_peer_cap);
+            json_ku64(&j, "relay_sent", r->relay_sent);
+            json_ku64(&j, "relay_forwarded", r->relay_forwarded);
+            json_ku64(&j, "relay_delivered", r->relay_delivered);
+            json_ku64(&j, "relay_dropped", r->relay_dropped);
+            json_ku64(&j, "relay_refused", r->relay_refused);
+            json_ku64(&j, "links_declined", r->links_declined);
+            json_ku64(&j, "link_cap", ringd_link_cap(r));
             json_obj_end(&j);
+            ringd_ctl_record_enclaves(r, &j);
         }
         json_obj_end(&j);
         sbuf_putc(out, '\n');
@@ -321,6 +364,9 @@ void ringd_ctl_get_done(struct ringd *r, uint64_t cookie, int status, const ring
             snprintf(msg, sizeof(msg), "no record for %s in %s", mac, pd->enclave_name);
         else if (status == RING_ERR_TIMEOUT)
             snprintf(msg, sizeof(msg), "lookup timed out");
+        else if (status == RING_ERR_REJECTED)
+            snprintf(msg, sizeof(msg), "refused: %s is not in this host's certificate",
+                     pd->enclave_name);
         else
             snprintf(msg, sizeof(msg), "lookup failed (%d)", status);
         ringd_reply(r, pd, msg);

@@ -33,6 +33,9 @@ enum ringd_limits {
     RINGD_DEAD_TTL_S = 5,
     RINGD_REPLY_DIRECT_MS = 2000,     /* answer directly who spoke to us directly this recently */
     RINGD_SETTLE_S = 10,              /* neighbours unchanged this long: relay, else go direct */
+    RINGD_DECLINE_S = 30,             /* a host that declined us is no neighbour this long */
+    RINGD_DECLINED_MAX = 32,
+    RINGD_LINKS_MIN = 8,              /* link cap: 2 * ceil(log2 n) + 2, at least this */
     RINGD_ECHO_MS = 1000,             /* relay hop silent this long: probe it, skip it unanswered */
     RINGD_JOIN_TRY_MS = 1500,         /* then join through the next [Peer] */
     RINGD_REPUBLISH_FIRST_S = 3,      /* after a neighbour change: +1 s, then 3, 6, 12, 24 s */
@@ -115,6 +118,12 @@ struct ringd {
     uint64_t drop_not_carry;          /* resolved MACs at a host that may not carry the enclave */
     uint64_t drop_peer_cap;           /* on-demand peers refused: RINGD_DEMAND_PEERS_MAX reached */
     bool in_replica;                  /* delivering a RECS message (ringd_cb_may_carry) */
+    struct {
+        uint8_t pub[32];
+        uint64_t until;
+    } declined[RINGD_DECLINED_MAX];   /* hosts that declined to be our neighbour */
+    unsigned declined_next;
+    uint64_t links_declined;          /* in-links we declined (over the cap) */
     uint64_t relay_sent, relay_forwarded, relay_delivered;
     uint64_t relay_dropped;           /* no next hop, out of hops, not a member */
     uint64_t relay_refused;           /* origin not admitted */
@@ -152,8 +161,13 @@ void ringd_idle_scan(struct ringd *r, uint64_t now);
 void ringd_close_request(struct ringd *r, struct peer *p, const uint8_t *body, size_t len);
 
 /* ringd_relay.c */
-/* Successor, predecessor or a finger of ours. */
+/* Successor, predecessor or a finger of ours (and it did not decline). */
 bool ringd_is_neighbour(struct ringd *r, const ring_id *id);
+/* Did the host with @pub decline to be our neighbour lately? */
+bool ringd_declined(struct ringd *r, const uint8_t pub[32], uint64_t now);
+/* The most links we hold: 2 * ceil(log2 n) + 2 for the ring size n our
+ * successor list suggests, at least RINGD_LINKS_MIN. */
+unsigned ringd_link_cap(struct ringd *r);
 /* May a ring message to @to go straight to it (a neighbour, an up link,
  * or we are not a member yet)? */
 bool ringd_direct_ok(struct ringd *r, const ring_peer *to, uint64_t now);

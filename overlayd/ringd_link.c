@@ -384,15 +384,77 @@ void ringd_close_request(struct ringd *r, struct peer *p, const uint8_t *body, s
         ringd_close_peer(r, p, false);
         return;
     }
+    if (body[0] & INNER_RING_CLOSE_DECLINE) {
+        unsigned i = r->declined_next++ % RINGD_DECLINED_MAX;
+
+        memcpy(r->declined[i].pub, p->pub, 32);
+        r->declined[i].until = now + RINGD_DECLINE_S * RINGD_SEC;
+        log_debug("ring", "%s declined to be our ring neighbour", p->name);
+        ringd_close_peer(r, p, false);
+        return;
+    }
     if (!(body[0] & INNER_RING_CLOSE_REQUEST) || !r->node ||
         ring_node_state(r->node) != RING_ACTIVE || !ringd_idle_ok(r, p, now, r->idle_ns / 2))
         return;
     ringd_close_peer(r, p, true);
 }
 
+static int ringd_cmp_last_data(const void *a, const void *b)
+{
+    const struct peer *x = *(struct peer *const *)a, *y = *(struct peer *const *)b;
+
+    return x->last_data < y->last_data ? -1 : x->last_data > y->last_data;
+}
+
+/*
+ * Links stay O(log n) by construction, not only on average: a host is the
+ * finger of every host whose finger start falls in the gap before it, and
+ * with an unlucky gap that is many. Over ringd_link_cap() links we decline
+ * the least recently used of the hosts that chose us (not our own
+ * neighbours, carrying no frames): they stop using us as a neighbour for
+ * RINGD_DECLINE_S and relay through others instead (one hop longer at
+ * most: their successor always makes progress).
+ */
+static void ringd_cap_links(struct ringd *r, uint64_t now)
+{
+    struct daemon *d = r->d;
+    struct peer **cand;
+    size_t up = 0, nc = 0;
+    unsigned cap = ringd_link_cap(r);
+    uint8_t f = INNER_RING_CLOSE_DECLINE;
+
+    for (size_t i = 0; i < d->n_peers; i++)
+        up += link_peer_state(d->peers[i]->lp, now) == LINK_UP;
+    if (up <= cap || !(cand = malloc(d->n_peers * sizeof(*cand))))
+        return;
+    for (size_t i = 0; i < d->n_peers; i++) {
+        struct peer *p = d->peers[i];
+        const struct config_peer *cp = ringd_cfg_peer(d, p->pub);
+        ring_id id;
+
+        if (link_peer_state(p->lp, now) != LINK_UP || (cp && cp->endpoint[0] && !admit_enabled(d)) ||
+            (p->last_frame && now - p->last_frame < r->idle_ns))
+            continue;
+        ringid_from_pubkey(id.b, p->pub);
+        if (!ringd_is_neighbour(r, &id))
+            cand[nc++] = p;
+    }
+    qsort(cand, nc, sizeof(cand[0]), ringd_cmp_last_data);
+    for (size_t i = 0; i < nc && up > cap; i++, up--) {
+        r->links_declined++;
+        log_debug("ring", "%s: declined as a ring neighbour (%zu links, cap %u)", cand[i]->name,
+                  up, cap);
+        ringd_send_raw(r, cand[i], INNER_RING_CLOSE, &f, 1);
+        ringd_close_peer(r, cand[i], false);
+    }
+    free(cand);
+}
+
 void ringd_idle_scan(struct ringd *r, uint64_t now)
 {
     struct daemon *d = r->d;
+
+    ringd_cap_links(r, now);
 
     for (size_t i = d->n_peers; i-- > 0;) {
         struct peer *p = d->peers[i];

@@ -66,6 +66,23 @@ static unsigned ringd_neighbours(struct ringd *r, ring_peer *out, unsigned max)
     return k;
 }
 
+/* Successor and predecessor: the ring breaks without them, so they are
+ * neighbours even when they declined (then they were not sure of theirs). */
+static bool ringd_mandatory(struct ringd *r, const ring_id *id)
+{
+    const ring_peer *p = ring_node_pred(r->node);
+
+    return ring_id_eq(&ring_node_succ(r->node, 0)->id, id) || (p && ring_id_eq(&p->id, id));
+}
+
+bool ringd_declined(struct ringd *r, const uint8_t pub[32], uint64_t now)
+{
+    for (unsigned i = 0; i < RINGD_DECLINED_MAX; i++)
+        if (r->declined[i].until > now && memcmp(r->declined[i].pub, pub, 32) == 0)
+            return true;
+    return false;
+}
+
 bool ringd_is_neighbour(struct ringd *r, const ring_id *id)
 {
     ring_peer nb[RINGD_NEIGHBOURS_MAX];
@@ -73,8 +90,29 @@ bool ringd_is_neighbour(struct ringd *r, const ring_id *id)
 
     for (unsigned i = 0; i < k; i++)
         if (ring_id_eq(&nb[i].id, id))
-            return true;
+            return ringd_mandatory(r, id) || !ringd_declined(r, nb[i].pub, daemon_now());
     return false;
+}
+
+unsigned ringd_link_cap(struct ringd *r)
+{
+    unsigned ns = r->node ? ring_node_nsucc(r->node) : 0, lg = 0;
+    ring_id dist;
+    uint64_t top = 0;
+
+    if (ns < 2)
+        return RINGD_LINKS_MIN;
+    /* n ~ ns * 2^128 / dist(self, succ[ns-1]) (the successors are spread
+     * evenly in expectation); only the top 64 bits of the distance count. */
+    ring_id_dist(&dist, &r->self.id, &ring_node_succ(r->node, ns - 1)->id);
+    for (int i = 0; i < 8; i++)
+        top = top << 8 | dist.b[i];
+    if (!top)
+        return RINGD_LINKS_MIN;
+    for (double n = (double)ns * 18446744073709551616.0 / (double)top, p = 1; p < n && lg < 63;
+         p *= 2)
+        lg++;
+    return 2 * lg + 2 > RINGD_LINKS_MIN ? 2 * lg + 2 : RINGD_LINKS_MIN;
 }
 
 /*
@@ -151,7 +189,9 @@ static bool ringd_next_hop(struct ringd *r, const ring_id *dest, uint64_t now, r
     }
     for (unsigned i = 0; i < k; i++) {
         ring_id_dist(&dist, &nb[i].id, dest);
-        if (ring_id_cmp(&dist, &best) < 0 && !ringd_hop_silent(r, &nb[i], now)) {
+        if (ring_id_cmp(&dist, &best) < 0 && !ringd_hop_silent(r, &nb[i], now) &&
+            (ring_id_eq(&nb[i].id, dest) || ringd_mandatory(r, &nb[i].id) ||
+             !ringd_declined(r, nb[i].pub, now))) {
             best = dist;
             *out = nb[i];
             found = true;
@@ -269,17 +309,25 @@ void ringd_relay_recv(struct ringd *r, struct peer *p, const uint8_t *body, size
         return;
     }
     ringid_from_pubkey(dest.b, rl.dest);
-    if (rl.ttl == 1 || !ringd_next_hop(r, &dest, now, &hop)) {
-        /* Out of hops, or no one closer: with a consistent ring the
-         * predecessor of @dest has it as successor, so a relay ends at a
-         * neighbour; a dead end means stale tables, and the origin's
-         * request times out and is retried. */
+    if (rl.ttl > 1 && blen <= sizeof(r->rbuf) && !ringd_next_hop(r, &dest, now, &hop)) {
+        /* No neighbour is closer: our tables are behind (a kill, a join).
+         * A link to @dest that is up still gets it there. */
+        struct link_peer *lp = link_peer_find(d->link, rl.dest);
+
+        if (lp && link_peer_user(lp) && link_peer_state(lp, now) == LINK_UP) {
+            ringd_peer_of(&hop, link_peer_user(lp));
+        } else {
+            /* With a consistent ring the predecessor of @dest has it as
+             * successor, so a relay ends at a neighbour; a dead end means
+             * stale tables, and the origin's request times out and is
+             * retried. */
+            r->relay_dropped++;
+            log_debug("ring", "relay from %s: no next hop", p->name);
+            return;
+        }
+    } else if (rl.ttl == 1 || blen > sizeof(r->rbuf)) {
         r->relay_dropped++;
-        log_debug("ring", "relay from %s: %s", p->name, rl.ttl == 1 ? "out of hops" : "no next hop");
-        return;
-    }
-    if (blen > sizeof(r->rbuf)) {
-        r->relay_dropped++;
+        log_debug("ring", "relay from %s: out of hops", p->name);
         return;
     }
     memcpy(r->rbuf, body, blen);

@@ -298,6 +298,54 @@ static void test_policy(void)
     free(d);
 }
 
+/* Hosts known only through relayed ring messages (admit_learn). */
+static void test_known(void)
+{
+    static const uint32_t blue[] = { 100 };
+    struct daemon *d = calloc(1, sizeof(*d));
+    struct admit *a = calloc(1, sizeof(*a));
+    uint8_t buf[CERT_MAX_LEN], rid[RINGID_LEN], keys[ADMIT_KNOWN_MAX + 1][32];
+    size_t len;
+
+    if (!d || !a)
+        exit(1);
+    a->enabled = true;
+    memcpy(a->authority, ca_pk, 32);
+    memcpy(d->pub, x_pub, 32);
+    d->admit = a;
+    ringid_from_pubkey(rid, y_pub);
+    CHECK(!admit_may_carry(d, y_pub, 100) && !admit_knows_ringid(d, rid));
+    /* another authority's, another key's, an expired one: refused, not remembered */
+    len = make_cert(buf, other_sk, "y", y_pub, NOW - 60, NOW + 60, blue, 1);
+    CHECK(admit_learn(a, y_pub, buf, len, NOW) == CERT_E_AUTHORITY);
+    len = make_cert(buf, ca_sk, "y", x_pub, NOW - 60, NOW + 60, blue, 1);
+    CHECK(admit_learn(a, y_pub, buf, len, NOW) == CERT_E_KEY_MISMATCH);
+    len = make_cert(buf, ca_sk, "y", y_pub, NOW - 60, NOW - 1, blue, 1);
+    CHECK(admit_learn(a, y_pub, buf, len, NOW) == CERT_E_EXPIRED);
+    CHECK(a->n_known == 0);
+    /* valid: blue only, by key and by ring id, until it expires */
+    len = make_cert(buf, ca_sk, "y", y_pub, NOW - 60, NOW + 60, blue, 1);
+    CHECK(admit_learn(a, y_pub, buf, len, NOW) == 0 && a->n_known == 1);
+    CHECK(admit_learn(a, y_pub, buf, len, NOW) == 0 && a->n_known == 1);
+    CHECK(admit_known_grant(a, y_pub, NULL, NOW) != NULL);
+    CHECK(admit_known_grant(a, NULL, rid, NOW) != NULL);
+    CHECK(admit_known_grant(a, y_pub, NULL, NOW + 60) == NULL);
+    CHECK(strcmp(admit_known_grant(a, y_pub, NULL, NOW)->name, "y") == 0);
+    /* the cache is bounded: the least recently used goes */
+    for (size_t i = 0; i < ADMIT_KNOWN_MAX + 1; i++) {
+        randombytes_buf(keys[i], 32);
+        len = make_cert(buf, ca_sk, "k", keys[i], NOW - 60, NOW + 60, NULL, 0);
+        CHECK(admit_learn(a, keys[i], buf, len, NOW) == 0);
+    }
+    CHECK(a->n_known == ADMIT_KNOWN_MAX);
+    CHECK(admit_known_grant(a, y_pub, NULL, NOW) == NULL);
+    CHECK(admit_known_grant(a, keys[0], NULL, NOW) == NULL);
+    CHECK(admit_known_grant(a, keys[ADMIT_KNOWN_MAX], NULL, NOW) != NULL);
+    free(a->known);
+    free(a);
+    free(d);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/test_admit.XXXXXX";
@@ -315,6 +363,7 @@ int main(void)
     test_admit_check();
     test_load_self(dir);
     test_policy();
+    test_known();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         printf("warning: cannot remove %s\n", dir);

@@ -172,9 +172,58 @@ static void test_ring(void)
     CHECK(inner_ring_host_parse(longn, 1 + 33, name) == -EBADMSG);
 }
 
+static void test_relay(void)
+{
+    uint8_t dest[32], origin[32], addr[16] = { 10, 201, 0, 7 }, cert[40], msg[5] = "hello";
+    uint8_t buf[256];
+    struct inner_relay in = {
+        .ttl = INNER_RELAY_TTL, .dest = dest, .origin = origin, .family = 4, .port = 51900,
+        .addr = addr, .cert = cert, .cert_len = sizeof(cert), .msg = msg, .msg_len = sizeof(msg),
+    }, out;
+    int n;
+
+    memset(dest, 0xd1, 32);
+    memset(origin, 0x0c, 32);
+    memset(cert, 0xce, sizeof(cert));
+    n = inner_relay_build(&in, buf, sizeof(buf));
+    CHECK(n == INNER_RELAY_HDR + 40 + 5);
+    CHECK(inner_relay_parse(buf, (size_t)n, &out) == 0);
+    CHECK(out.ttl == INNER_RELAY_TTL && memcmp(out.dest, dest, 32) == 0);
+    CHECK(memcmp(out.origin, origin, 32) == 0 && out.family == 4 && out.port == 51900);
+    CHECK(memcmp(out.addr, addr, 16) == 0 && out.cert_len == 40 && out.cert[0] == 0xce);
+    CHECK(out.msg_len == 5 && memcmp(out.msg, "hello", 5) == 0);
+    /* no certificate */
+    in.cert_len = 0;
+    n = inner_relay_build(&in, buf, sizeof(buf));
+    CHECK(inner_relay_parse(buf, (size_t)n, &out) == 0 && !out.cert && out.msg_len == 5);
+    /* malformed: no message, ttl 0 or too high, bad family, certificate past the end */
+    CHECK(inner_relay_parse(buf, INNER_RELAY_HDR, &out) == -EBADMSG);
+    buf[0] = 0;
+    CHECK(inner_relay_parse(buf, (size_t)n, &out) == -EBADMSG);
+    buf[0] = INNER_RELAY_TTL + 1;
+    CHECK(inner_relay_parse(buf, (size_t)n, &out) == -EBADMSG);
+    buf[0] = 1;
+    buf[65] = 5;
+    CHECK(inner_relay_parse(buf, (size_t)n, &out) == -EBADMSG);
+    buf[65] = 6;
+    buf[INNER_RELAY_HDR - 1] = 5;             /* cert_len 5 = the whole rest */
+    CHECK(inner_relay_parse(buf, (size_t)n, &out) == -EBADMSG);
+    buf[INNER_RELAY_HDR - 1] = 4;
+    CHECK(inner_relay_parse(buf, (size_t)n, &out) == 0 && out.msg_len == 1 && out.family == 6);
+    /* the builder refuses what the parser would */
+    in.ttl = 0;
+    CHECK(inner_relay_build(&in, buf, sizeof(buf)) == -EINVAL);
+    in.ttl = 3;
+    in.msg_len = 0;
+    CHECK(inner_relay_build(&in, buf, sizeof(buf)) == -EINVAL);
+    in.msg_len = 5;
+    CHECK(inner_relay_build(&in, buf, INNER_RELAY_HDR + 4) == -EMSGSIZE);
+}
+
 int main(void)
 {
     test_ring();
+    test_relay();
     test_frame();
     test_control_roundtrip();
     test_control_limits();

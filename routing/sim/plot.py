@@ -4,7 +4,9 @@
 
 usage: plot.py [results.csv] [out.svg]
 CSV columns (ringsim -c): n, build, hops_mean, hops_p99, success, get_success,
-state_entries, state_bytes, msgs_per_host_s, t_join, t_heal, success_after, wall_s
+state_entries, state_bytes, msgs_per_host_s, t_join, t_heal, success_after, wall_s,
+links_mean, links_p99, links_max, out_degree_mean, log2_n, relay_hops_mean,
+relay_hops_p99, relay_success (older rows stop at wall_s; only n and hops are read)
 Python 3 standard library only.
 """
 import csv

@@ -2,7 +2,9 @@
 /*
  * ringsim — run N hosts of the real routing/ code on a virtual clock and
  * report lookup hops, success, state size, maintenance traffic and
- * convergence after mass joins and after 20% of the hosts fail at once.
+ * convergence after mass joins and after 20% of the hosts fail at once;
+ * in the steady state also the daemon's link count per host and the greedy
+ * relay hops over its neighbour sets (links.h).
  *
  *   ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b] [-l lookups] [-a] [-c file.csv]
  *     -b  bulk bootstrap: install correct state for 99% of the hosts
@@ -12,6 +14,7 @@
  */
 #include "routing/ring.h"
 #include "routing/sim/engine.h"
+#include "routing/sim/links.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -21,6 +24,7 @@
 #include <unistd.h>
 
 #define SEC 1000000000ULL
+#define RELAY_PAIRS 2000
 
 struct lkstats {
     size_t n, ok;
@@ -161,6 +165,8 @@ int main(int argc, char **argv)
     int opt, fail = 0;
     double w0 = wall(), t_join, t_heal, msgs_rate, state = 0, mem = 0, fing_ok;
     struct lkstats steady, gets, after, gets_after;
+    struct links_stats lnk;
+    unsigned lg2 = 0;
     uint32_t nbulk;
     uint64_t m0, bad_f;
     size_t nl;
@@ -252,6 +258,12 @@ int main(int argc, char **argv)
     }
     state /= n;
     mem /= n;
+    if (links_measure(e, RELAY_PAIRS, seed, &lnk) < 0) {
+        fprintf(stderr, "ringsim: link measurement failed\n");
+        memset(&lnk, 0, sizeof(lnk));
+    }
+    while ((1ULL << lg2) < n)
+        lg2++;
     printf("N=%u: steady state reached (wall %.1f s)\n", n, wall() - w0);
 
     /* 4. Steady-state lookups and gets. */
@@ -308,25 +320,33 @@ int main(int argc, char **argv)
 
     printf("\n| N | build | hops mean | hops p99 | lookup success | get success | state/host "
            "(entries, bytes) | fingers correct | msgs/host/s | consistent after joins | "
-           "healed after 20%% fail | success in 30 s after | gets after | wall |\n");
+           "healed after 20%% fail | success in 30 s after | gets after | wall | "
+           "links/host mean / p99 / max | out-degree mean | log2 N | relay hops mean / p99 | "
+           "relay success |\n");
     printf("| %u | %s | %.2f | %u | %.3f%% | %.2f%% | %.1f, %.0f | %.2f%% | %.2f | %.1f s | "
-           "%.1f s | %.2f%% | %.2f%% | %.0f s |\n",
+           "%.1f s | %.2f%% | %.2f%% | %.0f s | %.2f / %u / %u | %.2f | %.2f | %.2f / %u | "
+           "%.2f%% |\n",
            n, bulk ? "bulk+1% joins" : "joins", steady.mean, steady.p99,
            100.0 * (double)steady.ok / (double)steady.n, 100.0 * (double)gets.ok / (double)gets.n,
            state, mem, 100 * fing_ok, msgs_rate, t_join, t_heal,
            100.0 * (double)after.ok / (double)after.n,
-           100.0 * (double)gets_after.ok / (double)gets_after.n, wall() - w0);
+           100.0 * (double)gets_after.ok / (double)gets_after.n, wall() - w0,
+           lnk.links_mean, lnk.links_p99, lnk.links_max, lnk.out_mean, log2(n), lnk.hops_mean,
+           lnk.hops_p99, lnk.pairs ? 100.0 * lnk.reached / lnk.pairs : 0.0);
     printf("lookups: steady %zu, after failure %zu; half log2 N + 1 = %.2f; events %llu\n",
            steady.n, after.n, 0.5 * log2(n) + 1, (unsigned long long)eng_events(e));
     if (csv) {
         FILE *f = fopen(csv, "a");
 
         if (f) {
-            fprintf(f, "%u,%s,%.3f,%u,%.4f,%.4f,%.1f,%.0f,%.3f,%.1f,%.1f,%.4f,%.0f\n", n,
+            fprintf(f, "%u,%s,%.3f,%u,%.4f,%.4f,%.1f,%.0f,%.3f,%.1f,%.1f,%.4f,%.0f,"
+                    "%.2f,%u,%u,%.2f,%.2f,%.3f,%u,%.4f\n", n,
                     bulk ? "bulk" : "joins", steady.mean, steady.p99,
                     (double)steady.ok / (double)steady.n, (double)gets.ok / (double)gets.n,
                     state, mem, msgs_rate, t_join, t_heal,
-                    (double)after.ok / (double)after.n, wall() - w0);
+                    (double)after.ok / (double)after.n, wall() - w0, lnk.links_mean,
+                    lnk.links_p99, lnk.links_max, lnk.out_mean, log2(n), lnk.hops_mean,
+                    lnk.hops_p99, lnk.pairs ? (double)lnk.reached / lnk.pairs : 0.0);
             fclose(f);
         }
     }
@@ -348,6 +368,23 @@ int main(int argc, char **argv)
         if (t_join < 0 || t_heal < 0) {
             fprintf(stderr, "FAIL: ring did not converge (join %.1f, heal %.1f)\n", t_join,
                     t_heal);
+            fail = 1;
+        }
+        /* Links: Chord in-degree is O(log n) expected, O(log^2 n) w.h.p. at
+         * the maximum; these bounds catch a neighbour rule gone linear. */
+        if (!lnk.hosts || lnk.links_max > 4 * lg2 + 4) {
+            fprintf(stderr, "FAIL: max links/host %u > 4*ceil(log2 N)+4 = %u\n", lnk.links_max,
+                    4 * lg2 + 4);
+            fail = 1;
+        }
+        if (!lnk.hosts || lnk.links_mean > 2.0 * lg2 + 2) {
+            fprintf(stderr, "FAIL: mean links/host %.2f > 2*ceil(log2 N)+2 = %u\n",
+                    lnk.links_mean, 2 * lg2 + 2);
+            fail = 1;
+        }
+        if ((double)lnk.reached < 0.99 * (double)lnk.pairs || !lnk.pairs) {
+            fprintf(stderr, "FAIL: greedy relay reached %u/%u < 99%%\n", lnk.reached,
+                    lnk.pairs);
             fail = 1;
         }
         if ((double)gets_after.ok < 0.99 * (double)gets_after.n) {
