@@ -17,14 +17,14 @@
  *                             flags(1), 0x01 REQUEST: "close it if you
  *                             do not need it either" (answered by CLOSE);
  *                             0x02 DECLINE: "I hold too many links: do not
- *                             use me as a ring neighbour for a while" 
- *               kind 5 ECHO:  flags(1), 0x01 REQUEST: answer with an ECHO
- *                             (is the next relay hop still there?)
+ *                             use me as a ring neighbour for a while"
  *               kind 4 RELAY: a ring message for a host the sender holds no
  *                             link to, passed on hop by hop over ring links:
  *                             ttl(1) || dest key(32) || origin key(32) ||
  *                             origin endpoint: family(1) port(2) addr(16) ||
  *                             cert length(2) || origin certificate || message
+ *               kind 5 ECHO:  flags(1), 0x01 REQUEST: answer with an ECHO
+ *                             (is the next relay hop still there?)
  *
  * Control TLVs:
  *   1 ENCLAVES      flags(1) || enclave id(3, BE)*   the sender's full set

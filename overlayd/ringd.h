@@ -7,10 +7,12 @@
  *
  * One ring_node per daemon. Its messages travel as inner type 3 payloads
  * (docs/inner-protocol.md) over the encrypted links; the sender of an
- * incoming message is the peer the link layer authenticated. A message to
- * a host without a link uses the peer with that public key (its endpoint
- * taken from the ring when it has none) or, with an Authority, a peer
- * created on demand; without an Authority only [Peer] keys are admitted.
+ * incoming message is the peer the link layer authenticated, or for a
+ * relayed one the origin its (admitted) relays vouch for, whose
+ * certificate travels along. A direct message uses the peer with that
+ * public key (its endpoint taken from the ring when it has none) or, with
+ * an Authority, a peer created on demand; without an Authority only
+ * [Peer] keys are admitted.
  *
  * Lifecycle: ringd_start() after peers and enclaves exist -> bootstrap
  * (no [Peer]: create the ring; else join through the first [Peer] whose
@@ -23,10 +25,14 @@
  * publication of local MACs and enclave memberships from the MAC tables,
  * control-request deadlines, membership refresh, idle links).
  *
- * Idle links: a peer that is not a [Peer] with an Endpoint, not in our
- * successor list, predecessor or fingers, and carried no frame and no ring
- * message for the idle time (120 s; env OVERLAYD_RING_IDLE_S for tests) is
- * closed after telling the other side (CLOSE), so links stay O(log n).
+ * Links: ring messages go directly only to ring neighbours (predecessor,
+ * successor, fingers beyond the successor list) and as answers; the rest
+ * is relayed over those links (ringd_relay.c). A link neither side needs
+ * (no frame, no ring message for the idle time: 120 s, env
+ * OVERLAYD_RING_IDLE_S for tests) is closed by agreement (CLOSE with
+ * REQUEST, answered by CLOSE), and a host over its link cap
+ * (2 * ceil(log2 n) + 2) declines hosts that chose it as a finger, so
+ * links stay O(log n). docs/design.md, "Ring".
  */
 
 #include <stdbool.h>
