@@ -95,21 +95,33 @@ sys.exit(1 if failed else 0)
 EOF
 }
 
+# A build that fails leaves no test log, which count_results counts as one
+# failure: the summary line is printed whatever happens.
+try_build() {
+    local dir=$1; shift
+    rm -f "$dir/meson-logs/testlog.json"
+    if ! setup "$dir" "$@"; then
+        say "BUILD FAILED: $dir"
+        return 1
+    fi
+}
+
 test_all() {
     deps
     need_root "the test suites"
-    build
-    run_suites build "normal build"
+    say "building build/"
+    try_build build && run_suites build "normal build"
     say "building build-asan/ (ASan+UBSan)"
-    setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    try_build build-asan -Db_sanitize=address,undefined -Db_lundef=false &&
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         OVL_TIMEOUT_MULT=3 run_suites build-asan "ASan+UBSan"
     local logs=(build/meson-logs/testlog.json build-asan/meson-logs/testlog.json)
     say "building build-fuzz/ (clang, libFuzzer, ASan+UBSan)"
-    CC=clang setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
-    say "meson test --suite fuzz (each target ${OVL_FUZZ_SECONDS:-20} s)"
-    meson configure build-fuzz -Dfuzz_seconds="${OVL_FUZZ_SECONDS:-20}" >/dev/null
-    meson test -C build-fuzz --suite fuzz --print-errorlogs || true
+    if CC=clang try_build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false; then
+        say "meson test --suite fuzz (each target ${OVL_FUZZ_SECONDS:-20} s)"
+        meson configure build-fuzz -Dfuzz_seconds="${OVL_FUZZ_SECONDS:-20}" >/dev/null
+        meson test -C build-fuzz --suite fuzz --print-errorlogs || true
+    fi
     logs+=(build-fuzz/meson-logs/testlog.json)
     count_results "${logs[@]}"
 }

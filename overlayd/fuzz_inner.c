@@ -44,9 +44,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* A parsed relay must rebuild to the very same bytes. */
         if (inner_ring_parse(data, size, &kind, &body, &blen) == 0 && kind == INNER_RING_RELAY &&
             inner_relay_parse(body, blen, &rl) == 0) {
-            int n = inner_relay_build(&rl, out, sizeof(out));
+            int m = inner_relay_build(&rl, out, sizeof(out));
 
-            if (n >= 0 && ((size_t)n != blen || memcmp(out, body, blen) != 0))
+            if (m >= 0 && ((size_t)m != blen || memcmp(out, body, blen) != 0))
                 __builtin_trap();
         }
     }
