@@ -96,6 +96,11 @@ static struct lkstats evaluate(struct eng *e, uint64_t issued_before)
     return s;
 }
 
+static double pct(uint32_t part, uint32_t whole)
+{
+    return whole ? 100.0 * part / whole : 0.0;
+}
+
 static uint32_t random_alive(struct eng *e)
 {
     for (;;) {
@@ -320,19 +325,28 @@ int main(int argc, char **argv)
 
     printf("\n| N | build | hops mean | hops p99 | lookup success | get success | state/host "
            "(entries, bytes) | fingers correct | msgs/host/s | consistent after joins | "
-           "healed after 20%% fail | success in 30 s after | gets after | wall | "
-           "links/host mean / p99 / max | out-degree mean | log2 N | relay hops mean / p99 | "
-           "relay success |\n");
+           "healed after 20%% fail | success in 30 s after | gets after | wall |\n");
     printf("| %u | %s | %.2f | %u | %.3f%% | %.2f%% | %.1f, %.0f | %.2f%% | %.2f | %.1f s | "
-           "%.1f s | %.2f%% | %.2f%% | %.0f s | %.2f / %u / %u | %.2f | %.2f | %.2f / %u | "
-           "%.2f%% |\n",
+           "%.1f s | %.2f%% | %.2f%% | %.0f s |\n",
            n, bulk ? "bulk+1% joins" : "joins", steady.mean, steady.p99,
            100.0 * (double)steady.ok / (double)steady.n, 100.0 * (double)gets.ok / (double)gets.n,
            state, mem, 100 * fing_ok, msgs_rate, t_join, t_heal,
            100.0 * (double)after.ok / (double)after.n,
-           100.0 * (double)gets_after.ok / (double)gets_after.n, wall() - w0,
-           lnk.links_mean, lnk.links_p99, lnk.links_max, lnk.out_mean, log2(n), lnk.hops_mean,
-           lnk.hops_p99, lnk.pairs ? 100.0 * lnk.reached / lnk.pairs : 0.0);
+           100.0 * (double)gets_after.ok / (double)gets_after.n, wall() - w0);
+    printf("\n| links | links/host mean / p99 / max | out-degree mean | relay hops mean / p99 | "
+           "relay success |\n");
+    printf("| uncapped | %.2f / %u / %u | %.2f | %.2f / %u | %.2f%% |\n", lnk.raw.links_mean,
+           lnk.raw.links_p99, lnk.raw.links_max, lnk.out_mean, lnk.raw.hops_mean,
+           lnk.raw.hops_p99, pct(lnk.raw.reached, lnk.raw.pairs));
+    printf("| capped | %.2f / %u / %u | %.2f | %.2f / %u | %.2f%% |\n", lnk.capped.links_mean,
+           lnk.capped.links_p99, lnk.capped.links_max, lnk.out_capped_mean,
+           lnk.capped.hops_mean, lnk.capped.hops_p99, pct(lnk.capped.reached, lnk.capped.pairs));
+    printf("cap(v) %u..%u (2*ceil(log2 N)+2 = %u); %u links declined (%.2f/host); "
+           "%u hosts above their cap (by at most %u; %u beyond what they may not decline); "
+           "at most %u links a host may not decline\n",
+           lnk.cap_min, lnk.cap_max, 2 * lg2 + 2, lnk.declined,
+           lnk.hosts ? (double)lnk.declined / lnk.hosts : 0.0, lnk.over_cap, lnk.over_by,
+           lnk.beyond_keep, lnk.keep_max);
     printf("lookups: steady %zu, after failure %zu; half log2 N + 1 = %.2f; events %llu\n",
            steady.n, after.n, 0.5 * log2(n) + 1, (unsigned long long)eng_events(e));
     if (csv) {
@@ -340,13 +354,17 @@ int main(int argc, char **argv)
 
         if (f) {
             fprintf(f, "%u,%s,%.3f,%u,%.4f,%.4f,%.1f,%.0f,%.3f,%.1f,%.1f,%.4f,%.0f,"
-                    "%.2f,%u,%u,%.2f,%.2f,%.3f,%u,%.4f\n", n,
-                    bulk ? "bulk" : "joins", steady.mean, steady.p99,
+                    "%.2f,%u,%u,%.2f,%.2f,%.3f,%u,%.4f,%.2f,%u,%u,%.2f,%.3f,%u,%.4f,%u,%u,%.3f\n",
+                    n, bulk ? "bulk" : "joins", steady.mean, steady.p99,
                     (double)steady.ok / (double)steady.n, (double)gets.ok / (double)gets.n,
                     state, mem, msgs_rate, t_join, t_heal,
-                    (double)after.ok / (double)after.n, wall() - w0, lnk.links_mean,
-                    lnk.links_p99, lnk.links_max, lnk.out_mean, log2(n), lnk.hops_mean,
-                    lnk.hops_p99, lnk.pairs ? (double)lnk.reached / lnk.pairs : 0.0);
+                    (double)after.ok / (double)after.n, wall() - w0, lnk.raw.links_mean,
+                    lnk.raw.links_p99, lnk.raw.links_max, lnk.out_mean, log2(n),
+                    lnk.raw.hops_mean, lnk.raw.hops_p99, pct(lnk.raw.reached, lnk.raw.pairs) / 100,
+                    lnk.capped.links_mean, lnk.capped.links_p99, lnk.capped.links_max,
+                    lnk.out_capped_mean, lnk.capped.hops_mean, lnk.capped.hops_p99,
+                    pct(lnk.capped.reached, lnk.capped.pairs) / 100, lnk.cap_min, lnk.cap_max,
+                    lnk.hosts ? (double)lnk.declined / lnk.hosts : 0.0);
             fclose(f);
         }
     }
@@ -370,21 +388,35 @@ int main(int argc, char **argv)
                     t_heal);
             fail = 1;
         }
-        /* Links: Chord in-degree is O(log n) expected, O(log^2 n) w.h.p. at
-         * the maximum; these bounds catch a neighbour rule gone linear. */
-        if (!lnk.hosts || lnk.links_max > 4 * lg2 + 4) {
-            fprintf(stderr, "FAIL: max links/host %u > 4*ceil(log2 N)+4 = %u\n", lnk.links_max,
-                    4 * lg2 + 4);
+        /* Links, on the capped graph (the daemon's). By construction a
+         * host ends at most at max(cap(v), what it may not decline: its
+         * own N(v) and the hosts it is successor or predecessor of). The
+         * global bound is looser than 2*ceil(log2 N)+2 because cap(v)
+         * rests on v's estimate n^ = ns * 2^128 / span of its ns
+         * successors, and a short span overestimates n: 2*ceil(log2 n^)+2
+         * exceeds 2*ceil(log2 N)+8 only if n^ > 8 * 2^ceil(log2 N) >= 8N,
+         * i.e. the 8 successors span < 1/8 of their expected arc, with
+         * P(Gamma(8,1) < 1) = 1.0e-5 per host (2 % for any of 2,000).
+         * A smaller slack (+4, +6) is passed by hosts with a short arc in
+         * almost every run. Uncapped: information only (max O(log^2 n)). */
+        if (!lnk.hosts || lnk.beyond_keep) {
+            fprintf(stderr, "FAIL: %u hosts above both their cap and their own links\n",
+                    lnk.beyond_keep);
             fail = 1;
         }
-        if (!lnk.hosts || lnk.links_mean > 2.0 * lg2 + 2) {
-            fprintf(stderr, "FAIL: mean links/host %.2f > 2*ceil(log2 N)+2 = %u\n",
-                    lnk.links_mean, 2 * lg2 + 2);
+        if (!lnk.hosts || lnk.capped.links_max > 2 * lg2 + 8) {
+            fprintf(stderr, "FAIL: capped max links/host %u > 2*ceil(log2 N)+8 = %u\n",
+                    lnk.capped.links_max, 2 * lg2 + 8);
             fail = 1;
         }
-        if ((double)lnk.reached < 0.99 * (double)lnk.pairs || !lnk.pairs) {
-            fprintf(stderr, "FAIL: greedy relay reached %u/%u < 99%%\n", lnk.reached,
-                    lnk.pairs);
+        if (!lnk.hosts || lnk.capped.links_mean > 2.0 * lg2 + 2) {
+            fprintf(stderr, "FAIL: capped mean links/host %.2f > 2*ceil(log2 N)+2 = %u\n",
+                    lnk.capped.links_mean, 2 * lg2 + 2);
+            fail = 1;
+        }
+        if ((double)lnk.capped.reached < 0.99 * (double)lnk.capped.pairs || !lnk.capped.pairs) {
+            fprintf(stderr, "FAIL: capped greedy relay reached %u/%u < 99%%\n",
+                    lnk.capped.reached, lnk.capped.pairs);
             fail = 1;
         }
         if ((double)gets_after.ok < 0.99 * (double)gets_after.n) {
