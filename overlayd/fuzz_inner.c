@@ -35,7 +35,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const uint8_t *body;
         size_t blen;
         char name[INNER_RING_NAME_MAX + 1];
-
         struct inner_relay rl;
         static uint8_t out[2 * 4096];
 
@@ -48,6 +47,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
             if (m >= 0 && ((size_t)m != blen || memcmp(out, body, blen) != 0))
                 __builtin_trap();
+        }
+        /* Any bytes as an opened sealed part (what a peer could seal). */
+        {
+            struct inner_relay_plain pl;
+
+            if (inner_relay_plain_parse(data, size, &pl) == 0) {
+                int m = inner_relay_plain_build(&pl, out, sizeof(out));
+
+                if (m >= 0 && ((size_t)m != size || memcmp(out, data, size) != 0))
+                    __builtin_trap();
+            }
         }
     }
     if (inner_ctl_reader(&r, data, size) == 0) {

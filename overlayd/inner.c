@@ -188,7 +188,7 @@ int inner_relay_parse(const uint8_t *body, size_t len, struct inner_relay *out)
 {
     size_t off = 0;
 
-    if (len < INNER_RELAY_HDR)
+    if (len < INNER_RELAY_HDR + INNER_RELAY_SEALED_MIN)
         return -EBADMSG;
     memset(out, 0, sizeof(*out));
     out->ttl = body[off++];
@@ -201,25 +201,22 @@ int inner_relay_parse(const uint8_t *body, size_t len, struct inner_relay *out)
     off += 2;
     out->addr = body + off;
     off += 16;
-    out->cert_len = (size_t)body[off] << 8 | body[off + 1];
-    off += 2;
+    out->nonce = body + off;
+    off += INNER_RELAY_NONCE;
     if (out->ttl == 0 || out->ttl > INNER_RELAY_TTL ||
-        (out->family != 0 && out->family != 4 && out->family != 6) ||
-        out->cert_len > INNER_RELAY_CERT_MAX || out->cert_len >= len - off)
+        (out->family != 0 && out->family != 4 && out->family != 6))
         return -EBADMSG;
-    out->cert = out->cert_len ? body + off : NULL;
-    off += out->cert_len;
-    out->msg = body + off;
-    out->msg_len = len - off;
+    out->sealed = body + off;
+    out->sealed_len = len - off;
     return 0;
 }
 
 int inner_relay_build(const struct inner_relay *in, uint8_t *buf, size_t cap)
 {
-    size_t off = 0, need = INNER_RELAY_HDR + in->cert_len + in->msg_len;
+    size_t off = 0, need = INNER_RELAY_HDR + in->sealed_len;
 
-    if (in->ttl == 0 || in->ttl > INNER_RELAY_TTL || in->cert_len > INNER_RELAY_CERT_MAX ||
-        !in->msg_len || (in->family != 0 && in->family != 4 && in->family != 6))
+    if (in->ttl == 0 || in->ttl > INNER_RELAY_TTL || in->sealed_len < INNER_RELAY_SEALED_MIN ||
+        (in->family != 0 && in->family != 4 && in->family != 6))
         return -EINVAL;
     if (need > cap || need > INT32_MAX)
         return -EMSGSIZE;
@@ -236,11 +233,40 @@ int inner_relay_build(const struct inner_relay *in, uint8_t *buf, size_t cap)
     else
         memset(buf + off, 0, 16);
     off += 16;
-    buf[off++] = (uint8_t)(in->cert_len >> 8);
-    buf[off++] = (uint8_t)in->cert_len;
+    memcpy(buf + off, in->nonce, INNER_RELAY_NONCE);
+    off += INNER_RELAY_NONCE;
+    /* the caller may have sealed in place already */
+    if (buf + off != in->sealed)
+        memmove(buf + off, in->sealed, in->sealed_len);
+    return (int)(off + in->sealed_len);
+}
+
+int inner_relay_plain_parse(const uint8_t *p, size_t len, struct inner_relay_plain *out)
+{
+    if (len < 3)
+        return -EBADMSG;
+    memset(out, 0, sizeof(*out));
+    out->cert_len = (size_t)p[0] << 8 | p[1];
+    if (out->cert_len > INNER_RELAY_CERT_MAX || out->cert_len >= len - 2)
+        return -EBADMSG;
+    out->cert = out->cert_len ? p + 2 : NULL;
+    out->msg = p + 2 + out->cert_len;
+    out->msg_len = len - 2 - out->cert_len;
+    return 0;
+}
+
+int inner_relay_plain_build(const struct inner_relay_plain *in, uint8_t *buf, size_t cap)
+{
+    size_t need = 2 + in->cert_len + in->msg_len;
+
+    if (in->cert_len > INNER_RELAY_CERT_MAX || !in->msg_len)
+        return -EINVAL;
+    if (need > cap || need > INT32_MAX)
+        return -EMSGSIZE;
+    buf[0] = (uint8_t)(in->cert_len >> 8);
+    buf[1] = (uint8_t)in->cert_len;
     if (in->cert_len)
-        memcpy(buf + off, in->cert, in->cert_len);
-    off += in->cert_len;
-    memcpy(buf + off, in->msg, in->msg_len);
-    return (int)(off + in->msg_len);
+        memcpy(buf + 2, in->cert, in->cert_len);
+    memcpy(buf + 2 + in->cert_len, in->msg, in->msg_len);
+    return (int)need;
 }

@@ -22,6 +22,8 @@
  *                             link to, passed on hop by hop over ring links:
  *                             ttl(1) || dest key(32) || origin key(32) ||
  *                             origin endpoint: family(1) port(2) addr(16) ||
+ *                             nonce(24) || sealed, where sealed is
+ *                             crypto_box(origin -> dest) of
  *                             cert length(2) || origin certificate || message
  *               kind 5 ECHO:  flags(1), 0x01 REQUEST: answer with an ECHO
  *                             (is the next relay hop still there?)
@@ -56,9 +58,13 @@ enum inner_ring_kind {
 };
 
 enum inner_relay_consts {
-    INNER_RELAY_HDR = 1 + 32 + 32 + 1 + 2 + 16 + 2,
+    INNER_RELAY_NONCE = 24,          /* crypto_box_NONCEBYTES */
+    INNER_RELAY_MAC = 16,            /* crypto_box_MACBYTES */
+    INNER_RELAY_HDR = 1 + 32 + 32 + 1 + 2 + 16 + INNER_RELAY_NONCE,
     INNER_RELAY_TTL = 16,            /* hops; Chord needs O(log n) */
     INNER_RELAY_CERT_MAX = 1024,     /* as the handshake's certificate slot */
+    /* sealed: MAC, cert length, at least one message byte */
+    INNER_RELAY_SEALED_MIN = INNER_RELAY_MAC + 2 + 1,
 };
 
 /* A RELAY body, parsed; pointers into the buffer. */
@@ -69,6 +75,13 @@ struct inner_relay {
     uint8_t family;                  /* 0 (unknown), 4 or 6 */
     uint16_t port;
     const uint8_t *addr;             /* 16 bytes, IPv4 in the first 4 */
+    const uint8_t *nonce;            /* INNER_RELAY_NONCE bytes */
+    const uint8_t *sealed;           /* crypto_box ciphertext, MAC first */
+    size_t sealed_len;
+};
+
+/* What a RELAY seals: the origin's certificate and one ring message. */
+struct inner_relay_plain {
     const uint8_t *cert;             /* NULL when cert_len is 0 */
     size_t cert_len;
     const uint8_t *msg;
@@ -149,12 +162,18 @@ int inner_ring_parse(const uint8_t *p, size_t len, uint8_t *kind, const uint8_t 
 /* HOST body: flags, then a name of 1..32 characters [a-z0-9-] copied NUL-terminated
  * into @name. -EBADMSG if malformed. */
 int inner_ring_host_parse(const uint8_t *body, size_t len, char name[INNER_RING_NAME_MAX + 1]);
-/* RELAY body. -EBADMSG if malformed: short, ttl 0 or above INNER_RELAY_TTL,
- * family not 0/4/6, certificate longer than INNER_RELAY_CERT_MAX or the
- * buffer, empty message. */
+/* RELAY body. -EBADMSG if malformed: short (sealed part below
+ * INNER_RELAY_SEALED_MIN), ttl 0 or above INNER_RELAY_TTL, family not
+ * 0/4/6. */
 int inner_relay_parse(const uint8_t *body, size_t len, struct inner_relay *out);
 /* Write a RELAY body (not the 2-byte ring header) for @in into @buf.
  * Returns its length, or -EMSGSIZE / -EINVAL. */
 int inner_relay_build(const struct inner_relay *in, uint8_t *buf, size_t cap);
+/* The sealed part once opened: cert length(2) || cert || message. -EBADMSG
+ * if the certificate is longer than INNER_RELAY_CERT_MAX or leaves no
+ * message. */
+int inner_relay_plain_parse(const uint8_t *p, size_t len, struct inner_relay_plain *out);
+/* Returns the plain length, or -EMSGSIZE / -EINVAL. */
+int inner_relay_plain_build(const struct inner_relay_plain *in, uint8_t *buf, size_t cap);
 
 #endif

@@ -258,6 +258,27 @@ static void ringd_bootstrap(struct ringd *r, uint64_t now)
 
     if (st == RING_ACTIVE) {
         r->unjoined_since = 0;
+        /* Alone in a ring of our own while a [Peer] is up: two hosts
+         * created rings at once (each the lowest of its [Peer]s, neither
+         * seeing the other a member in time), and Chord never merges
+         * rings. Give ours up and join through the [Peer]s; if they are
+         * alone too, all end up joining, nobody answers, and the lowest
+         * creates one ring again. */
+        if (!ring_id_eq(&ring_node_succ(r->node, 0)->id, &r->self.id) ||
+            d->cfg->n_peers == 0) {
+            r->alone_since = 0;
+            return;
+        }
+        if (!r->alone_since)
+            r->alone_since = now;
+        if (now - r->alone_since < RINGD_ALONE_S * RINGD_SEC)
+            return;
+        r->alone_since = 0;
+        r->join_since = 0;
+        r->unjoined_since = now;
+        log_info("ring", "alone in our ring: joining through our [Peer]s");
+    } else if (st == RING_JOINING &&
+               now - r->join_since < (uint64_t)RINGD_JOIN_TRY_MS * RINGD_MS) {
         return;
     }
     if (!r->unjoined_since)
@@ -265,15 +286,14 @@ static void ringd_bootstrap(struct ringd *r, uint64_t now)
     /* The lowest id creates the ring only when no [Peer] has shown it is
      * a member: a join that is slow (owners busy while many hosts join at
      * once) must not end in a second ring, which Chord never merges. */
-    if (d->cfg->n_peers == 0 ||
-        (r->lowest && now - r->unjoined_since > RINGD_CREATE_WAIT_S * RINGD_SEC &&
-         (!r->member_seen || now - r->member_seen > RINGD_MEMBER_SEEN_S * RINGD_SEC))) {
+    if (st != RING_ACTIVE &&
+        (d->cfg->n_peers == 0 ||
+         (r->lowest && now - r->unjoined_since > RINGD_CREATE_WAIT_S * RINGD_SEC &&
+          (!r->member_seen || now - r->member_seen > RINGD_MEMBER_SEEN_S * RINGD_SEC)))) {
         if (ringd_node_new(r, NULL) == 0 && ring_node_create(r->node, now) == 0)
             log_info("ring", "created the ring");
         return;
     }
-    if (st == RING_JOINING && now - r->join_since < (uint64_t)RINGD_JOIN_TRY_MS * RINGD_MS)
-        return;
     for (size_t i = 0; i < d->n_peers && nup < 64; i++) {
         struct peer *p = d->peers[i];
 
@@ -507,6 +527,7 @@ void ringd_free(struct daemon *d)
     free(r->names);
     free(r->pubs);
     free(r->pend);
+    sodium_memzero(r->boxkeys, sizeof(r->boxkeys));
     free(r);
     d->ringd = NULL;
 }

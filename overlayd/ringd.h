@@ -31,7 +31,7 @@
  * (no frame, no ring message for the idle time: 120 s, env
  * OVERLAYD_RING_IDLE_S for tests) is closed by agreement (CLOSE with
  * REQUEST, answered by CLOSE), and a host over its link cap
- * (2 * ceil(log2 n) + 2) declines hosts that chose it as a finger, so
+ * (2 * ceil(log2 n)) declines hosts that chose it as a finger, so
  * links stay O(log n). docs/design.md, "Ring".
  */
 

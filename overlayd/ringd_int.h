@@ -31,18 +31,21 @@ enum ringd_limits {
     RINGD_CREATE_WAIT_S = 2,          /* lowest id: create after this without a join */
     RINGD_MEMBER_SEEN_S = 10,
     RINGD_DEAD_TTL_S = 5,
+    RINGD_ALONE_S = 5,                /* alone in our ring with a [Peer] up: join through it */
     RINGD_REPLY_DIRECT_MS = 2000,     /* answer directly who spoke to us directly this recently */
     RINGD_SETTLE_S = 10,              /* neighbours unchanged this long: relay, else go direct */
     RINGD_DECLINE_S = 30,             /* a host that declined us is no neighbour this long */
     RINGD_DECLINED_MAX = 32,
-    RINGD_LINKS_MIN = 8,              /* link cap: 2 * ceil(log2 n) + 2, at least this */
+    RINGD_LINKS_MIN = 8,              /* link cap: 2 * ceil(log2 n), at least this */
     RINGD_ECHO_MS = 1000,             /* relay hop silent this long: probe it, skip it unanswered */
     RINGD_JOIN_TRY_MS = 1500,         /* then join through the next [Peer] */
     RINGD_REPUBLISH_FIRST_S = 3,      /* after a neighbour change: +1 s, then 3, 6, 12, 24 s */
     RINGD_REPUBLISH_STEPS = 4,
     RINGD_DEMAND_PEERS_MAX = 256,     /* peers the ring may create on demand (not [Peer]s) */
     RINGD_NEIGHBOURS_MAX = 192,       /* relay next-hop candidates considered */
-    RINGD_RELAY_MAX = INNER_RELAY_HDR + INNER_RELAY_CERT_MAX + RING_MSG_MAX,
+    RINGD_PLAIN_MAX = 2 + INNER_RELAY_CERT_MAX + RING_MSG_MAX,
+    RINGD_RELAY_MAX = INNER_RELAY_HDR + INNER_RELAY_MAC + RINGD_PLAIN_MAX,
+    RINGD_BOXKEYS = 32,               /* crypto_box keys of relay peers, LRU */
 };
 
 enum ringd_cookie {
@@ -98,6 +101,7 @@ struct ringd {
     uint64_t next_cookie;
     uint64_t started, idle_ns, join_since, unjoined_since;
     uint64_t member_seen;             /* a [Peer] answered a lookup: the ring exists */
+    uint64_t alone_since;             /* our ring holds only us (0: not so) */
     unsigned join_next, ticks;
     bool lowest;                      /* lowest ring id among us and our [Peer]s */
     struct ringd_name *names;
@@ -129,6 +133,13 @@ struct ringd {
     uint64_t relay_refused;           /* origin not admitted */
     uint8_t buf[INNER_RING_HDR + RINGD_RELAY_MAX];
     uint8_t rbuf[RINGD_RELAY_MAX];    /* a RELAY body being built or passed on */
+    uint8_t pbuf[RINGD_PLAIN_MAX];    /* its sealed part in the clear */
+    struct {
+        uint8_t pub[32];
+        uint8_t k[32];                /* crypto_box_beforenm(pub, our key); wiped at exit */
+        uint64_t used;
+    } boxkeys[RINGD_BOXKEYS];
+    uint64_t boxkeys_tick;
 };
 
 struct udp_addr;
@@ -165,7 +176,7 @@ void ringd_close_request(struct ringd *r, struct peer *p, const uint8_t *body, s
 bool ringd_is_neighbour(struct ringd *r, const ring_id *id);
 /* Did the host with @pub decline to be our neighbour lately? */
 bool ringd_declined(struct ringd *r, const uint8_t pub[32], uint64_t now);
-/* The most links we hold: 2 * ceil(log2 n) + 2 for the ring size n our
+/* The most links we hold: 2 * ceil(log2 n) for the ring size n our
  * successor list suggests, at least RINGD_LINKS_MIN. */
 unsigned ringd_link_cap(struct ringd *r);
 /* May a ring message to @to go straight to it (a neighbour, an up link,

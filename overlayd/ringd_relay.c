@@ -11,23 +11,26 @@
  * before the destination on the ring, which does the same: greedy Chord
  * routing, O(log n) hops, every hop over an existing link.
  *
- * Trust: each hop authenticates the previous one (the link). The origin in
- * the envelope is believed because only admitted hosts relay; the first
- * hop checks it is the very peer the envelope came from. A dishonest
- * admitted host could still claim another origin, which gives it no more
- * than it already has as the owner of a key range (it could answer with
- * any record there); docs/design.md ("Ring trust"). What the origin may
- * carry never rests on the relays: with an Authority its certificate
- * travels in the envelope and is checked against the authority here, as a
- * handshake's would be (admit_learn()); without one the origin must be a
- * configured [Peer].
+ * Trust: the message is sealed from origin to destination with libsodium's
+ * crypto_box on the two hosts' static keys (X25519, then XSalsa20-Poly1305),
+ * so relays can neither read it nor claim another origin: only the holder
+ * of the origin's private key can seal what opens with its public key.
+ * What the origin may carry never rests on the relays either: with an
+ * Authority its certificate travels sealed in the envelope and is checked
+ * against the authority here, as a handshake's would be (admit_learn());
+ * without one the origin must be a configured [Peer]. A relay can still
+ * drop or replay an envelope; ring messages are idempotent or matched to
+ * requests, and a replayed STORE loses to any newer record (EVPN order).
+ * docs/design.md ("Ring trust").
  */
 #include "overlayd/ringd_int.h"
 
 #include <string.h>
+#include <sodium.h>
 
 #include "crypto/ringid.h"
 #include "overlayd/admit.h"
+#include "overlayd/config.h"
 #include "overlayd/daemon.h"
 #include "overlayd/inner.h"
 #include "overlayd/log.h"
@@ -112,7 +115,7 @@ unsigned ringd_link_cap(struct ringd *r)
     for (double n = (double)ns * 18446744073709551616.0 / (double)top, p = 1; p < n && lg < 63;
          p *= 2)
         lg++;
-    return 2 * lg + 2 > RINGD_LINKS_MIN ? 2 * lg + 2 : RINGD_LINKS_MIN;
+    return 2 * lg > RINGD_LINKS_MIN ? 2 * lg : RINGD_LINKS_MIN;
 }
 
 /*
@@ -214,10 +217,35 @@ static void ringd_relay_out(struct ringd *r, const ring_peer *hop, size_t len, u
     ringd_hop_probe(r, p, now);
 }
 
+/* The crypto_box key shared with @pub (cached, least recently used out). */
+static const uint8_t *ringd_box_key(struct ringd *r, const uint8_t pub[32])
+{
+    unsigned lru = 0;
+
+    for (unsigned i = 0; i < RINGD_BOXKEYS; i++) {
+        if (r->boxkeys[i].used && memcmp(r->boxkeys[i].pub, pub, 32) == 0) {
+            r->boxkeys[i].used = ++r->boxkeys_tick;
+            return r->boxkeys[i].k;
+        }
+        if (r->boxkeys[i].used < r->boxkeys[lru].used)
+            lru = i;
+    }
+    /* Fails for a low-order public key: nothing can be sealed to it. */
+    if (crypto_box_beforenm(r->boxkeys[lru].k, pub, r->d->cfg->private_key) != 0) {
+        sodium_memzero(r->boxkeys[lru].k, sizeof(r->boxkeys[lru].k));
+        r->boxkeys[lru].used = 0;
+        return NULL;
+    }
+    memcpy(r->boxkeys[lru].pub, pub, 32);
+    r->boxkeys[lru].used = ++r->boxkeys_tick;
+    return r->boxkeys[lru].k;
+}
+
 bool ringd_relay_send(struct ringd *r, const ring_peer *to, const uint8_t *msg, size_t len,
                       uint64_t now)
 {
-    uint8_t cert[INNER_RELAY_CERT_MAX];
+    uint8_t cert[INNER_RELAY_CERT_MAX], nonce[INNER_RELAY_NONCE];
+    struct inner_relay_plain pl = { .cert = cert, .msg = msg, .msg_len = len };
     struct inner_relay rl = {
         .ttl = INNER_RELAY_TTL,
         .dest = to->pub,
@@ -225,17 +253,27 @@ bool ringd_relay_send(struct ringd *r, const ring_peer *to, const uint8_t *msg, 
         .family = r->self.ep.family,
         .port = r->self.ep.port,
         .addr = r->self.ep.addr,
-        .cert = cert,
-        .msg = msg,
-        .msg_len = len,
+        .nonce = nonce,
+        .sealed = r->rbuf + INNER_RELAY_HDR,
     };
+    const uint8_t *k;
     ring_peer hop;
-    int n;
+    int plen, n;
 
     if (!ringd_next_hop(r, &to->id, now, &hop) || ring_id_eq(&hop.id, &to->id))
         return false;       /* send directly */
-    rl.cert_len = admit_hook_payload(r->d, cert, sizeof(cert));
+    pl.cert_len = admit_hook_payload(r->d, cert, sizeof(cert));
+    plen = inner_relay_plain_build(&pl, r->pbuf, sizeof(r->pbuf));
+    k = ringd_box_key(r, to->pub);
+    if (plen < 0 || !k || INNER_RELAY_HDR + INNER_RELAY_MAC + (size_t)plen > sizeof(r->rbuf)) {
+        r->relay_dropped++;
+        return true;
+    }
+    randombytes_buf(nonce, sizeof(nonce));
+    crypto_box_easy_afternm(r->rbuf + INNER_RELAY_HDR, r->pbuf, (size_t)plen, nonce, k);
+    rl.sealed_len = INNER_RELAY_MAC + (size_t)plen;
     n = inner_relay_build(&rl, r->rbuf, sizeof(r->rbuf));
+    sodium_memzero(r->pbuf, (size_t)plen);
     if (n < 0) {
         r->relay_dropped++;
         return true;
@@ -245,8 +283,9 @@ bool ringd_relay_send(struct ringd *r, const ring_peer *to, const uint8_t *msg, 
     return true;
 }
 
-/* May @rl's origin speak on the ring? (It is never one of our links.) */
-static bool ringd_relay_admit(struct ringd *r, const struct inner_relay *rl)
+/* May @origin speak on the ring? (It is never one of our links.) */
+static bool ringd_relay_admit(struct ringd *r, const uint8_t origin[32],
+                              const struct inner_relay_plain *pl)
 {
     struct daemon *d = r->d;
     struct link_peer *lp;
@@ -254,14 +293,14 @@ static bool ringd_relay_admit(struct ringd *r, const struct inner_relay *rl)
     int rc;
 
     if (!admit_enabled(d))
-        return ringd_cfg_peer(d, rl->origin) != NULL;
-    lp = link_peer_find(d->link, rl->origin);
+        return ringd_cfg_peer(d, origin) != NULL;
+    lp = link_peer_find(d->link, origin);
     p = lp ? link_peer_user(lp) : NULL;
     if (p && p->adm && p->adm->admitted)
         return true;
-    if (!rl->cert_len)
-        return admit_known_grant(d->admit, rl->origin, NULL, admit_now_unix()) != NULL;
-    rc = admit_learn(d->admit, rl->origin, rl->cert, rl->cert_len, admit_now_unix());
+    if (!pl->cert_len)
+        return admit_known_grant(d->admit, origin, NULL, admit_now_unix()) != NULL;
+    rc = admit_learn(d->admit, origin, pl->cert, pl->cert_len, admit_now_unix());
     if (rc < 0) {
         log_debug("ring", "relayed message: origin's certificate refused (%d)", rc);
         return false;
@@ -269,12 +308,39 @@ static bool ringd_relay_admit(struct ringd *r, const struct inner_relay *rl)
     return true;
 }
 
+/* Our own RELAY: open it, check its origin, hand the message to the node. */
+static void ringd_relay_deliver(struct ringd *r, const struct inner_relay *rl, uint64_t now)
+{
+    struct inner_relay_plain pl;
+    const uint8_t *k = ringd_box_key(r, rl->origin);
+    size_t plen = rl->sealed_len - INNER_RELAY_MAC;
+    ring_peer from;
+
+    if (!k || plen > sizeof(r->pbuf) ||
+        crypto_box_open_easy_afternm(r->pbuf, rl->sealed, rl->sealed_len, rl->nonce, k) != 0 ||
+        inner_relay_plain_parse(r->pbuf, plen, &pl) < 0 || !ringd_relay_admit(r, rl->origin, &pl)) {
+        /* Not sealed by the origin it names, or the origin may not speak. */
+        r->relay_refused++;
+        log_debug("ring", "relayed message refused");
+        return;
+    }
+    memset(&from, 0, sizeof(from));
+    ringid_from_pubkey(from.id.b, rl->origin);
+    memcpy(from.pub, rl->origin, 32);
+    from.ep.family = rl->family;
+    from.ep.port = rl->port;
+    memcpy(from.ep.addr, rl->addr, sizeof(from.ep.addr));
+    r->relay_delivered++;
+    ringd_deliver(r, &from, pl.msg, pl.msg_len, now);
+    sodium_memzero(r->pbuf, plen);
+}
+
 void ringd_relay_recv(struct ringd *r, struct peer *p, const uint8_t *body, size_t blen,
                       uint64_t now)
 {
     struct daemon *d = r->d;
     struct inner_relay rl;
-    ring_peer from, hop;
+    ring_peer hop;
     ring_id dest;
     int n;
 
@@ -293,19 +359,7 @@ void ringd_relay_recv(struct ringd *r, struct peer *p, const uint8_t *body, size
         return;
     }
     if (memcmp(rl.dest, d->pub, 32) == 0) {
-        if (!ringd_relay_admit(r, &rl)) {
-            r->relay_refused++;
-            log_debug("ring", "relay from %s: origin refused", p->name);
-            return;
-        }
-        memset(&from, 0, sizeof(from));
-        ringid_from_pubkey(from.id.b, rl.origin);
-        memcpy(from.pub, rl.origin, 32);
-        from.ep.family = rl.family;
-        from.ep.port = rl.port;
-        memcpy(from.ep.addr, rl.addr, sizeof(from.ep.addr));
-        r->relay_delivered++;
-        ringd_deliver(r, &from, rl.msg, rl.msg_len, now);
+        ringd_relay_deliver(r, &rl, now);
         return;
     }
     ringid_from_pubkey(dest.b, rl.dest);

@@ -174,30 +174,28 @@ static void test_ring(void)
 
 static void test_relay(void)
 {
-    uint8_t dest[32], origin[32], addr[16] = { 10, 201, 0, 7 }, cert[40], msg[5] = "hello";
-    uint8_t buf[256];
+    uint8_t dest[32], origin[32], addr[16] = { 10, 201, 0, 7 }, nonce[INNER_RELAY_NONCE];
+    uint8_t sealed[INNER_RELAY_SEALED_MIN + 4], buf[256];
     struct inner_relay in = {
         .ttl = INNER_RELAY_TTL, .dest = dest, .origin = origin, .family = 4, .port = 51900,
-        .addr = addr, .cert = cert, .cert_len = sizeof(cert), .msg = msg, .msg_len = sizeof(msg),
+        .addr = addr, .nonce = nonce, .sealed = sealed, .sealed_len = sizeof(sealed),
     }, out;
     int n;
 
     memset(dest, 0xd1, 32);
     memset(origin, 0x0c, 32);
-    memset(cert, 0xce, sizeof(cert));
+    memset(nonce, 0x77, sizeof(nonce));
+    memset(sealed, 0x5e, sizeof(sealed));
     n = inner_relay_build(&in, buf, sizeof(buf));
-    CHECK(n == INNER_RELAY_HDR + 40 + 5);
+    CHECK(n == INNER_RELAY_HDR + (int)sizeof(sealed));
     CHECK(inner_relay_parse(buf, (size_t)n, &out) == 0);
     CHECK(out.ttl == INNER_RELAY_TTL && memcmp(out.dest, dest, 32) == 0);
     CHECK(memcmp(out.origin, origin, 32) == 0 && out.family == 4 && out.port == 51900);
-    CHECK(memcmp(out.addr, addr, 16) == 0 && out.cert_len == 40 && out.cert[0] == 0xce);
-    CHECK(out.msg_len == 5 && memcmp(out.msg, "hello", 5) == 0);
-    /* no certificate */
-    in.cert_len = 0;
-    n = inner_relay_build(&in, buf, sizeof(buf));
-    CHECK(inner_relay_parse(buf, (size_t)n, &out) == 0 && !out.cert && out.msg_len == 5);
-    /* malformed: no message, ttl 0 or too high, bad family, certificate past the end */
-    CHECK(inner_relay_parse(buf, INNER_RELAY_HDR, &out) == -EBADMSG);
+    CHECK(memcmp(out.addr, addr, 16) == 0 && memcmp(out.nonce, nonce, sizeof(nonce)) == 0);
+    CHECK(out.sealed_len == sizeof(sealed) && out.sealed[0] == 0x5e);
+    /* malformed: sealed part too short, ttl 0 or too high, bad family */
+    CHECK(inner_relay_parse(buf, INNER_RELAY_HDR + INNER_RELAY_SEALED_MIN - 1, &out) == -EBADMSG);
+    CHECK(inner_relay_parse(buf, INNER_RELAY_HDR + INNER_RELAY_SEALED_MIN, &out) == 0);
     buf[0] = 0;
     CHECK(inner_relay_parse(buf, (size_t)n, &out) == -EBADMSG);
     buf[0] = INNER_RELAY_TTL + 1;
@@ -206,24 +204,56 @@ static void test_relay(void)
     buf[65] = 5;
     CHECK(inner_relay_parse(buf, (size_t)n, &out) == -EBADMSG);
     buf[65] = 6;
-    buf[INNER_RELAY_HDR - 1] = 5;             /* cert_len 5 = the whole rest */
-    CHECK(inner_relay_parse(buf, (size_t)n, &out) == -EBADMSG);
-    buf[INNER_RELAY_HDR - 1] = 4;
-    CHECK(inner_relay_parse(buf, (size_t)n, &out) == 0 && out.msg_len == 1 && out.family == 6);
+    CHECK(inner_relay_parse(buf, (size_t)n, &out) == 0 && out.family == 6);
     /* the builder refuses what the parser would */
     in.ttl = 0;
     CHECK(inner_relay_build(&in, buf, sizeof(buf)) == -EINVAL);
     in.ttl = 3;
-    in.msg_len = 0;
+    in.sealed_len = INNER_RELAY_SEALED_MIN - 1;
     CHECK(inner_relay_build(&in, buf, sizeof(buf)) == -EINVAL);
-    in.msg_len = 5;
+    in.sealed_len = sizeof(sealed);
     CHECK(inner_relay_build(&in, buf, INNER_RELAY_HDR + 4) == -EMSGSIZE);
+}
+
+static void test_relay_plain(void)
+{
+    uint8_t cert[40], msg[5] = "hello", buf[128];
+    struct inner_relay_plain in = { .cert = cert, .cert_len = sizeof(cert), .msg = msg,
+                                    .msg_len = sizeof(msg) }, out;
+    int n;
+
+    memset(cert, 0xce, sizeof(cert));
+    n = inner_relay_plain_build(&in, buf, sizeof(buf));
+    CHECK(n == 2 + 40 + 5);
+    CHECK(inner_relay_plain_parse(buf, (size_t)n, &out) == 0);
+    CHECK(out.cert_len == 40 && out.cert[0] == 0xce && out.msg_len == 5);
+    CHECK(memcmp(out.msg, "hello", 5) == 0);
+    in.cert_len = 0;
+    n = inner_relay_plain_build(&in, buf, sizeof(buf));
+    CHECK(inner_relay_plain_parse(buf, (size_t)n, &out) == 0 && !out.cert && out.msg_len == 5);
+    /* a certificate that leaves no message, or is too long */
+    buf[0] = 0;
+    buf[1] = 5;
+    CHECK(inner_relay_plain_parse(buf, 7, &out) == -EBADMSG);
+    CHECK(inner_relay_plain_parse(buf, 8, &out) == 0 && out.msg_len == 1);
+    buf[0] = (INNER_RELAY_CERT_MAX + 1) >> 8;
+    buf[1] = (INNER_RELAY_CERT_MAX + 1) & 0xff;
+    CHECK(inner_relay_plain_parse(buf, sizeof(buf), &out) == -EBADMSG);
+    CHECK(inner_relay_plain_parse(buf, 2, &out) == -EBADMSG);
+    in.msg_len = 0;
+    CHECK(inner_relay_plain_build(&in, buf, sizeof(buf)) == -EINVAL);
+    in.msg_len = 5;
+    in.cert_len = INNER_RELAY_CERT_MAX + 1;
+    CHECK(inner_relay_plain_build(&in, buf, sizeof(buf)) == -EINVAL);
+    in.cert_len = 40;
+    CHECK(inner_relay_plain_build(&in, buf, 10) == -EMSGSIZE);
 }
 
 int main(void)
 {
     test_ring();
     test_relay();
+    test_relay_plain();
     test_frame();
     test_control_roundtrip();
     test_control_limits();

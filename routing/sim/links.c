@@ -81,7 +81,7 @@ static unsigned link_cap(const struct ring_node *n)
     for (double nh = (double)ns * 18446744073709551616.0 / (double)top, p = 1; p < nh && lg < 63;
          p *= 2)
         lg++;
-    return 2 * lg + 2 > LINKS_CAP_MIN ? 2 * lg + 2 : LINKS_CAP_MIN;
+    return 2 * lg > LINKS_CAP_MIN ? 2 * lg : LINKS_CAP_MIN;
 }
 
 static uint32_t position(const struct eng *e, uint32_t m, const ring_id *id)

@@ -341,10 +341,10 @@ int main(int argc, char **argv)
     printf("| capped | %.2f / %u / %u | %.2f | %.2f / %u | %.2f%% |\n", lnk.capped.links_mean,
            lnk.capped.links_p99, lnk.capped.links_max, lnk.out_capped_mean,
            lnk.capped.hops_mean, lnk.capped.hops_p99, pct(lnk.capped.reached, lnk.capped.pairs));
-    printf("cap(v) %u..%u (2*ceil(log2 N)+2 = %u); %u links declined (%.2f/host); "
+    printf("cap(v) %u..%u (2*ceil(log2 N) = %u); %u links declined (%.2f/host); "
            "%u hosts above their cap (by at most %u; %u beyond what they may not decline); "
            "at most %u links a host may not decline\n",
-           lnk.cap_min, lnk.cap_max, 2 * lg2 + 2, lnk.declined,
+           lnk.cap_min, lnk.cap_max, 2 * lg2, lnk.declined,
            lnk.hosts ? (double)lnk.declined / lnk.hosts : 0.0, lnk.over_cap, lnk.over_by,
            lnk.beyond_keep, lnk.keep_max);
     printf("lookups: steady %zu, after failure %zu; half log2 N + 1 = %.2f; events %llu\n",
@@ -391,10 +391,10 @@ int main(int argc, char **argv)
         /* Links, on the capped graph (the daemon's). By construction a
          * host ends at most at max(cap(v), what it may not decline: its
          * own N(v) and the hosts it is successor or predecessor of). The
-         * global bound is looser than 2*ceil(log2 N)+2 because cap(v)
+         * global bound is looser than 2*ceil(log2 N) because cap(v)
          * rests on v's estimate n^ = ns * 2^128 / span of its ns
-         * successors, and a short span overestimates n: 2*ceil(log2 n^)+2
-         * exceeds 2*ceil(log2 N)+8 only if n^ > 8 * 2^ceil(log2 N) >= 8N,
+         * successors, and a short span overestimates n: 2*ceil(log2 n^)
+         * exceeds 2*ceil(log2 N)+6 only if n^ > 8 * 2^ceil(log2 N) >= 8N,
          * i.e. the 8 successors span < 1/8 of their expected arc, with
          * P(Gamma(8,1) < 1) = 1.0e-5 per host (2 % for any of 2,000).
          * A smaller slack (+4, +6) is passed by hosts with a short arc in
@@ -404,9 +404,9 @@ int main(int argc, char **argv)
                     lnk.beyond_keep);
             fail = 1;
         }
-        if (!lnk.hosts || lnk.capped.links_max > 2 * lg2 + 8) {
-            fprintf(stderr, "FAIL: capped max links/host %u > 2*ceil(log2 N)+8 = %u\n",
-                    lnk.capped.links_max, 2 * lg2 + 8);
+        if (!lnk.hosts || lnk.capped.links_max > 2 * lg2 + 6) {
+            fprintf(stderr, "FAIL: capped max links/host %u > 2*ceil(log2 N)+6 = %u\n",
+                    lnk.capped.links_max, 2 * lg2 + 6);
             fail = 1;
         }
         if (!lnk.hosts || lnk.capped.links_mean > 2.0 * lg2 + 2) {
