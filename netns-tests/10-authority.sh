@@ -121,6 +121,10 @@ _stored() { rig_ctl_q "$1" --json ring | jq --argjson e "$2" '[.stored[] | selec
 _red_stored() { [ $(( $(_stored h1 200) + $(_stored h3 200) )) -gt 0 ]; }
 rig_poll 20 "red records stored on h1 or h3" _red_stored
 rig_assert_eq "$(_stored h2 200)" 0 "h2: red records stored"
+# ... nor in transit: no ring message brought h2 a red MAC, query or record
+# (payloads go to carriers only, and relayed messages are sealed).
+rig_assert_eq "$(rig_ctl_q h2 --json ring | jq .stats.foreign_payloads)" 0 \
+    "h2: ring messages with red data"
 [ "$(_stored h2 100)" -gt 0 ] || [ "$(_stored h1 100)" -gt 0 ] || rig_fail "no blue records anywhere"
 out=$(rig_ctl_q h2 lookup red 52:54:00:00:02:01 2>&1) && rig_fail "h2 looked up a red MAC: $out"
 rig_assert "h2: red lookup refused" grep -q "refused: red is not in this host's certificate" <<<"$out"

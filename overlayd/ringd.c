@@ -62,9 +62,31 @@ static bool ringd_cb_may_carry(void *ctx, const ring_id *host, uint32_t enclave)
     return admit_may_carry_ringid(r->d, host->b, enclave);
 }
 
+/*
+ * Did @msg bring us an enclave's location data although we may not carry
+ * that enclave? Records go to carriers only (routing/, "Probe first"), so
+ * this must stay 0; `ring --json` shows it (stats.foreign_payloads) and the
+ * authority scenario checks it.
+ */
+static bool ringd_foreign_payload(struct ringd *r, const uint8_t *msg, size_t len)
+{
+    static ring_msg m;          /* large; the loop is single-threaded */
+
+    if (!admit_enabled(r->d) || ring_wire_decode(&m, msg, len) < 0)
+        return false;
+    if (m.type == RING_MSG_FIND_REQ && (m.op == RING_OP_GET_MAC || m.op == RING_OP_GET_MEMBERS))
+        return !admit_self_may_carry(r->d, m.enclave);
+    for (unsigned i = 0; i < m.nrecs; i++)
+        if (!admit_self_may_carry(r->d, m.recs[i].enclave))
+            return true;
+    return false;
+}
+
 void ringd_deliver(struct ringd *r, const ring_peer *from, const uint8_t *msg, size_t len,
                    uint64_t now)
 {
+    if (ringd_foreign_payload(r, msg, len))
+        r->foreign_payloads++;
     r->in_replica = len >= 2 && msg[1] == RING_MSG_RECS;
     ring_node_on_message(r->node, now, from, msg, len);
     r->in_replica = false;

@@ -207,6 +207,7 @@ int ringd_ctl_ring(struct daemon *d, bool json, struct sbuf *out)
             json_ku64(&j, "relay_dropped", r->relay_dropped);
             json_ku64(&j, "relay_refused", r->relay_refused);
             json_ku64(&j, "links_declined", r->links_declined);
+            json_ku64(&j, "foreign_payloads", r->foreign_payloads);
             json_ku64(&j, "link_cap", ringd_link_cap(r));
             json_obj_end(&j);
             ringd_ctl_record_enclaves(r, &j);

@@ -128,6 +128,7 @@ struct ringd {
     } declined[RINGD_DECLINED_MAX];   /* hosts that declined to be our neighbour */
     unsigned declined_next;
     uint64_t links_declined;          /* in-links we declined (over the cap) */
+    uint64_t foreign_payloads;        /* ring messages with data of enclaves we may not carry */
     uint64_t relay_sent, relay_forwarded, relay_delivered;
     uint64_t relay_dropped;           /* no next hop, out of hops, not a member */
     uint64_t relay_refused;           /* origin not admitted */

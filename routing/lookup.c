@@ -17,6 +17,13 @@
  * hosts in turn with the DELEGATED flag, and each answers as owner if it
  * may carry E or delegates again. The walk counts against max_hops and
  * the lookup deadline like any other step.
+ *
+ * Payloads (a MAC asked for, a record to store) go only to hosts that may
+ * carry the enclave. A record op asks every other host with a PROBE (the
+ * enclave only, answered like the record op); a host that answers OWNER to
+ * a probe is asked again, on the same op, with the payload. RING_P_REPLICA
+ * only probes: it finds the first carrier after us (the E-owner of self+1)
+ * to continue a replica chain there (store.c).
  */
 #include "routing/node_priv.h"
 
@@ -43,7 +50,7 @@ static bool op_asked(const struct ring_op *op, const ring_id *id)
 static bool purpose_is_rec(uint8_t purpose)
 {
     return purpose == RING_P_PUBLISH || purpose == RING_P_GET_MAC ||
-           purpose == RING_P_GET_MEMBERS;
+           purpose == RING_P_GET_MEMBERS || purpose == RING_P_REPLICA;
 }
 
 static void op_seed(struct ring_node *n, struct ring_op *op)
@@ -126,6 +133,13 @@ static void op_finish(struct ring_node *n, uint64_t now, unsigned idx, int statu
     case RING_P_PUBLISH:
     case RING_P_SELF_CHECK:
         break;
+    case RING_P_REPLICA:
+        /* Found ourselves or the chain's start: the turn is complete. */
+        if (status == 0 && owner && !ring_is_self(n, &owner->id) &&
+            !ring_id_eq(&owner->id, &op.origin))
+            ring_store_chain_send(n, now, owner, &op.rec, (uint8_t)(op.cookie >> 16),
+                                  (uint8_t)(op.cookie >> 8), (uint8_t)op.cookie, &op.origin);
+        break;
     case RING_P_GET_MAC:
     case RING_P_GET_MEMBERS: {
         ring_record recs[RING_MSG_RECS_MAX];
@@ -154,6 +168,11 @@ static void op_send(struct ring_node *n, uint64_t now, struct ring_op *op)
     if (op->cur_hint && op->delegated)
         m.flags |= RING_FIND_DELEGATED;
     m.suspect = op->suspect;
+    /* Payloads only to hosts we know may carry the enclave or that just
+     * confirmed they are its E-owner; a replica lookup needs none at all. */
+    op->probing = purpose_is_rec(op->purpose) &&
+                  (op->purpose == RING_P_REPLICA ||
+                   (!op->confirmed && !ring_may_carry(n, &op->cur.id, op->rec.enclave)));
     switch (op->purpose) {
     case RING_P_GET_MAC:
         m.op = RING_OP_GET_MAC;
@@ -172,6 +191,13 @@ static void op_send(struct ring_node *n, uint64_t now, struct ring_op *op)
     default:
         m.op = RING_OP_LOOKUP;
     }
+    if (op->probing) {
+        memset(m.mac, 0, sizeof(m.mac));
+        memset(m.recs, 0, sizeof(m.recs[0]));
+        m.nrecs = 0;
+        m.op = RING_OP_PROBE;
+        m.enclave = op->rec.enclave;
+    }
     op->waiting = true;
     op->sent_at = now;
     op->rpc_deadline = now + n->cfg.rpc_timeout_ns;
@@ -184,7 +210,9 @@ static void op_send(struct ring_node *n, uint64_t now, struct ring_op *op)
  * a store or answer a get from our own store, zero further hops. */
 static void op_local(struct ring_node *n, uint64_t now, unsigned idx)
 {
-    const ring_record *rec = &n->ops[idx].rec;
+    /* A copy: replicating may start an op and move the ops array. */
+    const ring_record r = n->ops[idx].rec;
+    const ring_record *rec = &r;
     uint8_t purpose = n->ops[idx].purpose;
     ring_msg m;
 
@@ -245,13 +273,14 @@ static bool op_advance(struct ring_node *n, uint64_t now, unsigned idx)
             continue;
         op->cur = next;
         op->cur_hint = hint;
+        op->confirmed = false;
         op_send(n, now, op);
         return true;
     }
 }
 
-int ring_op_start(struct ring_node *n, uint64_t now, uint8_t purpose, const ring_id *key,
-                  uint64_t cookie, const ring_record *rec, const ring_peer *via)
+static int op_new(struct ring_node *n, uint64_t now, uint8_t purpose, const ring_id *key,
+                  uint64_t cookie, const ring_record *rec)
 {
     struct ring_op *op;
     unsigned idx;
@@ -276,6 +305,15 @@ int ring_op_start(struct ring_node *n, uint64_t now, uint8_t purpose, const ring
         op->rec = *rec;
     if (purpose == RING_P_FINGER)
         op->finger_bit = (uint8_t)cookie;
+    return (int)idx;
+}
+
+static int op_go(struct ring_node *n, uint64_t now, unsigned idx, const ring_peer *via)
+{
+    struct ring_op *op = &n->ops[idx];
+    uint8_t purpose = op->purpose;
+    const ring_record *rec = &op->rec;
+
     if (purpose_is_rec(purpose) && !ring_may_carry(n, &n->self.id, rec->enclave)) {
         /* Every E-owner refuses a get from, or a record of, a host that may
          * not carry E: do not walk the ring to hear that. */
@@ -287,7 +325,7 @@ int ring_op_start(struct ring_node *n, uint64_t now, uint8_t purpose, const ring
     if (via) {
         op->cands[0] = *via;
         op->ncands = 1;
-    } else if (n->state == RING_ACTIVE && ring_owns(n, key)) {
+    } else if (n->state == RING_ACTIVE && ring_owns(n, &op->key)) {
         op_local(n, now, idx);
         return 0;
     } else {
@@ -295,6 +333,30 @@ int ring_op_start(struct ring_node *n, uint64_t now, uint8_t purpose, const ring
     }
     op_advance(n, now, idx);
     return 0;
+}
+
+int ring_op_start(struct ring_node *n, uint64_t now, uint8_t purpose, const ring_id *key,
+                  uint64_t cookie, const ring_record *rec, const ring_peer *via)
+{
+    int idx = op_new(n, now, purpose, key, cookie, rec);
+
+    return idx < 0 ? idx : op_go(n, now, (unsigned)idx, via);
+}
+
+int ring_op_start_replica(struct ring_node *n, uint64_t now, const ring_record *rec,
+                          uint8_t rflags, uint8_t copies, uint8_t ttl, const ring_id *origin)
+{
+    ring_id key;
+    int idx;
+
+    /* The E-owner of self + 1 is the first host after us that may carry E. */
+    key = n->self.id;
+    ring_id_add_pow2(&key, &key, 0);
+    idx = op_new(n, now, RING_P_REPLICA, &key, ring_op_chain(rflags, copies, ttl), rec);
+    if (idx < 0)
+        return idx;
+    n->ops[idx].origin = *origin;
+    return op_go(n, now, (unsigned)idx, NULL);
 }
 
 void ring_op_on_resp(struct ring_node *n, uint64_t now, const ring_peer *from,
@@ -317,6 +379,16 @@ void ring_op_on_resp(struct ring_node *n, uint64_t now, const ring_peer *from,
     case RING_FIND_OWNER: {
         int st = 0;
 
+        if (op->probing && op->purpose != RING_P_REPLICA && m->status == RING_ST_OK) {
+            /* @from is the E-owner: now it may see the payload. */
+            if (now >= op->deadline || op->hops >= n->cfg.max_hops) {
+                op_finish(n, now, idx, RING_ERR_TIMEOUT, NULL, NULL);
+                return;
+            }
+            op->confirmed = true;
+            op_send(n, now, op);
+            return;
+        }
         if (m->status == RING_ST_REJECTED)
             st = RING_ERR_REJECTED;
         else if (m->status == RING_ST_STALE)
@@ -464,6 +536,8 @@ static void find_owner_reply(struct ring_node *n, uint64_t now, const ring_peer 
         r->status = st == 0 ? RING_ST_OK : st > 0 ? RING_ST_STALE : RING_ST_REJECTED;
         break;
     }
+    case RING_OP_PROBE:
+        break;      /* E-owner, nothing asked: the real op follows */
     }
 }
 

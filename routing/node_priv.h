@@ -30,6 +30,7 @@ enum ring_op_purpose {
     RING_P_GET_MAC,
     RING_P_GET_MEMBERS,
     RING_P_SELF_CHECK,
+    RING_P_REPLICA,             /* find the first carrier after us for a RECS */
 };
 
 struct ring_rpc {
@@ -58,11 +59,23 @@ struct ring_op {
     uint16_t hops;
     ring_peer cur;
     uint8_t ncands, nowners, nasked;
+    /* In what was padding, so ops do not grow: the outstanding FIND_REQ is
+     * a PROBE; cur answered OWNER to a probe (it may get the payload). */
+    bool probing : 1, confirmed : 1;
     ring_peer cands[RING_OP_CANDS];     /* preceding the key, closest first */
     ring_peer owners[RING_OP_OWNERS];   /* believed successors of the key */
     ring_id asked[RING_OP_ASKED];
-    ring_record rec;            /* STORE payload / GET identity */
+    ring_record rec;            /* STORE payload / GET identity / replica */
+    /* RING_P_REPLICA: origin of the RECS chain to continue at the carrier
+     * found; its flags, copies and ttl travel in @cookie (ring_op_chain). */
+    ring_id origin;
 };
+
+/* RING_P_REPLICA cookie: RECS flags, copies and ttl of the chain. */
+static inline uint64_t ring_op_chain(uint8_t rflags, uint8_t copies, uint8_t ttl)
+{
+    return (uint64_t)rflags << 16 | (uint64_t)copies << 8 | ttl;
+}
 
 struct ring_srec {
     ring_record r;
@@ -167,6 +180,10 @@ uint64_t ring_op_next_deadline(const struct ring_node *n);
 void ring_handle_find(struct ring_node *n, uint64_t now, const ring_peer *from,
                       const ring_msg *m);
 bool ring_owns(const struct ring_node *n, const ring_id *key);
+/* Continue a RECS chain for @rec at the first host after us that may carry
+ * its enclave (found with probes, so non-carriers never see the record). */
+int ring_op_start_replica(struct ring_node *n, uint64_t now, const ring_record *rec,
+                          uint8_t rflags, uint8_t copies, uint8_t ttl, const ring_id *origin);
 
 /* store.c */
 /* cb.may_carry, or true when the hook is NULL. */
@@ -184,6 +201,10 @@ void ring_store_expire(struct ring_node *n, uint64_t now);
 void ring_store_send(struct ring_node *n, uint64_t now, const ring_peer *to,
                      const ring_id *lo, const ring_id *hi, bool all, uint8_t flags);
 void ring_store_replicate(struct ring_node *n, uint64_t now, const ring_record *r);
+/* One RECS of @rec (a chain step) to @to. */
+void ring_store_chain_send(struct ring_node *n, uint64_t now, const ring_peer *to,
+                           const ring_record *rec, uint8_t rflags, uint8_t copies,
+                           uint8_t ttl, const ring_id *origin);
 void ring_store_on_recs(struct ring_node *n, uint64_t now, const ring_peer *from,
                         const ring_msg *m);
 void ring_pub_refresh_all(struct ring_node *n, uint64_t now);

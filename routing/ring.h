@@ -38,6 +38,9 @@
  * hosts that may carry E; a host never stores or answers with records of
  * an enclave it may not carry, and answers gets only to hosts that may
  * carry it. Replicas travel as a chain along successor[0] pointers.
+ * Nothing that reveals E's records (a record, a MAC asked for) is sent to
+ * a host that may not carry E: other hosts on a lookup's path get a
+ * payload-free PROBE, and chains skip them (docs/routing.md).
  */
 
 #include <stdbool.h>

@@ -6,13 +6,15 @@
  * The records of enclave E for key k live at the E-owner: the first host
  * at or after successor(k), clockwise, that may carry E (cb.may_carry);
  * a host never stores, hands out or accepts records of an enclave it may
- * not carry. The E-owner replicates by chain: one RECS to its successor
- * [0] with "copies remaining" r - 1; a carrier stores and passes the
- * record on with one copy less, a non-carrier passes it on unchanged, so
- * replicas land on the next r - 1 carriers while every host only ever
- * talks to its immediate successor (the daemon keeps links to successor,
- * predecessor and fingers only). A hop limit (ttl) and the originator's
- * id stop the chain on rings with few carriers.
+ * not carry, and never even sends one a record of it. The E-owner
+ * replicates by chain: one RECS with "copies remaining" r - 1 to the
+ * first host after it that may carry E; a carrier stores and passes the
+ * record on with one copy less, so replicas land on the next r - 1
+ * carriers. The next carrier is successor[0] when that may carry E (always
+ * without a carry policy); otherwise a probe-only lookup of self + 1 finds
+ * it (lookup.c), so records never pass through non-carriers. A non-carrier
+ * that still gets a RECS (stale policy) drops it. A hop limit (ttl) and the
+ * originator's id stop the chain on rings with few carriers.
  *
  * Conflicts between records of the same identity follow EVPN MAC
  * mobility (RFC 7432 §15): the higher sequence number wins; on equal
@@ -171,8 +173,26 @@ static void send_batch(struct ring_node *n, const ring_peer *to, ring_msg *m)
     }
 }
 
-void ring_store_send(struct ring_node *n, uint64_t now, const ring_peer *to,
-                     const ring_id *lo, const ring_id *hi, bool all, uint8_t flags)
+/* Hand-off target of @enclave: the first successor (starting at @to,
+ * normally successor[0]) that may carry it; -1 if none does (the records
+ * are dropped: the remaining replicas and the owner's refresh restore them). */
+static int handoff_dest(const struct ring_node *n, const ring_peer *to, uint32_t enclave)
+{
+    if (ring_may_carry(n, &to->id, enclave))
+        return 0;
+    for (unsigned i = 0; i < n->nsucc; i++) {
+        if (ring_is_self(n, &n->succ[i].id))
+            break;
+        if (!ring_id_eq(&n->succ[i].id, &to->id) &&
+            ring_may_carry(n, &n->succ[i].id, enclave))
+            return (int)i + 1;
+    }
+    return -1;
+}
+
+static void store_send_one(struct ring_node *n, uint64_t now, const ring_peer *to,
+                           const ring_peer *first, const ring_id *lo, const ring_id *hi,
+                           bool all, uint8_t flags, int dest)
 {
     ring_msg *m = calloc(1, sizeof(*m));
     bool handoff = flags == RING_RECS_HANDOFF;
@@ -202,9 +222,10 @@ void ring_store_send(struct ring_node *n, uint64_t now, const ring_peer *to,
 
         if (s->r.expires <= now || (!all && ring_id_in_oc(&s->key, lo, hi)))
             continue;
-        /* A direct transfer names no chain to pass things along: do not
-         * show a host records of an enclave it would only drop. */
+        /* Never show a host records of an enclave it may not carry. */
         if (!handoff && !ring_may_carry(n, &to->id, s->r.enclave))
+            continue;
+        if (handoff && handoff_dest(n, first, s->r.enclave) != dest)
             continue;
         ring_wrec_from(&m->recs[m->nrecs++], &s->r, now);
         if (m->nrecs == RING_MSG_RECS_MAX)
@@ -214,12 +235,52 @@ void ring_store_send(struct ring_node *n, uint64_t now, const ring_peer *to,
     free(m);
 }
 
+void ring_store_send(struct ring_node *n, uint64_t now, const ring_peer *to,
+                     const ring_id *lo, const ring_id *hi, bool all, uint8_t flags)
+{
+    if (flags != RING_RECS_HANDOFF) {
+        store_send_one(n, now, to, to, lo, hi, all, flags, 0);
+        return;
+    }
+    /* Leave: we cannot run lookups any more, so each enclave's records go
+     * to the first of @to and our successors that may carry it. */
+    store_send_one(n, now, to, to, lo, hi, all, flags, 0);
+    for (unsigned i = 0; i < n->nsucc && !ring_is_self(n, &n->succ[i].id); i++) {
+        if (!ring_id_eq(&n->succ[i].id, &to->id))
+            store_send_one(n, now, &n->succ[i], to, lo, hi, all, flags, (int)i + 1);
+    }
+}
+
+void ring_store_chain_send(struct ring_node *n, uint64_t now, const ring_peer *to,
+                           const ring_record *rec, uint8_t rflags, uint8_t copies,
+                           uint8_t ttl, const ring_id *origin)
+{
+    ring_msg m;
+
+    if (!copies || !ring_may_carry(n, &to->id, rec->enclave))
+        return;
+    memset(&m, 0, sizeof(m));
+    m.type = RING_MSG_RECS;
+    m.rflags = rflags;
+    m.copies = copies;
+    m.ttl = ttl;
+    m.origin = *origin;
+    m.nrecs = 1;
+    ring_wrec_from(&m.recs[0], rec, now);
+    ring_send(n, to, &m);
+}
+
 void ring_store_replicate(struct ring_node *n, uint64_t now, const ring_record *r)
 {
     ring_msg m;
 
     if (n->cfg.nsucc < 2 || ring_is_self(n, &n->succ[0].id))
         return;
+    if (!ring_may_carry(n, &n->succ[0].id, r->enclave)) {
+        ring_op_start_replica(n, now, r, RING_RECS_REPLICA, (uint8_t)(n->cfg.nsucc - 1),
+                              recs_ttl(n), &n->self.id);
+        return;
+    }
     memset(&m, 0, sizeof(m));
     m.type = RING_MSG_RECS;
     m.rflags = RING_RECS_REPLICA;
@@ -231,9 +292,11 @@ void ring_store_replicate(struct ring_node *n, uint64_t now, const ring_record *
     ring_send(n, &n->succ[0], &m);
 }
 
-/* Pass the records of @in selected by @pick on to our successor[0]. */
-static void recs_forward(struct ring_node *n, const ring_msg *in, const bool *pick,
-                         uint8_t copies)
+/* Pass the records of @in selected by @pick on to the next carrier of
+ * each: our successor[0] if it may carry the enclave, else the one a
+ * replica lookup finds. */
+static void recs_forward(struct ring_node *n, uint64_t now, const ring_msg *in,
+                         const bool *pick, uint8_t copies)
 {
     ring_msg *m;
 
@@ -249,8 +312,16 @@ static void recs_forward(struct ring_node *n, const ring_msg *in, const bool *pi
     m->ttl = (uint8_t)(in->ttl - 1);
     m->origin = in->origin;
     for (unsigned i = 0; i < in->nrecs; i++) {
-        if (pick[i])
+        ring_record r;
+
+        if (!pick[i])
+            continue;
+        if (ring_may_carry(n, &n->succ[0].id, in->recs[i].enclave)) {
             m->recs[m->nrecs++] = in->recs[i];
+            continue;
+        }
+        ring_record_from(&r, &in->recs[i], now);
+        ring_op_start_replica(n, now, &r, in->rflags, copies, m->ttl, &in->origin);
     }
     send_batch(n, &n->succ[0], m);
     free(m);
@@ -259,7 +330,7 @@ static void recs_forward(struct ring_node *n, const ring_msg *in, const bool *pi
 void ring_store_on_recs(struct ring_node *n, uint64_t now, const ring_peer *from,
                         const ring_msg *m)
 {
-    bool stored[RING_MSG_RECS_MAX], passed[RING_MSG_RECS_MAX];
+    bool stored[RING_MSG_RECS_MAX];
 
     (void)from;
     if (n->state != RING_ACTIVE || ring_is_self(n, &m->origin))
@@ -267,7 +338,7 @@ void ring_store_on_recs(struct ring_node *n, uint64_t now, const ring_peer *from
     for (unsigned i = 0; i < m->nrecs; i++) {
         ring_record r;
 
-        stored[i] = passed[i] = false;
+        stored[i] = false;
         ring_record_from(&r, &m->recs[i], now);
         /* Replicas come from other ring members, not from the host; the
          * carry policy still applies to whatever they name. */
@@ -275,17 +346,17 @@ void ring_store_on_recs(struct ring_node *n, uint64_t now, const ring_peer *from
             n->stats.stores_rejected++;
             continue;
         }
-        if (!ring_may_carry(n, &n->self.id, r.enclave)) {
-            passed[i] = true;       /* not ours to hold: the next carrier's */
+        /* Not ours to hold, and not ours to pass on: the sender knew an
+         * older policy. Its lookup of the next carrier will find the right
+         * host when the policies agree again (next refresh). */
+        if (!ring_may_carry(n, &n->self.id, r.enclave))
             continue;
-        }
         /* Stored or not (a newer record may win here), we are one of the
          * copies; the rest of the chain still needs the record. */
         ring_store_put(n, &r);
         stored[i] = true;
     }
-    recs_forward(n, m, passed, m->copies);
-    recs_forward(n, m, stored, (uint8_t)(m->copies - 1));
+    recs_forward(n, now, m, stored, (uint8_t)(m->copies - 1));
 }
 
 static void pub_record(const struct ring_node *n, const struct ring_pub *p, uint64_t now,

@@ -97,13 +97,14 @@ int ring_wire_encode(const ring_msg *m, uint8_t *buf, size_t cap)
         put8(&w, m->op);
         put8(&w, m->flags);
         put(&w, m->suspect.b, RING_ID_LEN);
-        if (m->op == RING_OP_GET_MAC || m->op == RING_OP_GET_MEMBERS)
+        if (m->op == RING_OP_GET_MAC || m->op == RING_OP_GET_MEMBERS ||
+            m->op == RING_OP_PROBE)
             put_be(&w, m->enclave, 4);
         if (m->op == RING_OP_GET_MAC)
             put(&w, m->mac, 6);
         if (m->op == RING_OP_STORE)
             put_rec(&w, &m->recs[0]);
-        else if (m->op > RING_OP_STORE)
+        else if (m->op > RING_OP_PROBE)
             return -EINVAL;
         break;
     case RING_MSG_FIND_RESP:
@@ -255,14 +256,15 @@ int ring_wire_decode(ring_msg *m, const uint8_t *buf, size_t len)
         m->op = (uint8_t)get_be(&r, 1);
         m->flags = (uint8_t)get_be(&r, 1);
         get_into(&r, m->suspect.b, RING_ID_LEN);
-        if (m->op == RING_OP_GET_MAC || m->op == RING_OP_GET_MEMBERS)
+        if (m->op == RING_OP_GET_MAC || m->op == RING_OP_GET_MEMBERS ||
+            m->op == RING_OP_PROBE)
             m->enclave = (uint32_t)get_be(&r, 4);
         if (m->op == RING_OP_GET_MAC)
             get_into(&r, m->mac, 6);
         if (m->op == RING_OP_STORE) {
             get_rec(&r, &m->recs[0]);
             m->nrecs = 1;
-        } else if (m->op > RING_OP_STORE) {
+        } else if (m->op > RING_OP_PROBE) {
             return -EBADMSG;
         }
         break;

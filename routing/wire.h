@@ -12,8 +12,8 @@
  *
  *   FIND_REQ   rid(8) key(16) op(1) flags(1) suspect(16) [op payload]
  *              op GET_MAC: enclave(4) mac(6); GET_MEMBERS: enclave(4);
- *              STORE: record(90)
- *              flags: bit0 OWNER_HINT, bit1 DELEGATED (GET/STORE only)
+ *              STORE: record(90); PROBE: enclave(4)
+ *              flags: bit0 OWNER_HINT, bit1 DELEGATED (GET/STORE/PROBE only)
  *   FIND_RESP  rid(8) code(1: 0..4) status(1) npeers(1) peer*n nrecs(1) record*n
  *   STATE_REQ  rid(8)
  *   STATE_RESP rid(8) has_pred(1) [peer] nsucc(1) peer*n
@@ -22,9 +22,10 @@
  *   LEAVE      has_pred(1) [peer] nsucc(1) peer*n
  *   RECS       flags(1: 0|1) copies(1: 1..16) ttl(1: 0..40) origin(16) nrecs(1) record*n
  *
- * RECS travel as a chain along successor[0] pointers (docs/routing.md,
- * "Location store"): @copies is the number of carriers of a record's
- * enclave still to store it, the receiver included; @ttl the number of
+ * RECS travel as a chain from each carrier of a record's enclave to the
+ * next (successor[0], or the first carrier after it, found with probes;
+ * docs/routing.md, "Location store"): @copies is the number of carriers of
+ * a record's enclave still to store it, the receiver included; @ttl the number of
  * further forwards allowed; @origin the id of the node that started the
  * chain (it is never forwarded back there).
  *
@@ -58,6 +59,10 @@ enum ring_wire_consts {
     RING_OP_GET_MAC = 1,
     RING_OP_GET_MEMBERS = 2,
     RING_OP_STORE = 3,
+    /* Record op without its payload, sent to a host not known to carry the
+     * enclave: it answers like a record op, and as E-owner OWNER/OK with no
+     * records, so the payload goes only to a confirmed E-owner. */
+    RING_OP_PROBE = 4,
 
     /* FIND_REQ flags */
     RING_FIND_OWNER_HINT = 1,   /* asked as owner candidate: predecessor list said so */

@@ -5,7 +5,9 @@
  * decoder accepts exactly what the encoder can produce, RECS copies/ttl
  * included), and a live node fed the bytes (from a fixed peer) must
  * survive, both without a carry policy and with one that forbids odd
- * enclaves (delegation, refusals, RECS pass-through).
+ * enclaves, and enclaves with bit 1 set to the node's successor[0]
+ * (delegation, probes, refusals, replica lookups past a non-carrier,
+ * RECS drops).
  */
 #include "routing/ring.h"
 #include "routing/wire.h"
@@ -31,13 +33,14 @@ static uint64_t fz_rand(void *ctx)
 
 static bool fz_may_carry(void *ctx, const ring_id *host, uint32_t enclave)
 {
-    return !(enclave & 1);
+    (void)ctx;
+    return !(enclave & 1) && !(host->b[0] == 0x80 && (enclave & 2));
 }
 
 static void feed(const ring_callbacks *cb, const uint8_t *data, size_t size)
 {
     ring_config cfg;
-    ring_peer self, from, other;
+    ring_peer self, from, other, succ[2];
     struct ring_node *n;
 
     memset(&self, 0, sizeof(self));
@@ -51,8 +54,10 @@ static void feed(const ring_callbacks *cb, const uint8_t *data, size_t size)
     n = ring_node_new(&cfg, cb, &self);
     if (!n)
         return;
-    /* A two-member ring, so replicas have somewhere to go. */
-    ring_node_bulk_init(n, 1000, &from, &from, 1, &other, 1);
+    /* A three-member ring, so replicas have somewhere to go. */
+    succ[0] = other;
+    succ[1] = from;
+    ring_node_bulk_init(n, 1000, &from, succ, 2, &other, 1);
     ring_node_on_message(n, 2000, &from, data, size);
     ring_node_on_timeout(n, ring_node_next_deadline(n));
     ring_node_on_message(n, 3000000000ULL, &from, data, size);

@@ -7,9 +7,13 @@
  *    E-owner (first carrier at or after the key's successor) and the next
  *    r - 1 carriers (all carriers if fewer); non-carrier owners delegate;
  *  - gets from a carrier find them, gets from a non-carrier are refused;
- *  - RECS only ever go to the sender's successor[0];
+ *  - no message carrying an E payload (FIND_REQ GET/STORE of E, FIND_RESP
+ *    or RECS with E records) is ever sent to a host that may not carry E:
+ *    non-carriers only see probes, replicas skip them, and a non-carrier
+ *    that still gets a RECS drops it;
  *  - a graceful leave of an E-owner keeps the records on carriers only;
- *  - with may_carry NULL: owner + its r - 1 successors, chain only.
+ *  - with may_carry NULL: owner + its r - 1 successors, chain along
+ *    successor[0] only, and no probe is ever sent.
  */
 #include "routing/node_priv.h"
 #include "routing/tests/check.h"
@@ -48,6 +52,8 @@ struct net {
     size_t head, tail, cap;
     uint64_t now;
     unsigned recs_sent, recs_not_succ0;
+    unsigned payload_leaks;             /* E payloads sent to a non-carrier of E */
+    unsigned probes, payload_reqs;      /* FIND_REQ PROBE / GET or STORE sent */
     unsigned fake_recs, fake_leaks;     /* records sent to FAKE, of them not carried */
     ring_msg last_to[N + 1];    /* last message sent to each host */
     int get_status;
@@ -91,6 +97,40 @@ static bool cb_may_carry(void *ctx, const ring_id *host, uint32_t enclave)
     return i >= 0 && carries(net, (uint32_t)i, enclave);
 }
 
+static void leak(struct net *net, uint32_t from, int32_t to, const char *what,
+                 uint32_t enclave)
+{
+    if (!net->policy || carries(net, (uint32_t)to, enclave))
+        return;
+    net->payload_leaks++;
+    fprintf(stderr, "host %u sent %s of enclave %u to host %d, which may not carry it\n",
+            from, what, enclave, to);
+}
+
+/* Every message that names an enclave's locations goes to its carriers only. */
+static void check_payload(struct net *net, uint32_t from, int32_t to, const ring_msg *d)
+{
+    switch (d->type) {
+    case RING_MSG_FIND_REQ:
+        if (d->op == RING_OP_PROBE)
+            net->probes++;
+        if (d->op == RING_OP_GET_MAC || d->op == RING_OP_GET_MEMBERS) {
+            net->payload_reqs++;
+            leak(net, from, to, "FIND_REQ GET", d->enclave);
+        } else if (d->op == RING_OP_STORE) {
+            net->payload_reqs++;
+            leak(net, from, to, "FIND_REQ STORE", d->recs[0].enclave);
+        }
+        break;
+    case RING_MSG_FIND_RESP:
+    case RING_MSG_RECS:
+        for (unsigned i = 0; i < d->nrecs; i++)
+            leak(net, from, to, d->type == RING_MSG_RECS ? "RECS" : "FIND_RESP",
+                 d->recs[i].enclave);
+        break;
+    }
+}
+
 static void cb_send(void *ctx, const ring_peer *to, const uint8_t *buf, size_t len)
 {
     struct hctx *h = ctx;
@@ -101,17 +141,20 @@ static void cb_send(void *ctx, const ring_peer *to, const uint8_t *buf, size_t l
     CHECK(dst >= 0, "host %u sends to an unknown peer", h->idx);
     if (dst < 0)
         return;
-    /* Replicas go to successor[0] only; FAKE (a new predecessor) gets a
-     * join transfer, checked in fake_joins(). */
+    /* Without a carry policy replicas go to successor[0] only; with one
+     * they skip non-carriers (check_payload). FAKE (a new predecessor)
+     * gets a join transfer, checked in fake_joins(). */
     if (len >= 2 && buf[1] == RING_MSG_RECS && dst != FAKE) {
         net->recs_sent++;
         if (!ring_id_eq(&to->id, &ring_node_succ(net->node[h->idx], 0)->id)) {
             net->recs_not_succ0++;
-            fprintf(stderr, "host %u sent RECS to host %d, not to its successor[0]\n",
-                    h->idx, dst);
+            if (!net->policy)
+                fprintf(stderr, "host %u sent RECS to host %d, not to its successor[0]\n",
+                        h->idx, dst);
         }
     }
     CHECK(ring_wire_decode(&net->last_to[dst], buf, len) == 0, "undecodable message");
+    check_payload(net, h->idx, dst, &net->last_to[dst]);
     if (dst == FAKE) {
         const ring_msg *d = &net->last_to[dst];
 
@@ -438,9 +481,17 @@ static void enclave_policy(void)
             drain(net);
             ring_key_mac(&key, E_MANY, mac);
             if (!carries(net, net->order[succ_pos(net, &key)], E_MANY)) {
+                uint32_t o = N;
+
                 delegated++;
-                probe = carriers[c];
-                memcpy(probe_mac, mac, 6);
+                /* The probe key's E-owner leaves below: pick one whose
+                 * successor may not carry E_MANY, so its hand-off must
+                 * skip that host. */
+                expected(net, &key, E_MANY, want, &o);
+                if (o < N && !carries(net, net->order[(net->pos[o] + 1) % N], E_MANY)) {
+                    probe = carriers[c];
+                    memcpy(probe_mac, mac, 6);
+                }
             }
             CHECK(check_placement(net, E_MANY, mac, carriers[c], "publish") == R,
                   "not r copies");
@@ -474,8 +525,13 @@ static void enclave_policy(void)
         break;
     }
     check_no_leak(net, "after publishes");
-    CHECK(net->recs_sent > 0 && net->recs_not_succ0 == 0, "RECS: %u sent, %u not to succ[0]",
+    /* Some chains had to skip a non-carrier successor[0]. */
+    CHECK(net->recs_sent > 0 && net->recs_not_succ0 > 0, "RECS: %u sent, %u not to succ[0]",
           net->recs_sent, net->recs_not_succ0);
+    CHECK(net->probes > 0 && net->payload_reqs > 0, "probes %u, payload requests %u",
+          net->probes, net->payload_reqs);
+    CHECK(net->payload_leaks == 0, "after publishes: %u payloads to non-carriers",
+          net->payload_leaks);
 
     /* Gets: every host asks for the probe MAC. */
     for (uint32_t i = 0; i < N; i++) {
@@ -488,6 +544,19 @@ static void enclave_policy(void)
             CHECK(net->get_status == RING_ERR_REJECTED,
                   "get from non-carrier %u: status %d", i, net->get_status);
     }
+    /* Membership: every carrier publishes, a carrier gets all five. */
+    for (uint32_t c = 0; c < nc; c++) {
+        CHECK(ring_node_publish_member(net->node[carriers[c]], net->now, E_MANY) == 0,
+              "publish member");
+        drain(net);
+    }
+    net->get_done = false;
+    CHECK(ring_node_get_members(net->node[carriers[1]], net->now, E_MANY, 2) == 0, "members");
+    run(net, &net->get_done, 20 * SEC);
+    CHECK(net->get_done && net->get_status == 0 && net->get_n == nc, "members: status %d n %zu",
+          net->get_status, net->get_n);
+    check_no_leak(net, "after gets");
+    CHECK(net->payload_leaks == 0, "after gets: %u payloads to non-carriers", net->payload_leaks);
 
     /* The protocol itself, request by request. */
     ring_key_mac(&key, E_MANY, probe_mac);
@@ -521,17 +590,19 @@ static void enclave_policy(void)
         CHECK(r->code == RING_FIND_DELEGATE, "delegated non-carrier answered: %u", r->code);
     }
 
-    /* Replicas arriving at a non-carrier pass through; it keeps nothing. */
+    /* A replica reaching a non-carrier (stale policy at the sender) is
+     * dropped; a carrier whose successor[0] may not carry the enclave
+     * sends its replica to the next carrier directly. */
     {
         ring_msg m;
         uint8_t buf[RING_MSG_MAX];
-        uint32_t nonc = net->order[1], from = net->order[0];
+        uint32_t nonc = net->order[1], from = net->order[13], first = net->order[0];
         size_t before = ring_node_nrecords(net->node[nonc]);
         ring_record rec;
-        const ring_peer *next = ring_node_succ(net->node[nonc], 0);
         int len;
 
-        CHECK(!carries(net, nonc, E_MANY) && carries(net, from, E_MANY), "layout");
+        CHECK(!carries(net, nonc, E_MANY) && carries(net, from, E_MANY) &&
+              carries(net, first, E_MANY), "layout");
         memset(&m, 0, sizeof(m));
         memset(&rec, 0, sizeof(rec));
         rec.type = RING_REC_MAC;
@@ -549,18 +620,28 @@ static void enclave_policy(void)
         len = ring_wire_encode(&m, buf, sizeof(buf));
         ring_node_on_message(net->node[nonc], net->now, &net->peer[from], buf, (size_t)len);
         CHECK(ring_node_nrecords(net->node[nonc]) == before, "non-carrier kept a replica");
-        CHECK(net->tail == 1 && net->q[0].to == (uint32_t)index_of(net, &next->id),
-              "replica not passed to successor[0]");
-        r = &net->last_to[index_of(net, &next->id)];
-        CHECK(r->type == RING_MSG_RECS && r->copies == 3 && r->ttl == 11 && r->nrecs == 1 &&
+        CHECK(net->tail == 0, "non-carrier passed a replica on (%zu messages)", net->tail);
+        /* Position 0 stores and, its successor being a non-carrier, probes
+         * for the next carrier (position 3), which gets copies 2, ttl 11. */
+        ring_node_on_message(net->node[first], net->now, &net->peer[from], buf, (size_t)len);
+        CHECK(holds(net, first, E_MANY, rec.mac, from), "carrier did not store the replica");
+        for (size_t k = 0; k < net->tail; k++) {
+            const struct qmsg *q = &net->q[k];
+
+            CHECK(q->len > 27 && q->buf[1] == RING_MSG_FIND_REQ && q->buf[26] == RING_OP_PROBE,
+                  "carrier sent type %u op %u before finding the next carrier", q->buf[1],
+                  q->len > 27 ? q->buf[26] : 0);
+        }
+        drain(net);
+        r = &net->last_to[net->order[3]];
+        CHECK(r->type == RING_MSG_RECS && r->copies == 2 && r->ttl == 11 && r->nrecs == 1 &&
               ring_id_eq(&r->origin, &net->peer[from].id), "passed on with copies %u ttl %u",
               r->copies, r->ttl);
-        drain(net);
-        /* Three copies on the next three carriers after position 1. */
+        /* Three copies on position 0 and the next two carriers. */
         for (uint32_t p = 0; p < N; p++) {
             bool h = holds(net, net->order[p], E_MANY, rec.mac, from);
 
-            CHECK(h == (p == 3 || p == 4 || p == 9), "chain: position %u holds %d", p, h);
+            CHECK(h == (p == 0 || p == 3 || p == 4), "chain: position %u holds %d", p, h);
         }
         /* A record naming a host that may not carry the enclave: dropped
          * by a carrier and not passed on. */
@@ -578,7 +659,16 @@ static void enclave_policy(void)
 
     /* The E-owner of the probe key leaves gracefully: its records move on
      * to carriers only, and gets still succeed. */
-    CHECK(ring_node_leave(net->node[owner], net->now) == 0, "leave");
+    {
+        /* Its successor[0] may not carry E_MANY: the hand-off goes past it
+         * to the first carrier of its successor list. */
+        const ring_peer *s0 = ring_node_succ(net->node[owner], 0);
+        unsigned before = net->recs_not_succ0;
+
+        CHECK(!carries(net, (uint32_t)index_of(net, &s0->id), E_MANY), "layout: leave");
+        CHECK(ring_node_leave(net->node[owner], net->now) == 0, "leave");
+        CHECK(net->recs_not_succ0 > before, "hand-off did not skip the non-carrier");
+    }
     net->alive[owner] = false;
     drain(net);
     check_no_leak(net, "after leave");
@@ -601,7 +691,8 @@ static void enclave_policy(void)
                   net->get_status);
         }
     }
-    CHECK(net->recs_not_succ0 == 0, "RECS not to succ[0]: %u", net->recs_not_succ0);
+    CHECK(net->payload_leaks == 0, "after leave: %u payloads to non-carriers",
+          net->payload_leaks);
     /* A joiner is handed only records of enclaves it may carry. */
     CHECK(fake_joins(net) > 0 && net->fake_leaks == 0, "join transfer: %u records, %u leaked",
           net->fake_recs, net->fake_leaks);
@@ -621,11 +712,13 @@ static void chain_no_policy(void)
     }
     CHECK(net->recs_sent >= N && net->recs_not_succ0 == 0, "RECS: %u sent, %u not to succ[0]",
           net->recs_sent, net->recs_not_succ0);
+    CHECK(net->payload_reqs > 0 && net->probes == 0, "no policy: %u probes", net->probes);
     for (uint32_t i = 0; i < N; i++) {
         mac_of(mac, (i + 5) % N, 3);
         get(net, i, 7, mac);
         CHECK(net->get_status == 0 && net->get_n == 1, "get %u: %d", i, net->get_status);
     }
+    CHECK(net->probes == 0, "no policy: %u probes", net->probes);
     CHECK(fake_joins(net) > 0, "join transfer sent nothing");
     net_free(net);
 }

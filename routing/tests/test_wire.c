@@ -154,15 +154,32 @@ int main(void)
     m->key.b[0] = 0xfe;
     m->flags = RING_FIND_OWNER_HINT | RING_FIND_DELEGATED;
     m->suspect.b[15] = 9;
-    for (uint8_t op = RING_OP_LOOKUP; op <= RING_OP_STORE; op++) {
+    for (uint8_t op = RING_OP_LOOKUP; op <= RING_OP_PROBE; op++) {
         m->op = op;
         m->enclave = 77;
         memcpy(m->mac, "\x02\x00\x00\x00\x00\x01", 6);
         m->nrecs = op == RING_OP_STORE;
         fill_rec(&m->recs[0], 3);
         roundtrip(m, "find_req", 2 + 8 + 16 + 1 + 1 + 16 +
-                  (op == RING_OP_GET_MAC ? 10 : op == RING_OP_GET_MEMBERS ? 4 :
+                  (op == RING_OP_GET_MAC ? 10 :
+                   op == RING_OP_GET_MEMBERS || op == RING_OP_PROBE ? 4 :
                    op == RING_OP_STORE ? RING_WIRE_REC_LEN : 0));
+    }
+    {
+        /* A probe carries the enclave and nothing else; op 5 is unknown. */
+        ring_msg *d = calloc(1, sizeof(*d));
+
+        m->op = RING_OP_PROBE;
+        m->nrecs = 0;
+        len = ring_wire_encode(m, buf, sizeof(buf));
+        CHECK(len == 2 + 8 + 16 + 1 + 1 + 16 + 4 && ring_wire_decode(d, buf, (size_t)len) == 0 &&
+              d->op == RING_OP_PROBE && d->enclave == 77 && d->nrecs == 0,
+              "probe: len %d op %u enclave %u", len, d->op, d->enclave);
+        buf[26] = RING_OP_PROBE + 1;
+        CHECK(ring_wire_decode(d, buf, (size_t)len) < 0, "unknown op accepted");
+        m->op = RING_OP_PROBE + 1;
+        CHECK(ring_wire_encode(m, buf, sizeof(buf)) < 0, "unknown op encoded");
+        free(d);
     }
     memset(m, 0, sizeof(*m));
     m->type = RING_MSG_FIND_RESP;
