@@ -36,7 +36,6 @@ enum ringd_limits {
     RINGD_SETTLE_S = 10,              /* neighbours unchanged this long: relay, else go direct */
     RINGD_DECLINE_S = 30,             /* a host that declined us is no neighbour this long */
     RINGD_DECLINED_MAX = 32,
-    RINGD_LINKS_MIN = 8,              /* link cap: 2 * ceil(log2 n), at least this */
     RINGD_ECHO_MS = 1000,             /* relay hop silent this long: probe it, skip it unanswered */
     RINGD_JOIN_TRY_MS = 1500,         /* then join through the next [Peer] */
     RINGD_REPUBLISH_FIRST_S = 3,      /* after a neighbour change: +1 s, then 3, 6, 12, 24 s */
@@ -177,8 +176,7 @@ void ringd_close_request(struct ringd *r, struct peer *p, const uint8_t *body, s
 bool ringd_is_neighbour(struct ringd *r, const ring_id *id);
 /* Did the host with @pub decline to be our neighbour lately? */
 bool ringd_declined(struct ringd *r, const uint8_t pub[32], uint64_t now);
-/* The most links we hold: 2 * ceil(log2 n) for the ring size n our
- * successor list suggests, at least RINGD_LINKS_MIN. */
+/* The most links we hold (routing/, ring_node_link_cap). */
 unsigned ringd_link_cap(struct ringd *r);
 /* May a ring message to @to go straight to it (a neighbour, an up link,
  * or we are not a member yet)? */

@@ -35,38 +35,13 @@
 #include "overlayd/inner.h"
 #include "overlayd/log.h"
 
-/*
- * Predecessor, successor and the distinct fingers beyond the successor
- * list, at most @max. The rest of the successor list is a backup (it
- * becomes the successor when that fails), not a link: within it a relay
- * walks successor by successor, at most r hops.
- */
+/* Our ring neighbours (routing/, ring_node_neighbours), none before we
+ * are a member. */
 static unsigned ringd_neighbours(struct ringd *r, ring_peer *out, unsigned max)
 {
-    const struct ring_node *n = r->node;
-    const ring_peer *p;
-    unsigned k = 0, ns;
-
-    if (!n || ring_node_state(n) != RING_ACTIVE)
+    if (!r->node || ring_node_state(r->node) != RING_ACTIVE)
         return 0;
-    p = ring_node_pred(n);
-    if (p && k < max)
-        out[k++] = *p;
-    ns = ring_node_nsucc(n);
-    for (unsigned b = 0; b < RING_ID_BITS && k < max; b++) {
-        bool skip = false;
-
-        p = ring_node_finger(n, b);
-        if (ring_id_eq(&p->id, &r->self.id))
-            continue;
-        for (unsigned i = 1; i < ns && !skip; i++)
-            skip = ring_id_eq(&ring_node_succ(n, i)->id, &p->id);
-        for (unsigned i = 0; i < k && !skip; i++)
-            skip = ring_id_eq(&out[i].id, &p->id);
-        if (!skip)
-            out[k++] = *p;
-    }
-    return k;
+    return ring_node_neighbours(r->node, out, max);
 }
 
 /* Successor and predecessor: the ring breaks without them, so they are
@@ -99,23 +74,7 @@ bool ringd_is_neighbour(struct ringd *r, const ring_id *id)
 
 unsigned ringd_link_cap(struct ringd *r)
 {
-    unsigned ns = r->node ? ring_node_nsucc(r->node) : 0, lg = 0;
-    ring_id dist;
-    uint64_t top = 0;
-
-    if (ns < 2)
-        return RINGD_LINKS_MIN;
-    /* n ~ ns * 2^128 / dist(self, succ[ns-1]) (the successors are spread
-     * evenly in expectation); only the top 64 bits of the distance count. */
-    ring_id_dist(&dist, &r->self.id, &ring_node_succ(r->node, ns - 1)->id);
-    for (int i = 0; i < 8; i++)
-        top = top << 8 | dist.b[i];
-    if (!top)
-        return RINGD_LINKS_MIN;
-    for (double n = (double)ns * 18446744073709551616.0 / (double)top, p = 1; p < n && lg < 63;
-         p *= 2)
-        lg++;
-    return 2 * lg > RINGD_LINKS_MIN ? 2 * lg : RINGD_LINKS_MIN;
+    return r->node ? ring_node_link_cap(r->node) : RING_LINKS_MIN;
 }
 
 /*

@@ -232,3 +232,53 @@ void ring_forget(struct ring_node *n, uint64_t now, const ring_id *id)
     if (n->state == RING_ACTIVE && ring_is_self(n, &n->succ[0].id))
         ring_rejoin(n, now);
 }
+
+/*
+ * The hosts a daemon keeps links to: predecessor, successor, and the
+ * distinct fingers that are not in the successor list beyond succ[0] (the
+ * rest of that list is a backup, reached through the successor). Self is
+ * never listed.
+ */
+unsigned ring_node_neighbours(const struct ring_node *n, ring_peer *out, unsigned max)
+{
+    unsigned k = 0;
+
+    if (n->has_pred && !ring_is_self(n, &n->pred.id) && k < max)
+        out[k++] = n->pred;
+    for (unsigned b = 0; b < RING_ID_BITS && k < max; b++) {
+        const ring_peer *p = ring_node_finger(n, b);
+        bool skip = ring_is_self(n, &p->id);
+
+        for (unsigned i = 1; i < n->nsucc && !skip; i++)
+            skip = ring_id_eq(&n->succ[i].id, &p->id);
+        for (unsigned i = 0; i < k && !skip; i++)
+            skip = ring_id_eq(&out[i].id, &p->id);
+        if (!skip)
+            out[k++] = *p;
+    }
+    return k;
+}
+
+/*
+ * 2 * ceil(log2 n^), at least RING_LINKS_MIN, with n^ = ns * 2^128 /
+ * distance(self, succ[ns-1]): the successors are spread evenly in
+ * expectation. Only the top 64 bits of the distance count.
+ */
+unsigned ring_node_link_cap(const struct ring_node *n)
+{
+    unsigned ns = n->nsucc, lg = 0;
+    ring_id dist;
+    uint64_t top = 0;
+
+    if (ns < 2)
+        return RING_LINKS_MIN;
+    ring_id_dist(&dist, &n->self.id, &n->succ[ns - 1].id);
+    for (int i = 0; i < 8; i++)
+        top = top << 8 | dist.b[i];
+    if (!top)
+        return RING_LINKS_MIN;
+    for (double nh = (double)ns * 18446744073709551616.0 / (double)top, q = 1; q < nh && lg < 63;
+         q *= 2)
+        lg++;
+    return 2 * lg > RING_LINKS_MIN ? 2 * lg : RING_LINKS_MIN;
+}

@@ -58,6 +58,7 @@ enum ring_limits {
     RING_DEAD_CACHE = 16,
     RING_MSG_MAX = 4096,        /* largest encoded message */
     RING_MSG_RECS_MAX = 24,     /* records per message */
+    RING_LINKS_MIN = 8,         /* ring_node_link_cap() never below this */
 };
 
 enum ring_rec_type {
@@ -179,6 +180,13 @@ unsigned ring_node_nfingers(const struct ring_node *n);
 /* Effective finger @bit: first known node at clockwise distance >= 2^bit
  * (self if none), i.e. what Chord's finger[bit] should be. */
 const ring_peer *ring_node_finger(const struct ring_node *n, unsigned bit);
+/* The hosts to keep links to (predecessor, successor, distinct fingers
+ * beyond the successor list), at most @max; the overlay relays the rest
+ * over these (overlayd/ringd_relay.c). */
+unsigned ring_node_neighbours(const struct ring_node *n, ring_peer *out, unsigned max);
+/* How many links a host should hold at most: 2 * ceil(log2 n) for the ring
+ * size n its successor list suggests, at least RING_LINKS_MIN. */
+unsigned ring_node_link_cap(const struct ring_node *n);
 size_t ring_node_nrecords(const struct ring_node *n);
 const ring_record *ring_node_record(const struct ring_node *n, size_t i);
 const ring_stats *ring_node_stats(const struct ring_node *n);

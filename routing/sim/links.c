@@ -11,7 +11,6 @@
 enum {
     LINKS_NB_MAX = RING_ID_BITS + 1,    /* pred + one per finger bit */
     LINKS_HOP_CAP = 4096,               /* far beyond any sane walk */
-    LINKS_CAP_MIN = 8,                  /* RINGD_LINKS_MIN (overlayd/ringd_int.h) */
 };
 
 #define LINKS_NONE UINT32_MAX           /* neighbour that is not a live member */
@@ -37,53 +36,6 @@ static uint64_t splitmix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-/* Keep in step with ringd_neighbours() (overlayd/ringd_relay.c): the
- * measurement is only worth something if it is the daemon's rule. */
-static unsigned neighbours(const struct ring_node *n, ring_id *out)
-{
-    const ring_id *self = &ring_node_self(n)->id;
-    const ring_peer *p = ring_node_pred(n);
-    unsigned k = 0, ns = ring_node_nsucc(n);
-
-    if (p)
-        out[k++] = p->id;
-    for (unsigned b = 0; b < RING_ID_BITS; b++) {
-        bool skip = false;
-
-        p = ring_node_finger(n, b);
-        if (ring_id_eq(&p->id, self))
-            continue;
-        for (unsigned i = 1; i < ns && !skip; i++)
-            skip = ring_id_eq(&ring_node_succ(n, i)->id, &p->id);
-        for (unsigned i = 0; i < k && !skip; i++)
-            skip = ring_id_eq(&out[i], &p->id);
-        if (!skip)
-            out[k++] = p->id;
-    }
-    return k;
-}
-
-/* Keep in step with ringd_link_cap() (overlayd/ringd_relay.c), including
- * its use of only the top 64 bits of the distance. */
-static unsigned link_cap(const struct ring_node *n)
-{
-    unsigned ns = ring_node_nsucc(n), lg = 0;
-    ring_id dist;
-    uint64_t top = 0;
-
-    if (ns < 2)
-        return LINKS_CAP_MIN;
-    ring_id_dist(&dist, &ring_node_self(n)->id, &ring_node_succ(n, ns - 1)->id);
-    for (int i = 0; i < 8; i++)
-        top = top << 8 | dist.b[i];
-    if (!top)
-        return LINKS_CAP_MIN;
-    for (double nh = (double)ns * 18446744073709551616.0 / (double)top, p = 1; p < nh && lg < 63;
-         p *= 2)
-        lg++;
-    return 2 * lg > LINKS_CAP_MIN ? 2 * lg : LINKS_CAP_MIN;
-}
-
 static uint32_t position(const struct eng *e, uint32_t m, const ring_id *id)
 {
     uint32_t pos = eng_orc_lower(e->orc, m, id);
@@ -93,7 +45,7 @@ static uint32_t position(const struct eng *e, uint32_t m, const ring_id *id)
 
 static int graph_build(struct eng *e, struct graph *g)
 {
-    ring_id nb[LINKS_NB_MAX];
+    ring_peer nb[LINKS_NB_MAX];
 
     g->m = e->norc;
     g->off = malloc(((size_t)g->m + 1) * sizeof(*g->off));
@@ -105,11 +57,11 @@ static int graph_build(struct eng *e, struct graph *g)
     for (uint32_t v = 0; v < g->m; v++) {
         const struct ring_node *n = e->h[e->orc[v].idx].node;
         const ring_peer *p = ring_node_pred(n);
-        unsigned k = neighbours(n, nb);
+        unsigned k = ring_node_neighbours(n, nb, LINKS_NB_MAX);
 
         g->pred[v] = p ? position(e, g->m, &p->id) : LINKS_NONE;
         g->succ[v] = position(e, g->m, &ring_node_succ(n, 0)->id);
-        g->cap[v] = link_cap(n);
+        g->cap[v] = ring_node_link_cap(n);
         g->off[v] = (uint32_t)g->nadj;
         if (g->nadj + k > g->capadj) {
             size_t cap = g->capadj ? g->capadj * 2 : (size_t)g->m * 16 + LINKS_NB_MAX;
@@ -121,7 +73,7 @@ static int graph_build(struct eng *e, struct graph *g)
             g->capadj = cap;
         }
         for (unsigned i = 0; i < k; i++)
-            g->adj[g->nadj++] = position(e, g->m, &nb[i]);
+            g->adj[g->nadj++] = position(e, g->m, &nb[i].id);
     }
     g->off[g->m] = (uint32_t)g->nadj;
     g->src = malloc((g->nadj ? g->nadj : 1) * sizeof(*g->src));

@@ -5,17 +5,18 @@
 /*
  * DOC: links — the daemon's link graph measured on the simulated ring
  *
- * The daemon keeps a link only to each host's ring neighbours N(v), built
- * by ringd_neighbours() in overlayd/ringd_relay.c; links_measure() builds
- * the same sets from the engine's live ACTIVE hosts' tables:
+ * The daemon keeps a link only to each host's ring neighbours N(v), as
+ * ring_node_neighbours() (routing/finger.c) gives them; links_measure()
+ * calls it on the engine's live ACTIVE hosts:
  *   N(v) = { pred } ∪ { ring_node_finger(v, b) : b in 0..127 }
  *          minus self, minus ring_node_succ(v, i) for i >= 1, deduplicated
  * (finger 0 is succ[0] whenever the tables are sane). A link is two-sided,
  * so v's link count is |N(v) ∪ {u : v ∈ N(u)}|.
  *
  * The cap (ringd_cap_links() in overlayd/ringd_link.c): each host v has
- * cap(v) = max(8, 2·⌈log2 n̂⌉ + 2), n̂ = ns · 2^128 / dist(v, succ[ns-1])
- * from its own successor list (ringd_link_cap()). A host over its cap
+ * cap(v) = max(8, 2·⌈log2 n̂⌉), n̂ = ns · 2^128 / dist(v, succ[ns-1])
+ * from its own successor list (ring_node_link_cap(), as the daemon). A
+ * host over its cap
  * declines hosts that chose it (u with v ∈ N(u)) but that are not in its
  * own N(v), until it is at the cap; it never declines a host whose
  * successor or predecessor it is (the daemon may send the DECLINE, but
