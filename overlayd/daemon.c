@@ -8,11 +8,11 @@
 #include <sodium.h>
 
 #include "crypto/key.h"
-#include "overlayd/admit.h"
-#include "overlayd/fwd.h"
-#include "overlayd/log.h"
-#include "overlayd/ringd.h"
-#include "overlayd/sbuf.h"
+#include "overlayd/admit/admit.h"
+#include "overlayd/datapath/fwd.h"
+#include "lib/log.h"
+#include "overlayd/ring/ringd.h"
+#include "lib/sbuf.h"
 #include "tap/tap.h"
 
 enum { DAEMON_UDP_ROUNDS = 8 };     /* recvmmsg batches per wakeup */

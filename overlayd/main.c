@@ -10,10 +10,10 @@
 #include <string.h>
 #include <uv.h>
 
-#include "overlayd/admit.h"
-#include "overlayd/config.h"
+#include "overlayd/admit/admit.h"
+#include "overlayd/config/config.h"
 #include "overlayd/daemon.h"
-#include "overlayd/log.h"
+#include "lib/log.h"
 
 static void usage(FILE *f)
 {

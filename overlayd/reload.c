@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "overlayd/admit.h"
-#include "overlayd/fwd.h"
-#include "overlayd/log.h"
-#include "overlayd/sbuf.h"
+#include "overlayd/admit/admit.h"
+#include "overlayd/datapath/fwd.h"
+#include "lib/log.h"
+#include "lib/sbuf.h"
 #include "tap/tap.h"
 
 static void reload_report(void *ctx, const char *path, int line, const char *msg)

@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * overlayctl [-s SOCKET] [--json] COMMAND [ARGS]
+ *
+ * Key commands (genkey, pubkey) and the authority commands (ca, cert)
+ * run locally; the rest are sent to the daemon over its control socket
+ * (protocol: ctl_server.h, docs/design.md). Exit 0 on success, 1 with a
+ * one-line reason on stderr otherwise.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "crypto/key.h"
+#include "lib/mac.h"
+#include "overlayctl/cert.h"
+
+#define DEFAULT_SOCKET "/run/overlayd/overlayd.sock"
+
+struct ctl_opts {
+    const char *sock;
+    bool json;
+};
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("overlayctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+/*
+ * Every error is one line on stderr (scripts read one reason): a refused
+ * reload's problems, one per line from the daemon, are joined with "; ".
+ */
+static int fail_joined(const char *body)
+{
+    fputs("overlayctl: ", stderr);
+    for (const char *c = body; *c; c++) {
+        if (*c == '\n') {
+            while (c[1] == '\n')
+                c++;
+            fputs("; ", stderr);
+        } else {
+            fputc(*c, stderr);
+        }
+    }
+    fputc('\n', stderr);
+    return 1;
+}
+
+/* ---- local commands ------------------------------------------------------ */
+
+static int cmd_genkey(const struct ctl_opts *o, int argc, char **argv)
+{
+    uint8_t k[KEY_LEN];
+    char b64[KEY_B64_LEN + 1];
+
+    if (argc != 1)
+        return fail("genkey: takes no arguments");
+    if (key_generate(k) < 0)
+        return fail("genkey: cannot initialise libsodium");
+    key_to_base64(b64, k);
+    sodium_memzero(k, sizeof(k));
+    printf("%s\n", b64);
+    sodium_memzero(b64, sizeof(b64));
+    return fflush(stdout) == 0 ? 0 : fail("genkey: cannot write the key");
+}
+
+static int cmd_pubkey(const struct ctl_opts *o, int argc, char **argv)
+{
+    char in[256];
+    size_t n;
+    uint8_t k[KEY_LEN], pub[KEY_LEN];
+    char b64[KEY_B64_LEN + 1];
+    int rc;
+
+    if (argc != 1)
+        return fail("pubkey: takes no arguments (the private key is read from stdin)");
+    n = fread(in, 1, sizeof(in) - 1, stdin);
+    in[n] = '\0';
+    if (!feof(stdin) && n == sizeof(in) - 1) {
+        sodium_memzero(in, sizeof(in));
+        return fail("pubkey: input too long for a private key");
+    }
+    rc = key_from_base64(k, in);
+    sodium_memzero(in, sizeof(in));
+    if (rc < 0)
+        return fail("pubkey: invalid private key on stdin (want 44 base64 characters, as from genkey)");
+    rc = key_public(pub, k);
+    sodium_memzero(k, sizeof(k));
+    if (rc < 0)
+        return fail("pubkey: cannot derive the public key");
+    key_to_base64(b64, pub);
+    printf("%s\n", b64);
+    return fflush(stdout) == 0 ? 0 : fail("pubkey: cannot write the key");
+}
+
+static int cmd_cert(const struct ctl_opts *o, int argc, char **argv)
+{
+    return ctl_cert_main(argc, argv);
+}
+
+/* ---- daemon commands ----------------------------------------------------- */
+
+static int ctl_send_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int ctl_request(const struct ctl_opts *o, int argc, char **argv)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct timeval tv = { .tv_sec = 30 };
+    char *req = NULL, *resp = NULL, *body;
+    size_t rlen = 0, cap = 0;
+    FILE *f;
+    int fd, rc, ok;
+
+    if (strlen(o->sock) >= sizeof(sa.sun_path))
+        return fail("socket path too long: %s", o->sock);
+    f = open_memstream(&req, &rlen);
+    if (!f)
+        return fail("out of memory");
+    fprintf(f, "%s\n", o->json ? "json" : "text");
+    for (int i = 0; i < argc; i++) {
+        if (!argv[i][0] || strchr(argv[i], '\n'))
+            return fail("%s: empty argument or newline in an argument", argv[0]);
+        fprintf(f, "%s\n", argv[i]);
+    }
+    fputc('\n', f);
+    fclose(f);
+
+    strcpy(sa.sun_path, o->sock);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return fail("socket: %s", strerror(errno));
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        rc = errno;
+        close(fd);
+        free(req);
+        return fail("daemon not running (%s: %s)", o->sock, strerror(rc));
+    }
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    rc = ctl_send_all(fd, req, rlen);
+    free(req);
+    if (rc < 0) {
+        close(fd);
+        return fail("cannot send to the daemon (%s: %s)", o->sock, strerror(-rc));
+    }
+    shutdown(fd, SHUT_WR);
+    rlen = 0;
+    for (;;) {
+        ssize_t r;
+
+        if (cap - rlen < 4096) {
+            char *nr = realloc(resp, cap ? cap * 2 : 8192);
+
+            if (!nr) {
+                close(fd);
+                free(resp);
+                return fail("out of memory");
+            }
+            resp = nr;
+            cap = cap ? cap * 2 : 8192;
+        }
+        r = read(fd, resp + rlen, cap - rlen - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = errno;
+            close(fd);
+            free(resp);
+            return fail("no answer from the daemon (%s: %s)", o->sock, strerror(rc));
+        }
+        if (r == 0)
+            break;
+        rlen += (size_t)r;
+    }
+    close(fd);
+    resp[rlen] = '\0';
+    if (strncmp(resp, "ok\n", 3) == 0) {
+        ok = 1;
+        body = resp + 3;
+    } else if (strncmp(resp, "error\n", 6) == 0) {
+        ok = 0;
+        body = resp + 6;
+    } else {
+        free(resp);
+        return fail("malformed answer from the daemon (%s)", o->sock);
+    }
+    if (ok) {
+        fputs(body, stdout);
+    } else {
+        size_t bl = strlen(body);
+
+        while (bl && body[bl - 1] == '\n')
+            body[--bl] = '\0';
+        fail_joined(bl ? body : "failed");
+    }
+    free(resp);
+    return ok ? (fflush(stdout) == 0 ? 0 : 1) : 1;
+}
+
+static int cmd_noargs(const struct ctl_opts *o, int argc, char **argv)
+{
+    if (argc != 1)
+        return fail("%s: takes no arguments", argv[0]);
+    return ctl_request(o, argc, argv);
+}
+
+static int cmd_fdb(const struct ctl_opts *o, int argc, char **argv)
+{
+    if (argc != 2)
+        return fail("usage: fdb ENCLAVE");
+    return ctl_request(o, argc, argv);
+}
+
+static int cmd_lookup(const struct ctl_opts *o, int argc, char **argv)
+{
+    uint8_t mac[6];
+
+    if (argc != 3 || argv[1][0] == '-')
+        return fail("usage: lookup ENCLAVE MAC");
+    if (mac_parse(argv[2], mac) < 0 || !mac_is_guest(mac))
+        return fail("lookup: bad MAC %s (want a unicast aa:bb:cc:dd:ee:ff)", argv[2]);
+    return ctl_request(o, argc, argv);
+}
+
+static int cmd_attach(const struct ctl_opts *o, int argc, char **argv)
+{
+    uint8_t mac[6];
+
+    if (argc < 3 || argv[1][0] == '-' || argv[2][0] == '-')
+        return fail("usage: attach ENCLAVE IFNAME [--mac MAC] [--name VMNAME]");
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--mac") == 0 && i + 1 < argc) {
+            if (mac_parse(argv[i + 1], mac) < 0 || !mac_is_guest(mac))
+                return fail("attach: bad MAC %s (want a unicast aa:bb:cc:dd:ee:ff)", argv[i + 1]);
+            i++;
+        } else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
+            i++;
+        } else {
+            return fail("attach: unexpected argument %s", argv[i]);
+        }
+    }
+    return ctl_request(o, argc, argv);
+}
+
+static int cmd_detach(const struct ctl_opts *o, int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-')
+        return fail("usage: detach IFNAME");
+    return ctl_request(o, argc, argv);
+}
+
+static int cmd_help(const struct ctl_opts *o, int argc, char **argv);
+
+static const struct {
+    const char *name;
+    int (*fn)(const struct ctl_opts *o, int argc, char **argv);
+    const char *help;
+} commands[] = {
+    { "genkey", cmd_genkey, "genkey                      new private key (base64), like wg genkey" },
+    { "pubkey", cmd_pubkey, "pubkey < KEY                public key of a private key, like wg pubkey" },
+    { "status", cmd_noargs, "status                      host, keys, ring id, uptime, counters" },
+    { "peers", cmd_noargs, "peers                       known hosts and their links" },
+    { "enclaves", cmd_noargs, "enclaves                    enclaves, members, hosts carrying them" },
+    { "fdb", cmd_fdb, "fdb ENCLAVE                 MAC table of an enclave" },
+    { "attach", cmd_attach, "attach ENCLAVE IFNAME [--mac MAC] [--name VM]  put a guest interface on an enclave" },
+    { "detach", cmd_detach, "detach IFNAME               take it off again" },
+    { "reload", cmd_noargs, "reload                      re-read the configuration (like SIGHUP)" },
+    { "ring", cmd_noargs, "ring                        the ring view: id, predecessor, successors, fingers" },
+    { "lookup", cmd_lookup, "lookup ENCLAVE MAC          where a VM lives, through the ring" },
+    { "ca", cmd_cert, "ca init DIR                 create an overlay authority" },
+    { "cert", cmd_cert, "cert issue|show ...         host certificates" },
+    { "help", cmd_help, "help                        this text" },
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: overlayctl [-s SOCKET] [--json] COMMAND [ARGS]\n"
+               "default SOCKET: " DEFAULT_SOCKET "\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %s\n", commands[i].help);
+}
+
+static int cmd_help(const struct ctl_opts *o, int argc, char **argv)
+{
+    usage(stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct ctl_opts o = { .sock = DEFAULT_SOCKET, .json = false };
+    char **args;
+    int i = 1, n = 0;
+
+    while (i < argc && argv[i][0] == '-') {
+        if (strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "--socket") == 0) {
+            if (i + 1 >= argc)
+                return fail("-s needs a socket path");
+            o.sock = argv[i + 1];
+            i += 2;
+        } else if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
+            o.json = true;
+            i++;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            return fail("unknown option %s (see overlayctl help)", argv[i]);
+        }
+    }
+    if (i >= argc)
+        return fail("no command given (see overlayctl help)");
+    /* --json is also accepted after the command (not for ca/cert: theirs). */
+    args = calloc((size_t)(argc - i + 1), sizeof(*args));
+    if (!args)
+        return fail("out of memory");
+    for (int k = i; k < argc; k++) {
+        if (strcmp(argv[k], "--json") == 0 && strcmp(argv[i], "ca") != 0 &&
+            strcmp(argv[i], "cert") != 0 && k > i) {
+            o.json = true;
+            continue;
+        }
+        args[n++] = argv[k];
+    }
+    for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+        if (strcmp(args[0], commands[c].name) == 0) {
+            int rc = commands[c].fn(&o, n, args);
+
+            free(args);
+            return rc;
+        }
+    }
+    fail("unknown command %s (see overlayctl help)", args[0]);
+    free(args);
+    return 1;
+}

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * admit.c: certificate checks of handshake payloads and of our own
+ * certificate file, and the per-enclave policy, with certificates signed
+ * in-process by crypto/cert.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "crypto/cert.h"
+#include "crypto/key.h"
+#include "crypto/ringid.h"
+#include "overlayd/admit/admit.h"
+#include "overlayd/daemon.h"
+#include "lib/check.h"
+
+static uint8_t ca_pk[32], ca_sk[64], other_pk[32], other_sk[64];
+static uint8_t x_priv[32], x_pub[32], y_priv[32], y_pub[32];
+static const uint64_t NOW = 1800000000;   /* 2027-01-15 */
+
+/* Sign a certificate; @ids NULL = all enclaves. Returns its binary length. */
+static size_t make_cert(uint8_t *out, const uint8_t *sk, const char *name, const uint8_t *pub,
+                        uint64_t nb, uint64_t na, const uint32_t *ids, size_t n)
+{
+    struct cert_fields f = {
+        .serial = 0x1122334455667788ull, .not_before = nb, .not_after = na, .name = name,
+        .host_pub = pub, .all_enclaves = ids == NULL, .enclaves = ids, .n_enclaves = n,
+    };
+    size_t len = 0;
+
+    if (cert_sign(&f, sk, out, CERT_MAX_LEN, &len) < 0) {
+        printf("%s:%d: cert_sign failed\n", __FILE__, __LINE__);
+        exit(1);
+    }
+    return len;
+}
+
+static void test_admit_check(void)
+{
+    static const uint32_t blue_red[] = { 100, 300 };
+    struct admit a = { .enabled = true };
+    struct admit_grant g;
+    uint8_t buf[CERT_MAX_LEN];
+    size_t len;
+
+    memcpy(a.authority, ca_pk, 32);
+
+    /* valid, enclave list */
+    len = make_cert(buf, ca_sk, "host-x", x_pub, NOW - 60, NOW + 3600, blue_red, 2);
+    memset(&g, 0xa5, sizeof(g));
+    CHECK(admit_check(&a, buf, len, x_pub, NOW, &g) == 0);
+    CHECK(strcmp(g.name, "host-x") == 0);
+    CHECK(g.not_after == NOW + 3600);
+    CHECK(g.serial == 0x1122334455667788ull);
+    CHECK(!g.all && g.n == 2 && g.ids[0] == 100 && g.ids[1] == 300);
+    /* enclave filtering */
+    CHECK(admit_grant_allows(&g, 100, NOW));
+    CHECK(admit_grant_allows(&g, 300, NOW));
+    CHECK(!admit_grant_allows(&g, 200, NOW));
+    CHECK(!admit_grant_allows(&g, 0, NOW));
+    CHECK(!admit_grant_allows(&g, 301, NOW));
+    CHECK(!admit_grant_allows(&g, 100, NOW + 3600));   /* not_after is exclusive */
+    CHECK(admit_grant_allows(&g, 100, NOW + 3599));
+
+    /* valid, all enclaves */
+    len = make_cert(buf, ca_sk, "host-x", x_pub, NOW - 60, NOW + 3600, NULL, 0);
+    CHECK(admit_check(&a, buf, len, x_pub, NOW, &g) == 0);
+    CHECK(g.all && admit_grant_allows(&g, 16777215, NOW) && admit_grant_allows(&g, 1, NOW));
+
+    /* no enclaves at all: a ring member that carries nothing */
+    len = make_cert(buf, ca_sk, "host-x", x_pub, NOW - 60, NOW + 3600, blue_red, 0);
+    CHECK(admit_check(&a, buf, len, x_pub, NOW, &g) == 0);
+    CHECK(!g.all && g.n == 0 && !admit_grant_allows(&g, 100, NOW));
+
+    /* another authority */
+    len = make_cert(buf, other_sk, "host-x", x_pub, NOW - 60, NOW + 3600, NULL, 0);
+    CHECK(admit_check(&a, buf, len, x_pub, NOW, &g) == CERT_E_AUTHORITY);
+
+    /* expired, and the exact boundary */
+    len = make_cert(buf, ca_sk, "host-x", x_pub, NOW - 7200, NOW - 1, NULL, 0);
+    CHECK(admit_check(&a, buf, len, x_pub, NOW, &g) == CERT_E_EXPIRED);
+    len = make_cert(buf, ca_sk, "host-x", x_pub, NOW - 7200, NOW, NULL, 0);
+    CHECK(admit_check(&a, buf, len, x_pub, NOW, &g) == CERT_E_EXPIRED);
+    CHECK(admit_check(&a, buf, len, x_pub, NOW - 1, &g) == 0);
+
+    /* not yet valid */
+    len = make_cert(buf, ca_sk, "host-x", x_pub, NOW + 10, NOW + 3600, NULL, 0);
+    CHECK(admit_check(&a, buf, len, x_pub, NOW, &g) == CERT_E_NOT_YET_VALID);
+    CHECK(admit_check(&a, buf, len, x_pub, NOW + 10, &g) == 0);
+
+    /* for another key than the one the handshake authenticated */
+    len = make_cert(buf, ca_sk, "host-x", x_pub, NOW - 60, NOW + 3600, NULL, 0);
+    CHECK(admit_check(&a, buf, len, y_pub, NOW, &g) == CERT_E_KEY_MISMATCH);
+
+    /* tampered, truncated, empty */
+    buf[len - 1] ^= 1;
+    CHECK(admit_check(&a, buf, len, x_pub, NOW, &g) == CERT_E_SIGNATURE);
+    buf[len - 1] ^= 1;
+    CHECK(admit_check(&a, buf, len - 1, x_pub, NOW, &g) == -EBADMSG);
+    CHECK(admit_check(&a, buf, 0, x_pub, NOW, &g) == -EBADMSG);
+    CHECK(admit_check(&a, NULL, 0, x_pub, NOW, &g) == -EBADMSG);
+}
+
+static char reported[1024];
+static int n_reported;
+
+static void report(void *ctx, const char *path, int line, const char *msg)
+{
+    (void)ctx;
+    n_reported++;
+    snprintf(reported, sizeof(reported), "%s:%d: %s", path, line, msg);
+}
+
+static void write_text(const char *path, const uint8_t *bin, size_t len)
+{
+    struct cert c;
+    char text[CERT_TEXT_MAX];
+    FILE *f;
+    int n;
+
+    if (cert_parse(bin, len, &c) < 0 || (n = cert_to_text(&c, text, sizeof(text))) < 0) {
+        printf("%s:%d: cannot make text form\n", __FILE__, __LINE__);
+        exit(1);
+    }
+    f = fopen(path, "w");
+    if (!f || fwrite(text, 1, (size_t)n, f) != (size_t)n || fclose(f) != 0) {
+        printf("%s:%d: cannot write %s\n", __FILE__, __LINE__, path);
+        exit(1);
+    }
+}
+
+static void test_load_self(const char *dir)
+{
+    static const uint32_t blue[] = { 100 };
+    char path[512], why[512];
+    uint8_t buf[CERT_MAX_LEN];
+    struct cert c;
+    struct config cfg;
+    uint64_t now = admit_now_unix();
+    size_t len;
+
+    snprintf(path, sizeof(path), "%s/host.cert", dir);
+
+    len = make_cert(buf, ca_sk, "host-x", x_pub, NOW - 60, NOW + 3600, blue, 1);
+    write_text(path, buf, len);
+    CHECK(admit_load_self(path, ca_pk, x_pub, NOW, &c, why, sizeof(why)) == 0);
+    CHECK(strcmp(c.name, "host-x") == 0 && c.n_enclaves == 1 && c.enclaves[0] == 100);
+    CHECK(c.raw_len == len && memcmp(c.raw, buf, len) == 0);   /* the payload we send */
+
+    CHECK(admit_load_self(path, ca_pk, x_pub, NOW + 3600, &c, why, sizeof(why)) == -EINVAL);
+    CHECK(strstr(why, "certificate expired at") != NULL);
+    CHECK(admit_load_self(path, ca_pk, x_pub, NOW - 61, &c, why, sizeof(why)) == -EINVAL);
+    CHECK(strstr(why, "not valid before") != NULL);
+    CHECK(admit_load_self(path, other_pk, x_pub, NOW, &c, why, sizeof(why)) == -EINVAL);
+    CHECK(strstr(why, "another authority") != NULL);
+    CHECK(admit_load_self(path, ca_pk, y_pub, NOW, &c, why, sizeof(why)) == -EINVAL);
+    CHECK(strstr(why, "not this host's key") != NULL);
+
+    snprintf(path, sizeof(path), "%s/missing.cert", dir);
+    CHECK(admit_load_self(path, ca_pk, x_pub, NOW, &c, why, sizeof(why)) == -EINVAL);
+    CHECK(strstr(why, "cannot read certificate") != NULL);
+
+    snprintf(path, sizeof(path), "%s/junk.cert", dir);
+    {
+        FILE *f = fopen(path, "w");
+
+        if (f) {
+            fputs("Name = host-x\nnot a certificate\n", f);
+            fclose(f);
+        }
+    }
+    CHECK(admit_load_self(path, ca_pk, x_pub, NOW, &c, why, sizeof(why)) == -EINVAL);
+    CHECK(strstr(why, "not a certificate") != NULL);
+
+    /* --check path: the real clock, so certificates around now */
+    memset(&cfg, 0, sizeof(cfg));
+    snprintf(cfg.path, sizeof(cfg.path), "%s/overlayd.conf", dir);
+    snprintf(cfg.certificate_file, sizeof(cfg.certificate_file), "%s/host.cert", dir);
+    cfg.has_authority = true;
+    memcpy(cfg.authority, ca_pk, 32);
+    memcpy(cfg.private_key, x_priv, 32);
+    cfg.has_private_key = true;
+    len = make_cert(buf, ca_sk, "host-x", x_pub, now - 60, now + 3600, blue, 1);
+    write_text(cfg.certificate_file, buf, len);
+    n_reported = 0;
+    CHECK(admit_check_config(&cfg, report, NULL) == 0 && n_reported == 0);
+    len = make_cert(buf, ca_sk, "host-x", x_pub, now - 7200, now - 3600, blue, 1);
+    write_text(cfg.certificate_file, buf, len);
+    CHECK(admit_check_config(&cfg, report, NULL) == -EINVAL && n_reported == 1);
+    CHECK(strstr(reported, "host.cert:0: certificate expired at") != NULL);
+    memcpy(cfg.private_key, y_priv, 32);      /* valid certificate, wrong host key */
+    len = make_cert(buf, ca_sk, "host-x", x_pub, now - 60, now + 3600, blue, 1);
+    write_text(cfg.certificate_file, buf, len);
+    n_reported = 0;
+    CHECK(admit_check_config(&cfg, report, NULL) == -EINVAL && n_reported == 1);
+    CHECK(strstr(reported, "not this host's key") != NULL);
+    cfg.has_authority = false;                /* no Authority: nothing to check */
+    n_reported = 0;
+    CHECK(admit_check_config(&cfg, report, NULL) == 0 && n_reported == 0);
+}
+
+static void test_policy(void)
+{
+    static const uint32_t blue[] = { 100 }, blue_red[] = { 100, 200 };
+    struct daemon *d = calloc(1, sizeof(*d));
+    struct admit *a = calloc(1, sizeof(*a));
+    struct peer p_all = { 0 }, p_blue = { 0 }, p_none = { 0 }, p_gone = { 0 };
+    struct admit_peer ap_all = { 0 }, ap_blue = { 0 }, ap_gone = { 0 };
+    struct peer *peers[] = { &p_all, &p_blue, &p_none, &p_gone };
+    uint8_t buf[CERT_MAX_LEN], unknown[32], rid[RINGID_LEN];
+    size_t len;
+
+    if (!d || !a)
+        exit(1);
+    memcpy(d->pub, x_pub, 32);
+    d->peers = peers;
+    d->n_peers = 4;
+
+    /* Peers: all enclaves; blue only; no certificate yet; expired/refused. */
+    for (size_t i = 0; i < 4; i++) {
+        randombytes_buf(peers[i]->pub, 32);
+        peers[i]->d = d;
+    }
+    memcpy(a->authority, ca_pk, 32);
+    len = make_cert(buf, ca_sk, "p-all", p_all.pub, NOW - 60, NOW + 60, NULL, 0);
+    CHECK(admit_check(a, buf, len, p_all.pub, NOW, &ap_all.g) == 0);
+    len = make_cert(buf, ca_sk, "p-blue", p_blue.pub, NOW - 60, NOW + 60, blue, 1);
+    CHECK(admit_check(a, buf, len, p_blue.pub, NOW, &ap_blue.g) == 0);
+    ap_gone.g = ap_all.g;
+    ap_all.admitted = ap_blue.admitted = true;
+    ap_gone.admitted = false;                 /* what the expiry timer does */
+    ringid_from_pubkey(ap_all.ring_id, p_all.pub);
+    ringid_from_pubkey(ap_blue.ring_id, p_blue.pub);
+    ringid_from_pubkey(ap_gone.ring_id, p_gone.pub);
+    p_all.adm = &ap_all;
+    p_blue.adm = &ap_blue;
+    p_gone.adm = &ap_gone;
+    randombytes_buf(unknown, 32);
+
+    /* Without Authority: everything may carry everything. */
+    CHECK(!admit_enabled(d));
+    CHECK(admit_peer_may_carry(d, &p_none, 200));
+    CHECK(admit_link_allows(d, &p_gone, 200));
+    CHECK(admit_self_may_carry(d, 7));
+    CHECK(admit_may_carry(d, unknown, 200));
+    ringid_from_pubkey(rid, unknown);
+    CHECK(admit_may_carry_ringid(d, rid, 200));
+    CHECK(!admit_peer_dynamic(&p_none));
+
+    /* With Authority; our own certificate: blue and red. */
+    a->enabled = true;
+    len = make_cert(buf, ca_sk, "host-x", x_pub, NOW - 60, NOW + 60, blue_red, 2);
+    CHECK(cert_parse(buf, len, &a->self) == 0);
+    admit_grant_from_cert(&a->self_grant, &a->self);
+    ringid_from_pubkey(a->self_ring_id, x_pub);
+    d->admit = a;
+    CHECK(admit_enabled(d));
+
+    CHECK(admit_self_may_carry(d, 100) && admit_self_may_carry(d, 200));
+    CHECK(!admit_self_may_carry(d, 300));
+
+    CHECK(admit_peer_may_carry(d, &p_all, 300));
+    CHECK(admit_peer_may_carry(d, &p_blue, 100));
+    CHECK(!admit_peer_may_carry(d, &p_blue, 200));
+    CHECK(!admit_peer_may_carry(d, &p_none, 100));    /* no certificate checked yet */
+    CHECK(!admit_peer_may_carry(d, &p_gone, 100));    /* expired */
+
+    /* Both ends must be allowed. */
+    CHECK(admit_link_allows(d, &p_all, 200));
+    CHECK(!admit_link_allows(d, &p_all, 300));        /* we may not carry 300 */
+    CHECK(admit_link_allows(d, &p_blue, 100));
+    CHECK(!admit_link_allows(d, &p_blue, 200));
+
+    /* By key and by ring id, as the ring asks. */
+    CHECK(admit_may_carry(d, x_pub, 200) && !admit_may_carry(d, x_pub, 300));
+    CHECK(admit_may_carry(d, p_blue.pub, 100) && !admit_may_carry(d, p_blue.pub, 200));
+    CHECK(admit_may_carry(d, p_all.pub, 300));
+    CHECK(!admit_may_carry(d, p_none.pub, 100));
+    CHECK(!admit_may_carry(d, p_gone.pub, 100));
+    CHECK(!admit_may_carry(d, unknown, 100));
+    ringid_from_pubkey(rid, p_blue.pub);
+    CHECK(admit_may_carry_ringid(d, rid, 100) && !admit_may_carry_ringid(d, rid, 200));
+    ringid_from_pubkey(rid, x_pub);
+    CHECK(admit_may_carry_ringid(d, rid, 200) && !admit_may_carry_ringid(d, rid, 300));
+    ringid_from_pubkey(rid, p_gone.pub);
+    CHECK(!admit_may_carry_ringid(d, rid, 100));
+    ringid_from_pubkey(rid, unknown);
+    CHECK(!admit_may_carry_ringid(d, rid, 100));
+
+    ap_blue.dynamic = true;
+    CHECK(admit_peer_dynamic(&p_blue) && !admit_peer_dynamic(&p_all));
+
+    free(a);
+    free(d);
+}
+
+/* Hosts known only through relayed ring messages (admit_learn). */
+static void test_known(void)
+{
+    static const uint32_t blue[] = { 100 };
+    struct daemon *d = calloc(1, sizeof(*d));
+    struct admit *a = calloc(1, sizeof(*a));
+    uint8_t buf[CERT_MAX_LEN], rid[RINGID_LEN], keys[ADMIT_KNOWN_MAX + 1][32];
+    size_t len;
+
+    if (!d || !a)
+        exit(1);
+    a->enabled = true;
+    memcpy(a->authority, ca_pk, 32);
+    memcpy(d->pub, x_pub, 32);
+    d->admit = a;
+    ringid_from_pubkey(rid, y_pub);
+    CHECK(!admit_may_carry(d, y_pub, 100) && !admit_knows_ringid(d, rid));
+    /* another authority's, another key's, an expired one: refused, not remembered */
+    len = make_cert(buf, other_sk, "y", y_pub, NOW - 60, NOW + 60, blue, 1);
+    CHECK(admit_learn(a, y_pub, buf, len, NOW) == CERT_E_AUTHORITY);
+    len = make_cert(buf, ca_sk, "y", x_pub, NOW - 60, NOW + 60, blue, 1);
+    CHECK(admit_learn(a, y_pub, buf, len, NOW) == CERT_E_KEY_MISMATCH);
+    len = make_cert(buf, ca_sk, "y", y_pub, NOW - 60, NOW - 1, blue, 1);
+    CHECK(admit_learn(a, y_pub, buf, len, NOW) == CERT_E_EXPIRED);
+    CHECK(a->n_known == 0);
+    /* valid: blue only, by key and by ring id, until it expires */
+    len = make_cert(buf, ca_sk, "y", y_pub, NOW - 60, NOW + 60, blue, 1);
+    CHECK(admit_learn(a, y_pub, buf, len, NOW) == 0 && a->n_known == 1);
+    CHECK(admit_learn(a, y_pub, buf, len, NOW) == 0 && a->n_known == 1);
+    CHECK(admit_known_grant(a, y_pub, NULL, NOW) != NULL);
+    CHECK(admit_known_grant(a, NULL, rid, NOW) != NULL);
+    CHECK(admit_known_grant(a, y_pub, NULL, NOW + 60) == NULL);
+    CHECK(strcmp(admit_known_grant(a, y_pub, NULL, NOW)->name, "y") == 0);
+    /* the cache is bounded: the least recently used goes */
+    for (size_t i = 0; i < ADMIT_KNOWN_MAX + 1; i++) {
+        randombytes_buf(keys[i], 32);
+        len = make_cert(buf, ca_sk, "k", keys[i], NOW - 60, NOW + 60, NULL, 0);
+        CHECK(admit_learn(a, keys[i], buf, len, NOW) == 0);
+    }
+    CHECK(a->n_known == ADMIT_KNOWN_MAX);
+    CHECK(admit_known_grant(a, y_pub, NULL, NOW) == NULL);
+    CHECK(admit_known_grant(a, keys[0], NULL, NOW) == NULL);
+    CHECK(admit_known_grant(a, keys[ADMIT_KNOWN_MAX], NULL, NOW) != NULL);
+    free(a->known);
+    free(a);
+    free(d);
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/test_admit.XXXXXX";
+    char cmd[600];
+
+    if (sodium_init() < 0)
+        return 1;
+    crypto_sign_keypair(ca_pk, ca_sk);
+    crypto_sign_keypair(other_pk, other_sk);
+    if (key_generate(x_priv) < 0 || key_public(x_pub, x_priv) < 0 ||
+        key_generate(y_priv) < 0 || key_public(y_pub, y_priv) < 0)
+        return 1;
+    if (!mkdtemp(dir))
+        return 1;
+    test_admit_check();
+    test_load_self(dir);
+    test_policy();
+    test_known();
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        printf("warning: cannot remove %s\n", dir);
+    return CHECK_DONE();
+}

@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The control half of fwd: enclave sets (ENCLAVES), MAC announcements and
+ * withdrawals sent to and received from peers, the periodic refresh and the
+ * goodbye of a clean shutdown. Frames are in fwd.c. See fwd.h.
+ */
+#include "overlayd/datapath/fwd.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "overlayd/admit/admit.h"
+#include "overlayd/daemon.h"
+#include "overlayd/datapath/fwd_int.h"
+#include "overlayd/datapath/inner.h"
+#include "lib/log.h"
+
+static void fwd_ctl_send(struct daemon *d, struct peer *p, struct inner_writer *w)
+{
+    if (inner_ctl_nonempty(w))
+        fwd_send(d, p, daemon_now(), w->buf, w->len);
+}
+
+/* Our static MACs of @e, to @p (@tlv: announce or withdraw). */
+static void fwd_send_statics_tlv(struct daemon *d, struct peer *p, struct enclave *e,
+                                 uint8_t tlv)
+{
+    struct inner_writer w;
+
+    if (!admit_link_allows(d, p, e->id))
+        return;
+    inner_ctl_init(&w, d->ctl_buf, sizeof(d->ctl_buf));
+    for (size_t i = 0; i < fdb_capacity(e->fdb); i++) {
+        const struct fdb_entry *ent = fdb_at(e->fdb, i);
+
+        if (!ent || ent->state != FDB_STATIC)
+            continue;
+        if (inner_ctl_mac(&w, tlv, e->id, ent->mac, ent->seq) < 0) {
+            fwd_ctl_send(d, p, &w);
+            inner_ctl_init(&w, d->ctl_buf, sizeof(d->ctl_buf));
+            inner_ctl_mac(&w, tlv, e->id, ent->mac, ent->seq);
+        }
+    }
+    fwd_ctl_send(d, p, &w);
+}
+
+static void fwd_send_statics(struct daemon *d, struct peer *p, struct enclave *e)
+{
+    fwd_send_statics_tlv(d, p, e, INNER_TLV_MAC_ANNOUNCE);
+}
+
+void fwd_send_hello(struct daemon *d, struct peer *p)
+{
+    size_t n = d->n_enclaves, cap = 1 + INNER_TLV_HDR + 1 + 3 * n;
+    uint32_t *ids = malloc((n ? n : 1) * sizeof(*ids));
+    uint8_t *buf = malloc(cap);
+    struct inner_writer w;
+
+    if (!ids || !buf)
+        goto out;
+    n = enclave_ids(d, ids, n);
+    /* Only the enclaves both of us may carry: the rest is not its business. */
+    {
+        size_t k = 0;
+
+        for (size_t i = 0; i < n; i++)
+            if (admit_link_allows(d, p, ids[i]))
+                ids[k++] = ids[i];
+        n = k;
+    }
+    inner_ctl_init(&w, buf, cap);
+    if (inner_ctl_enclaves(&w, p->encl_known ? 0 : INNER_ENCLAVES_REQUEST, ids, n) == 0)
+        fwd_ctl_send(d, p, &w);
+    else
+        log_warn("fwd", "too many enclaves to announce to %s", p->name);
+    log_debug("fwd", "sent enclave set (%zu) to %s%s", n, p->name,
+              p->encl_known ? "" : ", asking for theirs");
+out:
+    free(ids);
+    free(buf);
+}
+
+void fwd_announce(struct daemon *d, struct enclave *e, const uint8_t mac[6], uint64_t seq,
+                  bool withdraw)
+{
+    struct inner_writer w;
+    uint64_t now = daemon_now();
+
+    inner_ctl_init(&w, d->ctl_buf, sizeof(d->ctl_buf));
+    inner_ctl_mac(&w, withdraw ? INNER_TLV_MAC_WITHDRAW : INNER_TLV_MAC_ANNOUNCE, e->id, mac, seq);
+    for (size_t i = 0; i < d->n_peers; i++) {
+        struct peer *p = d->peers[i];
+
+        if (fwd_peer_takes(d, p, e->id, now))
+            fwd_send(d, p, now, w.buf, w.len);
+    }
+}
+
+void fwd_goodbye(struct daemon *d)
+{
+    uint64_t now = daemon_now();
+    uint8_t buf[1 + INNER_TLV_HDR + 1];
+    struct inner_writer w;
+
+    if (!d->link)
+        return;
+    for (size_t i = 0; i < d->n_peers; i++) {
+        struct peer *p = d->peers[i];
+
+        if (!fwd_peer_up(p, now))
+            continue;
+        for (size_t j = 0; j < d->n_enclaves; j++)
+            if (peer_carries(p, d->enclaves[j]->id))
+                fwd_send_statics_tlv(d, p, d->enclaves[j], INNER_TLV_MAC_WITHDRAW);
+        /* An empty set: the peer flushes every entry pointing at us. */
+        inner_ctl_init(&w, buf, sizeof(buf));
+        if (inner_ctl_enclaves(&w, 0, NULL, 0) == 0)
+            fwd_send(d, p, now, w.buf, w.len);
+    }
+}
+
+void fwd_peer_down(struct daemon *d, struct peer *p)
+{
+    for (size_t i = 0; i < d->n_enclaves; i++)
+        fdb_flush_peer(d->enclaves[i]->fdb, p);
+    peer_forget_enclaves(p);
+}
+
+static void fwd_ctl_enclaves(struct daemon *d, struct peer *p, const struct inner_tlv *t)
+{
+    uint8_t flags;
+    size_t n;
+    uint32_t *ids;
+    bool was_known = p->encl_known;
+    struct peer old = *p;             /* its previous set, for the diff */
+
+    if (inner_enclaves_parse(t, &flags, &n) < 0) {
+        d->cnt.drop_inner_malformed++;
+        return;
+    }
+    ids = malloc((n ? n : 1) * sizeof(*ids));
+    if (!ids)
+        return;
+    {
+        size_t k = 0;
+
+        /* An enclave it may not carry (or we may not) is dropped from its set. */
+        for (size_t i = 0; i < n; i++) {
+            uint32_t id = inner_enclaves_id(t, i);
+
+            if (admit_link_allows(d, p, id))
+                ids[k++] = id;
+            else
+                d->cnt.drop_unknown_enclave++;
+        }
+        n = k;
+    }
+    p->encl = NULL;                   /* keep the old array alive in @old */
+    if (peer_set_enclaves(p, ids, n) < 0) {
+        p->encl = old.encl;
+        free(ids);
+        return;
+    }
+    /* The peer (re)started or lost our state: it re-announces everything. */
+    if (flags & INNER_ENCLAVES_REQUEST) {
+        for (size_t i = 0; i < d->n_enclaves; i++)
+            fdb_flush_peer(d->enclaves[i]->fdb, p);
+    }
+    for (size_t i = 0; i < d->n_enclaves; i++) {
+        struct enclave *e = d->enclaves[i];
+        bool now_c = peer_carries(p, e->id), before = was_known && peer_carries(&old, e->id);
+
+        if (before && !now_c)
+            fdb_flush_peer(e->fdb, p);
+        if (now_c && (!before || (flags & INNER_ENCLAVES_REQUEST)))
+            fwd_send_statics(d, p, e);
+    }
+    if (!was_known || old.n_encl != p->n_encl)
+        log_info("fwd", "%s carries %zu enclave(s)", p->name, n);
+    free(old.encl);
+    free(ids);
+    if (flags & INNER_ENCLAVES_REQUEST)
+        fwd_send_hello(d, p);         /* encl_known is true now: no request back */
+}
+
+static void fwd_ctl_mac(struct daemon *d, struct peer *p, const struct inner_tlv *t)
+{
+    uint32_t id;
+    uint8_t mac[6];
+    uint64_t seq;
+    struct enclave *e;
+
+    if (inner_mac_parse(t, &id, mac, &seq) < 0) {
+        d->cnt.drop_inner_malformed++;
+        return;
+    }
+    e = enclave_by_id(d, id);
+    if (!e || !peer_carries(p, id) || !admit_link_allows(d, p, id)) {
+        d->cnt.drop_unknown_enclave++;
+        return;
+    }
+    if (t->type == INNER_TLV_MAC_ANNOUNCE) {
+        if (fdb_announce(e->fdb, mac, p, seq, daemon_now()) == -ENOSPC)
+            d->cnt.drop_fdb_full++;
+    } else {
+        fdb_withdraw(e->fdb, mac, p, seq);
+    }
+}
+
+void fwd_control(struct daemon *d, struct peer *p, const uint8_t *data, size_t len)
+{
+    struct inner_reader r;
+    struct inner_tlv t;
+    int rc;
+
+    if (inner_ctl_reader(&r, data, len) < 0)
+        return;
+    while ((rc = inner_ctl_next(&r, &t)) > 0) {
+        switch (t.type) {
+        case INNER_TLV_ENCLAVES:
+            fwd_ctl_enclaves(d, p, &t);
+            break;
+        case INNER_TLV_MAC_ANNOUNCE:
+        case INNER_TLV_MAC_WITHDRAW:
+            fwd_ctl_mac(d, p, &t);
+            break;
+        default:
+            break;                    /* newer TLV: skip */
+        }
+    }
+    if (rc < 0)
+        d->cnt.drop_inner_malformed++;
+}
+
+void fwd_refresh(struct daemon *d)
+{
+    uint64_t now = daemon_now();
+
+    for (size_t i = 0; i < d->n_enclaves; i++)
+        fdb_age(d->enclaves[i]->fdb, now, (uint64_t)FDB_LEARNED_AGE_S * 1000000000ull);
+    for (size_t i = 0; i < d->n_peers; i++) {
+        struct peer *p = d->peers[i];
+
+        if (!fwd_peer_up(p, now))
+            continue;
+        fwd_send_hello(d, p);
+        for (size_t j = 0; j < d->n_enclaves; j++)
+            if (peer_carries(p, d->enclaves[j]->id))
+                fwd_send_statics(d, p, d->enclaves[j]);
+    }
+}

@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include "overlayd/control/ctl_cmds.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto/key.h"
+#include "crypto/ringid.h"
+#include "overlayd/admit/admit.h"
+#include "overlayd/daemon.h"
+#include "lib/json.h"
+#include "lib/mac.h"
+#include "overlayd/ring/ringd.h"
+#include "lib/sbuf.h"
+#include "lib/table.h"
+
+struct ctl_ctx {
+    struct daemon *d;
+    int argc;
+    char **argv;
+    bool json;
+    struct sbuf *out;
+    uint64_t now;
+};
+
+static uint64_t ctl_secs(uint64_t ns)
+{
+    return ns / 1000000000ull;
+}
+
+static size_t ctl_peers_up(struct ctl_ctx *c)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < c->d->n_peers; i++)
+        if (link_peer_state(c->d->peers[i]->lp, c->now) == LINK_UP)
+            n++;
+    return n;
+}
+
+/* The link's smoothed RTT in ms for the JSON (a number) and the table
+ * ("-"): measured on handshakes only, see docs/protocol.md. */
+static void ctl_rtt(const struct link_peer *lp, struct json *j, char text[24])
+{
+    uint64_t ns = link_peer_rtt_ns(lp);
+
+    if (j) {
+        json_key(j, "rtt_ms");
+        if (ns)
+            json_double(j, (double)ns / 1e6);
+        else
+            json_null(j);
+    }
+    if (text) {
+        if (ns)
+            snprintf(text, 24, "%.3f", (double)ns / 1e6);
+        else
+            snprintf(text, 24, "-");
+    }
+}
+
+static const char *ctl_state_name(enum link_state st)
+{
+    switch (st) {
+    case LINK_UP: return "up";
+    case LINK_CONNECTING: return "connecting";
+    case LINK_DOWN: return "down";
+    }
+    return "down";
+}
+
+/* ---- status -------------------------------------------------------------- */
+
+struct ctl_counter {
+    const char *name;
+    uint64_t v;
+};
+
+static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
+{
+    const struct link_counters *lc = link_host_counters(d->link);
+    size_t n = 0;
+
+    c[n++] = (struct ctl_counter){ "drop_replay", lc->drop_replay };
+    c[n++] = (struct ctl_counter){ "drop_auth", lc->drop_auth };
+    c[n++] = (struct ctl_counter){ "drop_unknown_peer", lc->drop_unknown_peer };
+    c[n++] = (struct ctl_counter){ "drop_unknown_enclave", d->cnt.drop_unknown_enclave };
+    c[n++] = (struct ctl_counter){ "drop_malformed", lc->drop_malformed + d->cnt.drop_inner_malformed };
+    c[n++] = (struct ctl_counter){ "drop_expired", lc->drop_expired };
+    c[n++] = (struct ctl_counter){ "drop_inner_type", d->cnt.drop_inner_type };
+    c[n++] = (struct ctl_counter){ "drop_fdb_full", d->cnt.drop_fdb_full };
+    c[n++] = (struct ctl_counter){ "drop_truncated", d->udp.rx_truncated };
+    c[n++] = (struct ctl_counter){ "handshakes_initiated", lc->handshakes_initiated };
+    c[n++] = (struct ctl_counter){ "handshakes_completed", lc->handshakes_completed };
+    c[n++] = (struct ctl_counter){ "rx_packets", d->udp.rx_packets };
+    c[n++] = (struct ctl_counter){ "tx_packets", d->udp.tx_packets };
+    c[n++] = (struct ctl_counter){ "tx_errors", d->udp.tx_errors };
+    c[n++] = (struct ctl_counter){ "tap_rx_frames", d->cnt.rx_frames };
+    c[n++] = (struct ctl_counter){ "tap_tx_frames", d->cnt.tx_frames };
+    c[n++] = (struct ctl_counter){ "tap_errors", d->cnt.tap_errors };
+    return n;
+}
+
+static int ctl_status(struct ctl_ctx *c)
+{
+    struct daemon *d = c->d;
+    char pub[KEY_B64_LEN + 1], rid_hex[RINGID_HEX_LEN + 1];
+    uint8_t rid[RINGID_LEN];
+    struct ctl_counter cnt[24];
+    size_t ncnt = ctl_counters(d, cnt);
+    uint64_t up = ctl_secs(c->now - d->start_ns);
+
+    key_to_base64(pub, d->pub);
+    ringid_from_pubkey(rid, d->pub);
+    ringid_to_hex(rid_hex, rid);
+    if (c->json) {
+        struct json j;
+
+        json_init(&j, c->out);
+        json_obj_begin(&j);
+        json_kstr(&j, "name", d->cfg->name);
+        json_kstr(&j, "public_key", pub);
+        json_kstr(&j, "ring_id", rid_hex);
+        json_kstr(&j, "listen", d->udp.listen_str);
+        json_ku64(&j, "uptime_s", up);
+        json_ku64(&j, "peers_up", ctl_peers_up(c));
+        json_ku64(&j, "peers", d->n_peers);
+        json_key(&j, "enclaves");
+        json_arr_begin(&j);
+        for (size_t i = 0; i < d->n_enclaves; i++)
+            json_str(&j, d->enclaves[i]->name);
+        json_arr_end(&j);
+        json_key(&j, "counters");
+        json_obj_begin(&j);
+        for (size_t i = 0; i < ncnt; i++)
+            json_ku64(&j, cnt[i].name, cnt[i].v);
+        json_obj_end(&j);
+        json_obj_end(&j);
+        sbuf_putc(c->out, '\n');
+        return 0;
+    }
+    sbuf_printf(c->out, "name         %s\n", d->cfg->name);
+    sbuf_printf(c->out, "public_key   %s\n", pub);
+    sbuf_printf(c->out, "ring_id      %s\n", rid_hex);
+    sbuf_printf(c->out, "listen       %s\n", d->udp.listen_str);
+    sbuf_printf(c->out, "uptime_s     %" PRIu64 "\n", up);
+    sbuf_printf(c->out, "peers_up     %zu\n", ctl_peers_up(c));
+    sbuf_printf(c->out, "peers        %zu\n", d->n_peers);
+    sbuf_puts(c->out, "enclaves     ");
+    for (size_t i = 0; i < d->n_enclaves; i++)
+        sbuf_printf(c->out, "%s%s", i ? "," : "", d->enclaves[i]->name);
+    sbuf_puts(c->out, d->n_enclaves ? "\n" : "-\n");
+    sbuf_puts(c->out, "counters\n");
+    for (size_t i = 0; i < ncnt; i++)
+        sbuf_printf(c->out, "  %-22s %" PRIu64 "\n", cnt[i].name, cnt[i].v);
+    return 0;
+}
+
+/* ---- peers --------------------------------------------------------------- */
+
+static int ctl_peers(struct ctl_ctx *c)
+{
+    struct daemon *d = c->d;
+    struct json j;
+    struct table t;
+
+    if (c->json) {
+        json_init(&j, c->out);
+        json_obj_begin(&j);
+        json_key(&j, "peers");
+        json_arr_begin(&j);
+    } else {
+        table_init(&t, 11);
+        table_row(&t, (const char *const[]){ "NAME", "PUBLIC_KEY", "ENDPOINT", "STATE", "RTT_MS",
+                                            "RX_BYTES", "TX_BYTES", "HANDSHAKE_S", "VIA",
+                                            "CERT", "ENCLAVES" });
+    }
+    for (size_t i = 0; i < d->n_peers; i++) {
+        struct peer *p = d->peers[i];
+        char pub[KEY_B64_LEN + 1], ep[UDP_ADDRSTR] = "", rx[24], tx[24], hs[24] = "";
+        uint64_t last = link_peer_last_handshake(p->lp);
+        const char *st = ctl_state_name(link_peer_state(p->lp, c->now));
+
+        key_to_base64(pub, p->pub);
+        if (p->ep.len)
+            udp_addr_str((struct sockaddr *)&p->ep.ss, ep);
+        snprintf(rx, sizeof(rx), "%" PRIu64, p->rx_bytes);
+        snprintf(tx, sizeof(tx), "%" PRIu64, p->tx_bytes);
+        if (last)
+            snprintf(hs, sizeof(hs), "%" PRIu64, ctl_secs(c->now - last));
+        if (c->json) {
+            json_obj_begin(&j);
+            json_kstr(&j, "name", p->name);
+            json_kstr(&j, "public_key", pub);
+            json_kstr(&j, "endpoint", ep[0] ? ep : NULL);
+            json_kstr(&j, "state", st);
+            ctl_rtt(p->lp, &j, NULL);
+            json_ku64(&j, "rx_bytes", p->rx_bytes);
+            json_ku64(&j, "data_idle_s", ctl_secs(c->now - p->last_data));
+            json_ku64(&j, "tx_bytes", p->tx_bytes);
+            json_key(&j, "last_handshake_s");
+            if (last)
+                json_u64(&j, ctl_secs(c->now - last));
+            else
+                json_null(&j);
+            json_key(&j, "via");
+            json_null(&j);
+            admit_peer_json(d, p, &j);
+            json_obj_end(&j);
+        } else {
+            char cert[CERT_NAME_MAX + 1], encl[64], rtt[24];
+
+            admit_peer_text(d, p, cert, sizeof(cert), encl, sizeof(encl));
+            ctl_rtt(p->lp, NULL, rtt);
+            pub[10] = '\0';           /* short form, like `wg show` abbreviations */
+            table_row(&t, (const char *const[]){ p->name, pub, ep, st, rtt, rx, tx, hs,
+                                                "direct", cert, encl });
+        }
+    }
+    if (c->json) {
+        json_arr_end(&j);
+        json_obj_end(&j);
+        sbuf_putc(c->out, '\n');
+    } else {
+        table_print(&t, c->out);
+        table_free(&t);
+    }
+    return 0;
+}
+
+/* ---- enclaves ------------------------------------------------------------ */
+
+static void ctl_enclave_lists(struct ctl_ctx *c, struct enclave *e, struct sbuf *members,
+                              struct sbuf *hosts, struct json *j)
+{
+    struct daemon *d = c->d;
+
+    if (j) {
+        json_key(j, "members");
+        json_arr_begin(j);
+    }
+    for (size_t i = 0; i < d->n_att; i++) {
+        struct attachment *a = &d->att[i];
+        const char *m = a->vm[0] ? a->vm : a->ifname;
+
+        if (a->enc != e)
+            continue;
+        if (j)
+            json_str(j, m);
+        else
+            sbuf_printf(members, "%s%s", members->len ? "," : "", m);
+    }
+    if (j) {
+        json_arr_end(j);
+        json_key(j, "hosts");
+        json_arr_begin(j);
+    }
+    for (size_t i = 0; i < d->n_peers; i++) {
+        struct peer *p = d->peers[i];
+
+        if (!peer_carries(p, e->id) || link_peer_state(p->lp, c->now) != LINK_UP)
+            continue;
+        if (j)
+            json_str(j, p->name);
+        else
+            sbuf_printf(hosts, "%s%s", hosts->len ? "," : "", p->name);
+    }
+    if (j)
+        json_arr_end(j);
+}
+
+static int ctl_enclaves(struct ctl_ctx *c)
+{
+    struct daemon *d = c->d;
+    struct json j;
+    struct table t;
+
+    if (c->json) {
+        json_init(&j, c->out);
+        json_obj_begin(&j);
+        json_key(&j, "enclaves");
+        json_arr_begin(&j);
+    } else {
+        table_init(&t, 8);
+        table_row(&t, (const char *const[]){ "NAME", "ID", "BRIDGE", "TYPE", "MTU", "STATE",
+                                            "MEMBERS", "HOSTS" });
+    }
+    for (size_t i = 0; i < d->n_enclaves; i++) {
+        struct enclave *e = d->enclaves[i];
+
+        if (c->json) {
+            json_obj_begin(&j);
+            json_kstr(&j, "name", e->name);
+            json_ku64(&j, "id", e->id);
+            json_kstr(&j, "bridge", e->bridge);
+            json_kstr(&j, "bridge_type",
+                      e->bridge_type == CONFIG_BRIDGE_LINUX ? "linux" : "external");
+            json_kstr(&j, "uplink", e->uplink);
+            json_ku64(&j, "mtu", e->inner_mtu);
+            json_kstr(&j, "state", e->failed ? "failed" : "ok");
+            ctl_enclave_lists(c, e, NULL, NULL, &j);
+            json_obj_end(&j);
+        } else {
+            struct sbuf m, h;
+            char id[16], mtu[16];
+
+            sbuf_init(&m);
+            sbuf_init(&h);
+            ctl_enclave_lists(c, e, &m, &h, NULL);
+            snprintf(id, sizeof(id), "%u", e->id);
+            snprintf(mtu, sizeof(mtu), "%u", e->inner_mtu);
+            table_row(&t, (const char *const[]){
+                e->name, id, e->bridge,
+                e->bridge_type == CONFIG_BRIDGE_LINUX ? "linux" : "external", mtu,
+                e->failed ? "failed" : "ok", sbuf_str(&m), sbuf_str(&h) });
+            sbuf_free(&m);
+            sbuf_free(&h);
+        }
+    }
+    if (c->json) {
+        json_arr_end(&j);
+        json_obj_end(&j);
+        sbuf_putc(c->out, '\n');
+    } else {
+        table_print(&t, c->out);
+        table_free(&t);
+    }
+    return 0;
+}
+
+/* ---- fdb ----------------------------------------------------------------- */
+
+static int ctl_fdb(struct ctl_ctx *c)
+{
+    struct enclave *e;
+    struct json j;
+    struct table t;
+
+    if (c->argc != 2) {
+        sbuf_puts(c->out, "usage: fdb ENCLAVE");
+        return -1;
+    }
+    e = enclave_by_name(c->d, c->argv[1]);
+    if (!e) {
+        sbuf_printf(c->out, "unknown enclave %s", c->argv[1]);
+        return -1;
+    }
+    if (c->json) {
+        json_init(&j, c->out);
+        json_obj_begin(&j);
+        json_kstr(&j, "enclave", e->name);
+        json_key(&j, "entries");
+        json_arr_begin(&j);
+    } else {
+        table_init(&t, 5);
+        table_row(&t, (const char *const[]){ "MAC", "LOCATION", "AGE_S", "SEQ", "STATE" });
+    }
+    for (size_t i = 0; i < fdb_capacity(e->fdb); i++) {
+        const struct fdb_entry *ent = fdb_at(e->fdb, i);
+        char mac[MAC_STR_LEN + 1], age[24], seq[24];
+        const char *loc;
+        uint64_t age_s;
+
+        if (!ent)
+            continue;
+        mac_format(ent->mac, mac);
+        loc = ent->peer ? ((struct peer *)ent->peer)->name : "local";
+        age_s = c->now > ent->last_seen ? ctl_secs(c->now - ent->last_seen) : 0;
+        if (c->json) {
+            json_obj_begin(&j);
+            json_kstr(&j, "mac", mac);
+            json_kstr(&j, "location", loc);
+            json_ku64(&j, "seq", ent->seq);
+            json_ku64(&j, "age_s", age_s);
+            json_kstr(&j, "state", fdb_state_name(ent->state));
+            json_obj_end(&j);
+        } else {
+            snprintf(age, sizeof(age), "%" PRIu64, age_s);
+            snprintf(seq, sizeof(seq), "%" PRIu64, ent->seq);
+            table_row(&t, (const char *const[]){ mac, loc, age, seq,
+                                                fdb_state_name(ent->state) });
+        }
+    }
+    if (c->json) {
+        json_arr_end(&j);
+        json_obj_end(&j);
+        sbuf_putc(c->out, '\n');
+    } else {
+        table_print(&t, c->out);
+        table_free(&t);
+    }
+    return 0;
+}
+
+/* ---- attach / detach / reload -------------------------------------------- */
+
+static int ctl_done(struct ctl_ctx *c, const char *msg)
+{
+    if (c->json) {
+        struct json j;
+
+        json_init(&j, c->out);
+        json_obj_begin(&j);
+        json_kstr(&j, "result", msg);
+        json_obj_end(&j);
+        sbuf_putc(c->out, '\n');
+    } else {
+        sbuf_printf(c->out, "%s\n", msg);
+    }
+    return 0;
+}
+
+static int ctl_attach(struct ctl_ctx *c)
+{
+    const char *mac_s = NULL, *vm = NULL;
+    uint8_t mac[6];
+    struct sbuf err;
+    int rc;
+
+    if (c->argc < 3) {
+        sbuf_puts(c->out, "usage: attach ENCLAVE IFNAME [--mac MAC] [--name VMNAME]");
+        return -1;
+    }
+    for (int i = 3; i < c->argc; i++) {
+        if (strcmp(c->argv[i], "--mac") == 0 && i + 1 < c->argc)
+            mac_s = c->argv[++i];
+        else if (strcmp(c->argv[i], "--name") == 0 && i + 1 < c->argc)
+            vm = c->argv[++i];
+        else {
+            sbuf_printf(c->out, "attach: unexpected argument %s", c->argv[i]);
+            return -1;
+        }
+    }
+    if (mac_s && (mac_parse(mac_s, mac) < 0 || !mac_is_guest(mac))) {
+        sbuf_printf(c->out, "attach: bad MAC %s (want a unicast aa:bb:cc:dd:ee:ff)", mac_s);
+        return -1;
+    }
+    sbuf_init(&err);
+    rc = attach_add(c->d, c->argv[1], c->argv[2], mac_s ? mac : NULL, vm, &err);
+    if (rc < 0) {
+        sbuf_puts(c->out, sbuf_str(&err));
+        sbuf_free(&err);
+        return -1;
+    }
+    sbuf_free(&err);
+    sbuf_printf(&err, "attached %s to %s", c->argv[2], c->argv[1]);
+    rc = ctl_done(c, sbuf_str(&err));
+    sbuf_free(&err);
+    return rc;
+}
+
+static int ctl_detach(struct ctl_ctx *c)
+{
+    struct sbuf err;
+    int rc;
+
+    if (c->argc != 2) {
+        sbuf_puts(c->out, "usage: detach IFNAME");
+        return -1;
+    }
+    sbuf_init(&err);
+    rc = attach_remove(c->d, c->argv[1], &err);
+    if (rc < 0) {
+        sbuf_puts(c->out, sbuf_str(&err));
+        sbuf_free(&err);
+        return -1;
+    }
+    sbuf_free(&err);
+    return ctl_done(c, "detached");
+}
+
+static int ctl_reload(struct ctl_ctx *c)
+{
+    struct sbuf msg;
+    int rc;
+
+    sbuf_init(&msg);
+    rc = daemon_reload(c->d, &msg);
+    if (c->json && rc == 0) {
+        struct json j;
+        char *save = NULL;
+
+        json_init(&j, c->out);
+        json_obj_begin(&j);
+        json_key(&j, "changes");
+        json_arr_begin(&j);
+        for (char *l = msg.p ? strtok_r(msg.p, "\n", &save) : NULL; l;
+             l = strtok_r(NULL, "\n", &save))
+            json_str(&j, l);
+        json_arr_end(&j);
+        json_obj_end(&j);
+        sbuf_putc(c->out, '\n');
+    } else {
+        sbuf_puts(c->out, sbuf_str(&msg));
+    }
+    sbuf_free(&msg);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- ring / lookup (ringd_ctl.c) ------------------------------------------- */
+
+static int ctl_ring(struct ctl_ctx *c)
+{
+    if (c->argc != 1) {
+        sbuf_puts(c->out, "ring: takes no arguments");
+        return -1;
+    }
+    return ringd_ctl_ring(c->d, c->json, c->out);
+}
+
+static int ctl_lookup(struct ctl_ctx *c)
+{
+    struct enclave *e;
+    uint8_t mac[6];
+
+    if (c->argc != 3) {
+        sbuf_puts(c->out, "usage: lookup ENCLAVE MAC");
+        return -1;
+    }
+    e = enclave_by_name(c->d, c->argv[1]);
+    if (!e) {
+        sbuf_printf(c->out, "unknown enclave %s", c->argv[1]);
+        return -1;
+    }
+    if (mac_parse(c->argv[2], mac) < 0 || !mac_is_guest(mac)) {
+        sbuf_printf(c->out, "lookup: bad MAC %s (want a unicast aa:bb:cc:dd:ee:ff)", c->argv[2]);
+        return -1;
+    }
+    /* Answered later (ctl_server_reply) when the ring get completes. */
+    return ringd_ctl_lookup(c->d, e, mac, c->json, c->d->ctl.current, c->out);
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(struct ctl_ctx *c);
+} ctl_cmds[] = {
+    { "status", ctl_status },
+    { "peers", ctl_peers },
+    { "enclaves", ctl_enclaves },
+    { "fdb", ctl_fdb },
+    { "attach", ctl_attach },
+    { "detach", ctl_detach },
+    { "reload", ctl_reload },
+    { "ring", ctl_ring },
+    { "lookup", ctl_lookup },
+};
+
+int ctl_cmd_run(struct daemon *d, int argc, char **argv, bool json, struct sbuf *out)
+{
+    struct ctl_ctx c = { .d = d, .argc = argc, .argv = argv, .json = json, .out = out,
+                         .now = daemon_now() };
+
+    for (size_t i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
+        if (strcmp(argv[0], ctl_cmds[i].name) == 0) {
+            int rc = ctl_cmds[i].fn(&c);
+
+            return rc < 0 ? -1 : rc;
+        }
+    sbuf_printf(out, "unknown command %s", argv[0]);
+    return -1;
+}

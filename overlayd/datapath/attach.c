@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * `overlayctl attach/detach`: guest interfaces on enclave bridges, and the
+ * static MAC entries they announce.
+ */
+#include "overlayd/daemon.h"
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "overlayd/datapath/fwd.h"
+#include "lib/log.h"
+#include "lib/sbuf.h"
+#include "tap/tap.h"
+
+static struct attachment *attach_find(struct daemon *d, const char *ifname)
+{
+    for (size_t i = 0; i < d->n_att; i++)
+        if (strcmp(d->att[i].ifname, ifname) == 0)
+            return &d->att[i];
+    return NULL;
+}
+
+static void attach_unannounce(struct daemon *d, struct attachment *a)
+{
+    uint64_t seq;
+
+    if (a->has_mac && fdb_remove_static(a->enc->fdb, a->mac, &seq) == 0)
+        fwd_announce(d, a->enc, a->mac, seq, true);
+    a->has_mac = false;
+}
+
+static void attach_forget(struct daemon *d, struct attachment *a)
+{
+    size_t i = (size_t)(a - d->att);
+
+    memmove(&d->att[i], &d->att[i + 1], (d->n_att - i - 1) * sizeof(*d->att));
+    d->n_att--;
+}
+
+static bool attach_is_ours(struct daemon *d, const char *ifname)
+{
+    for (size_t i = 0; i < d->n_enclaves; i++)
+        if (strcmp(d->enclaves[i]->bridge, ifname) == 0 ||
+            strcmp(d->enclaves[i]->uplink, ifname) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Does @ifname carry an IPv4 or a non-link-local IPv6 address? A guest
+ * NIC's host end never does (an IPv6 link-local one may appear on its own
+ * when it is up); the underlay and host interfaces do.
+ */
+static bool attach_has_addr(const char *ifname)
+{
+    struct ifaddrs *ifa, *i;
+    bool found = false;
+
+    if (getifaddrs(&ifa) < 0)
+        return false;
+    for (i = ifa; i && !found; i = i->ifa_next) {
+        if (!i->ifa_addr || !i->ifa_name || strcmp(i->ifa_name, ifname) != 0)
+            continue;
+        if (i->ifa_addr->sa_family == AF_INET)
+            found = true;
+        else if (i->ifa_addr->sa_family == AF_INET6 &&
+                 !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr))
+            found = true;
+    }
+    freeifaddrs(ifa);
+    return found;
+}
+
+/*
+ * Put @ifname on @e's bridge. Nothing about the interface changes until it
+ * is a port of the bridge, and a later failure takes it off again and
+ * restores its MTU, so a refused attach leaves the interface as it was.
+ */
+static int attach_plug(struct daemon *d, struct enclave *e, const char *ifname,
+                       const struct tap_link_info *info, struct sbuf *err)
+{
+    struct tap_link_info br;
+    bool ours = false;
+    int rc;
+
+    if (tap_link_get(d->nl, e->bridge, &br) == 0 && info->master_ifindex == br.ifindex)
+        ours = true;                  /* idempotent re-attach */
+    else if (info->master_ifindex) {
+        char master[IF_NAMESIZE] = "";
+
+        if (!if_indextoname((unsigned)info->master_ifindex, master))
+            snprintf(master, sizeof(master), "ifindex %d", info->master_ifindex);
+        sbuf_printf(err, "%s is a port of %s; detach it first", ifname, master);
+        return -EBUSY;
+    }
+    if (!ours) {
+        rc = tap_link_set_master(d->nl, ifname, e->bridge);
+        if (rc < 0) {
+            sbuf_printf(err, "cannot put %s on bridge %s: %s", ifname, e->bridge, strerror(-rc));
+            return rc;
+        }
+    }
+    rc = tap_link_set_mtu(d->nl, ifname, e->inner_mtu);
+    if (rc == 0) {
+        enclave_no_ipv6(ifname);
+        rc = tap_link_set_up(d->nl, ifname, true);
+    }
+    if (rc < 0) {
+        sbuf_printf(err, "cannot put %s on bridge %s: %s", ifname, e->bridge, strerror(-rc));
+        if (!ours) {
+            tap_link_set_master(d->nl, ifname, NULL);
+            tap_link_set_mtu(d->nl, ifname, info->mtu);
+        }
+        return rc;
+    }
+    return 0;
+}
+
+int attach_add(struct daemon *d, const char *enclave, const char *ifname,
+               const uint8_t *mac, const char *vm, struct sbuf *err)
+{
+    struct enclave *e = enclave_by_name(d, enclave);
+    struct attachment *a;
+    struct tap_link_info info;
+    uint64_t seq;
+    int rc;
+
+    if (!e) {
+        sbuf_printf(err, "unknown enclave %s", enclave);
+        return -ENOENT;
+    }
+    if (strlen(ifname) > CONFIG_IFNAME_MAX || tap_link_get(d->nl, ifname, &info) < 0) {
+        sbuf_printf(err, "no such interface %s", ifname);
+        return -ENODEV;
+    }
+    if (attach_is_ours(d, ifname)) {
+        sbuf_printf(err, "%s is an overlayd bridge or uplink, not a guest interface", ifname);
+        return -EINVAL;
+    }
+    a = attach_find(d, ifname);
+    if (a && a->enc != e) {
+        sbuf_printf(err, "%s is attached to enclave %s; detach it first", ifname, a->enc->name);
+        return -EBUSY;
+    }
+    /* Guest NICs only: a tap or one end of a veth. Anything else (the
+     * underlay, loopback, a bond, someone's bridge) must never be moved
+     * into an enclave. */
+    if (strcmp(info.kind, "tun") != 0 && strcmp(info.kind, "veth") != 0) {
+        sbuf_printf(err, "%s is not a tap or veth interface (kind %s); refusing to attach it",
+                    ifname, info.kind[0] ? info.kind : "none");
+        return -EINVAL;
+    }
+    if (attach_has_addr(ifname)) {
+        sbuf_printf(err, "%s has IP addresses (a host or underlay interface?); refusing to "
+                    "attach it", ifname);
+        return -EINVAL;
+    }
+    if (e->bridge_type == CONFIG_BRIDGE_LINUX) {
+        rc = attach_plug(d, e, ifname, &info, err);
+        if (rc < 0)
+            return rc;
+    }
+    if (!a) {
+        struct attachment *na = realloc(d->att, (d->n_att + 1) * sizeof(*na));
+
+        if (!na) {
+            sbuf_puts(err, "out of memory");
+            return -ENOMEM;
+        }
+        d->att = na;
+        a = &d->att[d->n_att++];
+        memset(a, 0, sizeof(*a));
+        strcpy(a->ifname, ifname);
+        a->enc = e;
+    }
+    if (vm)
+        snprintf(a->vm, sizeof(a->vm), "%s", vm);
+    if (mac) {
+        if (a->has_mac && memcmp(a->mac, mac, 6) != 0)
+            attach_unannounce(d, a);
+        rc = fdb_set_static(e->fdb, mac, daemon_now(), &seq);
+        if (rc < 0) {
+            sbuf_printf(err, "MAC table of enclave %s is full", e->name);
+            return rc;
+        }
+        memcpy(a->mac, mac, 6);
+        a->has_mac = true;
+        fwd_announce(d, e, mac, seq, false);
+    }
+    log_info("ctl", "attached %s to enclave %s%s%s", ifname, e->name, a->vm[0] ? " as " : "",
+             a->vm);
+    return 0;
+}
+
+int attach_remove(struct daemon *d, const char *ifname, struct sbuf *err)
+{
+    struct attachment *a = attach_find(d, ifname);
+    int rc;
+
+    if (!a)
+        return 0;                     /* idempotent: nothing attached by that name */
+    if (a->enc->bridge_type == CONFIG_BRIDGE_LINUX) {
+        rc = tap_link_set_master(d->nl, ifname, NULL);
+        if (rc < 0 && rc != -ENODEV) {
+            sbuf_printf(err, "cannot take %s off bridge %s: %s", ifname, a->enc->bridge,
+                        strerror(-rc));
+            return rc;
+        }
+    }
+    attach_unannounce(d, a);
+    log_info("ctl", "detached %s from enclave %s", ifname, a->enc->name);
+    attach_forget(d, a);
+    return 0;
+}
+
+void attach_drop_enclave(struct daemon *d, struct enclave *e)
+{
+    size_t i = 0;
+
+    while (i < d->n_att) {
+        if (d->att[i].enc == e) {
+            /* Peers must not keep sending this VM's frames to us. */
+            attach_unannounce(d, &d->att[i]);
+            attach_forget(d, &d->att[i]);
+        }
+        else
+            i++;
+    }
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef OVL_OVERLAYD_DATAPATH_ENCLAVE_H
+#define OVL_OVERLAYD_DATAPATH_ENCLAVE_H
+
+/*
+ * DOC: enclave — one carried enclave (bridge, uplink TAP, MAC table) and
+ * the guest interfaces attached to it
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "overlayd/config/config.h"
+
+struct daemon;
+struct fdb;
+struct sbuf;
+
+struct enclave {
+    struct daemon *d;
+    char name[CONFIG_NAME_MAX + 1];
+    uint32_t id;
+    char bridge[CONFIG_IFNAME_MAX + 1];
+    enum config_bridge_type bridge_type;
+    char uplink[CONFIG_IFNAME_MAX + 1];
+    unsigned mtu_cfg;                   /* 0: derived */
+    unsigned inner_mtu;
+    bool bridge_created;
+    int tap_fd;
+    uv_poll_t *poll;                    /* freed in its close callback */
+    struct fdb *fdb;
+    bool failed;                        /* uplink TAP poll error: reopened on the refresh tick */
+    uint8_t bridge_mac[6], uplink_mac[6]; /* our own ports' MACs (enclave_own_mac) */
+};
+
+struct attachment {
+    char ifname[CONFIG_IFNAME_MAX + 1];
+    struct enclave *enc;
+    bool has_mac;
+    uint8_t mac[6];
+    char vm[64];
+};
+
+int enclave_open(struct daemon *d, const struct config_enclave *ce, struct enclave **out);
+void enclave_close(struct daemon *d, struct enclave *e);
+struct enclave *enclave_by_name(struct daemon *d, const char *name);
+struct enclave *enclave_by_id(struct daemon *d, uint32_t id);
+/* Sorted ids of the enclaves we carry into @ids (cap n_enclaves). */
+size_t enclave_ids(const struct daemon *d, uint32_t *ids, size_t cap);
+/* Best effort: no IPv6 (no RS/MLD from the host) on an L2-only port. */
+void enclave_no_ipv6(const char *ifname);
+/* Refresh tick: reopen the uplink TAP of every failed enclave. */
+void enclave_retry_failed(struct daemon *d);
+/* Is @mac the bridge's or the uplink's own (host-made frames, never a guest)? */
+bool enclave_own_mac(const struct enclave *e, const uint8_t mac[6]);
+
+int attach_add(struct daemon *d, const char *enclave, const char *ifname,
+               const uint8_t *mac, const char *vm, struct sbuf *err);
+int attach_remove(struct daemon *d, const char *ifname, struct sbuf *err);
+void attach_drop_enclave(struct daemon *d, struct enclave *e);
+
+#endif

@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include "overlayd/datapath/fdb.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Remote entries per peer: open addressing, linear probing, so counting
+ * stays O(1) without allocation; at most max peers can hold any. */
+struct fdb_pc {
+    const void *peer;                 /* NULL: free */
+    uint32_t n;
+};
+
+struct fdb {
+    struct fdb_entry *e;
+    uint32_t *bucket;                 /* index + 1, 0 = empty */
+    size_t max;
+    size_t nbuckets;                  /* power of two */
+    size_t count;
+    uint32_t free_head;               /* index + 1 of a free slot, chained via next */
+    uint32_t lru_head, lru_tail;      /* learned entries, oldest first */
+    uint64_t seed;
+    struct fdb_pc *pc;                /* nbuckets slots */
+    size_t remote;                    /* remote entries, all peers */
+    size_t peer_cap, remote_cap;
+    fdb_tiebreak_fn tiebreak;
+    void *tiebreak_ctx;
+};
+
+int fdb_new(size_t max, uint64_t seed, struct fdb **out)
+{
+    struct fdb *f;
+
+    if (max == 0 || max > UINT32_MAX / 4)
+        return -EINVAL;
+    f = calloc(1, sizeof(*f));
+    if (!f)
+        return -ENOMEM;
+    f->max = max;
+    f->nbuckets = 16;
+    while (f->nbuckets < max * 2)
+        f->nbuckets *= 2;
+    f->e = calloc(max, sizeof(*f->e));
+    f->bucket = calloc(f->nbuckets, sizeof(*f->bucket));
+    f->pc = calloc(f->nbuckets, sizeof(*f->pc));
+    if (!f->e || !f->bucket || !f->pc) {
+        fdb_free(f);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < max; i++)
+        f->e[i].next = i + 1 < max ? (uint32_t)(i + 2) : 0;
+    f->free_head = 1;
+    f->seed = seed;
+    f->peer_cap = max / FDB_PEER_SHARE ? max / FDB_PEER_SHARE : 1;
+    f->remote_cap = max - max / FDB_STATIC_RESERVE;
+    *out = f;
+    return 0;
+}
+
+void fdb_free(struct fdb *f)
+{
+    if (!f)
+        return;
+    free(f->e);
+    free(f->bucket);
+    free(f->pc);
+    free(f);
+}
+
+void fdb_set_tiebreak(struct fdb *f, fdb_tiebreak_fn fn, void *ctx)
+{
+    f->tiebreak = fn;
+    f->tiebreak_ctx = ctx;
+}
+
+/* Keyed mix so guests cannot aim many MACs at one chain. */
+static size_t fdb_hash(const struct fdb *f, const uint8_t mac[6])
+{
+    uint64_t h = f->seed ^ 0x9e3779b97f4a7c15ull;
+
+    for (int i = 0; i < 6; i++) {
+        h ^= mac[i];
+        h *= 0x100000001b3ull;
+    }
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return (size_t)(h & (f->nbuckets - 1));
+}
+
+static size_t fdb_pc_home(const struct fdb *f, const void *peer)
+{
+    uint64_t h = (uint64_t)(uintptr_t)peer ^ f->seed;
+
+    h ^= h >> 31;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 29;
+    return (size_t)(h & (f->nbuckets - 1));
+}
+
+/* The slot of @peer, or the free slot where it would go. */
+static size_t fdb_pc_slot(const struct fdb *f, const void *peer)
+{
+    size_t i = fdb_pc_home(f, peer);
+
+    while (f->pc[i].peer && f->pc[i].peer != peer)
+        i = (i + 1) & (f->nbuckets - 1);
+    return i;
+}
+
+static void fdb_pc_inc(struct fdb *f, const void *peer)
+{
+    size_t i = fdb_pc_slot(f, peer);
+
+    f->pc[i].peer = peer;
+    f->pc[i].n++;
+    f->remote++;
+}
+
+/* Backward-shift deletion keeps probe chains intact without tombstones. */
+static void fdb_pc_dec(struct fdb *f, const void *peer)
+{
+    size_t mask = f->nbuckets - 1, i = fdb_pc_slot(f, peer), j;
+
+    if (!f->pc[i].peer)
+        return;
+    f->remote--;
+    if (--f->pc[i].n)
+        return;
+    f->pc[i].peer = NULL;
+    j = i;
+    for (;;) {
+        size_t k;
+
+        j = (j + 1) & mask;
+        if (!f->pc[j].peer)
+            return;
+        k = fdb_pc_home(f, f->pc[j].peer);
+        /* move j back to the hole i unless its home lies in (i, j] */
+        if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+            f->pc[i] = f->pc[j];
+            f->pc[j].peer = NULL;
+            f->pc[j].n = 0;
+            i = j;
+        }
+    }
+}
+
+size_t fdb_peer_count(const struct fdb *f, const void *peer)
+{
+    size_t i;
+
+    if (!peer)
+        return 0;
+    i = fdb_pc_slot(f, peer);
+    return f->pc[i].peer ? f->pc[i].n : 0;
+}
+
+static void fdb_lru_del(struct fdb *f, struct fdb_entry *e)
+{
+    if (e->lru_prev)
+        f->e[e->lru_prev - 1].lru_next = e->lru_next;
+    else
+        f->lru_head = e->lru_next;
+    if (e->lru_next)
+        f->e[e->lru_next - 1].lru_prev = e->lru_prev;
+    else
+        f->lru_tail = e->lru_prev;
+    e->lru_prev = e->lru_next = 0;
+}
+
+static void fdb_lru_add(struct fdb *f, struct fdb_entry *e)
+{
+    uint32_t idx = (uint32_t)(e - f->e) + 1;
+
+    e->lru_next = 0;
+    e->lru_prev = f->lru_tail;
+    if (f->lru_tail)
+        f->e[f->lru_tail - 1].lru_next = idx;
+    else
+        f->lru_head = idx;
+    f->lru_tail = idx;
+}
+
+/* Every state change goes through here so the LRU list and the per-peer
+ * counts always match the entries. */
+static void fdb_untrack(struct fdb *f, struct fdb_entry *e)
+{
+    if (e->state == FDB_LEARNED)
+        fdb_lru_del(f, e);
+    else if (e->state == FDB_REMOTE)
+        fdb_pc_dec(f, e->peer);
+}
+
+static void fdb_retag(struct fdb *f, struct fdb_entry *e, enum fdb_state st, void *peer)
+{
+    fdb_untrack(f, e);
+    e->state = st;
+    e->peer = peer;
+    if (st == FDB_LEARNED)
+        fdb_lru_add(f, e);
+    else if (st == FDB_REMOTE)
+        fdb_pc_inc(f, peer);
+}
+
+static struct fdb_entry *fdb_find(const struct fdb *f, const uint8_t mac[6])
+{
+    uint32_t i = f->bucket[fdb_hash(f, mac)];
+
+    while (i) {
+        struct fdb_entry *e = &f->e[i - 1];
+
+        if (memcmp(e->mac, mac, 6) == 0)
+            return e;
+        i = e->next;
+    }
+    return NULL;
+}
+
+const struct fdb_entry *fdb_lookup(const struct fdb *f, const uint8_t mac[6])
+{
+    return fdb_find(f, mac);
+}
+
+static void fdb_unlink(struct fdb *f, struct fdb_entry *e)
+{
+    uint32_t idx = (uint32_t)(e - f->e) + 1;
+    uint32_t *pp = &f->bucket[fdb_hash(f, e->mac)];
+
+    fdb_untrack(f, e);
+    while (*pp && *pp != idx)
+        pp = &f->e[*pp - 1].next;
+    if (*pp)
+        *pp = e->next;
+    memset(e, 0, sizeof(*e));
+    e->next = f->free_head;
+    f->free_head = idx;
+    f->count--;
+}
+
+/* New entry, untracked (no state yet): the caller fdb_retag()s it. */
+static struct fdb_entry *fdb_insert(struct fdb *f, const uint8_t mac[6])
+{
+    struct fdb_entry *e;
+    size_t b;
+    uint32_t idx;
+
+    if (!f->free_head) {
+        if (!f->lru_head)
+            return NULL;          /* only control-plane entries: never evicted */
+        fdb_unlink(f, &f->e[f->lru_head - 1]);
+    }
+    idx = f->free_head;
+    e = &f->e[idx - 1];
+    f->free_head = e->next;
+    memset(e, 0, sizeof(*e));
+    memcpy(e->mac, mac, 6);
+    e->used = true;
+    e->state = FDB_STATIC;        /* placeholder: untracked until retagged */
+    b = fdb_hash(f, mac);
+    e->next = f->bucket[b];
+    f->bucket[b] = idx;
+    f->count++;
+    return e;
+}
+
+int fdb_learn(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t now)
+{
+    struct fdb_entry *e = fdb_find(f, mac);
+
+    if (e) {
+        if (e->peer == peer && e->state != FDB_LEARNED) {
+            e->last_seen = now;
+            return 0;
+        }
+        if (e->state != FDB_LEARNED)
+            return -EPERM;
+        fdb_retag(f, e, FDB_LEARNED, peer);   /* refreshed or moved: most recent */
+        e->last_seen = now;
+        return 0;
+    }
+    e = fdb_insert(f, mac);
+    if (!e)
+        return -ENOSPC;
+    fdb_retag(f, e, FDB_LEARNED, peer);
+    e->last_seen = now;
+    return 0;
+}
+
+/* Does an announcement of @seq by @peer beat entry @e at another location? */
+static bool fdb_beats(const struct fdb *f, const struct fdb_entry *e, const void *peer,
+                      uint64_t seq)
+{
+    if (seq != e->seq)
+        return seq > e->seq;
+    return f->tiebreak && f->tiebreak(f->tiebreak_ctx, peer, e->peer) < 0;
+}
+
+int fdb_announce(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t seq, uint64_t now)
+{
+    struct fdb_entry *e = fdb_find(f, mac);
+    bool has = e && e->state == FDB_REMOTE && e->peer == peer;
+
+    if (seq > FDB_SEQ_MAX || !peer)
+        return -EINVAL;
+    if (e && e->state != FDB_LEARNED && e->peer != peer && !fdb_beats(f, e, peer, seq))
+        return -ESTALE;
+    if (!has && (fdb_peer_count(f, peer) >= f->peer_cap || f->remote >= f->remote_cap))
+        return -ENOSPC;
+    if (!e) {
+        e = fdb_insert(f, mac);
+        if (!e)
+            return -ENOSPC;
+    }
+    fdb_retag(f, e, FDB_REMOTE, peer);
+    e->seq = seq;
+    e->last_seen = now;
+    return 0;
+}
+
+int fdb_withdraw(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t seq)
+{
+    struct fdb_entry *e = fdb_find(f, mac);
+
+    if (!e || e->state != FDB_REMOTE || e->peer != peer)
+        return -ENOENT;
+    if (seq < e->seq)
+        return -ESTALE;
+    fdb_unlink(f, e);
+    return 0;
+}
+
+int fdb_set_static(struct fdb *f, const uint8_t mac[6], uint64_t now, uint64_t *seq_out)
+{
+    struct fdb_entry *e = fdb_find(f, mac);
+
+    if (e && e->state == FDB_STATIC) {
+        e->last_seen = now;
+        *seq_out = e->seq;
+        return 0;
+    }
+    if (!e) {
+        e = fdb_insert(f, mac);
+        if (!e)
+            return -ENOSPC;
+    }
+    /* learned: 0 -> 1; remote s -> s + 1, saturating: a wrap to 0 would
+     * make our takeover look stale everywhere. */
+    e->seq = e->seq < FDB_SEQ_MAX ? e->seq + 1 : FDB_SEQ_MAX;
+    fdb_retag(f, e, FDB_STATIC, NULL);
+    e->last_seen = now;
+    *seq_out = e->seq;
+    return 0;
+}
+
+int fdb_remove_static(struct fdb *f, const uint8_t mac[6], uint64_t *seq_out)
+{
+    struct fdb_entry *e = fdb_find(f, mac);
+
+    if (!e || e->state != FDB_STATIC)
+        return -ENOENT;
+    *seq_out = e->seq;
+    fdb_unlink(f, e);
+    return 0;
+}
+
+size_t fdb_flush_peer(struct fdb *f, void *peer)
+{
+    size_t n = 0;
+
+    if (!peer)
+        return 0;
+    for (size_t i = 0; i < f->max; i++) {
+        if (f->e[i].used && f->e[i].peer == peer) {
+            fdb_unlink(f, &f->e[i]);
+            n++;
+        }
+    }
+    return n;
+}
+
+static bool fdb_older(uint64_t now, uint64_t t, uint64_t max_age_ns)
+{
+    return now > t && now - t > max_age_ns;
+}
+
+size_t fdb_age(struct fdb *f, uint64_t now, uint64_t max_age_ns)
+{
+    const uint64_t remote_age = (uint64_t)FDB_REMOTE_AGE_S * 1000000000ull;
+    size_t n = 0;
+
+    /* learned: oldest first, stop at the first young one */
+    while (f->lru_head && fdb_older(now, f->e[f->lru_head - 1].last_seen, max_age_ns)) {
+        fdb_unlink(f, &f->e[f->lru_head - 1]);
+        n++;
+    }
+    /* remote: a scan, once per refresh period */
+    for (size_t i = 0; i < f->max; i++) {
+        struct fdb_entry *e = &f->e[i];
+
+        if (e->used && e->state == FDB_REMOTE && fdb_older(now, e->last_seen, remote_age)) {
+            fdb_unlink(f, e);
+            n++;
+        }
+    }
+    return n;
+}
+
+size_t fdb_count(const struct fdb *f)
+{
+    return f->count;
+}
+
+size_t fdb_capacity(const struct fdb *f)
+{
+    return f->max;
+}
+
+const struct fdb_entry *fdb_at(const struct fdb *f, size_t i)
+{
+    if (i >= f->max || !f->e[i].used)
+        return NULL;
+    return &f->e[i];
+}
+
+const char *fdb_state_name(enum fdb_state st)
+{
+    switch (st) {
+    case FDB_LEARNED: return "learned";
+    case FDB_STATIC: return "static";
+    case FDB_REMOTE: return "remote";
+    }
+    return "?";
+}

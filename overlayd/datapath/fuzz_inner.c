@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * libFuzzer target: inner payloads as a peer could send them (frames,
+ * control TLVs), decoded the way fwd.c does, and fed into an fdb.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "overlayd/datapath/fdb.h"
+#include "overlayd/datapath/inner.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct fdb *f;
+    static int peer;
+    struct inner_reader r;
+    struct inner_tlv t;
+    const uint8_t *frame;
+    size_t flen, n;
+    uint32_t id;
+    uint8_t mac[6], flags;
+    uint64_t seq;
+
+    if (!f && fdb_new(64, 1, &f) < 0)
+        return 0;
+    if (inner_frame_parse(data, size, &id, &frame, &flen) == 0) {
+        fdb_learn(f, frame + 6, &peer, size);
+        (void)fdb_lookup(f, frame);
+    }
+    {
+        uint8_t kind;
+        const uint8_t *body;
+        size_t blen;
+        char name[INNER_RING_NAME_MAX + 1];
+        struct inner_relay rl;
+        static uint8_t out[2 * 4096];
+
+        if (inner_ring_parse(data, size, &kind, &body, &blen) == 0 && kind == INNER_RING_HOST)
+            (void)inner_ring_host_parse(body, blen, name);
+        /* A parsed relay must rebuild to the very same bytes. */
+        if (inner_ring_parse(data, size, &kind, &body, &blen) == 0 && kind == INNER_RING_RELAY &&
+            inner_relay_parse(body, blen, &rl) == 0) {
+            int m = inner_relay_build(&rl, out, sizeof(out));
+
+            if (m >= 0 && ((size_t)m != blen || memcmp(out, body, blen) != 0))
+                __builtin_trap();
+        }
+        /* Any bytes as an opened sealed part (what a peer could seal). */
+        {
+            struct inner_relay_plain pl;
+
+            if (inner_relay_plain_parse(data, size, &pl) == 0) {
+                int m = inner_relay_plain_build(&pl, out, sizeof(out));
+
+                if (m >= 0 && ((size_t)m != size || memcmp(out, data, size) != 0))
+                    __builtin_trap();
+            }
+        }
+    }
+    if (inner_ctl_reader(&r, data, size) == 0) {
+        while (inner_ctl_next(&r, &t) > 0) {
+            if (inner_enclaves_parse(&t, &flags, &n) == 0)
+                for (size_t i = 0; i < n; i++)
+                    (void)inner_enclaves_id(&t, i);
+            if (inner_mac_parse(&t, &id, mac, &seq) == 0) {
+                if (t.type == INNER_TLV_MAC_ANNOUNCE)
+                    fdb_announce(f, mac, &peer, seq, size);
+                else
+                    fdb_withdraw(f, mac, &peer, seq);
+            }
+        }
+    }
+    fdb_age(f, size * 1000, 500);
+    return 0;
+}

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include "overlayd/datapath/inner.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void put24(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 16);
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)v;
+}
+
+static uint32_t get24(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+
+void inner_frame_header(uint8_t hdr[INNER_FRAME_HDR], uint32_t enclave_id)
+{
+    hdr[0] = INNER_FRAME;
+    put24(hdr + 1, enclave_id);
+}
+
+int inner_frame_parse(const uint8_t *p, size_t len, uint32_t *enclave_id,
+                      const uint8_t **frame, size_t *frame_len)
+{
+    uint32_t id;
+
+    if (len < INNER_FRAME_HDR + INNER_ETH_MIN || p[0] != INNER_FRAME)
+        return -EBADMSG;
+    id = get24(p + 1);
+    if (id == 0)
+        return -EBADMSG;
+    *enclave_id = id;
+    *frame = p + INNER_FRAME_HDR;
+    *frame_len = len - INNER_FRAME_HDR;
+    return 0;
+}
+
+void inner_ctl_init(struct inner_writer *w, uint8_t *buf, size_t cap)
+{
+    w->buf = buf;
+    w->cap = cap;
+    w->len = 1;
+    buf[0] = INNER_CONTROL;
+}
+
+bool inner_ctl_nonempty(const struct inner_writer *w)
+{
+    return w->len > 1;
+}
+
+static uint8_t *inner_tlv_begin(struct inner_writer *w, uint8_t type, size_t vlen)
+{
+    uint8_t *p;
+
+    if (vlen > 0xffff || w->len + INNER_TLV_HDR + vlen > w->cap)
+        return NULL;
+    p = w->buf + w->len;
+    p[0] = type;
+    p[1] = (uint8_t)(vlen >> 8);
+    p[2] = (uint8_t)vlen;
+    w->len += INNER_TLV_HDR + vlen;
+    return p + INNER_TLV_HDR;
+}
+
+int inner_ctl_enclaves(struct inner_writer *w, uint8_t flags, const uint32_t *ids, size_t n)
+{
+    uint8_t *v;
+
+    if (n > (0xffff - 1) / 3)
+        return -ENOSPC;
+    v = inner_tlv_begin(w, INNER_TLV_ENCLAVES, 1 + 3 * n);
+    if (!v)
+        return -ENOSPC;
+    v[0] = flags;
+    for (size_t i = 0; i < n; i++)
+        put24(v + 1 + 3 * i, ids[i]);
+    return 0;
+}
+
+int inner_ctl_mac(struct inner_writer *w, enum inner_tlv_type type, uint32_t enclave_id,
+                  const uint8_t mac[6], uint64_t seq)
+{
+    uint8_t *v = inner_tlv_begin(w, (uint8_t)type, INNER_MAC_TLV_LEN);
+
+    if (!v)
+        return -ENOSPC;
+    put24(v, enclave_id);
+    memcpy(v + 3, mac, 6);
+    for (int i = 0; i < 8; i++)
+        v[9 + i] = (uint8_t)(seq >> (56 - 8 * i));
+    return 0;
+}
+
+int inner_ctl_reader(struct inner_reader *r, const uint8_t *p, size_t len)
+{
+    if (len < 1 || p[0] != INNER_CONTROL)
+        return -EBADMSG;
+    r->p = p;
+    r->len = len;
+    r->off = 1;
+    return 0;
+}
+
+int inner_ctl_next(struct inner_reader *r, struct inner_tlv *t)
+{
+    size_t vlen;
+
+    if (r->off == r->len)
+        return 0;
+    if (r->len - r->off < INNER_TLV_HDR)
+        return -EBADMSG;
+    vlen = (size_t)r->p[r->off + 1] << 8 | r->p[r->off + 2];
+    if (r->len - r->off - INNER_TLV_HDR < vlen)
+        return -EBADMSG;
+    t->type = r->p[r->off];
+    t->val = r->p + r->off + INNER_TLV_HDR;
+    t->len = vlen;
+    r->off += INNER_TLV_HDR + vlen;
+    return 1;
+}
+
+int inner_enclaves_parse(const struct inner_tlv *t, uint8_t *flags, size_t *n)
+{
+    if (t->type != INNER_TLV_ENCLAVES || t->len < 1 || (t->len - 1) % 3 != 0)
+        return -EBADMSG;
+    for (size_t i = 0; i < (t->len - 1) / 3; i++)
+        if (get24(t->val + 1 + 3 * i) == 0)
+            return -EBADMSG;
+    *flags = t->val[0];
+    *n = (t->len - 1) / 3;
+    return 0;
+}
+
+uint32_t inner_enclaves_id(const struct inner_tlv *t, size_t i)
+{
+    return get24(t->val + 1 + 3 * i);
+}
+
+int inner_mac_parse(const struct inner_tlv *t, uint32_t *enclave_id, uint8_t mac[6], uint64_t *seq)
+{
+    uint64_t s = 0;
+
+    if ((t->type != INNER_TLV_MAC_ANNOUNCE && t->type != INNER_TLV_MAC_WITHDRAW) ||
+        t->len != INNER_MAC_TLV_LEN)
+        return -EBADMSG;
+    *enclave_id = get24(t->val);
+    if (*enclave_id == 0)
+        return -EBADMSG;
+    memcpy(mac, t->val + 3, 6);
+    for (int i = 0; i < 8; i++)
+        s = s << 8 | t->val[9 + i];
+    if (s > INNER_SEQ_MAX)
+        return -EBADMSG;
+    *seq = s;
+    return 0;
+}
+
+int inner_ring_parse(const uint8_t *p, size_t len, uint8_t *kind, const uint8_t **body,
+                     size_t *body_len)
+{
+    if (len < INNER_RING_HDR || p[0] != INNER_RING)
+        return -EBADMSG;
+    *kind = p[1];
+    *body = p + INNER_RING_HDR;
+    *body_len = len - INNER_RING_HDR;
+    return 0;
+}
+
+int inner_ring_host_parse(const uint8_t *body, size_t len, char name[INNER_RING_NAME_MAX + 1])
+{
+    if (len < 2 || len > 1 + INNER_RING_NAME_MAX)
+        return -EBADMSG;
+    for (size_t i = 1; i < len; i++) {
+        uint8_t c = body[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return -EBADMSG;
+        name[i - 1] = (char)c;
+    }
+    name[len - 1] = '\0';
+    return 0;
+}
+
+int inner_relay_parse(const uint8_t *body, size_t len, struct inner_relay *out)
+{
+    size_t off = 0;
+
+    if (len < INNER_RELAY_HDR + INNER_RELAY_SEALED_MIN)
+        return -EBADMSG;
+    memset(out, 0, sizeof(*out));
+    out->ttl = body[off++];
+    out->dest = body + off;
+    off += 32;
+    out->origin = body + off;
+    off += 32;
+    out->family = body[off++];
+    out->port = (uint16_t)(body[off] << 8 | body[off + 1]);
+    off += 2;
+    out->addr = body + off;
+    off += 16;
+    out->nonce = body + off;
+    off += INNER_RELAY_NONCE;
+    if (out->ttl == 0 || out->ttl > INNER_RELAY_TTL ||
+        (out->family != 0 && out->family != 4 && out->family != 6))
+        return -EBADMSG;
+    out->sealed = body + off;
+    out->sealed_len = len - off;
+    return 0;
+}
+
+int inner_relay_build(const struct inner_relay *in, uint8_t *buf, size_t cap)
+{
+    size_t off = 0, need = INNER_RELAY_HDR + in->sealed_len;
+
+    if (in->ttl == 0 || in->ttl > INNER_RELAY_TTL || in->sealed_len < INNER_RELAY_SEALED_MIN ||
+        (in->family != 0 && in->family != 4 && in->family != 6))
+        return -EINVAL;
+    if (need > cap || need > INT32_MAX)
+        return -EMSGSIZE;
+    buf[off++] = in->ttl;
+    memcpy(buf + off, in->dest, 32);
+    off += 32;
+    memcpy(buf + off, in->origin, 32);
+    off += 32;
+    buf[off++] = in->family;
+    buf[off++] = (uint8_t)(in->port >> 8);
+    buf[off++] = (uint8_t)in->port;
+    if (in->addr)
+        memcpy(buf + off, in->addr, 16);
+    else
+        memset(buf + off, 0, 16);
+    off += 16;
+    memcpy(buf + off, in->nonce, INNER_RELAY_NONCE);
+    off += INNER_RELAY_NONCE;
+    /* the caller may have sealed in place already */
+    if (buf + off != in->sealed)
+        memmove(buf + off, in->sealed, in->sealed_len);
+    return (int)(off + in->sealed_len);
+}
+
+int inner_relay_plain_parse(const uint8_t *p, size_t len, struct inner_relay_plain *out)
+{
+    if (len < 3)
+        return -EBADMSG;
+    memset(out, 0, sizeof(*out));
+    out->cert_len = (size_t)p[0] << 8 | p[1];
+    if (out->cert_len > INNER_RELAY_CERT_MAX || out->cert_len >= len - 2)
+        return -EBADMSG;
+    out->cert = out->cert_len ? p + 2 : NULL;
+    out->msg = p + 2 + out->cert_len;
+    out->msg_len = len - 2 - out->cert_len;
+    return 0;
+}
+
+int inner_relay_plain_build(const struct inner_relay_plain *in, uint8_t *buf, size_t cap)
+{
+    size_t need = 2 + in->cert_len + in->msg_len;
+
+    if (in->cert_len > INNER_RELAY_CERT_MAX || !in->msg_len)
+        return -EINVAL;
+    if (need > cap || need > INT32_MAX)
+        return -EMSGSIZE;
+    buf[0] = (uint8_t)(in->cert_len >> 8);
+    buf[1] = (uint8_t)in->cert_len;
+    if (in->cert_len)
+        memcpy(buf + 2, in->cert, in->cert_len);
+    memcpy(buf + 2 + in->cert_len, in->msg, in->msg_len);
+    return (int)need;
+}

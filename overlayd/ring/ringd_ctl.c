@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * overlayctl `ring` (this host's view of the ring) and `lookup ENCLAVE
+ * MAC` (through the ring, answered asynchronously when the get completes,
+ * once the owning host's [Host] Name is known, or after RINGD_LOOKUP_MS).
+ */
+#include "overlayd/ring/ringd_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/ringid.h"
+#include "overlayd/control/ctl_server.h"
+#include "overlayd/daemon.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/mac.h"
+#include "lib/sbuf.h"
+#include "lib/table.h"
+
+/* RFC 7432 section 15: the highest sequence wins, ties go to the lower host id. */
+const ring_record *ringd_best_record(const ring_record *recs, size_t n)
+{
+    const ring_record *best = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        if (recs[i].type != RING_REC_MAC)
+            continue;
+        if (!best || recs[i].seq > best->seq ||
+            (recs[i].seq == best->seq && ring_id_cmp(&recs[i].host.id, &best->host.id) < 0))
+            best = &recs[i];
+    }
+    return best;
+}
+
+/* ---- ring ----------------------------------------------------------------- */
+
+static const char *ringd_state_name(const struct ringd *r)
+{
+    switch (r->node ? ring_node_state(r->node) : RING_IDLE) {
+    case RING_JOINING: return "joining";
+    case RING_ACTIVE: return "active";
+    case RING_LEFT: return "left";
+    case RING_IDLE: break;
+    }
+    return "idle";
+}
+
+static void ringd_json_peer(struct ringd *r, struct json *j, const ring_peer *p)
+{
+    char hex[33], fb[CONFIG_NAME_MAX + 1];
+
+    ring_id_hex(hex, &p->id);
+    json_obj_begin(j);
+    json_kstr(j, "id", hex);
+    json_kstr(j, "name", ringd_name_of(r, p->pub, fb));
+    json_obj_end(j);
+}
+
+/*
+ * The RTT of our link to @f's host in ns, 0 when we have no link peer for
+ * it or no measurement yet. Looked up directly in the link layer, not with
+ * ringd_peer_for(): a status query must not create or reset links.
+ */
+static uint64_t ringd_finger_rtt(struct daemon *d, const ring_peer *f)
+{
+    struct link_peer *lp = link_peer_find(d->link, f->pub);
+
+    return lp && link_peer_user(lp) ? link_peer_rtt_ns(lp) : 0;
+}
+
+/* Distinct effective fingers, each with the start of the lowest finger
+ * index it answers (self + 2^bit). */
+static unsigned ringd_fingers(struct ringd *r, const ring_peer **fp, unsigned *bits)
+{
+    unsigned n = 0;
+
+    if (!r->node || ring_node_state(r->node) != RING_ACTIVE)
+        return 0;
+    for (unsigned b = 0; b < RING_ID_BITS; b++) {
+        const ring_peer *f = ring_node_finger(r->node, b);
+
+        if (!f || ring_id_eq(&f->id, &r->self.id))
+            continue;
+        if (n && ring_id_eq(&fp[n - 1]->id, &f->id))
+            continue;
+        fp[n] = f;
+        bits[n++] = b;
+    }
+    return n;
+}
+
+/* "stored": the enclaves this host holds location records of (as the
+ * records' E-owner or replica), with counts: what a host learns about
+ * enclaves through the ring. */
+static void ringd_ctl_record_enclaves(struct ringd *r, struct json *j)
+{
+    size_t n = ring_node_nrecords(r->node);
+    uint32_t ids[64];
+    uint64_t cnt[64];
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const ring_record *rec = ring_node_record(r->node, i);
+        size_t x;
+
+        for (x = 0; x < k && ids[x] != rec->enclave; x++)
+            ;
+        if (x == k) {
+            if (k == 64)
+                continue;
+            ids[k] = rec->enclave;
+            cnt[k++] = 0;
+        }
+        cnt[x]++;
+    }
+    json_key(j, "stored");
+    json_arr_begin(j);
+    for (size_t x = 0; x < k; x++) {
+        json_obj_begin(j);
+        json_ku64(j, "enclave", ids[x]);
+        json_ku64(j, "records", cnt[x]);
+        json_obj_end(j);
+    }
+    json_arr_end(j);
+}
+
+int ringd_ctl_ring(struct daemon *d, bool json, struct sbuf *out)
+{
+    struct ringd *r = d->ringd;
+    const ring_peer *fp[RING_ID_BITS], *pred = NULL;
+    unsigned bits[RING_ID_BITS], nf, ns = 0;
+    char hex[33], fb[CONFIG_NAME_MAX + 1];
+    ring_id self, start;
+
+    if (!r) {
+        sbuf_puts(out, "the ring is not running");
+        return -1;
+    }
+    ringid_from_pubkey(self.b, d->pub);
+    ring_id_hex(hex, &self);
+    if (r->node && ring_node_state(r->node) == RING_ACTIVE) {
+        pred = ring_node_pred(r->node);
+        ns = ring_node_nsucc(r->node);
+        /* Alone on the ring we are our own predecessor (null means joining). */
+        if (!pred && ring_id_eq(&ring_node_succ(r->node, 0)->id, &self))
+            pred = ring_node_self(r->node);
+    }
+    nf = ringd_fingers(r, fp, bits);
+    if (json) {
+        struct json j;
+
+        json_init(&j, out);
+        json_obj_begin(&j);
+        json_kstr(&j, "id", hex);
+        json_kstr(&j, "name", d->cfg->name);
+        json_kstr(&j, "state", ringd_state_name(r));
+        json_key(&j, "predecessor");
+        if (pred)
+            ringd_json_peer(r, &j, pred);
+        else
+            json_null(&j);
+        json_key(&j, "successors");
+        json_arr_begin(&j);
+        for (unsigned i = 0; i < ns; i++)
+            ringd_json_peer(r, &j, ring_node_succ(r->node, i));
+        json_arr_end(&j);
+        json_key(&j, "fingers");
+        json_arr_begin(&j);
+        for (unsigned i = 0; i < nf; i++) {
+            uint64_t rtt_ns = ringd_finger_rtt(d, fp[i]);
+
+            ring_id_add_pow2(&start, &self, bits[i]);
+            ring_id_hex(hex, &start);
+            json_obj_begin(&j);
+            json_kstr(&j, "start", hex);
+            ring_id_hex(hex, &fp[i]->id);
+            json_kstr(&j, "id", hex);
+            json_kstr(&j, "name", ringd_name_of(r, fp[i]->pub, fb));
+            json_key(&j, "rtt_ms");
+            if (rtt_ns)
+                json_double(&j, (double)rtt_ns / 1e6);
+            else
+                json_null(&j);
+            json_obj_end(&j);
+        }
+        json_arr_end(&j);
+        if (r->node) {
+            const ring_stats *st = ring_node_stats(r->node);
+
+            json_key(&j, "stats");
+            json_obj_begin(&j);
+            json_ku64(&j, "msgs_sent", st->msgs_sent);
+            json_ku64(&j, "msgs_recv", st->msgs_recv);
+            json_ku64(&j, "bad_msgs", st->bad_msgs);
+            json_ku64(&j, "rpc_timeouts", st->rpc_timeouts);
+            json_ku64(&j, "stores_rejected", st->stores_rejected);
+            json_ku64(&j, "records", ring_node_nrecords(r->node));
+            json_ku64(&j, "drop_no_link", r->drop_no_link);
+            json_ku64(&j, "drop_not_carry", r->drop_not_carry);
+            json_ku64(&j, "drop_peer_cap", r->drop_peer_cap);
+            json_ku64(&j, "relay_sent", r->relay_sent);
+            json_ku64(&j, "relay_forwarded", r->relay_forwarded);
+            json_ku64(&j, "relay_delivered", r->relay_delivered);
+            json_ku64(&j, "relay_dropped", r->relay_dropped);
+            json_ku64(&j, "relay_refused", r->relay_refused);
+            json_ku64(&j, "links_declined", r->links_declined);
+            json_ku64(&j, "foreign_payloads", r->foreign_payloads);
+            json_ku64(&j, "link_cap", ringd_link_cap(r));
+            json_obj_end(&j);
+            ringd_ctl_record_enclaves(r, &j);
+        }
+        json_obj_end(&j);
+        sbuf_putc(out, '\n');
+        return 0;
+    }
+    sbuf_printf(out, "id           %s\n", hex);
+    sbuf_printf(out, "state        %s\n", ringd_state_name(r));
+    if (pred) {
+        ring_id_hex(hex, &pred->id);
+        sbuf_printf(out, "predecessor  %s %s\n", hex, ringd_name_of(r, pred->pub, fb));
+    } else {
+        sbuf_puts(out, "predecessor  -\n");
+    }
+    sbuf_puts(out, "successors\n");
+    for (unsigned i = 0; i < ns; i++) {
+        const ring_peer *s = ring_node_succ(r->node, i);
+
+        ring_id_hex(hex, &s->id);
+        sbuf_printf(out, "  %-2u %s %s\n", i + 1, hex, ringd_name_of(r, s->pub, fb));
+    }
+    sbuf_puts(out, "fingers\n");
+    {
+        struct table t;
+        char sh[33], rtt[24];
+
+        table_init(&t, 4);
+        table_row(&t, (const char *const[]){ "START", "ID", "NAME", "RTT_MS" });
+        for (unsigned i = 0; i < nf; i++) {
+            uint64_t rtt_ns = ringd_finger_rtt(d, fp[i]);
+
+            ring_id_add_pow2(&start, &self, bits[i]);
+            ring_id_hex(sh, &start);
+            ring_id_hex(hex, &fp[i]->id);
+            if (rtt_ns)
+                snprintf(rtt, sizeof(rtt), "%.3f", (double)rtt_ns / 1e6);
+            else
+                snprintf(rtt, sizeof(rtt), "-");
+            table_row(&t, (const char *const[]){ sh, hex, ringd_name_of(r, fp[i]->pub, fb),
+                                                rtt });
+        }
+        table_print(&t, out);
+        table_free(&t);
+    }
+    return 0;
+}
+
+/* ---- lookup --------------------------------------------------------------- */
+
+static void ringd_reply(struct ringd *r, struct ringd_pending *pd, const char *err)
+{
+    struct sbuf out;
+    char mac[MAC_STR_LEN + 1], fb[CONFIG_NAME_MAX + 1], hex[33];
+    const char *host;
+
+    sbuf_init(&out);
+    if (err) {
+        sbuf_puts(&out, err);
+        ctl_server_reply(&r->d->ctl, pd->ctl_id, false, sbuf_str(&out));
+        sbuf_free(&out);
+        return;
+    }
+    mac_format(pd->mac, mac);
+    host = ringd_name_of(r, pd->rec.host.pub, fb);
+    ring_id_hex(hex, &pd->rec.host.id);
+    if (pd->json) {
+        struct json j;
+
+        json_init(&j, &out);
+        json_obj_begin(&j);
+        json_kstr(&j, "enclave", pd->enclave_name);
+        json_kstr(&j, "mac", mac);
+        json_kstr(&j, "host", host);
+        json_ku64(&j, "seq", pd->rec.seq);
+        json_ku64(&j, "hops", pd->hops);
+        json_kstr(&j, "host_id", hex);
+        json_obj_end(&j);
+        sbuf_putc(&out, '\n');
+    } else {
+        sbuf_printf(&out, "enclave  %s\nmac      %s\nhost     %s\nhost_id  %s\n"
+                    "seq      %" PRIu64 "\nhops     %u\n", pd->enclave_name, mac, host, hex,
+                    pd->rec.seq, pd->hops);
+    }
+    ctl_server_reply(&r->d->ctl, pd->ctl_id, !sbuf_oom(&out), sbuf_oom(&out) ? "out of memory"
+                                                                           : sbuf_str(&out));
+    sbuf_free(&out);
+}
+
+static void ringd_pend_del(struct ringd *r, size_t i)
+{
+    r->pend[i] = r->pend[--r->n_pend];
+}
+
+int ringd_ctl_lookup(struct daemon *d, struct enclave *e, const uint8_t mac[6], bool json,
+                     uint64_t ctl_id, struct sbuf *out)
+{
+    struct ringd *r = d->ringd;
+    struct ringd_pending *np, *pd;
+    int rc;
+
+    if (!r || !r->node || ring_node_state(r->node) != RING_ACTIVE) {
+        sbuf_puts(out, "lookup: this host has not joined the ring yet");
+        return -1;
+    }
+    np = realloc(r->pend, (r->n_pend + 1) * sizeof(*np));
+    if (!np) {
+        sbuf_puts(out, "out of memory");
+        return -1;
+    }
+    r->pend = np;
+    pd = &r->pend[r->n_pend++];
+    memset(pd, 0, sizeof(*pd));
+    pd->cookie = (uint64_t)RINGD_CK_CTL << 56 | (++r->next_cookie & 0xffffffffffffull);
+    pd->ctl_id = ctl_id;
+    pd->deadline = daemon_now() + (uint64_t)RINGD_LOOKUP_MS * RINGD_MS;
+    pd->enclave = e->id;
+    snprintf(pd->enclave_name, sizeof(pd->enclave_name), "%s", e->name);
+    memcpy(pd->mac, mac, 6);
+    pd->json = json;
+    /* May complete at once (we own the key): the entry exists before. */
+    rc = ring_node_get_mac(r->node, daemon_now(), e->id, mac, pd->cookie);
+    ringd_rearm(r);
+    if (rc < 0) {
+        for (size_t i = 0; i < r->n_pend; i++) {
+            if (r->pend[i].ctl_id == ctl_id) {
+                ringd_pend_del(r, i);
+                sbuf_printf(out, "lookup failed (%d)", rc);
+                return -1;
+            }
+        }
+    }
+    return CTL_DEFERRED;
+}
+
+void ringd_ctl_get_done(struct ringd *r, uint64_t cookie, int status, const ring_record *recs,
+                        size_t n, unsigned hops)
+{
+    struct ringd_pending *pd = NULL;
+    const ring_record *best;
+    char mac[MAC_STR_LEN + 1], msg[128];
+    size_t i;
+
+    for (i = 0; i < r->n_pend; i++)
+        if (r->pend[i].cookie == cookie && !r->pend[i].resolved)
+            pd = &r->pend[i];
+    if (!pd)
+        return;                       /* timed out already */
+    i = (size_t)(pd - r->pend);
+    best = status == 0 ? ringd_best_record(recs, n) : NULL;
+    if (!best) {
+        mac_format(pd->mac, mac);
+        if (status == 0 || status == RING_ERR_NOTFOUND)
+            snprintf(msg, sizeof(msg), "no record for %s in %s", mac, pd->enclave_name);
+        else if (status == RING_ERR_TIMEOUT)
+            snprintf(msg, sizeof(msg), "lookup timed out");
+        else if (status == RING_ERR_REJECTED)
+            snprintf(msg, sizeof(msg), "refused: %s is not in this host's certificate",
+                     pd->enclave_name);
+        else
+            snprintf(msg, sizeof(msg), "lookup failed (%d)", status);
+        ringd_reply(r, pd, msg);
+        ringd_pend_del(r, i);
+        return;
+    }
+    pd->rec = *best;
+    pd->hops = hops;
+    pd->resolved = true;
+    if (ringd_has_name(r, best->host.pub)) {
+        ringd_reply(r, pd, NULL);
+        ringd_pend_del(r, i);
+        return;
+    }
+    /* Its name arrives with its HOST message once a link is up. */
+    struct peer *p = ringd_peer_for(r, &best->host, true, daemon_now());
+
+    if (p) {
+        p->last_data = daemon_now();
+        link_peer_connect(p->lp, daemon_now());
+    }
+}
+
+void ringd_ctl_tick(struct ringd *r, uint64_t now)
+{
+    for (size_t i = 0; i < r->n_pend;) {
+        struct ringd_pending *pd = &r->pend[i];
+
+        if (pd->resolved && (ringd_has_name(r, pd->rec.host.pub) || now >= pd->deadline)) {
+            ringd_reply(r, pd, NULL);
+        } else if (now >= pd->deadline) {
+            ringd_reply(r, pd, "lookup timed out");
+        } else {
+            i++;
+            continue;
+        }
+        ringd_pend_del(r, i);
+    }
+}

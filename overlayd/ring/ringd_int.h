@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef OVL_OVERLAYD_RINGD_INT_H
+#define OVL_OVERLAYD_RINGD_INT_H
+
+/*
+ * DOC: ringd_int — state shared by ringd.c (node, links, records) and
+ * ringd_ctl.c (overlayctl ring / lookup); not used elsewhere.
+ *
+ * Cookies of ring_node_get_*() carry their purpose in the top byte:
+ * RINGD_CK_CTL (a pending `lookup`), RINGD_CK_RESOLVE (an unknown unicast
+ * MAC), RINGD_CK_MEMBERS (low 24 bits: the enclave).
+ */
+
+#include <uv.h>
+
+#include "overlayd/config/config.h"
+#include "overlayd/datapath/inner.h"
+#include "overlayd/ring/ringd.h"
+#include "routing/ring.h"
+
+#define RINGD_MS UINT64_C(1000000)
+#define RINGD_SEC (1000 * RINGD_MS)
+
+enum ringd_limits {
+    RINGD_TICK_MS = 250,
+    RINGD_LOOKUP_MS = 3000,           /* overlayctl lookup deadline */
+    RINGD_RESOLVE_SLOTS = 64,         /* recent unknown-unicast lookups */
+    RINGD_IDLE_DEFAULT_S = 120,
+    RINGD_MEMBERS_REFRESH_S = 10,
+    RINGD_FIX_FINGERS_S = 6,          /* one finger per period (routing/ default: 2 s) */
+    RINGD_CREATE_WAIT_S = 2,          /* lowest id: create after this without a join */
+    RINGD_MEMBER_SEEN_S = 10,
+    RINGD_DEAD_TTL_S = 5,
+    RINGD_ALONE_S = 5,                /* alone in our ring with a [Peer] up: join through it */
+    RINGD_REPLY_DIRECT_MS = 2000,     /* answer directly who spoke to us directly this recently */
+    RINGD_SETTLE_S = 10,              /* neighbours unchanged this long: relay, else go direct */
+    RINGD_DECLINE_S = 30,             /* a host that declined us is no neighbour this long */
+    RINGD_DECLINED_MAX = 32,
+    RINGD_ECHO_MS = 1000,             /* relay hop silent this long: probe it, skip it unanswered */
+    RINGD_JOIN_TRY_MS = 1500,         /* then join through the next [Peer] */
+    RINGD_REPUBLISH_FIRST_S = 3,      /* after a neighbour change: +1 s, then 3, 6, 12, 24 s */
+    RINGD_REPUBLISH_STEPS = 4,
+    RINGD_DEMAND_PEERS_MAX = 256,     /* peers the ring may create on demand (not [Peer]s) */
+    RINGD_NEIGHBOURS_MAX = 192,       /* relay next-hop candidates considered */
+    RINGD_PLAIN_MAX = 2 + INNER_RELAY_CERT_MAX + RING_MSG_MAX,
+    RINGD_RELAY_MAX = INNER_RELAY_HDR + INNER_RELAY_MAC + RINGD_PLAIN_MAX,
+    RINGD_BOXKEYS = 32,               /* crypto_box keys of relay peers, LRU */
+};
+
+enum ringd_cookie {
+    RINGD_CK_CTL = 1,
+    RINGD_CK_RESOLVE = 2,
+    RINGD_CK_MEMBERS = 3,
+};
+
+struct ringd_name {
+    uint8_t pub[32];
+    char name[CONFIG_NAME_MAX + 1];
+};
+
+struct ringd_pub {
+    uint32_t enclave;
+    uint8_t mac[6];
+    bool member;                      /* membership record, not a MAC */
+    bool seen;                        /* still local in this scan */
+    uint64_t seq;
+};
+
+struct ringd_members {
+    uint32_t enclave;
+    ring_peer *hosts;
+    size_t n;
+    uint64_t fetched;                 /* 0: never */
+    bool pending;
+};
+
+struct ringd_pending {                /* an overlayctl lookup in flight */
+    uint64_t cookie, ctl_id, deadline;
+    uint32_t enclave;
+    char enclave_name[CONFIG_NAME_MAX + 1];
+    uint8_t mac[6];
+    bool json;
+    bool resolved;                    /* record found, waiting for the host's name */
+    ring_record rec;
+    unsigned hops;
+};
+
+struct ringd_resolve {
+    uint32_t enclave;
+    uint8_t mac[6];
+    uint64_t at;
+};
+
+struct ringd {
+    struct daemon *d;
+    struct ring_node *node;
+    ring_peer self;
+    uv_timer_t timer, tick;
+    bool timers_open;
+    uint64_t next_cookie;
+    uint64_t started, idle_ns, join_since, unjoined_since;
+    uint64_t member_seen;             /* a [Peer] answered a lookup: the ring exists */
+    uint64_t alone_since;             /* our ring holds only us (0: not so) */
+    unsigned join_next, ticks;
+    bool lowest;                      /* lowest ring id among us and our [Peer]s */
+    struct ringd_name *names;
+    size_t n_names;
+    struct ringd_pub *pubs;
+    size_t n_pubs;
+    struct ringd_members *mem;
+    size_t n_mem;
+    struct ringd_pending *pend;
+    size_t n_pend;
+    struct ringd_resolve res[RINGD_RESOLVE_SLOTS];
+    unsigned res_next;
+    ring_id last_pred, last_succ;     /* to notice changes of our neighbours */
+    uint64_t nb_changed;              /* when they last changed (0: not a member yet) */
+    uint64_t republish_at;            /* 0: none pending */
+    unsigned republish_step;
+    uint64_t drop_no_link;            /* ring messages to a host we may not link to */
+    uint64_t drop_not_carry;          /* resolved MACs at a host that may not carry the enclave */
+    uint64_t drop_peer_cap;           /* on-demand peers refused: RINGD_DEMAND_PEERS_MAX reached */
+    bool in_replica;                  /* delivering a RECS message (ringd_cb_may_carry) */
+    struct {
+        uint8_t pub[32];
+        uint64_t until;
+    } declined[RINGD_DECLINED_MAX];   /* hosts that declined to be our neighbour */
+    unsigned declined_next;
+    uint64_t links_declined;          /* in-links we declined (over the cap) */
+    uint64_t foreign_payloads;        /* ring messages with data of enclaves we may not carry */
+    uint64_t relay_sent, relay_forwarded, relay_delivered;
+    uint64_t relay_dropped;           /* no next hop, out of hops, not a member */
+    uint64_t relay_refused;           /* origin not admitted */
+    uint8_t buf[INNER_RING_HDR + RINGD_RELAY_MAX];
+    uint8_t rbuf[RINGD_RELAY_MAX];    /* a RELAY body being built or passed on */
+    uint8_t pbuf[RINGD_PLAIN_MAX];    /* its sealed part in the clear */
+    struct {
+        uint8_t pub[32];
+        uint8_t k[32];                /* crypto_box_beforenm(pub, our key); wiped at exit */
+        uint64_t used;
+    } boxkeys[RINGD_BOXKEYS];
+    uint64_t boxkeys_tick;
+};
+
+struct udp_addr;
+
+/* ringd.c */
+void ringd_rearm(struct ringd *r);
+/* Hand a ring message from @from (authenticated by its link or relays) to the node. */
+void ringd_deliver(struct ringd *r, const ring_peer *from, const uint8_t *msg, size_t len,
+                   uint64_t now);
+
+/* ringd_link.c */
+void ringd_ep_from_addr(ring_endpoint *ep, const struct udp_addr *a);
+void ringd_peer_of(ring_peer *rp, const struct peer *p);
+/* Our endpoint: ListenAddress, else the source address towards @towards,
+ * else the first IPv4 address of the host. */
+void ringd_self_ep(struct daemon *d, ring_endpoint *ep, const struct udp_addr *towards);
+bool ringd_has_name(struct ringd *r, const uint8_t pub[32]);
+const char *ringd_name_of(struct ringd *r, const uint8_t pub[32], char fallback[CONFIG_NAME_MAX + 1]);
+void ringd_set_name(struct ringd *r, struct peer *p, const char *name);
+/* A HOST message's name, unless we know a better one (certificate, [Peer] Name). */
+void ringd_set_host_name(struct ringd *r, struct peer *p, const char *announced);
+const struct config_peer *ringd_cfg_peer(const struct daemon *d, const uint8_t pub[32]);
+struct peer *ringd_peer_for(struct ringd *r, const ring_peer *rp, bool create, uint64_t now);
+void ringd_send_raw(struct ringd *r, struct peer *p, uint8_t kind, const uint8_t *body,
+                    size_t len);
+void ringd_send_host(struct ringd *r, struct peer *p, bool request);
+void ringd_close_peer(struct ringd *r, struct peer *p, bool tell);
+void ringd_idle_scan(struct ringd *r, uint64_t now);
+/* A CLOSE from @p: empty, it closed; with REQUEST, it asks us to. */
+void ringd_close_request(struct ringd *r, struct peer *p, const uint8_t *body, size_t len);
+
+/* ringd_relay.c */
+/* Successor, predecessor or a finger of ours (and it did not decline). */
+bool ringd_is_neighbour(struct ringd *r, const ring_id *id);
+/* Did the host with @pub decline to be our neighbour lately? */
+bool ringd_declined(struct ringd *r, const uint8_t pub[32], uint64_t now);
+/* The most links we hold (routing/, ring_node_link_cap). */
+unsigned ringd_link_cap(struct ringd *r);
+/* May a ring message to @to go straight to it (a neighbour, an up link,
+ * or we are not a member yet)? */
+bool ringd_direct_ok(struct ringd *r, const ring_peer *to, uint64_t now);
+/* Send @msg to @to through the ring; false when no neighbour is closer to
+ * @to than we are, and the caller should send directly. */
+bool ringd_relay_send(struct ringd *r, const ring_peer *to, const uint8_t *msg, size_t len,
+                      uint64_t now);
+/* A RELAY body from the authenticated peer @p: deliver or pass on. */
+void ringd_relay_recv(struct ringd *r, struct peer *p, const uint8_t *body, size_t blen,
+                      uint64_t now);
+
+/* ringd_ctl.c */
+void ringd_ctl_get_done(struct ringd *r, uint64_t cookie, int status, const ring_record *recs,
+                        size_t n, unsigned hops);
+void ringd_ctl_tick(struct ringd *r, uint64_t now);
+const ring_record *ringd_best_record(const ring_record *recs, size_t n);
+
+#endif
