@@ -9,61 +9,21 @@
 
 #include "crypto/key.h"
 #include "overlayd/admit/admit.h"
-#include "overlayd/datapath/fwd.h"
+#include "overlayd/announce/announce.h"
 #include "lib/log.h"
 #include "overlayd/ring/ringd.h"
 #include "lib/sbuf.h"
 #include "tap/tap.h"
 
-enum { DAEMON_UDP_ROUNDS = 8 };     /* recvmmsg batches per wakeup */
-
 static void daemon_udp_cb(uv_poll_t *h, int status, int events)
 {
     struct daemon *d = h->data;
-    struct udp *u = &d->udp;
 
     if (status < 0) {
         log_warn("udp", "poll error: %s", uv_strerror(status));
         return;
     }
-    for (int round = 0; round < DAEMON_UDP_ROUNDS; round++) {
-        int n = udp_recv_batch(u);
-        uint64_t now = daemon_now();
-
-        if (n < 0) {
-            log_debug("udp", "recvmmsg: %s", strerror(-n));
-            return;
-        }
-        for (int i = 0; i < n; i++) {
-            struct mmsghdr *m = &u->rx_msg[i];
-            struct link_rx rx = { 0 };
-            struct udp_addr src;
-            struct peer *p;
-            int rc;
-
-            if (m->msg_hdr.msg_flags & MSG_TRUNC) {
-                u->rx_truncated++;
-                continue;
-            }
-            src.len = m->msg_hdr.msg_namelen;
-            memcpy(&src.ss, &u->rx_addr[i], src.len);
-            d->rx_src = &src;
-            rc = link_receive(d->link, now, udp_rx_data(u, (unsigned)i), m->msg_len, &rx);
-            d->rx_src = NULL;
-            if (rc < 0 || !rx.peer)
-                continue;
-            p = link_peer_user(rx.peer);
-            if (!p)
-                continue;
-            p->rx_bytes += m->msg_len;
-            p->last_rx = now;
-            peer_set_endpoint(p, &src);     /* roaming */
-            if (rx.len > 0)
-                fwd_from_peer(d, p, rx.data, rx.len);
-        }
-        if (n < UDP_BATCH)
-            return;
-    }
+    rx_udp_readable(d);
 }
 
 static void daemon_link_timer_cb(uv_timer_t *t)
@@ -74,8 +34,9 @@ static void daemon_link_timer_cb(uv_timer_t *t)
 }
 
 /*
- * Right before the loop blocks: deferred hellos, then one sendmmsg for
- * everything queued this iteration, then the link timer re-armed.
+ * Right before the loop blocks: the data path's facts to the ring,
+ * deferred hellos, then one sendmmsg for everything queued this
+ * iteration, then the link timer re-armed.
  */
 static void daemon_prepare_cb(uv_prepare_t *h)
 {
@@ -84,13 +45,15 @@ static void daemon_prepare_cb(uv_prepare_t *h)
 
     if (d->stopping)
         return;
+    ringd_take_facts(d, &d->facts, now);
+    d->facts.n = 0;
     for (size_t i = 0; i < d->n_peers; i++) {
         struct peer *p = d->peers[i];
 
         if (p->hello_pending) {
             p->hello_pending = false;
             if (link_peer_state(p->lp, now) == LINK_UP) {
-                fwd_send_hello(d, p);
+                announce_hello(d, p);
                 ringd_link_up(d, p);
             }
         }
@@ -121,7 +84,7 @@ static void daemon_refresh_cb(uv_timer_t *t)
         }
     }
     enclave_retry_failed(d);
-    fwd_refresh(d);
+    announce_refresh(d);
 }
 
 static void daemon_signal_cb(uv_signal_t *s, int signum)
@@ -263,7 +226,7 @@ void daemon_stop(struct daemon *d)
     /* Before anything closes: peers drop our MACs now instead of
      * forwarding into a dead host until the link expires. */
     if (d->link && d->udp.fd >= 0) {
-        fwd_goodbye(d);
+        announce_goodbye(d);
         udp_flush(&d->udp);
     }
     daemon_close_handle((uv_handle_t *)&d->link_timer);

@@ -23,8 +23,10 @@
 #include <uv.h>
 
 #include "crypto/link.h"
+#include "lib/drop.h"
 #include "overlayd/config/config.h"
 #include "overlayd/control/ctl_server.h"
+#include "overlayd/datapath/datapath.h"
 #include "overlayd/datapath/enclave.h"
 #include "overlayd/datapath/fdb.h"
 #include "overlayd/datapath/peer.h"
@@ -40,16 +42,6 @@ enum daemon_limits {
     DAEMON_KEEPALIVE_S = 5,
     DAEMON_REFRESH_S = 30,              /* MAC re-announce + fdb ageing */
     DAEMON_TS_CACHE = 1024,             /* remembered handshake timestamps of removed peers */
-};
-
-struct daemon_counters {
-    uint64_t drop_unknown_enclave;
-    uint64_t drop_inner_malformed;
-    uint64_t drop_inner_type;
-    uint64_t drop_no_route;             /* unicast to a peer that is gone */
-    uint64_t drop_fdb_full;
-    uint64_t rx_frames, tx_frames;      /* to / from the TAPs */
-    uint64_t tap_errors;
 };
 
 struct daemon {
@@ -84,7 +76,9 @@ struct daemon {
     struct peer_ts *ts_cache;           /* up to DAEMON_TS_CACHE, grown on demand */
     size_t n_ts;
     uint64_t ts_tick;
-    struct daemon_counters cnt;
+    struct drop_stats drops;            /* every discard, by reason (lib/drop.h) */
+    uint64_t tap_rx_frames, tap_tx_frames;
+    struct dp_facts facts;              /* for the ring, handled before the loop blocks */
     /* Source of the datagram inside link_receive() (NULL otherwise): the
      * link layer only answers the authenticated sender, so a send during
      * receive goes there (handshake responses to roaming/unknown endpoints). */

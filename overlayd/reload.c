@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "overlayd/admit/admit.h"
-#include "overlayd/datapath/fwd.h"
+#include "overlayd/announce/announce.h"
 #include "lib/log.h"
 #include "lib/sbuf.h"
 #include "tap/tap.h"

@@ -16,7 +16,7 @@
 
 #include "crypto/key.h"
 #include "overlayd/daemon.h"
-#include "overlayd/datapath/fwd.h"
+#include "overlayd/announce/announce.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/sbuf.h"
@@ -215,7 +215,7 @@ void admit_peer_free(struct peer *p)
  * memory for a fresh link peer). */
 static bool admit_relink(struct daemon *d, struct peer *p, bool connect)
 {
-    fwd_peer_down(d, p);
+    announce_peer_down(d, p);
     /* Free first: the link layer refuses a second peer with the same key. */
     peer_link_free(d, p);
     p->state = LINK_DOWN;
@@ -412,7 +412,7 @@ int admit_hook_done(struct daemon *d, struct peer *p, const uint8_t *payload, si
     ringid_from_pubkey(ap->ring_id, p->pub);
     if (changed) {
         /* Forget what it told us under the old set; both sides re-announce. */
-        fwd_peer_down(d, p);
+        announce_peer_down(d, p);
         p->hello_pending = true;
     }
     admit_schedule(d, ADMIT_RECHECK_MS);

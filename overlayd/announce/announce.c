@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The control half of fwd: enclave sets (ENCLAVES), MAC announcements and
- * withdrawals sent to and received from peers, the periodic refresh and the
- * goodbye of a clean shutdown. Frames are in fwd.c. See fwd.h.
+ * Enclave sets (ENCLAVES), MAC announcements and withdrawals sent to and
+ * received from peers, the periodic refresh and the goodbye of a clean
+ * shutdown. See announce.h.
  */
-#include "overlayd/datapath/fwd.h"
+#include "overlayd/announce/announce.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,18 +12,18 @@
 
 #include "overlayd/admit/admit.h"
 #include "overlayd/daemon.h"
-#include "overlayd/datapath/fwd_int.h"
+#include "overlayd/datapath/datapath.h"
 #include "overlayd/datapath/inner.h"
 #include "lib/log.h"
 
-static void fwd_ctl_send(struct daemon *d, struct peer *p, struct inner_writer *w)
+static void announce_send_tlvs(struct daemon *d, struct peer *p, struct inner_writer *w)
 {
     if (inner_ctl_nonempty(w))
-        fwd_send(d, p, daemon_now(), w->buf, w->len);
+        tx_send(d, p, daemon_now(), w->buf, w->len);
 }
 
 /* Our static MACs of @e, to @p (@tlv: announce or withdraw). */
-static void fwd_send_statics_tlv(struct daemon *d, struct peer *p, struct enclave *e,
+static void announce_statics_tlv(struct daemon *d, struct peer *p, struct enclave *e,
                                  uint8_t tlv)
 {
     struct inner_writer w;
@@ -37,20 +37,20 @@ static void fwd_send_statics_tlv(struct daemon *d, struct peer *p, struct enclav
         if (!ent || ent->state != FDB_STATIC)
             continue;
         if (inner_ctl_mac(&w, tlv, e->id, ent->mac, ent->seq) < 0) {
-            fwd_ctl_send(d, p, &w);
+            announce_send_tlvs(d, p, &w);
             inner_ctl_init(&w, d->ctl_buf, sizeof(d->ctl_buf));
             inner_ctl_mac(&w, tlv, e->id, ent->mac, ent->seq);
         }
     }
-    fwd_ctl_send(d, p, &w);
+    announce_send_tlvs(d, p, &w);
 }
 
-static void fwd_send_statics(struct daemon *d, struct peer *p, struct enclave *e)
+static void announce_statics(struct daemon *d, struct peer *p, struct enclave *e)
 {
-    fwd_send_statics_tlv(d, p, e, INNER_TLV_MAC_ANNOUNCE);
+    announce_statics_tlv(d, p, e, INNER_TLV_MAC_ANNOUNCE);
 }
 
-void fwd_send_hello(struct daemon *d, struct peer *p)
+void announce_hello(struct daemon *d, struct peer *p)
 {
     size_t n = d->n_enclaves, cap = 1 + INNER_TLV_HDR + 1 + 3 * n;
     uint32_t *ids = malloc((n ? n : 1) * sizeof(*ids));
@@ -71,17 +71,17 @@ void fwd_send_hello(struct daemon *d, struct peer *p)
     }
     inner_ctl_init(&w, buf, cap);
     if (inner_ctl_enclaves(&w, p->encl_known ? 0 : INNER_ENCLAVES_REQUEST, ids, n) == 0)
-        fwd_ctl_send(d, p, &w);
+        announce_send_tlvs(d, p, &w);
     else
-        log_warn("fwd", "too many enclaves to announce to %s", p->name);
-    log_debug("fwd", "sent enclave set (%zu) to %s%s", n, p->name,
+        log_warn("announce", "too many enclaves to announce to %s", p->name);
+    log_debug("announce", "sent enclave set (%zu) to %s%s", n, p->name,
               p->encl_known ? "" : ", asking for theirs");
 out:
     free(ids);
     free(buf);
 }
 
-void fwd_announce(struct daemon *d, struct enclave *e, const uint8_t mac[6], uint64_t seq,
+void announce_mac(struct daemon *d, struct enclave *e, const uint8_t mac[6], uint64_t seq,
                   bool withdraw)
 {
     struct inner_writer w;
@@ -92,12 +92,12 @@ void fwd_announce(struct daemon *d, struct enclave *e, const uint8_t mac[6], uin
     for (size_t i = 0; i < d->n_peers; i++) {
         struct peer *p = d->peers[i];
 
-        if (fwd_peer_takes(d, p, e->id, now))
-            fwd_send(d, p, now, w.buf, w.len);
+        if (tx_peer_takes(d, p, e->id, now))
+            tx_send(d, p, now, w.buf, w.len);
     }
 }
 
-void fwd_goodbye(struct daemon *d)
+void announce_goodbye(struct daemon *d)
 {
     uint64_t now = daemon_now();
     uint8_t buf[1 + INNER_TLV_HDR + 1];
@@ -108,26 +108,27 @@ void fwd_goodbye(struct daemon *d)
     for (size_t i = 0; i < d->n_peers; i++) {
         struct peer *p = d->peers[i];
 
-        if (!fwd_peer_up(p, now))
+        if (!tx_peer_up(p, now))
             continue;
         for (size_t j = 0; j < d->n_enclaves; j++)
             if (peer_carries(p, d->enclaves[j]->id))
-                fwd_send_statics_tlv(d, p, d->enclaves[j], INNER_TLV_MAC_WITHDRAW);
+                announce_statics_tlv(d, p, d->enclaves[j], INNER_TLV_MAC_WITHDRAW);
         /* An empty set: the peer flushes every entry pointing at us. */
         inner_ctl_init(&w, buf, sizeof(buf));
         if (inner_ctl_enclaves(&w, 0, NULL, 0) == 0)
-            fwd_send(d, p, now, w.buf, w.len);
+            tx_send(d, p, now, w.buf, w.len);
     }
 }
 
-void fwd_peer_down(struct daemon *d, struct peer *p)
+void announce_peer_down(struct daemon *d, struct peer *p)
 {
     for (size_t i = 0; i < d->n_enclaves; i++)
         fdb_flush_peer(d->enclaves[i]->fdb, p);
     peer_forget_enclaves(p);
 }
 
-static void fwd_ctl_enclaves(struct daemon *d, struct peer *p, const struct inner_tlv *t)
+static void announce_rx_enclaves(struct daemon *d, struct peer *p, const struct inner_tlv *t,
+                                 uint64_t now)
 {
     uint8_t flags;
     size_t n;
@@ -136,7 +137,7 @@ static void fwd_ctl_enclaves(struct daemon *d, struct peer *p, const struct inne
     struct peer old = *p;             /* its previous set, for the diff */
 
     if (inner_enclaves_parse(t, &flags, &n) < 0) {
-        d->cnt.drop_inner_malformed++;
+        drop_count(&d->drops, DROP_INNER_MALFORMED, now, "enclave set from %s", p->name);
         return;
     }
     ids = malloc((n ? n : 1) * sizeof(*ids));
@@ -152,7 +153,8 @@ static void fwd_ctl_enclaves(struct daemon *d, struct peer *p, const struct inne
             if (admit_link_allows(d, p, id))
                 ids[k++] = id;
             else
-                d->cnt.drop_unknown_enclave++;
+                drop_count(&d->drops, DROP_UNKNOWN_ENCLAVE, now,
+                           "enclave %u in the set from %s", id, p->name);
         }
         n = k;
     }
@@ -174,17 +176,18 @@ static void fwd_ctl_enclaves(struct daemon *d, struct peer *p, const struct inne
         if (before && !now_c)
             fdb_flush_peer(e->fdb, p);
         if (now_c && (!before || (flags & INNER_ENCLAVES_REQUEST)))
-            fwd_send_statics(d, p, e);
+            announce_statics(d, p, e);
     }
     if (!was_known || old.n_encl != p->n_encl)
-        log_info("fwd", "%s carries %zu enclave(s)", p->name, n);
+        log_info("announce", "%s carries %zu enclave(s)", p->name, n);
     free(old.encl);
     free(ids);
     if (flags & INNER_ENCLAVES_REQUEST)
-        fwd_send_hello(d, p);         /* encl_known is true now: no request back */
+        announce_hello(d, p);         /* encl_known is true now: no request back */
 }
 
-static void fwd_ctl_mac(struct daemon *d, struct peer *p, const struct inner_tlv *t)
+static void announce_rx_mac(struct daemon *d, struct peer *p, const struct inner_tlv *t,
+                            uint64_t now)
 {
     uint32_t id;
     uint8_t mac[6];
@@ -192,48 +195,55 @@ static void fwd_ctl_mac(struct daemon *d, struct peer *p, const struct inner_tlv
     struct enclave *e;
 
     if (inner_mac_parse(t, &id, mac, &seq) < 0) {
-        d->cnt.drop_inner_malformed++;
+        drop_count(&d->drops, DROP_INNER_MALFORMED, now, "MAC announcement from %s", p->name);
         return;
     }
     e = enclave_by_id(d, id);
     if (!e || !peer_carries(p, id) || !admit_link_allows(d, p, id)) {
-        d->cnt.drop_unknown_enclave++;
+        drop_count(&d->drops, DROP_UNKNOWN_ENCLAVE, now, "MAC announcement of enclave %u from %s",
+                   id, p->name);
         return;
     }
     if (t->type == INNER_TLV_MAC_ANNOUNCE) {
-        if (fdb_announce(e->fdb, mac, p, seq, daemon_now()) == -ENOSPC)
-            d->cnt.drop_fdb_full++;
+        if (fdb_announce(e->fdb, mac, p, seq, now) == -ENOSPC)
+            drop_count(&d->drops, DROP_FDB_FULL, now, "%s: MAC announced by %s", e->name,
+                       p->name);
     } else {
         fdb_withdraw(e->fdb, mac, p, seq);
     }
 }
 
-void fwd_control(struct daemon *d, struct peer *p, const uint8_t *data, size_t len)
+void announce_control(struct daemon *d, struct peer *p, const uint8_t *data, size_t len,
+                      uint64_t now)
 {
     struct inner_reader r;
     struct inner_tlv t;
     int rc;
 
-    if (inner_ctl_reader(&r, data, len) < 0)
+    if (inner_ctl_reader(&r, data, len) < 0) {
+        drop_count(&d->drops, DROP_INNER_MALFORMED, now, "control payload from %s", p->name);
         return;
+    }
     while ((rc = inner_ctl_next(&r, &t)) > 0) {
         switch (t.type) {
         case INNER_TLV_ENCLAVES:
-            fwd_ctl_enclaves(d, p, &t);
+            announce_rx_enclaves(d, p, &t, now);
             break;
         case INNER_TLV_MAC_ANNOUNCE:
         case INNER_TLV_MAC_WITHDRAW:
-            fwd_ctl_mac(d, p, &t);
+            announce_rx_mac(d, p, &t, now);
             break;
         default:
-            break;                    /* newer TLV: skip */
+            /* A newer peer's TLV: skipped, the rest of the payload still counts. */
+            drop_count(&d->drops, DROP_INNER_TYPE, now, "control TLV %u from %s", t.type, p->name);
+            break;
         }
     }
     if (rc < 0)
-        d->cnt.drop_inner_malformed++;
+        drop_count(&d->drops, DROP_INNER_MALFORMED, now, "control TLVs from %s", p->name);
 }
 
-void fwd_refresh(struct daemon *d)
+void announce_refresh(struct daemon *d)
 {
     uint64_t now = daemon_now();
 
@@ -242,11 +252,11 @@ void fwd_refresh(struct daemon *d)
     for (size_t i = 0; i < d->n_peers; i++) {
         struct peer *p = d->peers[i];
 
-        if (!fwd_peer_up(p, now))
+        if (!tx_peer_up(p, now))
             continue;
-        fwd_send_hello(d, p);
+        announce_hello(d, p);
         for (size_t j = 0; j < d->n_enclaves; j++)
             if (peer_carries(p, d->enclaves[j]->id))
-                fwd_send_statics(d, p, d->enclaves[j]);
+                announce_statics(d, p, d->enclaves[j]);
     }
 }

@@ -78,6 +78,13 @@ struct ctl_counter {
     uint64_t v;
 };
 
+/*
+ * Every counter `status` shows: the link layer's drops (crypto/link.h),
+ * then every drop reason of the daemon (lib/drop.h), each under its own
+ * name, then traffic. @c holds CTL_COUNTERS_MAX.
+ */
+enum { CTL_COUNTERS_MAX = 16 + DROP__N };
+
 static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
 {
     const struct link_counters *lc = link_host_counters(d->link);
@@ -86,20 +93,19 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "drop_replay", lc->drop_replay };
     c[n++] = (struct ctl_counter){ "drop_auth", lc->drop_auth };
     c[n++] = (struct ctl_counter){ "drop_unknown_peer", lc->drop_unknown_peer };
-    c[n++] = (struct ctl_counter){ "drop_unknown_enclave", d->cnt.drop_unknown_enclave };
-    c[n++] = (struct ctl_counter){ "drop_malformed", lc->drop_malformed + d->cnt.drop_inner_malformed };
+    c[n++] = (struct ctl_counter){ "drop_malformed", lc->drop_malformed };
     c[n++] = (struct ctl_counter){ "drop_expired", lc->drop_expired };
-    c[n++] = (struct ctl_counter){ "drop_inner_type", d->cnt.drop_inner_type };
-    c[n++] = (struct ctl_counter){ "drop_fdb_full", d->cnt.drop_fdb_full };
+    c[n++] = (struct ctl_counter){ "drop_ratelimit", lc->drop_ratelimit };
     c[n++] = (struct ctl_counter){ "drop_truncated", d->udp.rx_truncated };
+    for (unsigned r = 0; r < DROP__N; r++)
+        c[n++] = (struct ctl_counter){ drop_name((enum drop_reason)r), d->drops.n[r] };
     c[n++] = (struct ctl_counter){ "handshakes_initiated", lc->handshakes_initiated };
     c[n++] = (struct ctl_counter){ "handshakes_completed", lc->handshakes_completed };
     c[n++] = (struct ctl_counter){ "rx_packets", d->udp.rx_packets };
     c[n++] = (struct ctl_counter){ "tx_packets", d->udp.tx_packets };
     c[n++] = (struct ctl_counter){ "tx_errors", d->udp.tx_errors };
-    c[n++] = (struct ctl_counter){ "tap_rx_frames", d->cnt.rx_frames };
-    c[n++] = (struct ctl_counter){ "tap_tx_frames", d->cnt.tx_frames };
-    c[n++] = (struct ctl_counter){ "tap_errors", d->cnt.tap_errors };
+    c[n++] = (struct ctl_counter){ "tap_rx_frames", d->tap_rx_frames };
+    c[n++] = (struct ctl_counter){ "tap_tx_frames", d->tap_tx_frames };
     return n;
 }
 
@@ -108,7 +114,7 @@ static int ctl_status(struct ctl_ctx *c)
     struct daemon *d = c->d;
     char pub[KEY_B64_LEN + 1], rid_hex[RINGID_HEX_LEN + 1];
     uint8_t rid[RINGID_LEN];
-    struct ctl_counter cnt[24];
+    struct ctl_counter cnt[CTL_COUNTERS_MAX];
     size_t ncnt = ctl_counters(d, cnt);
     uint64_t up = ctl_secs(c->now - d->start_ns);
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "overlayd/datapath/fwd.h"
+#include "overlayd/announce/announce.h"
 #include "lib/log.h"
 #include "lib/sbuf.h"
 #include "tap/tap.h"
@@ -31,7 +31,7 @@ static void attach_unannounce(struct daemon *d, struct attachment *a)
     uint64_t seq;
 
     if (a->has_mac && fdb_remove_static(a->enc->fdb, a->mac, &seq) == 0)
-        fwd_announce(d, a->enc, a->mac, seq, true);
+        announce_mac(d, a->enc, a->mac, seq, true);
     a->has_mac = false;
 }
 
@@ -191,7 +191,7 @@ int attach_add(struct daemon *d, const char *enclave, const char *ifname,
         }
         memcpy(a->mac, mac, 6);
         a->has_mac = true;
-        fwd_announce(d, e, mac, seq, false);
+        announce_mac(d, e, mac, seq, false);
     }
     log_info("ctl", "attached %s to enclave %s%s%s", ifname, e->name, a->vm[0] ? " as " : "",
              a->vm);

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "overlayd/datapath/fwd.h"
+#include "overlayd/announce/announce.h"
 #include "lib/idset.h"
 #include "lib/log.h"
 #include "tap/tap.h"
@@ -121,7 +121,7 @@ static void enclave_poll_cb(uv_poll_t *h, int status, int events)
     int rc;
 
     if (status >= 0) {
-        fwd_tap_readable(e->d, e);
+        tx_tap_readable(e->d, e);
         return;
     }
     if (!e->failed)

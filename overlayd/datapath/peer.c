@@ -13,7 +13,7 @@
 
 #include "crypto/key.h"
 #include "overlayd/admit/admit.h"
-#include "overlayd/datapath/fwd.h"
+#include "overlayd/announce/announce.h"
 #include "lib/idset.h"
 #include "lib/log.h"
 
@@ -143,7 +143,7 @@ int peer_add(struct daemon *d, const struct config_peer *cp, struct peer **out)
 
 void peer_remove(struct daemon *d, struct peer *p)
 {
-    fwd_peer_down(d, p);
+    announce_peer_down(d, p);
     for (size_t i = 0; i < d->n_peers; i++) {
         if (d->peers[i] == p) {
             memmove(&d->peers[i], &d->peers[i + 1], (d->n_peers - i - 1) * sizeof(*d->peers));
@@ -279,7 +279,7 @@ static void hook_state_changed(void *ctx, struct link_peer *lp, enum link_state 
         break;
     case LINK_DOWN:
         log_info("link", "%s down", p->name);
-        fwd_peer_down(d, p);
+        announce_peer_down(d, p);
         break;
     }
 }

@@ -15,7 +15,7 @@
 #include "crypto/ringid.h"
 #include "overlayd/admit/admit.h"
 #include "overlayd/daemon.h"
-#include "overlayd/datapath/fwd.h"
+#include "overlayd/announce/announce.h"
 #include "overlayd/datapath/inner.h"
 #include "lib/log.h"
 #include "routing/wire.h"
@@ -30,7 +30,7 @@ static void ringd_cb_send(void *ctx, const ring_peer *to, const uint8_t *buf, si
         return;
     p = ringd_peer_for(r, to, true, now);
     if (!p) {
-        r->drop_no_link++;
+        drop_count(&r->d->drops, DROP_RING_NO_LINK, now, "ring message");
         return;
     }
     p->last_data = now;
@@ -126,7 +126,8 @@ static void ringd_resolved(struct ringd *r, const ring_record *recs, size_t n)
      * not admitted yet (handshake under way) may not either: the next
      * lookup for this MAC (ringd_unknown_unicast) installs it once it is. */
     if (!admit_may_carry(r->d, best->host.pub, best->enclave)) {
-        r->drop_not_carry++;
+        drop_count(&r->d->drops, DROP_RING_NOT_CARRY, now, "%s: record names a non-carrier",
+                   e->name);
         return;
     }
     if (fdb_announce(e->fdb, best->mac, p, best->seq, now) == 0)
@@ -564,7 +565,7 @@ void ringd_from_peer(struct daemon *d, struct peer *p, const uint8_t *data, size
     ring_peer from;
 
     if (!r || inner_ring_parse(data, len, &kind, &body, &blen) < 0) {
-        d->cnt.drop_inner_malformed++;
+        drop_count(&d->drops, DROP_INNER_MALFORMED, daemon_now(), "ring payload from %s", p->name);
         return;
     }
     switch (kind) {
@@ -582,7 +583,7 @@ void ringd_from_peer(struct daemon *d, struct peer *p, const uint8_t *data, size
         return;
     case INNER_RING_HOST:
         if (inner_ring_host_parse(body, blen, name) < 0) {
-            d->cnt.drop_inner_malformed++;
+            drop_count(&d->drops, DROP_INNER_MALFORMED, daemon_now(), "HOST from %s", p->name);
             return;
         }
         ringd_set_host_name(r, p, name);
@@ -603,11 +604,11 @@ void ringd_from_peer(struct daemon *d, struct peer *p, const uint8_t *data, size
         /* At once: a handshake that arrives after this CLOSE must find
          * the peer gone, or it would be torn down with the new session
          * (a half-open link the other side keeps sending into). Safe
-         * here: fwd_from_peer runs after link_receive and uses @p no more. */
+         * here: rx_payload runs after link_receive and uses @p no more. */
         ringd_close_request(r, p, body, blen);
         return;
     default:
-        d->cnt.drop_inner_type++;
+        drop_count(&d->drops, DROP_INNER_TYPE, daemon_now(), "ring kind %u from %s", kind, p->name);
         return;
     }
 }
@@ -645,8 +646,7 @@ void ringd_unknown_unicast(struct daemon *d, struct enclave *e, const uint8_t ma
     ringd_rearm(r);
 }
 
-void ringd_flood(struct daemon *d, struct enclave *e, const uint8_t *pkt, size_t len,
-                 uint64_t now)
+void ringd_flood(struct daemon *d, struct enclave *e, uint64_t now)
 {
     struct ringd *r = d->ringd;
     struct ringd_members *m;
@@ -672,5 +672,20 @@ void ringd_flood(struct daemon *d, struct enclave *e, const uint8_t *pkt, size_t
             p->last_data = now;
             link_peer_connect(p->lp, now);
         }
+    }
+}
+
+void ringd_take_facts(struct daemon *d, const struct dp_facts *f, uint64_t now)
+{
+    for (unsigned i = 0; i < f->n; i++) {
+        const struct dp_fact *x = &f->q[i];
+        struct enclave *e = enclave_by_id(d, x->enclave);
+
+        if (!e)
+            continue;
+        if (x->kind == DP_FACT_UNKNOWN_MAC)
+            ringd_unknown_unicast(d, e, x->mac, now);
+        else if (x->kind == DP_FACT_FLOODED)
+            ringd_flood(d, e, now);
     }
 }

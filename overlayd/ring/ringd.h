@@ -53,15 +53,18 @@ void ringd_free(struct daemon *d);
 void ringd_from_peer(struct daemon *d, struct peer *p, const uint8_t *data, size_t len);
 /* @p's link came up (called from the loop, not from a link hook). */
 void ringd_link_up(struct daemon *d, struct peer *p);
+/* What the data path saw this loop iteration (datapath.h): resolve
+ * unknown MACs, reach the member hosts of flooded enclaves. */
+struct dp_facts;
+void ringd_take_facts(struct daemon *d, const struct dp_facts *f, uint64_t now);
 /* A frame of @e to a unicast MAC with no MAC-table entry: resolve it
  * through the ring (rate-limited); the caller floods meanwhile. */
 void ringd_unknown_unicast(struct daemon *d, struct enclave *e, const uint8_t mac[6],
                            uint64_t now);
-/* After the caller flooded @pkt (an inner frame of @e) over its up links:
+/* After a frame of @e was flooded over the up links:
  * open links to the hosts the ring lists as carrying @e (membership
  * records) that have none, so the next flood reaches them too. */
-void ringd_flood(struct daemon *d, struct enclave *e, const uint8_t *pkt, size_t len,
-                 uint64_t now);
+void ringd_flood(struct daemon *d, struct enclave *e, uint64_t now);
 
 /* overlayctl ring. Returns 0 or -1 (reason in @out). */
 int ringd_ctl_ring(struct daemon *d, bool json, struct sbuf *out);

@@ -117,9 +117,6 @@ struct ringd {
     uint64_t nb_changed;              /* when they last changed (0: not a member yet) */
     uint64_t republish_at;            /* 0: none pending */
     unsigned republish_step;
-    uint64_t drop_no_link;            /* ring messages to a host we may not link to */
-    uint64_t drop_not_carry;          /* resolved MACs at a host that may not carry the enclave */
-    uint64_t drop_peer_cap;           /* on-demand peers refused: RINGD_DEMAND_PEERS_MAX reached */
     bool in_replica;                  /* delivering a RECS message (ringd_cb_may_carry) */
     struct {
         uint8_t pub[32];
@@ -129,8 +126,6 @@ struct ringd {
     uint64_t links_declined;          /* in-links we declined (over the cap) */
     uint64_t foreign_payloads;        /* ring messages with data of enclaves we may not carry */
     uint64_t relay_sent, relay_forwarded, relay_delivered;
-    uint64_t relay_dropped;           /* no next hop, out of hops, not a member */
-    uint64_t relay_refused;           /* origin not admitted */
     uint8_t buf[INNER_RING_HDR + RINGD_RELAY_MAX];
     uint8_t rbuf[RINGD_RELAY_MAX];    /* a RELAY body being built or passed on */
     uint8_t pbuf[RINGD_PLAIN_MAX];    /* its sealed part in the clear */

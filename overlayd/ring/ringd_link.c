@@ -20,7 +20,7 @@
 #include "crypto/ringid.h"
 #include "overlayd/admit/admit.h"
 #include "overlayd/daemon.h"
-#include "overlayd/datapath/fwd.h"
+#include "overlayd/announce/announce.h"
 #include "overlayd/datapath/inner.h"
 #include "lib/log.h"
 
@@ -252,7 +252,7 @@ const struct config_peer *ringd_cfg_peer(const struct daemon *d, const uint8_t p
  * failure @p is removed. */
 static int ringd_reset_link(struct daemon *d, struct peer *p)
 {
-    fwd_peer_down(d, p);
+    announce_peer_down(d, p);
     peer_link_free(d, p);
     p->state = LINK_DOWN;
     p->hello_pending = false;
@@ -280,7 +280,8 @@ struct peer *ringd_peer_for(struct ringd *r, const ring_peer *rp, bool create, u
 
         /* A remote names the hosts we link to: bound what it makes us allocate. */
         if (ringd_demand_peers(d) >= RINGD_DEMAND_PEERS_MAX) {
-            r->drop_peer_cap++;
+            drop_count(&d->drops, DROP_RING_PEER_CAP, now, "%u on-demand peers",
+                       (unsigned)RINGD_DEMAND_PEERS_MAX);
             return NULL;
         }
         memset(&cp, 0, sizeof(cp));

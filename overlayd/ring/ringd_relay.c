@@ -167,8 +167,7 @@ static void ringd_relay_out(struct ringd *r, const ring_peer *hop, size_t len, u
     struct peer *p = ringd_peer_for(r, hop, true, now);
 
     if (!p) {
-        r->relay_dropped++;
-        log_debug("ring", "relay: no peer for the next hop");
+        drop_count(&r->d->drops, DROP_RELAY_DROPPED, now, "no peer for the next hop");
         return;
     }
     p->last_data = now;
@@ -225,7 +224,7 @@ bool ringd_relay_send(struct ringd *r, const ring_peer *to, const uint8_t *msg, 
     plen = inner_relay_plain_build(&pl, r->pbuf, sizeof(r->pbuf));
     k = ringd_box_key(r, to->pub);
     if (plen < 0 || !k || INNER_RELAY_HDR + INNER_RELAY_MAC + (size_t)plen > sizeof(r->rbuf)) {
-        r->relay_dropped++;
+        drop_count(&r->d->drops, DROP_RELAY_DROPPED, now, "cannot seal our own message");
         return true;
     }
     randombytes_buf(nonce, sizeof(nonce));
@@ -234,7 +233,7 @@ bool ringd_relay_send(struct ringd *r, const ring_peer *to, const uint8_t *msg, 
     n = inner_relay_build(&rl, r->rbuf, sizeof(r->rbuf));
     sodium_memzero(r->pbuf, (size_t)plen);
     if (n < 0) {
-        r->relay_dropped++;
+        drop_count(&r->d->drops, DROP_RELAY_DROPPED, now, "cannot build our own envelope");
         return true;
     }
     r->relay_sent++;
@@ -279,8 +278,7 @@ static void ringd_relay_deliver(struct ringd *r, const struct inner_relay *rl, u
         crypto_box_open_easy_afternm(r->pbuf, rl->sealed, rl->sealed_len, rl->nonce, k) != 0 ||
         inner_relay_plain_parse(r->pbuf, plen, &pl) < 0 || !ringd_relay_admit(r, rl->origin, &pl)) {
         /* Not sealed by the origin it names, or the origin may not speak. */
-        r->relay_refused++;
-        log_debug("ring", "relayed message refused");
+        drop_count(&r->d->drops, DROP_RELAY_REFUSED, now, "not sealed by its origin, or origin not admitted");
         return;
     }
     memset(&from, 0, sizeof(from));
@@ -304,7 +302,7 @@ void ringd_relay_recv(struct ringd *r, struct peer *p, const uint8_t *body, size
     int n;
 
     if (inner_relay_parse(body, blen, &rl) < 0) {
-        d->cnt.drop_inner_malformed++;
+        drop_count(&d->drops, DROP_INNER_MALFORMED, now, "RELAY from %s", p->name);
         return;
     }
     p->last_data = now;
@@ -312,9 +310,8 @@ void ringd_relay_recv(struct ringd *r, struct peer *p, const uint8_t *body, size
         (admit_enabled(d) && !(p->adm && p->adm->admitted)) ||
         (rl.ttl == INNER_RELAY_TTL && memcmp(rl.origin, p->pub, 32) != 0) ||
         memcmp(rl.origin, d->pub, 32) == 0) {
-        r->relay_dropped++;
-        log_debug("ring", "relay from %s: dropped (not a member, not admitted or bad origin)",
-                  p->name);
+        drop_count(&d->drops, DROP_RELAY_DROPPED, now,
+                   "from %s: we are no member, it is not admitted, or the origin is wrong", p->name);
         return;
     }
     if (memcmp(rl.dest, d->pub, 32) == 0) {
@@ -334,13 +331,11 @@ void ringd_relay_recv(struct ringd *r, struct peer *p, const uint8_t *body, size
              * successor, so a relay ends at a neighbour; a dead end means
              * stale tables, and the origin's request times out and is
              * retried. */
-            r->relay_dropped++;
-            log_debug("ring", "relay from %s: no next hop", p->name);
+            drop_count(&d->drops, DROP_RELAY_DROPPED, now, "from %s: no next hop", p->name);
             return;
         }
     } else if (rl.ttl == 1 || blen > sizeof(r->rbuf)) {
-        r->relay_dropped++;
-        log_debug("ring", "relay from %s: out of hops", p->name);
+        drop_count(&d->drops, DROP_RELAY_DROPPED, now, "from %s: out of hops", p->name);
         return;
     }
     memcpy(r->rbuf, body, blen);

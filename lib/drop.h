@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef OVL_LIB_DROP_H
+#define OVL_LIB_DROP_H
+
+/*
+ * DOC: drop — every discarded packet, frame or message has a named reason
+ *
+ * One discipline for the whole daemon (after BIRD's DROP()): the code that
+ * discards something calls drop_count() with a reason from the table
+ * below. That bumps the reason's counter, which `overlayctl status` shows
+ * under its name (and `metrics` once it exists), and logs one line per
+ * reason at most every DROP_LOG_INTERVAL_S, saying how many more were
+ * dropped since the last line. Drops the link layer makes (crypto/link.h:
+ * replay, authentication, unknown session, malformed, expired, rate limit)
+ * are counted there, by the pure module, and shown beside these.
+ *
+ * Pure: the caller passes `now` (ns, any monotonic origin).
+ */
+
+#include <stdint.h>
+
+/* X(ID, "status counter name", "what was dropped and why") */
+#define DROP_REASONS(X)                                                                     \
+    X(UNKNOWN_ENCLAVE, "drop_unknown_enclave",                                              \
+      "frame or record of an enclave this host or the sender may not carry")                \
+    X(INNER_MALFORMED, "drop_inner_malformed", "decrypted payload that does not parse")     \
+    X(INNER_TYPE, "drop_inner_type", "decrypted payload of an unknown type or kind")        \
+    X(NO_ROUTE, "drop_no_route", "unicast to a host that does not carry the enclave")       \
+    X(FDB_FULL, "drop_fdb_full", "MAC not learned: the enclave's MAC table is full")        \
+    X(RUNT, "drop_runt", "frame from an uplink shorter than an Ethernet header")            \
+    X(OWN_MAC, "drop_own_mac", "frame the host itself sent on the bridge (IGMP, ...)")      \
+    X(LOCAL_DST, "drop_local_dst", "frame to a local MAC: the bridge delivered it already") \
+    X(TAP_READ, "drop_tap_read", "uplink TAP read failed")                                  \
+    X(TAP_WRITE, "drop_tap_write", "frame not written to the uplink TAP")                   \
+    X(FACTS_FULL, "drop_facts_full", "data-path fact not queued for the ring: queue full")  \
+    X(RING_NO_LINK, "drop_ring_no_link", "ring message to a host we may not link to")      \
+    X(RING_NOT_CARRY, "drop_ring_not_carry",                                                \
+      "resolved MAC at a host that may not carry the enclave")                              \
+    X(RING_PEER_CAP, "drop_ring_peer_cap", "on-demand link refused: peer table full")       \
+    X(RELAY_DROPPED, "drop_relay", "relayed ring message with no next hop or out of hops") \
+    X(RELAY_REFUSED, "drop_relay_refused", "relayed ring message from a host not admitted")
+
+enum drop_reason {
+#define DROP_ENUM(id, name, why) DROP_##id,
+    DROP_REASONS(DROP_ENUM)
+#undef DROP_ENUM
+    DROP__N
+};
+
+enum { DROP_LOG_INTERVAL_S = 10 };
+
+struct drop_stats {
+    uint64_t n[DROP__N];
+    uint64_t logged_at[DROP__N];        /* ns; 0: never logged */
+    uint64_t unlogged[DROP__N];         /* counted since the last line */
+};
+
+/* Count one drop of @r at @now; @fmt describes this one (who, which enclave). */
+void drop_count(struct drop_stats *s, enum drop_reason r, uint64_t now, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* "drop_fdb_full" etc.; NULL for an out-of-range reason. */
+const char *drop_name(enum drop_reason r);
+const char *drop_why(enum drop_reason r);
+
+#endif

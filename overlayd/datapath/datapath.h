@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef OVL_OVERLAYD_DATAPATH_DATAPATH_H
+#define OVL_OVERLAYD_DATAPATH_DATAPATH_H
+
+/*
+ * DOC: datapath — frames between the uplink TAPs and the links
+ *
+ * Out (tx.c): uplink TAP -> learn the source as local -> MAC table ->
+ * one peer for a known unicast MAC, else every up peer carrying the
+ * enclave -> encrypt -> send queue (flushed once per loop iteration).
+ * In (rx.c): UDP batch -> link layer (decrypt, replay window) -> inner
+ * payload: a frame is accepted only for an enclave this host carries AND
+ * the peer announced AND both certificates allow (else
+ * drop_unknown_enclave); its source is learned behind the peer and it is
+ * written to that enclave's uplink TAP only, so a frame of enclave E never
+ * reaches another enclave's bridge. Control payloads go to announce/,
+ * ring payloads to ring/.
+ *
+ * The data path reads the clock once per batch, allocates nothing, and
+ * never starts work of its own beyond sending: what the ring should do
+ * about a frame (a MAC nobody knows, a flood) is queued as a fact
+ * (struct dp_facts) and handled from the loop (daemon.c) before it blocks.
+ * Every discarded frame is counted under a reason (lib/drop.h).
+ *
+ * May call: fdb, inner, peer, enclave, udp, crypto/link, tap/, admit/
+ * (grants), announce/ and ring/ (for their payloads), lib/.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct daemon;
+struct enclave;
+struct peer;
+
+enum dp_fact_kind {
+    DP_FACT_UNKNOWN_MAC = 1,            /* unicast to a MAC no table entry knows */
+    DP_FACT_FLOODED = 2,                /* a frame of the enclave was flooded */
+};
+
+enum { DP_FACTS_MAX = 64 };
+
+struct dp_fact {
+    uint8_t kind;                       /* enum dp_fact_kind */
+    uint8_t mac[6];                     /* DP_FACT_UNKNOWN_MAC */
+    uint32_t enclave;
+};
+
+/* Facts of one loop iteration, fixed size: a full queue drops the fact
+ * (drop_facts_full), never a frame. */
+struct dp_facts {
+    struct dp_fact q[DP_FACTS_MAX];
+    unsigned n;
+};
+
+/* rx.c: drain the UDP socket (poll callback). */
+void rx_udp_readable(struct daemon *d);
+/* rx.c: a decrypted payload from @p, received at @now. */
+void rx_payload(struct daemon *d, struct peer *p, uint8_t *data, size_t len, uint64_t now);
+
+/* tx.c: drain an uplink TAP (poll callback). */
+void tx_tap_readable(struct daemon *d, struct enclave *e);
+/* @p has a session that is up. */
+bool tx_peer_up(const struct peer *p, uint64_t now);
+/* @p is up, announced @id, and both of us may carry @id (admit.h). */
+bool tx_peer_takes(const struct daemon *d, const struct peer *p, uint32_t id, uint64_t now);
+/* Encrypt and queue @pkt to @p (failures logged at debug level). */
+void tx_send(struct daemon *d, struct peer *p, uint64_t now, const uint8_t *pkt, size_t len);
+
+/* Queue a fact for the loop; identical facts of the iteration are merged. */
+void dp_fact_push(struct daemon *d, enum dp_fact_kind kind, uint32_t enclave,
+                  const uint8_t *mac, uint64_t now);
+
+#endif

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Frames in: datagrams -> link layer -> inner payload -> uplink TAP (or
+ * announce/ and ring/ for their payloads). See datapath.h.
+ */
+#include "overlayd/datapath/datapath.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "overlayd/admit/admit.h"
+#include "overlayd/announce/announce.h"
+#include "overlayd/daemon.h"
+#include "overlayd/datapath/inner.h"
+#include "overlayd/ring/ringd.h"
+#include "tap/tap.h"
+
+enum { RX_UDP_ROUNDS = 8 };         /* recvmmsg batches per wakeup */
+
+static bool rx_is_unicast(const uint8_t *mac)
+{
+    return !(mac[0] & 1);
+}
+
+static void rx_frame(struct daemon *d, struct peer *p, uint8_t *data, size_t len, uint64_t now)
+{
+    uint32_t id;
+    const uint8_t *frame;
+    size_t flen;
+    struct enclave *e;
+    struct tap_frame tf;
+
+    if (inner_frame_parse(data, len, &id, &frame, &flen) < 0) {
+        drop_count(&d->drops, DROP_INNER_MALFORMED, now, "frame from %s", p->name);
+        return;
+    }
+    e = enclave_by_id(d, id);
+    if (!e || !peer_carries(p, id) || !admit_link_allows(d, p, id)) {
+        drop_count(&d->drops, DROP_UNKNOWN_ENCLAVE, now, "frame of enclave %u from %s", id,
+                   p->name);
+        return;
+    }
+    if (rx_is_unicast(frame + 6) && fdb_learn(e->fdb, frame + 6, p, now) == -ENOSPC)
+        drop_count(&d->drops, DROP_FDB_FULL, now, "%s: MAC behind %s", e->name, p->name);
+    if (rx_is_unicast(frame))
+        p->last_data = p->last_frame = now;
+    tf.buf = data + INNER_FRAME_HDR;
+    tf.cap = tf.len = flen;
+    if (tap_write_batch(e->tap_fd, &tf, 1) == 1)
+        d->tap_tx_frames++;
+    else
+        drop_count(&d->drops, DROP_TAP_WRITE, now, "%s: uplink %s", e->name, e->uplink);
+}
+
+void rx_payload(struct daemon *d, struct peer *p, uint8_t *data, size_t len, uint64_t now)
+{
+    switch (data[0]) {
+    case INNER_FRAME:
+        rx_frame(d, p, data, len, now);
+        return;
+    case INNER_CONTROL:
+        announce_control(d, p, data, len, now);
+        return;
+    case INNER_RING:
+        ringd_from_peer(d, p, data, len);
+        return;
+    default:
+        drop_count(&d->drops, DROP_INNER_TYPE, now, "type %u from %s", data[0], p->name);
+        return;
+    }
+}
+
+/* One datagram of the batch: authenticated and decrypted by the link
+ * layer, then handed on by its inner type. */
+static void rx_datagram(struct daemon *d, unsigned i, uint64_t now)
+{
+    struct udp *u = &d->udp;
+    struct mmsghdr *m = &u->rx_msg[i];
+    struct link_rx rx = { 0 };
+    struct udp_addr src;
+    struct peer *p;
+    int rc;
+
+    if (m->msg_hdr.msg_flags & MSG_TRUNC) {
+        u->rx_truncated++;
+        return;
+    }
+    src.len = m->msg_hdr.msg_namelen;
+    memcpy(&src.ss, &u->rx_addr[i], src.len);
+    d->rx_src = &src;
+    rc = link_receive(d->link, now, udp_rx_data(u, i), m->msg_len, &rx);
+    d->rx_src = NULL;
+    /* Refusals are counted by the link layer (crypto/link.h counters). */
+    if (rc < 0 || !rx.peer)
+        return;
+    p = link_peer_user(rx.peer);
+    if (!p)
+        return;
+    p->rx_bytes += m->msg_len;
+    p->last_rx = now;
+    peer_set_endpoint(p, &src);     /* roaming */
+    if (rx.len > 0)
+        rx_payload(d, p, rx.data, rx.len, now);
+}
+
+void rx_udp_readable(struct daemon *d)
+{
+    for (int round = 0; round < RX_UDP_ROUNDS; round++) {
+        int n = udp_recv_batch(&d->udp);
+        uint64_t now = daemon_now();
+
+        if (n < 0) {
+            log_debug("udp", "recvmmsg: %s", strerror(-n));
+            return;
+        }
+        for (int i = 0; i < n; i++)
+            rx_datagram(d, (unsigned)i, now);
+        if (n < UDP_BATCH)
+            return;
+    }
+}

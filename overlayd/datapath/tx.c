@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Frames out: uplink TAP -> MAC table -> link(s) -> send queue. See
+ * datapath.h.
+ */
+#include "overlayd/datapath/datapath.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "overlayd/admit/admit.h"
+#include "overlayd/daemon.h"
+#include "overlayd/datapath/inner.h"
+#include "tap/tap.h"
+
+enum { TX_TAP_ROUNDS = 4 };        /* batches per wakeup, so one TAP cannot starve the rest */
+
+static size_t tx_slot_size(void)
+{
+    return INNER_FRAME_HDR + DAEMON_FRAME_MAX;
+}
+
+static bool tx_is_unicast(const uint8_t *mac)
+{
+    return !(mac[0] & 1);
+}
+
+bool tx_peer_up(const struct peer *p, uint64_t now)
+{
+    return p->lp && link_peer_state(p->lp, now) == LINK_UP;
+}
+
+bool tx_peer_takes(const struct daemon *d, const struct peer *p, uint32_t id, uint64_t now)
+{
+    return peer_carries(p, id) && admit_link_allows(d, p, id) && tx_peer_up(p, now);
+}
+
+void tx_send(struct daemon *d, struct peer *p, uint64_t now, const uint8_t *pkt, size_t len)
+{
+    int rc = link_peer_send(p->lp, now, pkt, len);
+
+    if (rc < 0)
+        log_debug("tx", "send to %s: %s", p->name, strerror(-rc));
+}
+
+void dp_fact_push(struct daemon *d, enum dp_fact_kind kind, uint32_t enclave,
+                  const uint8_t *mac, uint64_t now)
+{
+    struct dp_facts *f = &d->facts;
+    struct dp_fact *x;
+
+    for (unsigned i = 0; i < f->n; i++) {
+        x = &f->q[i];
+        if (x->kind == kind && x->enclave == enclave && (!mac || memcmp(x->mac, mac, 6) == 0))
+            return;
+    }
+    if (f->n == DP_FACTS_MAX) {
+        drop_count(&d->drops, DROP_FACTS_FULL, now, "enclave %u", enclave);
+        return;
+    }
+    x = &f->q[f->n++];
+    memset(x, 0, sizeof(*x));
+    x->kind = (uint8_t)kind;
+    x->enclave = enclave;
+    if (mac)
+        memcpy(x->mac, mac, 6);
+}
+
+/* A unicast frame to a MAC of @e we know: true when it went (or stays) where it belongs. */
+static bool tx_known_unicast(struct daemon *d, struct enclave *e, const struct fdb_entry *ent,
+                             uint8_t *slot, size_t len, uint64_t now)
+{
+    struct peer *p = (struct peer *)ent->peer;
+
+    if (!p) {
+        drop_count(&d->drops, DROP_LOCAL_DST, now, "%s", e->name);
+        return true;
+    }
+    /* The entry may be stale or planted (a ring record, an old
+     * announcement): never unicast to a host that does not carry @e or
+     * may not; flood to the enclave's hosts instead. */
+    if (peer_carries(p, e->id) && admit_link_allows(d, p, e->id)) {
+        p->last_data = p->last_frame = now;
+        tx_send(d, p, now, slot, len);
+        return true;
+    }
+    drop_count(&d->drops, DROP_NO_ROUTE, now, "%s: unicast to %s, flooded instead", e->name,
+               p->name);
+    return false;
+}
+
+/* @slot: INNER_FRAME_HDR bytes of room, then the frame read from @e's TAP. */
+static void tx_frame(struct daemon *d, struct enclave *e, uint8_t *slot, size_t flen,
+                     uint64_t now)
+{
+    const uint8_t *dst = slot + INNER_FRAME_HDR, *src = dst + 6;
+    const struct fdb_entry *ent;
+    size_t len = flen + INNER_FRAME_HDR;
+
+    if (flen < INNER_ETH_MIN) {
+        drop_count(&d->drops, DROP_RUNT, now, "%s: %zu bytes", e->name, flen);
+        return;
+    }
+    if (enclave_own_mac(e, src)) {
+        drop_count(&d->drops, DROP_OWN_MAC, now, "%s", e->name);
+        return;
+    }
+    d->tap_rx_frames++;
+    if (tx_is_unicast(src) && fdb_learn(e->fdb, src, NULL, now) == -ENOSPC)
+        drop_count(&d->drops, DROP_FDB_FULL, now, "%s: local MAC", e->name);
+    /* Our certificate does not list @e: its frames stay on this host. */
+    if (!admit_self_may_carry(d, e->id)) {
+        drop_count(&d->drops, DROP_UNKNOWN_ENCLAVE, now, "%s: not in our certificate", e->name);
+        return;
+    }
+    inner_frame_header(slot, e->id);
+    if (tx_is_unicast(dst)) {
+        ent = fdb_lookup(e->fdb, dst);
+        if (ent && tx_known_unicast(d, e, ent, slot, len, now))
+            return;
+        if (!ent)
+            dp_fact_push(d, DP_FACT_UNKNOWN_MAC, e->id, dst, now);
+    }
+    for (size_t i = 0; i < d->n_peers; i++) {
+        struct peer *p = d->peers[i];
+
+        if (tx_peer_takes(d, p, e->id, now))
+            tx_send(d, p, now, slot, len);
+    }
+    dp_fact_push(d, DP_FACT_FLOODED, e->id, NULL, now);
+}
+
+void tx_tap_readable(struct daemon *d, struct enclave *e)
+{
+    struct tap_frame fr[DAEMON_TAP_BATCH];
+    size_t slot = tx_slot_size();
+
+    for (size_t i = 0; i < DAEMON_TAP_BATCH; i++) {
+        fr[i].buf = d->tap_buf + i * slot + INNER_FRAME_HDR;
+        fr[i].cap = DAEMON_FRAME_MAX;
+        fr[i].len = 0;
+    }
+    for (int round = 0; round < TX_TAP_ROUNDS; round++) {
+        ssize_t n = tap_read_batch(e->tap_fd, fr, DAEMON_TAP_BATCH);
+        uint64_t now = daemon_now();
+
+        if (n < 0) {
+            drop_count(&d->drops, DROP_TAP_READ, now, "%s: %s", e->name, strerror((int)-n));
+            return;
+        }
+        for (ssize_t i = 0; i < n; i++)
+            tx_frame(d, e, d->tap_buf + (size_t)i * slot, fr[i].len, now);
+        if (n < DAEMON_TAP_BATCH)
+            return;
+    }
+}
