@@ -291,68 +291,67 @@ void link_report_state(struct link_peer *peer, uint64_t now)
 /* ------------------------------------------------------------------ */
 /* Receiving                                                           */
 
-static int link_rx_init(struct link_host *host, uint64_t now, const uint8_t *pkt, size_t len,
-                        struct link_rx *rx)
+/*
+ * Responder, first half: read the initiation in host->scratch_hs and decide
+ * whether to answer it. Returns 0 with *@peerp set, or the LINK_DROP_*
+ * reason. The order keeps the cheap checks before the costly ones.
+ */
+static int link_init_accept(struct link_host *host, uint64_t now, const uint8_t *pkt,
+                            size_t len, size_t *pl_len, struct link_peer **peerp)
 {
     struct noise_handshake *hs = host->scratch_hs;
-    uint8_t *pl = host->scratch_payload, *out = host->pktbuf;
+    uint8_t *pl = host->scratch_payload;
     const uint8_t *rs;
     struct link_peer *peer;
-    struct link_keypair *kp = NULL;
-    size_t pl_len = 0, ext = 0, mlen = 0;
-    int drop = 0, r;
+    int r;
 
-    if (len < LINK_INIT_MIN_LEN || len > LINK_INIT_MAX_LEN)
-        return link_drop(host, LINK_DROP_MALFORMED);
-    /* mac1 first: junk costs one BLAKE2b, never a DH. */
-    if (!link_mac1_ok(host->mac1_key, pkt, len))
-        return link_drop(host, LINK_DROP_AUTH);
     r = noise_handshake_init(hs, NOISE_RESPONDER, link_prologue, link_prologue_len,
                              host->priv, NULL, NULL, -1);
     if (!r)
         r = noise_handshake_read(hs, pkt + LINK_INIT_HDR_LEN, len - LINK_INIT_HDR_LEN - 2 * LINK_MAC_LEN,
-                                 pl, LINK_TAI64N_LEN + LINK_MAX_HANDSHAKE_PAYLOAD, &pl_len);
-    if (r || pl_len < LINK_TAI64N_LEN) {
-        drop = LINK_DROP_AUTH;
-        goto out;
-    }
+                                 pl, LINK_TAI64N_LEN + LINK_MAX_HANDSHAKE_PAYLOAD, pl_len);
+    if (r || *pl_len < LINK_TAI64N_LEN)
+        return LINK_DROP_AUTH;
     rs = noise_handshake_remote_static(hs);
     peer = link_peer_find(host, rs);
     if (!peer && host->hooks.accept) {
         peer = host->hooks.accept(host->hooks.ctx, rs, pl + LINK_TAI64N_LEN,
-                                  pl_len - LINK_TAI64N_LEN);
+                                  *pl_len - LINK_TAI64N_LEN);
         if (peer && (peer->host != host || sodium_memcmp(peer->pub, rs, LINK_KEY_LEN)))
             peer = NULL;
     }
-    if (!peer) {
-        drop = LINK_DROP_UNKNOWN_PEER;
-        goto out;
-    }
-    if (memcmp(pl, peer->last_ts, LINK_TAI64N_LEN) <= 0) {
-        drop = LINK_DROP_REPLAY;
-        goto out;
-    }
-    if (!link_timers_accept_initiation_rate(peer, now)) {
-        drop = LINK_DROP_RATELIMIT;
-        goto out;
-    }
+    if (!peer)
+        return LINK_DROP_UNKNOWN_PEER;
+    if (memcmp(pl, peer->last_ts, LINK_TAI64N_LEN) <= 0)
+        return LINK_DROP_REPLAY;
+    if (!link_timers_accept_initiation_rate(peer, now))
+        return LINK_DROP_RATELIMIT;
     if (host->hooks.handshake_done &&
         host->hooks.handshake_done(host->hooks.ctx, peer, pl + LINK_TAI64N_LEN,
-                                   pl_len - LINK_TAI64N_LEN) < 0) {
-        drop = LINK_DROP_AUTH;
-        goto out;
-    }
-    memcpy(peer->last_ts, pl, LINK_TAI64N_LEN);
-    peer->last_init_accepted = now;
-    peer->has_init_accepted = true;
+                                   *pl_len - LINK_TAI64N_LEN) < 0)
+        return LINK_DROP_AUTH;
+    *peerp = peer;
+    return 0;
+}
 
-    kp = link_keypair_alloc(peer, now, false);
+/*
+ * Responder, second half: derive the next keypair and send the response.
+ * Returns 0 or a negative errno (nothing installed then).
+ */
+static int link_init_respond(struct link_host *host, uint64_t now, const uint8_t *pkt,
+                             struct link_peer *peer, size_t pl_len)
+{
+    struct noise_handshake *hs = host->scratch_hs;
+    uint8_t *pl = host->scratch_payload, *out = host->pktbuf;
+    struct link_keypair *kp = link_keypair_alloc(peer, now, false);
+    size_t ext = 0, mlen = 0;
+    int r;
+
     r = kp ? link_index_add(host, LINK_IDX_KEYPAIR, peer, kp, &kp->local_index) : -ENOMEM;
     if (r) {
         if (kp)
             sodium_free(kp);
-        kp = NULL;
-        goto out;
+        return r;
     }
     kp->remote_index = link_get_le32(pkt + 4);
     sodium_memzero(pl, pl_len);
@@ -369,7 +368,7 @@ static int link_rx_init(struct link_host *host, uint64_t now, const uint8_t *pkt
         r = noise_handshake_split(hs, kp->send_key, kp->recv_key);
     if (r) {
         link_keypair_free(host, kp);
-        goto out;
+        return r;
     }
     link_put_macs(peer->mac1_key, out, LINK_RESP_HDR_LEN + mlen);
     /* Not usable for sending until the initiator proves it has it. */
@@ -379,10 +378,35 @@ static int link_rx_init(struct link_host *host, uint64_t now, const uint8_t *pkt
     link_timers_session_derived(peer, now);
     link_timers_any_sent(peer, now);
     host->hooks.send(host->hooks.ctx, peer, out, LINK_RESP_HDR_LEN + mlen + 2 * LINK_MAC_LEN);
-    rx->peer = peer;
-    link_report_state(peer, now);
-out:
-    noise_handshake_wipe(hs);
+    return 0;
+}
+
+static int link_rx_init(struct link_host *host, uint64_t now, const uint8_t *pkt, size_t len,
+                        struct link_rx *rx)
+{
+    uint8_t *pl = host->scratch_payload;
+    struct link_peer *peer = NULL;
+    size_t pl_len = 0;
+    int drop, r = 0;
+
+    if (len < LINK_INIT_MIN_LEN || len > LINK_INIT_MAX_LEN)
+        return link_drop(host, LINK_DROP_MALFORMED);
+    /* mac1 first: junk costs one BLAKE2b, never a DH. */
+    if (!link_mac1_ok(host->mac1_key, pkt, len))
+        return link_drop(host, LINK_DROP_AUTH);
+    drop = link_init_accept(host, now, pkt, len, &pl_len, &peer);
+    if (!drop) {
+        memcpy(peer->last_ts, pl, LINK_TAI64N_LEN);
+        peer->last_init_accepted = now;
+        peer->has_init_accepted = true;
+        r = link_init_respond(host, now, pkt, peer, pl_len);
+        if (!r) {
+            rx->peer = peer;
+            link_report_state(peer, now);
+        }
+    }
+    /* One exit for every path: the handshake state and payload are wiped. */
+    noise_handshake_wipe(host->scratch_hs);
     sodium_memzero(pl, LINK_TAI64N_LEN + LINK_MAX_HANDSHAKE_PAYLOAD);
     if (drop)
         return link_drop(host, drop);

@@ -129,25 +129,12 @@ static uint64_t daemon_wall_offset(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - uv_hrtime();
 }
 
-int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg)
+/* The control socket first (a second daemon must not touch interfaces),
+ * then rtnetlink and the UDP socket. */
+static int daemon_open_sockets(struct daemon *d, const struct config *cfg)
 {
-    char pub[KEY_B64_LEN + 1];
-    int rc;
+    int rc = ctl_server_start(&d->ctl, d->loop, cfg->control_socket, d);
 
-    memset(d, 0, sizeof(*d));
-    d->udp.fd = -1;
-    d->cfg = cfg;
-    d->start_ns = daemon_now();
-    daemon_init_handles(d, loop);
-    if (sodium_init() < 0)
-        return -EIO;
-    randombytes_buf(&d->fdb_seed, sizeof(d->fdb_seed));
-    d->tap_buf = malloc((size_t)DAEMON_TAP_BATCH * (4 + DAEMON_FRAME_MAX));
-    if (!d->tap_buf)
-        return -ENOMEM;
-
-    /* The control socket first: a second daemon must not touch interfaces. */
-    rc = ctl_server_start(&d->ctl, loop, cfg->control_socket, d);
     if (rc < 0)
         return rc;
     rc = tap_nl_open(&d->nl);
@@ -162,8 +149,16 @@ int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg)
                   strerror(-rc));
         return rc;
     }
-    uv_poll_init(loop, &d->udp_poll, d->udp.fd);
+    uv_poll_init(d->loop, &d->udp_poll, d->udp.fd);
     d->udp_poll.data = d;
+    return 0;
+}
+
+/* The link layer, and our certificate before any handshake (it is the
+ * handshake payload). */
+static int daemon_open_links(struct daemon *d, const struct config *cfg)
+{
+    int rc;
 
     d->hooks = peer_link_hooks;
     d->hooks.ctx = d;
@@ -173,12 +168,14 @@ int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg)
         return rc;
     }
     memcpy(d->pub, link_host_pubkey(d->link), 32);
-    /* Our certificate before any handshake: it is the handshake payload. */
-    rc = admit_start(d);
-    if (rc < 0)
-        return rc;
-    if (tap_underlay_mtu(d->nl, &d->underlay_mtu) < 0 || d->underlay_mtu < 1280)
-        d->underlay_mtu = 1500;
+    return admit_start(d);
+}
+
+/* [Peer]s and enclaves of the configuration; the [Peer]s with an endpoint
+ * are contacted at once. */
+static int daemon_add_configured(struct daemon *d, const struct config *cfg)
+{
+    int rc;
 
     for (size_t i = 0; i < cfg->n_peers; i++) {
         rc = peer_add(d, &cfg->peers[i], NULL);
@@ -195,10 +192,11 @@ int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg)
     for (size_t i = 0; i < d->n_peers; i++)
         if (d->peers[i]->ep.len)
             link_peer_connect(d->peers[i]->lp, daemon_now());
+    return 0;
+}
 
-    rc = ringd_start(d);
-    if (rc < 0)
-        return rc;
+static void daemon_start_handles(struct daemon *d)
+{
     uv_poll_start(&d->udp_poll, UV_READABLE, daemon_udp_cb);
     uv_prepare_start(&d->prepare, daemon_prepare_cb);
     uv_timer_start(&d->refresh_timer, daemon_refresh_cb, DAEMON_REFRESH_S * 1000,
@@ -206,6 +204,31 @@ int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg)
     uv_signal_start(&d->sig_term, daemon_signal_cb, SIGTERM);
     uv_signal_start(&d->sig_int, daemon_signal_cb, SIGINT);
     uv_signal_start(&d->sig_hup, daemon_signal_cb, SIGHUP);
+}
+
+int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg)
+{
+    char pub[KEY_B64_LEN + 1];
+    int rc;
+
+    memset(d, 0, sizeof(*d));
+    d->udp.fd = -1;
+    d->cfg = cfg;
+    d->start_ns = daemon_now();
+    daemon_init_handles(d, loop);
+    if (sodium_init() < 0)
+        return -EIO;
+    randombytes_buf(&d->fdb_seed, sizeof(d->fdb_seed));
+    d->tap_buf = malloc((size_t)DAEMON_TAP_BATCH * (4 + DAEMON_FRAME_MAX));
+    if (!d->tap_buf)
+        return -ENOMEM;
+    if ((rc = daemon_open_sockets(d, cfg)) < 0 || (rc = daemon_open_links(d, cfg)) < 0)
+        return rc;
+    if (tap_underlay_mtu(d->nl, &d->underlay_mtu) < 0 || d->underlay_mtu < 1280)
+        d->underlay_mtu = 1500;
+    if ((rc = daemon_add_configured(d, cfg)) < 0 || (rc = ringd_start(d)) < 0)
+        return rc;
+    daemon_start_handles(d);
     key_to_base64(pub, d->pub);
     log_info("daemon", "%s (%s) listening on %s: %zu peer(s), %zu enclave(s), underlay MTU %u",
              cfg->name, pub, d->udp.listen_str, d->n_peers, d->n_enclaves, d->underlay_mtu);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Iterative lookups ("ops") and the FIND_REQ handler.
+ * Iterative lookups ("ops"): the asking side. find.c answers them.
  *
  * The querying node drives every step itself: it asks one node at a time
  * for the key, keeps the answers as a candidate list (closest to the key
@@ -30,13 +30,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-bool ring_owns(const struct ring_node *n, const ring_id *key)
-{
-    if (ring_is_self(n, &n->succ[0].id))
-        return true;    /* alone on the ring */
-    return n->has_pred && ring_id_in_oc(key, &n->pred.id, &n->self.id);
-}
 
 static bool op_asked(const struct ring_op *op, const ring_id *id)
 {
@@ -359,6 +352,77 @@ int ring_op_start_replica(struct ring_node *n, uint64_t now, const ring_record *
     return op_go(n, now, (unsigned)idx, NULL);
 }
 
+/* An OWNER answer: the probed E-owner now sees the payload, or the op ends. */
+static void op_on_owner(struct ring_node *n, uint64_t now, unsigned idx, const ring_peer *from,
+                        const ring_msg *m)
+{
+    struct ring_op *op = &n->ops[idx];
+    int st = 0;
+
+    if (op->probing && op->purpose != RING_P_REPLICA && m->status == RING_ST_OK) {
+        if (now >= op->deadline || op->hops >= n->cfg.max_hops) {
+            op_finish(n, now, idx, RING_ERR_TIMEOUT, NULL, NULL);
+            return;
+        }
+        op->confirmed = true;
+        op_send(n, now, op);
+        return;
+    }
+    if (m->status == RING_ST_REJECTED)
+        st = RING_ERR_REJECTED;
+    else if (m->status == RING_ST_STALE)
+        st = RING_ERR_STALE;
+    op_finish(n, now, idx, st, from, m);
+}
+
+/* CANDS: the owner candidates @from names. */
+static void op_on_cands(struct ring_node *n, struct ring_op *op, const ring_peer *from,
+                        const ring_msg *m)
+{
+    /* @from believes its successor lies beyond us: it skips us. Any
+     * message makes it consider us as its successor (node.c). */
+    if (n->state == RING_ACTIVE && m->npeers &&
+        ring_id_in_oo(&n->self.id, &from->id, &m->peers[0].id)) {
+        ring_msg ping = { .type = RING_MSG_PING };
+
+        ring_send(n, from, &ping);
+    }
+    op->nowners = 0;
+    for (unsigned i = 0; i < m->npeers && op->nowners < RING_OP_OWNERS; i++) {
+        if (ring_is_self(n, &m->peers[i].id) && op->purpose != RING_P_JOIN)
+            continue;
+        op->owners[op->nowners++] = m->peers[i];
+    }
+    op->delegated = false;
+    memset(&op->suspect, 0, sizeof(op->suspect));
+}
+
+/* DELEGATE: @from owns the key (or was delegated) but may not carry the
+ * enclave: its successors, in order, are the next E-owner candidates. We
+ * may be among them (op_advance). */
+static void op_on_delegate(struct ring_op *op, const ring_msg *m)
+{
+    if (!purpose_is_rec(op->purpose))
+        return;     /* nonsense for a plain lookup: ask someone else */
+    op->delegated = true;
+    op->nowners = 0;
+    for (unsigned i = 0; i < m->npeers && op->nowners < RING_OP_OWNERS; i++)
+        op->owners[op->nowners++] = m->peers[i];
+    memset(&op->suspect, 0, sizeof(op->suspect));
+}
+
+/* BUSY: ask the same host again a little later. False when out of tries. */
+static bool op_on_busy(struct ring_node *n, uint64_t now, struct ring_op *op)
+{
+    if (++op->busy_tries >= RING_BUSY_TRIES || op->nowners >= RING_OP_OWNERS)
+        return false;
+    memmove(&op->owners[1], &op->owners[0], op->nowners * sizeof(op->owners[0]));
+    op->owners[0] = op->cur;
+    op->nowners++;
+    op->wake_at = now + n->cfg.rpc_timeout_ns / 2;
+    return true;
+}
+
 void ring_op_on_resp(struct ring_node *n, uint64_t now, const ring_peer *from,
                      const ring_msg *m)
 {
@@ -376,67 +440,21 @@ void ring_op_on_resp(struct ring_node *n, uint64_t now, const ring_peer *from,
     op->hops++;
     ring_finger_rtt(n, &from->id, (uint32_t)((now - op->sent_at) / 1000));
     switch (m->code) {
-    case RING_FIND_OWNER: {
-        int st = 0;
-
-        if (op->probing && op->purpose != RING_P_REPLICA && m->status == RING_ST_OK) {
-            /* @from is the E-owner: now it may see the payload. */
-            if (now >= op->deadline || op->hops >= n->cfg.max_hops) {
-                op_finish(n, now, idx, RING_ERR_TIMEOUT, NULL, NULL);
-                return;
-            }
-            op->confirmed = true;
-            op_send(n, now, op);
-            return;
-        }
-        if (m->status == RING_ST_REJECTED)
-            st = RING_ERR_REJECTED;
-        else if (m->status == RING_ST_STALE)
-            st = RING_ERR_STALE;
-        op_finish(n, now, idx, st, from, m);
+    case RING_FIND_OWNER:
+        op_on_owner(n, now, idx, from, m);
         return;
-    }
     case RING_FIND_CANDS:
-        /* @from believes its successor lies beyond us: it skips us. Any
-         * message makes it consider us as its successor (node.c). */
-        if (n->state == RING_ACTIVE && m->npeers &&
-            ring_id_in_oo(&n->self.id, &from->id, &m->peers[0].id)) {
-            ring_msg ping = { .type = RING_MSG_PING };
-
-            ring_send(n, from, &ping);
-        }
-        op->nowners = 0;
-        for (unsigned i = 0; i < m->npeers && op->nowners < RING_OP_OWNERS; i++) {
-            if (ring_is_self(n, &m->peers[i].id) && op->purpose != RING_P_JOIN)
-                continue;
-            op->owners[op->nowners++] = m->peers[i];
-        }
-        op->delegated = false;
-        memset(&op->suspect, 0, sizeof(op->suspect));
+        op_on_cands(n, op, from, m);
         break;
     case RING_FIND_DELEGATE:
-        if (!purpose_is_rec(op->purpose))
-            break;      /* nonsense for a plain lookup: ask someone else */
-        /* @from owns the key (or was delegated) but may not carry the
-         * enclave: its successors, in order, are the next E-owner
-         * candidates. We may be among them (op_advance). */
-        op->delegated = true;
-        op->nowners = 0;
-        for (unsigned i = 0; i < m->npeers && op->nowners < RING_OP_OWNERS; i++)
-            op->owners[op->nowners++] = m->peers[i];
-        memset(&op->suspect, 0, sizeof(op->suspect));
+        op_on_delegate(op, m);
         break;
     case RING_FIND_NEXT:
         op_add_cands(n, op, m->peers, m->npeers);
         break;
     case RING_FIND_BUSY:
-        if (++op->busy_tries < RING_BUSY_TRIES && op->nowners < RING_OP_OWNERS) {
-            memmove(&op->owners[1], &op->owners[0], op->nowners * sizeof(op->owners[0]));
-            op->owners[0] = op->cur;
-            op->nowners++;
-            op->wake_at = now + n->cfg.rpc_timeout_ns / 2;
+        if (op_on_busy(n, now, op))
             return;
-        }
         break;
     }
     op_advance(n, now, idx);
@@ -494,104 +512,4 @@ uint64_t ring_op_next_deadline(const struct ring_node *n)
             d = op->wake_at;
     }
     return d;
-}
-
-static void find_owner_reply(struct ring_node *n, uint64_t now, const ring_peer *from,
-                             const ring_msg *m, ring_msg *r)
-{
-    r->code = RING_FIND_OWNER;
-    r->status = RING_ST_OK;
-    switch (m->op) {
-    case RING_OP_LOOKUP:
-        ring_succ_to_msg(n, r);
-        break;
-    case RING_OP_GET_MAC:
-    case RING_OP_GET_MEMBERS:
-        /* Locations of E are for hosts that may carry E only. */
-        if (!ring_may_carry(n, &from->id, m->enclave)) {
-            r->status = RING_ST_REJECTED;
-            break;
-        }
-        r->nrecs = (uint8_t)ring_store_find(n, m->op == RING_OP_GET_MAC ? RING_REC_MAC
-                                            : RING_REC_MEMBER, m->enclave, m->mac,
-                                            r->recs, RING_MSG_RECS_MAX, now);
-        if (!r->nrecs)
-            r->status = RING_ST_NOTFOUND;
-        break;
-    case RING_OP_STORE: {
-        ring_record rec;
-        int st;
-
-        ring_record_from(&rec, &m->recs[0], now);
-        /* Only the host itself may publish its location (the link layer
-         * authenticated @from), and only for an enclave it may carry. */
-        if (!ring_peer_eq(&rec.host, from) || !ring_may_carry(n, &rec.host.id, rec.enclave)) {
-            n->stats.stores_rejected++;
-            r->status = RING_ST_REJECTED;
-            break;
-        }
-        st = ring_store_put(n, &rec);
-        if (st == 0)
-            ring_store_replicate(n, now, &rec);
-        r->status = st == 0 ? RING_ST_OK : st > 0 ? RING_ST_STALE : RING_ST_REJECTED;
-        break;
-    }
-    case RING_OP_PROBE:
-        break;      /* E-owner, nothing asked: the real op follows */
-    }
-}
-
-void ring_handle_find(struct ring_node *n, uint64_t now, const ring_peer *from,
-                      const ring_msg *m)
-{
-    ring_msg r;
-    bool hint = m->flags & RING_FIND_OWNER_HINT;
-    bool rec_op = m->op != RING_OP_LOOKUP;
-    /* The asker vouches that the hosts from the key's successor up to us
-     * may not carry the enclave; a wrong claim only misplaces the asker's
-     * own record or get, both of which the policy checks below still cover. */
-    bool delegated = rec_op && (m->flags & RING_FIND_DELEGATED);
-
-    if (n->state != RING_ACTIVE)
-        return;     /* not a member yet: the asker times out and moves on */
-    memset(&r, 0, sizeof(r));
-    r.type = RING_MSG_FIND_RESP;
-    r.rid = m->rid;
-    if (delegated || ring_owns(n, &m->key) ||
-        (hint && !n->has_pred && n->has_old_pred &&
-         ring_id_in_oc(&m->key, &n->old_pred, &n->self.id))) {
-        uint32_t enclave = m->op == RING_OP_STORE ? m->recs[0].enclave : m->enclave;
-
-        if (rec_op && !ring_may_carry(n, &n->self.id, enclave)) {
-            r.code = RING_FIND_DELEGATE;
-            ring_succ_to_msg(n, &r);
-            if (r.npeers > RING_OP_OWNERS)
-                r.npeers = RING_OP_OWNERS;
-        } else {
-            find_owner_reply(n, now, from, m, &r);
-        }
-    } else if (hint && (!n->has_pred || ring_id_eq(&n->pred.id, &m->suspect))) {
-        /* Either we do not know where our range starts (no predecessor
-         * yet), or the asker found our predecessor dead: check it now
-         * instead of at the next check_pred tick; the asker retries soon.
-         * Never guess: a node claiming keys it does not own is how
-         * concurrent joins end up skipping members for good. */
-        ring_check_pred_tick(n, now);
-        r.code = RING_FIND_BUSY;
-    } else if (hint && n->has_pred && !ring_id_in_oc(&m->key, &n->self.id, &n->succ[0].id)) {
-        /* The asker thinks we own the key, but a node joined between it
-         * and us: our predecessor is the better owner candidate. */
-        r.code = RING_FIND_CANDS;
-        r.peers[0] = n->pred;
-        r.npeers = 1;
-    } else if (ring_id_in_oc(&m->key, &n->self.id, &n->succ[0].id)) {
-        r.code = RING_FIND_CANDS;
-        ring_succ_to_msg(n, &r);
-        if (r.npeers > RING_OP_OWNERS)
-            r.npeers = RING_OP_OWNERS;
-    } else {
-        r.code = RING_FIND_NEXT;
-        r.npeers = (uint8_t)ring_closest_preceding(n, &m->key, r.peers, RING_NEXT_PEERS);
-    }
-    ring_send(n, from, &r);
 }

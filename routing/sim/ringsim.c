@@ -17,6 +17,7 @@
 #include "routing/sim/links.h"
 
 #include <math.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,90 +158,93 @@ static double converge(struct eng *e, uint64_t limit, uint64_t step)
     return -1;
 }
 
-int main(int argc, char **argv)
-{
-    uint32_t n = 2000;
-    uint64_t seed = 1;
-    bool bulk = false, do_assert = false;
-    size_t nlookups = 0;
-    double join_rate = 100;
-    const char *csv = NULL;
+/* Options and results of one run. */
+struct sim_run {
+    uint32_t n;
+    uint64_t seed;
+    bool bulk, do_assert;
+    size_t nlookups;
+    double join_rate;
+    const char *csv;
     ring_config cfg;
-    struct eng *e;
-    int opt, fail = 0;
-    double w0 = wall(), t_join, t_heal, msgs_rate, state = 0, mem = 0, fing_ok;
+    double w0, t_join, t_heal, msgs_rate, state, mem, fing_ok;
     struct lkstats steady, gets, after, gets_after;
     struct links_stats lnk;
-    unsigned lg2 = 0;
+    unsigned lg2;
     uint32_t nbulk;
-    uint64_t m0, bad_f;
-    size_t nl;
+};
 
-    ring_config_default(&cfg);
+static int sim_options(struct sim_run *r, int argc, char **argv)
+{
+    int opt;
+
     while ((opt = getopt(argc, argv, "n:s:r:j:bl:ac:")) != -1) {
         switch (opt) {
-        case 'n': n = (uint32_t)strtoul(optarg, NULL, 10); break;
-        case 's': seed = strtoull(optarg, NULL, 10); break;
-        case 'r': cfg.nsucc = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'j': join_rate = strtod(optarg, NULL); break;
-        case 'b': bulk = true; break;
-        case 'l': nlookups = strtoul(optarg, NULL, 10); break;
-        case 'a': do_assert = true; break;
-        case 'c': csv = optarg; break;
+        case 'n': r->n = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case 's': r->seed = strtoull(optarg, NULL, 10); break;
+        case 'r': r->cfg.nsucc = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'j': r->join_rate = strtod(optarg, NULL); break;
+        case 'b': r->bulk = true; break;
+        case 'l': r->nlookups = strtoul(optarg, NULL, 10); break;
+        case 'a': r->do_assert = true; break;
+        case 'c': r->csv = optarg; break;
         default:
             fprintf(stderr, "usage: ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b] [-l lookups] [-a] [-c csv]\n");
-            return 2;
+            return -EINVAL;
         }
     }
-    if (n < 10 || n > (1u << 24)) {
+    if (r->n < 10 || r->n > (1u << 24)) {
         fprintf(stderr, "ringsim: N must be 10..16777216\n");
-        return 2;
+        return -EINVAL;
     }
-    if (!nlookups)
-        nlookups = n < 2000 ? 10 * (size_t)n : n < 20000 ? 20000 : 50000;
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    e = eng_new(n, seed, &cfg);
-    if (!e)
-        return 1;
+    if (!r->nlookups)
+        r->nlookups = r->n < 2000 ? 10 * (size_t)r->n : r->n < 20000 ? 20000 : 50000;
+    return 0;
+}
 
-    /* 1. Build the ring: real joins, or bulk bootstrap + a real 1% wave. */
-    nbulk = bulk ? n - n / 100 : 1;
-    {
-        uint32_t *all = malloc(nbulk * sizeof(*all));
+/* 1. Build the ring: real joins, or bulk bootstrap + a real 1% wave. */
+static void sim_build(struct sim_run *r, struct eng *e)
+{
+    uint32_t n = r->n, nbulk = r->bulk ? n - n / 100 : 1, joiners = n - nbulk;
+    uint32_t *all = malloc(nbulk * sizeof(*all));
+    uint64_t span = (uint64_t)(joiners / (r->join_rate > 0 ? r->join_rate : 100) * SEC);
+    uint64_t t0;
 
-        for (uint32_t i = 0; i < nbulk; i++)
-            all[i] = i;
-        if (bulk)
-            eng_bulk_bootstrap(e, all, nbulk);
-        else
-            eng_create(e, 0);
-        free(all);
+    for (uint32_t i = 0; all && i < nbulk; i++)
+        all[i] = i;
+    if (r->bulk && all)
+        eng_bulk_bootstrap(e, all, nbulk);
+    else
+        eng_create(e, 0);
+    free(all);
+    t0 = eng_now(e);
+    for (uint32_t k = 0; k < joiners; k++) {
+        uint32_t i = nbulk + k, via;
+
+        eng_run_until(e, t0 + span * k / joiners);
+        via = (uint32_t)(eng_rand(e) % (i < nbulk ? nbulk : i));
+        while (!eng_alive(e, via) || ring_node_state(eng_node(e, via)) != RING_ACTIVE)
+            via = (uint32_t)(eng_rand(e) % i);
+        eng_join(e, i, via);
     }
-    {
-        uint32_t joiners = n - nbulk;
-        uint64_t span = (uint64_t)(joiners / (join_rate > 0 ? join_rate : 100) * SEC);
-        uint64_t t0 = eng_now(e);
-
-        for (uint32_t k = 0; k < joiners; k++) {
-            uint32_t i = nbulk + k, via;
-
-            eng_run_until(e, t0 + span * k / joiners);
-            via = (uint32_t)(eng_rand(e) % (i < nbulk ? nbulk : i));
-            while (!eng_alive(e, via) || ring_node_state(eng_node(e, via)) != RING_ACTIVE)
-                via = (uint32_t)(eng_rand(e) % i);
-            eng_join(e, i, via);
-        }
-        eng_run_until(e, t0 + span);
-    }
-    t_join = converge(e, 600 * SEC, SEC / 2);
+    eng_run_until(e, t0 + span);
+    r->nbulk = nbulk;
+    r->t_join = converge(e, 600 * SEC, SEC / 2);
     printf("N=%u: %s; consistent %.1f s after the last of %u joins at %.0f/s (wall %.1f s)\n",
-           n, bulk ? "bulk bootstrap of 99%" : "all hosts joined", t_join, n - nbulk,
-           join_rate, wall() - w0);
+           n, r->bulk ? "bulk bootstrap of 99%" : "all hosts joined", r->t_join, joiners,
+           r->join_rate, wall() - r->w0);
+}
 
-    /* 2. Let fix_fingers go round, then publish one MAC + membership each. */
+/* 2. Let fix_fingers go round, publish one MAC + membership each; 3.
+ * maintenance traffic over 30 s (one full record refresh period). */
+static void sim_steady(struct sim_run *r, struct eng *e)
+{
+    uint32_t n = r->n;
+    uint64_t bad_f, m0;
+
     eng_run_until(e, eng_now(e) + 60 * SEC);
     bad_f = eng_check_fingers(e, 200);
-    fing_ok = 1.0 - (double)bad_f / (200.0 * 128);
+    r->fing_ok = 1.0 - (double)bad_f / (200.0 * 128);
     for (uint32_t i = 0; i < n; i++) {
         uint8_t mac[6];
 
@@ -250,181 +254,233 @@ int main(int argc, char **argv)
         ring_node_publish_member(eng_node(e, i), eng_now(e), 1 + i % 1000);
     }
     eng_run_until(e, eng_now(e) + 10 * SEC);
-
-    /* 3. Maintenance traffic over 30 s (one full record refresh period). */
     m0 = eng_msgs_sent(e);
     eng_run_until(e, eng_now(e) + 30 * SEC);
-    msgs_rate = (double)(eng_msgs_sent(e) - m0) / n / 30.0;
+    r->msgs_rate = (double)(eng_msgs_sent(e) - m0) / n / 30.0;
     for (uint32_t i = 0; i < n; i++) {
         const struct ring_node *nd = eng_node(e, i);
 
-        state += ring_node_nsucc(nd) + ring_node_nfingers(nd) + (double)ring_node_nrecords(nd);
-        mem += (double)ring_node_mem(nd);
+        r->state += ring_node_nsucc(nd) + ring_node_nfingers(nd) + (double)ring_node_nrecords(nd);
+        r->mem += (double)ring_node_mem(nd);
     }
-    state /= n;
-    mem /= n;
-    if (links_measure(e, RELAY_PAIRS, seed, &lnk) < 0) {
+    r->state /= n;
+    r->mem /= n;
+    if (links_measure(e, RELAY_PAIRS, r->seed, &r->lnk) < 0) {
         fprintf(stderr, "ringsim: link measurement failed\n");
-        memset(&lnk, 0, sizeof(lnk));
+        memset(&r->lnk, 0, sizeof(r->lnk));
     }
-    while ((1ULL << lg2) < n)
-        lg2++;
-    printf("N=%u: steady state reached (wall %.1f s)\n", n, wall() - w0);
+    while ((1ULL << r->lg2) < n)
+        r->lg2++;
+    printf("N=%u: steady state reached (wall %.1f s)\n", n, wall() - r->w0);
+}
 
-    /* 4. Steady-state lookups and gets. */
+/* 4. Steady-state lookups and gets. */
+static void sim_lookups(struct sim_run *r, struct eng *e)
+{
     eng_lookups_clear(e);
-    issue_lookups(e, nlookups, 10 * SEC);
+    issue_lookups(e, r->nlookups, 10 * SEC);
     eng_run_until(e, eng_now(e) + 15 * SEC);
-    steady = evaluate(e, UINT64_MAX);
+    r->steady = evaluate(e, UINT64_MAX);
+    eng_lookups_clear(e);
+    issue_gets(e, r->nlookups / 10, 5 * SEC);
+    eng_run_until(e, eng_now(e) + 15 * SEC);
+    r->gets = evaluate(e, UINT64_MAX);
+}
+
+/* 5. 20% fail at once; lookups keep coming for 30 s. */
+static void sim_fail(struct sim_run *r, struct eng *e)
+{
+    uint32_t killed = 0, n = r->n;
+    uint64_t t_fail, stop;
+    size_t nl, nlookups = r->nlookups;
+
+    while (killed < n / 5) {
+        uint32_t i = (uint32_t)(eng_rand(e) % n);
+
+        if (eng_alive(e, i)) {
+            eng_kill(e, i);
+            killed++;
+        }
+    }
+    t_fail = eng_now(e);
+    eng_lookups_clear(e);
+    /* Interleave the lookup stream with the convergence check. */
+    r->t_heal = -1;
+    for (size_t k = 0; k < nlookups; k++) {
+        ring_id key;
+        uint64_t t = t_fail + 30 * SEC * k / nlookups;
+
+        eng_run_until(e, t);
+        if (r->t_heal < 0 && (k % (nlookups / 60 + 1)) == 0 && eng_check_ring(e) == 0)
+            r->t_heal = (double)(eng_now(e) - t_fail) / SEC;
+        ring_id_from_u64(&key, eng_rand(e), eng_rand(e));
+        eng_lookup(e, random_alive(e), &key);
+    }
+    stop = t_fail + 30 * SEC;
+    eng_run_until(e, stop + 15 * SEC);
+    if (r->t_heal < 0) {
+        double more = converge(e, 300 * SEC, SEC / 2);
+
+        r->t_heal = more < 0 ? -1 : (double)(eng_now(e) - t_fail) / SEC;
+    }
+    r->after = evaluate(e, stop);
+    eng_lookups(e, &nl);
     eng_lookups_clear(e);
     issue_gets(e, nlookups / 10, 5 * SEC);
     eng_run_until(e, eng_now(e) + 15 * SEC);
-    gets = evaluate(e, UINT64_MAX);
+    r->gets_after = evaluate(e, UINT64_MAX);
+}
 
-    /* 5. 20% fail at once; lookups keep coming for 30 s. */
-    {
-        uint32_t killed = 0;
-        uint64_t t_fail, stop;
-
-        while (killed < n / 5) {
-            uint32_t i = (uint32_t)(eng_rand(e) % n);
-
-            if (eng_alive(e, i)) {
-                eng_kill(e, i);
-                killed++;
-            }
-        }
-        t_fail = eng_now(e);
-        eng_lookups_clear(e);
-        /* Interleave the lookup stream with the convergence check. */
-        t_heal = -1;
-        for (size_t k = 0; k < nlookups; k++) {
-            ring_id key;
-            uint64_t t = t_fail + 30 * SEC * k / nlookups;
-
-            eng_run_until(e, t);
-            if (t_heal < 0 && (k % (nlookups / 60 + 1)) == 0 && eng_check_ring(e) == 0)
-                t_heal = (double)(eng_now(e) - t_fail) / SEC;
-            ring_id_from_u64(&key, eng_rand(e), eng_rand(e));
-            eng_lookup(e, random_alive(e), &key);
-        }
-        stop = t_fail + 30 * SEC;
-        eng_run_until(e, stop + 15 * SEC);
-        if (t_heal < 0) {
-            double more = converge(e, 300 * SEC, SEC / 2);
-
-            t_heal = more < 0 ? -1 : (double)(eng_now(e) - t_fail) / SEC;
-        }
-        after = evaluate(e, stop);
-        eng_lookups(e, &nl);
-        eng_lookups_clear(e);
-        issue_gets(e, nlookups / 10, 5 * SEC);
-        eng_run_until(e, eng_now(e) + 15 * SEC);
-        gets_after = evaluate(e, UINT64_MAX);
-    }
+static void sim_print(const struct sim_run *r, struct eng *e)
+{
+    const struct links_stats *l = &r->lnk;
 
     printf("\n| N | build | hops mean | hops p99 | lookup success | get success | state/host "
            "(entries, bytes) | fingers correct | msgs/host/s | consistent after joins | "
            "healed after 20%% fail | success in 30 s after | gets after | wall |\n");
     printf("| %u | %s | %.2f | %u | %.3f%% | %.2f%% | %.1f, %.0f | %.2f%% | %.2f | %.1f s | "
            "%.1f s | %.2f%% | %.2f%% | %.0f s |\n",
-           n, bulk ? "bulk+1% joins" : "joins", steady.mean, steady.p99,
-           100.0 * (double)steady.ok / (double)steady.n, 100.0 * (double)gets.ok / (double)gets.n,
-           state, mem, 100 * fing_ok, msgs_rate, t_join, t_heal,
-           100.0 * (double)after.ok / (double)after.n,
-           100.0 * (double)gets_after.ok / (double)gets_after.n, wall() - w0);
+           r->n, r->bulk ? "bulk+1% joins" : "joins", r->steady.mean, r->steady.p99,
+           100.0 * (double)r->steady.ok / (double)r->steady.n,
+           100.0 * (double)r->gets.ok / (double)r->gets.n, r->state, r->mem, 100 * r->fing_ok,
+           r->msgs_rate, r->t_join, r->t_heal, 100.0 * (double)r->after.ok / (double)r->after.n,
+           100.0 * (double)r->gets_after.ok / (double)r->gets_after.n, wall() - r->w0);
     printf("\n| links | links/host mean / p99 / max | out-degree mean | relay hops mean / p99 | "
            "relay success |\n");
-    printf("| uncapped | %.2f / %u / %u | %.2f | %.2f / %u | %.2f%% |\n", lnk.raw.links_mean,
-           lnk.raw.links_p99, lnk.raw.links_max, lnk.out_mean, lnk.raw.hops_mean,
-           lnk.raw.hops_p99, pct(lnk.raw.reached, lnk.raw.pairs));
-    printf("| capped | %.2f / %u / %u | %.2f | %.2f / %u | %.2f%% |\n", lnk.capped.links_mean,
-           lnk.capped.links_p99, lnk.capped.links_max, lnk.out_capped_mean,
-           lnk.capped.hops_mean, lnk.capped.hops_p99, pct(lnk.capped.reached, lnk.capped.pairs));
+    printf("| uncapped | %.2f / %u / %u | %.2f | %.2f / %u | %.2f%% |\n", l->raw.links_mean,
+           l->raw.links_p99, l->raw.links_max, l->out_mean, l->raw.hops_mean,
+           l->raw.hops_p99, pct(l->raw.reached, l->raw.pairs));
+    printf("| capped | %.2f / %u / %u | %.2f | %.2f / %u | %.2f%% |\n", l->capped.links_mean,
+           l->capped.links_p99, l->capped.links_max, l->out_capped_mean,
+           l->capped.hops_mean, l->capped.hops_p99, pct(l->capped.reached, l->capped.pairs));
     printf("cap(v) %u..%u (2*ceil(log2 N) = %u); %u links declined (%.2f/host); "
            "%u hosts above their cap (by at most %u; %u beyond what they may not decline); "
            "at most %u links a host may not decline\n",
-           lnk.cap_min, lnk.cap_max, 2 * lg2, lnk.declined,
-           lnk.hosts ? (double)lnk.declined / lnk.hosts : 0.0, lnk.over_cap, lnk.over_by,
-           lnk.beyond_keep, lnk.keep_max);
+           l->cap_min, l->cap_max, 2 * r->lg2, l->declined,
+           l->hosts ? (double)l->declined / l->hosts : 0.0, l->over_cap, l->over_by,
+           l->beyond_keep, l->keep_max);
     printf("lookups: steady %zu, after failure %zu; half log2 N + 1 = %.2f; events %llu\n",
-           steady.n, after.n, 0.5 * log2(n) + 1, (unsigned long long)eng_events(e));
-    if (csv) {
-        FILE *f = fopen(csv, "a");
+           r->steady.n, r->after.n, 0.5 * log2(r->n) + 1, (unsigned long long)eng_events(e));
+}
 
-        if (f) {
-            fprintf(f, "%u,%s,%.3f,%u,%.4f,%.4f,%.1f,%.0f,%.3f,%.1f,%.1f,%.4f,%.0f,"
-                    "%.2f,%u,%u,%.2f,%.2f,%.3f,%u,%.4f,%.2f,%u,%u,%.2f,%.3f,%u,%.4f,%u,%u,%.3f\n",
-                    n, bulk ? "bulk" : "joins", steady.mean, steady.p99,
-                    (double)steady.ok / (double)steady.n, (double)gets.ok / (double)gets.n,
-                    state, mem, msgs_rate, t_join, t_heal,
-                    (double)after.ok / (double)after.n, wall() - w0, lnk.raw.links_mean,
-                    lnk.raw.links_p99, lnk.raw.links_max, lnk.out_mean, log2(n),
-                    lnk.raw.hops_mean, lnk.raw.hops_p99, pct(lnk.raw.reached, lnk.raw.pairs) / 100,
-                    lnk.capped.links_mean, lnk.capped.links_p99, lnk.capped.links_max,
-                    lnk.out_capped_mean, lnk.capped.hops_mean, lnk.capped.hops_p99,
-                    pct(lnk.capped.reached, lnk.capped.pairs) / 100, lnk.cap_min, lnk.cap_max,
-                    lnk.hosts ? (double)lnk.declined / lnk.hosts : 0.0);
-            fclose(f);
-        }
-    }
-    if (do_assert) {
-        double hop_target = 0.5 * log2(n) + 1;
+static void sim_csv(const struct sim_run *r)
+{
+    const struct links_stats *l = &r->lnk;
+    FILE *f = fopen(r->csv, "a");
 
-        if (!(steady.mean <= hop_target)) {
-            fprintf(stderr, "FAIL: mean hops %.2f > %.2f\n", steady.mean, hop_target);
-            fail = 1;
-        }
-        if ((double)steady.ok < 0.999 * (double)steady.n) {
-            fprintf(stderr, "FAIL: steady success %zu/%zu < 99.9%%\n", steady.ok, steady.n);
-            fail = 1;
-        }
-        if ((double)after.ok < 0.99 * (double)after.n) {
-            fprintf(stderr, "FAIL: success after failure %zu/%zu < 99%%\n", after.ok, after.n);
-            fail = 1;
-        }
-        if (t_join < 0 || t_heal < 0) {
-            fprintf(stderr, "FAIL: ring did not converge (join %.1f, heal %.1f)\n", t_join,
-                    t_heal);
-            fail = 1;
-        }
-        /* Links, on the capped graph (the daemon's). By construction a
-         * host ends at most at max(cap(v), what it may not decline: its
-         * own N(v) and the hosts it is successor or predecessor of). The
-         * global bound is looser than 2*ceil(log2 N) because cap(v)
-         * rests on v's estimate n^ = ns * 2^128 / span of its ns
-         * successors, and a short span overestimates n: 2*ceil(log2 n^)
-         * exceeds 2*ceil(log2 N)+6 only if n^ > 8 * 2^ceil(log2 N) >= 8N,
-         * i.e. the 8 successors span < 1/8 of their expected arc, with
-         * P(Gamma(8,1) < 1) = 1.0e-5 per host (2 % for any of 2,000).
-         * A smaller slack (+4, +6) is passed by hosts with a short arc in
-         * almost every run. Uncapped: information only (max O(log^2 n)). */
-        if (!lnk.hosts || lnk.beyond_keep) {
-            fprintf(stderr, "FAIL: %u hosts above both their cap and their own links\n",
-                    lnk.beyond_keep);
-            fail = 1;
-        }
-        if (!lnk.hosts || lnk.capped.links_max > 2 * lg2 + 6) {
-            fprintf(stderr, "FAIL: capped max links/host %u > 2*ceil(log2 N)+6 = %u\n",
-                    lnk.capped.links_max, 2 * lg2 + 6);
-            fail = 1;
-        }
-        if (!lnk.hosts || lnk.capped.links_mean > 2.0 * lg2 + 2) {
-            fprintf(stderr, "FAIL: capped mean links/host %.2f > 2*ceil(log2 N)+2 = %u\n",
-                    lnk.capped.links_mean, 2 * lg2 + 2);
-            fail = 1;
-        }
-        if ((double)lnk.capped.reached < 0.99 * (double)lnk.capped.pairs || !lnk.capped.pairs) {
-            fprintf(stderr, "FAIL: capped greedy relay reached %u/%u < 99%%\n",
-                    lnk.capped.reached, lnk.capped.pairs);
-            fail = 1;
-        }
-        if ((double)gets_after.ok < 0.99 * (double)gets_after.n) {
-            fprintf(stderr, "FAIL: records lost after failure %zu/%zu\n", gets_after.ok,
-                    gets_after.n);
-            fail = 1;
-        }
+    if (!f)
+        return;
+    fprintf(f, "%u,%s,%.3f,%u,%.4f,%.4f,%.1f,%.0f,%.3f,%.1f,%.1f,%.4f,%.0f,"
+            "%.2f,%u,%u,%.2f,%.2f,%.3f,%u,%.4f,%.2f,%u,%u,%.2f,%.3f,%u,%.4f,%u,%u,%.3f\n",
+            r->n, r->bulk ? "bulk" : "joins", r->steady.mean, r->steady.p99,
+            (double)r->steady.ok / (double)r->steady.n, (double)r->gets.ok / (double)r->gets.n,
+            r->state, r->mem, r->msgs_rate, r->t_join, r->t_heal,
+            (double)r->after.ok / (double)r->after.n, wall() - r->w0, l->raw.links_mean,
+            l->raw.links_p99, l->raw.links_max, l->out_mean, log2(r->n),
+            l->raw.hops_mean, l->raw.hops_p99, pct(l->raw.reached, l->raw.pairs) / 100,
+            l->capped.links_mean, l->capped.links_p99, l->capped.links_max,
+            l->out_capped_mean, l->capped.hops_mean, l->capped.hops_p99,
+            pct(l->capped.reached, l->capped.pairs) / 100, l->cap_min, l->cap_max,
+            l->hosts ? (double)l->declined / l->hosts : 0.0);
+    fclose(f);
+}
+
+/* Lookups: hops and success, before and after the failure. */
+static int sim_check_lookups(const struct sim_run *r)
+{
+    double hop_target = 0.5 * log2(r->n) + 1;
+    int fail = 0;
+
+    if (!(r->steady.mean <= hop_target)) {
+        fprintf(stderr, "FAIL: mean hops %.2f > %.2f\n", r->steady.mean, hop_target);
+        fail = 1;
     }
+    if ((double)r->steady.ok < 0.999 * (double)r->steady.n) {
+        fprintf(stderr, "FAIL: steady success %zu/%zu < 99.9%%\n", r->steady.ok, r->steady.n);
+        fail = 1;
+    }
+    if ((double)r->after.ok < 0.99 * (double)r->after.n) {
+        fprintf(stderr, "FAIL: success after failure %zu/%zu < 99%%\n", r->after.ok,
+                r->after.n);
+        fail = 1;
+    }
+    if (r->t_join < 0 || r->t_heal < 0) {
+        fprintf(stderr, "FAIL: ring did not converge (join %.1f, heal %.1f)\n", r->t_join,
+                r->t_heal);
+        fail = 1;
+    }
+    if ((double)r->gets_after.ok < 0.99 * (double)r->gets_after.n) {
+        fprintf(stderr, "FAIL: records lost after failure %zu/%zu\n", r->gets_after.ok,
+                r->gets_after.n);
+        fail = 1;
+    }
+    return fail;
+}
+
+/*
+ * Links, on the capped graph (the daemon's). By construction a host ends
+ * at most at max(cap(v), what it may not decline: its own N(v) and the
+ * hosts it is successor or predecessor of). The global bound is looser
+ * than 2*ceil(log2 N) because cap(v) rests on v's estimate
+ * n^ = ns * 2^128 / span of its ns successors, and a short span
+ * overestimates n: 2*ceil(log2 n^) exceeds 2*ceil(log2 N)+6 only if
+ * n^ > 8 * 2^ceil(log2 N) >= 8N, i.e. the 8 successors span < 1/8 of their
+ * expected arc, with P(Gamma(8,1) < 1) = 1.0e-5 per host (2 % for any of
+ * 2,000). A smaller slack (+4, +6) is passed by hosts with a short arc in
+ * almost every run. Uncapped: information only (max O(log^2 n)).
+ */
+static int sim_check_links(const struct sim_run *r)
+{
+    const struct links_stats *l = &r->lnk;
+    unsigned lg2 = r->lg2;
+    int fail = 0;
+
+    if (!l->hosts || l->beyond_keep) {
+        fprintf(stderr, "FAIL: %u hosts above both their cap and their own links\n",
+                l->beyond_keep);
+        fail = 1;
+    }
+    if (!l->hosts || l->capped.links_max > 2 * lg2 + 6) {
+        fprintf(stderr, "FAIL: capped max links/host %u > 2*ceil(log2 N)+6 = %u\n",
+                l->capped.links_max, 2 * lg2 + 6);
+        fail = 1;
+    }
+    if (!l->hosts || l->capped.links_mean > 2.0 * lg2 + 2) {
+        fprintf(stderr, "FAIL: capped mean links/host %.2f > 2*ceil(log2 N)+2 = %u\n",
+                l->capped.links_mean, 2 * lg2 + 2);
+        fail = 1;
+    }
+    if ((double)l->capped.reached < 0.99 * (double)l->capped.pairs || !l->capped.pairs) {
+        fprintf(stderr, "FAIL: capped greedy relay reached %u/%u < 99%%\n", l->capped.reached,
+                l->capped.pairs);
+        fail = 1;
+    }
+    return fail;
+}
+
+int main(int argc, char **argv)
+{
+    struct sim_run r = { .n = 2000, .seed = 1, .join_rate = 100 };
+    struct eng *e;
+    int fail = 0;
+
+    r.w0 = wall();
+    ring_config_default(&r.cfg);
+    if (sim_options(&r, argc, argv) < 0)
+        return 2;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    e = eng_new(r.n, r.seed, &r.cfg);
+    if (!e)
+        return 1;
+    sim_build(&r, e);
+    sim_steady(&r, e);
+    sim_lookups(&r, e);
+    sim_fail(&r, e);
+    sim_print(&r, e);
+    if (r.csv)
+        sim_csv(&r);
+    if (r.do_assert)
+        fail = sim_check_lookups(&r) | sim_check_links(&r);
     eng_free(e);
     return fail;
 }
