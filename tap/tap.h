@@ -9,8 +9,10 @@
  * one rtnetlink socket (libnl-route-3); nothing shells out to ip(8).
  * TAP devices are opened non-persistent (IFF_TAP | IFF_NO_PI), so the
  * kernel deletes them when the daemon's fd closes, even after a crash.
- * Frame I/O is non-blocking and batched: the daemon drains a TAP per
- * wakeup with tap_read_batch() and writes with tap_write_batch().
+ * Frame I/O is non-blocking: the daemon drains a TAP per wakeup with
+ * tap_read_batch() and writes with tap_write_batch(), which loop over
+ * read(2)/write(2), one call per frame (a TAP has no batched syscall
+ * without IFF_VNET_HDR offloads).
  *
  * All functions return 0 (or a count) or a negative errno.
  * A struct tap_nl is one socket: use it from one thread at a time.
