@@ -27,7 +27,8 @@
 #     once idle links are gone: h1, predecessor, successor) and h1, every
 #     host's configured [Peer] with an Endpoint, keeps all its links by
 #     design (static admission) and is left out. With an Authority BOUND is
-#     3*ceil(log2 N) (15 at N = 24, a full mesh being 23), h1 included.
+#     3*ceil(log2 N) (15 at N = 24, a full mesh being 23; N - 2 where that
+#     is not below a full mesh), h1 included.
 #     RING_LINK_BOUND overrides. Guests are IPv4-only so that no periodic
 #     enclave broadcast keeps flood links to every host open;
 #  4b. without an Authority: a guest ping between two hosts (not h1) that
@@ -119,7 +120,9 @@ done
 
 rig_say "4. idle links close: O(log N) links per host"
 if [ "$AUTH" = 1 ]; then
-    BOUND=${RING_LINK_BOUND:-$((3 * $(ring_log2_ceil "$N")))}
+    BOUND=$((3 * $(ring_log2_ceil "$N")))
+    [ "$BOUND" -lt $((N - 1)) ] || BOUND=$((N - 2))
+    BOUND=${RING_LINK_BOUND:-$BOUND}
 else
     BOUND=${RING_LINK_BOUND:-$(($(ring_log2_ceil "$N") + 2))}
 fi

@@ -39,7 +39,7 @@ rig_assert "attach is idempotent" rig_ctl h1 attach blue g-b1 --mac 52:54:00:00:
 rig_assert "attach is idempotent" rig_ctl h2 attach blue g-b2 --mac 52:54:00:00:01:02 --name b2
 rig_wait_links h1 1
 rig_ping b1 10.100.0.2
-rig_ping b2 10.100.0.1 -s 1390 -M do    # 1418 bytes, don't fragment
+rig_ping b2 10.100.0.1 -s 1390 -M "do"  # 1418 bytes, don't fragment
 for cmd in "--json status" "fdb blue" "enclaves" "peers"; do
     # shellcheck disable=SC2086
     rig_ctl h1 $cmd >/dev/null || rig_fail "overlayctl $cmd failed"

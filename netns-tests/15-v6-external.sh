@@ -52,7 +52,7 @@ rig_ctl h1 --json peers | jq -c . >&2
 rig_assert "h2 learned h1's endpoint from its handshake" \
     jq -e '.peers[0].endpoint | startswith("[fd42::1]:")' <<<"$(rig_ctl h2 --json peers)"
 rig_ping b1 10.100.0.2
-rig_ping b2 10.100.0.1 -s 1370 -M do    # 1398 bytes, don't fragment
+rig_ping b2 10.100.0.1 -s 1370 -M "do"  # 1398 bytes, don't fragment
 _fdb_remote_b1() { grep -q "52:54:00:00:01:01.*h1.*remote" <<<"$(rig_ctl_q h2 fdb blue)"; }
 rig_poll 5 "h2's fdb has b1's MAC as remote on h1" _fdb_remote_b1
 
