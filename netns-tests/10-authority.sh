@@ -147,11 +147,12 @@ grep -q "refused .*: certificate issued by another authority" "$(rig_host_dir h1
 
 rig_say "h5: expired certificate"
 rig_host_create h5 5
-cert_issue main h5 h5 "$(rig_host_pubkey h5)" 100 1s
+cert_issue_expired main h5 h5 "$(rig_host_pubkey h5)" 100
 cert_host_authority h5 main
 rig_host_peer h5 h1
 rig_enclave h5 blue 100
-sleep 1.2
+rig_assert "overlayctl cert show calls h5's certificate expired" \
+    grep -q "^validity: expired" <("$OVERLAYCTL" cert show "$(rig_host_dir h5)/host.cert" --ca "$RIG_DIR/ca-main")
 out=$("$OVERLAYD" -c "$(rig_host_conf h5)" --check 2>&1) && rig_fail "--check accepted an expired certificate"
 grep -q "host.cert: certificate expired at" <<<"$out" || rig_fail "h5 --check: unexpected message: $out"
 printf '  ok: --check: %s\n' "$out" >&2

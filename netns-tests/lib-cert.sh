@@ -23,6 +23,19 @@ cert_issue() {
         --enclaves "$encl" --valid "$valid" > "$f" || rig_fail "overlayctl cert issue for $host failed"
 }
 
+# cert_issue_expired CA HOST NAME PUBKEY ENCLAVES: like cert_issue, but the
+# certificate's validity ended an hour ago (the test helper cert_backdated,
+# $CERT_BACKDATED: `overlayctl cert issue --valid` only looks ahead).
+cert_issue_expired() {
+    local ca=$1 host=$2 name=$3 pub=$4 encl=$5
+    local f; f="$(rig_host_dir "$host")/host.cert"
+    [ -n "${CERT_BACKDATED:-}" ] && [ -x "$CERT_BACKDATED" ] \
+        || rig_fail "CERT_BACKDATED not set or not executable: '${CERT_BACKDATED:-}'"
+    rig_log "$CERT_BACKDATED $RIG_DIR/ca-$ca $name $pub '$encl' 3600 > $f"
+    "$CERT_BACKDATED" "$RIG_DIR/ca-$ca" "$name" "$pub" "$encl" 3600 > "$f" \
+        || rig_fail "cert_backdated for $host failed"
+}
+
 # cert_host_authority HOST CA: Authority and CertificateFile in HOST's [Host]
 # section. Call right after rig_host_create, before any rig_host_peer (the
 # lines must land in [Host], which is then the last section).

@@ -9,6 +9,9 @@
 #                               next id and its predecessor the previous one
 #   ring_lookup_is H ENC MAC W  `lookup ENC MAC` on H answers host W
 #   ring_links_up H             number of peers in state up
+#   ring_neighbours H           names of H's ring neighbours (the hosts it
+#                               keeps links to): predecessor, successor and
+#                               fingers beyond its successor list
 
 # ring_host_keys_only A B: a [Peer] with B's key and no Endpoint. Without an
 # Authority that admits B (static admission needs both sides to know the
@@ -66,6 +69,13 @@ ring_lookup_is() {
 }
 
 ring_links_up() { rig_links_up "$1"; }
+
+# ring_neighbours H: one name a line, as routing's ring_node_neighbours()
+# picks them from H's `ring --json` view.
+ring_neighbours() {
+    ring_view "$1" | jq -r '([.predecessor.name?, .successors[0].name?]
+        + ([.fingers[].name] - [.successors[1:][].name])) | map(select(. != null)) | unique | .[]'
+}
 
 # rig_poll_quiet TIMEOUT_S CMD...: like rig_poll, but returns 1 on timeout
 # (the caller says what was wrong).

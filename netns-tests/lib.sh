@@ -282,17 +282,25 @@ EnclaveDir = $dir/enclaves
 EOF
 }
 
-# rig_host_peer A B: A lists B as a [Peer] (B's key and WAN endpoint).
+# rig_host_peer A B [ENDPOINT]: A lists B as a [Peer] with B's key and
+# ENDPOINT (default B's IPv4 WAN address, port 51900; "-": no Endpoint line,
+# A learns it from B's handshake).
 rig_host_peer() {
-    local a=$1 b=$2
-    rig_log "add [Peer] $b to $(rig_host_conf "$a")"
-    cat >> "$(rig_host_conf "$a")" <<EOF
+    local a=$1 b=$2 ep=${3:-}
+    [ -n "$ep" ] || ep="$(rig_host_addr "$b"):51900"
+    rig_log "add [Peer] $b (Endpoint $ep) to $(rig_host_conf "$a")"
+    {
+        printf '\n[Peer]\nName = %s\nPublicKey = %s\n' "$b" "$(rig_host_pubkey "$b")"
+        [ "$ep" = - ] || printf 'Endpoint = %s\n' "$ep"
+    } >> "$(rig_host_conf "$a")"
+}
 
-[Peer]
-Name = $b
-PublicKey = $(rig_host_pubkey "$b")
-Endpoint = $(rig_host_addr "$b"):51900
-EOF
+# rig_host_addr6 NAME: the host's IPv6 WAN address (rig_host_v6 adds it).
+rig_host_addr6() { printf 'fd42::%s' "${RIG_HOST_N[$1]}"; }
+
+# rig_host_v6 NAME: give the host's wan0 its IPv6 address fd42::N/64.
+rig_host_v6() {
+    rig_run ip -n "$(rig_ns "$1")" addr add "$(rig_host_addr6 "$1")/64" dev wan0 nodad
 }
 
 # rig_mesh H1 H2 ...: every host lists every other one.

@@ -8,7 +8,6 @@
 
 #include <sodium.h>
 
-int h_failures;
 struct h_net H;
 
 static uint64_t h_xorshift(uint64_t *s)

@@ -18,18 +18,7 @@
 #include <stdio.h>
 
 #include "crypto/link.h"
-
-extern int h_failures;
-
-#define CHECK(cond, ...)                                                        \
-    do {                                                                        \
-        if (!(cond)) {                                                          \
-            fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, #cond);     \
-            fprintf(stderr, __VA_ARGS__);                                       \
-            fputc('\n', stderr);                                                \
-            h_failures++;                                                       \
-        }                                                                       \
-    } while (0)
+#include "lib/check.h"
 
 #define SEC UINT64_C(1000000000)
 #define MSEC UINT64_C(1000000)

@@ -8,27 +8,7 @@
 #include <string.h>
 
 #include <sodium.h>
-
-static int failures;
-static int checks;
-
-#define CHECK(cond) do { \
-    checks++; \
-    if (!(cond)) { \
-        failures++; \
-        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    } \
-} while (0)
-
-#define CHECK_EQ(a, b) do { \
-    long long va_ = (long long)(a), vb_ = (long long)(b); \
-    checks++; \
-    if (va_ != vb_) { \
-        failures++; \
-        fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, \
-                #a, va_, #b, vb_); \
-    } \
-} while (0)
+#include "lib/check.h"
 
 static uint8_t ca_pk[32], ca_sk[64], ca2_pk[32], ca2_sk[64];
 static uint8_t host_pub[32], other_pub[32];
@@ -561,10 +541,10 @@ int main(void)
     test_enclave_list();
     test_time_format();
 
-    if (failures) {
-        fprintf(stderr, "test_cert: %d of %d checks failed\n", failures, checks);
+    if (check_failures) {
+        fprintf(stderr, "test_cert: %d of %d checks failed\n", check_failures, check_count);
         return 1;
     }
-    printf("test_cert: %d checks passed\n", checks);
+    printf("test_cert: %d checks passed\n", check_count);
     return 0;
 }

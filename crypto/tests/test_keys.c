@@ -10,16 +10,7 @@
 
 #include "crypto/key.h"
 #include "crypto/ringid.h"
-
-static int failures;
-
-#define CHECK(cond)                                                          \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: FAIL %s\n", __FILE__, __LINE__, #cond);  \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
+#include "lib/check.h"
 
 /*
  * Independent base64 encoder (RFC 4648 bit arithmetic written out here)
@@ -118,7 +109,7 @@ static void test_malformed(void)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         memset(k, 0xaa, 32);
         if (key_from_base64(k, bad[i]) != -EINVAL)
-            fprintf(stderr, "%s:%d: FAIL bad key #%zu accepted\n", __FILE__, __LINE__, i), failures++;
+            fprintf(stderr, "%s:%d: FAIL bad key #%zu accepted\n", __FILE__, __LINE__, i), check_failures++;
         CHECK(sodium_is_zero(k, 32));
     }
     CHECK(key_from_base64(k, NULL) == -EINVAL);
@@ -176,7 +167,7 @@ static void test_wg(void)
         key_to_base64(ours, pub);
         if (strcmp(ours, pub_wg) != 0)
             fprintf(stderr, "%s:%d: FAIL pubkey of %s: wg %s, ours %s\n", __FILE__, __LINE__,
-                    priv_b64, pub_wg, ours), failures++;
+                    priv_b64, pub_wg, ours), check_failures++;
     }
     for (int i = 0; i < 20; i++) {
         CHECK(key_generate(priv) == 0);
@@ -257,9 +248,9 @@ int main(void)
     test_malformed();
     test_ringid();
     test_wg();
-    if (failures)
-        fprintf(stderr, "%d check(s) failed\n", failures);
+    if (check_failures)
+        fprintf(stderr, "%d check(s) failed\n", check_failures);
     else
         printf("test_keys: all checks passed\n");
-    return failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

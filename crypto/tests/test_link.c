@@ -595,8 +595,8 @@ int main(void)
     test_link_timers();
     test_link_rtt();
     test_last_timestamp_reseed();
-    if (h_failures) {
-        fprintf(stderr, "test_link: %d failure(s)\n", h_failures);
+    if (check_failures) {
+        fprintf(stderr, "test_link: %d failure(s)\n", check_failures);
         return 1;
     }
     printf("test_link: ok\n");

@@ -8,16 +8,7 @@
 #include <sodium.h>
 
 #include "crypto/noise.h"
-
-static int failures;
-
-#define CHECK(cond)                                                          \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: FAIL %s\n", __FILE__, __LINE__, #cond);  \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
+#include "lib/check.h"
 
 static uint8_t msg1[NOISE_MAX_MSG_LEN], msg2[NOISE_MAX_MSG_LEN];
 static uint8_t pay_in[NOISE_MAX_MSG_LEN], pay_out[NOISE_MAX_MSG_LEN];
@@ -381,9 +372,9 @@ int main(void)
     test_tampering();
     test_sizes_and_steps();
     test_low_order();
-    if (failures)
-        fprintf(stderr, "%d check(s) failed\n", failures);
+    if (check_failures)
+        fprintf(stderr, "%d check(s) failed\n", check_failures);
     else
         printf("test_noise: all checks passed\n");
-    return failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

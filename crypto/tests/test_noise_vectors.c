@@ -14,18 +14,13 @@
 
 #include "crypto/noise.h"
 #include "json_min.h"
+#include "lib/check.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                  \
+/* A failed check ends the vector being checked. */
+#define CHECK_OR_RETURN(...)                                              \
     do {                                                                  \
-        if (!(cond)) {                                                    \
-            fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fputc('\n', stderr);                                          \
-            failures++;                                                   \
+        if (!CHECK(__VA_ARGS__))                                          \
             return -1;                                                    \
-        }                                                                 \
     } while (0)
 
 struct blob {
@@ -105,7 +100,7 @@ static int check_handshake_msg(struct noise_handshake *tx, struct noise_handshak
     if (hex_blob(&pl, json_get_str(m, "payload")) != 0 ||
         hex_blob(&ct, json_get_str(m, "ciphertext")) != 0) {
         free(pl.p);
-        CHECK(0, "message %d: bad hex", idx);
+        CHECK_OR_RETURN(0, "message %d: bad hex", idx);
     }
     r = noise_handshake_write(tx, pl.p, pl.n, out, sizeof(out), &out_len);
     ok = r == 0 && out_len == ct.n && memcmp(out, ct.p, ct.n) == 0;
@@ -115,7 +110,7 @@ static int check_handshake_msg(struct noise_handshake *tx, struct noise_handshak
     }
     free(pl.p);
     free(ct.p);
-    CHECK(ok, "handshake message %d (r=%d, len %zu)", idx, r, out_len);
+    CHECK_OR_RETURN(ok, "handshake message %d (r=%d, len %zu)", idx, r, out_len);
     return 0;
 }
 
@@ -129,7 +124,7 @@ static int check_transport_msg(const uint8_t *send_key, const uint8_t *recv_key,
     if (hex_blob(&pl, json_get_str(m, "payload")) != 0 ||
         hex_blob(&ct, json_get_str(m, "ciphertext")) != 0) {
         free(pl.p);
-        CHECK(0, "message %d: bad hex", idx);
+        CHECK_OR_RETURN(0, "message %d: bad hex", idx);
     }
     ok = pl.n <= NOISE_MAX_MSG_LEN && ct.n == pl.n + NOISE_TAG_LEN;
     if (ok) {
@@ -142,7 +137,7 @@ static int check_transport_msg(const uint8_t *send_key, const uint8_t *recv_key,
     }
     free(pl.p);
     free(ct.p);
-    CHECK(ok, "transport message %d (n=%llu, r=%d)", idx, (unsigned long long)n, r);
+    CHECK_OR_RETURN(ok, "transport message %d (n=%llu, r=%d)", idx, (unsigned long long)n, r);
     return 0;
 }
 
@@ -156,24 +151,24 @@ static int run_vector(const struct json_value *v, int psk_pos)
     const struct json_value *msgs = json_get(v, "messages");
     int r1, r2, ok;
 
-    CHECK(hex_key(i_s, json_get_str(v, "init_static")) == 0 &&
+    CHECK_OR_RETURN(hex_key(i_s, json_get_str(v, "init_static")) == 0 &&
           hex_key(i_e, json_get_str(v, "init_ephemeral")) == 0 &&
           hex_key(i_rs, json_get_str(v, "init_remote_static")) == 0 &&
           hex_key(r_s, json_get_str(v, "resp_static")) == 0 &&
           hex_key(r_e, json_get_str(v, "resp_ephemeral")) == 0, "bad key fields");
-    CHECK(msgs && msgs->type == JSON_ARRAY && msgs->n >= 2, "no messages");
+    CHECK_OR_RETURN(msgs && msgs->type == JSON_ARRAY && msgs->n >= 2, "no messages");
     if (psk_pos >= 0) {
         uint8_t rpsk[32];
 
-        CHECK(first_psk(psk, v, "init_psks") == 0 && first_psk(rpsk, v, "resp_psks") == 0 &&
+        CHECK_OR_RETURN(first_psk(psk, v, "init_psks") == 0 && first_psk(rpsk, v, "resp_psks") == 0 &&
               memcmp(psk, rpsk, 32) == 0, "bad psks");
     }
-    CHECK(noise_pubkey(i_pub, i_s) == 0 && noise_pubkey(r_pub, r_s) == 0, "pubkey");
-    CHECK(memcmp(i_rs, r_pub, 32) == 0, "init_remote_static is not resp_static's public key");
-    CHECK(hex_blob(&ipro, json_get_str(v, "init_prologue")) == 0, "init_prologue");
+    CHECK_OR_RETURN(noise_pubkey(i_pub, i_s) == 0 && noise_pubkey(r_pub, r_s) == 0, "pubkey");
+    CHECK_OR_RETURN(memcmp(i_rs, r_pub, 32) == 0, "init_remote_static is not resp_static's public key");
+    CHECK_OR_RETURN(hex_blob(&ipro, json_get_str(v, "init_prologue")) == 0, "init_prologue");
     if (hex_blob(&rpro, json_get_str(v, "resp_prologue")) != 0) {
         free(ipro.p);
-        CHECK(0, "resp_prologue");
+        CHECK_OR_RETURN(0, "resp_prologue");
     }
     r1 = noise_handshake_init(&ini, NOISE_INITIATOR, ipro.p, ipro.n, i_s, i_rs,
                               psk_pos >= 0 ? psk : NULL, psk_pos);
@@ -181,27 +176,27 @@ static int run_vector(const struct json_value *v, int psk_pos)
                               psk_pos >= 0 ? psk : NULL, psk_pos);
     free(ipro.p);
     free(rpro.p);
-    CHECK(r1 == 0 && r2 == 0, "init %d %d", r1, r2);
+    CHECK_OR_RETURN(r1 == 0 && r2 == 0, "init %d %d", r1, r2);
     noise_handshake_set_ephemeral(&ini, i_e);
     noise_handshake_set_ephemeral(&res, r_e);
 
     if (check_handshake_msg(&ini, &res, msgs->items[0], 0) != 0 ||
         check_handshake_msg(&res, &ini, msgs->items[1], 1) != 0)
         return -1;
-    CHECK(ini.step == NOISE_STEP_DONE && res.step == NOISE_STEP_DONE, "steps");
-    CHECK(noise_handshake_remote_static(&res) &&
+    CHECK_OR_RETURN(ini.step == NOISE_STEP_DONE && res.step == NOISE_STEP_DONE, "steps");
+    CHECK_OR_RETURN(noise_handshake_remote_static(&res) &&
           memcmp(noise_handshake_remote_static(&res), i_pub, 32) == 0, "responder learnt wrong static");
-    CHECK(memcmp(noise_handshake_hash(&ini), noise_handshake_hash(&res), NOISE_HASH_LEN) == 0,
+    CHECK_OR_RETURN(memcmp(noise_handshake_hash(&ini), noise_handshake_hash(&res), NOISE_HASH_LEN) == 0,
           "handshake hashes differ");
     if (json_get_str(v, "handshake_hash")) {
-        CHECK(hex_blob(&hh, json_get_str(v, "handshake_hash")) == 0, "handshake_hash hex");
+        CHECK_OR_RETURN(hex_blob(&hh, json_get_str(v, "handshake_hash")) == 0, "handshake_hash hex");
         ok = hh.n == NOISE_HASH_LEN && memcmp(hh.p, noise_handshake_hash(&ini), NOISE_HASH_LEN) == 0;
         free(hh.p);
-        CHECK(ok, "handshake_hash mismatch");
+        CHECK_OR_RETURN(ok, "handshake_hash mismatch");
     }
-    CHECK(noise_handshake_split(&ini, i_send, i_recv) == 0 &&
+    CHECK_OR_RETURN(noise_handshake_split(&ini, i_send, i_recv) == 0 &&
           noise_handshake_split(&res, r_send, r_recv) == 0, "split");
-    CHECK(memcmp(i_send, r_recv, 32) == 0 && memcmp(i_recv, r_send, 32) == 0, "split keys");
+    CHECK_OR_RETURN(memcmp(i_send, r_recv, 32) == 0 && memcmp(i_recv, r_send, 32) == 0, "split keys");
     noise_handshake_wipe(&ini);
     noise_handshake_wipe(&res);
 
@@ -244,7 +239,7 @@ static int run_file(const char *path, int *checked, int *checked_plain, int *ski
 
     if (!text) {
         fprintf(stderr, "%s:%d: cannot read %s\n", __FILE__, __LINE__, path);
-        failures++;
+        check_failures++;
         return -1;
     }
     doc = json_parse(text, len);
@@ -252,7 +247,7 @@ static int run_file(const char *path, int *checked, int *checked_plain, int *ski
     vecs = json_get(doc, "vectors");
     if (!vecs || vecs->type != JSON_ARRAY) {
         fprintf(stderr, "%s:%d: %s: not a vector file\n", __FILE__, __LINE__, path);
-        failures++;
+        check_failures++;
         json_free(doc);
         return -1;
     }
@@ -310,10 +305,10 @@ int main(int argc, char **argv)
     }
     closedir(dir);
     printf("%d files, %d vectors checked (%d plain IK), %d skipped, %d failures\n",
-           files, checked, checked_plain, skipped, failures);
+           files, checked, checked_plain, skipped, check_failures);
     if (checked_plain == 0) {
         fprintf(stderr, "%s:%d: no plain Noise_IK vector found in %s\n", __FILE__, __LINE__, argv[1]);
         return 1;
     }
-    return failures ? 1 : 0;
+    return check_failures ? 1 : 0;
 }

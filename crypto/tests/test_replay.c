@@ -5,18 +5,7 @@
 
 #include "crypto/link_internal.h"
 #include "crypto/replay.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fputc('\n', stderr);                                           \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
+#include "lib/check.h"
 
 enum { W = LINK_REPLAY_WINDOW };
 
@@ -179,8 +168,8 @@ int main(void)
     test_check_is_readonly();
     test_reorder_sweep();
     test_slide_distances();
-    if (failures) {
-        fprintf(stderr, "test_replay: %d failure(s)\n", failures);
+    if (check_failures) {
+        fprintf(stderr, "test_replay: %d failure(s)\n", check_failures);
         return 1;
     }
     printf("test_replay: ok\n");

@@ -16,26 +16,11 @@
 
 #include "crypto/cert.h"
 #include "crypto/key.h"
-
-static int failures;
-static int checks;
-
-#define CHECK(cond) do { \
-    checks++; \
-    if (!(cond)) { \
-        failures++; \
-        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    } \
-} while (0)
+#include "lib/check.h"
 
 #define CHECK_RUN(expect, ...) do { \
     int rc_ = run(__VA_ARGS__, NULL); \
-    checks++; \
-    if (rc_ != (expect)) { \
-        failures++; \
-        fprintf(stderr, "%s:%d: exit %d, expected %d; stderr: %s", __FILE__, __LINE__, \
-                rc_, (expect), err_buf); \
-    } \
+    CHECK(rc_ == (expect), "exit %d, expected %d; stderr: %s", rc_, (expect), err_buf); \
 } while (0)
 
 static char tmp_dir[] = "/tmp/test_ctl_cert.XXXXXX";
@@ -112,17 +97,8 @@ static char *path_in(const char *name)
     return p;
 }
 
-static void check_err_has(const char *needle, int line)
-{
-    checks++;
-    if (!strstr(err_buf, needle)) {
-        failures++;
-        fprintf(stderr, "%s:%d: stderr \"%s\" lacks \"%s\"\n", __FILE__, line, err_buf, needle);
-    }
-}
-#define ERR_HAS(s) check_err_has((s), __LINE__)
-#define OUT_HAS(s) do { checks++; if (!strstr(out_buf, (s))) { failures++; \
-    fprintf(stderr, "%s:%d: stdout lacks \"%s\":\n%s", __FILE__, __LINE__, (s), out_buf); } } while (0)
+#define ERR_HAS(s) CHECK(strstr(err_buf, (s)) != NULL, "stderr \"%s\" lacks \"%s\"", err_buf, (s))
+#define OUT_HAS(s) CHECK(strstr(out_buf, (s)) != NULL, "stdout lacks \"%s\":\n%s", (s), out_buf)
 
 static void rm_rf_tmp(void)
 {
@@ -346,10 +322,10 @@ int main(void)
 
     sodium_memzero(ca_sk, sizeof(ca_sk));
     free(c);
-    if (failures) {
-        fprintf(stderr, "test_ctl_cert: %d of %d checks failed\n", failures, checks);
+    if (check_failures) {
+        fprintf(stderr, "test_ctl_cert: %d of %d checks failed\n", check_failures, check_count);
         return 1;
     }
-    printf("test_ctl_cert: %d checks passed\n", checks);
+    printf("test_ctl_cert: %d checks passed\n", check_count);
     return 0;
 }

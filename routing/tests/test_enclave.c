@@ -16,12 +16,11 @@
  *    successor[0] only, and no probe is ever sent.
  */
 #include "routing/node_priv.h"
-#include "routing/tests/check.h"
+#include "lib/check.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-int check_failures;
 
 #define N 16
 #define R 4

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* ring_id arithmetic and intervals, with wrap-around. */
 #include "routing/ids.h"
-#include "routing/tests/check.h"
+#include "lib/check.h"
 
 #include <string.h>
 
-int check_failures;
 
 static ring_id U(uint64_t hi, uint64_t lo)
 {

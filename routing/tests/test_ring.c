@@ -5,12 +5,11 @@
  */
 #include "routing/ring.h"
 #include "routing/sim/engine.h"
-#include "routing/tests/check.h"
+#include "lib/check.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-int check_failures;
 
 #define SEC 1000000000ULL
 

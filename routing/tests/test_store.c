@@ -5,11 +5,10 @@
  */
 #include "routing/node_priv.h"
 #include "routing/sim/engine.h"
-#include "routing/tests/check.h"
+#include "lib/check.h"
 
 #include <string.h>
 
-int check_failures;
 
 #define SEC 1000000000ULL
 

@@ -2,12 +2,11 @@
 /* Wire format: round trips for every message type, and rejection of
  * truncated, padded and out-of-range input. */
 #include "routing/wire.h"
-#include "routing/tests/check.h"
+#include "lib/check.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-int check_failures;
 
 static void fill_peer(ring_peer *p, uint8_t seed)
 {

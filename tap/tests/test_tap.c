@@ -23,23 +23,7 @@
 #include <netlink/attr.h>
 #include <netlink/route/route.h>
 #include <netlink/route/nexthop.h>
-
-static int failures;
-
-#define CHECK(cond) do { \
-        if (!(cond)) { \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++; \
-        } \
-    } while (0)
-#define CHECK_EQ(a, b) do { \
-        long long va_ = (long long)(a), vb_ = (long long)(b); \
-        if (va_ != vb_) { \
-            fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", \
-                    __FILE__, __LINE__, #a, va_, #b, vb_); \
-            failures++; \
-        } \
-    } while (0)
+#include "lib/check.h"
 
 enum {
     TEST_ETHERTYPE = 0x88b5,      /* IEEE 802 local experimental */
@@ -495,7 +479,7 @@ int main(void)
 
     nl_socket_free(raw);
     tap_nl_close(nl);
-    if (failures)
-        fprintf(stderr, "%d check(s) failed\n", failures);
-    return failures ? 1 : 0;
+    if (check_failures)
+        fprintf(stderr, "%d check(s) failed\n", check_failures);
+    return check_failures ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * ctl_server.c limits (review3 Medium 13): an over-long request gets
+ * ctl_server.c limits (request size, idle time, client count): an over-long request gets
  * "request too long" (not a reset), idle clients time out, at most
  * CTL_MAX_CLIENTS are served at once. The server runs its libuv loop in
  * the main thread; the clients are plain blocking sockets in a thread.

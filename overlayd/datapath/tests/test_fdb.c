@@ -174,7 +174,7 @@ static void test_many(void)
     fdb_free(f);
 }
 
-/* review3 High 2: one peer cannot fill the table; room stays for attach. */
+/* Per-peer share: one peer cannot fill the table; room stays for attach. */
 static void test_peer_share(void)
 {
     static int peers[8];
@@ -226,7 +226,7 @@ static void test_peer_share(void)
     fdb_free(f);
 }
 
-/* review3 High 2: seq 2^63 and above is malformed; takeover saturates. */
+/* Sequence limits: seq 2^63 and above is malformed; takeover saturates. */
 static void test_seq_limits(void)
 {
     struct fdb *f;
@@ -254,7 +254,7 @@ static int order_ab(void *ctx, const void *a, const void *b)
     return ra - rb;
 }
 
-/* review3 High 2: on equal seq the lower identity wins, whatever arrives first. */
+/* Tie-break: on equal seq the lower identity wins, whatever arrives first. */
 static void test_tiebreak(void)
 {
     struct fdb *f;
@@ -280,7 +280,7 @@ static void test_tiebreak(void)
     fdb_free(f);
 }
 
-/* review3 Medium 4: remote entries not re-announced for 3 periods go. */
+/* Remote ageing: remote entries not re-announced for 3 periods go. */
 static void test_remote_age(void)
 {
     struct fdb *f;
@@ -302,7 +302,7 @@ static void test_remote_age(void)
     fdb_free(f);
 }
 
-/* review3 High 3: eviction does not scan the table. A full 4096-entry table
+/* Eviction cost: eviction does not scan the table. A full 4096-entry table
  * takes 200k new source MACs; scanning all slots each time was ~7 us per
  * insert (1.4 s here), the LRU list is well under a microsecond. */
 /*

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * udp.c: udp_flush on a full socket buffer (review3 Medium 12). The test
+ * udp.c: udp_flush on a full socket buffer (partial sends, EAGAIN). The test
  * replaces sendmmsg(2) so the kernel's answers can be scripted: the
  * executable's definition wins over libc's at link time.
  */
