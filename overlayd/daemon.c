@@ -130,6 +130,30 @@ static uint64_t daemon_wall_offset(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - uv_hrtime();
 }
 
+/* The configured peers and enclaves, then the first handshakes (peers
+ * with a host name endpoint start theirs once it resolved: resolve.c). */
+static int daemon_start_peers(struct daemon *d, const struct config *cfg)
+{
+    int rc;
+
+    for (size_t i = 0; i < cfg->n_peers; i++) {
+        rc = peer_add(d, &cfg->peers[i], NULL);
+        if (rc < 0) {
+            log_error("peer", "%s: %s", cfg->peers[i].name, strerror(-rc));
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < cfg->n_enclaves; i++) {
+        rc = enclave_open(d, &cfg->enclaves[i], NULL);
+        if (rc < 0)
+            return rc;
+    }
+    for (size_t i = 0; i < d->n_peers; i++)
+        if (d->peers[i]->ep.len)
+            link_peer_connect(d->peers[i]->lp, daemon_now());
+    return 0;
+}
+
 int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg)
 {
     char pub[KEY_B64_LEN + 1];
@@ -181,22 +205,9 @@ int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg)
     if (tap_underlay_mtu(d->nl, &d->underlay_mtu) < 0 || d->underlay_mtu < 1280)
         d->underlay_mtu = 1500;
 
-    for (size_t i = 0; i < cfg->n_peers; i++) {
-        rc = peer_add(d, &cfg->peers[i], NULL);
-        if (rc < 0) {
-            log_error("peer", "%s: %s", cfg->peers[i].name, strerror(-rc));
-            return rc;
-        }
-    }
-    for (size_t i = 0; i < cfg->n_enclaves; i++) {
-        rc = enclave_open(d, &cfg->enclaves[i], NULL);
-        if (rc < 0)
-            return rc;
-    }
-    for (size_t i = 0; i < d->n_peers; i++)
-        if (d->peers[i]->ep.len)
-            link_peer_connect(d->peers[i]->lp, daemon_now());
-
+    rc = daemon_start_peers(d, cfg);
+    if (rc < 0)
+        return rc;
     rc = ringd_start(d);
     if (rc < 0)
         return rc;

@@ -81,8 +81,8 @@ struct daemon {
     struct attachment *att;
     size_t n_att;
 
-    struct ringd *ringd;                /* the Chord ring (ringd.c) */
-    struct peer_ts *ts_cache;           /* up to DAEMON_TS_CACHE, grown on demand */
+    struct ringd *ringd;                /* the Chord ring (ring/ringd.c) */
+    struct peer_ts *ts_cache;           /* DAEMON_TS_CACHE entries, allocated at first use */
     size_t n_ts;
     uint64_t ts_tick;
     struct drop_stats drops;            /* every discard, by reason (lib/drop.h) */
