@@ -19,8 +19,9 @@
  * cache of hosts known through relays, the refusal-log limiter) and the
  * grants (struct admit_grant, struct admit_peer). It calls only crypto/
  * (cert, key, ringid), lib/idset.h, libsodium and, for the certificate
- * file, open/read. It never sees struct daemon or struct peer, never reads
- * a clock (every time is a `now` in Unix seconds passed in) and never
+ * file, open/read; it reads struct config (overlayd/config/) for --check.
+ * It never sees struct daemon or struct peer, never reads a clock (every
+ * time is a `now` passed in: Unix seconds for certificates) and never
  * touches libuv. The daemon side (the expiry timer, the link hooks, the
  * peer-object wrappers such as admit_link_allows(d, p, id), the wall clock)
  * is overlayd/datapath/peer_admit.h.
