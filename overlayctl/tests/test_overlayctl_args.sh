@@ -92,10 +92,8 @@ fi
 # --json for the local commands: one JSON document, same values as the text.
 # jfield FILE KEY: the value of top-level KEY (lists comma-joined, null -> "null")
 jfield() {
-    python3 -c 'import json,sys
-v = json.load(open(sys.argv[1]))[sys.argv[2]]
-print("null" if v is None else ",".join(map(str, v)) if isinstance(v, list) else
-      str(v).lower() if isinstance(v, bool) else v, end="")' "$1" "$2"
+    jq -j --arg k "$2" '.[$k] | if type == "array" then map(tostring) | join(",")
+                               elif . == null then "null" else tostring end' "$1"
 }
 jcheck() {   # jcheck DESC GOT WANT
     [ "$2" == "$3" ] || { echo "FAIL: $1: got '$2', want '$3'"; fails=$((fails + 1)); }
@@ -148,7 +146,7 @@ jcheck "show --json issuer" "$(jfield "$tmp/show.json" issuer)" "$(label issuer)
 jcheck "show --json validity" "$(jfield "$tmp/show.json" validity)" "$(label validity)"
 "$CTL" cert show "$tmp/host-j.cert" --json >"$tmp/show2.json"
 jcheck "show --json without --ca: issuer" "$(jfield "$tmp/show2.json" issuer)" null
-python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/show2.json" 2>/dev/null &&
+jq -e . "$tmp/show2.json" >/dev/null 2>&1 &&
     [ "$(wc -l <"$tmp/show2.json")" -eq 1 ] || { echo "FAIL: cert show --json: not one JSON line"; fails=$((fails + 1)); }
 
 # help succeeds
