@@ -14,7 +14,9 @@
  * the result is dropped if the peer is gone, its Endpoint changed, or the
  * daemon is stopping. daemon_stop() cancels what it can (resolve_cancel_all);
  * uv_run only returns once every callback ran, so the requests are freed
- * before daemon_cleanup().
+ * before daemon_cleanup(). A lookup already running on the thread pool
+ * cannot be interrupted: a stop then waits for it, at most the resolver's
+ * timeout (resolv.conf).
  */
 
 #include <stdbool.h>
