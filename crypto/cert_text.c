@@ -148,26 +148,24 @@ static bool is_b64_char(char ch)
 
 enum { ST_HEADER, ST_BODY, ST_AFTER };
 
-int cert_load_text(const char *text, size_t len, struct cert *c, char *why, size_t why_len)
-{
-    struct span hdr[HDR_COUNT] = {{0}};
-    unsigned hdr_line[HDR_COUNT] = {0};
+/* cert_load_text() in progress: the header lines seen and the base64 block. */
+struct text_parse {
+    struct span hdr[HDR_COUNT];
+    unsigned hdr_line[HDR_COUNT];       /* 0: key not given */
     char b64[B64_MAX + 1];
-    uint8_t bin[CERT_MAX_LEN];
-    char value[HDR_VALUE_MAX];
-    char inner[160];
-    size_t b64_len = 0, bin_len = 0, pos = 0;
-    unsigned line_no = 0;
-    int state = ST_HEADER;
+    size_t b64_len;
+    unsigned line_no;
+    int state;
+    char *why;
+    size_t why_len;
+};
 
-    if (!text || !c) {
-        set_why(why, why_len, "no input");
-        return -EBADMSG;
-    }
-    /*
-     * Parts of a bad line are quoted in @why, which ends up on a terminal:
-     * control bytes (escape sequences, NUL) are refused up front.
-     */
+/*
+ * Parts of a bad line are quoted in @why, which ends up on a terminal:
+ * control bytes (escape sequences, NUL) are refused up front.
+ */
+static int text_check_bytes(const char *text, size_t len, char *why, size_t why_len)
+{
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)text[i];
 
@@ -176,100 +174,141 @@ int cert_load_text(const char *text, size_t len, struct cert *c, char *why, size
             return -EBADMSG;
         }
     }
-    while (pos < len) {
+    return 0;
+}
+
+/* A line between BEGIN and END: base64, or the END line. */
+static int text_body_line(struct text_parse *t, struct span line)
+{
+    if (span_eq(line, CERT_TEXT_END)) {
+        t->state = ST_AFTER;
+        return 0;
+    }
+    for (size_t i = 0; i < line.n; i++) {
+        if (!is_b64_char(line.p[i])) {
+            set_why(t->why, t->why_len, "line %u: not base64", t->line_no);
+            return -EBADMSG;
+        }
+    }
+    if (t->b64_len + line.n > B64_MAX) {
+        set_why(t->why, t->why_len, "line %u: certificate block too long", t->line_no);
+        return -EBADMSG;
+    }
+    memcpy(t->b64 + t->b64_len, line.p, line.n);
+    t->b64_len += line.n;
+    return 0;
+}
+
+/* A "Key = value" header line, kept to compare with the binary later. */
+static int text_header_kv(struct text_parse *t, struct span line)
+{
+    const char *eq = memchr(line.p, '=', line.n);
+    struct span key, val;
+    int k;
+
+    if (!eq) {
+        set_why(t->why, t->why_len, "line %u: expected \"Key = value\", a comment or %s",
+                t->line_no, CERT_TEXT_BEGIN);
+        return -EBADMSG;
+    }
+    key = trim((struct span){ line.p, (size_t)(eq - line.p) });
+    val = trim((struct span){ eq + 1, line.n - (size_t)(eq - line.p) - 1 });
+    for (k = 0; k < HDR_COUNT; k++)
+        if (span_eq(key, hdr_names[k]))
+            break;
+    if (k == HDR_COUNT) {
+        set_why(t->why, t->why_len, "line %u: unknown key \"%.*s\"", t->line_no,
+                (int)(key.n > 32 ? 32 : key.n), key.p);
+        return -EBADMSG;
+    }
+    if (t->hdr_line[k]) {
+        set_why(t->why, t->why_len, "line %u: %s given twice", t->line_no, hdr_names[k]);
+        return -EBADMSG;
+    }
+    t->hdr[k] = val;
+    t->hdr_line[k] = t->line_no;
+    return 0;
+}
+
+/* One trimmed line, by where we are: header, block, or after END. */
+static int text_line(struct text_parse *t, struct span line)
+{
+    switch (t->state) {
+    case ST_AFTER:
+        if (line.n) {
+            set_why(t->why, t->why_len, "line %u: text after the END line", t->line_no);
+            return -EBADMSG;
+        }
+        return 0;
+    case ST_BODY:
+        return text_body_line(t, line);
+    default:
+        if (line.n == 0 || line.p[0] == '#')
+            return 0;
+        if (span_eq(line, CERT_TEXT_BEGIN)) {
+            t->state = ST_BODY;
+            return 0;
+        }
+        return text_header_kv(t, line);
+    }
+}
+
+/* Decode the block into @c and check every header given against it. */
+static int text_finish(struct text_parse *t, struct cert *c)
+{
+    uint8_t bin[CERT_MAX_LEN];
+    char value[HDR_VALUE_MAX];
+    char inner[160];
+    size_t bin_len = 0;
+
+    if (t->state != ST_AFTER) {
+        set_why(t->why, t->why_len, "no %s line",
+                t->state == ST_HEADER ? CERT_TEXT_BEGIN : CERT_TEXT_END);
+        return -EBADMSG;
+    }
+    t->b64[t->b64_len] = '\0';
+    if (t->b64_len == 0 ||
+        sodium_base642bin(bin, sizeof(bin), t->b64, t->b64_len, NULL, &bin_len, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+        set_why(t->why, t->why_len, "certificate block is not valid base64 (or too long)");
+        return -EBADMSG;
+    }
+    if (cert_parse_why(bin, bin_len, c, inner, sizeof(inner)) < 0) {
+        set_why(t->why, t->why_len, "certificate block: %s", inner);
+        return -EBADMSG;
+    }
+    for (int k = 0; k < HDR_COUNT; k++) {
+        if (!t->hdr_line[k])
+            continue;
+        if (hdr_value(c, (enum hdr_key)k, value, sizeof(value)) < 0 ||
+            !span_eq(t->hdr[k], value)) {
+            set_why(t->why, t->why_len, "line %u: %s does not match the certificate block (%s)",
+                    t->hdr_line[k], hdr_names[k], value);
+            return -EBADMSG;
+        }
+    }
+    return 0;
+}
+
+int cert_load_text(const char *text, size_t len, struct cert *c, char *why, size_t why_len)
+{
+    struct text_parse t = { .state = ST_HEADER, .why = why, .why_len = why_len };
+    size_t pos = 0;
+    int rc;
+
+    if (!text || !c) {
+        set_why(why, why_len, "no input");
+        return -EBADMSG;
+    }
+    rc = text_check_bytes(text, len, why, why_len);
+    while (rc == 0 && pos < len) {
         const char *nl = memchr(text + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - text) : len;
         struct span line = trim((struct span){ text + pos, end - pos });
 
         pos = nl ? end + 1 : len;
-        line_no++;
-        if (state == ST_AFTER) {
-            if (line.n) {
-                set_why(why, why_len, "line %u: text after the END line", line_no);
-                return -EBADMSG;
-            }
-            continue;
-        }
-        if (state == ST_BODY) {
-            if (span_eq(line, CERT_TEXT_END)) {
-                state = ST_AFTER;
-                continue;
-            }
-            for (size_t i = 0; i < line.n; i++) {
-                if (!is_b64_char(line.p[i])) {
-                    set_why(why, why_len, "line %u: not base64", line_no);
-                    return -EBADMSG;
-                }
-            }
-            if (b64_len + line.n > B64_MAX) {
-                set_why(why, why_len, "line %u: certificate block too long", line_no);
-                return -EBADMSG;
-            }
-            memcpy(b64 + b64_len, line.p, line.n);
-            b64_len += line.n;
-            continue;
-        }
-        if (line.n == 0 || line.p[0] == '#')
-            continue;
-        if (span_eq(line, CERT_TEXT_BEGIN)) {
-            state = ST_BODY;
-            continue;
-        }
-        {
-            const char *eq = memchr(line.p, '=', line.n);
-            struct span key, val;
-            int k;
-
-            if (!eq) {
-                set_why(why, why_len, "line %u: expected \"Key = value\", a comment or %s",
-                        line_no, CERT_TEXT_BEGIN);
-                return -EBADMSG;
-            }
-            key = trim((struct span){ line.p, (size_t)(eq - line.p) });
-            val = trim((struct span){ eq + 1, line.n - (size_t)(eq - line.p) - 1 });
-            for (k = 0; k < HDR_COUNT; k++)
-                if (span_eq(key, hdr_names[k]))
-                    break;
-            if (k == HDR_COUNT) {
-                set_why(why, why_len, "line %u: unknown key \"%.*s\"", line_no,
-                        (int)(key.n > 32 ? 32 : key.n), key.p);
-                return -EBADMSG;
-            }
-            if (hdr_line[k]) {
-                set_why(why, why_len, "line %u: %s given twice", line_no, hdr_names[k]);
-                return -EBADMSG;
-            }
-            hdr[k] = val;
-            hdr_line[k] = line_no;
-        }
+        t.line_no++;
+        rc = text_line(&t, line);
     }
-    if (state == ST_HEADER) {
-        set_why(why, why_len, "no %s line", CERT_TEXT_BEGIN);
-        return -EBADMSG;
-    }
-    if (state == ST_BODY) {
-        set_why(why, why_len, "no %s line", CERT_TEXT_END);
-        return -EBADMSG;
-    }
-    b64[b64_len] = '\0';
-    if (b64_len == 0 ||
-        sodium_base642bin(bin, sizeof(bin), b64, b64_len, NULL, &bin_len, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0) {
-        set_why(why, why_len, "certificate block is not valid base64 (or too long)");
-        return -EBADMSG;
-    }
-    if (cert_parse_why(bin, bin_len, c, inner, sizeof(inner)) < 0) {
-        set_why(why, why_len, "certificate block: %s", inner);
-        return -EBADMSG;
-    }
-    for (int k = 0; k < HDR_COUNT; k++) {
-        if (!hdr_line[k])
-            continue;
-        if (hdr_value(c, (enum hdr_key)k, value, sizeof(value)) < 0 || !span_eq(hdr[k], value)) {
-            set_why(why, why_len, "line %u: %s does not match the certificate block (%s)",
-                    hdr_line[k], hdr_names[k], value);
-            return -EBADMSG;
-        }
-    }
-    return 0;
+    return rc < 0 ? rc : text_finish(&t, c);
 }

@@ -91,7 +91,8 @@ struct link_hooks {
      * @pub that is not a known peer. Return a new peer (link_peer_new) to
      * accept it, or NULL to refuse (counted as drop_unknown_peer). May be
      * NULL: unknown keys are refused. @payload is the initiator's
-     * handshake payload after the timestamp (a certificate, later).
+     * handshake payload after the timestamp (its certificate, with an
+     * Authority).
      */
     struct link_peer *(*accept)(void *ctx, const uint8_t pub[LINK_KEY_LEN],
                                 const uint8_t *payload, size_t payload_len);
@@ -121,8 +122,8 @@ struct link_rx {
 };
 
 /*
- * Create the local side with its X25519 private key. @wall_ns is the
- * wall-clock time corresponding to monotonic time 0, used only for
+ * Create the local side with its X25519 private key. @wall_offset_ns is
+ * the wall-clock time (ns) corresponding to monotonic time 0, used only for
  * TAI64N timestamps in initiations (so a restarted host's new initiation
  * is still newer than the ones it sent before).
  * Returns 0 or one of: -ENOMEM, -EINVAL.

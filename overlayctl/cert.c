@@ -22,6 +22,8 @@
 
 #include "crypto/cert.h"
 #include "crypto/key.h"
+#include "lib/json.h"
+#include "lib/sbuf.h"
 
 enum {
     CTL_CERT_SKEW = 300,              /* not_before = now - 5 min (clock skew) */
@@ -52,6 +54,21 @@ static const char *printable(const char *s)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             return "(value with control characters)";
     return s;
+}
+
+/* Print the document @b holds as one line; 0 or 1 (error printed). */
+static int put_json(struct sbuf *b, const struct json *j)
+{
+    int rc = 0;
+
+    if (sbuf_oom(b) || j->failed)
+        rc = fail("out of memory");
+    else
+        printf("%s\n", sbuf_str(b));
+    sbuf_free(b);
+    if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout)))
+        rc = fail("stdout: %s", strerror(errno));
+    return rc;
 }
 
 static int join_path(char *out, size_t cap, const char *dir, const char *file)
@@ -155,7 +172,27 @@ static int read_key_file(const char *path, uint8_t *k, bool private_only)
     return 0;
 }
 
-static int ca_init(int argc, char **argv)
+static int ca_print(const char *dir, const char *pub_line, bool json)
+{
+    struct sbuf b;
+    struct json j;
+    char pub[KEY_B64_LEN + 1];
+
+    if (!json) {
+        fputs(pub_line, stdout);
+        return fflush(stdout) == 0 ? 0 : fail("stdout: %s", strerror(errno));
+    }
+    snprintf(pub, sizeof(pub), "%.*s", KEY_B64_LEN, pub_line);
+    sbuf_init(&b);
+    json_init(&j, &b);
+    json_obj_begin(&j);
+    json_kstr(&j, "authority_public_key", pub);
+    json_kstr(&j, "dir", dir);
+    json_obj_end(&j);
+    return put_json(&b, &j);
+}
+
+static int ca_init(int argc, char **argv, bool json)
 {
     char key_path[PATH_MAX], pub_path[PATH_MAX];
     char seed_b64[KEY_B64_LEN + 2], pub_b64[KEY_B64_LEN + 2];
@@ -201,8 +238,7 @@ static int ca_init(int argc, char **argv)
         unlink(pub_path);
         return fail("%s: %s", pub_path, strerror(-ret));
     }
-    fputs(pub_b64, stdout);
-    return fflush(stdout) == 0 ? 0 : fail("stdout: %s", strerror(errno));
+    return ca_print(dir, pub_b64, json);
 }
 
 /* Load DIR's authority secret, checking it against DIR/authority.pub if present. */
@@ -278,92 +314,181 @@ static int parse_opts(const char *cmd, int argc, char **argv, int first, struct 
     return 0;
 }
 
-enum { OPT_CA, OPT_NAME, OPT_PUBKEY, OPT_ENCLAVES, OPT_VALID };
+enum { OPT_CA, OPT_NAME, OPT_PUBKEY, OPT_ENCLAVES, OPT_VALID, OPT__N };
 
-static int cert_issue(int argc, char **argv)
+/* What `cert issue` was asked for, checked. */
+struct issue_req {
+    const char *ca;
+    const char *name;
+    uint8_t host_pub[CERT_KEY_LEN];
+    bool all;
+    uint32_t ids[CERT_MAX_ENCLAVES];
+    size_t n_ids;
+    uint64_t valid;                   /* seconds */
+};
+
+static const char *const issue_cmd = "cert issue";
+
+/* --enclaves and --valid, when given. Returns 0 or 1 (error printed). */
+static int issue_parse_limits(const struct opt *opts, struct issue_req *r)
 {
-    struct opt opts[] = {
+    char why[160];
+    int ret;
+
+    r->all = true;
+    r->valid = CTL_CERT_DEFAULT_VALID;
+    if (opts[OPT_ENCLAVES].value &&
+        cert_parse_enclave_list(opts[OPT_ENCLAVES].value, &r->all, r->ids, CERT_MAX_ENCLAVES,
+                                &r->n_ids, why, sizeof(why)) < 0)
+        return fail("%s: bad --enclaves: %s", issue_cmd, why);
+    if (!opts[OPT_VALID].value)
+        return 0;
+    ret = cert_parse_duration(opts[OPT_VALID].value, &r->valid);
+    if (ret == -ERANGE)
+        return fail("%s: bad --valid \"%s\": at most 36500d", issue_cmd,
+                    printable(opts[OPT_VALID].value));
+    if (ret < 0)
+        return fail("%s: bad --valid \"%s\": expected a number and a unit s, m, h or d "
+                    "(e.g. 90d, 12h)", issue_cmd, printable(opts[OPT_VALID].value));
+    return 0;
+}
+
+/* The command line of `cert issue` into @r. Returns 0 or 1 (error printed). */
+static int issue_parse(int argc, char **argv, struct issue_req *r)
+{
+    struct opt opts[OPT__N] = {
         [OPT_CA] = { "--ca", NULL }, [OPT_NAME] = { "--name", NULL },
         [OPT_PUBKEY] = { "--pubkey", NULL }, [OPT_ENCLAVES] = { "--enclaves", NULL },
         [OPT_VALID] = { "--valid", NULL },
     };
-    static const char *const cmd = "cert issue";
-    uint32_t ids[CERT_MAX_ENCLAVES];
-    uint8_t host_pub[CERT_KEY_LEN], sk[CERT_SECRET_LEN], buf[CERT_MAX_LEN];
-    char why[160], text[CERT_TEXT_MAX];
-    uint64_t valid = CTL_CERT_DEFAULT_VALID, now;
-    struct cert_fields f = {0};
-    struct cert *c;
     const char *pos[1];
-    size_t n_pos, n_ids = 0, len;
-    bool all = true;
-    int ret;
+    size_t n_pos;
 
-    if (parse_opts(cmd, argc, argv, 2, opts, 5, pos, 0, &n_pos))
+    memset(r, 0, sizeof(*r));
+    if (parse_opts(issue_cmd, argc, argv, 2, opts, OPT__N, pos, 0, &n_pos))
         return 1;
     if (!opts[OPT_CA].value)
-        return fail("%s: --ca DIR is required", cmd);
+        return fail("%s: --ca DIR is required", issue_cmd);
     if (!opts[OPT_NAME].value)
-        return fail("%s: --name NAME is required", cmd);
+        return fail("%s: --name NAME is required", issue_cmd);
     if (!opts[OPT_PUBKEY].value)
-        return fail("%s: --pubkey KEY is required", cmd);
+        return fail("%s: --pubkey KEY is required", issue_cmd);
     if (cert_name_valid(opts[OPT_NAME].value) < 0)
-        return fail("%s: bad --name \"%s\": use 1..%d characters of a-z, 0-9 and -", cmd,
+        return fail("%s: bad --name \"%s\": use 1..%d characters of a-z, 0-9 and -", issue_cmd,
                     printable(opts[OPT_NAME].value), CERT_NAME_MAX);
-    if (key_from_base64(host_pub, opts[OPT_PUBKEY].value) < 0 ||
-        sodium_is_zero(host_pub, sizeof(host_pub)))
+    if (key_from_base64(r->host_pub, opts[OPT_PUBKEY].value) < 0 ||
+        sodium_is_zero(r->host_pub, sizeof(r->host_pub)))
         return fail("%s: bad --pubkey: expected the host's base64 X25519 public key "
-                    "(44 characters, as printed by overlayctl pubkey)", cmd);
-    if (opts[OPT_ENCLAVES].value &&
-        cert_parse_enclave_list(opts[OPT_ENCLAVES].value, &all, ids, CERT_MAX_ENCLAVES,
-                                &n_ids, why, sizeof(why)) < 0)
-        return fail("%s: bad --enclaves: %s", cmd, why);
-    if (opts[OPT_VALID].value) {
-        ret = cert_parse_duration(opts[OPT_VALID].value, &valid);
-        if (ret == -ERANGE)
-            return fail("%s: bad --valid \"%s\": at most 36500d", cmd,
-                        printable(opts[OPT_VALID].value));
-        if (ret < 0)
-            return fail("%s: bad --valid \"%s\": expected a number and a unit s, m, h or d "
-                        "(e.g. 90d, 12h)", cmd, printable(opts[OPT_VALID].value));
-    }
-    if (load_authority(opts[OPT_CA].value, sk))
-        return 1;
+                    "(44 characters, as printed by overlayctl pubkey)", issue_cmd);
+    r->ca = opts[OPT_CA].value;
+    r->name = opts[OPT_NAME].value;
+    return issue_parse_limits(opts, r);
+}
 
-    {
-        time_t t = time(NULL);
+/*
+ * Sign @r with the authority secret @sk at Unix time @now (valid from a
+ * little before, for clock skew) and parse the result back into @c.
+ * Returns 0 or 1 (error printed).
+ */
+static int issue_sign(const struct issue_req *r, const uint8_t sk[CERT_SECRET_LEN],
+                      uint64_t now, struct cert *c)
+{
+    uint8_t buf[CERT_MAX_LEN];
+    struct cert_fields f = {0};
+    size_t len;
+    int ret;
 
-        if (t < 0) {
-            sodium_memzero(sk, sizeof(sk));
-            return fail("%s: cannot read the clock", cmd);
-        }
-        now = (uint64_t)t;
-    }
-    f.serial = 0;
     while (f.serial == 0)
         randombytes_buf(&f.serial, sizeof(f.serial));
     f.not_before = now > CTL_CERT_SKEW ? now - CTL_CERT_SKEW : 0;
-    f.not_after = now + valid;
-    f.name = opts[OPT_NAME].value;
-    f.host_pub = host_pub;
-    f.all_enclaves = all;
-    f.enclaves = ids;
-    f.n_enclaves = n_ids;
+    f.not_after = now + r->valid;
+    f.name = r->name;
+    f.host_pub = r->host_pub;
+    f.all_enclaves = r->all;
+    f.enclaves = r->ids;
+    f.n_enclaves = r->n_ids;
     ret = cert_sign(&f, sk, buf, sizeof(buf), &len);
-    sodium_memzero(sk, sizeof(sk));
     if (ret < 0)
-        return fail("%s: cannot sign: %s", cmd, cert_strerror(ret));
-    c = malloc(sizeof(*c));
-    if (!c)
-        return fail("%s: out of memory", cmd);
+        return fail("%s: cannot sign: %s", issue_cmd, cert_strerror(ret));
     ret = cert_parse(buf, len, c);
-    if (ret == 0)
-        ret = cert_to_text(c, text, sizeof(text));
-    free(c);
     if (ret < 0)
-        return fail("%s: internal error: %s", cmd, cert_strerror(ret));
-    fputs(text, stdout);
-    return fflush(stdout) == 0 && !ferror(stdout) ? 0 : fail("stdout: %s", strerror(errno));
+        return fail("%s: internal error: %s", issue_cmd, cert_strerror(ret));
+    return 0;
+}
+
+/* The fields `cert show` prints as "label: value", under the same names. */
+static void json_cert_fields(struct json *j, const struct cert *c)
+{
+    char b64[KEY_B64_LEN + 1], when[32], serial[20];
+
+    json_kstr(j, "name", c->name);
+    key_to_base64(b64, c->host_pub);
+    json_kstr(j, "public_key", b64);
+    json_key(j, "all_enclaves");
+    json_bool(j, c->all_enclaves);
+    json_key(j, "enclaves");
+    json_arr_begin(j);
+    for (size_t i = 0; !c->all_enclaves && i < c->n_enclaves; i++)
+        json_u64(j, c->enclaves[i]);
+    json_arr_end(j);
+    snprintf(serial, sizeof(serial), "%016llx", (unsigned long long)c->serial);
+    json_kstr(j, "serial", serial);
+    cert_format_time(c->not_before, when, sizeof(when));
+    json_kstr(j, "not_before", when);
+    json_ku64(j, "not_before_unix", c->not_before);
+    cert_format_time(c->not_after, when, sizeof(when));
+    json_kstr(j, "not_after", when);
+    json_ku64(j, "not_after_unix", c->not_after);
+    key_to_base64(b64, c->authority_pub);
+    json_kstr(j, "authority", b64);
+}
+
+/* The certificate text, or with --json its fields and that text. */
+static int issue_print(const struct cert *c, bool json)
+{
+    char text[CERT_TEXT_MAX];
+    struct sbuf b;
+    struct json j;
+    int ret = cert_to_text(c, text, sizeof(text));
+
+    if (ret < 0)
+        return fail("%s: internal error: %s", issue_cmd, cert_strerror(ret));
+    if (!json) {
+        fputs(text, stdout);
+        return fflush(stdout) == 0 && !ferror(stdout) ? 0 : fail("stdout: %s", strerror(errno));
+    }
+    sbuf_init(&b);
+    json_init(&j, &b);
+    json_obj_begin(&j);
+    json_cert_fields(&j, c);
+    json_kstr(&j, "certificate", text);
+    json_obj_end(&j);
+    return put_json(&b, &j);
+}
+
+static int cert_issue(int argc, char **argv, bool json)
+{
+    struct issue_req r;
+    uint8_t sk[CERT_SECRET_LEN];
+    struct cert *c;
+    time_t t;
+    int ret;
+
+    if (issue_parse(argc, argv, &r) || load_authority(r.ca, sk))
+        return 1;
+    t = time(NULL);
+    c = malloc(sizeof(*c));
+    if (t < 0 || !c) {
+        sodium_memzero(sk, sizeof(sk));
+        free(c);
+        return fail("%s: %s", issue_cmd, t < 0 ? "cannot read the clock" : "out of memory");
+    }
+    ret = issue_sign(&r, sk, (uint64_t)t, c);
+    sodium_memzero(sk, sizeof(sk));
+    if (ret == 0)
+        ret = issue_print(c, json);
+    free(c);
+    return ret;
 }
 
 static void print_fields(const struct cert *c)
@@ -384,16 +509,55 @@ static void print_fields(const struct cert *c)
     printf("authority: %s\n", b64);
 }
 
-static int cert_show(int argc, char **argv)
+/* The checks `cert show` makes, besides the fields. */
+struct show_result {
+    int sig;                          /* cert_check_signature() */
+    int tm;                           /* cert_check_time() at now */
+    const char *issuer;               /* what the issuer was compared with; NULL: not */
+    bool issuer_ok;
+};
+
+static const char *show_validity(int tm)
+{
+    return tm == 0 ? "valid" : tm == CERT_E_EXPIRED ? "expired" : "not yet valid";
+}
+
+static int show_print(const struct cert *c, const struct show_result *s, bool json)
+{
+    struct sbuf b;
+    struct json j;
+
+    if (!json) {
+        print_fields(c);
+        printf("signature: %s\n", s->sig == 0 ? "ok" : "BAD");
+        if (s->issuer)
+            printf("issuer: %s\n", s->issuer_ok ? "ok" : "MISMATCH");
+        printf("validity: %s\n", show_validity(s->tm));
+        fflush(stdout);
+        return 0;
+    }
+    sbuf_init(&b);
+    json_init(&j, &b);
+    json_obj_begin(&j);
+    json_cert_fields(&j, c);
+    json_kstr(&j, "signature", s->sig == 0 ? "ok" : "BAD");
+    json_kstr(&j, "issuer", s->issuer ? (s->issuer_ok ? "ok" : "MISMATCH") : NULL);
+    json_kstr(&j, "validity", show_validity(s->tm));
+    json_obj_end(&j);
+    return put_json(&b, &j);
+}
+
+static int cert_show(int argc, char **argv, bool json)
 {
     struct opt opts[] = { { "--ca", NULL }, { "--authority", NULL } };
     static const char *const cmd = "cert show";
     uint8_t expected[CERT_KEY_LEN];
     char path[PATH_MAX], why[256], *text;
-    const char *pos[1], *issuer = NULL;
+    const char *pos[1];
+    struct show_result s = { 0 };
     struct cert *c;
     size_t n_pos, len;
-    int sig, tm, rc = 0;
+    int rc = 0;
 
     if (parse_opts(cmd, argc, argv, 2, opts, 2, pos, 1, &n_pos))
         return 1;
@@ -406,11 +570,11 @@ static int cert_show(int argc, char **argv)
             return fail("%s: path too long", opts[0].value);
         if (read_key_file(path, expected, false))
             return 1;
-        issuer = path;
+        s.issuer = path;
     } else if (opts[1].value) {
         if (key_from_base64(expected, opts[1].value) < 0)
             return fail("%s: bad --authority: expected a base64 public key (44 characters)", cmd);
-        issuer = "--authority";
+        s.issuer = "--authority";
     }
 
     text = malloc(CTL_CERT_FILE_MAX + 2);
@@ -428,42 +592,54 @@ static int cert_show(int argc, char **argv)
         rc = fail("%s: not a valid certificate: %s", pos[0], why);
         goto out;
     }
-    print_fields(c);
-    sig = cert_check_signature(c);
-    printf("signature: %s\n", sig == 0 ? "ok" : "BAD");
-    if (issuer) {
-        bool same = sodium_memcmp(expected, c->authority_pub, CERT_KEY_LEN) == 0;
-        printf("issuer: %s\n", same ? "ok" : "MISMATCH");
-        if (!same)
-            rc = 1;
-    }
-    tm = cert_check_time(c, (uint64_t)time(NULL));
-    printf("validity: %s\n", tm == 0 ? "valid" : tm == CERT_E_EXPIRED ? "expired" : "not yet valid");
-    if (sig != 0)
-        rc = fail("%s: %s", pos[0], cert_strerror(sig));
-    else if (rc)
-        rc = fail("%s: issued by another authority than %s", pos[0], issuer);
-    fflush(stdout);
+    s.sig = cert_check_signature(c);
+    s.issuer_ok = s.issuer && sodium_memcmp(expected, c->authority_pub, CERT_KEY_LEN) == 0;
+    s.tm = cert_check_time(c, (uint64_t)time(NULL));
+    rc = show_print(c, &s, json);
+    if (s.sig != 0)
+        rc = fail("%s: %s", pos[0], cert_strerror(s.sig));
+    else if (s.issuer && !s.issuer_ok)
+        rc = fail("%s: issued by another authority than %s", pos[0], s.issuer);
 out:
     free(text);
     free(c);
     return rc;
 }
 
+/* Take "--json" out of @argv (ca and cert accept it anywhere). */
+static int strip_json(int argc, char **argv, bool *json)
+{
+    int n = 0;
+
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && strcmp(argv[i], "--json") == 0)
+            *json = true;
+        else
+            argv[n++] = argv[i];
+    }
+    return n;
+}
+
 int ctl_cert_main(int argc, char **argv)
 {
+    return ctl_cert_run(argc, argv, false);
+}
+
+int ctl_cert_run(int argc, char **argv, bool json)
+{
+    argc = strip_json(argc, argv, &json);
     if (sodium_init() < 0)
         return fail("libsodium initialisation failed");
     if (argc >= 1 && strcmp(argv[0], "ca") == 0) {
         if (argc >= 2 && strcmp(argv[1], "init") == 0)
-            return ca_init(argc, argv);
+            return ca_init(argc, argv, json);
         return fail("usage: overlayctl ca init DIR");
     }
     if (argc >= 1 && strcmp(argv[0], "cert") == 0) {
         if (argc >= 2 && strcmp(argv[1], "issue") == 0)
-            return cert_issue(argc, argv);
+            return cert_issue(argc, argv, json);
         if (argc >= 2 && strcmp(argv[1], "show") == 0)
-            return cert_show(argc, argv);
+            return cert_show(argc, argv, json);
         return fail("usage: overlayctl cert issue --ca DIR --name NAME --pubkey KEY "
                     "[--enclaves LIST] [--valid DURATION] | cert show FILE [--ca DIR | --authority KEY]");
     }

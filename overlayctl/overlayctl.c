@@ -20,7 +20,9 @@
 #include <sodium.h>
 
 #include "crypto/key.h"
+#include "lib/json.h"
 #include "lib/mac.h"
+#include "lib/sbuf.h"
 #include "overlayctl/cert.h"
 
 #define DEFAULT_SOCKET "/run/overlayd/overlayd.sock"
@@ -65,10 +67,38 @@ static int fail_joined(const char *body)
 
 /* ---- local commands ------------------------------------------------------ */
 
+/* A key as the command's output: the bare line, or {"@field": key}. */
+static int print_key(const struct ctl_opts *o, const char *cmd, const char *field,
+                     const char *b64)
+{
+    struct sbuf b;
+    struct json j;
+
+    if (!o->json) {
+        printf("%s\n", b64);
+    } else {
+        sbuf_init(&b);
+        json_init(&j, &b);
+        json_obj_begin(&j);
+        json_kstr(&j, field, b64);
+        json_obj_end(&j);
+        if (sbuf_oom(&b) || j.failed) {
+            sbuf_free(&b);
+            return fail("%s: out of memory", cmd);
+        }
+        printf("%s\n", sbuf_str(&b));
+        /* It may hold a private key. */
+        sodium_memzero(b.p, b.len);
+        sbuf_free(&b);
+    }
+    return fflush(stdout) == 0 ? 0 : fail("%s: cannot write the key", cmd);
+}
+
 static int cmd_genkey(const struct ctl_opts *o, int argc, char **argv)
 {
     uint8_t k[KEY_LEN];
     char b64[KEY_B64_LEN + 1];
+    int rc;
 
     if (argc != 1)
         return fail("genkey: takes no arguments");
@@ -76,9 +106,9 @@ static int cmd_genkey(const struct ctl_opts *o, int argc, char **argv)
         return fail("genkey: cannot initialise libsodium");
     key_to_base64(b64, k);
     sodium_memzero(k, sizeof(k));
-    printf("%s\n", b64);
+    rc = print_key(o, "genkey", "private_key", b64);
     sodium_memzero(b64, sizeof(b64));
-    return fflush(stdout) == 0 ? 0 : fail("genkey: cannot write the key");
+    return rc;
 }
 
 static int cmd_pubkey(const struct ctl_opts *o, int argc, char **argv)
@@ -106,13 +136,12 @@ static int cmd_pubkey(const struct ctl_opts *o, int argc, char **argv)
     if (rc < 0)
         return fail("pubkey: cannot derive the public key");
     key_to_base64(b64, pub);
-    printf("%s\n", b64);
-    return fflush(stdout) == 0 ? 0 : fail("pubkey: cannot write the key");
+    return print_key(o, "pubkey", "public_key", b64);
 }
 
 static int cmd_cert(const struct ctl_opts *o, int argc, char **argv)
 {
-    return ctl_cert_main(argc, argv);
+    return ctl_cert_run(argc, argv, o->json);
 }
 
 /* ---- daemon commands ----------------------------------------------------- */
@@ -133,48 +162,70 @@ static int ctl_send_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-static int ctl_request(const struct ctl_opts *o, int argc, char **argv)
+/* The request text: "json"/"text", then one argument per line, then an
+ * empty line. Returns 0 or 1 (error printed); *@req is malloc'ed. */
+static int ctl_build_request(const struct ctl_opts *o, int argc, char **argv, char **req,
+                             size_t *len)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    struct timeval tv = { .tv_sec = 30 };
-    char *req = NULL, *resp = NULL, *body;
-    size_t rlen = 0, cap = 0;
-    FILE *f;
-    int fd, rc, ok;
+    FILE *f = open_memstream(req, len);
 
-    if (strlen(o->sock) >= sizeof(sa.sun_path))
-        return fail("socket path too long: %s", o->sock);
-    f = open_memstream(&req, &rlen);
     if (!f)
         return fail("out of memory");
     fprintf(f, "%s\n", o->json ? "json" : "text");
     for (int i = 0; i < argc; i++) {
-        if (!argv[i][0] || strchr(argv[i], '\n'))
+        if (!argv[i][0] || strchr(argv[i], '\n')) {
+            fclose(f);
+            free(*req);
             return fail("%s: empty argument or newline in an argument", argv[0]);
+        }
         fprintf(f, "%s\n", argv[i]);
     }
     fputc('\n', f);
-    fclose(f);
+    if (fclose(f) != 0) {
+        free(*req);
+        return fail("out of memory");
+    }
+    return 0;
+}
+
+/* Connect to the daemon and send @req. Returns the socket or -1 (error printed). */
+static int ctl_connect_send(const struct ctl_opts *o, const char *req, size_t len)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct timeval tv = { .tv_sec = 30 };
+    int fd, rc;
 
     strcpy(sa.sun_path, o->sock);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return fail("socket: %s", strerror(errno));
+    if (fd < 0) {
+        fail("socket: %s", strerror(errno));
+        return -1;
+    }
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         rc = errno;
         close(fd);
-        free(req);
-        return fail("daemon not running (%s: %s)", o->sock, strerror(rc));
+        fail("daemon not running (%s: %s)", o->sock, strerror(rc));
+        return -1;
     }
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    rc = ctl_send_all(fd, req, rlen);
-    free(req);
+    rc = ctl_send_all(fd, req, len);
     if (rc < 0) {
         close(fd);
-        return fail("cannot send to the daemon (%s: %s)", o->sock, strerror(-rc));
+        fail("cannot send to the daemon (%s: %s)", o->sock, strerror(-rc));
+        return -1;
     }
     shutdown(fd, SHUT_WR);
-    rlen = 0;
+    return fd;
+}
+
+/* Read the whole answer from @fd (closed here). Returns 0 or 1 (error
+ * printed); *@out is malloc'ed and NUL-terminated. */
+static int ctl_read_answer(const struct ctl_opts *o, int fd, char **out)
+{
+    char *resp = NULL;
+    size_t rlen = 0, cap = 0;
+    int rc;
+
     for (;;) {
         ssize_t r;
 
@@ -204,27 +255,49 @@ static int ctl_request(const struct ctl_opts *o, int argc, char **argv)
     }
     close(fd);
     resp[rlen] = '\0';
-    if (strncmp(resp, "ok\n", 3) == 0) {
-        ok = 1;
-        body = resp + 3;
-    } else if (strncmp(resp, "error\n", 6) == 0) {
-        ok = 0;
-        body = resp + 6;
-    } else {
-        free(resp);
-        return fail("malformed answer from the daemon (%s)", o->sock);
-    }
-    if (ok) {
-        fputs(body, stdout);
-    } else {
-        size_t bl = strlen(body);
+    *out = resp;
+    return 0;
+}
 
-        while (bl && body[bl - 1] == '\n')
-            body[--bl] = '\0';
-        fail_joined(bl ? body : "failed");
+/* "ok\n" + output to stdout, or "error\n" + reasons as one line on stderr. */
+static int ctl_print_answer(const struct ctl_opts *o, char *resp)
+{
+    char *body;
+    size_t bl;
+
+    if (strncmp(resp, "ok\n", 3) == 0) {
+        fputs(resp + 3, stdout);
+        return fflush(stdout) == 0 ? 0 : 1;
     }
+    if (strncmp(resp, "error\n", 6) != 0)
+        return fail("malformed answer from the daemon (%s)", o->sock);
+    body = resp + 6;
+    bl = strlen(body);
+    while (bl && body[bl - 1] == '\n')
+        body[--bl] = '\0';
+    return fail_joined(bl ? body : "failed");
+}
+
+static int ctl_request(const struct ctl_opts *o, int argc, char **argv)
+{
+    struct sockaddr_un sa;
+    char *req = NULL, *resp = NULL;
+    size_t rlen = 0;
+    int fd, rc;
+
+    if (strlen(o->sock) >= sizeof(sa.sun_path))
+        return fail("socket path too long: %s", o->sock);
+    if (ctl_build_request(o, argc, argv, &req, &rlen))
+        return 1;
+    fd = ctl_connect_send(o, req, rlen);
+    free(req);
+    if (fd < 0)
+        return 1;
+    if (ctl_read_answer(o, fd, &resp))
+        return 1;
+    rc = ctl_print_answer(o, resp);
     free(resp);
-    return ok ? (fflush(stdout) == 0 ? 0 : 1) : 1;
+    return rc;
 }
 
 static int cmd_noargs(const struct ctl_opts *o, int argc, char **argv)
@@ -340,7 +413,8 @@ int main(int argc, char **argv)
     }
     if (i >= argc)
         return fail("no command given (see overlayctl help)");
-    /* --json is also accepted after the command (not for ca/cert: theirs). */
+    /* --json is also accepted after the command (ca and cert take it out
+     * of their own arguments: ctl_cert_run). */
     args = calloc((size_t)(argc - i + 1), sizeof(*args));
     if (!args)
         return fail("out of memory");

@@ -8,7 +8,8 @@
 #include <sodium.h>
 
 #include "crypto/key.h"
-#include "overlayd/admit/admit.h"
+#include "overlayd/datapath/peer_admit.h"
+#include "overlayd/datapath/resolve.h"
 #include "overlayd/announce/announce.h"
 #include "lib/log.h"
 #include "overlayd/ring/ringd.h"
@@ -78,7 +79,7 @@ static void daemon_refresh_cb(uv_timer_t *t)
         struct peer *p = d->peers[i];
 
         if (p->endpoint_cfg[0] && !p->ep.len &&
-            udp_resolve(&d->udp, p->endpoint_cfg, &p->ep) == 0) {
+            resolve_peer(d, p, RESOLVE_IF_UNSET) == 0) {
             log_info("peer", "%s: endpoint %s resolved", p->name, p->endpoint_cfg);
             link_peer_connect(p->lp, daemon_now());
         }
@@ -171,8 +172,8 @@ static int daemon_open_links(struct daemon *d, const struct config *cfg)
     return admit_start(d);
 }
 
-/* [Peer]s and enclaves of the configuration; the [Peer]s with an endpoint
- * are contacted at once. */
+/* The configured peers and enclaves, then the first handshakes (peers
+ * with a host name endpoint start theirs once it resolved: resolve.c). */
 static int daemon_add_configured(struct daemon *d, const struct config *cfg)
 {
     int rc;
@@ -260,6 +261,7 @@ void daemon_stop(struct daemon *d)
     daemon_close_handle((uv_handle_t *)&d->sig_hup);
     daemon_close_handle((uv_handle_t *)&d->udp_poll);
     ctl_server_close(&d->ctl);
+    resolve_cancel_all(d);
     admit_stop(d);
     ringd_stop(d);
     for (size_t i = 0; i < d->n_enclaves; i++) {

@@ -6,14 +6,20 @@
  * DOC: daemon — overlayd's state and its single-threaded event loop
  *
  * One libuv loop drives everything (docs/design.md):
- *   - uv_poll on the UDP socket: recvmmsg batch -> link_receive -> fwd;
- *   - uv_poll on each enclave's uplink TAP: tap_read_batch -> fwd -> link;
- *   - one uv_timer for the link layer, re-armed to
- *     link_host_next_deadline() before the loop blocks (uv_prepare), where
- *     the sendmmsg queue is flushed too;
- *   - one uv_timer for MAC ageing and announcement refresh;
+ *   - uv_poll on the UDP socket: recvmmsg batch -> link_receive -> the
+ *     data path (datapath/rx.c);
+ *   - uv_poll on each enclave's uplink TAP: tap_read_batch -> the data
+ *     path (datapath/tx.c) -> link;
+ *   - uv_prepare, right before the loop blocks: the data path's facts to
+ *     the ring, deferred hellos, one sendmmsg for everything queued, and
+ *     the link layer's uv_timer re-armed to link_host_next_deadline();
+ *   - a uv_timer every DAEMON_REFRESH_S: unresolved endpoints retried,
+ *     failed enclaves reopened, MAC re-announcement and fdb ageing;
+ *   - the ring's timers (ring/), the certificate expiry timer
+ *     (datapath/peer_admit.c) and endpoint name lookups on libuv's thread
+ *     pool (datapath/resolve.c);
  *   - uv_signal for SIGTERM/SIGINT (stop) and SIGHUP (reload);
- *   - the control socket (ctl_server.c).
+ *   - the control socket (control/ctl_server.c).
  * Lifecycle: daemon_start() (from a loaded config) -> uv_run ->
  * daemon_cleanup() (bridges deleted, socket removed).
  */
@@ -35,6 +41,7 @@
 struct tap_nl;
 struct admit;
 struct admit_peer;
+struct resolve_req;
 
 enum daemon_limits {
     DAEMON_TAP_BATCH = 64,
@@ -58,6 +65,8 @@ struct daemon {
     uv_signal_t sig_term, sig_int, sig_hup;
     struct ctl_server ctl;
     struct admit *admit;                /* Authority mode (admit.h); NULL without */
+    uv_timer_t *admit_timer;            /* certificate expiry (peer_admit.c) */
+    struct resolve_req *resolving;      /* endpoint lookups in flight (resolve.c) */
     uint8_t pub[32];
     uint64_t fdb_seed;
     uint64_t start_ns;
@@ -72,8 +81,8 @@ struct daemon {
     struct attachment *att;
     size_t n_att;
 
-    struct ringd *ringd;                /* the Chord ring (ringd.c) */
-    struct peer_ts *ts_cache;           /* up to DAEMON_TS_CACHE, grown on demand */
+    struct ringd *ringd;                /* the Chord ring (ring/ringd.c) */
+    struct peer_ts *ts_cache;           /* DAEMON_TS_CACHE entries, allocated at first use */
     size_t n_ts;
     uint64_t ts_tick;
     struct drop_stats drops;            /* every discard, by reason (lib/drop.h) */
@@ -100,8 +109,5 @@ void daemon_cleanup(struct daemon *d);
  * line). Returns 0 (applied) or -EINVAL (refused, old config kept). */
 struct sbuf;
 int daemon_reload(struct daemon *d, struct sbuf *out);
-
-
-
 
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <uv.h>
 
-#include "overlayd/admit/admit.h"
+#include "overlayd/datapath/peer_admit.h"
 #include "overlayd/config/config.h"
 #include "overlayd/daemon.h"
 #include "lib/log.h"
@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 
     rc = config_load(path, config_report_stderr, NULL, &cfg);
     /* Our own certificate (Authority mode): a bad one is a config error. */
-    if (rc == 0 && admit_check_config(cfg, config_report_stderr, NULL) < 0) {
+    if (rc == 0 && admit_check_config(cfg, admit_now_unix(), config_report_stderr, NULL) < 0) {
         config_free(cfg);
         cfg = NULL;
         rc = -EINVAL;

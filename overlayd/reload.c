@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "overlayd/admit/admit.h"
+#include "overlayd/datapath/peer_admit.h"
+#include "overlayd/datapath/resolve.h"
 #include "overlayd/announce/announce.h"
 #include "lib/log.h"
 #include "lib/sbuf.h"
@@ -187,7 +188,7 @@ static unsigned reload_peers(struct daemon *d, const struct config *nc, struct s
         }
         if (strcmp(cp->endpoint, p->endpoint_cfg) != 0) {
             memcpy(p->endpoint_cfg, cp->endpoint, sizeof(p->endpoint_cfg));
-            if (p->endpoint_cfg[0] && udp_resolve(&d->udp, p->endpoint_cfg, &p->ep) == 0)
+            if (p->endpoint_cfg[0] && resolve_peer(d, p, RESOLVE_REPLACE) == 0)
                 link_peer_connect(p->lp, daemon_now());
             sbuf_printf(out, "peer %s: endpoint %s\n", p->name,
                         p->endpoint_cfg[0] ? p->endpoint_cfg : "(none)");

@@ -162,6 +162,19 @@ int main(void)
     CHECK(access(path_in("ca3/authority.key"), F_OK) != 0);
     CHECK_RUN(0, "ca", "init", ca2);
 
+    /* --json among the arguments: one JSON line with the same key, and the
+     * JSON errors are the same one-line refusals. */
+    CHECK_RUN(0, "ca", "init", path_in("ca4"), "--json");
+    slurp(path_in("ca4/authority.pub"), pub_text, sizeof(pub_text));
+    pub_text[KEY_B64_LEN] = '\0';
+    snprintf(want, sizeof(want), "{\"authority_public_key\":\"%s\",\"dir\":\"%s\"}\n",
+             pub_text, path_in("ca4"));
+    CHECK(strcmp(out_buf, want) == 0);
+    CHECK_RUN(1, "ca", "init", "--json", path_in("ca4"));
+    ERR_HAS("refusing to overwrite");
+    CHECK(out_buf[0] == '\0');
+    CHECK(ctl_cert_run(2, (char *[]){ "cert", "frobnicate", NULL }, true) == 1);
+
     /* cert issue, explicit arguments. */
     CHECK_RUN(0, "cert", "issue", "--ca", ca, "--name", "host-a", "--pubkey", host_b64,
               "--enclaves", "200,100", "--valid", "90d");

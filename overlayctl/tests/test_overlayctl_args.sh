@@ -89,6 +89,66 @@ if [ "$p" != "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo=" ]; then
     echo "FAIL: pubkey RFC 7748 vector: got '$p'"; fails=$((fails + 1))
 fi
 
+# --json for the local commands: one JSON document, same values as the text.
+# jfield FILE KEY: the value of top-level KEY (lists comma-joined, null -> "null")
+jfield() {
+    jq -j --arg k "$2" '.[$k] | if type == "array" then map(tostring) | join(",")
+                               elif . == null then "null" else tostring end' "$1"
+}
+jcheck() {   # jcheck DESC GOT WANT
+    [ "$2" == "$3" ] || { echo "FAIL: $1: got '$2', want '$3'"; fails=$((fails + 1)); }
+}
+alice='dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo='
+alice_pub='hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTmo='
+"$CTL" --json genkey >"$tmp/gk.json" || { echo "FAIL: --json genkey"; fails=$((fails + 1)); }
+k=$(jfield "$tmp/gk.json" private_key)
+[[ "$k" =~ ^[A-Za-z0-9+/]{43}=$ ]] || { echo "FAIL: --json genkey: '$(cat "$tmp/gk.json")'"; fails=$((fails + 1)); }
+"$CTL" genkey --json >"$tmp/gk2.json" && jfield "$tmp/gk2.json" private_key >/dev/null ||
+    { echo "FAIL: genkey --json (after the command)"; fails=$((fails + 1)); }
+printf '%s\n' "$alice" | "$CTL" --json pubkey >"$tmp/pk.json"
+jcheck "--json pubkey" "$(jfield "$tmp/pk.json" public_key)" "$alice_pub"
+printf '%s\n' "$k" | "$CTL" --json pubkey >"$tmp/pk.json"
+jcheck "--json pubkey of --json genkey" "$(jfield "$tmp/pk.json" public_key)" \
+    "$(printf '%s\n' "$k" | "$CTL" pubkey)"
+expect_fail "--json pubkey bad input" "invalid private key" --json pubkey
+
+"$CTL" --json ca init "$tmp/ca" >"$tmp/ca.json" || { echo "FAIL: --json ca init"; fails=$((fails + 1)); }
+jcheck "ca init --json authority_public_key" "$(jfield "$tmp/ca.json" authority_public_key)" \
+    "$(cat "$tmp/ca/authority.pub")"
+jcheck "ca init --json dir" "$(jfield "$tmp/ca.json" dir)" "$tmp/ca"
+expect_fail "--json ca init again" "refusing to overwrite" ca init "$tmp/ca" --json
+
+# cert issue --json: the fields and the certificate text; cert show agrees.
+"$CTL" cert issue --ca "$tmp/ca" --name host-j --pubkey "$alice_pub" --enclaves 100,7 \
+    --valid 30d --json >"$tmp/issue.json" || { echo "FAIL: cert issue --json"; fails=$((fails + 1)); }
+jfield "$tmp/issue.json" certificate >"$tmp/host-j.cert"
+"$CTL" cert show "$tmp/host-j.cert" --ca "$tmp/ca" >"$tmp/show.txt" ||
+    { echo "FAIL: cert show of the --json certificate"; fails=$((fails + 1)); }
+"$CTL" --json cert show "$tmp/host-j.cert" --ca "$tmp/ca" >"$tmp/show.json" ||
+    { echo "FAIL: --json cert show"; fails=$((fails + 1)); }
+label() { sed -n "s/^$1: //p" "$tmp/show.txt"; }
+for f in issue show; do
+    j="$tmp/$f.json"
+    jcheck "$f --json name" "$(jfield "$j" name)" "$(label name)"
+    jcheck "$f --json public_key" "$(jfield "$j" public_key)" "$(label 'public key')"
+    jcheck "$f --json enclaves" "$(jfield "$j" enclaves)" "$(label enclaves)"
+    jcheck "$f --json all_enclaves" "$(jfield "$j" all_enclaves)" false
+    jcheck "$f --json serial" "$(jfield "$j" serial)" "$(label serial)"
+    jcheck "$f --json not_before" "$(jfield "$j" not_before)" "$(label 'not before')"
+    jcheck "$f --json not_after" "$(jfield "$j" not_after)" "$(label 'not after')"
+    jcheck "$f --json authority" "$(jfield "$j" authority)" "$(label authority)"
+done
+jcheck "issue --json not_after_unix - not_before_unix" \
+    "$(( $(jfield "$tmp/issue.json" not_after_unix) - $(jfield "$tmp/issue.json" not_before_unix) ))" \
+    "$(( 30 * 86400 + 300 ))"
+jcheck "show --json signature" "$(jfield "$tmp/show.json" signature)" "$(label signature)"
+jcheck "show --json issuer" "$(jfield "$tmp/show.json" issuer)" "$(label issuer)"
+jcheck "show --json validity" "$(jfield "$tmp/show.json" validity)" "$(label validity)"
+"$CTL" cert show "$tmp/host-j.cert" --json >"$tmp/show2.json"
+jcheck "show --json without --ca: issuer" "$(jfield "$tmp/show2.json" issuer)" null
+jq -e . "$tmp/show2.json" >/dev/null 2>&1 &&
+    [ "$(wc -l <"$tmp/show2.json")" -eq 1 ] || { echo "FAIL: cert show --json: not one JSON line"; fails=$((fails + 1)); }
+
 # help succeeds
 "$CTL" help >/dev/null 2>&1 || { echo "FAIL: help"; fails=$((fails + 1)); }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Admission policy: certificate checks and the "may host X carry enclave
- * E" rules (admit.h). No libuv and no peer creation here, so the unit test
- * links this file alone; the daemon glue is admit_run.c.
+ * E" rules (admit.h). No libuv, no daemon and no clock here, so the unit
+ * test links this file alone; the daemon glue is datapath/peer_admit.c.
  */
 #include "overlayd/admit/admit.h"
 
@@ -11,23 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sodium.h>
 
 #include "crypto/key.h"
 #include "crypto/ringid.h"
 #include "overlayd/config/config.h"
-#include "overlayd/daemon.h"
 #include "lib/idset.h"
-
-uint64_t admit_now_unix(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ts.tv_sec < 0 ? 0 : (uint64_t)ts.tv_sec;
-}
 
 static int admit_read_file(const char *path, char **out, size_t *len)
 {
@@ -136,7 +126,8 @@ int admit_load_self(const char *path, const uint8_t authority[CERT_KEY_LEN],
     return 0;
 }
 
-int admit_check_config(const struct config *cfg, admit_report_fn report, void *ctx)
+int admit_check_config(const struct config *cfg, uint64_t now, admit_report_fn report,
+                       void *ctx)
 {
     struct cert *c;
     uint8_t pub[CERT_KEY_LEN];
@@ -152,8 +143,7 @@ int admit_check_config(const struct config *cfg, admit_report_fn report, void *c
     c = malloc(sizeof(*c));
     if (!c)
         return -ENOMEM;
-    rc = admit_load_self(cfg->certificate_file, cfg->authority, pub, admit_now_unix(), c,
-                         why, sizeof(why));
+    rc = admit_load_self(cfg->certificate_file, cfg->authority, pub, now, c, why, sizeof(why));
     if (rc < 0)
         report(ctx, cfg->certificate_file, 0, why);
     free(c);
@@ -186,11 +176,14 @@ int admit_check(const struct admit *a, const uint8_t *payload, size_t len,
     return rc;
 }
 
+bool admit_grant_lists(const struct admit_grant *g, uint32_t enclave)
+{
+    return g->all || idset_contains(g->ids, g->n, enclave);
+}
+
 bool admit_grant_allows(const struct admit_grant *g, uint32_t enclave, uint64_t now)
 {
-    if (now >= g->not_after)
-        return false;
-    return g->all || idset_contains(g->ids, g->n, enclave);
+    return now < g->not_after && admit_grant_lists(g, enclave);
 }
 
 /* ---- hosts known through relays -------------------------------------------- */
@@ -253,87 +246,97 @@ const struct admit_grant *admit_known_grant(const struct admit *a, const uint8_t
     return NULL;
 }
 
+uint64_t admit_expire(struct admit *a, uint64_t now)
+{
+    uint64_t next = UINT64_MAX;
+    size_t i = 0;
+
+    while (i < a->n_known) {
+        if (now >= a->known[i].g.not_after) {
+            a->known[i] = a->known[--a->n_known];   /* order is LRU ticks, not position */
+            continue;
+        }
+        if (a->known[i].g.not_after < next)
+            next = a->known[i].g.not_after;
+        i++;
+    }
+    return next;
+}
+
 /* ---- policy -------------------------------------------------------------- */
 
-bool admit_enabled(const struct daemon *d)
+static bool admit_on(const struct admit *a)
 {
-    return d->admit && d->admit->enabled;
+    return a && a->enabled;
 }
 
 /*
- * The data path asks per frame and per peer: the expiry is enforced by the
- * admit timer (admit_run.c) clearing `admitted`, so no clock is read here;
- * not_after is compared with 0 so only the enclave set matters.
+ * Which grant answers for a host. Expiry is the daemon side's job
+ * (admit_peer.admitted cleared, admit_expire()), so the cache is asked
+ * with now = 0: only presence and the enclave set matter here.
  */
-bool admit_self_may_carry(const struct daemon *d, uint32_t enclave)
+static const struct admit_grant *admit_host_grant(const struct admit *a,
+                                                  const struct admit_peer *ap,
+                                                  const uint8_t *pub, const uint8_t *ring_id)
 {
-    if (!admit_enabled(d))
-        return true;
-    return admit_grant_allows(&d->admit->self_grant, enclave, 0);
+    if ((pub && sodium_memcmp(pub, a->self.host_pub, CERT_KEY_LEN) == 0) ||
+        (ring_id && memcmp(ring_id, a->self_ring_id, RINGID_LEN) == 0))
+        return &a->self_grant;
+    if (ap && ap->admitted)
+        return &ap->g;
+    return admit_known_grant(a, pub, ring_id, 0);
 }
 
-bool admit_peer_may_carry(const struct daemon *d, const struct peer *p, uint32_t enclave)
+bool admit_self_allows(const struct admit *a, uint32_t enclave)
 {
-    if (!admit_enabled(d))
-        return true;
-    return p->adm && p->adm->admitted && admit_grant_allows(&p->adm->g, enclave, 0);
+    return !admit_on(a) || admit_grant_lists(&a->self_grant, enclave);
 }
 
-bool admit_link_allows(const struct daemon *d, const struct peer *p, uint32_t enclave)
+bool admit_peer_allows(const struct admit *a, const struct admit_peer *ap, uint32_t enclave)
 {
-    return admit_self_may_carry(d, enclave) && admit_peer_may_carry(d, p, enclave);
+    return !admit_on(a) || (ap && ap->admitted && admit_grant_lists(&ap->g, enclave));
 }
 
-bool admit_may_carry(struct daemon *d, const uint8_t pub[CERT_KEY_LEN], uint32_t enclave)
+bool admit_host_allows(const struct admit *a, const struct admit_peer *ap, const uint8_t *pub,
+                       const uint8_t *ring_id, uint32_t enclave)
 {
     const struct admit_grant *g;
 
-    if (!admit_enabled(d))
+    if (!admit_on(a))
         return true;
-    if (sodium_memcmp(pub, d->pub, CERT_KEY_LEN) == 0)
-        return admit_self_may_carry(d, enclave);
-    for (size_t i = 0; i < d->n_peers; i++)
-        if (memcmp(d->peers[i]->pub, pub, CERT_KEY_LEN) == 0 &&
-            d->peers[i]->adm && d->peers[i]->adm->admitted)
-            return admit_peer_may_carry(d, d->peers[i], enclave);
-    g = admit_known_grant(d->admit, pub, NULL, admit_now_unix());
-    return g && admit_grant_allows(g, enclave, 0);
+    g = admit_host_grant(a, ap, pub, ring_id);
+    return g && admit_grant_lists(g, enclave);
 }
 
-bool admit_knows_ringid(struct daemon *d, const uint8_t ring_id[RINGID_LEN])
+bool admit_host_known(const struct admit *a, const struct admit_peer *ap, const uint8_t *pub,
+                      const uint8_t *ring_id)
 {
-    if (!admit_enabled(d) || memcmp(ring_id, d->admit->self_ring_id, RINGID_LEN) == 0)
-        return true;
-    for (size_t i = 0; i < d->n_peers; i++) {
-        const struct peer *p = d->peers[i];
+    return !admit_on(a) || admit_host_grant(a, ap, pub, ring_id) != NULL;
+}
 
-        if (p->adm && p->adm->admitted && memcmp(p->adm->ring_id, ring_id, RINGID_LEN) == 0)
-            return true;
+/* ---- refusal lines ------------------------------------------------------- */
+
+bool admit_refusal_log_due(struct admit *a, const uint8_t pub[CERT_KEY_LEN], uint64_t now)
+{
+    struct admit_refusal *r = NULL;
+
+    for (size_t i = 0; i < a->n_refused; i++) {
+        if (memcmp(a->refused[i].pub, pub, CERT_KEY_LEN) == 0) {
+            r = &a->refused[i];
+            break;
+        }
     }
-    return admit_known_grant(d->admit, NULL, ring_id, admit_now_unix()) != NULL;
-}
-
-bool admit_may_carry_ringid(struct daemon *d, const uint8_t ring_id[RINGID_LEN],
-                            uint32_t enclave)
-{
-    const struct admit_grant *g;
-
-    if (!admit_enabled(d))
-        return true;
-    if (memcmp(ring_id, d->admit->self_ring_id, RINGID_LEN) == 0)
-        return admit_self_may_carry(d, enclave);
-    for (size_t i = 0; i < d->n_peers; i++) {
-        const struct peer *p = d->peers[i];
-
-        /* ring_id is filled when the peer is admitted; others carry nothing. */
-        if (p->adm && p->adm->admitted && memcmp(p->adm->ring_id, ring_id, RINGID_LEN) == 0)
-            return admit_peer_may_carry(d, p, enclave);
+    if (r && now - r->logged_at < ADMIT_REFUSAL_LOG_S && now >= r->logged_at)
+        return false;
+    if (!r && a->n_refused < ADMIT_REFUSALS_MAX) {
+        r = &a->refused[a->n_refused++];
+    } else if (!r) {
+        r = &a->refused[0];
+        for (size_t i = 1; i < a->n_refused; i++)
+            if (a->refused[i].logged_at < r->logged_at)
+                r = &a->refused[i];
     }
-    g = admit_known_grant(d->admit, NULL, ring_id, admit_now_unix());
-    return g && admit_grant_allows(g, enclave, 0);
-}
-
-bool admit_peer_dynamic(const struct peer *p)
-{
-    return p->adm && p->adm->dynamic;
+    memcpy(r->pub, pub, CERT_KEY_LEN);
+    r->logged_at = now;
+    return true;
 }

@@ -3,43 +3,34 @@
 #define OVL_OVERLAYD_ADMIT_H
 
 /*
- * DOC: admit — admission of hosts by an overlay authority, and per-peer
- * enclave authorisation
+ * DOC: admit — certificate policy: who is admitted, and who may carry
+ * which enclave
  *
  * Two modes (CONTRACT.md, "Admission"):
- *   - no Authority: only [Peer] keys are link peers; every peer may carry
- *     every enclave (all checks below return true);
+ *   - no Authority (@a NULL or !a->enabled): every host may carry every
+ *     enclave (all questions below answer true);
  *   - Authority: a host is admitted only with a certificate from that
- *     authority for the very static key it authenticated with, valid now
- *     (crypto/cert.h, cert_admit()); it may carry exactly the enclaves the
- *     certificate lists, until the certificate's not_after. This host's
- *     own certificate (CertificateFile) is checked at start and reload and
- *     limits what we ourselves carry over links the same way.
+ *     authority for the very static key it authenticated with, valid at
+ *     `now` (crypto/cert.h, cert_admit()); it may carry exactly the enclaves
+ *     the certificate lists, until the certificate's not_after. This host's
+ *     own certificate (CertificateFile) limits what we ourselves carry.
  *
- * Structures: struct admit (one per daemon, d->admit; NULL or !enabled
- * without Authority) holds our certificate and its handshake payload;
- * struct admit_peer (p->adm, NULL until a certificate was checked) holds
- * what a peer's certificate grants. Grants are filled by
- * admit_peer_check() from the link layer's handshake_done hook on every
- * completed handshake (so a rekey re-checks the certificate), and cleared
- * when the certificate expires (admit's own timer tears the link down).
+ * Pure: this module owns struct admit (our certificate, the authority, the
+ * cache of hosts known through relays, the refusal-log limiter) and the
+ * grants (struct admit_grant, struct admit_peer). It calls only crypto/
+ * (cert, key, ringid), lib/idset.h, libsodium and, for the certificate
+ * file, open/read; it reads struct config (overlayd/config/) for --check.
+ * It never sees struct daemon or struct peer, never reads a clock (every
+ * time is a `now` passed in: Unix seconds for certificates) and never
+ * touches libuv. The daemon side (the expiry timer, the link hooks, the
+ * peer-object wrappers such as admit_link_allows(d, p, id), the wall clock)
+ * is overlayd/datapath/peer_admit.h.
  *
- * Lifecycle: admit_check_config() (--check and before start: a bad own
- * certificate is a configuration error) -> admit_start() (after the link
- * layer exists) -> hooks -> admit_reload() on SIGHUP -> admit_stop()
- * (closes the timer, from daemon_stop) -> admit_free().
- *
- * Policy functions (for fwd.c and the ring integration):
- *   admit_may_carry(d, pub, enclave)        by X25519 public key
- *   admit_may_carry_ringid(d, id, enclave)  by 128-bit ring id (ring_id
- *                                            bytes, crypto/ringid.h), for
- *                                            ring_callbacks.may_carry
- *   admit_peer_may_carry(d, p, enclave)     by peer object
- *   admit_link_allows(d, p, enclave)        both ends: us AND @p; the rule
- *                                            for anything sent or received
- * With Authority, a host we hold no valid certificate for (not a peer, or
- * a peer whose handshake has not completed, or expired) may carry nothing;
- * our own key answers from our own certificate.
+ * Expiry: the allow questions (admit_self_allows, admit_peer_allows,
+ * admit_host_allows, admit_host_known) compare enclave sets only. A grant
+ * stops counting when the daemon side clears admit_peer.admitted or calls
+ * admit_expire() at the earliest not_after, so the data path never needs
+ * the time.
  */
 
 #include <stdbool.h>
@@ -49,12 +40,7 @@
 #include "crypto/cert.h"
 #include "crypto/ringid.h"
 
-struct daemon;
-struct peer;
 struct config;
-struct sbuf;
-struct link_peer;
-struct json;
 
 /* What one certificate allows. */
 struct admit_grant {
@@ -66,6 +52,7 @@ struct admit_grant {
     uint32_t ids[CERT_MAX_ENCLAVES];    /* ascending */
 };
 
+/* What a link peer's certificate grants (p->adm; NULL until one was checked). */
 struct admit_peer {
     bool admitted;                      /* grant is valid (Authority mode) */
     bool dynamic;                       /* created by accept, not a [Peer] */
@@ -84,7 +71,17 @@ struct admit_known {
     struct admit_grant g;
 };
 
-enum { ADMIT_KNOWN_MAX = 256 };
+/* A key whose refusal was logged, and when (admit_refusal_log_due()). */
+struct admit_refusal {
+    uint8_t pub[CERT_KEY_LEN];
+    uint64_t logged_at;                 /* caller's seconds */
+};
+
+enum {
+    ADMIT_KNOWN_MAX = 256,
+    ADMIT_REFUSALS_MAX = 32,            /* keys whose last refusal line is remembered */
+    ADMIT_REFUSAL_LOG_S = 60,           /* one refusal line per key and minute */
+};
 
 struct admit {
     bool enabled;                       /* Authority configured */
@@ -93,14 +90,12 @@ struct admit {
     struct cert self;                   /* our certificate (raw = payload) */
     struct admit_grant self_grant;
     bool self_expired_logged;
-    void *timer;                        /* uv_timer_t *, expiry checks */
     struct admit_known *known;          /* ADMIT_KNOWN_MAX entries, LRU */
     size_t n_known;
     uint64_t known_tick;
+    struct admit_refusal refused[ADMIT_REFUSALS_MAX];
+    size_t n_refused;
 };
-
-/* Wall-clock Unix seconds (certificates carry absolute dates). */
-uint64_t admit_now_unix(void);
 
 /*
  * Load and verify the certificate at @path against @authority, our own
@@ -111,10 +106,12 @@ int admit_load_self(const char *path, const uint8_t authority[CERT_KEY_LEN],
                     const uint8_t self_pub[CERT_KEY_LEN], uint64_t now,
                     struct cert *c, char *why, size_t why_len);
 
-/* --check / before start: verify @cfg's certificate (if Authority is set);
- * problems go to @report as "path: message". Returns 0 or -EINVAL. */
+/* --check / before start: verify @cfg's certificate (if Authority is set)
+ * at Unix time @now; problems go to @report as "path: message". Returns 0
+ * or -EINVAL. */
 typedef void (*admit_report_fn)(void *ctx, const char *path, int line, const char *msg);
-int admit_check_config(const struct config *cfg, admit_report_fn report, void *ctx);
+int admit_check_config(const struct config *cfg, uint64_t now, admit_report_fn report,
+                       void *ctx);
 
 /*
  * Check a handshake payload from static key @rs at Unix time @now
@@ -127,8 +124,9 @@ int admit_check(const struct admit *a, const uint8_t *payload, size_t len,
 void admit_grant_from_cert(struct admit_grant *g, const struct cert *c);
 /* Does @g allow @enclave at Unix time @now? */
 bool admit_grant_allows(const struct admit_grant *g, uint32_t enclave, uint64_t now);
+/* Does @g list @enclave (expiry left to the caller)? */
+bool admit_grant_lists(const struct admit_grant *g, uint32_t enclave);
 
-/* Policy (see DOC). Never allocate; safe on the data path. */
 /*
  * Remember the certificate @payload of @pub, a host we reach only through
  * relays, after checking it against the authority at Unix time @now (the
@@ -137,40 +135,44 @@ bool admit_grant_allows(const struct admit_grant *g, uint32_t enclave, uint64_t 
  */
 int admit_learn(struct admit *a, const uint8_t pub[CERT_KEY_LEN], const uint8_t *payload,
                 size_t len, uint64_t now);
-/* What a host known through relays may carry; NULL when unknown or expired. */
+/* What a host known through relays may carry, by @pub or @ring_id (either
+ * may be NULL); NULL when unknown or expired at @now. */
 const struct admit_grant *admit_known_grant(const struct admit *a, const uint8_t *pub,
                                             const uint8_t *ring_id, uint64_t now);
-bool admit_enabled(const struct daemon *d);
-bool admit_self_may_carry(const struct daemon *d, uint32_t enclave);
-bool admit_peer_may_carry(const struct daemon *d, const struct peer *p, uint32_t enclave);
-bool admit_link_allows(const struct daemon *d, const struct peer *p, uint32_t enclave);
-bool admit_may_carry(struct daemon *d, const uint8_t pub[CERT_KEY_LEN], uint32_t enclave);
-/* Do we hold a valid certificate for the host with @ring_id (a link's or
- * a relayed one's)? Always true without an Authority. */
-bool admit_knows_ringid(struct daemon *d, const uint8_t ring_id[RINGID_LEN]);
-bool admit_may_carry_ringid(struct daemon *d, const uint8_t ring_id[RINGID_LEN],
-                            uint32_t enclave);
-/* Created by the accept hook (not a [Peer]): reload must keep it. */
-bool admit_peer_dynamic(const struct peer *p);
-
-/* Daemon side (admit_run.c). */
-int admit_start(struct daemon *d);
-int admit_reload(struct daemon *d, const struct config *nc, struct sbuf *out);
-void admit_stop(struct daemon *d);
-void admit_free(struct daemon *d);
-void admit_peer_free(struct peer *p);
-/* Link hooks (wired in peer.c). */
-size_t admit_hook_payload(struct daemon *d, uint8_t *buf, size_t cap);
-struct link_peer *admit_hook_accept(struct daemon *d, const uint8_t pub[CERT_KEY_LEN],
-                                    const uint8_t *payload, size_t len);
-int admit_hook_done(struct daemon *d, struct peer *p, const uint8_t *payload, size_t len);
 /*
- * `overlayctl peers` extras. JSON: "admitted" (bool), "cert_name",
- * "cert_serial" (str|null), "cert_expires_s" (num|null), "allowed_all"
- * (bool), "allowed_enclaves" ([num]). Text: the CERT and ENCLAVES cells.
+ * Forget the relayed hosts whose certificate expired at Unix time @now.
+ * Returns the earliest not_after still cached (UINT64_MAX: none), for the
+ * caller's next expiry check.
  */
-void admit_peer_json(const struct daemon *d, const struct peer *p, struct json *j);
-void admit_peer_text(const struct daemon *d, const struct peer *p, char *cert, size_t cert_len,
-                     char *encl, size_t encl_len);
+uint64_t admit_expire(struct admit *a, uint64_t now);
+
+/*
+ * Policy. Never allocate or read a clock; safe on the data path.
+ * Without Authority (@a NULL or !a->enabled) every answer is true.
+ */
+/* May we ourselves carry @enclave (our certificate)? */
+bool admit_self_allows(const struct admit *a, uint32_t enclave);
+/* May the link peer whose grant is @ap (NULL: none checked yet) carry it? */
+bool admit_peer_allows(const struct admit *a, const struct admit_peer *ap, uint32_t enclave);
+/*
+ * May the host with @pub or @ring_id (either may be NULL) carry @enclave?
+ * Ourselves answer from our certificate; else @ap, the grant of that
+ * host's link peer when it has an admitted one; else the relay cache;
+ * any other host may carry nothing.
+ */
+bool admit_host_allows(const struct admit *a, const struct admit_peer *ap, const uint8_t *pub,
+                       const uint8_t *ring_id, uint32_t enclave);
+/* Do we hold a valid certificate for that host (same lookup)? */
+bool admit_host_known(const struct admit *a, const struct admit_peer *ap, const uint8_t *pub,
+                      const uint8_t *ring_id);
+
+/*
+ * Refusal lines: true when a refusal of @pub at @now (seconds, any
+ * origin) should be logged, i.e. none was in the last ADMIT_REFUSAL_LOG_S;
+ * then @now is remembered. A refused host retries every few seconds and
+ * several may do so at once: the last ADMIT_REFUSALS_MAX keys are kept,
+ * the one logged longest ago is forgotten first.
+ */
+bool admit_refusal_log_due(struct admit *a, const uint8_t pub[CERT_KEY_LEN], uint64_t now);
 
 #endif

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "overlayd/admit/admit.h"
+#include "overlayd/datapath/peer_admit.h"
 #include "overlayd/daemon.h"
 #include "overlayd/datapath/datapath.h"
 #include "overlayd/datapath/inner.h"

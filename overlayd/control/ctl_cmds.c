@@ -8,7 +8,7 @@
 
 #include "crypto/key.h"
 #include "crypto/ringid.h"
-#include "overlayd/admit/admit.h"
+#include "overlayd/datapath/peer_admit.h"
 #include "overlayd/daemon.h"
 #include "lib/json.h"
 #include "lib/mac.h"

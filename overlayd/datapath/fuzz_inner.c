@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * libFuzzer target: inner payloads as a peer could send them (frames,
- * control TLVs), decoded the way fwd.c does, and fed into an fdb.
+ * control TLVs), decoded the way datapath/rx.c and announce/announce.c do,
+ * and fed into an fdb.
  */
 #include <stddef.h>
 #include <stdint.h>

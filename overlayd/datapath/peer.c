@@ -12,7 +12,8 @@
 #include <sodium.h>
 
 #include "crypto/key.h"
-#include "overlayd/admit/admit.h"
+#include "overlayd/datapath/peer_admit.h"
+#include "overlayd/datapath/resolve.h"
 #include "overlayd/announce/announce.h"
 #include "lib/idset.h"
 #include "lib/log.h"
@@ -129,13 +130,14 @@ int peer_add(struct daemon *d, const struct config_peer *cp, struct peer **out)
         free(p);
         return rc;
     }
+    d->peers[d->n_peers++] = p;
     if (p->endpoint_cfg[0]) {
-        rc = udp_resolve(&d->udp, p->endpoint_cfg, &p->ep);
-        if (rc < 0)
+        /* A name completes later, from the loop (resolve.c). */
+        rc = resolve_peer(d, p, RESOLVE_REPLACE);
+        if (rc < 0 && rc != -EINPROGRESS)
             log_warn("peer", "%s: cannot resolve endpoint %s (%s); will retry", p->name,
                      p->endpoint_cfg, strerror(-rc));
     }
-    d->peers[d->n_peers++] = p;
     if (out)
         *out = p;
     return 0;
@@ -235,7 +237,7 @@ static struct link_peer *hook_accept(void *ctx, const uint8_t pub[LINK_KEY_LEN],
     /*
      * Without Authority only [Peer] keys are admitted, and those are all
      * link peers already, so an unknown key is refused (NULL). With
-     * Authority a valid certificate for @pub creates a peer (admit_run.c).
+     * Authority a valid certificate for @pub creates a peer (peer_admit.c).
      */
     return admit_hook_accept(ctx, pub, payload, payload_len);
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "lib/log.h"
-#include "overlayd/admit/admit.h"
+#include "overlayd/datapath/peer_admit.h"
 #include "overlayd/announce/announce.h"
 #include "overlayd/daemon.h"
 #include "overlayd/datapath/inner.h"

@@ -170,8 +170,7 @@ void udp_queue(struct udp *u, const struct udp_addr *to, const uint8_t *pkt, siz
     h->msg_iovlen = 1;
 }
 
-/* Split "host:port" / "[v6]:port" into @host and @port. */
-static int udp_split(const char *ep, char *host, size_t hcap, char *port, size_t pcap)
+int udp_endpoint_split(const char *ep, char *host, size_t hcap, char *port, size_t pcap)
 {
     const char *colon, *h = ep;
     size_t hl;
@@ -203,11 +202,6 @@ static int udp_split(const char *ep, char *host, size_t hcap, char *port, size_t
     return 0;
 }
 
-int udp_endpoint_is_ipv6(const char *endpoint)
-{
-    return endpoint[0] == '[';
-}
-
 static int udp_convert(const struct udp *u, const struct addrinfo *ai, struct udp_addr *out)
 {
     memset(out, 0, sizeof(*out));
@@ -231,27 +225,41 @@ static int udp_convert(const struct udp *u, const struct addrinfo *ai, struct ud
     return -EHOSTUNREACH;
 }
 
+void udp_resolve_hints(const struct udp *u, struct addrinfo *hints)
+{
+    memset(hints, 0, sizeof(*hints));
+    hints->ai_family = u->family == AF_INET ? AF_INET : AF_UNSPEC;
+    hints->ai_socktype = SOCK_DGRAM;
+    hints->ai_flags = AI_NUMERICSERV;
+}
+
+int udp_addr_from_ai(const struct udp *u, const struct addrinfo *res, struct udp_addr *out)
+{
+    int rc = -EHOSTUNREACH;
+
+    for (const struct addrinfo *ai = res; ai && rc < 0; ai = ai->ai_next)
+        rc = udp_convert(u, ai, out);
+    return rc;
+}
+
 int udp_resolve(const struct udp *u, const char *endpoint, struct udp_addr *out)
 {
-    char host[256], port[8];
-    struct addrinfo hints, *res = NULL, *ai;
+    char host[UDP_HOST_MAX], port[8];
+    struct addrinfo hints, *res = NULL;
     int rc;
 
-    rc = udp_split(endpoint, host, sizeof(host), port, sizeof(port));
+    rc = udp_endpoint_split(endpoint, host, sizeof(host), port, sizeof(port));
     if (rc < 0)
         return rc;
+    /* Any family here, so an IPv6 literal on an IPv4 socket is "unusable",
+     * not a name to look up. AI_NUMERICHOST: never a DNS query. */
     memset(&hints, 0, sizeof(hints));
-    hints.ai_family = u->family == AF_INET ? AF_INET : AF_UNSPEC;
+    hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_DGRAM;
     hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-    if (getaddrinfo(host, port, &hints, &res) != 0) {
-        hints.ai_flags = AI_NUMERICSERV;
-        if (getaddrinfo(host, port, &hints, &res) != 0)
-            return -ENOENT;
-    }
-    rc = -EHOSTUNREACH;
-    for (ai = res; ai && rc < 0; ai = ai->ai_next)
-        rc = udp_convert(u, ai, out);
+    if (getaddrinfo(host, port, &hints, &res) != 0)
+        return endpoint[0] == '[' ? -EINVAL : -EAGAIN;
+    rc = udp_addr_from_ai(u, res, out);
     freeaddrinfo(res);
     return rc;
 }

@@ -23,7 +23,10 @@ enum udp_limits {
     UDP_SEND_QUEUE = 256,           /* datagrams per sendmmsg */
     UDP_PKT_MAX = 9344,             /* jumbo inner frame + headers */
     UDP_ADDRSTR = 64,               /* "[v6]:port" */
+    UDP_HOST_MAX = 256,             /* host part of an endpoint, NUL included */
 };
+
+struct addrinfo;
 
 struct udp_addr {
     struct sockaddr_storage ss;
@@ -69,14 +72,20 @@ void udp_queue(struct udp *u, const struct udp_addr *to, const uint8_t *pkt, siz
 void udp_flush(struct udp *u);
 
 /*
- * Resolve "a.b.c.d:port", "[v6]:port" or "hostname:port" for this socket's
- * family (IPv4 results are v4-mapped on an IPv6 socket). Numeric forms
- * never touch DNS. Returns 0 or -EINVAL (syntax), -EHOSTUNREACH (no
- * address of a usable family), -ENOENT (name does not resolve).
+ * Resolve "a.b.c.d:port" or "[v6]:port" for this socket's family (IPv4
+ * results are v4-mapped on an IPv6 socket), without touching DNS. Returns
+ * 0, -EINVAL (syntax), -EHOSTUNREACH (no address of a usable family), or
+ * -EAGAIN for "hostname:port": a name is looked up off the loop
+ * (datapath/resolve.h) with udp_resolve_hints() and udp_addr_from_ai().
  */
 int udp_resolve(const struct udp *u, const char *endpoint, struct udp_addr *out);
-/* Is the endpoint text an IPv6 one (bracketed literal)? */
-int udp_endpoint_is_ipv6(const char *endpoint);
+/* Split "host:port" / "[v6]:port" into @host and @port (checked 1..65535).
+ * Returns 0 or -EINVAL. */
+int udp_endpoint_split(const char *endpoint, char *host, size_t hcap, char *port, size_t pcap);
+/* getaddrinfo() hints for a name looked up for this socket. */
+void udp_resolve_hints(const struct udp *u, struct addrinfo *hints);
+/* The first address of @res usable on this socket: 0 or -EHOSTUNREACH. */
+int udp_addr_from_ai(const struct udp *u, const struct addrinfo *res, struct udp_addr *out);
 /* "1.2.3.4:5" / "[::1]:5" (v4-mapped shown as IPv4). */
 void udp_addr_str(const struct sockaddr *sa, char out[UDP_ADDRSTR]);
 /* Same address and port? */

@@ -18,7 +18,7 @@
 
 #include "crypto/key.h"
 #include "crypto/ringid.h"
-#include "overlayd/admit/admit.h"
+#include "overlayd/datapath/peer_admit.h"
 #include "overlayd/daemon.h"
 #include "overlayd/announce/announce.h"
 #include "overlayd/datapath/inner.h"

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * admit.c: certificate checks of handshake payloads and of our own
- * certificate file, and the per-enclave policy, with certificates signed
- * in-process by crypto/cert.c.
+ * certificate file, the per-enclave policy and the refusal-log limiter,
+ * with certificates signed in-process by crypto/cert.c. No daemon, no
+ * libuv, no clock: every time is passed in.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +16,7 @@
 #include "crypto/key.h"
 #include "crypto/ringid.h"
 #include "overlayd/admit/admit.h"
-#include "overlayd/daemon.h"
+#include "overlayd/config/config.h"
 #include "lib/check.h"
 
 static uint8_t ca_pk[32], ca_sk[64], other_pk[32], other_sk[64];
@@ -140,7 +141,7 @@ static void test_load_self(const char *dir)
     uint8_t buf[CERT_MAX_LEN];
     struct cert c;
     struct config cfg;
-    uint64_t now = admit_now_unix();
+    uint64_t now = NOW + 86400;             /* any time: the caller passes it */
     size_t len;
 
     snprintf(path, sizeof(path), "%s/host.cert", dir);
@@ -176,7 +177,7 @@ static void test_load_self(const char *dir)
     CHECK(admit_load_self(path, ca_pk, x_pub, NOW, &c, why, sizeof(why)) == -EINVAL);
     CHECK(strstr(why, "not a certificate") != NULL);
 
-    /* --check path: the real clock, so certificates around now */
+    /* --check path: certificates around the time it is given */
     memset(&cfg, 0, sizeof(cfg));
     snprintf(cfg.path, sizeof(cfg.path), "%s/overlayd.conf", dir);
     snprintf(cfg.certificate_file, sizeof(cfg.certificate_file), "%s/host.cert", dir);
@@ -187,69 +188,54 @@ static void test_load_self(const char *dir)
     len = make_cert(buf, ca_sk, "host-x", x_pub, now - 60, now + 3600, blue, 1);
     write_text(cfg.certificate_file, buf, len);
     n_reported = 0;
-    CHECK(admit_check_config(&cfg, report, NULL) == 0 && n_reported == 0);
+    CHECK(admit_check_config(&cfg, now, report, NULL) == 0 && n_reported == 0);
     len = make_cert(buf, ca_sk, "host-x", x_pub, now - 7200, now - 3600, blue, 1);
     write_text(cfg.certificate_file, buf, len);
-    CHECK(admit_check_config(&cfg, report, NULL) == -EINVAL && n_reported == 1);
+    CHECK(admit_check_config(&cfg, now, report, NULL) == -EINVAL && n_reported == 1);
     CHECK(strstr(reported, "host.cert:0: certificate expired at") != NULL);
     memcpy(cfg.private_key, y_priv, 32);      /* valid certificate, wrong host key */
     len = make_cert(buf, ca_sk, "host-x", x_pub, now - 60, now + 3600, blue, 1);
     write_text(cfg.certificate_file, buf, len);
     n_reported = 0;
-    CHECK(admit_check_config(&cfg, report, NULL) == -EINVAL && n_reported == 1);
+    CHECK(admit_check_config(&cfg, now, report, NULL) == -EINVAL && n_reported == 1);
     CHECK(strstr(reported, "not this host's key") != NULL);
     cfg.has_authority = false;                /* no Authority: nothing to check */
     n_reported = 0;
-    CHECK(admit_check_config(&cfg, report, NULL) == 0 && n_reported == 0);
+    CHECK(admit_check_config(&cfg, now, report, NULL) == 0 && n_reported == 0);
 }
 
 static void test_policy(void)
 {
     static const uint32_t blue[] = { 100 }, blue_red[] = { 100, 200 };
-    struct daemon *d = calloc(1, sizeof(*d));
     struct admit *a = calloc(1, sizeof(*a));
-    struct peer p_all = { 0 }, p_blue = { 0 }, p_none = { 0 }, p_gone = { 0 };
     struct admit_peer ap_all = { 0 }, ap_blue = { 0 }, ap_gone = { 0 };
-    struct peer *peers[] = { &p_all, &p_blue, &p_none, &p_gone };
-    uint8_t buf[CERT_MAX_LEN], unknown[32], rid[RINGID_LEN];
+    uint8_t buf[CERT_MAX_LEN], unknown[32], rid[RINGID_LEN], all_pub[32], blue_pub[32];
     size_t len;
 
-    if (!d || !a)
+    if (!a)
         exit(1);
-    memcpy(d->pub, x_pub, 32);
-    d->peers = peers;
-    d->n_peers = 4;
-
-    /* Peers: all enclaves; blue only; no certificate yet; expired/refused. */
-    for (size_t i = 0; i < 4; i++) {
-        randombytes_buf(peers[i]->pub, 32);
-        peers[i]->d = d;
-    }
+    randombytes_buf(all_pub, 32);
+    randombytes_buf(blue_pub, 32);
+    randombytes_buf(unknown, 32);
     memcpy(a->authority, ca_pk, 32);
-    len = make_cert(buf, ca_sk, "p-all", p_all.pub, NOW - 60, NOW + 60, NULL, 0);
-    CHECK(admit_check(a, buf, len, p_all.pub, NOW, &ap_all.g) == 0);
-    len = make_cert(buf, ca_sk, "p-blue", p_blue.pub, NOW - 60, NOW + 60, blue, 1);
-    CHECK(admit_check(a, buf, len, p_blue.pub, NOW, &ap_blue.g) == 0);
+    /* Peers: all enclaves; blue only; expired/refused (and "none yet" = NULL). */
+    len = make_cert(buf, ca_sk, "p-all", all_pub, NOW - 60, NOW + 60, NULL, 0);
+    CHECK(admit_check(a, buf, len, all_pub, NOW, &ap_all.g) == 0);
+    len = make_cert(buf, ca_sk, "p-blue", blue_pub, NOW - 60, NOW + 60, blue, 1);
+    CHECK(admit_check(a, buf, len, blue_pub, NOW, &ap_blue.g) == 0);
     ap_gone.g = ap_all.g;
     ap_all.admitted = ap_blue.admitted = true;
     ap_gone.admitted = false;                 /* what the expiry timer does */
-    ringid_from_pubkey(ap_all.ring_id, p_all.pub);
-    ringid_from_pubkey(ap_blue.ring_id, p_blue.pub);
-    ringid_from_pubkey(ap_gone.ring_id, p_gone.pub);
-    p_all.adm = &ap_all;
-    p_blue.adm = &ap_blue;
-    p_gone.adm = &ap_gone;
-    randombytes_buf(unknown, 32);
+    ringid_from_pubkey(ap_all.ring_id, all_pub);
+    ringid_from_pubkey(ap_blue.ring_id, blue_pub);
 
-    /* Without Authority: everything may carry everything. */
-    CHECK(!admit_enabled(d));
-    CHECK(admit_peer_may_carry(d, &p_none, 200));
-    CHECK(admit_link_allows(d, &p_gone, 200));
-    CHECK(admit_self_may_carry(d, 7));
-    CHECK(admit_may_carry(d, unknown, 200));
+    /* Without Authority (no struct admit, or not enabled): everything goes. */
+    CHECK(admit_self_allows(NULL, 7) && admit_peer_allows(NULL, NULL, 200));
+    CHECK(admit_peer_allows(a, &ap_gone, 200) && admit_self_allows(a, 7));
+    CHECK(admit_host_allows(a, NULL, unknown, NULL, 200));
+    CHECK(admit_host_known(NULL, NULL, unknown, NULL));
     ringid_from_pubkey(rid, unknown);
-    CHECK(admit_may_carry_ringid(d, rid, 200));
-    CHECK(!admit_peer_dynamic(&p_none));
+    CHECK(admit_host_allows(a, NULL, NULL, rid, 200));
 
     /* With Authority; our own certificate: blue and red. */
     a->enabled = true;
@@ -257,64 +243,52 @@ static void test_policy(void)
     CHECK(cert_parse(buf, len, &a->self) == 0);
     admit_grant_from_cert(&a->self_grant, &a->self);
     ringid_from_pubkey(a->self_ring_id, x_pub);
-    d->admit = a;
-    CHECK(admit_enabled(d));
 
-    CHECK(admit_self_may_carry(d, 100) && admit_self_may_carry(d, 200));
-    CHECK(!admit_self_may_carry(d, 300));
+    CHECK(admit_self_allows(a, 100) && admit_self_allows(a, 200));
+    CHECK(!admit_self_allows(a, 300));
 
-    CHECK(admit_peer_may_carry(d, &p_all, 300));
-    CHECK(admit_peer_may_carry(d, &p_blue, 100));
-    CHECK(!admit_peer_may_carry(d, &p_blue, 200));
-    CHECK(!admit_peer_may_carry(d, &p_none, 100));    /* no certificate checked yet */
-    CHECK(!admit_peer_may_carry(d, &p_gone, 100));    /* expired */
+    CHECK(admit_peer_allows(a, &ap_all, 300));
+    CHECK(admit_peer_allows(a, &ap_blue, 100));
+    CHECK(!admit_peer_allows(a, &ap_blue, 200));
+    CHECK(!admit_peer_allows(a, NULL, 100));          /* no certificate checked yet */
+    CHECK(!admit_peer_allows(a, &ap_gone, 100));      /* expired */
 
-    /* Both ends must be allowed. */
-    CHECK(admit_link_allows(d, &p_all, 200));
-    CHECK(!admit_link_allows(d, &p_all, 300));        /* we may not carry 300 */
-    CHECK(admit_link_allows(d, &p_blue, 100));
-    CHECK(!admit_link_allows(d, &p_blue, 200));
-
-    /* By key and by ring id, as the ring asks. */
-    CHECK(admit_may_carry(d, x_pub, 200) && !admit_may_carry(d, x_pub, 300));
-    CHECK(admit_may_carry(d, p_blue.pub, 100) && !admit_may_carry(d, p_blue.pub, 200));
-    CHECK(admit_may_carry(d, p_all.pub, 300));
-    CHECK(!admit_may_carry(d, p_none.pub, 100));
-    CHECK(!admit_may_carry(d, p_gone.pub, 100));
-    CHECK(!admit_may_carry(d, unknown, 100));
-    ringid_from_pubkey(rid, p_blue.pub);
-    CHECK(admit_may_carry_ringid(d, rid, 100) && !admit_may_carry_ringid(d, rid, 200));
+    /* By key and by ring id, as the ring asks: self, then the link's grant. */
+    CHECK(admit_host_allows(a, NULL, x_pub, NULL, 200));
+    CHECK(!admit_host_allows(a, NULL, x_pub, NULL, 300));
+    CHECK(admit_host_allows(a, &ap_blue, blue_pub, NULL, 100));
+    CHECK(!admit_host_allows(a, &ap_blue, blue_pub, NULL, 200));
+    CHECK(admit_host_allows(a, &ap_all, all_pub, NULL, 300));
+    CHECK(!admit_host_allows(a, NULL, all_pub, NULL, 100));   /* no admitted link */
+    CHECK(!admit_host_allows(a, &ap_gone, unknown, NULL, 100));
+    CHECK(!admit_host_allows(a, NULL, unknown, NULL, 100));
+    ringid_from_pubkey(rid, blue_pub);
+    CHECK(admit_host_allows(a, &ap_blue, NULL, rid, 100));
+    CHECK(!admit_host_allows(a, &ap_blue, NULL, rid, 200));
+    CHECK(admit_host_known(a, &ap_blue, NULL, rid));
+    CHECK(!admit_host_known(a, NULL, NULL, rid));
+    CHECK(!admit_host_known(a, &ap_gone, NULL, rid));
     ringid_from_pubkey(rid, x_pub);
-    CHECK(admit_may_carry_ringid(d, rid, 200) && !admit_may_carry_ringid(d, rid, 300));
-    ringid_from_pubkey(rid, p_gone.pub);
-    CHECK(!admit_may_carry_ringid(d, rid, 100));
-    ringid_from_pubkey(rid, unknown);
-    CHECK(!admit_may_carry_ringid(d, rid, 100));
-
-    ap_blue.dynamic = true;
-    CHECK(admit_peer_dynamic(&p_blue) && !admit_peer_dynamic(&p_all));
-
+    CHECK(admit_host_allows(a, NULL, NULL, rid, 200) && !admit_host_allows(a, NULL, NULL, rid, 300));
+    CHECK(admit_host_known(a, NULL, NULL, rid));
     free(a);
-    free(d);
 }
 
 /* Hosts known only through relayed ring messages (admit_learn). */
 static void test_known(void)
 {
     static const uint32_t blue[] = { 100 };
-    struct daemon *d = calloc(1, sizeof(*d));
     struct admit *a = calloc(1, sizeof(*a));
     uint8_t buf[CERT_MAX_LEN], rid[RINGID_LEN], keys[ADMIT_KNOWN_MAX + 1][32];
     size_t len;
 
-    if (!d || !a)
+    if (!a)
         exit(1);
     a->enabled = true;
     memcpy(a->authority, ca_pk, 32);
-    memcpy(d->pub, x_pub, 32);
-    d->admit = a;
     ringid_from_pubkey(rid, y_pub);
-    CHECK(!admit_may_carry(d, y_pub, 100) && !admit_knows_ringid(d, rid));
+    CHECK(!admit_host_allows(a, NULL, y_pub, NULL, 100) && !admit_host_known(a, NULL, NULL, rid));
+    CHECK(admit_expire(a, NOW) == UINT64_MAX);
     /* another authority's, another key's, an expired one: refused, not remembered */
     len = make_cert(buf, other_sk, "y", y_pub, NOW - 60, NOW + 60, blue, 1);
     CHECK(admit_learn(a, y_pub, buf, len, NOW) == CERT_E_AUTHORITY);
@@ -331,7 +305,14 @@ static void test_known(void)
     CHECK(admit_known_grant(a, NULL, rid, NOW) != NULL);
     CHECK(admit_known_grant(a, y_pub, NULL, NOW + 60) == NULL);
     CHECK(strcmp(admit_known_grant(a, y_pub, NULL, NOW)->name, "y") == 0);
+    CHECK(admit_host_allows(a, NULL, y_pub, NULL, 100) && !admit_host_allows(a, NULL, y_pub, NULL, 200));
+    CHECK(admit_host_allows(a, NULL, NULL, rid, 100) && admit_host_known(a, NULL, NULL, rid));
+    /* expiry is admit_expire()'s: until then the policy needs no clock */
+    CHECK(admit_expire(a, NOW + 59) == NOW + 60 && a->n_known == 1);
+    CHECK(admit_expire(a, NOW + 60) == UINT64_MAX && a->n_known == 0);
+    CHECK(!admit_host_allows(a, NULL, y_pub, NULL, 100) && !admit_host_known(a, NULL, NULL, rid));
     /* the cache is bounded: the least recently used goes */
+    CHECK(admit_learn(a, y_pub, buf, len, NOW) == 0 && a->n_known == 1);
     for (size_t i = 0; i < ADMIT_KNOWN_MAX + 1; i++) {
         randombytes_buf(keys[i], 32);
         len = make_cert(buf, ca_sk, "k", keys[i], NOW - 60, NOW + 60, NULL, 0);
@@ -343,7 +324,36 @@ static void test_known(void)
     CHECK(admit_known_grant(a, keys[ADMIT_KNOWN_MAX], NULL, NOW) != NULL);
     free(a->known);
     free(a);
-    free(d);
+}
+
+/* One refusal line per key and minute, for several keys at once. */
+static void test_refusal_log(void)
+{
+    struct admit *a = calloc(1, sizeof(*a));
+    uint8_t keys[ADMIT_REFUSALS_MAX + 1][32];
+    uint64_t t = 1000;
+
+    if (!a)
+        exit(1);
+    for (size_t i = 0; i <= ADMIT_REFUSALS_MAX; i++)
+        randombytes_buf(keys[i], 32);
+    /* two keys refused alternately every 5 s: one line each per minute */
+    CHECK(admit_refusal_log_due(a, keys[0], t) && admit_refusal_log_due(a, keys[1], t));
+    for (t = 1005; t < 1000 + ADMIT_REFUSAL_LOG_S; t += 5)
+        CHECK(!admit_refusal_log_due(a, keys[0], t) && !admit_refusal_log_due(a, keys[1], t));
+    CHECK(admit_refusal_log_due(a, keys[0], 1000 + ADMIT_REFUSAL_LOG_S));
+    CHECK(admit_refusal_log_due(a, keys[1], 1000 + ADMIT_REFUSAL_LOG_S));
+    CHECK(!admit_refusal_log_due(a, keys[0], 1001 + ADMIT_REFUSAL_LOG_S));
+    /* bounded: the key logged longest ago is forgotten first */
+    t = 2000;
+    for (size_t i = 0; i < ADMIT_REFUSALS_MAX; i++)
+        CHECK(admit_refusal_log_due(a, keys[i], t + i));
+    CHECK(a->n_refused == ADMIT_REFUSALS_MAX);
+    CHECK(admit_refusal_log_due(a, keys[ADMIT_REFUSALS_MAX], t + 40));
+    CHECK(a->n_refused == ADMIT_REFUSALS_MAX);
+    CHECK(!admit_refusal_log_due(a, keys[1], t + 41));     /* still remembered */
+    CHECK(admit_refusal_log_due(a, keys[0], t + 41));      /* was evicted */
+    free(a);
 }
 
 int main(void)
@@ -364,6 +374,7 @@ int main(void)
     test_load_self(dir);
     test_policy();
     test_known();
+    test_refusal_log();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         printf("warning: cannot remove %s\n", dir);

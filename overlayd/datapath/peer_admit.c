@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Admission, daemon side: our certificate at start and reload, the link
- * hooks (payload, accept of unknown keys, the check after every
- * handshake), the expiry timer that tears down links whose certificate
- * ran out, and what `overlayctl peers` shows about certificates.
+ * Admission, daemon side (peer_admit.h): our certificate at start and
+ * reload, the link hooks (payload, accept of unknown keys, the check after
+ * every handshake), the expiry timer that tears down links whose
+ * certificate ran out, the policy asked of daemon objects, and what
+ * `overlayctl peers` shows about certificates.
  */
-#include "overlayd/admit/admit.h"
+#include "overlayd/datapath/peer_admit.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uv.h>
 
 #include "crypto/key.h"
@@ -23,25 +25,105 @@
 
 enum {
     ADMIT_RECHECK_MS = 30 * 1000,   /* also re-checked this often: wall clock may jump */
-    ADMIT_LOG_EVERY_S = 60,         /* one refusal line per key and minute */
 };
 
 static void admit_timer_cb(uv_timer_t *t);
 static bool admit_relink(struct daemon *d, struct peer *p, bool connect);
 
+uint64_t admit_now_unix(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec < 0 ? 0 : (uint64_t)ts.tv_sec;
+}
+
 static uv_timer_t *admit_timer(struct daemon *d)
 {
-    return d->admit ? d->admit->timer : NULL;
+    return d->admit ? d->admit_timer : NULL;
 }
+
+/* ---- policy by daemon object ------------------------------------------------ */
+
+bool admit_enabled(const struct daemon *d)
+{
+    return d->admit && d->admit->enabled;
+}
+
+bool admit_self_may_carry(const struct daemon *d, uint32_t enclave)
+{
+    return admit_self_allows(d->admit, enclave);
+}
+
+bool admit_peer_may_carry(const struct daemon *d, const struct peer *p, uint32_t enclave)
+{
+    return admit_peer_allows(d->admit, p->adm, enclave);
+}
+
+bool admit_link_allows(const struct daemon *d, const struct peer *p, uint32_t enclave)
+{
+    return admit_self_allows(d->admit, enclave) && admit_peer_allows(d->admit, p->adm, enclave);
+}
+
+/* The grant of the admitted link peer with @pub or @ring_id; NULL: none. */
+static const struct admit_peer *admit_peer_grant(const struct daemon *d, const uint8_t *pub,
+                                                 const uint8_t *ring_id)
+{
+    for (size_t i = 0; i < d->n_peers; i++) {
+        const struct peer *p = d->peers[i];
+
+        /* ring_id is filled when the peer is admitted; others carry nothing. */
+        if (!p->adm || !p->adm->admitted)
+            continue;
+        if ((pub && memcmp(p->pub, pub, CERT_KEY_LEN) == 0) ||
+            (ring_id && memcmp(p->adm->ring_id, ring_id, RINGID_LEN) == 0))
+            return p->adm;
+    }
+    return NULL;
+}
+
+bool admit_may_carry(struct daemon *d, const uint8_t pub[CERT_KEY_LEN], uint32_t enclave)
+{
+    if (!admit_enabled(d))
+        return true;
+    return admit_host_allows(d->admit, admit_peer_grant(d, pub, NULL), pub, NULL, enclave);
+}
+
+bool admit_knows_ringid(struct daemon *d, const uint8_t ring_id[RINGID_LEN])
+{
+    if (!admit_enabled(d))
+        return true;
+    return admit_host_known(d->admit, admit_peer_grant(d, NULL, ring_id), NULL, ring_id);
+}
+
+bool admit_may_carry_ringid(struct daemon *d, const uint8_t ring_id[RINGID_LEN],
+                            uint32_t enclave)
+{
+    if (!admit_enabled(d))
+        return true;
+    return admit_host_allows(d->admit, admit_peer_grant(d, NULL, ring_id), NULL, ring_id,
+                             enclave);
+}
+
+bool admit_peer_dynamic(const struct peer *p)
+{
+    return p->adm && p->adm->dynamic;
+}
+
+/* ---- expiry timer ----------------------------------------------------------- */
 
 /* Arm the timer for the earliest certificate expiry (or the recheck period). */
 static void admit_schedule(struct daemon *d, uint64_t delay_ms)
 {
     uv_timer_t *t = admit_timer(d);
-    uint64_t now = admit_now_unix(), ms = ADMIT_RECHECK_MS;
+    uint64_t now = admit_now_unix(), ms = ADMIT_RECHECK_MS, known;
 
     if (!t || d->stopping)
         return;
+    /* Relayed hosts' grants end here, so the policy needs no clock. */
+    known = admit_expire(d->admit, now);
+    if (known != UINT64_MAX && (known - now) * 1000 < ms)
+        ms = (known - now) * 1000;
     for (size_t i = 0; i < d->n_peers; i++) {
         const struct admit_peer *a = d->peers[i]->adm;
 
@@ -105,11 +187,11 @@ int admit_start(struct daemon *d)
                  a->self.name, cfg->name, a->self.name);
     admit_describe_self(a, cfg->certificate_file);
     admit_warn_enclaves(d, cfg);
-    a->timer = malloc(sizeof(uv_timer_t));
-    if (!a->timer)
+    d->admit_timer = malloc(sizeof(uv_timer_t));
+    if (!d->admit_timer)
         return -ENOMEM;
-    uv_timer_init(d->loop, a->timer);
-    ((uv_timer_t *)a->timer)->data = d;
+    uv_timer_init(d->loop, d->admit_timer);
+    d->admit_timer->data = d;
     admit_schedule(d, ADMIT_RECHECK_MS);
     return 0;
 }
@@ -186,7 +268,7 @@ void admit_stop(struct daemon *d)
 
     if (t) {
         uv_close((uv_handle_t *)t, (uv_close_cb)free);
-        d->admit->timer = NULL;
+        d->admit_timer = NULL;
     }
 }
 
@@ -195,7 +277,8 @@ void admit_free(struct daemon *d)
     if (!d->admit)
         return;
     /* Not started on the loop (start failed early): free the timer here. */
-    free(d->admit->timer);
+    free(d->admit_timer);
+    d->admit_timer = NULL;
     free(d->admit->known);
     free(d->admit);
     d->admit = NULL;
@@ -279,18 +362,15 @@ size_t admit_hook_payload(struct daemon *d, uint8_t *buf, size_t cap)
     return len;
 }
 
-/* One line per refused key and minute: a refused host retries every 5 s. */
-static void admit_log_refusal(const uint8_t pub[CERT_KEY_LEN], const char *name, int rc)
+/* One line per refused key and minute: a refused host retries every 5 s.
+ * Monotonic seconds, so a wall-clock jump neither floods nor mutes. */
+static void admit_log_refusal(struct daemon *d, const uint8_t pub[CERT_KEY_LEN],
+                              const char *name, int rc)
 {
-    static uint8_t last_pub[CERT_KEY_LEN];
-    static uint64_t last_t;
-    uint64_t now = admit_now_unix();
     char b64[KEY_B64_LEN + 1];
 
-    if (memcmp(last_pub, pub, CERT_KEY_LEN) == 0 && now - last_t < ADMIT_LOG_EVERY_S)
+    if (!admit_refusal_log_due(d->admit, pub, daemon_now() / 1000000000u))
         return;
-    memcpy(last_pub, pub, CERT_KEY_LEN);
-    last_t = now;
     key_to_base64(b64, pub);
     log_warn("admit", "refused %s%s%s: %s", name ? name : "", name ? " " : "", b64,
              cert_strerror(rc));
@@ -332,7 +412,7 @@ struct link_peer *admit_hook_accept(struct daemon *d, const uint8_t pub[CERT_KEY
         return NULL;
     rc = admit_check(d->admit, payload, len, pub, admit_now_unix(), &ap->g);
     if (rc < 0) {
-        admit_log_refusal(pub, NULL, rc);
+        admit_log_refusal(d, pub, NULL, rc);
         free(ap);
         return NULL;
     }
@@ -391,7 +471,7 @@ int admit_hook_done(struct daemon *d, struct peer *p, const uint8_t *payload, si
         return -ENOMEM;
     rc = admit_check(d->admit, payload, len, p->pub, admit_now_unix(), g);
     if (rc < 0) {
-        admit_log_refusal(p->pub, p->name, rc);
+        admit_log_refusal(d, p->pub, p->name, rc);
         if (ap->admitted) {
             /* A rekey with a bad certificate ends the session we had too. */
             ap->admitted = false;
