@@ -620,12 +620,12 @@ static int strip_json(int argc, char **argv, bool *json)
     return n;
 }
 
-int ctl_cert_main(int argc, char **argv)
+int cli_cert_main(int argc, char **argv)
 {
-    return ctl_cert_run(argc, argv, false);
+    return cli_cert_run(argc, argv, false);
 }
 
-int ctl_cert_run(int argc, char **argv, bool json)
+int cli_cert_run(int argc, char **argv, bool json)
 {
     argc = strip_json(argc, argv, &json);
     if (sodium_init() < 0)

@@ -3,7 +3,7 @@
 #define OVL_OVERLAYD_CTL_CERT_H
 
 /*
- * DOC: ctl_cert — `overlayctl ca ...` and `overlayctl cert ...`
+ * DOC: cli_cert — `overlayctl ca ...` and `overlayctl cert ...`
  *
  *   ca init DIR
  *   cert issue --ca DIR --name NAME --pubkey KEY [--enclaves LIST] [--valid DURATION]
@@ -23,8 +23,8 @@
  * argv[0] is "ca" or "cert", argv[1] the subcommand. Returns the process
  * exit code: 0 on success, 1 on any error.
  */
-int ctl_cert_main(int argc, char **argv);
+int cli_cert_main(int argc, char **argv);
 /* The same, with --json already given (@json) before the command. */
-int ctl_cert_run(int argc, char **argv, bool json);
+int cli_cert_run(int argc, char **argv, bool json);
 
 #endif

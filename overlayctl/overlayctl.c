@@ -4,7 +4,7 @@
  *
  * Key commands (genkey, pubkey) and the authority commands (ca, cert)
  * run locally; the rest are sent to the daemon over its control socket
- * (protocol: ctl_server.h, docs/design.md). Exit 0 on success, 1 with a
+ * (protocol: overlayd/control/ctl_server.h, docs/design.md). Prefix cli_ in this folder. Exit 0 on success, 1 with a
  * one-line reason on stderr otherwise.
  */
 #include <errno.h>
@@ -27,7 +27,7 @@
 
 #define DEFAULT_SOCKET "/run/overlayd/overlayd.sock"
 
-struct ctl_opts {
+struct cli_opts {
     const char *sock;
     bool json;
 };
@@ -68,7 +68,7 @@ static int fail_joined(const char *body)
 /* ---- local commands ------------------------------------------------------ */
 
 /* A key as the command's output: the bare line, or {"@field": key}. */
-static int print_key(const struct ctl_opts *o, const char *cmd, const char *field,
+static int print_key(const struct cli_opts *o, const char *cmd, const char *field,
                      const char *b64)
 {
     struct sbuf b;
@@ -94,7 +94,7 @@ static int print_key(const struct ctl_opts *o, const char *cmd, const char *fiel
     return fflush(stdout) == 0 ? 0 : fail("%s: cannot write the key", cmd);
 }
 
-static int cmd_genkey(const struct ctl_opts *o, int argc, char **argv)
+static int cmd_genkey(const struct cli_opts *o, int argc, char **argv)
 {
     uint8_t k[KEY_LEN];
     char b64[KEY_B64_LEN + 1];
@@ -111,7 +111,7 @@ static int cmd_genkey(const struct ctl_opts *o, int argc, char **argv)
     return rc;
 }
 
-static int cmd_pubkey(const struct ctl_opts *o, int argc, char **argv)
+static int cmd_pubkey(const struct cli_opts *o, int argc, char **argv)
 {
     char in[256];
     size_t n;
@@ -139,14 +139,14 @@ static int cmd_pubkey(const struct ctl_opts *o, int argc, char **argv)
     return print_key(o, "pubkey", "public_key", b64);
 }
 
-static int cmd_cert(const struct ctl_opts *o, int argc, char **argv)
+static int cmd_cert(const struct cli_opts *o, int argc, char **argv)
 {
-    return ctl_cert_run(argc, argv, o->json);
+    return cli_cert_run(argc, argv, o->json);
 }
 
 /* ---- daemon commands ----------------------------------------------------- */
 
-static int ctl_send_all(int fd, const char *p, size_t n)
+static int cli_send_all(int fd, const char *p, size_t n)
 {
     while (n) {
         ssize_t w = write(fd, p, n);
@@ -164,7 +164,7 @@ static int ctl_send_all(int fd, const char *p, size_t n)
 
 /* The request text: "json"/"text", then one argument per line, then an
  * empty line. Returns 0 or 1 (error printed); *@req is malloc'ed. */
-static int ctl_build_request(const struct ctl_opts *o, int argc, char **argv, char **req,
+static int cli_build_request(const struct cli_opts *o, int argc, char **argv, char **req,
                              size_t *len)
 {
     FILE *f = open_memstream(req, len);
@@ -189,7 +189,7 @@ static int ctl_build_request(const struct ctl_opts *o, int argc, char **argv, ch
 }
 
 /* Connect to the daemon and send @req. Returns the socket or -1 (error printed). */
-static int ctl_connect_send(const struct ctl_opts *o, const char *req, size_t len)
+static int cli_connect_send(const struct cli_opts *o, const char *req, size_t len)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     struct timeval tv = { .tv_sec = 30 };
@@ -208,7 +208,7 @@ static int ctl_connect_send(const struct ctl_opts *o, const char *req, size_t le
         return -1;
     }
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    rc = ctl_send_all(fd, req, len);
+    rc = cli_send_all(fd, req, len);
     if (rc < 0) {
         close(fd);
         fail("cannot send to the daemon (%s: %s)", o->sock, strerror(-rc));
@@ -220,7 +220,7 @@ static int ctl_connect_send(const struct ctl_opts *o, const char *req, size_t le
 
 /* Read the whole answer from @fd (closed here). Returns 0 or 1 (error
  * printed); *@out is malloc'ed and NUL-terminated. */
-static int ctl_read_answer(const struct ctl_opts *o, int fd, char **out)
+static int cli_read_answer(const struct cli_opts *o, int fd, char **out)
 {
     char *resp = NULL;
     size_t rlen = 0, cap = 0;
@@ -260,7 +260,7 @@ static int ctl_read_answer(const struct ctl_opts *o, int fd, char **out)
 }
 
 /* "ok\n" + output to stdout, or "error\n" + reasons as one line on stderr. */
-static int ctl_print_answer(const struct ctl_opts *o, char *resp)
+static int cli_print_answer(const struct cli_opts *o, char *resp)
 {
     char *body;
     size_t bl;
@@ -278,7 +278,7 @@ static int ctl_print_answer(const struct ctl_opts *o, char *resp)
     return fail_joined(bl ? body : "failed");
 }
 
-static int ctl_request(const struct ctl_opts *o, int argc, char **argv)
+static int cli_request(const struct cli_opts *o, int argc, char **argv)
 {
     struct sockaddr_un sa;
     char *req = NULL, *resp = NULL;
@@ -287,34 +287,34 @@ static int ctl_request(const struct ctl_opts *o, int argc, char **argv)
 
     if (strlen(o->sock) >= sizeof(sa.sun_path))
         return fail("socket path too long: %s", o->sock);
-    if (ctl_build_request(o, argc, argv, &req, &rlen))
+    if (cli_build_request(o, argc, argv, &req, &rlen))
         return 1;
-    fd = ctl_connect_send(o, req, rlen);
+    fd = cli_connect_send(o, req, rlen);
     free(req);
     if (fd < 0)
         return 1;
-    if (ctl_read_answer(o, fd, &resp))
+    if (cli_read_answer(o, fd, &resp))
         return 1;
-    rc = ctl_print_answer(o, resp);
+    rc = cli_print_answer(o, resp);
     free(resp);
     return rc;
 }
 
-static int cmd_noargs(const struct ctl_opts *o, int argc, char **argv)
+static int cmd_noargs(const struct cli_opts *o, int argc, char **argv)
 {
     if (argc != 1)
         return fail("%s: takes no arguments", argv[0]);
-    return ctl_request(o, argc, argv);
+    return cli_request(o, argc, argv);
 }
 
-static int cmd_fdb(const struct ctl_opts *o, int argc, char **argv)
+static int cmd_fdb(const struct cli_opts *o, int argc, char **argv)
 {
     if (argc != 2)
         return fail("usage: fdb ENCLAVE");
-    return ctl_request(o, argc, argv);
+    return cli_request(o, argc, argv);
 }
 
-static int cmd_lookup(const struct ctl_opts *o, int argc, char **argv)
+static int cmd_lookup(const struct cli_opts *o, int argc, char **argv)
 {
     uint8_t mac[6];
 
@@ -322,10 +322,10 @@ static int cmd_lookup(const struct ctl_opts *o, int argc, char **argv)
         return fail("usage: lookup ENCLAVE MAC");
     if (mac_parse(argv[2], mac) < 0 || !mac_is_guest(mac))
         return fail("lookup: bad MAC %s (want a unicast aa:bb:cc:dd:ee:ff)", argv[2]);
-    return ctl_request(o, argc, argv);
+    return cli_request(o, argc, argv);
 }
 
-static int cmd_attach(const struct ctl_opts *o, int argc, char **argv)
+static int cmd_attach(const struct cli_opts *o, int argc, char **argv)
 {
     uint8_t mac[6];
 
@@ -342,21 +342,21 @@ static int cmd_attach(const struct ctl_opts *o, int argc, char **argv)
             return fail("attach: unexpected argument %s", argv[i]);
         }
     }
-    return ctl_request(o, argc, argv);
+    return cli_request(o, argc, argv);
 }
 
-static int cmd_detach(const struct ctl_opts *o, int argc, char **argv)
+static int cmd_detach(const struct cli_opts *o, int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-')
         return fail("usage: detach IFNAME");
-    return ctl_request(o, argc, argv);
+    return cli_request(o, argc, argv);
 }
 
-static int cmd_help(const struct ctl_opts *o, int argc, char **argv);
+static int cmd_help(const struct cli_opts *o, int argc, char **argv);
 
 static const struct {
     const char *name;
-    int (*fn)(const struct ctl_opts *o, int argc, char **argv);
+    int (*fn)(const struct cli_opts *o, int argc, char **argv);
     const char *help;
 } commands[] = {
     { "genkey", cmd_genkey, "genkey                      new private key (base64), like wg genkey" },
@@ -383,7 +383,7 @@ static void usage(FILE *f)
         fprintf(f, "  %s\n", commands[i].help);
 }
 
-static int cmd_help(const struct ctl_opts *o, int argc, char **argv)
+static int cmd_help(const struct cli_opts *o, int argc, char **argv)
 {
     usage(stdout);
     return 0;
@@ -391,7 +391,7 @@ static int cmd_help(const struct ctl_opts *o, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    struct ctl_opts o = { .sock = DEFAULT_SOCKET, .json = false };
+    struct cli_opts o = { .sock = DEFAULT_SOCKET, .json = false };
     char **args;
     int i = 1, n = 0;
 
@@ -414,7 +414,7 @@ int main(int argc, char **argv)
     if (i >= argc)
         return fail("no command given (see overlayctl help)");
     /* --json is also accepted after the command (ca and cert take it out
-     * of their own arguments: ctl_cert_run). */
+     * of their own arguments: cli_cert_run). */
     args = calloc((size_t)(argc - i + 1), sizeof(*args));
     if (!args)
         return fail("out of memory");

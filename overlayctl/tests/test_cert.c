@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Drives `overlayctl ca/cert` through ctl_cert_main() in a temporary directory. */
+/* Drives `overlayctl ca/cert` through cli_cert_main() in a temporary directory. */
 #include "overlayctl/cert.h"
 
 #include <errno.h>
@@ -50,7 +50,7 @@ static void spit(const char *path, const char *text)
     fclose(f);
 }
 
-/* Run ctl_cert_main with the NULL-terminated arguments, capturing stdout and stderr. */
+/* Run cli_cert_main with the NULL-terminated arguments, capturing stdout and stderr. */
 static int run(const char *first, ...)
 {
     char *argv[32], out_path[256], err_path[256];
@@ -73,7 +73,7 @@ static int run(const char *first, ...)
     saved_err = dup(2);
     dup2(fd_out, 1);
     dup2(fd_err, 2);
-    rc = ctl_cert_main(argc, argv);
+    rc = cli_cert_main(argc, argv);
     fflush(stdout);
     fflush(stderr);
     dup2(saved_out, 1);
@@ -173,7 +173,7 @@ int main(void)
     CHECK_RUN(1, "ca", "init", "--json", path_in("ca4"));
     ERR_HAS("refusing to overwrite");
     CHECK(out_buf[0] == '\0');
-    CHECK(ctl_cert_run(2, (char *[]){ "cert", "frobnicate", NULL }, true) == 1);
+    CHECK(cli_cert_run(2, (char *[]){ "cert", "frobnicate", NULL }, true) == 1);
 
     /* cert issue, explicit arguments. */
     CHECK_RUN(0, "cert", "issue", "--ca", ca, "--name", "host-a", "--pubkey", host_b64,
