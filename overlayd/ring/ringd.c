@@ -111,7 +111,7 @@ void ringd_from_peer(struct daemon *d, struct peer *p, const uint8_t *data, size
         if (body[0] & INNER_RING_HOST_REQUEST)
             ringd_send_host(r, p, false);
         /* A pending lookup may have waited for this name. */
-        ringd_ctl_tick(r, daemon_now());
+        ringd_ctl_answer_due(r, daemon_now());
         return;
     case INNER_RING_ECHO:
         if (blen >= 1 && (body[0] & INNER_RING_ECHO_REQUEST)) {

@@ -419,7 +419,7 @@ void ringd_ctl_get_done(struct ringd *r, uint64_t cookie, int status, const ring
     }
 }
 
-void ringd_ctl_tick(struct ringd *r, uint64_t now)
+void ringd_ctl_answer_due(struct ringd *r, uint64_t now)
 {
     for (size_t i = 0; i < r->n_pend;) {
         struct ringd_pending *pd = &r->pend[i];

@@ -175,7 +175,7 @@ void ringd_relay_recv(struct ringd *r, struct peer *p, const uint8_t *body, size
 void ringd_ctl_get_done(struct ringd *r, uint64_t cookie, int status, const ring_record *recs,
                         size_t n, unsigned hops);
 /* Answer the lookups whose host is named or whose deadline passed. */
-void ringd_ctl_tick(struct ringd *r, uint64_t now);
+void ringd_ctl_answer_due(struct ringd *r, uint64_t now);
 uint64_t ringd_ctl_next_deadline(const struct ringd *r);   /* UINT64_MAX: none */
 const ring_record *ringd_best_record(const ring_record *recs, size_t n);
 

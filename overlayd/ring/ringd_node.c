@@ -121,7 +121,7 @@ static void ringd_timer_cb(uv_timer_t *t)
 
     if (r->node)
         ring_node_on_timeout(r->node, now);
-    ringd_ctl_tick(r, now);
+    ringd_ctl_answer_due(r, now);
     ringd_rearm(r);
 }
 
