@@ -160,6 +160,11 @@ struct plan;
 struct plan *plan_new(const struct plan_config *cfg);
 void plan_free(struct plan *pl);
 
+/* How many [Peer]s the configuration lists now (after a reload): none means
+ * create the ring; some means a ring of our own alone is given up. The
+ * lowest-id rule keeps the [Peer]s of plan_new(). */
+void plan_set_n_peers(struct plan *pl, size_t n);
+
 /* ---- the link snapshot: report every host we hold a peer for ------------ */
 void plan_links_begin(struct plan *pl);
 /* Returns 0 or -ENOSPC (table full: the host is not managed). */

@@ -35,6 +35,11 @@ struct plan *plan_new(const struct plan_config *cfg)
     return pl;
 }
 
+void plan_set_n_peers(struct plan *pl, size_t n)
+{
+    pl->n_cfg_peers = n;
+}
+
 void plan_free(struct plan *pl)
 {
     free(pl);

@@ -50,6 +50,7 @@ void ringd_plan_refresh(struct ringd *r, uint64_t now)
 {
     struct daemon *d = r->d;
 
+    plan_set_n_peers(r->plan, d->cfg->n_peers);
     plan_links_begin(r->plan);
     for (size_t i = 0; i < d->n_peers; i++) {
         const struct peer *p = d->peers[i];
