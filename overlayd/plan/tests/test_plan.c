@@ -406,6 +406,80 @@ static void test_route(void)
     plan_free(pl);
 }
 
+/* A relay passed on: to the next hop, else over the destination's own up
+ * link, else nowhere. */
+static void test_forward(void)
+{
+    ring_peer nb[2], dest;
+    struct plan *pl = mkplan(NULL, 0, 0, -1);
+    struct plan_path path;
+    ring_id d0, d1, ds;
+
+    /* Neighbours both farther from @dest than we are: no next hop. */
+    do {
+        mkpeer(&nb[0]);
+        mkpeer(&nb[1]);
+        mkpeer(&dest);
+        ring_id_dist(&ds, &self_id, &dest.id);
+        ring_id_dist(&d0, &nb[0].id, &dest.id);
+        ring_id_dist(&d1, &nb[1].id, &dest.id);
+    } while (ring_id_cmp(&d0, &ds) < 0 || ring_id_cmp(&d1, &ds) < 0);
+    set_view(pl, RING_ACTIVE, nb, 2, 0, S(1));
+    plan_route_forward(pl, dest.pub, S(2), &path);
+    CHECK(path.kind == PLAN_PATH_NONE);
+    plan_link_state(pl, dest.pub, 0, PLAN_LINK_UP);    /* up, but no endpoint: not a hop */
+    plan_route_forward(pl, dest.pub, S(2), &path);
+    CHECK(path.kind == PLAN_PATH_DIRECT && !memcmp(path.hop.pub, dest.pub, 32));
+    plan_link_state(pl, dest.pub, PLAN_LF_HAS_EP, PLAN_LINK_UP);
+    plan_route_forward(pl, dest.pub, S(2), &path);
+    CHECK(path.kind == PLAN_PATH_RELAY && ring_id_eq(&path.hop.id, &dest.id));
+    plan_free(pl);
+}
+
+/* The link table against a plain array: entries reported, forgotten and
+ * stamped at random, with keys crowding a few home slots. */
+static void test_table(void)
+{
+    enum { K = 600 };
+    static uint8_t pubs[K][32];
+    static bool in[K];
+    static uint64_t stamp[K];
+    struct plan *pl = mkplan(NULL, 0, 0, -1);
+    unsigned bad = 0;
+
+    for (unsigned i = 0; i < K; i++) {
+        mkpub(pubs[i]);
+        /* 16 home slots for 600 keys, around the table's wrap-around */
+        unsigned home = (unsigned)(2 * PLAN_LINKS_MAX - 8 + rnd() % 16) % (2 * PLAN_LINKS_MAX);
+
+        memset(pubs[i], 0, 8);
+        pubs[i][6] = (uint8_t)(home >> 8);
+        pubs[i][7] = (uint8_t)home;
+    }
+    for (unsigned round = 0; round < 300; round++) {
+        plan_links_begin(pl);
+        for (unsigned i = 0; i < K; i++) {
+            if (rnd() % 3 == 0)
+                in[i] = !in[i];
+            if (in[i])
+                CHECK(plan_link_state(pl, pubs[i], 0, PLAN_LINK_UP) == 0);
+        }
+        plan_links_end(pl);
+        for (unsigned i = 0; i < K; i++) {
+            struct plan_link_info li;
+            bool has = plan_link_get(pl, pubs[i], &li) == 0;
+
+            if (!in[i])
+                stamp[i] = 0;
+            bad += has != in[i] || (has && li.last_data != stamp[i]);
+            if (in[i] && rnd() % 4 == 0)
+                plan_on_data(pl, pubs[i], stamp[i] = S(round + 1));
+        }
+    }
+    CHECK(bad == 0);
+    plan_free(pl);
+}
+
 /* ---- naive oracle ---------------------------------------------------------- */
 
 static unsigned __int128 id128(const ring_id *id)
@@ -516,6 +590,8 @@ int main(void)
     test_alone_rejoin();
     test_republish();
     test_route();
+    test_forward();
+    test_table();
     test_oracle();
     return CHECK_DONE();
 }
