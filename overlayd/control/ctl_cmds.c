@@ -204,7 +204,7 @@ static int ctl_peers(struct ctl_ctx *c)
             json_kstr(&j, "state", st);
             ctl_rtt(p->lp, &j, NULL);
             json_ku64(&j, "rx_bytes", p->rx_bytes);
-            json_ku64(&j, "data_idle_s", ctl_secs(c->now - p->last_data));
+            json_ku64(&j, "data_idle_s", ctl_secs(c->now - ringd_last_data(c->d, p)));
             json_ku64(&j, "tx_bytes", p->tx_bytes);
             json_key(&j, "last_handshake_s");
             if (last)

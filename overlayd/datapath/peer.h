@@ -42,12 +42,6 @@ struct peer {
     enum link_state state;
     uint64_t connecting_since;
     struct admit_peer *adm;             /* certificate grant (admit.h); NULL: none yet */
-    uint64_t last_data;                 /* last unicast frame or ring message (ringd.c: idle links) */
-    uint64_t close_asked;               /* we asked the other side to close the idle link */
-    uint64_t last_rx;                   /* last authenticated packet from it */
-    uint64_t echo_sent;                 /* last ring ECHO request (ringd_relay.c) */
-    uint64_t ring_rx;                   /* last ring message it sent us over the link */
-    uint64_t last_frame;                /* last unicast frame either way */
 };
 
 /* Remember @src as @p's endpoint (roaming); logs a change. */

@@ -18,6 +18,7 @@
 
 #include "crypto/key.h"
 #include "overlayd/daemon.h"
+#include "overlayd/ring/ringd.h"
 #include "overlayd/announce/announce.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -430,9 +431,9 @@ struct link_peer *admit_hook_accept(struct daemon *d, const uint8_t pub[CERT_KEY
     ap->admitted = true;
     ringid_from_pubkey(ap->ring_id, pub);
     p->adm = ap;
-    /* A brand-new link is not idle: without this the idle scan sees
-     * last_data 0 and may close it before its first frame. */
-    p->last_data = daemon_now();
+    /* A brand-new link is not idle: without this the plan's idle scan
+     * sees no traffic ever and may close it before its first frame. */
+    ringd_note_data(d, p, daemon_now());
     admit_log_grant(p, &ap->g, "admitted");
     return p->lp;
 }

@@ -44,7 +44,7 @@ static void rx_frame(struct daemon *d, struct peer *p, uint8_t *data, size_t len
     if (rx_is_unicast(frame + 6) && fdb_learn(e->fdb, frame + 6, p, now) == -ENOSPC)
         drop_count(&d->drops, DROP_FDB_FULL, now, "%s: MAC behind %s", e->name, p->name);
     if (rx_is_unicast(frame))
-        p->last_data = p->last_frame = now;
+        ringd_note_frame(d, p, now);
     tf.buf = data + INNER_FRAME_HDR;
     tf.cap = tf.len = flen;
     if (tap_write_batch(e->tap_fd, &tf, 1) == 1)
@@ -98,7 +98,7 @@ static void rx_datagram(struct daemon *d, unsigned i, uint64_t now)
     if (!p)
         return;
     p->rx_bytes += m->msg_len;
-    p->last_rx = now;
+    ringd_note_rx(d, p, now);
     peer_set_endpoint(p, &src);     /* roaming */
     if (rx.len > 0)
         rx_payload(d, p, rx.data, rx.len, now);

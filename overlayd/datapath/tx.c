@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "overlayd/datapath/peer_admit.h"
 #include "overlayd/daemon.h"
+#include "overlayd/ring/ringd.h"
 #include "overlayd/datapath/inner.h"
 #include "tap/tap.h"
 
@@ -81,7 +82,7 @@ static bool tx_known_unicast(struct daemon *d, struct enclave *e, const struct f
      * announcement): never unicast to a host that does not carry @e or
      * may not; flood to the enclave's hosts instead. */
     if (peer_carries(p, e->id) && admit_link_allows(d, p, e->id)) {
-        p->last_data = p->last_frame = now;
+        ringd_note_frame(d, p, now);
         tx_send(d, p, now, slot, len);
         return true;
     }

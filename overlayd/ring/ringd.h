@@ -15,15 +15,20 @@
  * [Peer] keys are admitted.
  *
  * Lifecycle: ringd_start() after peers and enclaves exist -> bootstrap
- * (no [Peer]: create the ring; else join through the first [Peer] whose
- * link is up, the host with the lowest id among itself and its [Peer]s
- * creating the ring when no join succeeds) -> ringd_stop() (graceful
- * leave, handles closed) -> ringd_free().
+ * (as the plan says: no [Peer]: create the ring; else join through the
+ * [Peer]s whose links are up, lowest id first, the host with the lowest id
+ * among itself and its [Peer]s creating the ring when no join succeeds) ->
+ * ringd_stop() (graceful leave, handles closed) -> ringd_free().
  *
- * Timers: one uv_timer re-armed to ring_node_next_deadline() after every
- * call into the node, and a 250 ms housekeeping tick (join retries, the
- * publication of local MACs and enclave memberships from the MAC tables,
- * control-request deadlines, membership refresh, idle links).
+ * Policy: which links to keep, open, close or decline, direct or relayed
+ * delivery and the next hop, bootstrap and rejoin, the republish schedule
+ * are decided by the pure overlay plan (overlayd/plan/plan.h); this folder
+ * reports events and snapshots to it and carries out its actions.
+ *
+ * Timers: one uv_timer for the node, re-armed to ring_node_next_deadline()
+ * (or a pending overlayctl lookup's deadline) after every call into the
+ * node, and one for the plan, re-armed to plan_next_deadline(). Nothing
+ * runs at a fixed tick.
  *
  * Links: ring messages go directly only to ring neighbours (predecessor,
  * successor, fingers beyond the successor list) and as answers; the rest
@@ -57,14 +62,13 @@ void ringd_link_up(struct daemon *d, struct peer *p);
  * unknown MACs, reach the member hosts of flooded enclaves. */
 struct dp_facts;
 void ringd_take_facts(struct daemon *d, const struct dp_facts *f, uint64_t now);
-/* A frame of @e to a unicast MAC with no MAC-table entry: resolve it
- * through the ring (rate-limited); the caller floods meanwhile. */
-void ringd_unknown_unicast(struct daemon *d, struct enclave *e, const uint8_t mac[6],
-                           uint64_t now);
-/* After a frame of @e was flooded over the up links:
- * open links to the hosts the ring lists as carrying @e (membership
- * records) that have none, so the next flood reaches them too. */
-void ringd_flood(struct daemon *d, struct enclave *e, uint64_t now);
+/* What the data path saw of @p, for the plan's idle links and relay hops:
+ * any authenticated packet, a unicast frame either way, a new link. */
+void ringd_note_rx(struct daemon *d, const struct peer *p, uint64_t now);
+void ringd_note_frame(struct daemon *d, const struct peer *p, uint64_t now);
+void ringd_note_data(struct daemon *d, const struct peer *p, uint64_t now);
+/* When @p last carried a frame or ring traffic (0: never, or no ring). */
+uint64_t ringd_last_data(struct daemon *d, const struct peer *p);
 
 /* overlayctl ring. Returns 0 or -1 (reason in @out). */
 int ringd_ctl_ring(struct daemon *d, bool json, struct sbuf *out);

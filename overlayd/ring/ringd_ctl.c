@@ -127,133 +127,161 @@ static void ringd_ctl_record_enclaves(struct ringd *r, struct json *j)
     json_arr_end(j);
 }
 
-int ringd_ctl_ring(struct daemon *d, bool json, struct sbuf *out)
+/* What `ring` shows: our id, predecessor, successors and fingers. */
+struct ringd_view {
+    ring_id self;
+    const ring_peer *pred;
+    unsigned ns, nf;
+    const ring_peer *fp[RING_ID_BITS];
+    unsigned bits[RING_ID_BITS];
+};
+
+static void ringd_ctl_stats(struct ringd *r, struct json *j)
 {
-    struct ringd *r = d->ringd;
-    const ring_peer *fp[RING_ID_BITS], *pred = NULL;
-    unsigned bits[RING_ID_BITS], nf, ns = 0;
+    const ring_stats *st = ring_node_stats(r->node);
+
+    json_key(j, "stats");
+    json_obj_begin(j);
+    json_ku64(j, "msgs_sent", st->msgs_sent);
+    json_ku64(j, "msgs_recv", st->msgs_recv);
+    json_ku64(j, "bad_msgs", st->bad_msgs);
+    json_ku64(j, "rpc_timeouts", st->rpc_timeouts);
+    json_ku64(j, "stores_rejected", st->stores_rejected);
+    json_ku64(j, "records", ring_node_nrecords(r->node));
+    json_ku64(j, "drop_no_link", r->d->drops.n[DROP_RING_NO_LINK]);
+    json_ku64(j, "drop_not_carry", r->d->drops.n[DROP_RING_NOT_CARRY]);
+    json_ku64(j, "drop_peer_cap", r->d->drops.n[DROP_RING_PEER_CAP]);
+    json_ku64(j, "relay_sent", r->relay_sent);
+    json_ku64(j, "relay_forwarded", r->relay_forwarded);
+    json_ku64(j, "relay_delivered", r->relay_delivered);
+    json_ku64(j, "relay_dropped", r->d->drops.n[DROP_RELAY_DROPPED]);
+    json_ku64(j, "relay_refused", r->d->drops.n[DROP_RELAY_REFUSED]);
+    json_ku64(j, "links_declined", plan_links_declined(r->plan));
+    json_ku64(j, "foreign_payloads", r->foreign_payloads);
+    json_ku64(j, "link_cap", r->node ? ring_node_link_cap(r->node) : RING_LINKS_MIN);
+    json_obj_end(j);
+}
+
+static void ringd_ctl_fingers_json(struct ringd *r, const struct ringd_view *v, struct json *j)
+{
     char hex[33], fb[CONFIG_NAME_MAX + 1];
-    ring_id self, start;
+    ring_id start;
 
-    if (!r) {
-        sbuf_puts(out, "the ring is not running");
-        return -1;
-    }
-    ringid_from_pubkey(self.b, d->pub);
-    ring_id_hex(hex, &self);
-    if (r->node && ring_node_state(r->node) == RING_ACTIVE) {
-        pred = ring_node_pred(r->node);
-        ns = ring_node_nsucc(r->node);
-        /* Alone on the ring we are our own predecessor (null means joining). */
-        if (!pred && ring_id_eq(&ring_node_succ(r->node, 0)->id, &self))
-            pred = ring_node_self(r->node);
-    }
-    nf = ringd_fingers(r, fp, bits);
-    if (json) {
-        struct json j;
+    json_key(j, "fingers");
+    json_arr_begin(j);
+    for (unsigned i = 0; i < v->nf; i++) {
+        uint64_t rtt_ns = ringd_finger_rtt(r->d, v->fp[i]);
 
-        json_init(&j, out);
-        json_obj_begin(&j);
-        json_kstr(&j, "id", hex);
-        json_kstr(&j, "name", d->cfg->name);
-        json_kstr(&j, "state", ringd_state_name(r));
-        json_key(&j, "predecessor");
-        if (pred)
-            ringd_json_peer(r, &j, pred);
+        ring_id_add_pow2(&start, &v->self, v->bits[i]);
+        ring_id_hex(hex, &start);
+        json_obj_begin(j);
+        json_kstr(j, "start", hex);
+        ring_id_hex(hex, &v->fp[i]->id);
+        json_kstr(j, "id", hex);
+        json_kstr(j, "name", ringd_name_of(r, v->fp[i]->pub, fb));
+        json_key(j, "rtt_ms");
+        if (rtt_ns)
+            json_double(j, (double)rtt_ns / 1e6);
         else
-            json_null(&j);
-        json_key(&j, "successors");
-        json_arr_begin(&j);
-        for (unsigned i = 0; i < ns; i++)
-            ringd_json_peer(r, &j, ring_node_succ(r->node, i));
-        json_arr_end(&j);
-        json_key(&j, "fingers");
-        json_arr_begin(&j);
-        for (unsigned i = 0; i < nf; i++) {
-            uint64_t rtt_ns = ringd_finger_rtt(d, fp[i]);
-
-            ring_id_add_pow2(&start, &self, bits[i]);
-            ring_id_hex(hex, &start);
-            json_obj_begin(&j);
-            json_kstr(&j, "start", hex);
-            ring_id_hex(hex, &fp[i]->id);
-            json_kstr(&j, "id", hex);
-            json_kstr(&j, "name", ringd_name_of(r, fp[i]->pub, fb));
-            json_key(&j, "rtt_ms");
-            if (rtt_ns)
-                json_double(&j, (double)rtt_ns / 1e6);
-            else
-                json_null(&j);
-            json_obj_end(&j);
-        }
-        json_arr_end(&j);
-        if (r->node) {
-            const ring_stats *st = ring_node_stats(r->node);
-
-            json_key(&j, "stats");
-            json_obj_begin(&j);
-            json_ku64(&j, "msgs_sent", st->msgs_sent);
-            json_ku64(&j, "msgs_recv", st->msgs_recv);
-            json_ku64(&j, "bad_msgs", st->bad_msgs);
-            json_ku64(&j, "rpc_timeouts", st->rpc_timeouts);
-            json_ku64(&j, "stores_rejected", st->stores_rejected);
-            json_ku64(&j, "records", ring_node_nrecords(r->node));
-            json_ku64(&j, "drop_no_link", r->d->drops.n[DROP_RING_NO_LINK]);
-            json_ku64(&j, "drop_not_carry", r->d->drops.n[DROP_RING_NOT_CARRY]);
-            json_ku64(&j, "drop_peer_cap", r->d->drops.n[DROP_RING_PEER_CAP]);
-            json_ku64(&j, "relay_sent", r->relay_sent);
-            json_ku64(&j, "relay_forwarded", r->relay_forwarded);
-            json_ku64(&j, "relay_delivered", r->relay_delivered);
-            json_ku64(&j, "relay_dropped", r->d->drops.n[DROP_RELAY_DROPPED]);
-            json_ku64(&j, "relay_refused", r->d->drops.n[DROP_RELAY_REFUSED]);
-            json_ku64(&j, "links_declined", r->links_declined);
-            json_ku64(&j, "foreign_payloads", r->foreign_payloads);
-            json_ku64(&j, "link_cap", ringd_link_cap(r));
-            json_obj_end(&j);
-            ringd_ctl_record_enclaves(r, &j);
-        }
-        json_obj_end(&j);
-        sbuf_putc(out, '\n');
-        return 0;
+            json_null(j);
+        json_obj_end(j);
     }
+    json_arr_end(j);
+}
+
+static void ringd_ctl_ring_json(struct ringd *r, const struct ringd_view *v, struct sbuf *out)
+{
+    struct json j;
+    char hex[33];
+
+    ring_id_hex(hex, &v->self);
+    json_init(&j, out);
+    json_obj_begin(&j);
+    json_kstr(&j, "id", hex);
+    json_kstr(&j, "name", r->d->cfg->name);
+    json_kstr(&j, "state", ringd_state_name(r));
+    json_key(&j, "predecessor");
+    if (v->pred)
+        ringd_json_peer(r, &j, v->pred);
+    else
+        json_null(&j);
+    json_key(&j, "successors");
+    json_arr_begin(&j);
+    for (unsigned i = 0; i < v->ns; i++)
+        ringd_json_peer(r, &j, ring_node_succ(r->node, i));
+    json_arr_end(&j);
+    ringd_ctl_fingers_json(r, v, &j);
+    if (r->node) {
+        ringd_ctl_stats(r, &j);
+        ringd_ctl_record_enclaves(r, &j);
+    }
+    json_obj_end(&j);
+    sbuf_putc(out, '\n');
+}
+
+static void ringd_ctl_ring_text(struct ringd *r, const struct ringd_view *v, struct sbuf *out)
+{
+    char hex[33], sh[33], rtt[24], fb[CONFIG_NAME_MAX + 1];
+    struct table t;
+    ring_id start;
+
+    ring_id_hex(hex, &v->self);
     sbuf_printf(out, "id           %s\n", hex);
     sbuf_printf(out, "state        %s\n", ringd_state_name(r));
-    if (pred) {
-        ring_id_hex(hex, &pred->id);
-        sbuf_printf(out, "predecessor  %s %s\n", hex, ringd_name_of(r, pred->pub, fb));
+    if (v->pred) {
+        ring_id_hex(hex, &v->pred->id);
+        sbuf_printf(out, "predecessor  %s %s\n", hex, ringd_name_of(r, v->pred->pub, fb));
     } else {
         sbuf_puts(out, "predecessor  -\n");
     }
     sbuf_puts(out, "successors\n");
-    for (unsigned i = 0; i < ns; i++) {
+    for (unsigned i = 0; i < v->ns; i++) {
         const ring_peer *s = ring_node_succ(r->node, i);
 
         ring_id_hex(hex, &s->id);
         sbuf_printf(out, "  %-2u %s %s\n", i + 1, hex, ringd_name_of(r, s->pub, fb));
     }
     sbuf_puts(out, "fingers\n");
-    {
-        struct table t;
-        char sh[33], rtt[24];
+    table_init(&t, 4);
+    table_row(&t, (const char *const[]){ "START", "ID", "NAME", "RTT_MS" });
+    for (unsigned i = 0; i < v->nf; i++) {
+        uint64_t rtt_ns = ringd_finger_rtt(r->d, v->fp[i]);
 
-        table_init(&t, 4);
-        table_row(&t, (const char *const[]){ "START", "ID", "NAME", "RTT_MS" });
-        for (unsigned i = 0; i < nf; i++) {
-            uint64_t rtt_ns = ringd_finger_rtt(d, fp[i]);
-
-            ring_id_add_pow2(&start, &self, bits[i]);
-            ring_id_hex(sh, &start);
-            ring_id_hex(hex, &fp[i]->id);
-            if (rtt_ns)
-                snprintf(rtt, sizeof(rtt), "%.3f", (double)rtt_ns / 1e6);
-            else
-                snprintf(rtt, sizeof(rtt), "-");
-            table_row(&t, (const char *const[]){ sh, hex, ringd_name_of(r, fp[i]->pub, fb),
-                                                rtt });
-        }
-        table_print(&t, out);
-        table_free(&t);
+        ring_id_add_pow2(&start, &v->self, v->bits[i]);
+        ring_id_hex(sh, &start);
+        ring_id_hex(hex, &v->fp[i]->id);
+        if (rtt_ns)
+            snprintf(rtt, sizeof(rtt), "%.3f", (double)rtt_ns / 1e6);
+        else
+            snprintf(rtt, sizeof(rtt), "-");
+        table_row(&t, (const char *const[]){ sh, hex, ringd_name_of(r, v->fp[i]->pub, fb), rtt });
     }
+    table_print(&t, out);
+    table_free(&t);
+}
+
+int ringd_ctl_ring(struct daemon *d, bool json, struct sbuf *out)
+{
+    struct ringd *r = d->ringd;
+    struct ringd_view v = { .pred = NULL, .ns = 0 };
+
+    if (!r) {
+        sbuf_puts(out, "the ring is not running");
+        return -1;
+    }
+    ringid_from_pubkey(v.self.b, d->pub);
+    if (r->node && ring_node_state(r->node) == RING_ACTIVE) {
+        v.pred = ring_node_pred(r->node);
+        v.ns = ring_node_nsucc(r->node);
+        /* Alone on the ring we are our own predecessor (null means joining). */
+        if (!v.pred && ring_id_eq(&ring_node_succ(r->node, 0)->id, &v.self))
+            v.pred = ring_node_self(r->node);
+    }
+    v.nf = ringd_fingers(r, v.fp, v.bits);
+    if (json)
+        ringd_ctl_ring_json(r, &v, out);
+    else
+        ringd_ctl_ring_text(r, &v, out);
     return 0;
 }
 
@@ -386,12 +414,12 @@ void ringd_ctl_get_done(struct ringd *r, uint64_t cookie, int status, const ring
     struct peer *p = ringd_peer_for(r, &best->host, true, daemon_now());
 
     if (p) {
-        p->last_data = daemon_now();
+        plan_on_data(r->plan, p->pub, daemon_now());
         link_peer_connect(p->lp, daemon_now());
     }
 }
 
-void ringd_ctl_tick(struct ringd *r, uint64_t now)
+void ringd_ctl_answer_due(struct ringd *r, uint64_t now)
 {
     for (size_t i = 0; i < r->n_pend;) {
         struct ringd_pending *pd = &r->pend[i];
@@ -406,4 +434,14 @@ void ringd_ctl_tick(struct ringd *r, uint64_t now)
         }
         ringd_pend_del(r, i);
     }
+}
+
+uint64_t ringd_ctl_next_deadline(const struct ringd *r)
+{
+    uint64_t dl = UINT64_MAX;
+
+    for (size_t i = 0; i < r->n_pend; i++)
+        if (r->pend[i].deadline < dl)
+            dl = r->pend[i].deadline;
+    return dl;
 }

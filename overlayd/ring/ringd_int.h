@@ -3,8 +3,13 @@
 #define OVL_OVERLAYD_RINGD_INT_H
 
 /*
- * DOC: ringd_int — state shared by ringd.c (node, links, records) and
- * ringd_ctl.c (overlayctl ring / lookup); not used elsewhere.
+ * DOC: ringd_int — state shared by the files of overlayd/ring/: ringd.c
+ * (entry points), ringd_node.c (the node, its callbacks and timer),
+ * ringd_plan.c (the plan's timer, snapshots and actions), ringd_records.c
+ * (publication, membership, resolution), ringd_link.c (peers, names,
+ * CLOSE), ringd_relay.c (RELAY envelopes) and ringd_ctl.c (overlayctl ring
+ * / lookup); not used elsewhere. The policy's constants live in
+ * overlayd/plan/plan.h (enum plan_spec); these are the glue's.
  *
  * Cookies of ring_node_get_*() carry their purpose in the top byte:
  * RINGD_CK_CTL (a pending `lookup`), RINGD_CK_RESOLVE (an unknown unicast
@@ -15,6 +20,7 @@
 
 #include "overlayd/config/config.h"
 #include "overlayd/datapath/inner.h"
+#include "overlayd/plan/plan.h"
 #include "overlayd/ring/ringd.h"
 #include "routing/ring.h"
 
@@ -22,26 +28,11 @@
 #define RINGD_SEC (1000 * RINGD_MS)
 
 enum ringd_limits {
-    RINGD_TICK_MS = 250,
     RINGD_LOOKUP_MS = 3000,           /* overlayctl lookup deadline */
     RINGD_RESOLVE_SLOTS = 64,         /* recent unknown-unicast lookups */
-    RINGD_IDLE_DEFAULT_S = 120,
-    RINGD_MEMBERS_REFRESH_S = 10,
     RINGD_FIX_FINGERS_S = 6,          /* one finger per period (routing/ default: 2 s) */
-    RINGD_CREATE_WAIT_S = 2,          /* lowest id: create after this without a join */
-    RINGD_MEMBER_SEEN_S = 10,
     RINGD_DEAD_TTL_S = 5,
-    RINGD_ALONE_S = 5,                /* alone in our ring with a [Peer] up: join through it */
-    RINGD_REPLY_DIRECT_MS = 2000,     /* answer directly who spoke to us directly this recently */
-    RINGD_SETTLE_S = 10,              /* neighbours unchanged this long: relay, else go direct */
-    RINGD_DECLINE_S = 30,             /* a host that declined us is no neighbour this long */
-    RINGD_DECLINED_MAX = 32,
-    RINGD_ECHO_MS = 1000,             /* relay hop silent this long: probe it, skip it unanswered */
-    RINGD_JOIN_TRY_MS = 1500,         /* then join through the next [Peer] */
-    RINGD_REPUBLISH_FIRST_S = 3,      /* after a neighbour change: +1 s, then 3, 6, 12, 24 s */
-    RINGD_REPUBLISH_STEPS = 4,
     RINGD_DEMAND_PEERS_MAX = 256,     /* peers the ring may create on demand (not [Peer]s) */
-    RINGD_NEIGHBOURS_MAX = 192,       /* relay next-hop candidates considered */
     RINGD_PLAIN_MAX = 2 + INNER_RELAY_CERT_MAX + RING_MSG_MAX,
     RINGD_RELAY_MAX = INNER_RELAY_HDR + INNER_RELAY_MAC + RINGD_PLAIN_MAX,
     RINGD_BOXKEYS = 32,               /* crypto_box keys of relay peers, LRU */
@@ -94,15 +85,12 @@ struct ringd_resolve {
 struct ringd {
     struct daemon *d;
     struct ring_node *node;
+    struct plan *plan;                /* the policy (overlayd/plan/) */
     ring_peer self;
-    uv_timer_t timer, tick;
+    uv_timer_t timer;                 /* the node's deadlines and pending lookups */
+    uv_timer_t plan_timer;            /* plan_next_deadline() */
     bool timers_open;
     uint64_t next_cookie;
-    uint64_t started, idle_ns, join_since, unjoined_since;
-    uint64_t member_seen;             /* a [Peer] answered a lookup: the ring exists */
-    uint64_t alone_since;             /* our ring holds only us (0: not so) */
-    unsigned join_next, ticks;
-    bool lowest;                      /* lowest ring id among us and our [Peer]s */
     struct ringd_name *names;
     size_t n_names;
     struct ringd_pub *pubs;
@@ -113,19 +101,11 @@ struct ringd {
     size_t n_pend;
     struct ringd_resolve res[RINGD_RESOLVE_SLOTS];
     unsigned res_next;
-    ring_id last_pred, last_succ;     /* to notice changes of our neighbours */
-    uint64_t nb_changed;              /* when they last changed (0: not a member yet) */
-    uint64_t republish_at;            /* 0: none pending */
-    unsigned republish_step;
     bool in_replica;                  /* delivering a RECS message (ringd_cb_may_carry) */
-    struct {
-        uint8_t pub[32];
-        uint64_t until;
-    } declined[RINGD_DECLINED_MAX];   /* hosts that declined to be our neighbour */
-    unsigned declined_next;
-    uint64_t links_declined;          /* in-links we declined (over the cap) */
     uint64_t foreign_payloads;        /* ring messages with data of enclaves we may not carry */
     uint64_t relay_sent, relay_forwarded, relay_delivered;
+    struct plan_ring_view view;       /* filled by ringd_plan_refresh() */
+    struct plan_actions acts;
     uint8_t buf[INNER_RING_HDR + RINGD_RELAY_MAX];
     uint8_t rbuf[RINGD_RELAY_MAX];    /* a RELAY body being built or passed on */
     uint8_t pbuf[RINGD_PLAIN_MAX];    /* its sealed part in the clear */
@@ -139,11 +119,26 @@ struct ringd {
 
 struct udp_addr;
 
-/* ringd.c */
+/* ringd_node.c */
+int ringd_node_new(struct ringd *r, const struct udp_addr *towards);
+/* After every call into the node: tell the plan, re-arm both timers. */
 void ringd_rearm(struct ringd *r);
 /* Hand a ring message from @from (authenticated by its link or relays) to the node. */
 void ringd_deliver(struct ringd *r, const ring_peer *from, const uint8_t *msg, size_t len,
                    uint64_t now);
+
+/* ringd_plan.c */
+int ringd_plan_start(struct ringd *r);
+/* Before asking the plan: report every peer's link state and the node's view. */
+void ringd_plan_refresh(struct ringd *r, uint64_t now);
+void ringd_plan_rearm(struct ringd *r, uint64_t now);
+
+/* ringd_records.c */
+void ringd_publish_scan(struct ringd *r, uint64_t now);
+void ringd_republish(struct ringd *r, uint64_t now);
+void ringd_get_done(struct ringd *r, uint64_t cookie, int status, const ring_record *recs,
+                    size_t n, unsigned hops);
+void ringd_records_free(struct ringd *r);
 
 /* ringd_link.c */
 void ringd_ep_from_addr(ring_endpoint *ep, const struct udp_addr *a);
@@ -158,28 +153,20 @@ void ringd_set_name(struct ringd *r, struct peer *p, const char *name);
 void ringd_set_host_name(struct ringd *r, struct peer *p, const char *announced);
 const struct config_peer *ringd_cfg_peer(const struct daemon *d, const uint8_t pub[32]);
 struct peer *ringd_peer_for(struct ringd *r, const ring_peer *rp, bool create, uint64_t now);
+/* The peer holding the link to @pub, or NULL (never created). */
+struct peer *ringd_peer_by_pub(struct ringd *r, const uint8_t pub[32]);
 void ringd_send_raw(struct ringd *r, struct peer *p, uint8_t kind, const uint8_t *body,
                     size_t len);
 void ringd_send_host(struct ringd *r, struct peer *p, bool request);
 void ringd_close_peer(struct ringd *r, struct peer *p, bool tell);
-void ringd_idle_scan(struct ringd *r, uint64_t now);
-/* A CLOSE from @p: empty, it closed; with REQUEST, it asks us to. */
-void ringd_close_request(struct ringd *r, struct peer *p, const uint8_t *body, size_t len);
+/* A CLOSE from @p: empty, it closed; with REQUEST, it asks us to; with
+ * DECLINE, it will not be our neighbour. The plan decides. */
+void ringd_close_msg(struct ringd *r, struct peer *p, const uint8_t *body, size_t len);
 
 /* ringd_relay.c */
-/* Successor, predecessor or a finger of ours (and it did not decline). */
-bool ringd_is_neighbour(struct ringd *r, const ring_id *id);
-/* Did the host with @pub decline to be our neighbour lately? */
-bool ringd_declined(struct ringd *r, const uint8_t pub[32], uint64_t now);
-/* The most links we hold (routing/, ring_node_link_cap). */
-unsigned ringd_link_cap(struct ringd *r);
-/* May a ring message to @to go straight to it (a neighbour, an up link,
- * or we are not a member yet)? */
-bool ringd_direct_ok(struct ringd *r, const ring_peer *to, uint64_t now);
-/* Send @msg to @to through the ring; false when no neighbour is closer to
- * @to than we are, and the caller should send directly. */
-bool ringd_relay_send(struct ringd *r, const ring_peer *to, const uint8_t *msg, size_t len,
-                      uint64_t now);
+/* Send @msg to @to in a RELAY envelope through @hop (plan_route()). */
+void ringd_relay_send(struct ringd *r, const ring_peer *to, const ring_peer *hop,
+                      const uint8_t *msg, size_t len, uint64_t now);
 /* A RELAY body from the authenticated peer @p: deliver or pass on. */
 void ringd_relay_recv(struct ringd *r, struct peer *p, const uint8_t *body, size_t blen,
                       uint64_t now);
@@ -187,7 +174,9 @@ void ringd_relay_recv(struct ringd *r, struct peer *p, const uint8_t *body, size
 /* ringd_ctl.c */
 void ringd_ctl_get_done(struct ringd *r, uint64_t cookie, int status, const ring_record *recs,
                         size_t n, unsigned hops);
-void ringd_ctl_tick(struct ringd *r, uint64_t now);
+/* Answer the lookups whose host is named or whose deadline passed. */
+void ringd_ctl_answer_due(struct ringd *r, uint64_t now);
+uint64_t ringd_ctl_next_deadline(const struct ringd *r);   /* UINT64_MAX: none */
 const ring_record *ringd_best_record(const ring_record *recs, size_t n);
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * ringd's links: endpoints and identities of ring peers, host names (HOST
  * messages), the peer for a ring destination (on demand with an
- * Authority), and idle links (CLOSE). See ringd.h and docs/design.md.
+ * Authority), and closing links (CLOSE) as the plan decides. See ringd.h
+ * and docs/design.md.
  */
 #include "overlayd/ring/ringd_int.h"
 
@@ -288,7 +289,7 @@ struct peer *ringd_peer_for(struct ringd *r, const ring_peer *rp, bool create, u
         memcpy(cp.pubkey, rp->pub, 32);
         if (peer_add(d, &cp, &p) < 0)
             return NULL;
-        p->last_data = now;
+        plan_on_data(r->plan, p->pub, now);
         log_info("ring", "%s: link on demand", p->name);
     }
     if (p && !p->ep.len && rp->ep.family &&
@@ -326,149 +327,60 @@ void ringd_send_host(struct ringd *r, struct peer *p, bool request)
     ringd_send_raw(r, p, INNER_RING_HOST, b, n + 1);
 }
 
-/* ---- idle links ------------------------------------------------------------ */
+/* ---- closing links --------------------------------------------------------- */
+
+struct peer *ringd_peer_by_pub(struct ringd *r, const uint8_t pub[32])
+{
+    struct link_peer *lp = link_peer_find(r->d->link, pub);
+
+    return lp ? link_peer_user(lp) : NULL;
+}
 
 /* Drop our session with @p: a peer learned through the ring goes away; a
- * [Peer] without Endpoint stays known (admission) with a fresh link peer. */
+ * [Peer] stays known (admission) with a fresh link peer. */
 void ringd_close_peer(struct ringd *r, struct peer *p, bool tell)
 {
     struct daemon *d = r->d;
+    bool cfg = ringd_cfg_peer(d, p->pub) != NULL;
 
     if (tell && link_peer_state(p->lp, daemon_now()) == LINK_UP)
         ringd_send_raw(r, p, INNER_RING_CLOSE, NULL, 0);
     log_info("ring", "%s: idle link closed", p->name);
-    if (!ringd_cfg_peer(d, p->pub)) {
+    plan_link_closed(r->plan, p->pub, !cfg);
+    if (!cfg) {
         peer_remove(d, p);
         return;
     }
     /* A [Peer] stays known (admission, the next join); without the
      * keepalive its fresh link would handshake again at once. It comes
      * back with the next message for it (ringd_link_up re-arms it). */
-    p->close_asked = 0;
     if (ringd_reset_link(d, p) == 0)
         link_peer_set_persistent_keepalive(p->lp, 0);
 }
 
-/*
- * May the link to @p go, as far as we are concerned? Not a [Peer] with an
- * Endpoint without an Authority (static admission: the [Peer]s are the
- * overlay), not one of our ring neighbours, and nothing carried for @idle.
- * With an Authority [Peer]s only say whom to contact first, so once we are
- * a member they are links like any other.
- */
-static bool ringd_idle_ok(struct ringd *r, struct peer *p, uint64_t now, uint64_t idle)
-{
-    struct daemon *d = r->d;
-    const struct config_peer *cp = ringd_cfg_peer(d, p->pub);
-    ring_id id;
-
-    if ((cp && cp->endpoint[0] && !admit_enabled(d)) || now - p->last_data < idle)
-        return false;
-    if (cp && link_peer_state(p->lp, now) != LINK_UP)
-        return false;
-    ringid_from_pubkey(id.b, p->pub);
-    return !ringd_is_neighbour(r, &id);
-}
-
-/*
- * Closing is agreed, not imposed: we ask (CLOSE with REQUEST), and the
- * other side closes and answers CLOSE only if it does not need the link
- * either (we may be its successor or finger while it is neither of ours).
- * Closing one-sidedly would also lose what it sent us meanwhile, and a
- * ring request lost that way makes its sender shun us as dead.
- */
-void ringd_close_request(struct ringd *r, struct peer *p, const uint8_t *body, size_t len)
+/* Whether to close is the plan's (plan_on_close_msg): agreed, not imposed. */
+void ringd_close_msg(struct ringd *r, struct peer *p, const uint8_t *body, size_t len)
 {
     uint64_t now = daemon_now();
+    enum plan_close_msg m = PLAN_CLOSE_MSG_OTHER;
 
-    if (len == 0) {                   /* the other side closed */
+    if (len == 0)
+        m = PLAN_CLOSE_MSG_CLOSED;
+    else if (body[0] & INNER_RING_CLOSE_DECLINE)
+        m = PLAN_CLOSE_MSG_DECLINE;
+    else if (body[0] & INNER_RING_CLOSE_REQUEST)
+        m = PLAN_CLOSE_MSG_REQUEST;
+    ringd_plan_refresh(r, now);
+    switch (plan_on_close_msg(r->plan, p->pub, m, now)) {
+    case PLAN_CLOSE_DROP:
+        if (m == PLAN_CLOSE_MSG_DECLINE)
+            log_debug("ring", "%s declined to be our ring neighbour", p->name);
         ringd_close_peer(r, p, false);
         return;
-    }
-    if (body[0] & INNER_RING_CLOSE_DECLINE) {
-        unsigned i = r->declined_next++ % RINGD_DECLINED_MAX;
-
-        memcpy(r->declined[i].pub, p->pub, 32);
-        r->declined[i].until = now + RINGD_DECLINE_S * RINGD_SEC;
-        log_debug("ring", "%s declined to be our ring neighbour", p->name);
-        ringd_close_peer(r, p, false);
+    case PLAN_CLOSE_AGREE:
+        ringd_close_peer(r, p, true);
         return;
-    }
-    if (!(body[0] & INNER_RING_CLOSE_REQUEST) || !r->node ||
-        ring_node_state(r->node) != RING_ACTIVE || !ringd_idle_ok(r, p, now, r->idle_ns / 2))
+    case PLAN_CLOSE_IGNORE:
         return;
-    ringd_close_peer(r, p, true);
-}
-
-static int ringd_cmp_last_data(const void *a, const void *b)
-{
-    const struct peer *x = *(struct peer *const *)a, *y = *(struct peer *const *)b;
-
-    return x->last_data < y->last_data ? -1 : x->last_data > y->last_data;
-}
-
-/*
- * Links stay O(log n) by construction, not only on average: a host is the
- * finger of every host whose finger start falls in the gap before it, and
- * with an unlucky gap that is many. Over ringd_link_cap() links we decline
- * the least recently used of the hosts that chose us (not our own
- * neighbours, carrying no frames): they stop using us as a neighbour for
- * RINGD_DECLINE_S and relay through others instead (one hop longer at
- * most: their successor always makes progress).
- */
-static void ringd_cap_links(struct ringd *r, uint64_t now)
-{
-    struct daemon *d = r->d;
-    struct peer **cand;
-    size_t up = 0, nc = 0;
-    unsigned cap = ringd_link_cap(r);
-    uint8_t f = INNER_RING_CLOSE_DECLINE;
-
-    for (size_t i = 0; i < d->n_peers; i++)
-        up += link_peer_state(d->peers[i]->lp, now) == LINK_UP;
-    if (up <= cap || !(cand = malloc(d->n_peers * sizeof(*cand))))
-        return;
-    for (size_t i = 0; i < d->n_peers; i++) {
-        struct peer *p = d->peers[i];
-        const struct config_peer *cp = ringd_cfg_peer(d, p->pub);
-        ring_id id;
-
-        if (link_peer_state(p->lp, now) != LINK_UP || (cp && cp->endpoint[0] && !admit_enabled(d)) ||
-            (p->last_frame && now - p->last_frame < r->idle_ns))
-            continue;
-        ringid_from_pubkey(id.b, p->pub);
-        if (!ringd_is_neighbour(r, &id))
-            cand[nc++] = p;
-    }
-    qsort(cand, nc, sizeof(cand[0]), ringd_cmp_last_data);
-    for (size_t i = 0; i < nc && up > cap; i++, up--) {
-        r->links_declined++;
-        log_debug("ring", "%s: declined as a ring neighbour (%zu links, cap %u)", cand[i]->name,
-                  up, cap);
-        ringd_send_raw(r, cand[i], INNER_RING_CLOSE, &f, 1);
-        ringd_close_peer(r, cand[i], false);
-    }
-    free(cand);
-}
-
-void ringd_idle_scan(struct ringd *r, uint64_t now)
-{
-    struct daemon *d = r->d;
-
-    ringd_cap_links(r, now);
-
-    for (size_t i = d->n_peers; i-- > 0;) {
-        struct peer *p = d->peers[i];
-        uint8_t req = INNER_RING_CLOSE_REQUEST;
-
-        if (!ringd_idle_ok(r, p, now, r->idle_ns) ||
-            (p->close_asked && now - p->close_asked < r->idle_ns))
-            continue;
-        if (link_peer_state(p->lp, now) != LINK_UP) {
-            ringd_close_peer(r, p, false);   /* nothing to agree on */
-            continue;
-        }
-        p->close_asked = now;
-        ringd_send_raw(r, p, INNER_RING_CLOSE, &req, 1);
     }
 }

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The ring node inside the daemon: its creation, its callbacks (messages
+ * out directly or relayed as the plan says, randomness, what a host may
+ * carry, lookups done, joins) and its timer. See ringd.h.
+ */
+#include "overlayd/ring/ringd_int.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "crypto/ringid.h"
+#include "overlayd/datapath/peer_admit.h"
+#include "overlayd/daemon.h"
+#include "lib/log.h"
+#include "routing/wire.h"
+
+static void ringd_cb_send(void *ctx, const ring_peer *to, const uint8_t *buf, size_t len)
+{
+    struct ringd *r = ctx;
+    uint64_t now = daemon_now();
+    struct plan_path path;
+    struct peer *p;
+
+    ringd_plan_refresh(r, now);
+    plan_route(r->plan, to, now, &path);
+    if (path.kind == PLAN_PATH_RELAY) {
+        ringd_relay_send(r, to, &path.hop, buf, len, now);
+        return;
+    }
+    p = ringd_peer_for(r, to, true, now);
+    if (!p) {
+        drop_count(&r->d->drops, DROP_RING_NO_LINK, now, "ring message");
+        return;
+    }
+    plan_on_data(r->plan, p->pub, now);
+    ringd_send_raw(r, p, INNER_RING_MSG, buf, len);
+}
+
+static uint64_t ringd_cb_rand(void *ctx)
+{
+    uint64_t v;
+
+    (void)ctx;
+    randombytes_buf(&v, sizeof(v));
+    return v;
+}
+
+/*
+ * Replicas (RECS) come from the record's primary, which checked the
+ * publisher's certificate when it accepted the STORE; we may never have
+ * met the publisher. So a RECS about a host we hold no certificate for is
+ * taken on the (admitted) sender's word; one about a host we know is
+ * checked against what we know. STOREs are always checked: their sender
+ * is the publisher, whose certificate came with its link or its relay.
+ */
+static bool ringd_cb_may_carry(void *ctx, const ring_id *host, uint32_t enclave)
+{
+    struct ringd *r = ctx;
+
+    if (r->in_replica && !admit_knows_ringid(r->d, host->b))
+        return true;
+    return admit_may_carry_ringid(r->d, host->b, enclave);
+}
+
+/*
+ * Did @msg bring us an enclave's location data although we may not carry
+ * that enclave? Records go to carriers only (routing/, "Probe first"), so
+ * this must stay 0; `ring --json` shows it (stats.foreign_payloads) and the
+ * authority scenario checks it.
+ */
+static bool ringd_foreign_payload(struct ringd *r, const uint8_t *msg, size_t len)
+{
+    static ring_msg m;          /* large; the loop is single-threaded */
+
+    if (!admit_enabled(r->d) || ring_wire_decode(&m, msg, len) < 0)
+        return false;
+    if (m.type == RING_MSG_FIND_REQ && (m.op == RING_OP_GET_MAC || m.op == RING_OP_GET_MEMBERS))
+        return !admit_self_may_carry(r->d, m.enclave);
+    for (unsigned i = 0; i < m.nrecs; i++)
+        if (!admit_self_may_carry(r->d, m.recs[i].enclave))
+            return true;
+    return false;
+}
+
+void ringd_deliver(struct ringd *r, const ring_peer *from, const uint8_t *msg, size_t len,
+                   uint64_t now)
+{
+    if (ringd_foreign_payload(r, msg, len))
+        r->foreign_payloads++;
+    r->in_replica = len >= 2 && msg[1] == RING_MSG_RECS;
+    ring_node_on_message(r->node, now, from, msg, len);
+    r->in_replica = false;
+    ringd_rearm(r);
+}
+
+static void ringd_cb_joined(void *ctx, int status)
+{
+    struct ringd *r = ctx;
+
+    if (status == 0)
+        log_info("ring", "joined the ring");
+    else
+        log_debug("ring", "join failed (%d); will retry", status);
+    plan_on_joined(r->plan, daemon_now());
+}
+
+static void ringd_cb_get_done(void *ctx, uint64_t cookie, int status, const ring_record *recs,
+                              size_t n, unsigned hops)
+{
+    ringd_get_done(ctx, cookie, status, recs, n, hops);
+}
+
+/* ---- the node's timer ----------------------------------------------------- */
+
+static void ringd_timer_cb(uv_timer_t *t)
+{
+    struct ringd *r = t->data;
+    uint64_t now = daemon_now();
+
+    if (r->node)
+        ring_node_on_timeout(r->node, now);
+    ringd_ctl_answer_due(r, now);
+    ringd_rearm(r);
+}
+
+void ringd_rearm(struct ringd *r)
+{
+    uint64_t now = daemon_now(), dl, ctl;
+
+    if (!r->timers_open || r->d->stopping)
+        return;
+    ringd_plan_rearm(r, now);
+    dl = r->node ? ring_node_next_deadline(r->node) : UINT64_MAX;
+    ctl = ringd_ctl_next_deadline(r);
+    if (ctl < dl)
+        dl = ctl;
+    if (dl == UINT64_MAX) {
+        uv_timer_stop(&r->timer);
+        return;
+    }
+    /* At least 1 ms so an overdue deadline cannot spin the loop. */
+    uv_timer_start(&r->timer, ringd_timer_cb, dl > now ? (dl - now + 999999) / 1000000 : 1, 0);
+}
+
+int ringd_node_new(struct ringd *r, const struct udp_addr *towards)
+{
+    ring_config cfg;
+    ring_callbacks cb = {
+        .ctx = r,
+        .send = ringd_cb_send,
+        .rand = ringd_cb_rand,
+        .may_carry = ringd_cb_may_carry,
+        .get_done = ringd_cb_get_done,
+        .joined = ringd_cb_joined,
+    };
+
+    /* A fresh node: a failed join leaves its bootstrap in the dead cache
+     * for dead_ttl, and records must be published again. */
+    if (r->node)
+        ring_node_free(r->node);
+    r->n_pubs = 0;
+    ring_config_default(&cfg);
+    /* One deadline for every lookup, joins included: a join through a
+     * host that is not a member yet fails fast and tries the next one. */
+    cfg.lookup_deadline_ns = (uint64_t)RINGD_LOOKUP_MS * RINGD_MS;
+    /* Iterative lookups touch every hop directly, so each background
+     * lookup opens links; fingers only shorten paths (the successor list
+     * keeps lookups correct), so they are refreshed less eagerly. */
+    cfg.fix_fingers_ns = (uint64_t)RINGD_FIX_FINGERS_S * RINGD_SEC;
+    /* A request lost to a link being set up or closed is not a dead host;
+     * the successor list and stabilization find real failures. */
+    cfg.dead_ttl_ns = (uint64_t)RINGD_DEAD_TTL_S * RINGD_SEC;
+    ringid_from_pubkey(r->self.id.b, r->d->pub);
+    memcpy(r->self.pub, r->d->pub, 32);
+    ringd_self_ep(r->d, &r->self.ep, towards);
+    r->node = ring_node_new(&cfg, &cb, &r->self);
+    return r->node ? 0 : -ENOMEM;
+}

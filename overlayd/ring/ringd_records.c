@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the ring stores for and tells the data path: our records from the
+ * MAC tables (publish scan, republication when the plan says), membership
+ * records of flooded enclaves, and unknown unicast MACs resolved into the
+ * MAC tables. See ringd.h and docs/design.md ("Ring").
+ */
+#include "overlayd/ring/ringd_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "overlayd/datapath/peer_admit.h"
+#include "overlayd/daemon.h"
+#include "overlayd/announce/announce.h"
+#include "lib/log.h"
+
+static void ringd_resolved(struct ringd *r, const ring_record *recs, size_t n)
+{
+    const ring_record *best = ringd_best_record(recs, n);
+    struct enclave *e;
+    struct peer *p;
+    uint64_t now = daemon_now();
+
+    if (!best || best->type != RING_REC_MAC || memcmp(best->host.pub, r->d->pub, 32) == 0)
+        return;
+    e = enclave_by_id(r->d, best->enclave);
+    if (!e)
+        return;
+    p = ringd_peer_for(r, &best->host, true, now);
+    if (!p)
+        return;
+    plan_on_data(r->plan, p->pub, now);
+    link_peer_connect(p->lp, now);
+    /* A record is only what some host stored: never point a MAC at a host
+     * that may not carry the enclave (its frames would leak there). A host
+     * not admitted yet (handshake under way) may not either: the next
+     * lookup for this MAC (ringd_unknown_unicast) installs it once it is. */
+    if (!admit_may_carry(r->d, best->host.pub, best->enclave)) {
+        drop_count(&r->d->drops, DROP_RING_NOT_CARRY, now, "%s: record names a non-carrier",
+                   e->name);
+        return;
+    }
+    if (fdb_announce(e->fdb, best->mac, p, best->seq, now) == 0)
+        log_debug("ring", "%s: MAC resolved to %s", e->name, p->name);
+}
+
+static struct ringd_members *ringd_members(struct ringd *r, uint32_t enclave, bool add)
+{
+    struct ringd_members *m;
+
+    for (size_t i = 0; i < r->n_mem; i++)
+        if (r->mem[i].enclave == enclave)
+            return &r->mem[i];
+    if (!add)
+        return NULL;
+    m = realloc(r->mem, (r->n_mem + 1) * sizeof(*m));
+    if (!m)
+        return NULL;
+    r->mem = m;
+    m = &r->mem[r->n_mem++];
+    memset(m, 0, sizeof(*m));
+    m->enclave = enclave;
+    return m;
+}
+
+void ringd_get_done(struct ringd *r, uint64_t cookie, int status, const ring_record *recs,
+                    size_t n, unsigned hops)
+{
+
+    switch (cookie >> 56) {
+    case RINGD_CK_CTL:
+        ringd_ctl_get_done(r, cookie, status, recs, n, hops);
+        break;
+    case RINGD_CK_RESOLVE:
+        if (status == 0)
+            ringd_resolved(r, recs, n);
+        break;
+    case RINGD_CK_MEMBERS: {
+        struct ringd_members *m = ringd_members(r, (uint32_t)(cookie & 0xffffff), false);
+        ring_peer *h;
+        size_t k = 0;
+
+        if (!m)
+            break;
+        m->pending = false;
+        if (status != 0 && status != RING_ERR_NOTFOUND)
+            break;
+        m->fetched = daemon_now();
+        h = malloc((n ? n : 1) * sizeof(*h));
+        if (!h)
+            break;
+        for (size_t i = 0; i < n; i++)
+            if (recs[i].type == RING_REC_MEMBER && memcmp(recs[i].host.pub, r->d->pub, 32) != 0)
+                h[k++] = recs[i].host;
+        free(m->hosts);
+        m->hosts = h;
+        m->n = k;
+        break;
+    }
+    }
+}
+
+/* ---- records from the MAC tables ------------------------------------------ */
+
+static struct ringd_pub *ringd_pub_find(struct ringd *r, uint32_t enclave, const uint8_t *mac)
+{
+    for (size_t i = 0; i < r->n_pubs; i++) {
+        struct ringd_pub *p = &r->pubs[i];
+
+        if (p->enclave == enclave && p->member == !mac && (!mac || memcmp(p->mac, mac, 6) == 0))
+            return p;
+    }
+    return NULL;
+}
+
+static void ringd_pub_mark(struct ringd *r, uint64_t now, uint32_t enclave, const uint8_t *mac,
+                           uint64_t seq)
+{
+    struct ringd_pub *p = ringd_pub_find(r, enclave, mac);
+
+    if (p && p->seq == seq) {
+        p->seen = true;
+        return;
+    }
+    if (!p) {
+        struct ringd_pub *np = realloc(r->pubs, (r->n_pubs + 1) * sizeof(*np));
+
+        if (!np)
+            return;
+        r->pubs = np;
+        p = &r->pubs[r->n_pubs++];
+        memset(p, 0, sizeof(*p));
+        p->enclave = enclave;
+        p->member = !mac;
+        if (mac)
+            memcpy(p->mac, mac, 6);
+    }
+    p->seq = seq;
+    p->seen = true;
+    if (mac)
+        ring_node_publish_mac(r->node, now, enclave, mac, seq);
+    else
+        ring_node_publish_member(r->node, now, enclave);
+}
+
+/* Publish every local MAC (static or learned) and a membership record per
+ * enclave with local MACs; unpublish what went away. */
+void ringd_publish_scan(struct ringd *r, uint64_t now)
+{
+    struct daemon *d = r->d;
+
+    for (size_t i = 0; i < r->n_pubs; i++)
+        r->pubs[i].seen = false;
+    for (size_t i = 0; i < d->n_enclaves; i++) {
+        struct enclave *e = d->enclaves[i];
+        bool any = false;
+
+        for (size_t k = 0; k < fdb_capacity(e->fdb); k++) {
+            const struct fdb_entry *ent = fdb_at(e->fdb, k);
+
+            if (!ent || ent->peer)
+                continue;
+            any = true;
+            ringd_pub_mark(r, now, e->id, ent->mac, ent->seq);
+        }
+        for (size_t k = 0; k < d->n_att && !any; k++)
+            any = d->att[k].enc == e;
+        if (any)
+            ringd_pub_mark(r, now, e->id, NULL, 0);
+    }
+    for (size_t i = 0; i < r->n_pubs;) {
+        struct ringd_pub *p = &r->pubs[i];
+
+        if (p->seen) {
+            i++;
+            continue;
+        }
+        ring_node_unpublish(r->node, p->member ? RING_REC_MEMBER : RING_REC_MAC, p->enclave,
+                            p->mac);
+        r->pubs[i] = r->pubs[--r->n_pubs];
+    }
+}
+
+static void ringd_members_refresh(struct ringd *r, uint64_t now, uint32_t enclave)
+{
+    struct ringd_members *m = ringd_members(r, enclave, true);
+
+    if (!m || m->pending ||
+        (m->fetched && now - m->fetched < PLAN_MEMBERS_REFRESH_S * PLAN_SEC))
+        return;
+    m->pending = true;
+    if (ring_node_get_members(r->node, now, enclave,
+                              (uint64_t)RINGD_CK_MEMBERS << 56 | enclave) < 0)
+        m->pending = false;
+}
+
+/* Everything of ours again, when the plan's republish schedule says
+ * (plan.h: after a neighbour change, +1 s, then 3, 6, 12 and 24 s). */
+void ringd_republish(struct ringd *r, uint64_t now)
+{
+    for (size_t i = 0; i < r->n_pubs; i++) {
+        const struct ringd_pub *q = &r->pubs[i];
+
+        if (q->member)
+            ring_node_publish_member(r->node, now, q->enclave);
+        else
+            ring_node_publish_mac(r->node, now, q->enclave, q->mac, q->seq);
+    }
+}
+
+void ringd_records_free(struct ringd *r)
+{
+    for (size_t i = 0; i < r->n_mem; i++)
+        free(r->mem[i].hosts);
+    free(r->mem);
+    free(r->pubs);
+}
+
+/* ---- facts from the data path -------------------------------------------- */
+
+/* A frame of @e to a unicast MAC with no MAC-table entry: resolve it
+ * through the ring (rate-limited); the data path floods meanwhile. */
+static void ringd_unknown_unicast(struct ringd *r, struct enclave *e, const uint8_t mac[6],
+                                  uint64_t now)
+{
+    struct ringd_resolve *s;
+
+    if (!r->node || ring_node_state(r->node) != RING_ACTIVE)
+        return;
+    for (unsigned i = 0; i < RINGD_RESOLVE_SLOTS; i++) {
+        s = &r->res[i];
+        if (s->at && s->enclave == e->id && memcmp(s->mac, mac, 6) == 0 &&
+            now - s->at < RINGD_SEC)
+            return;
+    }
+    s = &r->res[r->res_next++ % RINGD_RESOLVE_SLOTS];
+    s->enclave = e->id;
+    memcpy(s->mac, mac, 6);
+    s->at = now;
+    ring_node_get_mac(r->node, now, e->id, mac, (uint64_t)RINGD_CK_RESOLVE << 56);
+    ringd_rearm(r);
+}
+
+/* After a frame of @e was flooded over the up links: open links to the
+ * hosts the ring lists as carrying @e (membership records) that have none,
+ * so the next flood reaches them too. */
+static void ringd_flood(struct ringd *r, struct enclave *e, uint64_t now)
+{
+    struct ringd_members *m;
+
+    if (!r->node || ring_node_state(r->node) != RING_ACTIVE)
+        return;
+    m = ringd_members(r, e->id, true);
+    if (!m)
+        return;
+    /* Fetched on demand (floods only), at most every PLAN_MEMBERS_REFRESH_S. */
+    if (!m->pending &&
+        (!m->fetched || now - m->fetched >= PLAN_MEMBERS_REFRESH_S * PLAN_SEC)) {
+        ringd_members_refresh(r, now, e->id);
+        ringd_rearm(r);
+    }
+    /* Only links: a frame sent before the link is up and the host has
+     * announced @e would be dropped there; the caller's next flood (the
+     * guest retries) reaches it once it is. */
+    for (size_t i = 0; i < m->n; i++) {
+        struct peer *p = ringd_peer_for(r, &m->hosts[i], true, now);
+
+        if (p && link_peer_state(p->lp, now) == LINK_DOWN) {
+            plan_on_data(r->plan, p->pub, now);
+            link_peer_connect(p->lp, now);
+        }
+    }
+}
+
+void ringd_take_facts(struct daemon *d, const struct dp_facts *f, uint64_t now)
+{
+    if (!d->ringd)
+        return;
+    for (unsigned i = 0; i < f->n; i++) {
+        const struct dp_fact *x = &f->q[i];
+        struct enclave *e = enclave_by_id(d, x->enclave);
+
+        if (!e)
+            continue;
+        if (x->kind == DP_FACT_UNKNOWN_MAC)
+            ringd_unknown_unicast(d->ringd, e, x->mac, now);
+        else if (x->kind == DP_FACT_FLOODED)
+            ringd_flood(d->ringd, e, now);
+    }
+}
