@@ -18,7 +18,7 @@
 #  2. `lookup blue MAC` of guests answers the right host from every host;
 #  3. guests on random host pairs ping each other (links on demand);
 #  4. idle links close and links stay O(log N): some link is closed as
-#     idle, and within 40 s every host holds at most BOUND links up. A host
+#     idle, and within 60 s every host holds at most BOUND links up. A host
 #     links only to its ring neighbours (predecessor, successor, fingers
 #     beyond its successor list) and to hosts that chose it as theirs;
 #     anything else travels relayed over those links
@@ -141,10 +141,10 @@ _idle_closed() { grep -q "idle link closed" "$RIG_DIR"/h*/overlayd.log; }
 rig_poll 30 "some idle link was closed" _idle_closed
 t0=$SECONDS
 within=0
-rig_poll_quiet 40 _links_bounded && within=1
+rig_poll_quiet 60 _links_bounded && within=1
 counts=""
 for h in "${hosts[@]}"; do counts+="$h=$(ring_links_up "$h") "; done
-[ "$within" = 1 ] || rig_fail "after 40 s some host has more than $BOUND links up: $counts"
+[ "$within" = 1 ] || rig_fail "after 60 s some host has more than $BOUND links up: $counts"
 printf '  ok: links up after %ss (bound %s for N=%s%s): %s\n' "$((SECONDS - t0))" \
     "$BOUND" "$N" "$([ "$AUTH" = 1 ] || echo ', h1 excluded')" "$counts" >&2
 
