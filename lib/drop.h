@@ -25,7 +25,7 @@
       "frame or record of an enclave this host or the sender may not carry")                \
     X(INNER_MALFORMED, "drop_inner_malformed", "decrypted payload that does not parse")     \
     X(INNER_TYPE, "drop_inner_type", "decrypted payload of an unknown type or kind")        \
-    X(NO_ROUTE, "drop_no_route", "unicast to a host that does not carry the enclave")       \
+    X(NO_ROUTE, "drop_no_route", "unicast to a host that may not take the enclave: flooded") \
     X(FDB_FULL, "drop_fdb_full", "MAC not learned: the enclave's MAC table is full")        \
     X(RUNT, "drop_runt", "frame from an uplink shorter than an Ethernet header")            \
     X(OWN_MAC, "drop_own_mac", "frame the host itself sent on the bridge (IGMP, ...)")      \

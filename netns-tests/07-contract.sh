@@ -45,6 +45,12 @@ jcheck "status fields" "$st" '(.name == "h1") and (.public_key|type) == "string"
 jcheck "status.public_key is the key from overlayctl pubkey" "$st" ".public_key == \"$(rig_host_pubkey h1)\""
 jcheck "status counters" "$st" '[.counters | .drop_replay, .drop_auth, .drop_unknown_peer, .drop_unknown_enclave
     | type == "number"] | all'
+# Every drop reason of the daemon (lib/drop.h) and of the link layer is shown.
+reasons=$(grep -o '"drop_[a-z_]*"' "$RIG_HERE/../lib/drop.h" | tr -d '"' | sort -u)
+[ "$(wc -w <<<"$reasons")" -ge 10 ] || rig_fail "could not read the drop reasons from lib/drop.h"
+for r in $reasons drop_malformed drop_expired drop_ratelimit drop_truncated; do
+    jcheck "status counter $r" "$st" "(.counters.$r | type) == \"number\""
+done
 pe=$(rig_ctl h1 --json peers)
 jcheck "peers fields" "$pe" '(.peers | length) == 1 and (.peers[0] | (.name == "h2")
     and (.public_key|type) == "string" and (.endpoint|type) as $t | ($t == "string" or $t == "null"))'
