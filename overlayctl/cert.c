@@ -24,153 +24,13 @@
 #include "crypto/key.h"
 #include "lib/json.h"
 #include "lib/sbuf.h"
+#include "overlayctl/util.h"
 
 enum {
     CTL_CERT_SKEW = 300,              /* not_before = now - 5 min (clock skew) */
     CTL_CERT_DEFAULT_VALID = 365 * 86400,
     CTL_CERT_FILE_MAX = 65536,        /* a certificate file is far smaller */
-    CTL_CERT_KEYFILE_MAX = 256,
 };
-
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int fail(const char *fmt, ...)
-{
-    va_list ap;
-
-    fflush(stdout);
-    fputs("overlayctl: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return 1;
-}
-
-/* @s for quoting in a message, unless a control byte would break the line. */
-static const char *printable(const char *s)
-{
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            return "(value with control characters)";
-    return s;
-}
-
-/* Print the document @b holds as one line; 0 or 1 (error printed). */
-static int put_json(struct sbuf *b, const struct json *j)
-{
-    int rc = 0;
-
-    if (sbuf_oom(b) || j->failed)
-        rc = fail("out of memory");
-    else
-        printf("%s\n", sbuf_str(b));
-    sbuf_free(b);
-    if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout)))
-        rc = fail("stdout: %s", strerror(errno));
-    return rc;
-}
-
-static int join_path(char *out, size_t cap, const char *dir, const char *file)
-{
-    int w = snprintf(out, cap, "%s/%s", dir, file);
-
-    return (w < 0 || (size_t)w >= cap) ? -ENAMETOOLONG : 0;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len) {
-        ssize_t w = write(fd, buf, len);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        buf += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Create @path exclusively with @mode and write @text; never overwrites. */
-static int create_file(const char *path, mode_t mode, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-    int ret;
-
-    if (fd < 0)
-        return -errno;
-    ret = write_all(fd, text, strlen(text));
-    if (ret == 0 && fsync(fd) < 0)
-        ret = -errno;
-    if (close(fd) < 0 && ret == 0)
-        ret = -errno;
-    return ret;
-}
-
-/*
- * Read a whole small regular file. With @private_only, refuse a file that
- * group or others may access: it holds the authority's secret.
- */
-static int read_file(const char *path, char *buf, size_t cap, size_t *len, bool private_only)
-{
-    struct stat st;
-    size_t off = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0)
-        return fail("%s: %s", path, strerror(errno));
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return fail("%s: not a regular file", path);
-    }
-    if (private_only && (st.st_mode & 077)) {
-        close(fd);
-        return fail("%s: accessible by group or others (mode %04o); run chmod 600 %s", path,
-                    (unsigned)(st.st_mode & 07777), path);
-    }
-    for (;;) {
-        ssize_t r = read(fd, buf + off, cap - 1 - off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            close(fd);
-            return fail("%s: %s", path, strerror(e));
-        }
-        if (r == 0)
-            break;
-        off += (size_t)r;
-        if (off == cap - 1) {
-            close(fd);
-            return fail("%s: larger than %zu bytes", path, cap - 2);
-        }
-    }
-    close(fd);
-    buf[off] = '\0';
-    *len = off;
-    return 0;
-}
-
-/* Read a one-line base64 key file into @k (32 bytes). */
-static int read_key_file(const char *path, uint8_t *k, bool private_only)
-{
-    char text[CTL_CERT_KEYFILE_MAX];
-    size_t len;
-    int ret;
-
-    /* A failed read (file too long, say) may still have copied secret bytes. */
-    if (read_file(path, text, sizeof(text), &len, private_only)) {
-        sodium_memzero(text, sizeof(text));
-        return 1;
-    }
-    ret = key_from_base64(k, text);
-    sodium_memzero(text, sizeof(text));
-    if (ret < 0)
-        return fail("%s: not a base64 32-byte key (44 characters on one line)", path);
-    return 0;
-}
 
 static int ca_print(const char *dir, const char *pub_line, bool json)
 {
@@ -180,7 +40,7 @@ static int ca_print(const char *dir, const char *pub_line, bool json)
 
     if (!json) {
         fputs(pub_line, stdout);
-        return fflush(stdout) == 0 ? 0 : fail("stdout: %s", strerror(errno));
+        return fflush(stdout) == 0 ? 0 : cli_fail("stdout: %s", strerror(errno));
     }
     snprintf(pub, sizeof(pub), "%.*s", KEY_B64_LEN, pub_line);
     sbuf_init(&b);
@@ -189,7 +49,7 @@ static int ca_print(const char *dir, const char *pub_line, bool json)
     json_kstr(&j, "authority_public_key", pub);
     json_kstr(&j, "dir", dir);
     json_obj_end(&j);
-    return put_json(&b, &j);
+    return cli_put_json(&b, &j);
 }
 
 static int ca_init(int argc, char **argv, bool json)
@@ -202,15 +62,15 @@ static int ca_init(int argc, char **argv, bool json)
     int ret;
 
     if (argc != 3 || argv[2][0] == '\0' || argv[2][0] == '-')
-        return fail("usage: overlayctl ca init DIR");
+        return cli_fail("usage: overlayctl ca init DIR");
     dir = argv[2];
-    if (join_path(key_path, sizeof(key_path), dir, "authority.key") < 0 ||
-        join_path(pub_path, sizeof(pub_path), dir, "authority.pub") < 0)
-        return fail("%s: path too long", dir);
+    if (cli_join_path(key_path, sizeof(key_path), dir, "authority.key") < 0 ||
+        cli_join_path(pub_path, sizeof(pub_path), dir, "authority.pub") < 0)
+        return cli_fail("%s: path too long", dir);
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-        return fail("%s: cannot create directory: %s", dir, strerror(errno));
+        return cli_fail("%s: cannot create directory: %s", dir, strerror(errno));
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-        return fail("%s: not a directory", dir);
+        return cli_fail("%s: not a directory", dir);
 
     randombytes_buf(seed, sizeof(seed));
     crypto_sign_seed_keypair(pk, sk, seed);
@@ -220,23 +80,23 @@ static int ca_init(int argc, char **argv, bool json)
     sodium_memzero(sk, sizeof(sk));
     strcat(seed_b64, "\n");
 
-    ret = create_file(key_path, 0600, seed_b64);
+    ret = cli_create_file(key_path, 0600, seed_b64);
     sodium_memzero(seed_b64, sizeof(seed_b64));
     if (ret == -EEXIST)
-        return fail("%s exists; refusing to overwrite", key_path);
+        return cli_fail("%s exists; refusing to overwrite", key_path);
     if (ret < 0) {
         unlink(key_path);
-        return fail("%s: %s", key_path, strerror(-ret));
+        return cli_fail("%s: %s", key_path, strerror(-ret));
     }
     strcat(pub_b64, "\n");
-    ret = create_file(pub_path, 0644, pub_b64);
+    ret = cli_create_file(pub_path, 0644, pub_b64);
     if (ret < 0) {
         /* Do not leave a secret behind without its public half. */
         unlink(key_path);
         if (ret == -EEXIST)
-            return fail("%s exists; refusing to overwrite", pub_path);
+            return cli_fail("%s exists; refusing to overwrite", pub_path);
         unlink(pub_path);
-        return fail("%s: %s", pub_path, strerror(-ret));
+        return cli_fail("%s: %s", pub_path, strerror(-ret));
     }
     return ca_print(dir, pub_b64, json);
 }
@@ -247,21 +107,21 @@ static int load_authority(const char *dir, uint8_t sk[CERT_SECRET_LEN])
     char key_path[PATH_MAX], pub_path[PATH_MAX];
     uint8_t seed[CERT_SEED_LEN], pk[CERT_KEY_LEN], file_pk[CERT_KEY_LEN];
 
-    if (join_path(key_path, sizeof(key_path), dir, "authority.key") < 0 ||
-        join_path(pub_path, sizeof(pub_path), dir, "authority.pub") < 0)
-        return fail("%s: path too long", dir);
-    if (read_key_file(key_path, seed, true))
+    if (cli_join_path(key_path, sizeof(key_path), dir, "authority.key") < 0 ||
+        cli_join_path(pub_path, sizeof(pub_path), dir, "authority.pub") < 0)
+        return cli_fail("%s: path too long", dir);
+    if (cli_read_key_file(key_path, seed, true))
         return 1;
     crypto_sign_seed_keypair(pk, sk, seed);
     sodium_memzero(seed, sizeof(seed));
     if (access(pub_path, F_OK) == 0) {
-        if (read_key_file(pub_path, file_pk, false)) {
+        if (cli_read_key_file(pub_path, file_pk, false)) {
             sodium_memzero(sk, CERT_SECRET_LEN);
             return 1;
         }
         if (memcmp(file_pk, pk, CERT_KEY_LEN) != 0) {
             sodium_memzero(sk, CERT_SECRET_LEN);
-            return fail("%s does not match %s", pub_path, key_path);
+            return cli_fail("%s does not match %s", pub_path, key_path);
         }
     }
     return 0;
@@ -286,7 +146,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, int first, struct 
 
         if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
             if (*n_pos == pos_cap)
-                return fail("%s: unexpected argument \"%s\"", cmd, printable(arg));
+                return cli_fail("%s: unexpected argument \"%s\"", cmd, cli_printable(arg));
             pos[(*n_pos)++] = arg;
             continue;
         }
@@ -296,19 +156,19 @@ static int parse_opts(const char *cmd, int argc, char **argv, int first, struct 
             if (strlen(opts[k].name) == name_len && strncmp(opts[k].name, arg, name_len) == 0)
                 break;
         if (k == n_opts)
-            return fail("%s: unknown option \"%.*s\"", cmd, (int)name_len, printable(arg));
+            return cli_fail("%s: unknown option \"%.*s\"", cmd, (int)name_len, cli_printable(arg));
         if (eq) {
             value = eq + 1;
         } else {
             if (i + 1 >= argc)
-                return fail("%s: %s needs a value", cmd, opts[k].name);
+                return cli_fail("%s: %s needs a value", cmd, opts[k].name);
             value = argv[++i];
         }
         /* An empty --ca would silently turn into "/authority.key". */
         if (value[0] == '\0')
-            return fail("%s: %s needs a non-empty value", cmd, opts[k].name);
+            return cli_fail("%s: %s needs a non-empty value", cmd, opts[k].name);
         if (opts[k].value)
-            return fail("%s: %s given twice", cmd, opts[k].name);
+            return cli_fail("%s: %s given twice", cmd, opts[k].name);
         opts[k].value = value;
     }
     return 0;
@@ -340,16 +200,16 @@ static int issue_parse_limits(const struct opt *opts, struct issue_req *r)
     if (opts[OPT_ENCLAVES].value &&
         cert_parse_enclave_list(opts[OPT_ENCLAVES].value, &r->all, r->ids, CERT_MAX_ENCLAVES,
                                 &r->n_ids, why, sizeof(why)) < 0)
-        return fail("%s: bad --enclaves: %s", issue_cmd, why);
+        return cli_fail("%s: bad --enclaves: %s", issue_cmd, why);
     if (!opts[OPT_VALID].value)
         return 0;
     ret = cert_parse_duration(opts[OPT_VALID].value, &r->valid);
     if (ret == -ERANGE)
-        return fail("%s: bad --valid \"%s\": at most 36500d", issue_cmd,
-                    printable(opts[OPT_VALID].value));
+        return cli_fail("%s: bad --valid \"%s\": at most 36500d", issue_cmd,
+                    cli_printable(opts[OPT_VALID].value));
     if (ret < 0)
-        return fail("%s: bad --valid \"%s\": expected a number and a unit s, m, h or d "
-                    "(e.g. 90d, 12h)", issue_cmd, printable(opts[OPT_VALID].value));
+        return cli_fail("%s: bad --valid \"%s\": expected a number and a unit s, m, h or d "
+                    "(e.g. 90d, 12h)", issue_cmd, cli_printable(opts[OPT_VALID].value));
     return 0;
 }
 
@@ -368,17 +228,17 @@ static int issue_parse(int argc, char **argv, struct issue_req *r)
     if (parse_opts(issue_cmd, argc, argv, 2, opts, OPT__N, pos, 0, &n_pos))
         return 1;
     if (!opts[OPT_CA].value)
-        return fail("%s: --ca DIR is required", issue_cmd);
+        return cli_fail("%s: --ca DIR is required", issue_cmd);
     if (!opts[OPT_NAME].value)
-        return fail("%s: --name NAME is required", issue_cmd);
+        return cli_fail("%s: --name NAME is required", issue_cmd);
     if (!opts[OPT_PUBKEY].value)
-        return fail("%s: --pubkey KEY is required", issue_cmd);
+        return cli_fail("%s: --pubkey KEY is required", issue_cmd);
     if (cert_name_valid(opts[OPT_NAME].value) < 0)
-        return fail("%s: bad --name \"%s\": use 1..%d characters of a-z, 0-9 and -", issue_cmd,
-                    printable(opts[OPT_NAME].value), CERT_NAME_MAX);
+        return cli_fail("%s: bad --name \"%s\": use 1..%d characters of a-z, 0-9 and -", issue_cmd,
+                    cli_printable(opts[OPT_NAME].value), CERT_NAME_MAX);
     if (key_from_base64(r->host_pub, opts[OPT_PUBKEY].value) < 0 ||
         sodium_is_zero(r->host_pub, sizeof(r->host_pub)))
-        return fail("%s: bad --pubkey: expected the host's base64 X25519 public key "
+        return cli_fail("%s: bad --pubkey: expected the host's base64 X25519 public key "
                     "(44 characters, as printed by overlayctl pubkey)", issue_cmd);
     r->ca = opts[OPT_CA].value;
     r->name = opts[OPT_NAME].value;
@@ -409,10 +269,10 @@ static int issue_sign(const struct issue_req *r, const uint8_t sk[CERT_SECRET_LE
     f.n_enclaves = r->n_ids;
     ret = cert_sign(&f, sk, buf, sizeof(buf), &len);
     if (ret < 0)
-        return fail("%s: cannot sign: %s", issue_cmd, cert_strerror(ret));
+        return cli_fail("%s: cannot sign: %s", issue_cmd, cert_strerror(ret));
     ret = cert_parse(buf, len, c);
     if (ret < 0)
-        return fail("%s: internal error: %s", issue_cmd, cert_strerror(ret));
+        return cli_fail("%s: internal error: %s", issue_cmd, cert_strerror(ret));
     return 0;
 }
 
@@ -452,10 +312,10 @@ static int issue_print(const struct cert *c, bool json)
     int ret = cert_to_text(c, text, sizeof(text));
 
     if (ret < 0)
-        return fail("%s: internal error: %s", issue_cmd, cert_strerror(ret));
+        return cli_fail("%s: internal error: %s", issue_cmd, cert_strerror(ret));
     if (!json) {
         fputs(text, stdout);
-        return fflush(stdout) == 0 && !ferror(stdout) ? 0 : fail("stdout: %s", strerror(errno));
+        return fflush(stdout) == 0 && !ferror(stdout) ? 0 : cli_fail("stdout: %s", strerror(errno));
     }
     sbuf_init(&b);
     json_init(&j, &b);
@@ -463,7 +323,7 @@ static int issue_print(const struct cert *c, bool json)
     json_cert_fields(&j, c);
     json_kstr(&j, "certificate", text);
     json_obj_end(&j);
-    return put_json(&b, &j);
+    return cli_put_json(&b, &j);
 }
 
 static int cert_issue(int argc, char **argv, bool json)
@@ -481,7 +341,7 @@ static int cert_issue(int argc, char **argv, bool json)
     if (t < 0 || !c) {
         sodium_memzero(sk, sizeof(sk));
         free(c);
-        return fail("%s: %s", issue_cmd, t < 0 ? "cannot read the clock" : "out of memory");
+        return cli_fail("%s: %s", issue_cmd, t < 0 ? "cannot read the clock" : "out of memory");
     }
     ret = issue_sign(&r, sk, (uint64_t)t, c);
     sodium_memzero(sk, sizeof(sk));
@@ -544,7 +404,7 @@ static int show_print(const struct cert *c, const struct show_result *s, bool js
     json_kstr(&j, "issuer", s->issuer ? (s->issuer_ok ? "ok" : "MISMATCH") : NULL);
     json_kstr(&j, "validity", show_validity(s->tm));
     json_obj_end(&j);
-    return put_json(&b, &j);
+    return cli_put_json(&b, &j);
 }
 
 static int cert_show(int argc, char **argv, bool json)
@@ -562,18 +422,18 @@ static int cert_show(int argc, char **argv, bool json)
     if (parse_opts(cmd, argc, argv, 2, opts, 2, pos, 1, &n_pos))
         return 1;
     if (n_pos != 1)
-        return fail("usage: overlayctl cert show FILE [--ca DIR | --authority KEY]");
+        return cli_fail("usage: overlayctl cert show FILE [--ca DIR | --authority KEY]");
     if (opts[0].value && opts[1].value)
-        return fail("%s: give --ca or --authority, not both", cmd);
+        return cli_fail("%s: give --ca or --authority, not both", cmd);
     if (opts[0].value) {
-        if (join_path(path, sizeof(path), opts[0].value, "authority.pub") < 0)
-            return fail("%s: path too long", opts[0].value);
-        if (read_key_file(path, expected, false))
+        if (cli_join_path(path, sizeof(path), opts[0].value, "authority.pub") < 0)
+            return cli_fail("%s: path too long", opts[0].value);
+        if (cli_read_key_file(path, expected, false))
             return 1;
         s.issuer = path;
     } else if (opts[1].value) {
         if (key_from_base64(expected, opts[1].value) < 0)
-            return fail("%s: bad --authority: expected a base64 public key (44 characters)", cmd);
+            return cli_fail("%s: bad --authority: expected a base64 public key (44 characters)", cmd);
         s.issuer = "--authority";
     }
 
@@ -582,14 +442,14 @@ static int cert_show(int argc, char **argv, bool json)
     if (!text || !c) {
         free(text);
         free(c);
-        return fail("%s: out of memory", cmd);
+        return cli_fail("%s: out of memory", cmd);
     }
-    if (read_file(pos[0], text, CTL_CERT_FILE_MAX + 2, &len, false)) {
+    if (cli_read_file(pos[0], text, CTL_CERT_FILE_MAX + 2, &len, false)) {
         rc = 1;
         goto out;
     }
     if (cert_load_text(text, len, c, why, sizeof(why)) < 0) {
-        rc = fail("%s: not a valid certificate: %s", pos[0], why);
+        rc = cli_fail("%s: not a valid certificate: %s", pos[0], why);
         goto out;
     }
     s.sig = cert_check_signature(c);
@@ -597,9 +457,9 @@ static int cert_show(int argc, char **argv, bool json)
     s.tm = cert_check_time(c, (uint64_t)time(NULL));
     rc = show_print(c, &s, json);
     if (s.sig != 0)
-        rc = fail("%s: %s", pos[0], cert_strerror(s.sig));
+        rc = cli_fail("%s: %s", pos[0], cert_strerror(s.sig));
     else if (s.issuer && !s.issuer_ok)
-        rc = fail("%s: issued by another authority than %s", pos[0], s.issuer);
+        rc = cli_fail("%s: issued by another authority than %s", pos[0], s.issuer);
 out:
     free(text);
     free(c);
@@ -629,19 +489,19 @@ int cli_cert_run(int argc, char **argv, bool json)
 {
     argc = strip_json(argc, argv, &json);
     if (sodium_init() < 0)
-        return fail("libsodium initialisation failed");
+        return cli_fail("libsodium initialisation failed");
     if (argc >= 1 && strcmp(argv[0], "ca") == 0) {
         if (argc >= 2 && strcmp(argv[1], "init") == 0)
             return ca_init(argc, argv, json);
-        return fail("usage: overlayctl ca init DIR");
+        return cli_fail("usage: overlayctl ca init DIR");
     }
     if (argc >= 1 && strcmp(argv[0], "cert") == 0) {
         if (argc >= 2 && strcmp(argv[1], "issue") == 0)
             return cert_issue(argc, argv, json);
         if (argc >= 2 && strcmp(argv[1], "show") == 0)
             return cert_show(argc, argv, json);
-        return fail("usage: overlayctl cert issue --ca DIR --name NAME --pubkey KEY "
+        return cli_fail("usage: overlayctl cert issue --ca DIR --name NAME --pubkey KEY "
                     "[--enclaves LIST] [--valid DURATION] | cert show FILE [--ca DIR | --authority KEY]");
     }
-    return fail("unknown command \"%s\"", argc >= 1 ? argv[0] : "");
+    return cli_fail("unknown command \"%s\"", argc >= 1 ? argv[0] : "");
 }

@@ -24,6 +24,7 @@
 #include "lib/mac.h"
 #include "lib/sbuf.h"
 #include "overlayctl/cert.h"
+#include "overlayctl/util.h"
 
 #define DEFAULT_SOCKET "/run/overlayd/overlayd.sock"
 
@@ -31,19 +32,6 @@ struct cli_opts {
     const char *sock;
     bool json;
 };
-
-static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("overlayctl: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return 1;
-}
 
 /*
  * Every error is one line on stderr (scripts read one reason): a refused
@@ -84,14 +72,14 @@ static int print_key(const struct cli_opts *o, const char *cmd, const char *fiel
         json_obj_end(&j);
         if (sbuf_oom(&b) || j.failed) {
             sbuf_free(&b);
-            return fail("%s: out of memory", cmd);
+            return cli_fail("%s: out of memory", cmd);
         }
         printf("%s\n", sbuf_str(&b));
         /* It may hold a private key. */
         sodium_memzero(b.p, b.len);
         sbuf_free(&b);
     }
-    return fflush(stdout) == 0 ? 0 : fail("%s: cannot write the key", cmd);
+    return fflush(stdout) == 0 ? 0 : cli_fail("%s: cannot write the key", cmd);
 }
 
 static int cmd_genkey(const struct cli_opts *o, int argc, char **argv)
@@ -101,9 +89,9 @@ static int cmd_genkey(const struct cli_opts *o, int argc, char **argv)
     int rc;
 
     if (argc != 1)
-        return fail("genkey: takes no arguments");
+        return cli_fail("genkey: takes no arguments");
     if (key_generate(k) < 0)
-        return fail("genkey: cannot initialise libsodium");
+        return cli_fail("genkey: cannot initialise libsodium");
     key_to_base64(b64, k);
     sodium_memzero(k, sizeof(k));
     rc = print_key(o, "genkey", "private_key", b64);
@@ -120,21 +108,21 @@ static int cmd_pubkey(const struct cli_opts *o, int argc, char **argv)
     int rc;
 
     if (argc != 1)
-        return fail("pubkey: takes no arguments (the private key is read from stdin)");
+        return cli_fail("pubkey: takes no arguments (the private key is read from stdin)");
     n = fread(in, 1, sizeof(in) - 1, stdin);
     in[n] = '\0';
     if (!feof(stdin) && n == sizeof(in) - 1) {
         sodium_memzero(in, sizeof(in));
-        return fail("pubkey: input too long for a private key");
+        return cli_fail("pubkey: input too long for a private key");
     }
     rc = key_from_base64(k, in);
     sodium_memzero(in, sizeof(in));
     if (rc < 0)
-        return fail("pubkey: invalid private key on stdin (want 44 base64 characters, as from genkey)");
+        return cli_fail("pubkey: invalid private key on stdin (want 44 base64 characters, as from genkey)");
     rc = key_public(pub, k);
     sodium_memzero(k, sizeof(k));
     if (rc < 0)
-        return fail("pubkey: cannot derive the public key");
+        return cli_fail("pubkey: cannot derive the public key");
     key_to_base64(b64, pub);
     return print_key(o, "pubkey", "public_key", b64);
 }
@@ -170,20 +158,20 @@ static int cli_build_request(const struct cli_opts *o, int argc, char **argv, ch
     FILE *f = open_memstream(req, len);
 
     if (!f)
-        return fail("out of memory");
+        return cli_fail("out of memory");
     fprintf(f, "%s\n", o->json ? "json" : "text");
     for (int i = 0; i < argc; i++) {
         if (!argv[i][0] || strchr(argv[i], '\n')) {
             fclose(f);
             free(*req);
-            return fail("%s: empty argument or newline in an argument", argv[0]);
+            return cli_fail("%s: empty argument or newline in an argument", argv[0]);
         }
         fprintf(f, "%s\n", argv[i]);
     }
     fputc('\n', f);
     if (fclose(f) != 0) {
         free(*req);
-        return fail("out of memory");
+        return cli_fail("out of memory");
     }
     return 0;
 }
@@ -198,20 +186,20 @@ static int cli_connect_send(const struct cli_opts *o, const char *req, size_t le
     strcpy(sa.sun_path, o->sock);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        fail("socket: %s", strerror(errno));
+        cli_fail("socket: %s", strerror(errno));
         return -1;
     }
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         rc = errno;
         close(fd);
-        fail("daemon not running (%s: %s)", o->sock, strerror(rc));
+        cli_fail("daemon not running (%s: %s)", o->sock, strerror(rc));
         return -1;
     }
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     rc = cli_send_all(fd, req, len);
     if (rc < 0) {
         close(fd);
-        fail("cannot send to the daemon (%s: %s)", o->sock, strerror(-rc));
+        cli_fail("cannot send to the daemon (%s: %s)", o->sock, strerror(-rc));
         return -1;
     }
     shutdown(fd, SHUT_WR);
@@ -235,7 +223,7 @@ static int cli_read_answer(const struct cli_opts *o, int fd, char **out)
             if (!nr) {
                 close(fd);
                 free(resp);
-                return fail("out of memory");
+                return cli_fail("out of memory");
             }
             resp = nr;
             cap = cap ? cap * 2 : 8192;
@@ -247,7 +235,7 @@ static int cli_read_answer(const struct cli_opts *o, int fd, char **out)
             rc = errno;
             close(fd);
             free(resp);
-            return fail("no answer from the daemon (%s: %s)", o->sock, strerror(rc));
+            return cli_fail("no answer from the daemon (%s: %s)", o->sock, strerror(rc));
         }
         if (r == 0)
             break;
@@ -270,7 +258,7 @@ static int cli_print_answer(const struct cli_opts *o, char *resp)
         return fflush(stdout) == 0 ? 0 : 1;
     }
     if (strncmp(resp, "error\n", 6) != 0)
-        return fail("malformed answer from the daemon (%s)", o->sock);
+        return cli_fail("malformed answer from the daemon (%s)", o->sock);
     body = resp + 6;
     bl = strlen(body);
     while (bl && body[bl - 1] == '\n')
@@ -286,7 +274,7 @@ static int cli_request(const struct cli_opts *o, int argc, char **argv)
     int fd, rc;
 
     if (strlen(o->sock) >= sizeof(sa.sun_path))
-        return fail("socket path too long: %s", o->sock);
+        return cli_fail("socket path too long: %s", o->sock);
     if (cli_build_request(o, argc, argv, &req, &rlen))
         return 1;
     fd = cli_connect_send(o, req, rlen);
@@ -303,14 +291,14 @@ static int cli_request(const struct cli_opts *o, int argc, char **argv)
 static int cmd_noargs(const struct cli_opts *o, int argc, char **argv)
 {
     if (argc != 1)
-        return fail("%s: takes no arguments", argv[0]);
+        return cli_fail("%s: takes no arguments", argv[0]);
     return cli_request(o, argc, argv);
 }
 
 static int cmd_fdb(const struct cli_opts *o, int argc, char **argv)
 {
     if (argc != 2)
-        return fail("usage: fdb ENCLAVE");
+        return cli_fail("usage: fdb ENCLAVE");
     return cli_request(o, argc, argv);
 }
 
@@ -319,9 +307,9 @@ static int cmd_lookup(const struct cli_opts *o, int argc, char **argv)
     uint8_t mac[6];
 
     if (argc != 3 || argv[1][0] == '-')
-        return fail("usage: lookup ENCLAVE MAC");
+        return cli_fail("usage: lookup ENCLAVE MAC");
     if (mac_parse(argv[2], mac) < 0 || !mac_is_guest(mac))
-        return fail("lookup: bad MAC %s (want a unicast aa:bb:cc:dd:ee:ff)", argv[2]);
+        return cli_fail("lookup: bad MAC %s (want a unicast aa:bb:cc:dd:ee:ff)", argv[2]);
     return cli_request(o, argc, argv);
 }
 
@@ -330,16 +318,16 @@ static int cmd_attach(const struct cli_opts *o, int argc, char **argv)
     uint8_t mac[6];
 
     if (argc < 3 || argv[1][0] == '-' || argv[2][0] == '-')
-        return fail("usage: attach ENCLAVE IFNAME [--mac MAC] [--name VMNAME]");
+        return cli_fail("usage: attach ENCLAVE IFNAME [--mac MAC] [--name VMNAME]");
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--mac") == 0 && i + 1 < argc) {
             if (mac_parse(argv[i + 1], mac) < 0 || !mac_is_guest(mac))
-                return fail("attach: bad MAC %s (want a unicast aa:bb:cc:dd:ee:ff)", argv[i + 1]);
+                return cli_fail("attach: bad MAC %s (want a unicast aa:bb:cc:dd:ee:ff)", argv[i + 1]);
             i++;
         } else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
             i++;
         } else {
-            return fail("attach: unexpected argument %s", argv[i]);
+            return cli_fail("attach: unexpected argument %s", argv[i]);
         }
     }
     return cli_request(o, argc, argv);
@@ -348,7 +336,7 @@ static int cmd_attach(const struct cli_opts *o, int argc, char **argv)
 static int cmd_detach(const struct cli_opts *o, int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-')
-        return fail("usage: detach IFNAME");
+        return cli_fail("usage: detach IFNAME");
     return cli_request(o, argc, argv);
 }
 
@@ -398,7 +386,7 @@ int main(int argc, char **argv)
     while (i < argc && argv[i][0] == '-') {
         if (strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "--socket") == 0) {
             if (i + 1 >= argc)
-                return fail("-s needs a socket path");
+                return cli_fail("-s needs a socket path");
             o.sock = argv[i + 1];
             i += 2;
         } else if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
@@ -408,16 +396,16 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         } else {
-            return fail("unknown option %s (see overlayctl help)", argv[i]);
+            return cli_fail("unknown option %s (see overlayctl help)", argv[i]);
         }
     }
     if (i >= argc)
-        return fail("no command given (see overlayctl help)");
+        return cli_fail("no command given (see overlayctl help)");
     /* --json is also accepted after the command (ca and cert take it out
      * of their own arguments: cli_cert_run). */
     args = calloc((size_t)(argc - i + 1), sizeof(*args));
     if (!args)
-        return fail("out of memory");
+        return cli_fail("out of memory");
     for (int k = i; k < argc; k++) {
         if (strcmp(argv[k], "--json") == 0 && strcmp(argv[i], "ca") != 0 &&
             strcmp(argv[i], "cert") != 0 && k > i) {
@@ -434,7 +422,7 @@ int main(int argc, char **argv)
             return rc;
         }
     }
-    fail("unknown command %s (see overlayctl help)", args[0]);
+    cli_fail("unknown command %s (see overlayctl help)", args[0]);
     free(args);
     return 1;
 }
