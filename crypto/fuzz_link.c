@@ -172,6 +172,57 @@ static uint32_t fz_index_of(struct link_keypair *kp)
     return kp ? kp->local_index : 0;
 }
 
+/* A real data packet from B, bit-flipped unless data[2] says not: its
+ * length (0: nothing was sent). */
+static size_t fz_tampered_data(const uint8_t *data, size_t size, size_t len, uint8_t *pkt)
+{
+    size_t plen = len > 1 ? len - 1 : 0;
+
+    if (plen > FZ_PKT - LINK_DATA_OVERHEAD)
+        plen = FZ_PKT - LINK_DATA_OVERHEAD;
+    B.out.n = 0;
+    link_peer_send(b_a, now, data + 3, plen);
+    if (!B.out.n)
+        return 0;
+    len = B.out.len[B.out.n - 1];
+    memcpy(pkt, B.out.buf[B.out.n - 1], len);
+    B.out.n = 0;
+    if (size > 2 && data[2] < 0x80)
+        pkt[data[2] % len] ^= (uint8_t)(data[2] | 1);
+    return len;
+}
+
+/* A whole handshake from B or C carrying fuzzed payloads, A accepting
+ * unknown keys or not. */
+static void fz_handshake_payloads(const uint8_t *data, size_t size)
+{
+    struct fz_host *from = (size > 2 && (data[2] & 1)) ? &C : &B;
+
+    A.accept = size > 2 && (data[2] & 2);
+    from->payload = data + 3 < data + size ? data + 3 : NULL;
+    from->payload_len = size > 3 ? size - 3 : 0;
+    A.payload = from->payload;
+    A.payload_len = from->payload_len / 2;
+    now += 50 * LINK_NS_PER_MS;
+    from->out.n = 0;
+    link_send_initiation(from == &C ? c_a : b_a, now, false);
+    fz_pump();
+    from->payload = A.payload = NULL;
+    from->payload_len = A.payload_len = 0;
+}
+
+/* A's sending side: connect or send, keepalive changes, timers. */
+static void fz_sender(const uint8_t *data, size_t size)
+{
+    if (size > 2 && (data[2] & 1))
+        link_peer_connect(a_b, now);
+    else
+        link_peer_send(a_b, now, data + 2, size - 2 > 1500 ? 1500 : size - 2);
+    link_peer_set_persistent_keepalive(a_b, size > 2 ? data[2] >> 4 : 0);
+    fz_pump();
+    (void)link_host_next_deadline(A.host);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t pkt[LINK_MAX_PACKET];
@@ -219,46 +270,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (len >= 8)
             link_put_le32(pkt + 4, fz_index_of(a_b->kp_cur));
         break;
-    case 4: {
-        size_t plen = len > 1 ? len - 1 : 0;
-
-        if (plen > FZ_PKT - LINK_DATA_OVERHEAD)
-            plen = FZ_PKT - LINK_DATA_OVERHEAD;
-        B.out.n = 0;
-        link_peer_send(b_a, now, data + 3, plen);
-        if (!B.out.n)
+    case 4:
+        len = fz_tampered_data(data, size, len, pkt);
+        if (!len)
             return 0;
-        len = B.out.len[B.out.n - 1];
-        memcpy(pkt, B.out.buf[B.out.n - 1], len);
-        B.out.n = 0;
-        if (size > 2 && data[2] < 0x80)
-            pkt[data[2] % len] ^= (uint8_t)(data[2] | 1);
         break;
-    }
-    case 5: {
-        struct fz_host *from = (size > 2 && (data[2] & 1)) ? &C : &B;
-
-        A.accept = size > 2 && (data[2] & 2);
-        from->payload = data + 3 < data + size ? data + 3 : NULL;
-        from->payload_len = size > 3 ? size - 3 : 0;
-        A.payload = from->payload;
-        A.payload_len = from->payload_len / 2;
-        now += 50 * LINK_NS_PER_MS;
-        from->out.n = 0;
-        link_send_initiation(from == &C ? c_a : b_a, now, false);
-        fz_pump();
-        from->payload = A.payload = NULL;
-        from->payload_len = A.payload_len = 0;
+    case 5:
+        fz_handshake_payloads(data, size);
         return 0;
-    }
     case 6:
-        if (size > 2 && (data[2] & 1))
-            link_peer_connect(a_b, now);
-        else
-            link_peer_send(a_b, now, data + 2, size - 2 > 1500 ? 1500 : size - 2);
-        link_peer_set_persistent_keepalive(a_b, size > 2 ? data[2] >> 4 : 0);
-        fz_pump();
-        (void)link_host_next_deadline(A.host);
+        fz_sender(data, size);
         return 0;
     case 7:
         if (a_c) {
