@@ -34,8 +34,8 @@
 #  4b. without an Authority: a guest ping between two hosts (not h1) that
 #     are not ring neighbours of each other opens their link (peers --json:
 #     up), which closes as idle (not up, "idle link closed" in the log)
-#     within 8 idle periods after the ping (measured 12-16 s, once over
-#     24 s: closing is agreed, and either side may still be talking);
+#     within 12 idle periods after the ping (measured 12-32 s on a loaded
+#     machine: closing is agreed, and either side may still be talking);
 #  5. after SIGKILL of RING_KILL daemons at once (default 2; 5 when N >= 24)
 #     the survivors form one consistent ring again within 20 s, and within
 #     30 s of the kill every survivor resolves every surviving guest.
@@ -171,7 +171,7 @@ if [ "$AUTH" != 1 ]; then
     rig_ping "g${pa#h}" "$(ip_of "$pb")"
     rig_assert "$pa's link to $pb is up after the ping" _state_up "$pa" "$pb"
     t0=$SECONDS
-    rig_poll $((8 * OVERLAYD_RING_IDLE_S)) "$pa's link to $pb closes as idle" _state_not_up "$pa" "$pb"
+    rig_poll $((12 * OVERLAYD_RING_IDLE_S)) "$pa's link to $pb closes as idle" _state_not_up "$pa" "$pb"
     _closed_logged() {
         [ "$(grep -cF "$pb: idle link closed" "$(rig_host_dir "$pa")/overlayd.log")" -gt "$closed0" ]
     }

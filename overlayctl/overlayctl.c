@@ -134,22 +134,6 @@ static int cmd_cert(const struct cli_opts *o, int argc, char **argv)
 
 /* ---- daemon commands ----------------------------------------------------- */
 
-static int cli_send_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* The request text: "json"/"text", then one argument per line, then an
  * empty line. Returns 0 or 1 (error printed); *@req is malloc'ed. */
 static int cli_build_request(const struct cli_opts *o, int argc, char **argv, char **req,
@@ -196,7 +180,7 @@ static int cli_connect_send(const struct cli_opts *o, const char *req, size_t le
         return -1;
     }
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    rc = cli_send_all(fd, req, len);
+    rc = cli_write_all(fd, req, len);
     if (rc < 0) {
         close(fd);
         cli_fail("cannot send to the daemon (%s: %s)", o->sock, strerror(-rc));

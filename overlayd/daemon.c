@@ -27,6 +27,16 @@ static void daemon_udp_cb(uv_poll_t *h, int status, int events)
     rx_udp_readable(d);
 }
 
+void daemon_timer_arm(uv_timer_t *t, uv_timer_cb cb, uint64_t deadline, uint64_t now)
+{
+    if (deadline == UINT64_MAX) {
+        uv_timer_stop(t);
+        return;
+    }
+    /* At least 1 ms so an overdue deadline cannot spin the loop. */
+    uv_timer_start(t, cb, deadline > now ? (deadline - now + 999999) / 1000000 : 1, 0);
+}
+
 static void daemon_link_timer_cb(uv_timer_t *t)
 {
     struct daemon *d = t->data;
@@ -61,14 +71,7 @@ static void daemon_prepare_cb(uv_prepare_t *h)
     }
     udp_flush(&d->udp);
     dl = link_host_next_deadline(d->link);
-    if (dl == UINT64_MAX) {
-        uv_timer_stop(&d->link_timer);
-    } else {
-        /* At least 1 ms so an overdue deadline cannot spin the loop. */
-        uint64_t ms = dl > now ? (dl - now + 999999) / 1000000 : 1;
-
-        uv_timer_start(&d->link_timer, daemon_link_timer_cb, ms, 0);
-    }
+    daemon_timer_arm(&d->link_timer, daemon_link_timer_cb, dl, now);
 }
 
 static void daemon_refresh_cb(uv_timer_t *t)

@@ -98,6 +98,9 @@ struct daemon {
 };
 
 static inline uint64_t daemon_now(void) { return uv_hrtime(); }
+/* One timer per pure object: (re)arm @t to fire @cb at @deadline (ns,
+ * daemon_now() clock), or stop it for UINT64_MAX ("nothing to do"). */
+void daemon_timer_arm(uv_timer_t *t, uv_timer_cb cb, uint64_t deadline, uint64_t now);
 
 /* Start everything from @cfg (owned by the daemon from now on). */
 int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg);

@@ -381,6 +381,8 @@ void ringd_close_msg(struct ringd *r, struct peer *p, const uint8_t *body, size_
         ringd_close_peer(r, p, true);
         return;
     case PLAN_CLOSE_IGNORE:
+        if (m == PLAN_CLOSE_MSG_REQUEST)
+            log_debug("ring", "%s asks to close our link: still needed here", p->name);
         return;
     }
 }

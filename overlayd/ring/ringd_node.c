@@ -136,12 +136,7 @@ void ringd_rearm(struct ringd *r)
     ctl = ringd_ctl_next_deadline(r);
     if (ctl < dl)
         dl = ctl;
-    if (dl == UINT64_MAX) {
-        uv_timer_stop(&r->timer);
-        return;
-    }
-    /* At least 1 ms so an overdue deadline cannot spin the loop. */
-    uv_timer_start(&r->timer, ringd_timer_cb, dl > now ? (dl - now + 999999) / 1000000 : 1, 0);
+    daemon_timer_arm(&r->timer, ringd_timer_cb, dl, now);
 }
 
 int ringd_node_new(struct ringd *r, const struct udp_addr *towards)

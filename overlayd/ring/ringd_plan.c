@@ -98,6 +98,7 @@ static void ringd_plan_close(struct ringd *r, const struct plan_action *a, uint6
         link_peer_connect(p->lp, now);
         return;
     case PLAN_ACT_ASK_CLOSE:
+        log_debug("ring", "%s: link idle, asking to close it", p->name);
         f = INNER_RING_CLOSE_REQUEST;
         ringd_send_raw(r, p, INNER_RING_CLOSE, &f, 1);
         return;
@@ -161,12 +162,7 @@ void ringd_plan_rearm(struct ringd *r, uint64_t now)
 
     ringd_plan_view(r, now);
     dl = plan_next_deadline(r->plan);
-    if (dl == UINT64_MAX) {
-        uv_timer_stop(&r->plan_timer);
-        return;
-    }
-    uv_timer_start(&r->plan_timer, ringd_plan_timer_cb,
-                   dl > now ? (dl - now + 999999) / 1000000 : 1, 0);
+    daemon_timer_arm(&r->plan_timer, ringd_plan_timer_cb, dl, now);
 }
 
 int ringd_plan_start(struct ringd *r)

@@ -173,7 +173,6 @@ void ringd_relay_recv(struct ringd *r, struct peer *p, const uint8_t *body, size
         drop_count(&d->drops, DROP_INNER_MALFORMED, now, "RELAY from %s", p->name);
         return;
     }
-    plan_on_data(r->plan, p->pub, now);
     if (!r->node || ring_node_state(r->node) != RING_ACTIVE ||
         (admit_enabled(d) && !(p->adm && p->adm->admitted)) ||
         (rl.ttl == INNER_RELAY_TTL && memcmp(rl.origin, p->pub, 32) != 0) ||
@@ -182,7 +181,11 @@ void ringd_relay_recv(struct ringd *r, struct peer *p, const uint8_t *body, size
                    "from %s: we are no member, it is not admitted, or the origin is wrong", p->name);
         return;
     }
+    /* Only a message for us makes the link needed. Transit does not: an
+     * up link is a next-hop candidate because it is up (plan_next_hop), so
+     * counting transit would keep every link that was ever opened. */
     if (memcmp(rl.dest, d->pub, 32) == 0) {
+        plan_on_data(r->plan, p->pub, now);
         ringd_relay_deliver(r, &rl, now);
         return;
     }
