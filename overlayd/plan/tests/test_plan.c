@@ -82,7 +82,8 @@ static void set_view(struct plan *pl, enum ring_state st, const ring_peer *nb, u
         view.pred = nb[1].id;
     view.link_cap = cap;
     view.n_nb = n;
-    memcpy(view.nb, nb, n * sizeof(*nb));
+    if (n)
+        memcpy(view.nb, nb, n * sizeof(*nb));
     plan_on_ring(pl, &view, now);
 }
 
