@@ -164,10 +164,13 @@ static void announce_rx_enclaves(struct daemon *d, struct peer *p, const struct 
         free(ids);
         return;
     }
-    /* The peer (re)started or lost our state: it re-announces everything. */
+    /* The peer (re)started or lost our state: it re-announces everything.
+     * Our set goes before our MACs: the peer drops announcements for an
+     * enclave it does not know we carry (drop_unknown_enclave). */
     if (flags & INNER_ENCLAVES_REQUEST) {
         for (size_t i = 0; i < d->n_enclaves; i++)
             fdb_flush_peer(d->enclaves[i]->fdb, p);
+        announce_hello(d, p);         /* encl_known is true now: no request back */
     }
     for (size_t i = 0; i < d->n_enclaves; i++) {
         struct enclave *e = d->enclaves[i];
@@ -182,8 +185,6 @@ static void announce_rx_enclaves(struct daemon *d, struct peer *p, const struct 
         log_info("announce", "%s carries %zu enclave(s)", p->name, n);
     free(old.encl);
     free(ids);
-    if (flags & INNER_ENCLAVES_REQUEST)
-        announce_hello(d, p);         /* encl_known is true now: no request back */
 }
 
 static void announce_rx_mac(struct daemon *d, struct peer *p, const struct inner_tlv *t,
