@@ -81,9 +81,9 @@ struct ctl_counter {
 /*
  * Every counter `status` shows: the link layer's drops (crypto/link.h),
  * then every drop reason of the daemon (lib/drop.h), each under its own
- * name, then traffic. @c holds CTL_COUNTERS_MAX.
+ * name, then traffic, then what neighbour suppression answered. @c holds CTL_COUNTERS_MAX.
  */
-enum { CTL_COUNTERS_MAX = 16 + DROP__N };
+enum { CTL_COUNTERS_MAX = 18 + DROP__N };
 
 static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
 {
@@ -106,6 +106,8 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "tx_errors", d->udp.tx_errors };
     c[n++] = (struct ctl_counter){ "tap_rx_frames", d->tap_rx_frames };
     c[n++] = (struct ctl_counter){ "tap_tx_frames", d->tap_tx_frames };
+    c[n++] = (struct ctl_counter){ "arp_suppressed", d->arp_suppressed };
+    c[n++] = (struct ctl_counter){ "nd_suppressed", d->nd_suppressed };
     return n;
 }
 
