@@ -10,6 +10,7 @@
 #include "crypto/ringid.h"
 #include "overlayd/datapath/peer_admit.h"
 #include "overlayd/daemon.h"
+#include "overlayd/datapath/neigh.h"
 #include "lib/json.h"
 #include "lib/mac.h"
 #include "overlayd/ring/ringd.h"
@@ -308,6 +309,7 @@ static int ctl_enclaves(struct ctl_ctx *c)
             json_kstr(&j, "uplink", e->uplink);
             json_ku64(&j, "mtu", e->inner_mtu);
             json_kstr(&j, "state", e->failed ? "failed" : "ok");
+            json_ku64(&j, "neigh_bindings", neigh_count(e->neigh));
             ctl_enclave_lists(c, e, NULL, NULL, &j);
             json_obj_end(&j);
         } else {
