@@ -36,6 +36,9 @@ rig_daemon_start h2
 rig_wait_links h1 1
 rig_wait_links h2 1
 
+nb=$(rig_ctl h1 --json enclaves | jq '.enclaves[] | select(.name == "blue") | .neigh_bindings')
+[ "$nb" -ge 3 ] || rig_fail "h1 holds $nb bindings for blue, want the 3 members'"
+
 rig_guest_create h1 blue g1 10.100.0.1 "$G1_MAC"
 rig_guest_create h2 blue g2 10.100.0.2 "$G2_MAC"
 rig_guest_create h2 blue g3 10.100.0.3 "$G3_MAC"
