@@ -88,6 +88,10 @@ rig_ping_fails r1 10.100.0.2
 rig_capture_stop "$RIG_DIR/r1.pcap"
 rig_assert_eq "$(rig_counter h1 arp_suppressed)" "$before" "h1 arp_suppressed after r1's requests"
 rig_assert_eq "$(rig_pcap count "$RIG_DIR/r1.pcap" "$(rig_mac_hex "$G2_MAC")")" 0 "g2's MAC in r1's capture"
+# Positive control of the byte pattern the IPv4 case counts: r1's own
+# (unanswered) ARP requests are in its capture.
+[ "$(rig_pcap count "$RIG_DIR/r1.pcap" "08060001080006040001$(rig_mac_hex "$R1_MAC")")" -gt 0 ] \
+    || rig_fail "r1's capture holds none of its ARP requests; pattern or capture broken?"
 neigh=$(ip -n "$(rig_ns r1)" neigh show 10.100.0.2 dev eth0)
 rig_log "r1: $neigh"
 ! grep -qi "$G2_MAC" <<<"$neigh" || rig_fail "r1 learned g2's MAC from blue: '$neigh'"
