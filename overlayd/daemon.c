@@ -88,6 +88,7 @@ static void daemon_refresh_cb(uv_timer_t *t)
         }
     }
     enclave_retry_failed(d);
+    dp_neigh_age(d, daemon_now());
     announce_refresh(d);
 }
 

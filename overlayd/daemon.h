@@ -87,6 +87,7 @@ struct daemon {
     uint64_t ts_tick;
     struct drop_stats drops;            /* every discard, by reason (lib/drop.h) */
     uint64_t tap_rx_frames, tap_tx_frames;
+    uint64_t arp_suppressed, nd_suppressed; /* answered here, not flooded (neigh_dp.c) */
     struct dp_facts facts;              /* for the ring, handled before the loop blocks */
     /* Source of the datagram inside link_receive() (NULL otherwise): the
      * link layer only answers the authenticated sender, so a send during

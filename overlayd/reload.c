@@ -210,6 +210,7 @@ static unsigned reload_enclaves(struct daemon *d, const struct config *nc, struc
         const struct config_enclave *ce = reload_find_enclave(nc, e->name);
 
         if (ce && reload_enclave_same_links(e, ce)) {
+            enclave_neigh_load(d, e, ce);
             if (e->mtu_cfg != ce->mtu) {
                 if (reload_enclave_mtu(d, e, ce, out) < 0)
                     *failed = 1;

@@ -10,6 +10,7 @@
 #include "crypto/ringid.h"
 #include "overlayd/datapath/peer_admit.h"
 #include "overlayd/daemon.h"
+#include "overlayd/datapath/neigh.h"
 #include "lib/json.h"
 #include "lib/mac.h"
 #include "overlayd/ring/ringd.h"
@@ -81,9 +82,9 @@ struct ctl_counter {
 /*
  * Every counter `status` shows: the link layer's drops (crypto/link.h),
  * then every drop reason of the daemon (lib/drop.h), each under its own
- * name, then traffic. @c holds CTL_COUNTERS_MAX.
+ * name, then traffic, then what neighbour suppression answered. @c holds CTL_COUNTERS_MAX.
  */
-enum { CTL_COUNTERS_MAX = 16 + DROP__N };
+enum { CTL_COUNTERS_MAX = 18 + DROP__N };
 
 static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
 {
@@ -106,6 +107,8 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "tx_errors", d->udp.tx_errors };
     c[n++] = (struct ctl_counter){ "tap_rx_frames", d->tap_rx_frames };
     c[n++] = (struct ctl_counter){ "tap_tx_frames", d->tap_tx_frames };
+    c[n++] = (struct ctl_counter){ "arp_suppressed", d->arp_suppressed };
+    c[n++] = (struct ctl_counter){ "nd_suppressed", d->nd_suppressed };
     return n;
 }
 
@@ -306,6 +309,7 @@ static int ctl_enclaves(struct ctl_ctx *c)
             json_kstr(&j, "uplink", e->uplink);
             json_ku64(&j, "mtu", e->inner_mtu);
             json_kstr(&j, "state", e->failed ? "failed" : "ok");
+            json_ku64(&j, "neigh_bindings", neigh_count(e->neigh));
             ctl_enclave_lists(c, e, NULL, NULL, &j);
             json_obj_end(&j);
         } else {

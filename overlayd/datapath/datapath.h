@@ -22,7 +22,13 @@
  * (struct dp_facts) and handled from the loop (daemon.c) before it blocks.
  * Every discarded frame is counted under a reason (lib/drop.h).
  *
- * May call: fdb, inner, peer, enclave, udp, crypto/link, tap/, admit/
+ * ARP and neighbour discovery (neigh_dp.c, on the pure neigh module): a
+ * guest's ARP request or NS for an address bound in its enclave (a
+ * `[Member] MAC` + `Address`, or a binding learned from ARP/ND frames
+ * accepted for that enclave, from the TAP and from peers) is answered on
+ * the uplink TAP and not flooded (arp_suppressed / nd_suppressed).
+ *
+ * May call: fdb, inner, neigh, peer, enclave, udp, crypto/link, tap/, admit/
  * (grants), announce/ and ring/ (for their payloads), lib/.
  */
 
@@ -30,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct config_enclave;
 struct daemon;
 struct enclave;
 struct peer;
@@ -67,6 +74,17 @@ bool tx_peer_up(const struct peer *p, uint64_t now);
 bool tx_peer_takes(const struct daemon *d, const struct peer *p, uint32_t id, uint64_t now);
 /* Encrypt and queue @pkt to @p (failures logged at debug level). */
 void tx_send(struct daemon *d, struct peer *p, uint64_t now, const uint8_t *pkt, size_t len);
+
+/* neigh_dp.c: (re)load @e's static bindings from @ce; makes the table at first use. */
+int enclave_neigh_load(struct daemon *d, struct enclave *e, const struct config_enclave *ce);
+/* neigh_dp.c: learn the IP -> MAC binding an ARP/ND frame accepted for @e announces. */
+void dp_neigh_learn(struct enclave *e, const uint8_t *frame, size_t len, uint64_t now);
+/* neigh_dp.c: answer an ARP request / NS from a local guest out of @e's
+ * bindings; true when answered (the request is then not flooded). */
+bool dp_neigh_answer(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
+                     uint64_t now);
+/* neigh_dp.c: age learned bindings (refresh tick). */
+void dp_neigh_age(struct daemon *d, uint64_t now);
 
 /* Queue a fact for the loop; identical facts of the iteration are merged. */
 void dp_fact_push(struct daemon *d, enum dp_fact_kind kind, uint32_t enclave,

@@ -18,6 +18,7 @@
 #include "overlayd/announce/announce.h"
 #include "lib/idset.h"
 #include "lib/log.h"
+#include "overlayd/datapath/neigh.h"
 #include "tap/tap.h"
 
 /*
@@ -193,6 +194,7 @@ static void enclave_teardown(struct daemon *d, struct enclave *e)
             log_info("enclave", "%s: deleted bridge %s", e->name, e->bridge);
     }
     fdb_free(e->fdb);
+    neigh_table_free(e->neigh);
     free(e);
 }
 
@@ -307,8 +309,10 @@ int enclave_open(struct daemon *d, const struct config_enclave *ce, struct encla
     }
 
     rc = fdb_new(FDB_DEFAULT_MAX, d->fdb_seed ^ e->id, &e->fdb);
+    if (rc == 0)
+        rc = enclave_neigh_load(d, e, ce);
     if (rc < 0)
-        return enclave_fail(d, e, rc, "MAC table");
+        return enclave_fail(d, e, rc, "MAC and neighbour tables");
     fdb_set_tiebreak(e->fdb, enclave_fdb_tiebreak, d);
 
     if (tap_link_exists(d->nl, e->uplink) == 1) {

@@ -16,6 +16,7 @@
 
 struct daemon;
 struct fdb;
+struct neigh_table;
 struct sbuf;
 
 struct enclave {
@@ -31,6 +32,7 @@ struct enclave {
     int tap_fd;
     uv_poll_t *poll;                    /* freed in its close callback */
     struct fdb *fdb;
+    struct neigh_table *neigh;          /* IP -> MAC bindings (neigh.h) */
     bool failed;                        /* uplink TAP poll error: reopened on the refresh tick */
     uint8_t bridge_mac[6], uplink_mac[6]; /* our own ports' MACs (enclave_own_mac) */
 };

@@ -115,6 +115,9 @@ static void tx_frame(struct daemon *d, struct enclave *e, uint8_t *slot, size_t 
         drop_count(&d->drops, DROP_UNKNOWN_ENCLAVE, now, "%s: not in our certificate", e->name);
         return;
     }
+    dp_neigh_learn(e, dst, flen, now);
+    if (!tx_is_unicast(dst) && dp_neigh_answer(d, e, dst, flen, now))
+        return;
     inner_frame_header(slot, e->id);
     if (tx_is_unicast(dst)) {
         ent = fdb_lookup(e->fdb, dst);

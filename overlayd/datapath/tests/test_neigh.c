@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* neigh.c / neigh_table.c: ARP and ND parsing, replies byte for byte, the binding table. */
+#include <errno.h>
+#include <string.h>
+
+#include "overlayd/datapath/neigh.h"
+#include "lib/check.h"
+
+#define MAC1 0x52, 0x54, 0x00, 0x00, 0x01, 0x01
+#define MAC2 0x52, 0x54, 0x00, 0x00, 0x01, 0x02
+#define IP4_1 10, 100, 0, 1
+#define IP4_2 10, 100, 0, 2
+#define FD00_1 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1
+#define FD00_2 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2
+
+static const uint8_t mac1[6] = { MAC1 }, mac2[6] = { MAC2 };
+
+static const uint8_t arp_req[42] = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, MAC1, 0x08, 0x06,
+    0, 1, 0x08, 0, 6, 4, 0, 1, MAC1, IP4_1, 0, 0, 0, 0, 0, 0, IP4_2,
+};
+
+static const uint8_t arp_rep[60] = {
+    MAC1, MAC2, 0x08, 0x06,
+    0, 1, 0x08, 0, 6, 4, 0, 2, MAC2, IP4_2, MAC1, IP4_1,
+    /* 18 bytes of padding: zero */
+};
+
+/* NS from fd00::1 for fd00::2 to its solicited-node group, checksum 0x2c43. */
+static const uint8_t ns_req[86] = {
+    0x33, 0x33, 0xff, 0x00, 0x00, 0x02, MAC1, 0x86, 0xdd,
+    0x60, 0, 0, 0, 0, 32, 58, 255, FD00_1,
+    0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 2,
+    135, 0, 0x2c, 0x43, 0, 0, 0, 0, FD00_2, 1, 1, MAC1,
+};
+
+/* Its answer: solicited + override, target link-layer option, checksum 0xcb45. */
+static const uint8_t na_rep[86] = {
+    MAC1, MAC2, 0x86, 0xdd,
+    0x60, 0, 0, 0, 0, 32, 58, 255, FD00_2, FD00_1,
+    136, 0, 0xcb, 0x45, 0x60, 0, 0, 0, FD00_2, 2, 1, MAC2,
+};
+
+/* RFC 4443 section 2.3, written out plainly so it does not share code with neigh.c. */
+static unsigned test_csum(const uint8_t *ip6, const uint8_t *msg, unsigned len)
+{
+    unsigned long sum = 0;
+
+    for (unsigned i = 8; i < 40; i += 2)
+        sum += (unsigned)ip6[i] << 8 | ip6[i + 1];
+    sum += len + 58;
+    for (unsigned i = 0; i < len; i += 2)
+        sum += (unsigned)msg[i] << 8 | (i + 1 < len ? msg[i + 1] : 0);
+    while (sum > 0xffff)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return ~sum & 0xffff;
+}
+
+static void test_arp(void)
+{
+    struct neigh_query q;
+    uint8_t out[NEIGH_REPLY_MAX], f[64];
+
+    CHECK_EQ(neigh_parse(arp_req, sizeof(arp_req), &q), 0);
+    CHECK(q.kind == NEIGH_ARP && q.target.family == 4 && !memcmp(q.target.ip, "\x0a\x64\x00\x02", 4));
+    CHECK_EQ(neigh_reply(&q, mac2, out, sizeof(out)), 60);
+    CHECK(!memcmp(out, arp_rep, 60), "ARP reply differs");
+    CHECK_EQ(neigh_reply(&q, mac2, out, 59), -ENOSPC);
+    /* truncated at every length */
+    for (size_t n = 0; n < sizeof(arp_req); n++)
+        CHECK(neigh_parse(arp_req, n, &q) < 0, "length %zu", n);
+    /* gratuitous (sender == target) and probe (sender 0.0.0.0): not answered */
+    memcpy(f, arp_req, 42);
+    memcpy(f + 28, f + 38, 4);
+    CHECK_EQ(neigh_parse(f, 42, &q), -ENOENT);
+    memcpy(f, arp_req, 42);
+    memset(f + 28, 0, 4);
+    CHECK_EQ(neigh_parse(f, 42, &q), -ENOENT);
+    /* a reply is no question; a bad hardware type is malformed */
+    memcpy(f, arp_req, 42);
+    f[21] = 2;
+    CHECK_EQ(neigh_parse(f, 42, &q), -ENOENT);
+    memcpy(f, arp_req, 42);
+    f[15] = 6;
+    CHECK_EQ(neigh_parse(f, 42, &q), -EBADMSG);
+    /* a broadcast target */
+    memcpy(f, arp_req, 42);
+    memset(f + 38, 255, 4);
+    CHECK_EQ(neigh_parse(f, 42, &q), -ENOENT);
+}
+
+static void test_ns(void)
+{
+    struct neigh_query q;
+    uint8_t out[NEIGH_REPLY_MAX], f[96];
+
+    CHECK_EQ(test_csum(ns_req + 14, ns_req + 54, 32), 0);
+    CHECK_EQ(neigh_parse(ns_req, sizeof(ns_req), &q), 0);
+    CHECK(q.kind == NEIGH_NS && q.target.family == 6 && !memcmp(q.asker_mac, mac1, 6));
+    CHECK_EQ(neigh_reply(&q, mac2, out, sizeof(out)), 86);
+    CHECK(!memcmp(out, na_rep, 86), "NA differs");
+    CHECK_EQ(test_csum(out + 14, out + 54, 32), 0);
+    CHECK_EQ(neigh_reply(&q, mac2, out, 85), -ENOSPC);
+    for (size_t n = 0; n < sizeof(ns_req); n++)
+        CHECK(neigh_parse(ns_req, n, &q) < 0, "length %zu", n);
+    /* bad checksum, hop limit below 255: malformed */
+    memcpy(f, ns_req, 86);
+    f[57] ^= 1;
+    CHECK_EQ(neigh_parse(f, 86, &q), -EBADMSG);
+    memcpy(f, ns_req, 86);
+    f[21] = 254;
+    CHECK_EQ(neigh_parse(f, 86, &q), -EBADMSG);
+    /* an option of length 0 (checksum fixed up): malformed */
+    memcpy(f, ns_req, 86);
+    f[79] = 0;
+    f[56] = f[57] = 0;
+    {
+        unsigned c = test_csum(f + 14, f + 54, 32);
+
+        f[56] = (uint8_t)(c >> 8);
+        f[57] = (uint8_t)c;
+    }
+    CHECK_EQ(neigh_parse(f, 86, &q), -EBADMSG);
+    /* DAD: from ::, no option; answered never */
+    memcpy(f, ns_req, 78);
+    memset(f + 22, 0, 16);
+    f[19] = 24;
+    f[56] = f[57] = 0;
+    {
+        unsigned c = test_csum(f + 14, f + 54, 24);
+
+        f[56] = (uint8_t)(c >> 8);
+        f[57] = (uint8_t)c;
+    }
+    CHECK_EQ(neigh_parse(f, 78, &q), -ENOENT);
+    /* the same NS without the option but from fd00::1: answered to the Ethernet source */
+    memcpy(f + 22, ns_req + 22, 16);
+    f[56] = f[57] = 0;
+    {
+        unsigned c = test_csum(f + 14, f + 54, 24);
+
+        f[56] = (uint8_t)(c >> 8);
+        f[57] = (uint8_t)c;
+    }
+    CHECK_EQ(neigh_parse(f, 78, &q), 0);
+    CHECK(!memcmp(q.asker_mac, mac1, 6));
+}
+
+static void test_snoop(void)
+{
+    struct neigh_ip ip;
+    uint8_t mac[6], f[64];
+
+    CHECK_EQ(neigh_snoop(arp_req, sizeof(arp_req), &ip, mac), 0);
+    CHECK(ip.family == 4 && !memcmp(ip.ip, "\x0a\x64\x00\x01", 4) && !memcmp(mac, mac1, 6));
+    CHECK_EQ(neigh_snoop(arp_rep, sizeof(arp_rep), &ip, mac), 0);
+    CHECK(!memcmp(ip.ip, "\x0a\x64\x00\x02", 4) && !memcmp(mac, mac2, 6));
+    CHECK_EQ(neigh_snoop(ns_req, sizeof(ns_req), &ip, mac), 0);
+    CHECK(ip.family == 6 && ip.ip[15] == 1 && !memcmp(mac, mac1, 6));
+    CHECK_EQ(neigh_snoop(na_rep, sizeof(na_rep), &ip, mac), 0);
+    CHECK(ip.family == 6 && ip.ip[15] == 2 && !memcmp(mac, mac2, 6));
+    /* sender MAC other than the Ethernet source: not believed */
+    memcpy(f, arp_req, 42);
+    f[27] = 9;
+    CHECK_EQ(neigh_snoop(f, 42, &ip, mac), -ENOENT);
+    memcpy(f, arp_req, 42);
+    memset(f + 28, 0, 4);
+    CHECK_EQ(neigh_snoop(f, 42, &ip, mac), -ENOENT);
+    CHECK_EQ(neigh_snoop(arp_req, 20, &ip, mac), -ENOENT);
+}
+
+static struct neigh_ip v4(uint8_t last)
+{
+    struct neigh_ip ip = { .family = 4, .ip = { 10, 100, 0, last } };
+
+    return ip;
+}
+
+static void test_table(void)
+{
+    struct neigh_table *t;
+    struct neigh_ip a = v4(1), b = v4(2), c = v4(3), d = v4(4);
+    const struct neigh_entry *x;
+    uint8_t m3[6] = { 0x52, 0x54, 0, 0, 1, 3 };
+
+    if (!CHECK_EQ(neigh_table_new(3, 7, &t), 0))
+        return;
+    CHECK_EQ(neigh_set_static_text(t, "10.100.0.1/24", mac1), 0);
+    CHECK_EQ(neigh_set_static_text(t, "fd00::2/64", mac2), 0);
+    CHECK_EQ(neigh_set_static_text(t, "10.100.0/24", mac2), -EINVAL);
+    x = neigh_lookup(t, &a);
+    CHECK(x && x->is_static && !memcmp(x->mac, mac1, 6));
+    /* a learned binding never overrides a static one */
+    CHECK_EQ(neigh_learn(t, &a, mac2, 1000), -EPERM);
+    CHECK(!memcmp(neigh_lookup(t, &a)->mac, mac1, 6));
+    /* IPv4 10.100.0.2 and fd00::2 are different keys */
+    CHECK(neigh_lookup(t, &b) == NULL);
+    CHECK_EQ(neigh_learn(t, &b, mac2, 1000), 0);
+    CHECK_EQ(neigh_count(t), 3);
+    /* full: the oldest learned one makes room */
+    CHECK_EQ(neigh_learn(t, &c, m3, 2000), 0);
+    CHECK(neigh_lookup(t, &b) == NULL && neigh_lookup(t, &c) != NULL);
+    /* full of statics: refused */
+    CHECK_EQ(neigh_set_static(t, &c, m3), 0);
+    CHECK_EQ(neigh_learn(t, &d, m3, 3000), -ENOSPC);
+    CHECK_EQ(neigh_count(t), 3);
+    /* reload: statics cleared, learned ones age from their last sighting */
+    neigh_clear_static(t);
+    CHECK_EQ(neigh_count(t), 0);
+    CHECK_EQ(neigh_learn(t, &a, mac2, 1000000000ull), 0);
+    CHECK_EQ(neigh_learn(t, &b, mac2, 5000000000ull), 0);
+    CHECK_EQ(neigh_learn(t, &a, mac1, 6000000000ull), 0);     /* refreshed, moved */
+    CHECK(!memcmp(neigh_lookup(t, &a)->mac, mac1, 6));
+    CHECK_EQ(neigh_set_static(t, &d, m3), 0);
+    CHECK_EQ(neigh_age(t, 305000000000ull, 300000000000ull), 0);
+    CHECK_EQ(neigh_age(t, 305000000001ull, 300000000000ull), 1);
+    CHECK(neigh_lookup(t, &b) == NULL && neigh_lookup(t, &a) != NULL);
+    CHECK_EQ(neigh_age(t, 400000000000ull, 300000000000ull), 1);
+    CHECK(neigh_lookup(t, &d) != NULL && neigh_count(t) == 1);
+    neigh_table_free(t);
+    CHECK_EQ(neigh_table_new(0, 0, &t), -EINVAL);
+}
+
+int main(void)
+{
+    test_arp();
+    test_ns();
+    test_snoop();
+    test_table();
+    return CHECK_DONE();
+}
