@@ -307,7 +307,10 @@ rig_host_pubkey() { cat "$RIG_DIR/$1/host.pub"; }
 # address as a /32, a link route to the router and the default route via it;
 # the router has a /32 route to the host on w-NAME. Both ends get a permanent
 # neighbour entry for the other (see the header: no ARP on the WAN, and no
-# entry counted against the kernel's shared gc_thresh3).
+# entry counted against the kernel's shared gc_thresh3). Neither end makes
+# an IPv6 link-local address (addrgenmode none): otherwise every host's
+# router solicitation would leave a dynamic IPv6 neighbour entry on the
+# router, one per host; rig_host_v6 adds the only IPv6 addresses.
 rig_host_create() {
     local name=$1 n=$2
     local ns dir x y addr hmac rmac
@@ -327,12 +330,14 @@ rig_host_create() {
     rig_run ip netns add "$ns"
     _rig_ip_batch wan <<EOF
 link add w-$name address $rmac type veth peer name wan0 address $hmac netns $ns
+link set w-$name addrgenmode none
 link set w-$name up
 route add $addr/32 dev w-$name
 neigh add $addr lladdr $hmac dev w-$name nud permanent
 EOF
     _rig_ip_batch "$name" <<EOF
 link set lo up
+link set wan0 addrgenmode none
 link set wan0 up
 addr add $addr/32 dev wan0
 route add $RIG_WAN_GW/32 dev wan0 scope link
@@ -380,13 +385,13 @@ rig_host_v6() {
     a6=$(rig_host_addr6 "$name")
     _rig_ip_batch wan <<EOF
 addr add $RIG_WAN_GW6/64 dev w-$name nodad
--6 route add $a6/128 dev w-$name
--6 neigh add $a6 lladdr ${RIG_HOST_MAC[$name]} dev w-$name nud permanent
+route add $a6/128 dev w-$name
+neigh add $a6 lladdr ${RIG_HOST_MAC[$name]} dev w-$name nud permanent
 EOF
     _rig_ip_batch "$name" <<EOF
 addr add $a6/128 dev wan0 nodad
--6 route add default via $RIG_WAN_GW6 dev wan0
--6 neigh add $RIG_WAN_GW6 lladdr ${RIG_WAN_MAC[$name]} dev wan0 nud permanent
+route add ::/0 via $RIG_WAN_GW6 dev wan0
+neigh add $RIG_WAN_GW6 lladdr ${RIG_WAN_MAC[$name]} dev wan0 nud permanent
 EOF
 }
 
