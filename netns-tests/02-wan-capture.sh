@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Scenario 2 — nothing of the guests travels in clear on the WAN.
-# tcpdump on every port of the WAN router while guests ping each other with a distinctive
-# payload pattern. The raw capture must contain UDP datagrams on port 51900
-# (the links are used, so the test can fail) but not the pattern, no guest
-# MAC and no guest IP. Positive control: a capture inside a guest sees the
-# pattern, so the byte search itself works.
+# tcpdump on every port of the WAN router while guests ping each other with
+# a distinctive payload pattern. The raw capture must contain UDP datagrams
+# on port 51900 (the links are used, so the test can fail) but not the
+# pattern, no guest MAC and no guest IP. Positive control: a capture inside
+# a guest sees the pattern, so the byte search itself works.
 . "$(dirname "$0")/lib.sh"
 rig_init
 
