@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Scenario 2 — nothing of the guests travels in clear on the WAN.
-# tcpdump on the WAN bridge while guests ping each other with a distinctive
-# payload pattern. The raw capture must contain UDP datagrams on port 51900
-# (the links are used, so the test can fail) but not the pattern, no guest
-# MAC and no guest IP. Positive control: a capture inside a guest sees the
-# pattern, so the byte search itself works.
+# tcpdump on every port of the WAN router while guests ping each other with
+# a distinctive payload pattern. The raw capture must contain UDP datagrams
+# on port 51900 (the links are used, so the test can fail) but not the
+# pattern, no guest MAC and no guest IP. Positive control: a capture inside
+# a guest sees the pattern, so the byte search itself works.
 . "$(dirname "$0")/lib.sh"
 rig_init
 
@@ -28,8 +28,8 @@ rig_guest_create h2 blue b2 10.100.0.2 52:54:00:00:01:02
 rig_guest_create h3 red r3 10.100.0.3 52:54:00:00:02:03
 rig_guest_create h1 red r1 10.100.0.1 52:54:00:00:02:01
 
-rig_say "capture on the WAN bridge and in guest b1"
-rig_capture_start wan br0 "$RIG_DIR/wan.pcap"
+rig_say "capture on all WAN router ports and in guest b1"
+rig_wan_capture_start "$RIG_DIR/wan.pcap"
 rig_capture_start b1 eth0 "$RIG_DIR/b1.pcap"
 
 rig_say "guests ping across hosts with pattern $PATTERN"

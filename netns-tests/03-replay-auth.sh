@@ -32,7 +32,10 @@ rig_ping b1 10.100.0.2
 
 H1=$(rig_host_addr h1) H2=$(rig_host_addr h2)
 SEL=(--src "$H1" --dst "$H2" --dport 51900 --type 4 --max-len 1514)
-replay() { rig_in wan "$RIG_PYTHON" "$RIG_HERE/pcaptool.py" replay "$1" br0 "${SEL[@]}" "${@:2}"; }
+# Captured and re-sent on the router's port towards h2: the frames carry the
+# MACs of that link, so they reach h2 exactly as the router delivered them.
+W2=$(rig_wan_port h2)
+replay() { rig_in wan "$RIG_PYTHON" "$RIG_HERE/pcaptool.py" replay "$1" "$W2" "${SEL[@]}" "${@:2}"; }
 _counter_is() { [ "$(rig_counter "$1" "$2")" = "$3" ]; }
 wait_counter() {   # HOST NAME VALUE: poll until equal, then report
     rig_poll 5 "$1 counters.$2 == $3 (now $(rig_counter "$1" "$2"))" _counter_is "$1" "$2" "$3"
@@ -40,7 +43,7 @@ wait_counter() {   # HOST NAME VALUE: poll until equal, then report
 }
 
 rig_say "a) capture h1 -> h2 data datagrams, re-send $K of them"
-rig_capture_start wan br0 "$RIG_DIR/cap1.pcap" udp port 51900
+rig_capture_start wan "$W2" "$RIG_DIR/cap1.pcap" udp port 51900
 rig_in b1 ping -n -q -c 10 -i 0.05 -W 2 10.100.0.2
 rig_capture_stop "$RIG_DIR/cap1.pcap"
 rig_pcap list "$RIG_DIR/cap1.pcap" "${SEL[@]}" >&2
@@ -63,7 +66,7 @@ table inet rig {
 }
 EOF
 rig_capture_start b2 eth0 "$RIG_DIR/b2.pcap" icmp
-rig_capture_start wan br0 "$RIG_DIR/cap2.pcap" udp port 51900
+rig_capture_start wan "$W2" "$RIG_DIR/cap2.pcap" udp port 51900
 PATTERN=7e57ab1e0ddc0de5
 rig_assert_fails "ping through the held-back link must get no reply" \
     ip netns exec "$(rig_ns b1)" ping -n -q -c 1 -W 1 -s 1000 -p "$PATTERN" 10.100.0.2

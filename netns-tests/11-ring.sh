@@ -39,6 +39,9 @@
 #  5. after SIGKILL of RING_KILL daemons at once (default 2; 5 when N >= 24)
 #     the survivors form one consistent ring again within 20 s, and within
 #     30 s of the kill every survivor resolves every surviving guest.
+#  6. the routed WAN (lib.sh): every host's neighbour table, after all that
+#     traffic, holds only the router (permanent), the router one entry per
+#     host.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ring.sh"
 . "$(dirname "$0")/lib-cert.sh"
@@ -215,4 +218,14 @@ for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${survivors[$i]}"); d
 [ ${#failed[@]} -eq 0 ] || rig_fail "within ${LOOKUP_S}s of the kill, lookups still fail from: ${failed[*]}"
 printf '  ok: lookups of all surviving guests succeed from every survivor %ss after the kill\n' \
     "$((SECONDS - t0))" >&2
+
+rig_say "6. the routed WAN: every host's only neighbour is the router"
+rig_in h1 ip neigh show >&2
+for h in "${hosts[@]}"; do
+    rig_assert "$h's neighbours are only the router, permanent" rig_wan_neigh_only_router "$h"
+done
+wan_neigh=$(ip -n "$(rig_ns wan)" -j neigh show)
+rig_assert_eq "$(jq '[.[] | select(.state | index("PERMANENT"))] | length' <<<"$wan_neigh")" "$N" \
+    "the router's permanent neighbour entries (one per host)"
+rig_assert_eq "$(jq 'length' <<<"$wan_neigh")" "$N" "the router's neighbour entries"
 rig_pass

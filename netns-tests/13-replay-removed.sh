@@ -27,7 +27,9 @@ cp "$conf" "$RIG_DIR/h1-full.conf"
 
 H1=$(rig_host_addr h1) H2=$(rig_host_addr h2)
 SEL=(--src "$H2" --dst "$H1" --dport 51900 --type 1)
-rig_capture_start wan br0 "$RIG_DIR/init.pcap" udp port 51900
+# On the router's port towards h1, so the frames can be re-sent there as they are.
+W1=$(rig_wan_port h1)
+rig_capture_start wan "$W1" "$RIG_DIR/init.pcap" udp port 51900
 rig_daemon_start h1
 rig_daemon_start h2
 rig_wait_links h1 1
@@ -49,7 +51,7 @@ st=$(rig_peer_state h1 h2)
 
 rig_say "replay h2's last initiation to h1"
 replay0=$(rig_counter h1 drop_replay)
-rig_in wan "$RIG_PYTHON" "$RIG_HERE/pcaptool.py" replay "$RIG_DIR/init.pcap" br0 "${SEL[@]}" \
+rig_in wan "$RIG_PYTHON" "$RIG_HERE/pcaptool.py" replay "$RIG_DIR/init.pcap" "$W1" "${SEL[@]}" \
     --skip $((n - 1)) --count 1
 _replay_counted() { [ "$(rig_counter h1 drop_replay)" -ge $((replay0 + 1)) ]; }
 rig_poll 5 "h1 counts the replayed initiation as drop_replay" _replay_counted

@@ -18,7 +18,7 @@ expect_ok() { printf "  ${C_OK}OK${C_0}   %s\n" "$*"; OK=$((OK + 1)); }
 expect_bad() { printf "  ${C_BAD}FAIL${C_0} %s\n" "$*"; BAD=$((BAD + 1)); }
 show() { printf "\n${C_B}%s${C_0}\n" "$*"; }
 
-show "1. Three hosts h1 h2 h3 on a shared WAN (10.201.0.1-3), full mesh of keys"
+show "1. Three hosts h1 h2 h3 on a routed WAN (10.201.0.1-3), full mesh of keys"
 rig_wan_create
 for i in 1 2 3; do rig_host_create "h$i" "$i"; done
 rig_mesh h1 h2 h3

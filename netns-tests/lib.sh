@@ -3,12 +3,36 @@
 #
 # lib.sh — multi-host rig for overlayd in network namespaces.
 #
-# Sourced by every scenario. Topology:
+# Sourced by every scenario. Topology — a routed WAN:
 #
-#   ovlPID-wan:  bridge br0 (the "internet"), one port w-NAME per host
-#   ovlPID-NAME: a host; wan0 = 10.201.0.N/24, runs overlayd
+#   ovlPID-wan:  the router (the "internet"): 10.201.255.254/32 on lo, IPv4
+#                and IPv6 forwarding on (in this namespace only), one veth
+#                port w-NAME per host with a /32 (/128) route to that host
+#   ovlPID-NAME: a host; wan0 = 10.201.X.Y/32 (N = 254*X + Y, so hosts
+#                1..254 are 10.201.0.N), a link route to the router and the
+#                default route via it; rig_host_v6 adds fd42::X:Y/128 and a
+#                default route via the router's fe80::1; runs overlayd
 #   ovlPID-GUEST: a guest; eth0 (IP, MAC) whose veth peer g-GUEST sits in
 #                its host namespace and is attached with `overlayctl attach`
+#
+#        h1 wan0 ---- w-h1 \
+#        h2 wan0 ---- w-h2 -- router (ovlPID-wan) -- w-hN ---- hN wan0
+#
+# Why routed, with permanent neighbour entries: the kernel has ONE IPv4 (and
+# one IPv6) neighbour table for all namespaces, capped by gc_thresh3 (1024)
+# for the entries its garbage collector manages. On a shared L2 bridge every
+# host ARPed every host it talks to (N^2 entries: "neighbor table overflow"
+# and drops at ~64 hosts). Here each host's only neighbour is the router and
+# the router has one per host; and both ends are written as permanent
+# entries (the MACs are fixed: wan0 02:00:0a:c9:X:Y, w-NAME 02:01:0a:c9:X:Y),
+# which the kernel exempts from gc_thresh3 (neigh_add: exempt_from_gc), so
+# the WAN uses none of the shared cap at any size and sends no ARP/ND at all
+# (if an entry is lost, e.g. wan0 set down, the host ARPs the router again).
+# No sysctl of the machine (init namespace) is changed.
+# Captures: rig_wan_capture_start (all ports) or rig_capture_start wan
+# "$(rig_wan_port NAME)" (frames to and from NAME, Ethernet, replayable on
+# that port). Impairments (cuts, loss, delay) belong in the router's forward
+# path, matched by port (iifname/oifname w-NAME), or in a host's namespace.
 #
 # Rules this file keeps:
 #  - every name carries the per-run prefix ovl$$-, so parallel runs never
@@ -29,7 +53,14 @@ RIG_P="ovl$$"
 RIG_DIR=""
 RIG_NAME=$(basename "$0" .sh)
 RIG_HOSTS=()
-declare -A RIG_HOST_N=()      # host name -> N (address 10.201.0.N)
+declare -A RIG_HOST_N=()      # host name -> N
+declare -A RIG_HOST_ADDR=()   # host name -> IPv4 WAN address 10.201.X.Y (from N)
+declare -A RIG_HOST_ADDR6=()  # host name -> IPv6 WAN address fd42::X:Y
+declare -A RIG_HOST_MAC=()    # host name -> MAC of its wan0
+declare -A RIG_WAN_MAC=()     # host name -> MAC of the router's port w-NAME
+RIG_WAN_GW=10.201.255.254     # the router's IPv4 address (on its lo)
+RIG_WAN_GW6=fe80::1           # the router's IPv6 address on each of its ports
+RIG_WAN_MAX_N=$((254 * 254))  # X <= 253: 10.201.255.254 stays the router's
 declare -A RIG_DAEMON_PID=()  # host name -> overlayd pid
 declare -A RIG_CAP_PID=()     # pcap file -> tcpdump pid
 RIG_BG_PIDS=()                # any other background process we started
@@ -239,33 +270,80 @@ rig_init() {
 # ---- topology --------------------------------------------------------------
 
 rig_wan_create() {
-    local ns; ns=$(rig_ns wan)
-    rig_run ip netns add "$ns"
-    rig_run ip -n "$ns" link set lo up
-    rig_run ip -n "$ns" link add br0 type bridge
-    rig_run ip -n "$ns" link set br0 up
+    rig_run ip netns add "$(rig_ns wan)"
+    _rig_ip_batch wan <<EOF
+link set lo up
+addr add $RIG_WAN_GW/32 dev lo
+EOF
+    # Forwarding inside the router namespace only: these are per-namespace
+    # settings; the machine's own (init namespace) sysctls are never touched.
+    rig_in wan sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 }
 
-# rig_host_addr NAME: the host's WAN address.
-rig_host_addr() { printf '10.201.0.%s' "${RIG_HOST_N[$1]}"; }
+# _rig_ip_batch NS: run the `ip` commands on stdin (one a line) in namespace
+# NS with one `ip -batch` (a process per command would dominate the set-up of
+# hundreds of hosts); each line goes to the trace; the first failure fails.
+_rig_ip_batch() {
+    local ns cmds l
+    ns=$(rig_ns "$1"); cmds=$(cat)
+    while IFS= read -r l; do rig_log "[$ns] ip $l"; done <<<"$cmds"
+    ip -n "$ns" -batch - <<<"$cmds" || rig_fail "ip -batch in $ns failed (commands above)"
+}
+
+# rig_host_addr NAME: the host's WAN address 10.201.X.Y; rig_host_create
+# derives it from N (the only place that does).
+rig_host_addr() { printf '%s' "${RIG_HOST_ADDR[$1]}"; }
+# rig_wan_port NAME: the router's port towards host NAME, e.g. for a capture
+# or an impairment of that host's traffic only.
+rig_wan_port() { printf 'w-%s' "$1"; }
 rig_host_dir() { printf '%s/%s' "$RIG_DIR" "$1"; }
 rig_host_sock() { printf '%s/%s/ctl.sock' "$RIG_DIR" "$1"; }
 rig_host_conf() { printf '%s/%s/overlayd.conf' "$RIG_DIR" "$1"; }
 rig_host_pubkey() { cat "$RIG_DIR/$1/host.pub"; }
 
-# rig_host_create NAME N: namespace, veth to the WAN bridge, key, config.
+# rig_host_create NAME N: namespace, veth to the WAN router, key, config.
+# Host N (1..RIG_WAN_MAX_N) is 10.201.X.Y with N = 254*X + Y, Y in 1..254:
+# hosts 1..254 keep 10.201.0.N, host 255 is 10.201.1.1. Its wan0 has the
+# address as a /32, a link route to the router and the default route via it;
+# the router has a /32 route to the host on w-NAME. Both ends get a permanent
+# neighbour entry for the other (see the header: no ARP on the WAN, and no
+# entry counted against the kernel's shared gc_thresh3). Neither end makes
+# an IPv6 link-local address (addrgenmode none): otherwise every host's
+# router solicitation would leave a dynamic IPv6 neighbour entry on the
+# router, one per host; rig_host_v6 adds the only IPv6 addresses.
 rig_host_create() {
     local name=$1 n=$2
-    local ns wan dir
-    ns=$(rig_ns "$name"); wan=$(rig_ns wan); dir=$(rig_host_dir "$name")
+    local ns dir x y addr hmac rmac
+    ns=$(rig_ns "$name"); dir=$(rig_host_dir "$name")
+    [[ $n =~ ^[1-9][0-9]*$ ]] && [ "$n" -le "$RIG_WAN_MAX_N" ] \
+        || rig_fail "host $name: number '$n' is not in 1..$RIG_WAN_MAX_N"
+    x=$(((n - 1) / 254)) y=$(((n - 1) % 254 + 1))
+    addr="10.201.$x.$y"
+    hmac=$(printf '02:00:0a:c9:%02x:%02x' "$x" "$y")   # host's wan0
+    rmac=$(printf '02:01:0a:c9:%02x:%02x' "$x" "$y")   # router's w-NAME
     RIG_HOSTS+=("$name")
     RIG_HOST_N[$name]=$n
+    RIG_HOST_ADDR[$name]=$addr
+    RIG_HOST_ADDR6[$name]=$([ "$x" = 0 ] && printf 'fd42::%s' "$y" || printf 'fd42::%s:%s' "$x" "$y")
+    RIG_HOST_MAC[$name]=$hmac
+    RIG_WAN_MAC[$name]=$rmac
     rig_run ip netns add "$ns"
-    rig_run ip -n "$ns" link set lo up
-    rig_run ip -n "$wan" link add "w-$name" type veth peer name wan0 netns "$ns"
-    rig_run ip -n "$wan" link set "w-$name" master br0 up
-    rig_run ip -n "$ns" addr add "10.201.0.$n/24" dev wan0
-    rig_run ip -n "$ns" link set wan0 up
+    _rig_ip_batch wan <<EOF
+link add w-$name address $rmac type veth peer name wan0 address $hmac netns $ns
+link set w-$name addrgenmode none
+link set w-$name up
+route add $addr/32 dev w-$name
+neigh add $addr lladdr $hmac dev w-$name nud permanent
+EOF
+    _rig_ip_batch "$name" <<EOF
+link set lo up
+link set wan0 addrgenmode none
+link set wan0 up
+addr add $addr/32 dev wan0
+route add $RIG_WAN_GW/32 dev wan0 scope link
+route add default via $RIG_WAN_GW dev wan0
+neigh add $RIG_WAN_GW lladdr $rmac dev wan0 nud permanent
+EOF
     rig_run mkdir -p "$dir/enclaves"
     rig_log "$OVERLAYCTL genkey > $dir/host.key; chmod 0600"
     (umask 077; "$OVERLAYCTL" genkey > "$dir/host.key") || rig_fail "overlayctl genkey failed"
@@ -295,12 +373,48 @@ rig_host_peer() {
     } >> "$(rig_host_conf "$a")"
 }
 
-# rig_host_addr6 NAME: the host's IPv6 WAN address (rig_host_v6 adds it).
-rig_host_addr6() { printf 'fd42::%s' "${RIG_HOST_N[$1]}"; }
+# rig_host_addr6 NAME: the host's IPv6 WAN address fd42::X:Y (the same X, Y
+# as its IPv4 address; fd42::N for hosts 1..254); rig_host_v6 adds it.
+rig_host_addr6() { printf '%s' "${RIG_HOST_ADDR6[$1]}"; }
 
-# rig_host_v6 NAME: give the host's wan0 its IPv6 address fd42::N/64.
+# rig_host_v6 NAME: IPv6 on the host's WAN link too: fd42::X:Y/128 on wan0,
+# the default route via the router's link-local fe80::1, a /128 route back
+# on the router; permanent neighbour entries at both ends, as for IPv4.
 rig_host_v6() {
-    rig_run ip -n "$(rig_ns "$1")" addr add "$(rig_host_addr6 "$1")/64" dev wan0 nodad
+    local name=$1 a6
+    a6=$(rig_host_addr6 "$name")
+    _rig_ip_batch wan <<EOF
+addr add $RIG_WAN_GW6/64 dev w-$name nodad
+route add $a6/128 dev w-$name
+neigh add $a6 lladdr ${RIG_HOST_MAC[$name]} dev w-$name nud permanent
+EOF
+    _rig_ip_batch "$name" <<EOF
+addr add $a6/128 dev wan0 nodad
+route add ::/0 via $RIG_WAN_GW6 dev wan0
+neigh add $RIG_WAN_GW6 lladdr ${RIG_WAN_MAC[$name]} dev wan0 nud permanent
+EOF
+}
+
+# rig_wan_neigh_only_router HOST: every neighbour entry in HOST's namespace
+# (all devices, both families) is the router, and permanent: the host never
+# learned another host's address, nor anything the kernel's shared
+# neighbour-table cap counts.
+rig_wan_neigh_only_router() {
+    local h=$1 bad
+    bad=$(ip -n "$(rig_ns "$h")" -j neigh show | jq -r --arg a "$RIG_WAN_GW" --arg b "$RIG_WAN_GW6" \
+        '.[] | select((.dst != $a and .dst != $b) or ((.state // []) | index("PERMANENT") | not))
+             | "\(.dst) dev \(.dev) \(.state // [] | join(","))"')
+    [ -z "$bad" ] || { printf '%s: neighbour entries other than the permanent router: %s\n' \
+        "$h" "$(tr '\n' ';' <<<"$bad")" >&2; return 1; }
+}
+
+# rig_wan_capture_start FILE [FILTER...]: capture all WAN traffic: every
+# router port (`any`; each forwarded packet appears twice, in and out,
+# with a Linux "cooked" header instead of Ethernet, which pcaptool reads; a
+# capture to replay from must be on one port, `rig_wan_port`).
+rig_wan_capture_start() {
+    local file=$1; shift
+    rig_capture_start wan any "$file" "$@"
 }
 
 # rig_mesh H1 H2 ...: every host lists every other one.

@@ -5,12 +5,15 @@
 Used by the netns scenarios:
   count FILE HEX            occurrences of a byte string anywhere in the raw file
   macs FILE                 distinct Ethernet source/destination MACs, one a line
-  udp FILE [filters]        number of matching IPv4/UDP datagrams
+  udp FILE [filters]        number of matching IPv4/UDP datagrams (Ethernet or,
+                            from tcpdump -i any, Linux cooked SLL/SLL2 frames)
   list FILE [filters]       one line per matching datagram (index, addresses,
                             length, first payload byte, bytes 8..15 as LE u64)
   replay FILE IFACE [filters] [--skip N] [--count N] [--flip OFF]
                             re-send matching Ethernet frames on IFACE
-                            (AF_PACKET), optionally with the payload byte at OFF
+                            (AF_PACKET) with the MACs they were captured
+                            with (so capture on the port they are re-sent
+                            on), optionally with the payload byte at OFF
                             (negative: from the end) XORed with 0x01; IP and UDP
                             checksums are recomputed so the receiving kernel
                             hands the datagram to the socket
@@ -24,6 +27,8 @@ import struct
 import sys
 
 LINKTYPE_ETHERNET = 1
+LINKTYPE_LINUX_SLL = 113    # tcpdump -i any (older libpcap): 16-byte header
+LINKTYPE_LINUX_SLL2 = 276   # tcpdump -i any (libpcap >= 1.10): 20-byte header
 
 
 def read_pcap(path):
@@ -50,16 +55,29 @@ def read_pcap(path):
         off += incl
 
 
-def parse_udp(frame):
-    """Return a dict for an Ethernet/IPv4/UDP frame, or None."""
-    if len(frame) < 14 + 20 + 8:
+def l3_start(linktype, frame):
+    """Return (ethertype, offset of the network header) of a frame, or None."""
+    if linktype == LINKTYPE_ETHERNET:
+        if len(frame) < 14:
+            return None
+        ethertype, l3 = struct.unpack("!H", frame[12:14])[0], 14
+        if ethertype == 0x8100 and len(frame) >= 18:
+            ethertype, l3 = struct.unpack("!H", frame[16:18])[0], 18
+        return ethertype, l3
+    if linktype == LINKTYPE_LINUX_SLL and len(frame) >= 16:
+        return struct.unpack("!H", frame[14:16])[0], 16
+    if linktype == LINKTYPE_LINUX_SLL2 and len(frame) >= 20:
+        return struct.unpack("!H", frame[0:2])[0], 20
+    return None
+
+
+def parse_udp(frame, linktype=LINKTYPE_ETHERNET):
+    """Return a dict for an IPv4/UDP frame (Ethernet or Linux cooked), or None."""
+    start = l3_start(linktype, frame)
+    if start is None:
         return None
-    ethertype = struct.unpack("!H", frame[12:14])[0]
-    l3 = 14
-    if ethertype == 0x8100:
-        ethertype = struct.unpack("!H", frame[16:18])[0]
-        l3 = 18
-    if ethertype != 0x0800:
+    ethertype, l3 = start
+    if ethertype != 0x0800 or len(frame) < l3 + 20 + 8:
         return None
     ihl = (frame[l3] & 0x0F) * 4
     if frame[l3 + 9] != 17 or ihl < 20:
@@ -71,7 +89,7 @@ def parse_udp(frame):
         "src": socket.inet_ntoa(frame[l3 + 12:l3 + 16]),
         "dst": socket.inet_ntoa(frame[l3 + 16:l3 + 20]),
         "sport": sport, "dport": dport, "l3": l3, "l4": l4,
-        "payload": payload,
+        "payload": payload, "linktype": linktype,
     }
 
 
@@ -100,9 +118,7 @@ def matches(u, a, frame):
 def selected(a):
     out = []
     for lt, frame in read_pcap(a.file):
-        if lt != LINKTYPE_ETHERNET:
-            continue
-        u = parse_udp(frame)
+        u = parse_udp(frame, lt)
         if matches(u, a, frame):
             out.append((frame, u))
     return out
@@ -165,6 +181,9 @@ def cmd_replay(a):
     frames = selected(a)[a.skip:a.skip + a.count]
     if len(frames) < a.count:
         raise SystemExit(f"replay: only {len(frames)} matching datagrams, {a.count} wanted")
+    if any(u["linktype"] != LINKTYPE_ETHERNET for _, u in frames):
+        raise SystemExit("replay: the capture is not Ethernet (tcpdump -i any?); "
+                         "capture on the port the frames are to be re-sent on")
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((a.iface, 0))
     for frame, u in frames:
