@@ -2,6 +2,8 @@
 /* Value validators and small helpers for the config parser. */
 #include "overlayd/config/config_int.h"
 
+#include "lib/mac.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -108,29 +110,9 @@ bool cfg_ifname_ok(const char *s)
     return true;
 }
 
-static int cfg_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int cfg_parse_mac(const char *s, uint8_t mac[6])
 {
-    if (strlen(s) != 17)
-        return -EINVAL;
-    for (int i = 0; i < 6; i++) {
-        int hi = cfg_hex(s[3 * i]), lo = cfg_hex(s[3 * i + 1]);
-
-        if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-            return -EINVAL;
-        mac[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
+    return mac_parse(s, mac);
 }
 
 int cfg_ip_family(const char *s)
