@@ -173,6 +173,7 @@ static int daemon_open_links(struct daemon *d, const struct config *cfg)
         return rc;
     }
     memcpy(d->pub, link_host_pubkey(d->link), 32);
+    d->rid64 = peer_rid64(d->pub);
     return admit_start(d);
 }
 

@@ -35,6 +35,7 @@
 #include "overlayd/datapath/datapath.h"
 #include "overlayd/datapath/enclave.h"
 #include "overlayd/datapath/fdb.h"
+#include "overlayd/datapath/inner.h"
 #include "overlayd/datapath/peer.h"
 #include "overlayd/datapath/udp.h"
 
@@ -88,6 +89,10 @@ struct daemon {
     struct drop_stats drops;            /* every discard, by reason (lib/drop.h) */
     uint64_t tap_rx_frames, tap_tx_frames;
     uint64_t arp_suppressed, nd_suppressed; /* answered here, not flooded (neigh_dp.c) */
+    uint64_t flood_frames;              /* frames of ours sent along the broadcast tree */
+    uint64_t flood_copies;              /* tree copies sent, ours and passed on (flood.c) */
+    uint64_t flood_received;            /* tree copies received and delivered */
+    uint64_t rid64;                     /* our ring id's first 64 bits (flood.c) */
     struct dp_facts facts;              /* for the ring, handled before the loop blocks */
     /* Source of the datagram inside link_receive() (NULL otherwise): the
      * link layer only answers the authenticated sender, so a send during
@@ -96,6 +101,7 @@ struct daemon {
     /* data-path buffers, preallocated */
     uint8_t *tap_buf;                   /* DAEMON_TAP_BATCH * (4 + DAEMON_FRAME_MAX) */
     uint8_t ctl_buf[1400];
+    uint8_t flood_buf[INNER_FLOOD_HDR + DAEMON_FRAME_MAX];
 };
 
 static inline uint64_t daemon_now(void) { return uv_hrtime(); }

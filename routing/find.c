@@ -36,7 +36,7 @@ static void find_owner_reply(struct ring_node *n, uint64_t now, const ring_peer 
         }
         r->nrecs = (uint8_t)ring_store_find(n, m->op == RING_OP_GET_MAC ? RING_REC_MAC
                                             : RING_REC_MEMBER, m->enclave, m->mac,
-                                            r->recs, RING_MSG_RECS_MAX, now);
+                                            &from->id, r->recs, RING_MSG_RECS_MAX, now);
         if (!r->nrecs)
             r->status = RING_ST_NOTFOUND;
         break;

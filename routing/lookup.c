@@ -217,7 +217,7 @@ static void op_local(struct ring_node *n, uint64_t now, unsigned idx)
             ring_store_replicate(n, now, rec);
     } else if (purpose == RING_P_GET_MAC || purpose == RING_P_GET_MEMBERS) {
         m.nrecs = (uint8_t)ring_store_find(n, rec->type, rec->enclave, rec->mac,
-                                           m.recs, RING_MSG_RECS_MAX, now);
+                                           &n->self.id, m.recs, RING_MSG_RECS_MAX, now);
     }
     op_finish(n, now, idx, 0, &n->self, &m);
 }

@@ -191,8 +191,11 @@ bool ring_may_carry(const struct ring_node *n, const ring_id *host, uint32_t enc
 void ring_record_key(ring_id *out, const ring_record *r);
 /* Returns RING_ST_OK / RING_ST_REJECTED (conflict rule lost is still OK). */
 int ring_store_put(struct ring_node *n, const ring_record *r);
+/* Records of (@type, @enclave, @mac), at most @max; membership records
+ * nearest @near on the ring when there are more (NULL: any @max). */
 unsigned ring_store_find(const struct ring_node *n, uint8_t type, uint32_t enclave,
-                         const uint8_t mac[6], ring_wrec *out, unsigned max, uint64_t now);
+                         const uint8_t mac[6], const ring_id *near, ring_wrec *out,
+                         unsigned max, uint64_t now);
 void ring_store_expire(struct ring_node *n, uint64_t now);
 /* Send records whose key satisfies !(key in (lo, hi]) (or all if @all).
  * RING_RECS_HANDOFF starts a replica chain of r copies at @to (leave);

@@ -161,6 +161,8 @@ int ring_node_unpublish(struct ring_node *n, uint8_t type, uint32_t enclave,
                         const uint8_t mac[6]);
 int ring_node_get_mac(struct ring_node *n, uint64_t now, uint32_t enclave,
                       const uint8_t mac[6], uint64_t cookie);
+/* Membership records of @enclave: all of them, or with more than a
+ * message holds (RING_MSG_RECS_MAX), those nearest this host on the ring. */
 int ring_node_get_members(struct ring_node *n, uint64_t now, uint32_t enclave,
                           uint64_t cookie);
 

@@ -109,22 +109,63 @@ int ring_store_put(struct ring_node *n, const ring_record *r)
     return 0;
 }
 
-unsigned ring_store_find(const struct ring_node *n, uint8_t type, uint32_t enclave,
-                         const uint8_t mac[6], ring_wrec *out, unsigned max, uint64_t now)
+/* Ring distance either way round: how near @a lies to @b. */
+static void store_near_dist(ring_id *out, const ring_id *a, const ring_id *b)
 {
+    ring_id cw, ccw;
+
+    ring_id_dist(&cw, b, a);
+    ring_id_dist(&ccw, a, b);
+    *out = ring_id_cmp(&cw, &ccw) < 0 ? cw : ccw;
+}
+
+/* Keep in @out (sorted by distance, at most @max) the members nearest @near. */
+static unsigned store_near_insert(ring_wrec *out, ring_id *dist, unsigned k, unsigned max,
+                                  const ring_record *r, const ring_id *near, uint64_t now)
+{
+    ring_id d;
+    unsigned i;
+
+    store_near_dist(&d, &r->host.id, near);
+    if (k == max && ring_id_cmp(&d, &dist[k - 1]) >= 0)
+        return k;
+    if (k < max)
+        k++;
+    for (i = k - 1; i > 0 && ring_id_cmp(&d, &dist[i - 1]) < 0; i--) {
+        out[i] = out[i - 1];
+        dist[i] = dist[i - 1];
+    }
+    ring_wrec_from(&out[i], r, now);
+    dist[i] = d;
+    return k;
+}
+
+unsigned ring_store_find(const struct ring_node *n, uint8_t type, uint32_t enclave,
+                         const uint8_t mac[6], const ring_id *near, ring_wrec *out,
+                         unsigned max, uint64_t now)
+{
+    ring_id dist[RING_MSG_RECS_MAX];
     unsigned k = 0;
 
+    if (max > RING_MSG_RECS_MAX)
+        max = RING_MSG_RECS_MAX;
     /* Held from before a policy change: still never handed out. */
-    if (!ring_may_carry(n, &n->self.id, enclave))
+    if (!ring_may_carry(n, &n->self.id, enclave) || !max)
         return 0;
-    for (size_t i = 0; i < n->nrecs && k < max; i++) {
+    for (size_t i = 0; i < n->nrecs; i++) {
         const ring_record *r = &n->recs[i].r;
 
         if (r->type != type || r->enclave != enclave || r->expires <= now)
             continue;
         if (type == RING_REC_MAC && memcmp(r->mac, mac, 6) != 0)
             continue;
-        ring_wrec_from(&out[k++], r, now);
+        /* An enclave's members can outnumber a message: the asker gets
+         * those nearest it on the ring, its enclave neighbours among them. */
+        if (near && type == RING_REC_MEMBER) {
+            k = store_near_insert(out, dist, k, max, r, near, now);
+        } else if (k < max) {
+            ring_wrec_from(&out[k++], r, now);
+        }
     }
     return k;
 }

@@ -82,7 +82,8 @@ struct ctl_counter {
 /*
  * Every counter `status` shows: the link layer's drops (crypto/link.h),
  * then every drop reason of the daemon (lib/drop.h), each under its own
- * name, then traffic, then what neighbour suppression answered. @c holds CTL_COUNTERS_MAX.
+ * name, then traffic, then what neighbour suppression answered and the
+ * broadcast tree carried. @c holds CTL_COUNTERS_MAX.
  */
 enum { CTL_COUNTERS_MAX = 18 + DROP__N };
 
@@ -109,6 +110,9 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "tap_tx_frames", d->tap_tx_frames };
     c[n++] = (struct ctl_counter){ "arp_suppressed", d->arp_suppressed };
     c[n++] = (struct ctl_counter){ "nd_suppressed", d->nd_suppressed };
+    c[n++] = (struct ctl_counter){ "flood_frames", d->flood_frames };
+    c[n++] = (struct ctl_counter){ "flood_copies", d->flood_copies };
+    c[n++] = (struct ctl_counter){ "flood_received", d->flood_received };
     return n;
 }
 

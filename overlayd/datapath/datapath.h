@@ -6,8 +6,9 @@
  * DOC: datapath — frames between the uplink TAPs and the links
  *
  * Out (tx.c): uplink TAP -> learn the source as local -> MAC table ->
- * one peer for a known unicast MAC, else every up peer carrying the
- * enclave -> encrypt -> send queue (flushed once per loop iteration).
+ * one peer for a known unicast MAC, else the broadcast tree (flood.c: up
+ * links carrying the enclave, each passing it on in its part of the ring)
+ * -> encrypt -> send queue (flushed once per loop iteration).
  * In (rx.c): UDP batch -> link layer (decrypt, replay window) -> inner
  * payload: a frame is accepted only for an enclave this host carries AND
  * the peer announced AND both certificates allow (else
@@ -18,7 +19,7 @@
  *
  * The data path reads the clock once per batch, allocates nothing, and
  * never starts work of its own beyond sending: what the ring should do
- * about a frame (a MAC nobody knows, a flood) is queued as a fact
+ * about a frame (a MAC nobody knows) is queued as a fact
  * (struct dp_facts) and handled from the loop (daemon.c) before it blocks.
  * Every discarded frame is counted under a reason (lib/drop.h).
  *
@@ -43,7 +44,6 @@ struct peer;
 
 enum dp_fact_kind {
     DP_FACT_UNKNOWN_MAC = 1,            /* unicast to a MAC no table entry knows */
-    DP_FACT_FLOODED = 2,                /* a frame of the enclave was flooded */
 };
 
 enum { DP_FACTS_MAX = 64 };
@@ -65,6 +65,19 @@ struct dp_facts {
 void rx_udp_readable(struct daemon *d);
 /* rx.c: a decrypted payload from @p, received at @now. */
 void rx_payload(struct daemon *d, struct peer *p, uint8_t *data, size_t len, uint64_t now);
+/* rx.c: write one accepted frame to @e's uplink TAP. */
+void dp_tap_deliver(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
+                    uint64_t now);
+
+/* flood.c: pass a frame of @e on along the broadcast tree: to our up
+ * links carrying @e in the ring interval (us, @limit) (limit == our id:
+ * the whole ring), except @from; @origin: the flooding host (64-bit ring
+ * id prefixes). A frame of ours goes with from NULL and limit = origin = us. */
+void flood_send(struct daemon *d, struct enclave *e, const struct peer *from, uint64_t limit,
+                uint64_t origin, const uint8_t *frame, size_t flen, uint64_t now);
+/* flood.c: a type-4 payload from @p: deliver it, then pass it on. */
+void flood_recv(struct daemon *d, struct peer *p, const uint8_t *data, size_t len,
+                uint64_t now);
 
 /* tx.c: drain an uplink TAP (poll callback). */
 void tx_tap_readable(struct daemon *d, struct enclave *e);

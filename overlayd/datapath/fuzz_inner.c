@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * libFuzzer target: inner payloads as a peer could send them (frames,
- * control TLVs), decoded the way datapath/rx.c and announce/announce.c do,
+ * broadcast-tree frames, control TLVs), decoded the way datapath/rx.c and announce/announce.c do,
  * and fed into an fdb.
  */
 #include <stddef.h>
@@ -30,6 +30,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (inner_frame_parse(data, size, &id, &frame, &flen) == 0) {
         fdb_learn(f, frame + 6, &peer, size);
         (void)fdb_lookup(f, frame);
+    }
+    {
+        struct inner_flood fl;
+        static uint8_t hdr[INNER_FLOOD_HDR];
+
+        /* A parsed flood header must rebuild to the very same bytes. */
+        if (inner_flood_parse(data, size, &fl) == 0) {
+            inner_flood_header(hdr, fl.enclave, fl.limit, fl.origin);
+            if (memcmp(hdr, data, INNER_FLOOD_HDR) != 0 || fl.frame_len + INNER_FLOOD_HDR != size)
+                __builtin_trap();
+            fdb_learn(f, fl.frame + 6, &peer, size);
+        }
     }
     {
         uint8_t kind;

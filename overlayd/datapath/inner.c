@@ -38,6 +38,49 @@ int inner_frame_parse(const uint8_t *p, size_t len, uint32_t *enclave_id,
     return 0;
 }
 
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+void inner_flood_header(uint8_t hdr[INNER_FLOOD_HDR], uint32_t enclave_id, uint64_t limit,
+                        uint64_t origin)
+{
+    hdr[0] = INNER_FLOOD;
+    put24(hdr + 1, enclave_id);
+    put64(hdr + 4, limit);
+    put64(hdr + 12, origin);
+}
+
+void inner_flood_set_limit(uint8_t hdr[INNER_FLOOD_HDR], uint64_t limit)
+{
+    put64(hdr + 4, limit);
+}
+
+int inner_flood_parse(const uint8_t *p, size_t len, struct inner_flood *out)
+{
+    if (len < INNER_FLOOD_HDR + INNER_ETH_MIN || p[0] != INNER_FLOOD)
+        return -EBADMSG;
+    out->enclave = get24(p + 1);
+    if (out->enclave == 0)
+        return -EBADMSG;
+    out->limit = get64(p + 4);
+    out->origin = get64(p + 12);
+    out->frame = p + INNER_FLOOD_HDR;
+    out->frame_len = len - INNER_FLOOD_HDR;
+    return 0;
+}
+
 void inner_ctl_init(struct inner_writer *w, uint8_t *buf, size_t cap)
 {
     w->buf = buf;

@@ -8,6 +8,11 @@
  * Byte 0 of every decrypted link payload is its type (docs/inner-protocol.md):
  *
  *   1 frame:    type(1) || enclave id(3, big-endian) || Ethernet frame
+ *   4 flood:    type(1) || enclave id(3) || limit(8) || origin(8) || Ethernet frame
+ *               a broadcast passed along the tree (docs/design.md,
+ *               "Broadcasts"): the receiver delivers it and passes it on to
+ *               its links in the ring interval (itself, limit); limit and
+ *               origin are the first 8 bytes of ring ids
  *   2 control:  type(1) || TLV*   with TLV = tlv type(1) || length(2, BE) || value
  *   3 ring:     type(1) || kind(1) || body
  *               kind 1 MSG:   a ring message (routing/wire.c)
@@ -41,7 +46,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum inner_type { INNER_FRAME = 1, INNER_CONTROL = 2, INNER_RING = 3 };
+enum inner_type { INNER_FRAME = 1, INNER_CONTROL = 2, INNER_RING = 3, INNER_FLOOD = 4 };
 
 enum inner_ring_kind {
     INNER_RING_MSG = 1,
@@ -96,7 +101,9 @@ enum inner_tlv_type {
 
 enum inner_limits {
     INNER_FRAME_HDR = 4,
+    INNER_FLOOD_HDR = 20,
     INNER_ETH_MIN = 14,              /* dst(6) src(6) ethertype(2) */
+    INNER_ETH_VLAN = 18,             /* Ethernet header with one 802.1Q tag: frame = MTU + this */
     INNER_TLV_HDR = 3,
     INNER_MAC_TLV_LEN = 17,
     INNER_ENCLAVES_REQUEST = 0x01,
@@ -112,6 +119,20 @@ void inner_frame_header(uint8_t hdr[INNER_FRAME_HDR], uint32_t enclave_id);
  */
 int inner_frame_parse(const uint8_t *p, size_t len, uint32_t *enclave_id,
                       const uint8_t **frame, size_t *frame_len);
+
+/* A type-4 payload, parsed; @frame points into it. */
+struct inner_flood {
+    uint32_t enclave;
+    uint64_t limit, origin;
+    const uint8_t *frame;
+    size_t frame_len;
+};
+
+void inner_flood_header(uint8_t hdr[INNER_FLOOD_HDR], uint32_t enclave_id, uint64_t limit,
+                        uint64_t origin);
+void inner_flood_set_limit(uint8_t hdr[INNER_FLOOD_HDR], uint64_t limit);
+/* Returns 0, or -EBADMSG (wrong type, short, id 0). */
+int inner_flood_parse(const uint8_t *p, size_t len, struct inner_flood *out);
 
 struct inner_writer {
     uint8_t *buf;

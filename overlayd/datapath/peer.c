@@ -12,6 +12,8 @@
 #include <sodium.h>
 
 #include "crypto/key.h"
+#include "crypto/ringid.h"
+#include "overlayd/plan/plan.h"
 #include "overlayd/datapath/peer_admit.h"
 #include "overlayd/datapath/resolve.h"
 #include "overlayd/announce/announce.h"
@@ -107,6 +109,14 @@ void peer_link_free(struct daemon *d, struct peer *p)
     p->lp = NULL;
 }
 
+uint64_t peer_rid64(const uint8_t pub[32])
+{
+    ring_id id;
+
+    ringid_from_pubkey(id.b, pub);
+    return plan_id64(&id);
+}
+
 int peer_add(struct daemon *d, const struct config_peer *cp, struct peer **out)
 {
     struct peer *p, **np;
@@ -124,6 +134,7 @@ int peer_add(struct daemon *d, const struct config_peer *cp, struct peer **out)
     p->d = d;
     peer_display_name(cp, p->name);
     memcpy(p->pub, cp->pubkey, 32);
+    p->rid64 = peer_rid64(p->pub);
     memcpy(p->endpoint_cfg, cp->endpoint, sizeof(p->endpoint_cfg));
     rc = peer_link_new(d, p);
     if (rc < 0) {

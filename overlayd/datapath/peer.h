@@ -42,10 +42,13 @@ struct peer {
     enum link_state state;
     uint64_t connecting_since;
     struct admit_peer *adm;             /* certificate grant (admit.h); NULL: none yet */
+    uint64_t rid64;                     /* its ring id's first 64 bits (broadcast tree) */
 };
 
 /* Remember @src as @p's endpoint (roaming); logs a change. */
 void peer_set_endpoint(struct peer *p, const struct udp_addr *src);
+/* The first 64 bits of the ring id of @pub. */
+uint64_t peer_rid64(const uint8_t pub[32]);
 int peer_add(struct daemon *d, const struct config_peer *cp, struct peer **out);
 void peer_remove(struct daemon *d, struct peer *p);
 struct peer *peer_by_name(struct daemon *d, const char *name);

@@ -29,7 +29,6 @@ static void rx_frame(struct daemon *d, struct peer *p, uint8_t *data, size_t len
     const uint8_t *frame;
     size_t flen;
     struct enclave *e;
-    struct tap_frame tf;
 
     if (inner_frame_parse(data, len, &id, &frame, &flen) < 0) {
         drop_count(&d->drops, DROP_INNER_MALFORMED, now, "frame from %s", p->name);
@@ -46,8 +45,16 @@ static void rx_frame(struct daemon *d, struct peer *p, uint8_t *data, size_t len
     dp_neigh_learn(e, frame, flen, now);
     if (rx_is_unicast(frame))
         ringd_note_frame(d, p, now);
-    tf.buf = data + INNER_FRAME_HDR;
-    tf.cap = tf.len = flen;
+    dp_tap_deliver(d, e, frame, flen, now);
+}
+
+void dp_tap_deliver(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
+                    uint64_t now)
+{
+    struct tap_frame tf;
+
+    tf.buf = (uint8_t *)frame;       /* tap_write_batch() only reads it */
+    tf.cap = tf.len = len;
     if (tap_write_batch(e->tap_fd, &tf, 1) == 1)
         d->tap_tx_frames++;
     else
@@ -65,6 +72,9 @@ void rx_payload(struct daemon *d, struct peer *p, uint8_t *data, size_t len, uin
         return;
     case INNER_RING:
         ringd_from_peer(d, p, data, len);
+        return;
+    case INNER_FLOOD:
+        flood_recv(d, p, data, len, now);
         return;
     default:
         drop_count(&d->drops, DROP_INNER_TYPE, now, "type %u from %s", data[0], p->name);

@@ -126,13 +126,8 @@ static void tx_frame(struct daemon *d, struct enclave *e, uint8_t *slot, size_t 
         if (!ent)
             dp_fact_push(d, DP_FACT_UNKNOWN_MAC, e->id, dst, now);
     }
-    for (size_t i = 0; i < d->n_peers; i++) {
-        struct peer *p = d->peers[i];
-
-        if (tx_peer_takes(d, p, e->id, now))
-            tx_send(d, p, now, slot, len);
-    }
-    dp_fact_push(d, DP_FACT_FLOODED, e->id, NULL, now);
+    d->flood_frames++;
+    flood_send(d, e, NULL, d->rid64, d->rid64, dst, flen, now);
 }
 
 void tx_tap_readable(struct daemon *d, struct enclave *e)

@@ -69,6 +69,8 @@ enum plan_spec {
     PLAN_LINKS_MAX = 1024,            /* link table entries; hosts beyond it are never closed */
     PLAN_BOOT_PEERS_MAX = 64,         /* up [Peer]s considered for a join */
     PLAN_ACTIONS_MAX = 128,           /* per plan_on_timeout(); the rest waits for the next scan */
+    PLAN_KEEP_MAX = 64,               /* enclave neighbours kept (2 per enclave) */
+    PLAN_FLOOD_MAX = 256,             /* links one flood step considers */
 };
 
 enum plan_link_st {
@@ -190,7 +192,8 @@ enum plan_close_verdict plan_on_close_msg(struct plan *pl, const uint8_t pub[32]
                                           enum plan_close_msg m, uint64_t now);
 
 /* ---- decisions ---------------------------------------------------------- */
-/* Successor, predecessor or a finger of ours that did not decline. */
+/* Successor, predecessor or a finger of ours that did not decline, or an
+ * enclave neighbour (plan_set_keep). */
 bool plan_is_neighbour(const struct plan *pl, const ring_id *id, uint64_t now);
 bool plan_declined(const struct plan *pl, const uint8_t pub[32], uint64_t now);
 unsigned plan_link_cap(const struct plan *pl);
@@ -203,6 +206,27 @@ void plan_route_forward(const struct plan *pl, const uint8_t dest[32], uint64_t 
                         struct plan_path *out);
 /* We sent a RELAY to @hop: true when it should be probed with an ECHO. */
 bool plan_on_relay_sent(struct plan *pl, const uint8_t hop[32], uint64_t now);
+
+/* ---- broadcasts: a tree over existing links (plan_flood.c) -------------- */
+/* The first 64 bits of a ring id: what a flooded frame carries as limit. */
+uint64_t plan_id64(const ring_id *id);
+struct plan_flood_hop {
+    unsigned idx;                     /* into the candidates */
+    uint64_t limit;                   /* the part of the ring it passes the frame on in */
+};
+/* Chord broadcast: a host responsible for (self, limit) (limit == self:
+ * the whole ring) hands each of its candidates (the 64-bit ids of its up
+ * links to carriers of the enclave) in that interval the part up to the
+ * next one, clockwise. Returns how many hops @out holds (<= PLAN_FLOOD_MAX). */
+unsigned plan_flood_split(uint64_t self, uint64_t limit, const uint64_t *cand, unsigned n,
+                          struct plan_flood_hop *out);
+/* @self's enclave successor and predecessor among @hosts (self skipped):
+ * false when there is none. */
+bool plan_enclave_neighbours(const ring_id *self, const ring_peer *hosts, size_t n,
+                             ring_peer *succ, ring_peer *pred);
+/* The enclave neighbours of every enclave we carry: their links are kept
+ * (never idle-closed, never declined) and opened when down. */
+void plan_set_keep(struct plan *pl, const ring_peer *keep, unsigned n);
 
 /* ---- timers ------------------------------------------------------------- */
 uint64_t plan_next_deadline(const struct plan *pl);      /* UINT64_MAX: none */

@@ -42,6 +42,8 @@ struct plan {
         uint64_t until;
     } declined[PLAN_DECLINED_MAX];
     unsigned declined_next;
+    ring_peer keep[PLAN_KEEP_MAX];    /* enclave neighbours (plan_set_keep) */
+    unsigned n_keep;
     uint64_t links_declined;
     /* bootstrap */
     uint64_t join_since, unjoined_since, member_seen, alone_since;
@@ -60,6 +62,9 @@ void plan_link_del(struct plan *pl, struct plan_link *l);
 bool plan_active(const struct plan *pl);
 bool plan_mandatory(const struct plan *pl, const ring_id *id);
 bool plan_add_action(struct plan_actions *out, enum plan_action_kind k, const uint8_t *pub);
+/* plan_flood.c */
+bool plan_is_kept(const struct plan *pl, const ring_id *id);
+void plan_connect_kept(struct plan *pl, struct plan_actions *out);
 /* plan_links.c: the idle scan (link cap first). */
 void plan_idle_scan(struct plan *pl, uint64_t now, struct plan_actions *out);
 

@@ -42,6 +42,8 @@ bool plan_is_neighbour(const struct plan *pl, const ring_id *id, uint64_t now)
 {
     if (!plan_active(pl))
         return false;
+    if (plan_is_kept(pl, id))
+        return true;
     for (unsigned i = 0; i < pl->view.n_nb; i++)
         if (ring_id_eq(&pl->view.nb[i].id, id))
             return plan_mandatory(pl, id) || !plan_declined(pl, pl->view.nb[i].pub, now);

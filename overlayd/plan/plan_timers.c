@@ -256,6 +256,7 @@ void plan_on_timeout(struct plan *pl, uint64_t now, struct plan_actions *out)
         plan_republish(pl, now, out);
     if (plan_due(pl->idle_at, now)) {
         plan_idle_scan(pl, now, out);
+        plan_connect_kept(pl, out);
         pl->idle_at = now + (uint64_t)PLAN_SCAN_MS * PLAN_MS;
     }
 }

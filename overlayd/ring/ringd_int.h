@@ -105,6 +105,8 @@ struct ringd {
     uint64_t foreign_payloads;        /* ring messages with data of enclaves we may not carry */
     uint64_t relay_sent, relay_forwarded, relay_delivered;
     struct plan_ring_view view;       /* filled by ringd_plan_refresh() */
+    ring_peer keep[PLAN_KEEP_MAX];    /* enclave neighbours (ringd_records.c) */
+    unsigned n_keep;
     struct plan_actions acts;
     uint8_t buf[INNER_RING_HDR + RINGD_RELAY_MAX];
     uint8_t rbuf[RINGD_RELAY_MAX];    /* a RELAY body being built or passed on */

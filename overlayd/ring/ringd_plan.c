@@ -86,9 +86,20 @@ static void ringd_plan_join(struct ringd *r, const struct plan_action *a, uint64
         log_debug("ring", "joining through %s", b->name);
 }
 
-static void ringd_plan_close(struct ringd *r, const struct plan_action *a, uint64_t now)
+/* The peer for a CONNECT: an enclave neighbour may have none yet. */
+static struct peer *ringd_plan_peer(struct ringd *r, const struct plan_action *a, uint64_t now)
 {
     struct peer *p = ringd_peer_by_pub(r, a->pub);
+
+    for (unsigned i = 0; !p && a->kind == PLAN_ACT_CONNECT && i < r->n_keep; i++)
+        if (memcmp(r->keep[i].pub, a->pub, 32) == 0)
+            p = ringd_peer_for(r, &r->keep[i], true, now);
+    return p;
+}
+
+static void ringd_plan_close(struct ringd *r, const struct plan_action *a, uint64_t now)
+{
+    struct peer *p = ringd_plan_peer(r, a, now);
     uint8_t f;
 
     if (!p)

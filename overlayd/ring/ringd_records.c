@@ -45,6 +45,34 @@ static void ringd_resolved(struct ringd *r, const ring_record *recs, size_t n)
         log_debug("ring", "%s: MAC resolved to %s", e->name, p->name);
 }
 
+static bool ringd_keep_has(const struct ringd *r, const ring_peer *p)
+{
+    for (unsigned i = 0; i < r->n_keep; i++)
+        if (ring_id_eq(&r->keep[i].id, &p->id))
+            return true;
+    return false;
+}
+
+/* The enclave neighbours of every enclave we still hold, for the plan:
+ * their links make the broadcast tree reach every carrier. */
+static void ringd_keep_update(struct ringd *r)
+{
+    ring_peer nb[2];
+
+    r->n_keep = 0;
+    for (size_t i = 0; i < r->n_mem; i++) {
+        const struct ringd_members *m = &r->mem[i];
+
+        if (!enclave_by_id(r->d, m->enclave) ||
+            !plan_enclave_neighbours(&r->self.id, m->hosts, m->n, &nb[0], &nb[1]))
+            continue;
+        for (unsigned k = 0; k < 2 && r->n_keep < PLAN_KEEP_MAX; k++)
+            if (!ringd_keep_has(r, &nb[k]))
+                r->keep[r->n_keep++] = nb[k];
+    }
+    plan_set_keep(r->plan, r->keep, r->n_keep);
+}
+
 static struct ringd_members *ringd_members(struct ringd *r, uint32_t enclave, bool add)
 {
     struct ringd_members *m;
@@ -96,10 +124,13 @@ void ringd_get_done(struct ringd *r, uint64_t cookie, int status, const ring_rec
         free(m->hosts);
         m->hosts = h;
         m->n = k;
+        ringd_keep_update(r);
         break;
     }
     }
 }
+
+static void ringd_members_refresh(struct ringd *r, uint64_t now, uint32_t enclave);
 
 /* ---- records from the MAC tables ------------------------------------------ */
 
@@ -168,6 +199,8 @@ void ringd_publish_scan(struct ringd *r, uint64_t now)
             any = d->att[k].enc == e;
         if (any)
             ringd_pub_mark(r, now, e->id, NULL, 0);
+        if (admit_self_may_carry(d, e->id))
+            ringd_members_refresh(r, now, e->id);
     }
     for (size_t i = 0; i < r->n_pubs;) {
         struct ringd_pub *p = &r->pubs[i];
@@ -242,37 +275,6 @@ static void ringd_unknown_unicast(struct ringd *r, struct enclave *e, const uint
     ringd_rearm(r);
 }
 
-/* After a frame of @e was flooded over the up links: open links to the
- * hosts the ring lists as carrying @e (membership records) that have none,
- * so the next flood reaches them too. */
-static void ringd_flood(struct ringd *r, struct enclave *e, uint64_t now)
-{
-    struct ringd_members *m;
-
-    if (!r->node || ring_node_state(r->node) != RING_ACTIVE)
-        return;
-    m = ringd_members(r, e->id, true);
-    if (!m)
-        return;
-    /* Fetched on demand (floods only), at most every PLAN_MEMBERS_REFRESH_S. */
-    if (!m->pending &&
-        (!m->fetched || now - m->fetched >= PLAN_MEMBERS_REFRESH_S * PLAN_SEC)) {
-        ringd_members_refresh(r, now, e->id);
-        ringd_rearm(r);
-    }
-    /* Only links: a frame sent before the link is up and the host has
-     * announced @e would be dropped there; the caller's next flood (the
-     * guest retries) reaches it once it is. */
-    for (size_t i = 0; i < m->n; i++) {
-        struct peer *p = ringd_peer_for(r, &m->hosts[i], true, now);
-
-        if (p && link_peer_state(p->lp, now) == LINK_DOWN) {
-            plan_on_data(r->plan, p->pub, now);
-            link_peer_connect(p->lp, now);
-        }
-    }
-}
-
 void ringd_take_facts(struct daemon *d, const struct dp_facts *f, uint64_t now)
 {
     if (!d->ringd)
@@ -285,7 +287,5 @@ void ringd_take_facts(struct daemon *d, const struct dp_facts *f, uint64_t now)
             continue;
         if (x->kind == DP_FACT_UNKNOWN_MAC)
             ringd_unknown_unicast(d->ringd, e, x->mac, now);
-        else if (x->kind == DP_FACT_FLOODED)
-            ringd_flood(d->ringd, e, now);
     }
 }

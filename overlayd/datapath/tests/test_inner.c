@@ -31,6 +31,28 @@ static void test_frame(void)
     CHECK(inner_frame_parse(buf, 24, &id, &fr, &fl) == -EBADMSG);
 }
 
+static void test_flood(void)
+{
+    uint8_t buf[64] = { 0 };
+    struct inner_flood f;
+
+    inner_flood_header(buf, 0x0a0b0c, 0x1122334455667788ull, 0x8877665544332211ull);
+    CHECK(buf[0] == 4 && buf[1] == 0x0a && buf[3] == 0x0c && buf[4] == 0x11 && buf[19] == 0x11);
+    memset(buf + 20, 0xee, 14);
+    CHECK(inner_flood_parse(buf, 34, &f) == 0);
+    CHECK(f.enclave == 0x0a0b0c && f.limit == 0x1122334455667788ull &&
+          f.origin == 0x8877665544332211ull && f.frame == buf + 20 && f.frame_len == 14);
+    inner_flood_set_limit(buf, 7);
+    CHECK(inner_flood_parse(buf, 34, &f) == 0 && f.limit == 7 && f.origin == 0x8877665544332211ull);
+    /* shorter than an Ethernet header, id 0, wrong type */
+    CHECK(inner_flood_parse(buf, 33, &f) == -EBADMSG);
+    inner_flood_header(buf, 0, 1, 2);
+    CHECK(inner_flood_parse(buf, 34, &f) == -EBADMSG);
+    inner_flood_header(buf, 5, 1, 2);
+    buf[0] = INNER_FRAME;
+    CHECK(inner_flood_parse(buf, 34, &f) == -EBADMSG);
+}
+
 static void test_control_roundtrip(void)
 {
     uint8_t buf[256], mac[6] = { 0x52, 0x54, 0, 1, 2, 3 }, m2[6];
@@ -255,6 +277,7 @@ int main(void)
     test_relay();
     test_relay_plain();
     test_frame();
+    test_flood();
     test_control_roundtrip();
     test_control_limits();
     test_unknown_tlv_skipped();
