@@ -17,7 +17,7 @@ cd "$(dirname "$0")"
 PKGS=(
     build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
     libsodium-dev libuv1-dev libnl-3-dev libnl-route-3-dev
-    iproute2 iputils-ping tcpdump iperf3 nftables procps psmisc
+    iproute2 iputils-ping iputils-arping tcpdump iperf3 nftables procps psmisc
     wireguard-tools wireguard-go tinc python3 jq
 )
 
