@@ -64,9 +64,9 @@ build() {
 
 # run_suites DIR LABEL: run every suite of DIR; results are read back from testlog.json.
 run_suites() {
-    local dir=$1 label=$2
+    local dir=$1 label=$2; shift 2
     say "meson test ($label)"
-    meson test -C "$dir" --print-errorlogs --timeout-multiplier "${OVL_TIMEOUT_MULT:-1}" || true
+    meson test -C "$dir" --print-errorlogs --timeout-multiplier "${OVL_TIMEOUT_MULT:-1}" "$@" || true
 }
 
 count_results() {
@@ -114,7 +114,7 @@ test_all() {
     say "building build-asan/ (ASan+UBSan)"
     try_build build-asan -Db_sanitize=address,undefined -Db_lundef=false &&
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        OVL_TIMEOUT_MULT=3 run_suites build-asan "ASan+UBSan"
+        OVL_TIMEOUT_MULT=3 BCAST_N=12 run_suites build-asan "ASan+UBSan" --no-suite scale
     local logs=(build/meson-logs/testlog.json build-asan/meson-logs/testlog.json)
     say "building build-fuzz/ (clang, libFuzzer, ASan+UBSan)"
     if CC=clang try_build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false; then
