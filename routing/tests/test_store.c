@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Location store: RFC 7432 §15 conflict rule (table-driven), publish
- * authentication and carry policy, expiry and refresh.
+ * authentication and carry policy, expiry and refresh, the members
+ * nearest the asker.
  */
 #include "routing/node_priv.h"
 #include "routing/sim/engine.h"
@@ -194,10 +195,80 @@ static void end_to_end(void)
     eng_free(e);
 }
 
+static void no_send(void *ctx, const ring_peer *to, const uint8_t *buf, size_t len)
+{
+    (void)ctx, (void)to, (void)buf, (void)len;
+}
+
+static uint64_t no_rand(void *ctx)
+{
+    (void)ctx;
+    return 4;
+}
+
+/* More members than a message holds: GET_MEMBERS answers with those
+ * nearest the asker, either way round (its enclave neighbours included). */
+static void members_nearest(void)
+{
+    enum { M = 60 };
+    ring_config cfg;
+    ring_callbacks cb = { .send = no_send, .rand = no_rand };
+    ring_peer self;
+    struct ring_node *n;
+    ring_wrec out[RING_MSG_RECS_MAX];
+    ring_id near, d1, d2;
+    unsigned k;
+
+    memset(&self, 0, sizeof(self));
+    ring_id_from_u64(&self.id, 1, 0);
+    ring_config_default(&cfg);
+    n = ring_node_new(&cfg, &cb, &self);
+    CHECK(n != NULL, "node");
+    if (!n)
+        return;
+    for (unsigned i = 0; i < M; i++) {
+        ring_record r;
+
+        memset(&r, 0, sizeof(r));
+        r.type = RING_REC_MEMBER;
+        r.enclave = 7;
+        /* Members at i * 2^58: the asker at 2^63 + 1 sits just after 32. */
+        ring_id_from_u64(&r.host.id, (uint64_t)i << 58, 0);
+        r.expires = UINT64_MAX;
+        ring_store_put(n, &r);
+    }
+    ring_id_from_u64(&near, 1ull << 63, 1);
+    k = ring_store_find(n, RING_REC_MEMBER, 7, NULL, &near, out, RING_MSG_RECS_MAX, 0);
+    CHECK(k == RING_MSG_RECS_MAX, "%u records", k);
+    for (unsigned i = 0; i < k; i++) {
+        uint64_t hi, lo;
+
+        ring_id_to_u64(&out[i].host.id, &hi, &lo);
+        /* The 24 nearest: members 21..44 (44 is nearer than 20 by 2), nearest first. */
+        CHECK((hi >> 58) >= 21 && (hi >> 58) <= 44, "record %u is member %u", i,
+              (unsigned)(hi >> 58));
+        if (i) {
+            ring_id prev;
+
+            ring_id_dist(&d1, &near, &out[i - 1].host.id);
+            ring_id_dist(&d2, &out[i - 1].host.id, &near);
+            prev = ring_id_cmp(&d1, &d2) < 0 ? d1 : d2;
+            ring_id_dist(&d1, &near, &out[i].host.id);
+            ring_id_dist(&d2, &out[i].host.id, &near);
+            CHECK(ring_id_cmp(&prev, ring_id_cmp(&d1, &d2) < 0 ? &d1 : &d2) <= 0,
+                  "record %u out of order", i);
+        }
+    }
+    /* Without @near (a MAC's records): the first ones, any order. */
+    CHECK(ring_store_find(n, RING_REC_MEMBER, 7, NULL, NULL, out, 5, 0) == 5, "cap");
+    ring_node_free(n);
+}
+
 int main(void)
 {
     table();
     end_to_end();
+    members_nearest();
     if (check_failures)
         fprintf(stderr, "%d failures\n", check_failures);
     return check_failures ? 1 : 0;
