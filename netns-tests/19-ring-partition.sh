@@ -30,6 +30,15 @@
 #     merge every host resolves a guest MAC of the other half to its host
 #     (checked in parallel per host), and guests ping across it (both ways,
 #     h1's half included and excluded).
+#
+# Known limit (daemon, not the partition): a guest's broadcast (its ARP
+# request) reaches the hosts with an up link and those the flood opens links
+# to: the hosts named by the membership records a GET_MEMBERS lookup
+# returns, at most RING_MSG_RECS_MAX = 24, the first 24 in the E-owner's
+# store order (no paging; docs/routing.md). Above 25 hosts a guest on a host
+# outside that list and without a link may never get the ARP request:
+# ping_pair then prints both hosts' blue links; the control pings before
+# the split tell this apart from damage done by the partition.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ring.sh"
 . "$(dirname "$0")/lib-cert.sh"
@@ -137,10 +146,12 @@ printf '  ok: half A (%s hosts, with h1) one consistent ring %ss after the split
 printf '  ok: half B (%s hosts, without h1) one consistent ring %ss after the split\n' "${#half_b[@]}" "$t_b" >&2
 ring_summary "${hosts[@]}" >&2
 # The split lasts SPLIT_S in all; meanwhile the halves are watched (each
-# observation is a full sweep of `ring --json`); the last one, which ends
-# at most one sweep before the heal, must find both consistent.
+# observation is a sweep of `ring --json` over all hosts, a few seconds on
+# a loaded machine); the last one, ending 0-6 s before the heal, must find
+# both consistent. The rest is the split's own duration, not a readiness
+# wait.
 flaps=0 last=1
-while [ $((SECONDS - t_split)) -lt "$SPLIT_S" ]; do
+while [ $((SECONDS - t_split)) -lt $((SPLIT_S - 6)) ]; do
     if ring_check "${half_a[@]}" 2>/dev/null && ring_check "${half_b[@]}" 2>/dev/null; then
         last=1
     else
@@ -156,6 +167,7 @@ if [ "$last" != 1 ]; then
 fi
 printf '  ok: both halves consistent at the end of the split (%s inconsistent observations after they first were)\n' \
     "$flaps" >&2
+while [ $((SECONDS - t_split)) -lt "$SPLIT_S" ]; do sleep 0.2; done
 
 rig_say "4. heal: one consistent ring of all $N hosts"
 rig_wan_heal
@@ -175,28 +187,44 @@ printf '  ok: one consistent ring of %s hosts %ss after the heal (issue: 5-9 s; 
     "$N" "$t_merge" "$MERGE_S" >&2
 
 rig_say "5. lookups and pings across the former split"
-# Host i of one half resolves the guest of host i of the other half.
-_lookup_across() {
-    local from=$1 to=$2
-    ring_lookup_is "$from" blue "$(mac_of "$to")" "$to" 2>/dev/null
-}
+# Host i of one half resolves the guest of host i of the other half, and
+# back. One sweep at a time over the pairs still failing (not one poller per
+# pair: 2 cores), until none is left or LOOKUP_S have passed.
 t0=$SECONDS
-pids=() pairs=()
+pending=()
 for i in "${!half_a[@]}"; do
     a=${half_a[$i]} b=${half_b[$((i % ${#half_b[@]}))]}
-    rig_poll_quiet "$LOOKUP_S" _lookup_across "$a" "$b" & pids+=($!) pairs+=("$a->$b")
-    rig_poll_quiet "$LOOKUP_S" _lookup_across "$b" "$a" & pids+=($!) pairs+=("$b->$a")
+    pending+=("$a $b" "$b $a")
 done
-failed=()
-for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${pairs[$i]}"); done
-[ ${#failed[@]} -eq 0 ] || rig_fail "within ${LOOKUP_S}s of the merge these lookups across the former split still fail: ${failed[*]}"
+npairs=${#pending[@]}
+rig_log "poll (${LOOKUP_S}s): lookups of the other half's guest from every host"
+while :; do
+    left=()
+    for pair in "${pending[@]}"; do
+        read -r a b <<<"$pair"
+        ring_lookup_is "$a" blue "$(mac_of "$b")" "$b" 2>/dev/null || left+=("$pair")
+    done
+    pending=("${left[@]}")
+    [ ${#pending[@]} -gt 0 ] || break
+    if [ $((SECONDS - t0)) -ge "$LOOKUP_S" ]; then
+        for pair in "${pending[@]:0:6}"; do
+            read -r a b <<<"$pair"
+            printf '  %s: lookup blue %s (guest of %s): %s\n' "$a" "$(mac_of "$b")" "$b" \
+                "$(rig_ctl_q "$a" --json lookup blue "$(mac_of "$b")" 2>&1 | tr '\n' ' ')" >&2
+        done
+        ring_summary "${hosts[@]}" >&2
+        rig_fail "within ${LOOKUP_S}s of the merge ${#pending[@]} of $npairs lookups across the former split still fail: $(printf '%s; ' "${pending[@]/ /->}")"
+    fi
+    sleep 0.5
+done
+t_lookup=$((SECONDS - t0))
 printf '  ok: %s lookups across the former split answer the right host %ss after the merge\n' \
-    "${#pids[@]}" "$((SECONDS - t0))" >&2
+    "$npairs" "$t_lookup" >&2
 rig_ctl h2 lookup blue "$(mac_of "h$N")" >&2
 for pair in "${ping_pairs[@]}"; do
     read -r a b <<<"$pair"
     ping_pair "$a" "$b" "after the heal"
 done
-printf '  figures (N=%s, split %ss): one ring %ss after the daemons started; halves consistent A %ss, B %ss after the split; one ring %ss after the heal\n' \
-    "$N" "$SPLIT_S" "$t_ring" "$t_a" "$t_b" "$t_merge" >&2
+printf '  figures (N=%s, split %ss): one ring %ss after the daemons started; halves consistent A %ss, B %ss after the split; one ring %ss after the heal; lookups across %ss after that\n' \
+    "$N" "$((t_heal - t_split))" "$t_ring" "$t_a" "$t_b" "$t_merge" "$t_lookup" >&2
 rig_pass
