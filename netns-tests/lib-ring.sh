@@ -12,6 +12,7 @@
 #   ring_neighbours H           names of H's ring neighbours (the hosts it
 #                               keeps links to): predecessor, successor and
 #                               fingers beyond its successor list
+#   ring_summary HOSTS...       id-ordered one-line views (failure reports)
 
 # ring_host_keys_only A B: a [Peer] with B's key and no Endpoint. Without an
 # Authority that admits B (static admission needs both sides to know the
@@ -93,4 +94,15 @@ ring_log2_ceil() {
     local n=$1 l=0 v=1
     while [ "$v" -lt "$n" ]; do v=$((v * 2)); l=$((l + 1)); done
     printf '%s' "$l"
+}
+
+# ring_summary HOSTS...: one line per host in id order: name, id prefix,
+# state, successors[0] and predecessor names, links up (for failure reports).
+ring_summary() {
+    local h
+    for h in "$@"; do
+        ring_view "$h" 2>/dev/null | jq -r --arg l "$(ring_links_up "$h" 2>/dev/null)" \
+            '"\(.id) \(.name) \(.state) succ=\(.successors[0].name? // "-") pred=\(.predecessor.name? // "-") links=\($l)"' \
+            || printf 'zz %s (no answer)\n' "$h"
+    done | sort | sed -E 's/^([0-9a-f]{8})[0-9a-f]* /  \1 /'
 }

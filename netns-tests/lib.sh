@@ -32,7 +32,9 @@
 # Captures: rig_wan_capture_start (all ports) or rig_capture_start wan
 # "$(rig_wan_port NAME)" (frames to and from NAME, Ethernet, replayable on
 # that port). Impairments (cuts, loss, delay) belong in the router's forward
-# path, matched by port (iifname/oifname w-NAME), or in a host's namespace.
+# path, matched by port (iifname/oifname w-NAME), or in a host's namespace;
+# rig_wan_split/rig_wan_heal and rig_wan_cut/rig_wan_uncut do partitions and
+# per-host cuts that way (nft table rigwan in the router namespace).
 #
 # Rules this file keeps:
 #  - every name carries the per-run prefix ovl$$-, so parallel runs never
@@ -63,6 +65,8 @@ RIG_WAN_GW6=fe80::1           # the router's IPv6 address on each of its ports
 RIG_WAN_MAX_N=$((254 * 254))  # X <= 253: 10.201.255.254 stays the router's
 declare -A RIG_DAEMON_PID=()  # host name -> overlayd pid
 declare -A RIG_CAP_PID=()     # pcap file -> tcpdump pid
+declare -A RIG_WAN_CUT=()     # host name -> 1 while rig_wan_cut holds
+RIG_WAN_NFT=""                # 1 once the router's nft table rigwan exists
 RIG_BG_PIDS=()                # any other background process we started
 RIG_PYTHON=${RIG_PYTHON:-python3}
 RIG_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -415,6 +419,116 @@ rig_wan_neigh_only_router() {
 rig_wan_capture_start() {
     local file=$1; shift
     rig_capture_start wan any "$file" "$@"
+}
+
+# ---- WAN partitions and cuts ------------------------------------------------
+#
+# rig_wan_split A... -- B...   the router drops every packet between a host of
+#                              group A and one of group B (both directions);
+#                              within a group, and between either group and
+#                              hosts in neither, traffic flows. A second split
+#                              replaces the first.
+# rig_wan_heal                 ends the split (cuts stay)
+# rig_wan_cut HOST...          the router drops everything from and to HOST
+# rig_wan_uncut HOST...        ends HOST's cut
+# rig_wan_dropped              packets the router dropped so far for splits and
+#                              cuts (a scenario's evidence that its split held)
+#
+# Why nft sets of router ports, in the router namespace: the WAN is routed, so
+# every host-to-host packet crosses the router's forward path exactly once,
+# entering on w-SRC and leaving on w-DST. One fixed chain in table inet
+# rigwan matches the ports against named sets (type ifname), so a split of
+# any size is two set memberships (lookups are hashed, the rule count stays
+# 4), one `nft -f` transaction applies or ends it atomically (no half-split
+# moment), ports cover IPv4 and IPv6 alike, and the counters say how much was
+# dropped. Blackhole routes were the alternative: a route is chosen by
+# destination only, so a blackhole for B's address cuts B off from every host,
+# not just from A; a pairwise partition would need |A|*|B| policy rules
+# (`ip rule from a to b blackhole`), 1024 at 64 hosts, per family. The drops
+# are silent (no ICMP): to the daemons a split looks like a WAN that stopped
+# delivering, not like an unreachable network. Nothing outside the router
+# namespace changes; the namespace's deletion takes the table along.
+_rig_wan_nft() {
+    rig_log "[$(rig_ns wan)] nft -f - <<< $(tr '\n' ';' <<<"$1")"
+    ip netns exec "$(rig_ns wan)" nft -f - <<<"$1" || rig_fail "nft in the router namespace failed (commands above)"
+}
+
+_rig_wan_nft_init() {
+    [ -z "${RIG_WAN_NFT:-}" ] || return 0
+    command -v nft >/dev/null 2>&1 || rig_fail "rig_wan_split/rig_wan_cut need nft (rig_init nft)"
+    _rig_wan_nft 'table inet rigwan {
+    set split_a { type ifname; }
+    set split_b { type ifname; }
+    set cut { type ifname; }
+    chain forward {
+        type filter hook forward priority 0; policy accept;
+        iifname @cut counter drop
+        oifname @cut counter drop
+        iifname @split_a oifname @split_b counter drop
+        iifname @split_b oifname @split_a counter drop
+    }
+}'
+    RIG_WAN_NFT=1
+}
+
+# _rig_wan_ports H...: the router ports of hosts H as an nft element list.
+_rig_wan_ports() {
+    local h out=""
+    for h in "$@"; do
+        [ -n "${RIG_HOST_N[$h]:-}" ] || rig_fail "no host named '$h'"
+        out+="${out:+, }\"$(rig_wan_port "$h")\""
+    done
+    printf '{ %s }' "$out"
+}
+
+rig_wan_split() {
+    local a=() b=() side=a h
+    for h in "$@"; do
+        if [ "$h" = -- ]; then side=b; continue; fi
+        if [ "$side" = a ]; then a+=("$h"); else b+=("$h"); fi
+    done
+    [ ${#a[@]} -gt 0 ] && [ ${#b[@]} -gt 0 ] || rig_fail "usage: rig_wan_split HOST... -- HOST..."
+    for h in "${a[@]}"; do
+        [[ " ${b[*]} " != *" $h "* ]] || rig_fail "rig_wan_split: $h is in both groups"
+    done
+    _rig_wan_nft_init
+    rig_log "WAN split: {${a[*]}} | {${b[*]}}"
+    _rig_wan_nft "flush set inet rigwan split_a
+flush set inet rigwan split_b
+add element inet rigwan split_a $(_rig_wan_ports "${a[@]}")
+add element inet rigwan split_b $(_rig_wan_ports "${b[@]}")"
+}
+
+rig_wan_heal() {
+    _rig_wan_nft_init
+    rig_log "WAN split healed"
+    _rig_wan_nft 'flush set inet rigwan split_a
+flush set inet rigwan split_b'
+}
+
+rig_wan_cut() {
+    [ $# -gt 0 ] || rig_fail "usage: rig_wan_cut HOST..."
+    _rig_wan_nft_init
+    local h
+    for h in "$@"; do RIG_WAN_CUT[$h]=1; done
+    _rig_wan_nft "add element inet rigwan cut $(_rig_wan_ports "$@")"
+}
+
+rig_wan_uncut() {
+    [ $# -gt 0 ] || rig_fail "usage: rig_wan_uncut HOST..."
+    _rig_wan_nft_init
+    local h cut=()
+    for h in "$@"; do
+        [ -z "${RIG_WAN_CUT[$h]:-}" ] || cut+=("$h")
+        unset "RIG_WAN_CUT[$h]"
+    done
+    [ ${#cut[@]} -eq 0 ] || _rig_wan_nft "delete element inet rigwan cut $(_rig_wan_ports "${cut[@]}")"
+}
+
+rig_wan_dropped() {
+    if [ -z "${RIG_WAN_NFT:-}" ]; then printf 0; return; fi
+    ip netns exec "$(rig_ns wan)" nft -j list chain inet rigwan forward \
+        | jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add // 0'
 }
 
 # rig_mesh H1 H2 ...: every host lists every other one.
