@@ -126,6 +126,9 @@ static void op_finish(struct ring_node *n, uint64_t now, unsigned idx, int statu
     case RING_P_PUBLISH:
     case RING_P_SELF_CHECK:
         break;
+    case RING_P_UNITY:
+        ring_unity_served(n, &op.rec.host, op.cookie, status, owner, m);
+        break;
     case RING_P_REPLICA:
         /* Found ourselves or the chain's start: the turn is complete. */
         if (status == 0 && owner && !ring_is_self(n, &owner->id) &&

@@ -115,6 +115,7 @@ int ring_node_join(struct ring_node *n, uint64_t now, const ring_peer *bootstrap
     n->now = now;
     n->bootstrap = *bootstrap;
     n->has_bootstrap = true;
+    ring_seen_add(n, now, bootstrap, true);
     n->state = RING_JOINING;
     return ring_op_start(n, now, RING_P_JOIN, &n->self.id, 0, NULL, bootstrap);
 }
@@ -367,6 +368,15 @@ int ring_node_on_message(struct ring_node *n, uint64_t now, const ring_peer *fro
         break;
     case RING_MSG_RECS:
         ring_store_on_recs(n, now, from, &m);
+        break;
+    case RING_MSG_UNITY_REQ:
+        ring_unity_on_req(n, now, from, &m);
+        break;
+    case RING_MSG_UNITY_RESP:
+        ring_unity_on_resp(n, now, from, &m);
+        break;
+    case RING_MSG_ZIP:
+        ring_zip(n, now, &m.peers[0], m.hops);
         break;
     }
     /* FIND_REQ may come from a node still joining (not yet a member). */

@@ -56,6 +56,7 @@ enum ring_limits {
     RING_SUCC_MAX = 16,
     RING_FINGER_MAX = 64,       /* distinct fingers stored (log2 n + slack) */
     RING_DEAD_CACHE = 16,
+    RING_SEEN_MAX = 16,         /* hosts remembered for ring unity checks */
     RING_MSG_MAX = 4096,        /* largest encoded message */
     RING_MSG_RECS_MAX = 24,     /* records per message */
     RING_LINKS_MIN = 8,         /* ring_node_link_cap() never below this */
@@ -98,6 +99,7 @@ typedef struct ring_config {
     uint64_t fix_fingers_ns;    /* one finger per tick */
     uint64_t check_pred_ns;
     uint64_t self_check_ns;     /* look up our own id to find bypasses */
+    uint64_t unity_ns;          /* ring unity check via a remembered host; 0: never */
     uint64_t rpc_timeout_ns;    /* one request/response exchange */
     uint64_t lookup_deadline_ns;
     uint64_t refresh_ns;        /* republish own records */
@@ -131,6 +133,9 @@ typedef struct ring_callbacks {
 typedef struct ring_stats {
     uint64_t msgs_sent, bytes_sent, msgs_recv, bad_msgs;
     uint64_t rpc_timeouts, stores_rejected;
+    uint64_t unity_checks;      /* UNITY_REQs sent */
+    uint64_t unity_splits;      /* answers that showed another ring (or a gap) */
+    uint64_t zip_steps;         /* ZIP messages handled, own checks' first steps included */
 } ring_stats;
 
 void ring_config_default(ring_config *cfg);
@@ -164,6 +169,18 @@ int ring_node_get_mac(struct ring_node *n, uint64_t now, uint32_t enclave,
 int ring_node_get_members(struct ring_node *n, uint64_t now, uint32_t enclave,
                           uint64_t cookie);
 
+/*
+ * Remember @host as one this node has seen (a bootstrap, a configured peer
+ * of the daemon): the node checks now and then, with jitter, that asking
+ * such a host for our successor gives the answer our own ring gives, and
+ * merges the two rings when it does not (docs/routing.md, "Merging
+ * rings"). A host new to the memory is checked within about a stabilize
+ * period. The memory is bounded (RING_SEEN_MAX, least recently seen goes
+ * first, hosts handed in here before those the node noted itself).
+ * Allowed in any state; returns 0 or -EINVAL for self.
+ */
+int ring_node_remember(struct ring_node *n, uint64_t now, const ring_peer *host);
+
 /* Bulk bootstrap (simulator, tests): install a correct successor list,
  * predecessor and finger set directly and become RING_ACTIVE. */
 int ring_node_bulk_init(struct ring_node *n, uint64_t now, const ring_peer *pred,
@@ -188,6 +205,8 @@ unsigned ring_node_neighbours(const struct ring_node *n, ring_peer *out, unsigne
  * size n its successor list suggests, at least RING_LINKS_MIN. */
 unsigned ring_node_link_cap(const struct ring_node *n);
 size_t ring_node_nrecords(const struct ring_node *n);
+unsigned ring_node_nseen(const struct ring_node *n);
+const ring_peer *ring_node_seen(const struct ring_node *n, unsigned i);
 const ring_record *ring_node_record(const struct ring_node *n, size_t i);
 const ring_stats *ring_node_stats(const struct ring_node *n);
 /* Approximate heap + struct bytes held by the node. */
