@@ -217,6 +217,10 @@ void ring_unity_served(struct ring_node *n, const ring_peer *asker, uint64_t rid
                 if (!ring_is_self(n, &n->succ[i].id))
                     r.peers[r.npeers++] = n->succ[i];
             }
+        } else if (m && m->code == RING_FIND_CANDS) {
+            r.npeers = 0;       /* the predecessor's list, owner first */
+            for (unsigned i = 0; i < m->npeers && r.npeers < RING_SUCC_MAX; i++)
+                r.peers[r.npeers++] = m->peers[i];
         } else {
             for (unsigned i = 0; m && i < m->npeers && r.npeers < RING_SUCC_MAX; i++)
                 r.peers[r.npeers++] = m->peers[i];
