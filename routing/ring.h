@@ -10,9 +10,11 @@
  * lists itself), an optional predecessor, a set of distinct fingers kept in
  * clockwise order (conceptually 128 fingers, stored only where they differ
  * from the successor list, O(log n) entries, each with an rtt field), a
- * small cache of recently dead peers, in-flight lookups ("ops"), and the
- * location store (records this node holds as primary or replica, plus the
- * records this host publishes itself and refreshes).
+ * small cache of recently dead peers, a bounded memory of hosts seen
+ * (ring_node_remember(): rings formed apart merge through it), in-flight
+ * lookups ("ops"), and the location store (records this node holds as
+ * primary or replica, plus the records this host publishes itself and
+ * refreshes).
  *
  * Lifecycle: ring_node_new() → ring_node_create() (first node) or
  * ring_node_join(bootstrap) → feed ring_node_on_message() / _on_timeout()
@@ -25,7 +27,8 @@
  *
  * Protocol: Chord (Stoica et al. 2001) with the corrections of P. Zave,
  * "Reasoning about identifier spaces: How to make Chord correct" (2017);
- * lookups are iterative. Location records follow EVPN MAC mobility
+ * lookups are iterative. Rings formed apart merge by ring unification
+ * (Shafaat, Ghodsi, Haridi 2008; routing/unity.c). Location records follow EVPN MAC mobility
  * (RFC 7432 §15): higher sequence wins, ties go to the lower host id.
  * Details, byte layouts and timer values: docs/routing.md.
  *
