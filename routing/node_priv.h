@@ -37,7 +37,7 @@ enum ring_op_purpose {
 
 enum ring_unity_limits {
     RING_UNITY_SERVE_MAX = 4,   /* UNITY_REQs served at once; more are dropped */
-    RING_SEEN_FAILS = 3,        /* unanswered checks before a host is forgotten */
+    RING_SEEN_FAILS = 3,        /* unanswered checks before a self-noted host is forgotten */
 };
 
 struct ring_seen {

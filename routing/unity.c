@@ -177,9 +177,11 @@ void ring_unity_expired(struct ring_node *n, uint64_t now)
 
     (void)now;
     n->unity.active = false;
-    /* A slow lookup is no proof of death, so no dead cache; but a host
-     * that never answers is not worth its slot. */
-    if (i >= 0 && ++n->seen[i].fails >= RING_SEEN_FAILS)
+    /* A slow lookup is no proof of death, so no dead cache; but a host we
+     * noted ourselves that never answers is not worth its slot. A handed-in
+     * one stays: it is where the operator says the overlay is, and once a
+     * partition heals, the way back. */
+    if (i >= 0 && ++n->seen[i].fails >= RING_SEEN_FAILS && !n->seen[i].sticky)
         n->seen[i] = n->seen[--n->nseen];
 }
 
