@@ -27,7 +27,7 @@ rig_init
 H=${RING_HALF:-6}
 N=$((2 * H))
 B1=h$((H + 1))     # the other group's bootstrap
-MERGE_S=45         # one consistent ring after the SIGHUP (measured: see the output;
+MERGE_S=45         # one consistent ring after the SIGHUP (measured 4-16 s, see the output;
                    # the protocol needs a few seconds, the rest is slack for a loaded rig)
 LOOKUP_S=45        # cross-group lookups after the merge (record refresh: 30 s)
 export OVERLAYD_RING_IDLE_S=6
