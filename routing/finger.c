@@ -217,6 +217,8 @@ void ring_forget(struct ring_node *n, uint64_t now, const ring_id *id)
 {
     if (ring_is_self(n, id))
         return;
+    /* Across a partition a "dead" peer may be alive in a ring of its own. */
+    ring_seen_note_id(n, now, id);
     ring_dead_add(n, now, id);
     ring_succ_remove(n, id);
     ring_finger_remove(n, id);

@@ -126,6 +126,9 @@ static void op_finish(struct ring_node *n, uint64_t now, unsigned idx, int statu
     case RING_P_PUBLISH:
     case RING_P_SELF_CHECK:
         break;
+    case RING_P_UNITY:
+        ring_unity_served(n, &op.rec.host, op.cookie, status, owner, m);
+        break;
     case RING_P_REPLICA:
         /* Found ourselves or the chain's start: the turn is complete. */
         if (status == 0 && owner && !ring_is_self(n, &owner->id) &&
@@ -220,6 +223,28 @@ static void op_local(struct ring_node *n, uint64_t now, unsigned idx)
                                            &n->self.id, m.recs, RING_MSG_RECS_MAX, now);
     }
     op_finish(n, now, idx, 0, &n->self, &m);
+}
+
+/*
+ * A unity lookup (unity.c) ends at the key's predecessor: its successors
+ * are the answer. Asking the successor itself would mean sending towards
+ * a host just after the asker's id, and our relays may pick the asker (a
+ * linked host of another ring, then) as the hop closest before it.
+ */
+static void op_unity_cands(struct ring_node *n, uint64_t now, unsigned idx,
+                           const ring_peer *cands, unsigned nc)
+{
+    ring_msg *m = calloc(1, sizeof(*m));
+
+    if (!m) {
+        op_finish(n, now, idx, -ENOMEM, NULL, NULL);
+        return;
+    }
+    m->code = RING_FIND_CANDS;
+    m->npeers = (uint8_t)(nc < RING_SUCC_MAX ? nc : RING_SUCC_MAX);
+    memcpy(m->peers, cands, m->npeers * sizeof(m->peers[0]));
+    op_finish(n, now, idx, 0, &m->peers[0], m);
+    free(m);
 }
 
 /* Ask the next node, or finish. Returns false if the op was finished. */
@@ -323,6 +348,10 @@ static int op_go(struct ring_node *n, uint64_t now, unsigned idx, const ring_pee
         return 0;
     } else {
         op_seed(n, op);
+    }
+    if (purpose == RING_P_UNITY && op->nowners) {
+        op_unity_cands(n, now, idx, op->owners, op->nowners);
+        return 0;
     }
     op_advance(n, now, idx);
     return 0;
@@ -444,6 +473,10 @@ void ring_op_on_resp(struct ring_node *n, uint64_t now, const ring_peer *from,
         op_on_owner(n, now, idx, from, m);
         return;
     case RING_FIND_CANDS:
+        if (op->purpose == RING_P_UNITY && m->npeers) {
+            op_unity_cands(n, now, idx, m->peers, m->npeers);
+            return;
+        }
         op_on_cands(n, op, from, m);
         break;
     case RING_FIND_DELEGATE:

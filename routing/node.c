@@ -115,6 +115,7 @@ int ring_node_join(struct ring_node *n, uint64_t now, const ring_peer *bootstrap
     n->now = now;
     n->bootstrap = *bootstrap;
     n->has_bootstrap = true;
+    ring_seen_add(n, now, bootstrap, true);
     n->state = RING_JOINING;
     return ring_op_start(n, now, RING_P_JOIN, &n->self.id, 0, NULL, bootstrap);
 }
@@ -308,6 +309,19 @@ static void consider_pred(struct ring_node *n, uint64_t now, const ring_peer *p)
     send_simple(n, p, RING_MSG_PING, 0);
 }
 
+static void answer_state(struct ring_node *n, const ring_peer *from, uint64_t rid)
+{
+    ring_msg r;
+
+    r.type = RING_MSG_STATE_RESP;
+    r.rid = rid;
+    r.has_pred = n->has_pred;
+    if (n->has_pred)
+        r.pred = n->pred;
+    ring_succ_to_msg(n, &r);
+    ring_send(n, from, &r);
+}
+
 int ring_node_on_message(struct ring_node *n, uint64_t now, const ring_peer *from,
                          const uint8_t *buf, size_t len)
 {
@@ -335,18 +349,9 @@ int ring_node_on_message(struct ring_node *n, uint64_t now, const ring_peer *fro
     case RING_MSG_FIND_RESP:
         ring_op_on_resp(n, now, from, &m);
         break;
-    case RING_MSG_STATE_REQ: {
-        ring_msg r;
-
-        r.type = RING_MSG_STATE_RESP;
-        r.rid = m.rid;
-        r.has_pred = n->has_pred;
-        if (n->has_pred)
-            r.pred = n->pred;
-        ring_succ_to_msg(n, &r);
-        ring_send(n, from, &r);
+    case RING_MSG_STATE_REQ:
+        answer_state(n, from, m.rid);
         break;
-    }
     case RING_MSG_STATE_RESP:
         on_state_resp(n, now, from, &m);
         break;
@@ -367,6 +372,15 @@ int ring_node_on_message(struct ring_node *n, uint64_t now, const ring_peer *fro
         break;
     case RING_MSG_RECS:
         ring_store_on_recs(n, now, from, &m);
+        break;
+    case RING_MSG_UNITY_REQ:
+        ring_unity_on_req(n, now, from, &m);
+        break;
+    case RING_MSG_UNITY_RESP:
+        ring_unity_on_resp(n, now, from, &m);
+        break;
+    case RING_MSG_ZIP:
+        ring_zip(n, now, &m.peers[0], m.hops);
         break;
     }
     /* FIND_REQ may come from a node still joining (not yet a member). */

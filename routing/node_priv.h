@@ -5,7 +5,8 @@
 /*
  * DOC: node_priv — ring_node internals shared by the routing sources (not public)
  *
- * Memory plan (100k nodes in one process): the node struct is ~1 KB, the
+ * Memory plan (100k nodes in one process): the node struct is ~3 KB (half
+ * of it the RING_SEEN_MAX hosts seen, unity.c), the
  * successor list r × 68 bytes, fingers ~log2(n) × 76 bytes, records ~ r ×
  * (records per host) × 120 bytes; ops exist only while a lookup runs.
  */
@@ -31,6 +32,19 @@ enum ring_op_purpose {
     RING_P_GET_MEMBERS,
     RING_P_SELF_CHECK,
     RING_P_REPLICA,             /* find the first carrier after us for a RECS */
+    RING_P_UNITY,               /* a UNITY_REQ we serve: rec.host asked, cookie = rid */
+};
+
+enum ring_unity_limits {
+    RING_UNITY_SERVE_MAX = 4,   /* UNITY_REQs served at once; more are dropped */
+    RING_SEEN_FAILS = 3,        /* unanswered checks before a self-noted host is forgotten */
+};
+
+struct ring_seen {
+    ring_peer p;
+    uint64_t seen, checked;     /* checked 0: never */
+    uint8_t fails;
+    bool sticky;                /* handed in (ring_node_remember, bootstrap) */
 };
 
 struct ring_rpc {
@@ -116,7 +130,11 @@ struct ring_node {
     ring_id poked;              /* last node told it skips us */
     uint64_t poked_at;
 
-    uint64_t t_stab, t_ff, t_pred, t_refresh, t_sweep, t_self;
+    struct ring_seen seen[RING_SEEN_MAX];
+    unsigned nseen;
+    struct ring_rpc unity;      /* our outstanding UNITY_REQ */
+
+    uint64_t t_stab, t_ff, t_pred, t_refresh, t_sweep, t_self, t_unity;
     uint8_t ff_next;
     uint32_t self_checks;
     bool ff_busy;
@@ -216,8 +234,26 @@ void ring_record_from(ring_record *r, const ring_wrec *w, uint64_t now);
 /* Conflict rule (RFC 7432 §15): does @cand replace @cur? */
 bool ring_record_wins(const ring_record *cand, const ring_record *cur);
 
+/* unity.c */
+void ring_seen_add(struct ring_node *n, uint64_t now, const ring_peer *p, bool sticky);
+/* Forget-time hook: a peer found dead may be across a partition. */
+void ring_seen_note_id(struct ring_node *n, uint64_t now, const ring_id *id);
+bool ring_seen_unchecked(const struct ring_node *n);
+void ring_unity_tick(struct ring_node *n, uint64_t now);
+void ring_unity_expired(struct ring_node *n, uint64_t now);
+void ring_unity_on_req(struct ring_node *n, uint64_t now, const ring_peer *from,
+                       const ring_msg *m);
+void ring_unity_on_resp(struct ring_node *n, uint64_t now, const ring_peer *from,
+                        const ring_msg *m);
+/* A RING_P_UNITY op ended: answer its asker. */
+void ring_unity_served(struct ring_node *n, const ring_peer *asker, uint64_t rid, int status,
+                       const ring_peer *owner, const ring_msg *m);
+void ring_zip(struct ring_node *n, uint64_t now, const ring_peer *cand, uint16_t hops);
+
 /* timers.c */
 uint64_t ring_jitter(struct ring_node *n, uint64_t period);
+uint64_t ring_jitter_half(struct ring_node *n, uint64_t period);    /* ±50 % */
+void ring_unity_soon(struct ring_node *n, uint64_t now);
 void ring_timers_start(struct ring_node *n, uint64_t now);
 void ring_stabilize_soon(struct ring_node *n, uint64_t now);
 

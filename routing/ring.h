@@ -10,9 +10,11 @@
  * lists itself), an optional predecessor, a set of distinct fingers kept in
  * clockwise order (conceptually 128 fingers, stored only where they differ
  * from the successor list, O(log n) entries, each with an rtt field), a
- * small cache of recently dead peers, in-flight lookups ("ops"), and the
- * location store (records this node holds as primary or replica, plus the
- * records this host publishes itself and refreshes).
+ * small cache of recently dead peers, a bounded memory of hosts seen
+ * (ring_node_remember(): rings formed apart merge through it), in-flight
+ * lookups ("ops"), and the location store (records this node holds as
+ * primary or replica, plus the records this host publishes itself and
+ * refreshes).
  *
  * Lifecycle: ring_node_new() → ring_node_create() (first node) or
  * ring_node_join(bootstrap) → feed ring_node_on_message() / _on_timeout()
@@ -25,7 +27,8 @@
  *
  * Protocol: Chord (Stoica et al. 2001) with the corrections of P. Zave,
  * "Reasoning about identifier spaces: How to make Chord correct" (2017);
- * lookups are iterative. Location records follow EVPN MAC mobility
+ * lookups are iterative. Rings formed apart merge by ring unification
+ * (Shafaat, Ghodsi, Haridi 2008; routing/unity.c). Location records follow EVPN MAC mobility
  * (RFC 7432 §15): higher sequence wins, ties go to the lower host id.
  * Details, byte layouts and timer values: docs/routing.md.
  *
@@ -56,6 +59,7 @@ enum ring_limits {
     RING_SUCC_MAX = 16,
     RING_FINGER_MAX = 64,       /* distinct fingers stored (log2 n + slack) */
     RING_DEAD_CACHE = 16,
+    RING_SEEN_MAX = 16,         /* hosts remembered for ring unity checks */
     RING_MSG_MAX = 4096,        /* largest encoded message */
     RING_MSG_RECS_MAX = 24,     /* records per message */
     RING_LINKS_MIN = 8,         /* ring_node_link_cap() never below this */
@@ -98,6 +102,7 @@ typedef struct ring_config {
     uint64_t fix_fingers_ns;    /* one finger per tick */
     uint64_t check_pred_ns;
     uint64_t self_check_ns;     /* look up our own id to find bypasses */
+    uint64_t unity_ns;          /* ring unity check via a remembered host; 0: never */
     uint64_t rpc_timeout_ns;    /* one request/response exchange */
     uint64_t lookup_deadline_ns;
     uint64_t refresh_ns;        /* republish own records */
@@ -131,6 +136,9 @@ typedef struct ring_callbacks {
 typedef struct ring_stats {
     uint64_t msgs_sent, bytes_sent, msgs_recv, bad_msgs;
     uint64_t rpc_timeouts, stores_rejected;
+    uint64_t unity_checks;      /* UNITY_REQs sent */
+    uint64_t unity_splits;      /* answers that showed another ring (or a gap) */
+    uint64_t zip_steps;         /* ZIP messages handled, own checks' first steps included */
 } ring_stats;
 
 void ring_config_default(ring_config *cfg);
@@ -166,6 +174,18 @@ int ring_node_get_mac(struct ring_node *n, uint64_t now, uint32_t enclave,
 int ring_node_get_members(struct ring_node *n, uint64_t now, uint32_t enclave,
                           uint64_t cookie);
 
+/*
+ * Remember @host as one this node has seen (a bootstrap, a configured peer
+ * of the daemon): the node checks now and then, with jitter, that asking
+ * such a host for our successor gives the answer our own ring gives, and
+ * merges the two rings when it does not (docs/routing.md, "Merging
+ * rings"). A host new to the memory is checked within about a stabilize
+ * period. The memory is bounded (RING_SEEN_MAX, least recently seen goes
+ * first, hosts handed in here before those the node noted itself).
+ * Allowed in any state; returns 0 or -EINVAL for self.
+ */
+int ring_node_remember(struct ring_node *n, uint64_t now, const ring_peer *host);
+
 /* Bulk bootstrap (simulator, tests): install a correct successor list,
  * predecessor and finger set directly and become RING_ACTIVE. */
 int ring_node_bulk_init(struct ring_node *n, uint64_t now, const ring_peer *pred,
@@ -190,6 +210,8 @@ unsigned ring_node_neighbours(const struct ring_node *n, ring_peer *out, unsigne
  * size n its successor list suggests, at least RING_LINKS_MIN. */
 unsigned ring_node_link_cap(const struct ring_node *n);
 size_t ring_node_nrecords(const struct ring_node *n);
+unsigned ring_node_nseen(const struct ring_node *n);
+const ring_peer *ring_node_seen(const struct ring_node *n, unsigned i);
 const ring_record *ring_node_record(const struct ring_node *n, size_t i);
 const ring_stats *ring_node_stats(const struct ring_node *n);
 /* Approximate heap + struct bytes held by the node. */

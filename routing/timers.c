@@ -10,6 +10,9 @@
  *   check_pred     2 s  ±25 %   PING predecessor
  *   self_check    10 s  ±25 %   look up our own id (finds nodes that skip us);
  *                                 every other one enters via the bootstrap node
+ *   unity         20 s  ±50 %   ask a remembered host for our successor in its
+ *                                 ring (unity.c); about a stabilize period
+ *                                 after a host new to the memory is handed in
  *   rpc_timeout  500 ms         any request; a miss marks the peer dead
  *   lookup       10 s           overall deadline of a lookup
  *   refresh       30 s          republish own records
@@ -30,6 +33,7 @@ void ring_config_default(ring_config *cfg)
         .fix_fingers_ns = 2 * SEC,
         .check_pred_ns = 2 * SEC,
         .self_check_ns = 10 * SEC,
+        .unity_ns = 20 * SEC,
         .rpc_timeout_ns = 500 * MS,
         .lookup_deadline_ns = 10 * SEC,
         .refresh_ns = 30 * SEC,
@@ -48,6 +52,24 @@ uint64_t ring_jitter(struct ring_node *n, uint64_t period)
     return period - period / 4 + (span ? n->cb.rand(n->cb.ctx) % span : 0);
 }
 
+uint64_t ring_jitter_half(struct ring_node *n, uint64_t period)
+{
+    /* ±50 %: unity checks are rare, and spreading them widely keeps the
+     * hosts of a large ring from asking the same remembered host at once. */
+    return period / 2 + (period ? n->cb.rand(n->cb.ctx) % period : 0);
+}
+
+void ring_unity_soon(struct ring_node *n, uint64_t now)
+{
+    uint64_t t;
+
+    if (n->state != RING_ACTIVE || !n->cfg.unity_ns)
+        return;
+    t = now + ring_jitter(n, n->cfg.stabilize_ns);
+    if (t < n->t_unity)
+        n->t_unity = t;
+}
+
 void ring_timers_start(struct ring_node *n, uint64_t now)
 {
     n->t_stab = now + ring_jitter(n, n->cfg.stabilize_ns);
@@ -56,6 +78,9 @@ void ring_timers_start(struct ring_node *n, uint64_t now)
     n->t_refresh = now + ring_jitter(n, n->cfg.refresh_ns);
     n->t_sweep = now + ring_jitter(n, n->cfg.sweep_ns);
     n->t_self = now + ring_jitter(n, n->cfg.self_check_ns);
+    n->t_unity = n->cfg.unity_ns ? now + ring_jitter_half(n, n->cfg.unity_ns) : UINT64_MAX;
+    if (ring_seen_unchecked(n))
+        ring_unity_soon(n, now);
 }
 
 void ring_stabilize_soon(struct ring_node *n, uint64_t now)
@@ -83,7 +108,9 @@ uint64_t ring_node_next_deadline(const struct ring_node *n)
         return d;
     d = min64(d, min64(n->t_stab, n->t_ff));
     d = min64(d, min64(n->t_pred, min64(n->t_refresh, n->t_sweep)));
-    d = min64(d, n->t_self);
+    d = min64(d, min64(n->t_self, n->t_unity));
+    if (n->unity.active)
+        d = min64(d, n->unity.deadline);
     if (n->stab.active)
         d = min64(d, n->stab.deadline);
     if (n->stab2.active)
@@ -91,6 +118,22 @@ uint64_t ring_node_next_deadline(const struct ring_node *n)
     if (n->ping.active)
         d = min64(d, n->ping.deadline);
     return d;
+}
+
+static void self_check_tick(struct ring_node *n, uint64_t now)
+{
+    const ring_peer *via = NULL;
+
+    n->t_self = now + ring_jitter(n, n->cfg.self_check_ns);
+    /* Every other check enters through the bootstrap node: two rings
+     * that formed side by side (both internally consistent) know
+     * nothing of each other, and only an outside entry point lets the
+     * lookup cross and the pokes merge them. */
+    if ((n->self_checks++ & 1) && n->has_bootstrap &&
+        !ring_dead_has(n, now, &n->bootstrap.id))
+        via = &n->bootstrap;
+    if (!ring_is_self(n, &n->succ[0].id))
+        ring_op_start(n, now, RING_P_SELF_CHECK, &n->self.id, 0, NULL, via);
 }
 
 static void fix_fingers_tick(struct ring_node *n, uint64_t now)
@@ -135,19 +178,13 @@ void ring_node_on_timeout(struct ring_node *n, uint64_t now)
         n->t_ff = now + ring_jitter(n, n->cfg.fix_fingers_ns);
         fix_fingers_tick(n, now);
     }
-    if (now >= n->t_self) {
-        const ring_peer *via = NULL;
-
-        n->t_self = now + ring_jitter(n, n->cfg.self_check_ns);
-        /* Every other check enters through the bootstrap node: two rings
-         * that formed side by side (both internally consistent) know
-         * nothing of each other, and only an outside entry point lets the
-         * lookup cross and the pokes merge them. */
-        if ((n->self_checks++ & 1) && n->has_bootstrap &&
-            !ring_dead_has(n, now, &n->bootstrap.id))
-            via = &n->bootstrap;
-        if (!ring_is_self(n, &n->succ[0].id))
-            ring_op_start(n, now, RING_P_SELF_CHECK, &n->self.id, 0, NULL, via);
+    if (now >= n->t_self)
+        self_check_tick(n, now);
+    if (n->unity.active && now >= n->unity.deadline)
+        ring_unity_expired(n, now);
+    if (now >= n->t_unity) {
+        n->t_unity = now + ring_jitter_half(n, n->cfg.unity_ns);
+        ring_unity_tick(n, now);
     }
     if (now >= n->t_refresh) {
         n->t_refresh = now + n->cfg.refresh_ns;

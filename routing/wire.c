@@ -140,6 +140,20 @@ int ring_wire_encode(const ring_msg *m, uint8_t *buf, size_t cap)
         put(&w, m->origin.b, RING_ID_LEN);
         put_recs(&w, m);
         break;
+    case RING_MSG_UNITY_REQ:
+        put_be(&w, m->rid, 8);
+        put(&w, m->key.b, RING_ID_LEN);
+        break;
+    case RING_MSG_UNITY_RESP:
+        put_be(&w, m->rid, 8);
+        put_peers(&w, m);
+        break;
+    case RING_MSG_ZIP:
+        if (m->hops > RING_ZIP_HOPS || m->npeers != 1)
+            return -EINVAL;
+        put_be(&w, m->hops, 2);
+        put_peer(&w, &m->peers[0]);
+        break;
     default:
         return -EINVAL;
     }
@@ -302,6 +316,21 @@ int ring_wire_decode(ring_msg *m, const uint8_t *buf, size_t len)
             m->ttl > RING_RECS_TTL_MAX)
             return -EBADMSG;
         get_recs(&r, m);
+        break;
+    case RING_MSG_UNITY_REQ:
+        m->rid = get_be(&r, 8);
+        get_into(&r, m->key.b, RING_ID_LEN);
+        break;
+    case RING_MSG_UNITY_RESP:
+        m->rid = get_be(&r, 8);
+        get_peers(&r, m);
+        break;
+    case RING_MSG_ZIP:
+        m->hops = (uint16_t)get_be(&r, 2);
+        if (m->hops > RING_ZIP_HOPS)
+            return -EBADMSG;
+        get_peer(&r, &m->peers[0]);
+        m->npeers = 1;
         break;
     default:
         return -EBADMSG;

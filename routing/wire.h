@@ -21,6 +21,15 @@
  *   PING/PONG  rid(8)
  *   LEAVE      has_pred(1) [peer] nsucc(1) peer*n
  *   RECS       flags(1: 0|1) copies(1: 1..16) ttl(1: 0..40) origin(16) nrecs(1) record*n
+ *   UNITY_REQ  rid(8) key(16)
+ *   UNITY_RESP rid(8) npeers(1) peer*n
+ *   ZIP        hops(2: 0..RING_ZIP_HOPS) peer
+ *
+ * UNITY_REQ asks its receiver to look @key up in its own ring; UNITY_RESP
+ * names the owner it found followed by the owner's successors (none: the
+ * lookup failed). ZIP carries a merge of two rings one step on: the peer
+ * is a candidate successor for the receiver from the other ring, @hops the
+ * forwards still allowed (routing/unity.c).
  *
  * RECS travel as a chain from each carrier of a record's enclave to the
  * next (successor[0], or the first carrier after it, found with probes;
@@ -43,6 +52,7 @@ enum ring_wire_consts {
     RING_WIRE_PEER_LEN = 67,
     RING_WIRE_REC_LEN = 90,
     RING_RECS_TTL_MAX = 2 * RING_SUCC_MAX + 8,  /* RECS chain forwards */
+    RING_ZIP_HOPS = 1024,                       /* ZIP forwards: the union ring once */
 
     RING_MSG_FIND_REQ = 1,
     RING_MSG_FIND_RESP = 2,
@@ -53,6 +63,9 @@ enum ring_wire_consts {
     RING_MSG_PONG = 7,
     RING_MSG_LEAVE = 8,
     RING_MSG_RECS = 9,
+    RING_MSG_UNITY_REQ = 10,
+    RING_MSG_UNITY_RESP = 11,
+    RING_MSG_ZIP = 12,
 
     /* FIND_REQ op */
     RING_OP_LOOKUP = 0,
@@ -108,7 +121,9 @@ typedef struct ring_msg {
     uint8_t mac[6];
     /* FIND_RESP */
     uint8_t code, status;
-    /* FIND_RESP, STATE_RESP, LEAVE */
+    /* ZIP */
+    uint16_t hops;
+    /* FIND_RESP, STATE_RESP, LEAVE, UNITY_RESP, ZIP (one peer) */
     uint8_t has_pred;
     ring_peer pred;
     uint8_t npeers;

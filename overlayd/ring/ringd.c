@@ -143,6 +143,9 @@ void ringd_link_up(struct daemon *d, struct peer *p)
     if (!r)
         return;
     plan_on_data(r->plan, p->pub, daemon_now());
+    /* A [Peer] just reached may be in another ring (a reload added it). */
+    ringd_remember(r, p, daemon_now());
+    ringd_rearm(r);
     link_peer_set_persistent_keepalive(p->lp, DAEMON_KEEPALIVE_S);
     ringd_send_host(r, p, !ringd_has_name(r, p->pub));
 }

@@ -147,6 +147,10 @@ static void ringd_ctl_stats(struct ringd *r, struct json *j)
     json_ku64(j, "bad_msgs", st->bad_msgs);
     json_ku64(j, "rpc_timeouts", st->rpc_timeouts);
     json_ku64(j, "stores_rejected", st->stores_rejected);
+    json_ku64(j, "unity_checks", st->unity_checks);
+    json_ku64(j, "unity_splits", st->unity_splits);
+    json_ku64(j, "zip_steps", st->zip_steps);
+    json_ku64(j, "hosts_remembered", ring_node_nseen(r->node));
     json_ku64(j, "records", ring_node_nrecords(r->node));
     json_ku64(j, "drop_no_link", r->d->drops.n[DROP_RING_NO_LINK]);
     json_ku64(j, "drop_not_carry", r->d->drops.n[DROP_RING_NOT_CARRY]);

@@ -125,6 +125,10 @@ struct udp_addr;
 int ringd_node_new(struct ringd *r, const struct udp_addr *towards);
 /* After every call into the node: tell the plan, re-arm both timers. */
 void ringd_rearm(struct ringd *r);
+/* Tell the node of a configured [Peer] with an endpoint (others: no-op),
+ * for its ring unity checks: a [Peer] of another ring (one added by a
+ * reload, say) makes the two rings merge (docs/routing.md, "Merging rings"). */
+void ringd_remember(struct ringd *r, const struct peer *p, uint64_t now);
 /* Hand a ring message from @from (authenticated by its link or relays) to the node. */
 void ringd_deliver(struct ringd *r, const ring_peer *from, const uint8_t *msg, size_t len,
                    uint64_t now);

@@ -139,6 +139,16 @@ void ringd_rearm(struct ringd *r)
     daemon_timer_arm(&r->timer, ringd_timer_cb, dl, now);
 }
 
+void ringd_remember(struct ringd *r, const struct peer *p, uint64_t now)
+{
+    ring_peer rp;
+
+    if (!r->node || !p->ep.len || !ringd_cfg_peer(r->d, p->pub))
+        return;
+    ringd_peer_of(&rp, p);
+    ring_node_remember(r->node, now, &rp);
+}
+
 int ringd_node_new(struct ringd *r, const struct udp_addr *towards)
 {
     ring_config cfg;
@@ -171,5 +181,9 @@ int ringd_node_new(struct ringd *r, const struct udp_addr *towards)
     memcpy(r->self.pub, r->d->pub, 32);
     ringd_self_ep(r->d, &r->self.ep, towards);
     r->node = ring_node_new(&cfg, &cb, &r->self);
-    return r->node ? 0 : -ENOMEM;
+    if (!r->node)
+        return -ENOMEM;
+    for (size_t i = 0; i < r->d->n_peers; i++)
+        ringd_remember(r, r->d->peers[i], daemon_now());
+    return 0;
 }

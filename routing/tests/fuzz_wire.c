@@ -7,7 +7,8 @@
  * survive, both without a carry policy and with one that forbids odd
  * enclaves, and enclaves with bit 1 set to the node's successor[0]
  * (delegation, probes, refusals, replica lookups past a non-carrier,
- * RECS drops).
+ * RECS drops). The node remembers a host beyond its neighbours, so UNITY
+ * and ZIP messages meet a node that runs unity checks.
  */
 #include "routing/ring.h"
 #include "routing/wire.h"
@@ -40,7 +41,7 @@ static bool fz_may_carry(void *ctx, const ring_id *host, uint32_t enclave)
 static void feed(const ring_callbacks *cb, const uint8_t *data, size_t size)
 {
     ring_config cfg;
-    ring_peer self, from, other, succ[2];
+    ring_peer self, from, other, far, succ[2];
     struct ring_node *n;
 
     memset(&self, 0, sizeof(self));
@@ -50,6 +51,8 @@ static void feed(const ring_callbacks *cb, const uint8_t *data, size_t size)
     from.id.b[0] = 0xc0;
     from.pub[0] = 1;
     other.id.b[0] = 0x80;
+    far = other;
+    far.id.b[0] = 0x10;
     ring_config_default(&cfg);
     n = ring_node_new(&cfg, cb, &self);
     if (!n)
@@ -58,6 +61,7 @@ static void feed(const ring_callbacks *cb, const uint8_t *data, size_t size)
     succ[0] = other;
     succ[1] = from;
     ring_node_bulk_init(n, 1000, &from, succ, 2, &other, 1);
+    ring_node_remember(n, 1000, &far);
     ring_node_on_message(n, 2000, &from, data, size);
     ring_node_on_timeout(n, ring_node_next_deadline(n));
     ring_node_on_message(n, 3000000000ULL, &from, data, size);

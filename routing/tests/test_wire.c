@@ -57,6 +57,10 @@ static bool same(const ring_msg *a, const ring_msg *b)
         return false;
     if (a->type == RING_MSG_FIND_RESP && (a->code != b->code || a->status != b->status))
         return false;
+    if (a->type == RING_MSG_UNITY_REQ && !ring_id_eq(&a->key, &b->key))
+        return false;
+    if (a->type == RING_MSG_ZIP && a->hops != b->hops)
+        return false;
     if (a->type == RING_MSG_RECS &&
         (a->rflags != b->rflags || a->copies != b->copies || a->ttl != b->ttl ||
          !ring_id_eq(&a->origin, &b->origin)))
@@ -80,7 +84,7 @@ static void roundtrip(const ring_msg *m, const char *what, size_t want_len)
     CHECK(ring_wire_decode(d, buf, (size_t)len) == 0, "%s: decode", what);
     CHECK(same(m, d), "%s: fields differ after round trip", what);
     CHECK(d->rid == m->rid || m->type == RING_MSG_NOTIFY || m->type == RING_MSG_LEAVE ||
-          m->type == RING_MSG_RECS, "%s: rid", what);
+          m->type == RING_MSG_RECS || m->type == RING_MSG_ZIP, "%s: rid", what);
     /* Every strict prefix and one extra byte must be rejected. */
     for (int cut = 0; cut < len; cut++)
         CHECK(ring_wire_decode(d, buf, (size_t)cut) < 0, "%s: prefix %d accepted", what, cut);
@@ -138,6 +142,45 @@ static void recs_counts(const ring_msg *good)
     m->ttl = 0;
     m->rflags = 2;
     CHECK(ring_wire_encode(m, buf, sizeof(buf)) < 0, "recs: encoded unknown flags");
+    free(m);
+    free(d);
+}
+
+/* Merging rings (routing/unity.c): UNITY_REQ/RESP and ZIP. */
+static void unity_msgs(void)
+{
+    ring_msg *m = calloc(1, sizeof(*m)), *d = calloc(1, sizeof(*d));
+    uint8_t buf[RING_MSG_MAX];
+    int len;
+
+    m->type = RING_MSG_UNITY_REQ;
+    m->rid = 0xabcdef;
+    for (int i = 0; i < RING_ID_LEN; i++)
+        m->key.b[i] = (uint8_t)(0x30 + i);
+    roundtrip(m, "unity_req", 2 + 8 + RING_ID_LEN);
+    memset(m, 0, sizeof(*m));
+    m->type = RING_MSG_UNITY_RESP;
+    m->rid = 7;
+    roundtrip(m, "unity_resp failed", 2 + 8 + 1);
+    m->npeers = RING_SUCC_MAX;
+    for (unsigned i = 0; i < m->npeers; i++)
+        fill_peer(&m->peers[i], (uint8_t)(i + 9));
+    roundtrip(m, "unity_resp", 2 + 8 + 1 + RING_SUCC_MAX * RING_WIRE_PEER_LEN);
+    memset(m, 0, sizeof(*m));
+    m->type = RING_MSG_ZIP;
+    m->hops = RING_ZIP_HOPS;
+    m->npeers = 1;
+    fill_peer(&m->peers[0], 4);
+    roundtrip(m, "zip", 2 + 2 + RING_WIRE_PEER_LEN);
+    len = ring_wire_encode(m, buf, sizeof(buf));
+    buf[2] = (RING_ZIP_HOPS + 1) >> 8;
+    buf[3] = (RING_ZIP_HOPS + 1) & 0xff;
+    CHECK(len > 0 && ring_wire_decode(d, buf, (size_t)len) < 0, "zip: hops above limit accepted");
+    m->hops = RING_ZIP_HOPS + 1;
+    CHECK(ring_wire_encode(m, buf, sizeof(buf)) < 0, "zip: encoded hops above limit");
+    m->hops = 1;
+    m->npeers = 2;
+    CHECK(ring_wire_encode(m, buf, sizeof(buf)) < 0, "zip: encoded two peers");
     free(m);
     free(d);
 }
@@ -229,6 +272,7 @@ int main(void)
     m->nrecs = 1;
     roundtrip(m, "recs transfer", RECS_HDR + RING_WIRE_REC_LEN);
     recs_counts(m);
+    unity_msgs();
 
     memset(m, 0, sizeof(*m));
     for (uint8_t t = RING_MSG_STATE_REQ; t <= RING_MSG_PONG; t++) {
