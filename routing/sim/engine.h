@@ -69,6 +69,14 @@ void eng_run_until(struct eng *e, uint64_t t);
 /* Policy hook for the location store: host i may carry enclave e? */
 void eng_set_may_carry(struct eng *e, bool (*fn)(uint32_t host, uint32_t enclave));
 
+/* Loss hook (partitions): a message from @src to @dst for which @fn says
+ * true is counted as sent and then lost. NULL: no loss. */
+void eng_set_drop(struct eng *e, bool (*fn)(void *ctx, uint32_t src, uint32_t dst),
+                  void *ctx);
+uint64_t eng_dropped(const struct eng *e);
+/* Host i's coordinates in the unit square. */
+void eng_pos(const struct eng *e, uint32_t i, double *x, double *y);
+
 /* Issue lookups / gets; the returned index refers to eng_lookups(). */
 int64_t eng_lookup(struct eng *e, uint32_t host, const ring_id *key);
 int64_t eng_get_mac(struct eng *e, uint32_t host, uint32_t enclave, const uint8_t mac[6]);
