@@ -6,7 +6,7 @@
  * DOC: engine — discrete-event driver for many ring_nodes in one process
  *
  * Used by the unit tests (small rings) and by ringsim (up to 100,000
- * hosts). One virtual clock, one binary heap of events (message delivery
+ * hosts). One virtual clock, one 4-ary heap of events (message delivery
  * or "this host's next deadline"), an oracle (sorted array of live member
  * ids) to check the ring against. Hosts sit at random 2-D coordinates in a
  * unit square; one-way delay = 5 ms + 95 ms × distance / sqrt(2), so
