@@ -6,7 +6,7 @@
  * DOC: engine — discrete-event driver for many ring_nodes in one process
  *
  * Used by the unit tests (small rings) and by ringsim (up to 100,000
- * hosts). One virtual clock, one binary heap of events (message delivery
+ * hosts). One virtual clock, one 4-ary heap of events (message delivery
  * or "this host's next deadline"), an oracle (sorted array of live member
  * ids) to check the ring against. Hosts sit at random 2-D coordinates in a
  * unit square; one-way delay = 5 ms + 95 ms × distance / sqrt(2), so
@@ -68,6 +68,14 @@ void eng_run_until(struct eng *e, uint64_t t);
 
 /* Policy hook for the location store: host i may carry enclave e? */
 void eng_set_may_carry(struct eng *e, bool (*fn)(uint32_t host, uint32_t enclave));
+
+/* Loss hook (partitions): a message from @src to @dst for which @fn says
+ * true is counted as sent and then lost. NULL: no loss. */
+void eng_set_drop(struct eng *e, bool (*fn)(void *ctx, uint32_t src, uint32_t dst),
+                  void *ctx);
+uint64_t eng_dropped(const struct eng *e);
+/* Host i's coordinates in the unit square. */
+void eng_pos(const struct eng *e, uint32_t i, double *x, double *y);
 
 /* Issue lookups / gets; the returned index refers to eng_lookups(). */
 int64_t eng_lookup(struct eng *e, uint32_t host, const ring_id *key);

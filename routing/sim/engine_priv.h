@@ -30,6 +30,7 @@ struct orc {
 struct eng {
     ring_config cfg;
     struct host *h;
+    struct ring_node **nodes;   /* h[i].node, dense: prefetched per event */
     uint32_t n;
     uint64_t now, seq, rng[4], events, msgs;
     struct ev *heap;
@@ -40,6 +41,9 @@ struct eng {
     struct eng_lookup *lk;
     size_t nlk, caplk;
     bool (*may_carry)(uint32_t host, uint32_t enclave);
+    bool (*drop)(void *ctx, uint32_t src, uint32_t dst);
+    void *drop_ctx;
+    uint64_t dropped;
 };
 
 void eng_rearm(struct eng *e, uint32_t i);

@@ -6,7 +6,8 @@ usage: plot.py [results.csv] [out.svg]
 CSV columns (ringsim -c): n, build, hops_mean, hops_p99, success, get_success,
 state_entries, state_bytes, msgs_per_host_s, t_join, t_heal, success_after, wall_s,
 links_mean, links_p99, links_max, out_degree_mean, log2_n, relay_hops_mean,
-relay_hops_p99, relay_success (older rows stop at wall_s; only n and hops are read)
+relay_hops_p99, relay_success (older rows stop at wall_s; only n and hops are read).
+Where several rows have the same n (100k: bulk, then waves) the last one is plotted.
 Python 3 standard library only.
 """
 import csv
@@ -16,13 +17,13 @@ import sys
 src = sys.argv[1] if len(sys.argv) > 1 else "routing/sim/results.csv"
 dst = sys.argv[2] if len(sys.argv) > 2 else "docs/routing-hops.svg"
 
-rows = []
+by_n = {}
 with open(src, newline="") as f:
     for r in csv.reader(f):
         if not r or r[0].startswith("#") or r[0] == "n":
             continue
-        rows.append((int(r[0]), float(r[2]), float(r[3])))
-rows.sort()
+        by_n[int(r[0])] = (int(r[0]), float(r[2]), float(r[3]))
+rows = sorted(by_n.values())
 if not rows:
     sys.exit("no rows in " + src)
 

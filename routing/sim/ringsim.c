@@ -6,15 +6,24 @@
  * in the steady state also the daemon's link count per host and the greedy
  * relay hops over its neighbour sets (links.h).
  *
- *   ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b] [-l lookups] [-a] [-c file.csv]
+ *   ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b | -w growth] [-e carriers] [-P split_s] [-l lookups] [-a]
+ *           [-c file.csv]
  *     -b  bulk bootstrap: install correct state for 99% of the hosts
  *         through ring_node_bulk_init(), then join the last 1% for real
+ *     -w  every host joins by the protocol, in waves that each multiply
+ *         the membership by @growth (sim_build_waves())
+ *     -e  enclave size for the broadcast figures (bcast.h; default
+ *         min(1000, N/2))
+ *     -P  instead of the 20% failure: partition the hosts in two halves
+ *         for @split_s seconds, then heal (part.h)
  *     -a  assert the targets (exit 1 if missed)
  *     -c  append one CSV row with the results
  */
 #include "routing/ring.h"
+#include "routing/sim/bcast.h"
 #include "routing/sim/engine.h"
 #include "routing/sim/links.h"
+#include "routing/sim/part.h"
 
 #include <math.h>
 #include <errno.h>
@@ -172,34 +181,60 @@ struct sim_run {
     struct links_stats lnk;
     unsigned lg2;
     uint32_t nbulk;
+    double growth;              /* -w: wave growth factor, 0 = no waves */
+    double t_join_max, t_build;
+    unsigned waves;
+    uint32_t ncarriers;         /* -e: enclave size for the broadcast figures */
+    struct bcast_stats bc;
+    int bc_rc;
+    double split_s;             /* -P: partition for this long instead of the failure */
 };
 
 static int sim_options(struct sim_run *r, int argc, char **argv)
 {
     int opt;
 
-    while ((opt = getopt(argc, argv, "n:s:r:j:bl:ac:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:s:r:j:bw:e:P:l:ac:")) != -1) {
         switch (opt) {
         case 'n': r->n = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 's': r->seed = strtoull(optarg, NULL, 10); break;
         case 'r': r->cfg.nsucc = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'j': r->join_rate = strtod(optarg, NULL); break;
         case 'b': r->bulk = true; break;
+        case 'w': r->growth = strtod(optarg, NULL); break;
+        case 'P': r->split_s = strtod(optarg, NULL); break;
+        case 'e': r->ncarriers = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'l': r->nlookups = strtoul(optarg, NULL, 10); break;
         case 'a': r->do_assert = true; break;
         case 'c': r->csv = optarg; break;
         default:
-            fprintf(stderr, "usage: ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b] [-l lookups] [-a] [-c csv]\n");
+            fprintf(stderr, "usage: ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b | -w growth] [-e carriers] [-P split_s] [-l lookups] [-a] [-c csv]\n");
             return -EINVAL;
         }
+    }
+    if (r->growth != 0 && (r->bulk || !(r->growth > 1.0) || r->growth > 16)) {
+        fprintf(stderr, "ringsim: -w wants a growth factor in (1, 16], without -b\n");
+        return -EINVAL;
     }
     if (r->n < 10 || r->n > (1u << 24)) {
         fprintf(stderr, "ringsim: N must be 10..16777216\n");
         return -EINVAL;
     }
+    if (!r->ncarriers)
+        r->ncarriers = r->n / 2 < 1000 ? r->n / 2 : 1000;
     if (!r->nlookups)
         r->nlookups = r->n < 2000 ? 10 * (size_t)r->n : r->n < 20000 ? 20000 : 50000;
     return 0;
+}
+
+static uint32_t random_member(struct eng *e, uint32_t below)
+{
+    for (;;) {
+        uint32_t via = (uint32_t)(eng_rand(e) % below);
+
+        if (eng_alive(e, via) && ring_node_state(eng_node(e, via)) == RING_ACTIVE)
+            return via;
+    }
 }
 
 /* 1. Build the ring: real joins, or bulk bootstrap + a real 1% wave. */
@@ -219,13 +254,10 @@ static void sim_build(struct sim_run *r, struct eng *e)
     free(all);
     t0 = eng_now(e);
     for (uint32_t k = 0; k < joiners; k++) {
-        uint32_t i = nbulk + k, via;
+        uint32_t i = nbulk + k;
 
         eng_run_until(e, t0 + span * k / joiners);
-        via = (uint32_t)(eng_rand(e) % (i < nbulk ? nbulk : i));
-        while (!eng_alive(e, via) || ring_node_state(eng_node(e, via)) != RING_ACTIVE)
-            via = (uint32_t)(eng_rand(e) % i);
-        eng_join(e, i, via);
+        eng_join(e, i, random_member(e, i < nbulk ? nbulk : i));
     }
     eng_run_until(e, t0 + span);
     r->nbulk = nbulk;
@@ -233,6 +265,54 @@ static void sim_build(struct sim_run *r, struct eng *e)
     printf("N=%u: %s; consistent %.1f s after the last of %u joins at %.0f/s (wall %.1f s)\n",
            n, r->bulk ? "bulk bootstrap of 99%" : "all hosts joined", r->t_join, joiners,
            r->join_rate, wall() - r->w0);
+}
+
+/*
+ * 1'. Build the ring in waves, every host by the protocol: host 0 creates
+ * it; each wave adds (growth - 1) x the current members (the last wave the
+ * rest), each joiner through a uniformly random member, spread evenly over
+ * WAVE_SPAN; then the ring is left alone until it matches the oracle (at
+ * most 120 s) before the next wave. A joiner's bootstrap is always a member
+ * of the ring as it stands, so no wave depends on hosts still joining.
+ */
+#define WAVE_SPAN (5 * SEC)
+
+static void sim_build_waves(struct sim_run *r, struct eng *e)
+{
+    uint32_t n = r->n, cur = 1, wave = 0;
+    uint64_t t_start;
+
+    eng_create(e, 0);
+    t_start = eng_now(e);
+    while (cur < n) {
+        uint32_t add = (uint32_t)((double)cur * (r->growth - 1));
+        uint64_t t0 = eng_now(e);
+        double settle;
+
+        if (add < 1)
+            add = 1;
+        if (add > n - cur)
+            add = n - cur;
+        for (uint32_t k = 0; k < add; k++) {
+            eng_run_until(e, t0 + WAVE_SPAN * k / add);
+            eng_join(e, cur + k, random_member(e, cur));
+        }
+        eng_run_until(e, t0 + WAVE_SPAN);
+        cur += add;
+        settle = converge(e, 120 * SEC, SEC / 2);
+        wave++;
+        printf("wave %u: +%u joins at %.0f/s -> %u hosts, consistent %.1f s after its last join"
+               " (sim %.0f s, wall %.1f s)\n", wave, add, add / ((double)WAVE_SPAN / SEC), cur,
+               settle, (double)(eng_now(e) - t_start) / SEC, wall() - r->w0);
+        if (settle > r->t_join_max || settle < 0)
+            r->t_join_max = settle < 0 ? 1e9 : settle;
+        r->t_join = settle;
+    }
+    r->waves = wave;
+    r->t_build = (double)(eng_now(e) - t_start) / SEC;
+    printf("N=%u: all hosts joined in %u waves (x%.2f each, over %.0f s simulated); consistent "
+           "%.1f s after the last join (wall %.1f s)\n", n, wave, r->growth, r->t_build,
+           r->t_join, wall() - r->w0);
 }
 
 /* 2. Let fix_fingers go round, publish one MAC + membership each; 3.
@@ -269,6 +349,7 @@ static void sim_steady(struct sim_run *r, struct eng *e)
         fprintf(stderr, "ringsim: link measurement failed\n");
         memset(&r->lnk, 0, sizeof(r->lnk));
     }
+    r->bc_rc = bcast_measure(e, r->ncarriers, r->seed, &r->bc);
     while ((1ULL << r->lg2) < n)
         r->lg2++;
     printf("N=%u: steady state reached (wall %.1f s)\n", n, wall() - r->w0);
@@ -331,6 +412,13 @@ static void sim_fail(struct sim_run *r, struct eng *e)
     r->gets_after = evaluate(e, UINT64_MAX);
 }
 
+static const char *build_name(const struct sim_run *r, bool human)
+{
+    if (r->bulk)
+        return human ? "bulk+1% joins" : "bulk";
+    return r->growth > 0 ? "waves" : "joins";
+}
+
 static void sim_print(const struct sim_run *r, struct eng *e)
 {
     const struct links_stats *l = &r->lnk;
@@ -340,7 +428,7 @@ static void sim_print(const struct sim_run *r, struct eng *e)
            "healed after 20%% fail | success in 30 s after | gets after | wall |\n");
     printf("| %u | %s | %.2f | %u | %.3f%% | %.2f%% | %.1f, %.0f | %.2f%% | %.2f | %.1f s | "
            "%.1f s | %.2f%% | %.2f%% | %.0f s |\n",
-           r->n, r->bulk ? "bulk+1% joins" : "joins", r->steady.mean, r->steady.p99,
+           r->n, build_name(r, true), r->steady.mean, r->steady.p99,
            100.0 * (double)r->steady.ok / (double)r->steady.n,
            100.0 * (double)r->gets.ok / (double)r->gets.n, r->state, r->mem, 100 * r->fing_ok,
            r->msgs_rate, r->t_join, r->t_heal, 100.0 * (double)r->after.ok / (double)r->after.n,
@@ -363,6 +451,36 @@ static void sim_print(const struct sim_run *r, struct eng *e)
            r->steady.n, r->after.n, 0.5 * log2(r->n) + 1, (unsigned long long)eng_events(e));
 }
 
+static void bcast_row(const char *name, const struct bcast_fig *f, uint32_t k)
+{
+    printf("| %s | %.1f | %.2f / %.1f (max %u) | %.0f | %.2f / %.1f (max %u) | %.2f | %.0f / %.1f "
+           "| %.0f / %.1f |\n", name, f->msgs, f->msgs / k, f->sent_max, f->sent_max_all,
+           f->recv_max, f->depth_mean, f->depth_max, f->depth_max_all, f->new_links,
+           100 * f->msgs, 100 * f->msgs / k, 10 * f->msgs, 10 * f->msgs / k);
+}
+
+/* Broadcast figures; per 100 guest ARP broadcasts with 0% and 90% of them
+ * answered by the local host (bindings known), i.e. 100 or 10 sent. */
+static void bcast_print(const struct sim_run *r)
+{
+    const struct bcast_stats *b = &r->bc;
+
+    if (r->bc_rc < 0) {
+        printf("broadcast: not measured (%d)\n", r->bc_rc);
+        return;
+    }
+    printf("\nbroadcast in an enclave of %u carriers among %u hosts, every carrier once the "
+           "origin; carriers linked by ring links %.2f per carrier; enclave succ/pred links %u, "
+           "%u of them not ring links; tree duplicates %llu, missed %llu\n", b->carriers,
+           b->hosts, b->ring_linked, b->enc_links, b->enc_new, (unsigned long long)b->dup,
+           (unsigned long long)b->missed);
+    printf("| scheme | msgs/broadcast | sent/host: mean / max (largest) | received/host max "
+           "| depth: mean / max (largest) | new links/carrier | per 100 ARP, 0%% "
+           "suppressed: msgs / per carrier | 90%% suppressed |\n");
+    bcast_row("unicast", &b->uni, b->carriers);
+    bcast_row("tree", &b->tree, b->carriers);
+}
+
 static void sim_csv(const struct sim_run *r)
 {
     const struct links_stats *l = &r->lnk;
@@ -372,7 +490,7 @@ static void sim_csv(const struct sim_run *r)
         return;
     fprintf(f, "%u,%s,%.3f,%u,%.4f,%.4f,%.1f,%.0f,%.3f,%.1f,%.1f,%.4f,%.0f,"
             "%.2f,%u,%u,%.2f,%.2f,%.3f,%u,%.4f,%.2f,%u,%u,%.2f,%.3f,%u,%.4f,%u,%u,%.3f\n",
-            r->n, r->bulk ? "bulk" : "joins", r->steady.mean, r->steady.p99,
+            r->n, build_name(r, false), r->steady.mean, r->steady.p99,
             (double)r->steady.ok / (double)r->steady.n, (double)r->gets.ok / (double)r->gets.n,
             r->state, r->mem, r->msgs_rate, r->t_join, r->t_heal,
             (double)r->after.ok / (double)r->after.n, wall() - r->w0, l->raw.links_mean,
@@ -458,6 +576,60 @@ static int sim_check_links(const struct sim_run *r)
     return fail;
 }
 
+/* The tree must reach every carrier exactly once from every origin. */
+static int sim_check_bcast(const struct sim_run *r)
+{
+    const struct bcast_stats *b = &r->bc;
+
+    if (r->bc_rc < 0 || b->dup || b->missed ||
+        b->tree.msgs != (double)(b->carriers - 1)) {
+        fprintf(stderr, "FAIL: broadcast tree (rc %d): %llu duplicates, %llu missed, "
+                "%.1f msgs per broadcast for %u carriers\n", r->bc_rc,
+                (unsigned long long)b->dup, (unsigned long long)b->missed, b->tree.msgs,
+                b->carriers);
+        return 1;
+    }
+    return 0;
+}
+
+static void pct_row(const char *name, const struct part_lk *l)
+{
+    printf("| %s | %zu | %.2f%% | %.2f%% |\n", name, l->n,
+           l->n ? 100.0 * (double)l->ok / (double)l->n : 0.0,
+           l->n ? 100.0 * (double)l->ok_side / (double)l->n : 0.0);
+}
+
+/* 5'. Partition instead of failure. */
+static int sim_partition(struct sim_run *r, struct eng *e)
+{
+    struct part_stats ps;
+    int rc;
+
+    printf("\nN=%u steady: hops %.2f / p99 %u, lookup success %.3f%%, get success %.2f%%, "
+           "msgs/host/s %.2f (wall %.1f s)\n", r->n, r->steady.mean, r->steady.p99,
+           100.0 * (double)r->steady.ok / (double)r->steady.n,
+           100.0 * (double)r->gets.ok / (double)r->gets.n, r->msgs_rate, wall() - r->w0);
+    rc = part_run(e, (uint64_t)(r->split_s * SEC), 300 * SEC, r->nlookups, &ps);
+    if (rc < 0) {
+        fprintf(stderr, "ringsim: partition failed (%d)\n", rc);
+        return 1;
+    }
+    printf("partition x < 0.5 | x >= 0.5: %u | %u hosts, %.0f s, %llu messages lost; "
+           "each side consistent on its own after %.1f s | %.1f s (-1: not within the "
+           "split)\n", ps.hosts[0], ps.hosts[1], r->split_s, (unsigned long long)ps.dropped,
+           ps.t_side[0], ps.t_side[1]);
+    printf("after the heal: one consistent ring after %.1f s (-1: not within 300 s); at the "
+           "end (%.0f s after the heal) %u hosts out of place (wall %.1f s)\n", ps.t_one,
+           ps.t_end, ps.bad_end, wall() - r->w0);
+    printf("| lookups | issued | correct (global owner) | answered with the issuer side's "
+           "owner |\n");
+    pct_row("split, owner on the same side", &ps.within);
+    pct_row("split, owner on the other side", &ps.across);
+    pct_row("30 s after the heal", &ps.after_heal);
+    pct_row("10 s at the end", &ps.at_end);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct sim_run r = { .n = 2000, .seed = 1, .join_rate = 100 };
@@ -472,15 +644,25 @@ int main(int argc, char **argv)
     e = eng_new(r.n, r.seed, &r.cfg);
     if (!e)
         return 1;
-    sim_build(&r, e);
+    if (r.growth > 0)
+        sim_build_waves(&r, e);
+    else
+        sim_build(&r, e);
     sim_steady(&r, e);
     sim_lookups(&r, e);
+    if (r.split_s > 0) {
+        fail = sim_partition(&r, e);
+        bcast_print(&r);
+        eng_free(e);
+        return fail;
+    }
     sim_fail(&r, e);
     sim_print(&r, e);
+    bcast_print(&r);
     if (r.csv)
         sim_csv(&r);
     if (r.do_assert)
-        fail = sim_check_lookups(&r) | sim_check_links(&r);
+        fail = sim_check_lookups(&r) | sim_check_links(&r) | sim_check_bcast(&r);
     eng_free(e);
     return fail;
 }

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Partition and heal (part.h). */
+#include "routing/sim/part.h"
+#include "routing/sim/engine_priv.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEC 1000000000ULL
+#define STEP (SEC / 2)
+
+struct member {
+    ring_id id;
+    uint32_t idx;
+};
+
+/* Oracles: every live host (all), and per side. */
+struct part {
+    struct eng *e;
+    uint8_t *side;              /* per host index */
+    struct member *m[3];        /* [0], [1]: sides; [2]: all */
+    uint32_t nm[3];
+};
+
+static int member_cmp(const void *a, const void *b)
+{
+    return ring_id_cmp(&((const struct member *)a)->id, &((const struct member *)b)->id);
+}
+
+static bool cut(void *ctx, uint32_t src, uint32_t dst)
+{
+    const struct part *p = ctx;
+
+    return p->side[src] != p->side[dst];
+}
+
+static int part_init(struct part *p, struct eng *e)
+{
+    uint32_t n = eng_nhosts(e);
+
+    memset(p, 0, sizeof(*p));
+    p->e = e;
+    p->side = malloc(n);
+    for (int s = 0; s < 3; s++)
+        p->m[s] = malloc((size_t)n * sizeof(*p->m[s]));
+    if (!p->side || !p->m[0] || !p->m[1] || !p->m[2])
+        return -ENOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        double x, y;
+        struct member mb = { .idx = i };
+
+        eng_pos(e, i, &x, &y);
+        p->side[i] = x >= 0.5;
+        if (!eng_alive(e, i))
+            continue;
+        mb.id = eng_peer(e, i)->id;
+        p->m[p->side[i]][p->nm[p->side[i]]++] = mb;
+        p->m[2][p->nm[2]++] = mb;
+    }
+    for (int s = 0; s < 3; s++)
+        qsort(p->m[s], p->nm[s], sizeof(*p->m[s]), member_cmp);
+    return 0;
+}
+
+static void part_free(struct part *p)
+{
+    free(p->side);
+    for (int s = 0; s < 3; s++)
+        free(p->m[s]);
+}
+
+/* Host index of the first member of set @s at or after @key. */
+static uint32_t owner(const struct part *p, int s, const ring_id *key)
+{
+    uint32_t lo = 0, hi = p->nm[s];
+
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+
+        if (ring_id_cmp(&p->m[s][mid].id, key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return p->m[s][lo == p->nm[s] ? 0 : lo].idx;
+}
+
+/* Members of set @s out of place against that set's oracle (as
+ * eng_check_ring(), which checks only the engine's ACTIVE members). */
+static uint32_t bad_in(const struct part *p, int s)
+{
+    uint32_t m = p->nm[s], bad = 0;
+    unsigned r = p->e->cfg.nsucc, want = m - 1 < r ? m - 1 : r;
+
+    for (uint32_t k = 0; k < m; k++) {
+        const struct ring_node *nd = eng_node(p->e, p->m[s][k].idx);
+        const ring_peer *pr = ring_node_pred(nd);
+        bool ok = ring_node_state(nd) == RING_ACTIVE && m > 1 &&
+                  ring_node_nsucc(nd) == want && pr &&
+                  ring_id_eq(&pr->id, &p->m[s][(k + m - 1) % m].id);
+
+        for (unsigned j = 0; ok && j < want; j++)
+            ok = ring_id_eq(&ring_node_succ(nd, j)->id, &p->m[s][(k + 1 + j) % m].id);
+        bad += !ok;
+    }
+    return bad;
+}
+
+static uint32_t random_member(const struct part *p)
+{
+    for (;;) {
+        uint32_t i = p->m[2][eng_rand(p->e) % p->nm[2]].idx;
+
+        if (ring_node_state(eng_node(p->e, i)) == RING_ACTIVE)
+            return i;
+    }
+}
+
+static void issue(const struct part *p)
+{
+    ring_id key;
+
+    ring_id_from_u64(&key, eng_rand(p->e), eng_rand(p->e));
+    eng_lookup(p->e, random_member(p), &key);
+}
+
+/* Class lookups [from, to) of eng_lookups(); @split: into within and
+ * across by the side of the key's owner, else all within. */
+static void tally(const struct part *p, bool split, size_t from, size_t to,
+                  struct part_lk *within, struct part_lk *across)
+{
+    size_t nl;
+    const struct eng_lookup *l = eng_lookups(p->e, &nl);
+
+    for (size_t i = from; i < to && i < nl; i++) {
+        uint32_t want = owner(p, 2, &l[i].key), s = p->side[l[i].host];
+        uint32_t local = owner(p, (int)s, &l[i].key);
+        struct part_lk *c = split && p->side[want] != s ? across : within;
+        bool done = l[i].done && l[i].status == 0;
+
+        c->n++;
+        c->ok += done && l[i].owner == (int32_t)want;
+        c->ok_side += done && l[i].owner == (int32_t)local;
+    }
+}
+
+/* Run @span, spreading @count lookups over it and checking @sets every
+ * STEP until each is consistent: t_out[s] = seconds from @t0, or left. */
+static void run_checked(struct part *p, uint64_t t0, uint64_t span, size_t count,
+                        const int *sets, int nsets, double *t_out)
+{
+    uint64_t start = eng_now(p->e), next_check = start;
+
+    for (size_t k = 0; k <= count; k++) {
+        uint64_t t = start + (count ? span * k / count : span);
+
+        while (next_check <= t) {
+            bool open = false;
+
+            for (int i = 0; i < nsets; i++)
+                open |= t_out[i] < 0;
+            if (!open)
+                break;
+            eng_run_until(p->e, next_check);
+            for (int i = 0; i < nsets; i++) {
+                if (t_out[i] < 0 && bad_in(p, sets[i]) == 0)
+                    t_out[i] = (double)(eng_now(p->e) - t0) / SEC;
+            }
+            next_check += STEP;
+        }
+        eng_run_until(p->e, t);
+        if (k < count)
+            issue(p);
+    }
+}
+
+int part_run(struct eng *e, uint64_t split_ns, uint64_t cap_ns, size_t nlookups,
+             struct part_stats *out)
+{
+    static const int sides[2] = { 0, 1 }, whole[1] = { 2 };
+    struct part p;
+    struct part_lk none = { 0 };
+    uint64_t t0, heal;
+    size_t n_split, n_heal;
+    int rc = part_init(&p, e);
+
+    memset(out, 0, sizeof(*out));
+    out->t_side[0] = out->t_side[1] = out->t_one = -1;
+    if (rc < 0 || !p.nm[0] || !p.nm[1]) {
+        part_free(&p);
+        return rc < 0 ? rc : -EINVAL;
+    }
+    out->hosts[0] = p.nm[0];
+    out->hosts[1] = p.nm[1];
+    eng_lookups_clear(e);
+    t0 = eng_now(e);
+    eng_set_drop(e, cut, &p);
+    run_checked(&p, t0, split_ns, nlookups, sides, 2, out->t_side);
+    eng_run_until(e, t0 + split_ns);
+    eng_set_drop(e, NULL, NULL);
+    out->dropped = eng_dropped(e);
+    heal = eng_now(e);
+    eng_lookups(e, &n_split);
+    /* Lookups issued in the split finish (or time out) in the heal's
+     * first seconds; they are counted with the split. */
+    run_checked(&p, heal, 30 * SEC, nlookups, whole, 1, &out->t_one);
+    eng_run_until(e, heal + 45 * SEC);
+    eng_lookups(e, &n_heal);
+    tally(&p, true, 0, n_split, &out->within, &out->across);
+    tally(&p, false, n_split, n_heal, &out->after_heal, &none);
+    eng_lookups_clear(e);
+    if (out->t_one < 0 && cap_ns > 45 * SEC)
+        run_checked(&p, heal, cap_ns - 45 * SEC, 0, whole, 1, &out->t_one);
+    out->t_end = (double)(eng_now(e) - heal) / SEC;
+    run_checked(&p, heal, 10 * SEC, nlookups / 10, whole, 1, &out->t_one);
+    eng_run_until(e, eng_now(e) + 15 * SEC);
+    eng_lookups(e, &n_heal);
+    tally(&p, false, 0, n_heal, &out->at_end, &none);
+    out->bad_end = bad_in(&p, 2);
+    part_free(&p);
+    return 0;
+}
