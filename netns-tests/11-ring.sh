@@ -113,9 +113,14 @@ _resolves_all() {
     done
 }
 # RING_LOOKUPS=K: each host checks K random guests instead (the 200-host run).
+_running() {
+    local p n=0
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && n=$((n + 1)); done
+    printf '%s' "$n"
+}
 pids=()
 for from in "${hosts[@]}"; do
-    [ "$(jobs -rp | wc -l)" -lt 8 ] || wait -n || true
+    while [ "$(_running "${pids[@]}")" -ge 8 ]; do sleep 0.2; done
     if [ -n "${RING_LOOKUPS:-}" ]; then
         mapfile -t sample < <(printf '%s\n' "${hosts[@]}" | shuf -n "$RING_LOOKUPS")
         _resolves_all "$from" "${sample[@]}" &
