@@ -114,7 +114,7 @@ test_all() {
     say "building build-asan/ (ASan+UBSan)"
     try_build build-asan -Db_sanitize=address,undefined -Db_lundef=false &&
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        OVL_TIMEOUT_MULT=3 BCAST_N=12 run_suites build-asan "ASan+UBSan" --no-suite scale
+        OVL_TIMEOUT_MULT=3 BCAST_N=12 PART_N=16 run_suites build-asan "ASan+UBSan" --no-suite scale
     local logs=(build/meson-logs/testlog.json build-asan/meson-logs/testlog.json)
     say "building build-fuzz/ (clang, libFuzzer, ASan+UBSan)"
     if CC=clang try_build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false; then

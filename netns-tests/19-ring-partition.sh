@@ -4,7 +4,7 @@
 # Scenario 19 — a WAN partition splits the ring; the halves live on their
 # own; the heal must make it one ring again.
 #
-# RING_N hosts (default 32) with certificates from one authority, each
+# PART_N (or RING_N) hosts (default 32) with certificates from one authority, each
 # knowing only h1 as its [Peer] (as 12-ring-authority.sh), enclave blue with
 # one IPv4-only guest per host. Half A is h1..h(N/2) (with h1, everyone's
 # bootstrap), half B the rest; ring ids come from the keys, so the halves
@@ -40,7 +40,7 @@
 . "$(dirname "$0")/lib-cert.sh"
 rig_init nft
 
-N=${RING_N:-32}
+N=${PART_N:-${RING_N:-32}}
 [ "$N" -ge 4 ] && [ "$N" -le 254 ] || rig_fail "RING_N must be in 4..254 (two hosts per half; guests in one /24)"
 SPLIT_S=${SPLIT_S:-45}
 PART_S=${PART_S:-40}
