@@ -107,7 +107,8 @@ bool plan_enclave_neighbours(const ring_id *self, const ring_peer *hosts, size_t
 void plan_set_keep(struct plan *pl, const ring_peer *keep, unsigned n)
 {
     pl->n_keep = n < PLAN_KEEP_MAX ? n : PLAN_KEEP_MAX;
-    memcpy(pl->keep, keep, pl->n_keep * sizeof(keep[0]));
+    if (pl->n_keep)
+        memcpy(pl->keep, keep, pl->n_keep * sizeof(keep[0]));
 }
 
 bool plan_is_kept(const struct plan *pl, const ring_id *id)
