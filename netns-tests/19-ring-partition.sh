@@ -66,13 +66,7 @@ half_b=("${hosts[@]:N/2}")
 mac_of() { printf '52:54:00:00:01:%02x' "${1#h}"; }
 ip_of() { printf '10.100.0.%s' "${1#h}"; }
 
-for h in "${hosts[@]}"; do rig_daemon_start "$h"; done
-for h in "${hosts[@]}"; do
-    rig_guest_create "$h" blue "g${h#h}" "$(ip_of "$h")" "$(mac_of "$h")"
-    # IPv4-only guests (as in 11-ring.sh): no router solicitations, no
-    # periodic enclave broadcast keeping links to every host open.
-    rig_in "g${h#h}" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.eth0.disable_ipv6=1
-done
+ring_start_guests "${hosts[@]}"
 
 _ping1() { ip netns exec "$(rig_ns "$1")" ping -n -q -c 1 -W 1 "$2" >/dev/null; }
 # The guest pairs that ping across the split (A B: gA pings gB): both ways,

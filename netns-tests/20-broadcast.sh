@@ -53,11 +53,7 @@ for i in $(seq 1 "$N"); do
     rig_enclave "h$i" blue 100 "${members[@]}"
 done
 for i in $(seq 2 "$N"); do rig_host_peer "h$i" h1; done
-for h in "${hosts[@]}"; do rig_daemon_start "$h"; done
-for h in "${hosts[@]}"; do
-    rig_guest_create "$h" blue "g${h#h}" "$(ip_of "$h")" "$(mac_of "$h")"
-    rig_in "g${h#h}" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.eth0.disable_ipv6=1
-done
+ring_start_guests "${hosts[@]}"
 
 rig_say "1. one consistent ring"
 t0=$SECONDS

@@ -9,6 +9,9 @@
 #                               next id and its predecessor the previous one
 #   ring_lookup_is H ENC MAC W  `lookup ENC MAC` on H answers host W
 #   ring_links_up H             number of peers in state up
+#   ring_start_guests HOSTS...  start each host's daemon, then attach guest gN
+#                               (the caller's mac_of/ip_of) to blue on hN,
+#                               IPv4 only
 #   ring_neighbours H           names of H's ring neighbours (the hosts it
 #                               keeps links to): predecessor, successor and
 #                               fingers beyond its successor list
@@ -105,4 +108,17 @@ ring_summary() {
             '"\(.id) \(.name) \(.state) succ=\(.successors[0].name? // "-") pred=\(.predecessor.name? // "-") links=\($l)"' \
             || printf 'zz %s (no answer)\n' "$h"
     done | sort | sed -E 's/^([0-9a-f]{8})[0-9a-f]* /  \1 /'
+}
+
+# ring_start_guests HOSTS...: the daemons, then one IPv4-only guest per
+# host in blue. IPv4 only keeps the enclave quiet: no router solicitations,
+# so the broadcast counters and link counts the scenarios read come from
+# what they do themselves.
+ring_start_guests() {
+    local h
+    for h in "$@"; do rig_daemon_start "$h"; done
+    for h in "$@"; do
+        rig_guest_create "$h" blue "g${h#h}" "$(ip_of "$h")" "$(mac_of "$h")"
+        rig_in "g${h#h}" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.eth0.disable_ipv6=1
+    done
 }
