@@ -70,7 +70,9 @@ enum plan_spec {
     PLAN_BOOT_PEERS_MAX = 64,         /* up [Peer]s considered for a join */
     PLAN_ACTIONS_MAX = 128,           /* per plan_on_timeout(); the rest waits for the next scan */
     PLAN_KEEP_MAX = 64,               /* enclave neighbours kept (2 per enclave) */
-    PLAN_FLOOD_MAX = 256,             /* links one flood step considers */
+    /* Links one flood step considers: as many as the plan manages, so no
+     * up link is left out of the tree (a left-out carrier would miss it). */
+    PLAN_FLOOD_MAX = PLAN_LINKS_MAX,
 };
 
 enum plan_link_st {
