@@ -38,10 +38,14 @@
 #     within 12 idle periods after the ping (measured 12-32 s on a loaded
 #     machine: closing is agreed, and either side may still be talking);
 #  5. after SIGKILL of RING_KILL daemons at once (default 2; 5 when N >= 24)
-#     the survivors form one consistent ring again within 20 s, and within
-#     30 s of the kill every survivor resolves every surviving guest (or
-#     RING_LOOKUPS random ones); RING_HEAL_S and RING_LOOKUP_S override
-#     the two bounds (the documented 200-host run).
+#     the survivors form one consistent ring again within 20 s; then every
+#     survivor resolves every surviving guest (or RING_LOOKUPS random
+#     ones), each lookup retried until it answers, and none may keep
+#     failing for 30 s from its first try (the sweep itself takes longer
+#     than that at 64 hosts: a lookup waits about a second for the owning
+#     host's name); RING_HEAL_S and RING_LOOKUP_S override the two bounds
+#     (the documented 200-host run). The time the sweep ended and how many
+#     lookups needed a retry are printed.
 #  6. the routed WAN (lib.sh): every host's neighbour table, after all that
 #     traffic, holds only the router (permanent), the router one entry per
 #     host.
@@ -54,7 +58,7 @@ AUTH=${RING_AUTH:-0}
 N=${RING_N:-8}
 if [ "$N" -ge 24 ]; then KILL=${RING_KILL:-5}; else KILL=${RING_KILL:-2}; fi
 HEAL_S=${RING_HEAL_S:-20}       # the survivors' ring views are consistent again
-LOOKUP_S=${RING_LOOKUP_S:-30}   # every survivor resolves every surviving guest
+LOOKUP_S=${RING_LOOKUP_S:-30}   # no lookup of a surviving guest fails for longer
 export OVERLAYD_RING_IDLE_S=6
 
 rig_wan_create
@@ -230,12 +234,18 @@ printf '  ok: ring of %s survivors consistent %ss after the kill\n' "${#survivor
 # survivors at a time (a sequential sweep of N^2 lookups would itself take
 # most of the bound; all at once overload a 2-core machine at 64 hosts).
 _lookups_from() {
-    local from=$1 to targets
+    local from=$1 to targets t1
     mapfile -t targets < <(printf '%s\n' "${survivors[@]}" | shuf -n "${RING_LOOKUPS:-${#survivors[@]}}")
     for to in "${targets[@]}"; do
+        t1=$SECONDS
         until ring_lookup_is "$from" blue "$(mac_of "$to")" "$to" 2>"$RIG_DIR/lookup-$from.err"; do
-            if [ $((SECONDS - t0)) -ge "$LOOKUP_S" ]; then
+            echo "$from $to" >> "$RIG_DIR/lookup-retried"
+            if [ $((SECONDS - t1)) -ge "$LOOKUP_S" ]; then
                 printf '%s: %s\n' "$to" "$(tail -1 "$RIG_DIR/lookup-$from.err")" >&2
+                # What the asker knew, for the record (RIG_KEEP_DIR=1 keeps it).
+                for c in ring status peers; do
+                    rig_ctl_q "$from" --json "$c" > "$RIG_DIR/diag-$from-$c.json" 2>&1
+                done
                 return 1
             fi
             sleep 0.5
@@ -250,8 +260,10 @@ for from in "${survivors[@]}"; do
 done
 failed=()
 for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${survivors[$i]}"); done
-[ ${#failed[@]} -eq 0 ] || rig_fail "within ${LOOKUP_S}s of the kill, lookups still fail from: ${failed[*]}"
-printf '  ok: every lookup answered (retried until %ss after the kill); the last sweep ended %ss after it\n' "$LOOKUP_S" \
+[ ${#failed[@]} -eq 0 ] || rig_fail "lookups still failing ${LOOKUP_S}s after their first try, from: ${failed[*]}"
+retried=$(sort -u "$RIG_DIR/lookup-retried" 2>/dev/null | wc -l)
+printf '  ok: every lookup answered (%s of them after a retry; none failed for %ss); the last sweep ended %ss after the kill\n' \
+    "$retried" "$LOOKUP_S" \
     "$((SECONDS - t0))" >&2
 
 rig_say "6. the routed WAN: every host's only neighbour is the router"

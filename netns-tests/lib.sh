@@ -47,7 +47,9 @@
 #    dir, and prints the daemon logs when the run failed.
 #
 # Inputs (environment): OVERLAYD, OVERLAYCTL — paths of the binaries (meson
-# passes them). RIG_LOG_LEVEL — daemon log level (default info).
+# passes them). RIG_LOG_LEVEL — daemon log level (default info). For a
+# failure under study: RIG_KEEP_DIR=1 keeps the temp dir (logs, configs),
+# RIG_HOLD_S=N leaves the failed rig running N seconds before cleanup.
 
 set -euo pipefail
 
@@ -230,6 +232,11 @@ rig_cleanup() {
             rc=1
         fi
         local h
+        # RIG_HOLD_S=N: leave the failed rig running N seconds to look at.
+        if [ -n "${RIG_HOLD_S:-}" ]; then
+            printf 'holding the failed rig %ss (prefix %s, dir %s)\n' "$RIG_HOLD_S" "$RIG_P" "$RIG_DIR" >&2
+            sleep "$RIG_HOLD_S"
+        fi
         if [ -s "$RIG_DIR/trace.log" ]; then
             printf '\n----- trace (last 40 commands) -----\n' >&2
             tail -n 40 "$RIG_DIR/trace.log" >&2

@@ -202,6 +202,16 @@ static void op_send(struct ring_node *n, uint64_t now, struct ring_op *op)
     ring_send(n, &op->cur, &m);
 }
 
+/* Out of time or out of hops: which one tells a slow ring from a loop. */
+static void op_give_up(struct ring_node *n, uint64_t now, unsigned idx)
+{
+    if (now >= n->ops[idx].deadline)
+        n->stats.ops_expired++;
+    else
+        n->stats.ops_out_of_hops++;
+    op_finish(n, now, idx, RING_ERR_TIMEOUT, NULL, NULL);
+}
+
 /* We are the key's owner (or the E-owner a delegation walk reached): apply
  * a store or answer a get from our own store, zero further hops. */
 static void op_local(struct ring_node *n, uint64_t now, unsigned idx)
@@ -253,7 +263,7 @@ static bool op_advance(struct ring_node *n, uint64_t now, unsigned idx)
     struct ring_op *op = &n->ops[idx];
 
     if (now >= op->deadline || op->hops >= n->cfg.max_hops) {
-        op_finish(n, now, idx, RING_ERR_TIMEOUT, NULL, NULL);
+        op_give_up(n, now, idx);
         return false;
     }
     for (;;) {
@@ -390,7 +400,7 @@ static void op_on_owner(struct ring_node *n, uint64_t now, unsigned idx, const r
 
     if (op->probing && op->purpose != RING_P_REPLICA && m->status == RING_ST_OK) {
         if (now >= op->deadline || op->hops >= n->cfg.max_hops) {
-            op_finish(n, now, idx, RING_ERR_TIMEOUT, NULL, NULL);
+            op_give_up(n, now, idx);
             return;
         }
         op->confirmed = true;
@@ -499,7 +509,7 @@ void ring_op_timeouts(struct ring_node *n, uint64_t now)
         struct ring_op *op = &n->ops[idx];
 
         if (now >= op->deadline) {
-            op_finish(n, now, idx, RING_ERR_TIMEOUT, NULL, NULL);
+            op_give_up(n, now, idx);
             continue;
         }
         if (op->waiting && now >= op->rpc_deadline) {

@@ -139,6 +139,8 @@ typedef struct ring_stats {
     uint64_t unity_checks;      /* UNITY_REQs sent */
     uint64_t unity_splits;      /* answers that showed another ring (or a gap) */
     uint64_t zip_steps;         /* ZIP messages handled, own checks' first steps included */
+    uint64_t ops_expired;       /* lookups that ran out of time */
+    uint64_t ops_out_of_hops;   /* lookups that reached max_hops first */
 } ring_stats;
 
 void ring_config_default(ring_config *cfg);

@@ -146,6 +146,8 @@ static void ringd_ctl_stats(struct ringd *r, struct json *j)
     json_ku64(j, "msgs_recv", st->msgs_recv);
     json_ku64(j, "bad_msgs", st->bad_msgs);
     json_ku64(j, "rpc_timeouts", st->rpc_timeouts);
+    json_ku64(j, "ops_expired", st->ops_expired);
+    json_ku64(j, "ops_out_of_hops", st->ops_out_of_hops);
     json_ku64(j, "stores_rejected", st->stores_rejected);
     json_ku64(j, "unity_checks", st->unity_checks);
     json_ku64(j, "unity_splits", st->unity_splits);
@@ -396,7 +398,7 @@ void ringd_ctl_get_done(struct ringd *r, uint64_t cookie, int status, const ring
         if (status == 0 || status == RING_ERR_NOTFOUND)
             snprintf(msg, sizeof(msg), "no record for %s in %s", mac, pd->enclave_name);
         else if (status == RING_ERR_TIMEOUT)
-            snprintf(msg, sizeof(msg), "lookup timed out");
+            snprintf(msg, sizeof(msg), "lookup timed out after %u hops", hops);
         else if (status == RING_ERR_REJECTED)
             snprintf(msg, sizeof(msg), "refused: %s is not in this host's certificate",
                      pd->enclave_name);

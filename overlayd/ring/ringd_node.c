@@ -16,6 +16,17 @@
 #include "lib/log.h"
 #include "routing/wire.h"
 
+/* Debug trace of the ring's traffic: which message went where, and how. */
+static void ringd_log_send(struct ringd *r, const ring_peer *to, const ring_peer *hop,
+                           const uint8_t *buf, size_t len)
+{
+    char a[CONFIG_NAME_MAX + 1], b[CONFIG_NAME_MAX + 1];
+
+    log_debug("ring", "msg %u (%zu bytes) to %s %s%s", len ? buf[0] : 0, len,
+              ringd_name_of(r, to->pub, a), hop ? "via " : "direct",
+              hop ? ringd_name_of(r, hop->pub, b) : "");
+}
+
 static void ringd_cb_send(void *ctx, const ring_peer *to, const uint8_t *buf, size_t len)
 {
     struct ringd *r = ctx;
@@ -26,6 +37,8 @@ static void ringd_cb_send(void *ctx, const ring_peer *to, const uint8_t *buf, si
     ringd_plan_refresh(r, now);
     plan_route(r->plan, to, now, &path);
     if (path.kind == PLAN_PATH_RELAY) {
+        if (log_enabled(LOG_DEBUG))
+            ringd_log_send(r, to, &path.hop, buf, len);
         ringd_relay_send(r, to, &path.hop, buf, len, now);
         return;
     }
@@ -34,6 +47,8 @@ static void ringd_cb_send(void *ctx, const ring_peer *to, const uint8_t *buf, si
         drop_count(&r->d->drops, DROP_RING_NO_LINK, now, "ring message");
         return;
     }
+    if (log_enabled(LOG_DEBUG))
+        ringd_log_send(r, to, NULL, buf, len);
     plan_on_data(r->plan, p->pub, now);
     ringd_send_raw(r, p, INNER_RING_MSG, buf, len);
 }
