@@ -85,9 +85,10 @@ struct ctl_counter {
  * name, then traffic, then what neighbour suppression answered and the
  * broadcast tree carried. @c holds CTL_COUNTERS_MAX.
  */
-/* 7 link + the drops + 9 traffic + 3 tree; a counter added without raising
- * it overflows the caller's array (the ASan build's first status says so). */
-enum { CTL_COUNTERS_MAX = 19 + DROP__N };
+/* 7 link + the drops + 9 traffic + 6 neighbour + 3 tree; a counter added
+ * without raising it overflows the caller's array (the ASan build's first
+ * status says so). */
+enum { CTL_COUNTERS_MAX = 25 + DROP__N };
 
 static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
 {
@@ -112,6 +113,12 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "tap_tx_frames", d->tap_tx_frames };
     c[n++] = (struct ctl_counter){ "arp_suppressed", d->arp_suppressed };
     c[n++] = (struct ctl_counter){ "nd_suppressed", d->nd_suppressed };
+    c[n++] = (struct ctl_counter){ "arp_learned", d->arp_learned };
+    c[n++] = (struct ctl_counter){ "nd_learned", d->nd_learned };
+    c[n++] = (struct ctl_counter){ "neigh_conflicts", d->neigh_conflicts };
+    c[n++] = (struct ctl_counter){ "neigh_ring_gets", d->neigh_ring_gets };
+    c[n++] = (struct ctl_counter){ "neigh_ring_hits", d->neigh_ring_hits };
+    c[n++] = (struct ctl_counter){ "neigh_ring_misses", d->neigh_ring_misses };
     c[n++] = (struct ctl_counter){ "flood_frames", d->flood_frames };
     c[n++] = (struct ctl_counter){ "flood_copies", d->flood_copies };
     c[n++] = (struct ctl_counter){ "flood_received", d->flood_received };
