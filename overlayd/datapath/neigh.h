@@ -38,6 +38,7 @@
 enum neigh_limits {
     NEIGH_DEFAULT_MAX = 4096,           /* bindings per enclave */
     NEIGH_LEARNED_AGE_S = 300,          /* like learned MACs */
+    NEIGH_RING_AGE_S = 60,              /* a ring binding is asked for again after this */
     NEIGH_REPLY_MAX = 86,               /* Ethernet 14 + IPv6 40 + NA 32 */
     NEIGH_ARP_REPLY_LEN = 60,           /* 42 padded to the Ethernet minimum */
 };
@@ -152,6 +153,9 @@ void neigh_clear_static(struct neigh_table *t);
 
 /* Remove learned bindings not seen for more than @max_age_ns. Returns the count. */
 size_t neigh_age(struct neigh_table *t, uint64_t now, uint64_t max_age_ns);
+/* Remove ring bindings fetched more than @max_age_ns ago (a whole-table
+ * walk: they sit among the learned ones in the LRU list). Returns the count. */
+size_t neigh_age_ring(struct neigh_table *t, uint64_t now, uint64_t max_age_ns);
 
 size_t neigh_count(const struct neigh_table *t);
 

@@ -120,6 +120,10 @@ bool dp_neigh_answer(struct daemon *d, struct enclave *e, const uint8_t *frame, 
 
 void dp_neigh_age(struct daemon *d, uint64_t now)
 {
-    for (size_t i = 0; i < d->n_enclaves; i++)
+    for (size_t i = 0; i < d->n_enclaves; i++) {
         neigh_age(d->enclaves[i]->neigh, now, (uint64_t)NEIGH_LEARNED_AGE_S * 1000000000ull);
+        /* Shorter: the address may have moved to another guest since, and
+         * remote frames do not correct a cached binding; the ring does. */
+        neigh_age_ring(d->enclaves[i]->neigh, now, (uint64_t)NEIGH_RING_AGE_S * 1000000000ull);
+    }
 }

@@ -295,6 +295,22 @@ size_t neigh_age(struct neigh_table *t, uint64_t now, uint64_t max_age_ns)
     return n;
 }
 
+size_t neigh_age_ring(struct neigh_table *t, uint64_t now, uint64_t max_age_ns)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < t->max; i++) {
+        struct neigh_entry *x = &t->e[i];
+
+        if (x->used && x->origin == NEIGH_ORIGIN_RING && now >= x->last_seen &&
+            now - x->last_seen > max_age_ns) {
+            neigh_remove(t, x);
+            n++;
+        }
+    }
+    return n;
+}
+
 size_t neigh_count(const struct neigh_table *t)
 {
     return t->count;

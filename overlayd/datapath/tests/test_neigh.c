@@ -277,7 +277,7 @@ static void test_origins(void)
               x->seq == step[i].want_seq, "step %zu: origin %d seq %llu", i, x ? x->origin : -1,
               x ? (unsigned long long)x->seq : 0ull);
     }
-    /* The ring never binds a multicast address; ring entries age like learned ones. */
+    /* The ring never binds a multicast address; ring entries age with learned ones too. */
     CHECK_EQ(neigh_learn_ring(t, &mc, mac1, 1, 1), -EINVAL);
     CHECK_EQ(neigh_learn_ring(t, &(struct neigh_ip){ .family = 6, .ip = { FD00_2 } }, mac2, 1,
                               2000), 0);
@@ -285,6 +285,13 @@ static void test_origins(void)
         seen += neigh_at(t, i) != NULL;
     CHECK_EQ(seen, neigh_count(t));
     CHECK(neigh_at(t, neigh_capacity(t)) == NULL);
+    /* Ring bindings go sooner than learned ones; learned ones stay. */
+    CHECK_EQ(neigh_age_ring(t, 2000 + 100, 100), 0);
+    CHECK_EQ(neigh_age_ring(t, 2000 + 101, 100), 1);
+    CHECK_EQ(neigh_count(t), 1);
+    CHECK(neigh_lookup(t, &a) && neigh_lookup(t, &a)->origin == NEIGH_ORIGIN_LOCAL);
+    CHECK_EQ(neigh_learn_ring(t, &(struct neigh_ip){ .family = 6, .ip = { FD00_2 } }, mac2, 1,
+                              2000), 0);
     CHECK_EQ(neigh_age(t, 3000 + 300, 300), 2);
     CHECK_EQ(neigh_count(t), 0);
     neigh_table_free(t);
