@@ -7,9 +7,10 @@
 # [Member] with an Address is gm (52:54:00:00:01:09, 10.100.0.9; no guest).
 # Guests gA (h1), gB (h2), gC (h3), none with a [Member] Address.
 #  - gA pings gB: h1 learns gA's binding from gA's ARP request
-#    (arp_learned), publishes it; the ring holds a binding record of blue;
+#    (arp_learned; `neigh blue` shows it as local), publishes it; the ring
+#    holds a binding record of blue;
 #  - gC pings gA: h3 has no binding, floods the request and asks the ring;
-#    the answer is cached (neigh_ring_hits);
+#    the answer is cached (neigh_ring_hits; `neigh blue` on h3: ring);
 #  - gC, its neighbour cache flushed, pings gA again: h3 answers the ARP
 #    request itself (arp_suppressed on h3 rises), no ARP request of gC shows
 #    up on h1's uplink (its pings do), gC's entry holds gA's MAC;
@@ -58,6 +59,11 @@ rig_say "IPv4: gA pings gB; h1 learns and publishes gA's binding"
 rig_ping gA 10.100.0.2
 rig_log "h1 arp_learned $(rig_counter h1 arp_learned), h2 arp_learned $(rig_counter h2 arp_learned)"
 _counter_ge h1 arp_learned 1 || rig_fail "h1 did not learn gA's binding (arp_learned 0)"
+_origin_of() {
+    rig_ctl_q "$1" --json neigh blue | jq -r --arg ip "$2" '[.entries[] | select(.ip == $ip) | .origin][0] // "none"'
+}
+rig_assert_eq "$(_origin_of h1 10.100.0.1)" local "origin of h1's binding of 10.100.0.1"
+rig_assert_eq "$(_origin_of h3 10.100.0.1)" none "h3's binding of 10.100.0.1 before gC asks"
 # gA's and gB's (from its reply), each on r = min(8, 3) hosts at most.
 rig_poll 10 "binding records of blue on the ring" _bindings_ge 2
 rig_log "binding records of blue on the ring: $(_ring_bindings)"
@@ -76,6 +82,8 @@ rig_say "gC pings gA: h3 floods the request, asks the ring, caches the answer"
 hits0=$(rig_counter h3 neigh_ring_hits)
 rig_poll 20 "h3 caches gA's binding from the ring" _ask_until_hit gC 10.100.0.1 -4
 rig_log "h3 neigh_ring_gets $(rig_counter h3 neigh_ring_gets) hits $(rig_counter h3 neigh_ring_hits) misses $(rig_counter h3 neigh_ring_misses)"
+rig_assert_eq "$(_origin_of h3 10.100.0.1)" ring "origin of h3's binding of 10.100.0.1"
+rig_ctl h3 neigh blue >&2
 
 ARP_REQ_GC="08060001080006040001$(rig_mac_hex "$GC_MAC")"
 rig_say "gC pings gA again, neighbour cache flushed: h3 answers, the request never reaches h1"
@@ -119,6 +127,7 @@ rig_in gC ping -n -q -c 1 -W 1 10.100.0.9 >/dev/null || true
 neigh=$(ip -n "$(rig_ns gC)" neigh show 10.100.0.9 dev eth0)
 rig_log "gC: $neigh"
 grep -qi "lladdr $GM_MAC" <<<"$neigh" || rig_fail "gC's entry for 10.100.0.9 is '$neigh', not the configured $GM_MAC"
+rig_assert_eq "$(_origin_of h2 10.100.0.9)" static "origin of h2's binding of 10.100.0.9 after gB's claim"
 
 for h in "${hosts[@]}"; do
     rig_log "$h: drop_ring_binding $(rig_counter "$h" drop_ring_binding)"
