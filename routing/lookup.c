@@ -157,8 +157,10 @@ static void op_finish(struct ring_node *n, uint64_t now, unsigned idx, int statu
         for (unsigned i = 0; m && status == 0 && i < m->nrecs; i++) {
             /* The answer is what we asked for, or nothing: a record of
              * another type, enclave, MAC or address never reaches cb. */
-            if (!op_answers(&op.rec, &m->recs[i]))
+            if (!op_answers(&op.rec, &m->recs[i])) {
+                n->stats.recs_unasked++;
                 continue;
+            }
             ring_record_from(&recs[k++], &m->recs[i], now);
         }
         if (status == 0 && k == 0)

@@ -141,6 +141,7 @@ typedef struct ring_stats {
     uint64_t unity_checks;      /* UNITY_REQs sent */
     uint64_t unity_splits;      /* answers that showed another ring (or a gap) */
     uint64_t zip_steps;         /* ZIP messages handled, own checks' first steps included */
+    uint64_t recs_unasked;      /* records in get answers of another identity: dropped */
 } ring_stats;
 
 void ring_config_default(ring_config *cfg);

@@ -151,6 +151,7 @@ static void ringd_ctl_stats(struct ringd *r, struct json *j)
     json_ku64(j, "bad_msgs", st->bad_msgs);
     json_ku64(j, "rpc_timeouts", st->rpc_timeouts);
     json_ku64(j, "stores_rejected", st->stores_rejected);
+    json_ku64(j, "recs_unasked", st->recs_unasked);
     json_ku64(j, "unity_checks", st->unity_checks);
     json_ku64(j, "unity_splits", st->unity_splits);
     json_ku64(j, "zip_steps", st->zip_steps);

@@ -296,6 +296,80 @@ static uint64_t no_rand(void *ctx)
     return 4;
 }
 
+/* A get answer holding records of what was not asked (another enclave or
+ * address): they never reach the caller, and are counted. */
+static ring_msg ua_sent;
+static bool ua_got_sent;
+static int ua_status = 1;
+static size_t ua_n = 99;
+
+static void ua_send(void *ctx, const ring_peer *to, const uint8_t *buf, size_t len)
+{
+    (void)ctx, (void)to;
+    if (ring_wire_decode(&ua_sent, buf, len) == 0 && ua_sent.type == RING_MSG_FIND_REQ)
+        ua_got_sent = true;
+}
+
+static void ua_get_done(void *ctx, uint64_t cookie, int status, const ring_record *recs,
+                        size_t n, unsigned hops)
+{
+    (void)ctx, (void)cookie, (void)recs, (void)hops;
+    ua_status = status;
+    ua_n = n;
+}
+
+static void answer_unasked(void)
+{
+    ring_config cfg;
+    ring_callbacks cb = { .send = ua_send, .rand = no_rand, .get_done = ua_get_done };
+    ring_ip ip = { .family = 4, .addr = { 10, 100, 0, 1 } };
+    ring_peer a, b;
+    ring_id key, d;
+    struct ring_node *n;
+    ring_msg r;
+    uint8_t buf[RING_MSG_MAX];
+    int len;
+
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    ring_key_ip(&key, 1, &ip);
+    b.id = key;                                 /* the key's owner */
+    ring_id_from_u64(&d, 0, 1000);
+    ring_id_sub(&a.id, &key, &d);
+    a.pub[0] = 1;
+    b.pub[0] = 2;
+    ring_config_default(&cfg);
+    n = ring_node_new(&cfg, &cb, &a);
+    if (!CHECK(n != NULL, "node"))
+        return;
+    ring_node_bulk_init(n, 1, &b, &b, 1, NULL, 0);
+    CHECK(ring_node_get_ip(n, 2, 1, &ip, 7) == 0, "get");
+    CHECK(ua_got_sent && ua_sent.op == RING_OP_GET_IP && ring_ip_eq(&ua_sent.ip, &ip),
+          "no GET_IP sent");
+    memset(&r, 0, sizeof(r));
+    r.type = RING_MSG_FIND_RESP;
+    r.rid = ua_sent.rid;
+    r.code = RING_FIND_OWNER;
+    r.status = RING_ST_OK;
+    r.nrecs = 2;
+    for (int i = 0; i < 2; i++) {
+        r.recs[i].type = RING_REC_IP;
+        r.recs[i].enclave = i ? 1 : 2;          /* another enclave; another address */
+        r.recs[i].ip = ip;
+        r.recs[i].ip.addr[3] = (uint8_t)(i ? 9 : 1);
+        r.recs[i].mac[0] = 2;
+        r.recs[i].host = b;
+        r.recs[i].ttl_ms = 90000;
+    }
+    len = ring_wire_encode(&r, buf, sizeof(buf));
+    CHECK(len > 0 && ring_node_on_message(n, 3, &b, buf, (size_t)len) == 0, "deliver");
+    CHECK(ua_status == RING_ERR_NOTFOUND && ua_n == 0, "unasked records handed out: %d %zu",
+          ua_status, ua_n);
+    CHECK(ring_node_stats(n)->recs_unasked == 2, "recs_unasked %llu",
+          (unsigned long long)ring_node_stats(n)->recs_unasked);
+    ring_node_free(n);
+}
+
 /* More members than a message holds: GET_MEMBERS answers with those
  * nearest the asker, either way round (its enclave neighbours included). */
 static void members_nearest(void)
@@ -360,6 +434,7 @@ int main(void)
     end_to_end();
     ip_bindings();
     members_nearest();
+    answer_unasked();
     if (check_failures)
         fprintf(stderr, "%d failures\n", check_failures);
     return check_failures ? 1 : 0;
