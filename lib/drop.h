@@ -37,6 +37,9 @@
     X(RING_NOT_CARRY, "drop_ring_not_carry",                                                \
       "resolved MAC at a host that may not carry the enclave")                              \
     X(RING_PEER_CAP, "drop_ring_peer_cap", "on-demand link refused: peer table full")       \
+    X(RING_BINDING, "drop_ring_binding",                                                    \
+      "ring IP binding not cached: other enclave or address, a non-carrier, not unicast, "  \
+      "or a [Member] Address owns it")                                                      \
     X(RELAY_DROPPED, "drop_relay", "relayed ring message with no next hop or out of hops") \
     X(RELAY_REFUSED, "drop_relay_refused", "relayed ring message from a host not admitted")
 

@@ -89,6 +89,11 @@ struct daemon {
     struct drop_stats drops;            /* every discard, by reason (lib/drop.h) */
     uint64_t tap_rx_frames, tap_tx_frames;
     uint64_t arp_suppressed, nd_suppressed; /* answered here, not flooded (neigh_dp.c) */
+    uint64_t arp_learned, nd_learned;   /* new bindings of local guests (neigh_dp.c) */
+    uint64_t neigh_conflicts;           /* guest bindings a [Member] Address overrules */
+    uint64_t neigh_ring_gets;           /* ring asked for an unanswered address (ringd_neigh.c) */
+    uint64_t neigh_ring_hits;           /* ... and a binding came back and was cached */
+    uint64_t neigh_ring_misses;         /* ... and none did (no record, timeout, refused) */
     uint64_t flood_frames;              /* frames of ours sent along the broadcast tree */
     uint64_t flood_copies;              /* tree copies sent, ours and passed on (flood.c) */
     uint64_t flood_received;            /* tree copies received and delivered */

@@ -29,13 +29,15 @@ static void find_owner_reply(struct ring_node *n, uint64_t now, const ring_peer 
         break;
     case RING_OP_GET_MAC:
     case RING_OP_GET_MEMBERS:
+    case RING_OP_GET_IP:
         /* Locations of E are for hosts that may carry E only. */
         if (!ring_may_carry(n, &from->id, m->enclave)) {
             r->status = RING_ST_REJECTED;
             break;
         }
         r->nrecs = (uint8_t)ring_store_find(n, m->op == RING_OP_GET_MAC ? RING_REC_MAC
-                                            : RING_REC_MEMBER, m->enclave, m->mac,
+                                            : m->op == RING_OP_GET_IP ? RING_REC_IP
+                                            : RING_REC_MEMBER, m->enclave, m->mac, &m->ip,
                                             &from->id, r->recs, RING_MSG_RECS_MAX, now);
         if (!r->nrecs)
             r->status = RING_ST_NOTFOUND;

@@ -161,3 +161,28 @@ void ring_key_member(ring_id *out, uint32_t enclave)
 
     key_hash(out, "overlayd ring key member v1", buf, sizeof(buf));
 }
+
+void ring_key_ip(ring_id *out, uint32_t enclave, const ring_ip *ip)
+{
+    uint8_t buf[21] = {
+        (uint8_t)(enclave >> 24), (uint8_t)(enclave >> 16),
+        (uint8_t)(enclave >> 8), (uint8_t)enclave, ip->family,
+    };
+
+    memcpy(buf + 5, ip->addr, 16);
+    key_hash(out, "overlayd ring key ip v1", buf, sizeof(buf));
+}
+
+bool ring_ip_valid(const ring_ip *ip)
+{
+    static const uint8_t zero[12];
+
+    if (ip->family == 6)
+        return true;
+    return ip->family == 4 && memcmp(ip->addr + 4, zero, sizeof(zero)) == 0;
+}
+
+bool ring_ip_eq(const ring_ip *a, const ring_ip *b)
+{
+    return a->family == b->family && memcmp(a->addr, b->addr, 16) == 0;
+}

@@ -19,8 +19,9 @@
  * ring id + 32-byte X25519 public key + endpoint (family 4/6, address,
  * port). IPv4 addresses use the first 4 bytes of addr.
  *
- * Location-store keys: ring_key_mac() / ring_key_member() hash a record's
- * identity with BLAKE2b-128 (libsodium crypto_generichash; pure, no I/O).
+ * Location-store keys: ring_key_mac() / ring_key_member() / ring_key_ip()
+ * hash a record's identity with BLAKE2b-128 (libsodium crypto_generichash;
+ * pure, no I/O).
  */
 
 #include <stdbool.h>
@@ -48,6 +49,13 @@ typedef struct ring_peer {
     uint8_t pub[RING_PUB_LEN];
     ring_endpoint ep;
 } ring_peer;
+
+/* A guest's IP address in an IP binding record: family 4 (first 4 bytes
+ * of addr, the rest zero) or 6; family 0 in records of other types. */
+typedef struct ring_ip {
+    uint8_t family;
+    uint8_t addr[16];
+} ring_ip;
 
 int ring_id_cmp(const ring_id *a, const ring_id *b);
 bool ring_id_eq(const ring_id *a, const ring_id *b);
@@ -79,5 +87,10 @@ bool ring_peer_eq(const ring_peer *a, const ring_peer *b);
 /* Ring keys of location-store records (BLAKE2b-128 of a labelled identity). */
 void ring_key_mac(ring_id *out, uint32_t enclave, const uint8_t mac[6]);
 void ring_key_member(ring_id *out, uint32_t enclave);
+/* (enclave, address) of an IP binding: family byte and all 16 address bytes. */
+void ring_key_ip(ring_id *out, uint32_t enclave, const ring_ip *ip);
+/* A well-formed binding address: family 4 with bytes 4..15 zero, or 6. */
+bool ring_ip_valid(const ring_ip *ip);
+bool ring_ip_eq(const ring_ip *a, const ring_ip *b);
 
 #endif

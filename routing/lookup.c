@@ -43,7 +43,8 @@ static bool op_asked(const struct ring_op *op, const ring_id *id)
 static bool purpose_is_rec(uint8_t purpose)
 {
     return purpose == RING_P_PUBLISH || purpose == RING_P_GET_MAC ||
-           purpose == RING_P_GET_MEMBERS || purpose == RING_P_REPLICA;
+           purpose == RING_P_GET_MEMBERS || purpose == RING_P_GET_IP ||
+           purpose == RING_P_REPLICA;
 }
 
 static void op_seed(struct ring_node *n, struct ring_op *op)
@@ -92,6 +93,17 @@ static void op_add_cands(struct ring_node *n, struct ring_op *op, const ring_pee
     }
 }
 
+static bool op_answers(const ring_record *q, const ring_wrec *w)
+{
+    if (w->type != q->type || w->enclave != q->enclave)
+        return false;
+    if (q->type == RING_REC_MAC)
+        return memcmp(w->mac, q->mac, 6) == 0;
+    if (q->type == RING_REC_IP)
+        return ring_ip_eq(&w->ip, &q->ip);
+    return true;
+}
+
 static void op_finish(struct ring_node *n, uint64_t now, unsigned idx, int status,
                       const ring_peer *owner, const ring_msg *m)
 {
@@ -137,12 +149,20 @@ static void op_finish(struct ring_node *n, uint64_t now, unsigned idx, int statu
                                   (uint8_t)(op.cookie >> 8), (uint8_t)op.cookie, &op.origin);
         break;
     case RING_P_GET_MAC:
-    case RING_P_GET_MEMBERS: {
+    case RING_P_GET_MEMBERS:
+    case RING_P_GET_IP: {
         ring_record recs[RING_MSG_RECS_MAX];
         size_t k = 0;
 
-        for (unsigned i = 0; m && status == 0 && i < m->nrecs; i++)
+        for (unsigned i = 0; m && status == 0 && i < m->nrecs; i++) {
+            /* The answer is what we asked for, or nothing: a record of
+             * another type, enclave, MAC or address never reaches cb. */
+            if (!op_answers(&op.rec, &m->recs[i])) {
+                n->stats.recs_unasked++;
+                continue;
+            }
             ring_record_from(&recs[k++], &m->recs[i], now);
+        }
         if (status == 0 && k == 0)
             status = RING_ERR_NOTFOUND;
         if (n->cb.get_done)
@@ -179,6 +199,11 @@ static void op_send(struct ring_node *n, uint64_t now, struct ring_op *op)
         m.op = RING_OP_GET_MEMBERS;
         m.enclave = op->rec.enclave;
         break;
+    case RING_P_GET_IP:
+        m.op = RING_OP_GET_IP;
+        m.enclave = op->rec.enclave;
+        m.ip = op->rec.ip;
+        break;
     case RING_P_PUBLISH:
         m.op = RING_OP_STORE;
         ring_wrec_from(&m.recs[0], &op->rec, now);
@@ -189,6 +214,7 @@ static void op_send(struct ring_node *n, uint64_t now, struct ring_op *op)
     }
     if (op->probing) {
         memset(m.mac, 0, sizeof(m.mac));
+        memset(&m.ip, 0, sizeof(m.ip));
         memset(m.recs, 0, sizeof(m.recs[0]));
         m.nrecs = 0;
         m.op = RING_OP_PROBE;
@@ -228,8 +254,9 @@ static void op_local(struct ring_node *n, uint64_t now, unsigned idx)
             n->stats.stores_rejected++;
         else if (ring_store_put(n, rec) == 0)
             ring_store_replicate(n, now, rec);
-    } else if (purpose == RING_P_GET_MAC || purpose == RING_P_GET_MEMBERS) {
-        m.nrecs = (uint8_t)ring_store_find(n, rec->type, rec->enclave, rec->mac,
+    } else if (purpose == RING_P_GET_MAC || purpose == RING_P_GET_MEMBERS ||
+               purpose == RING_P_GET_IP) {
+        m.nrecs = (uint8_t)ring_store_find(n, rec->type, rec->enclave, rec->mac, &rec->ip,
                                            &n->self.id, m.recs, RING_MSG_RECS_MAX, now);
     }
     op_finish(n, now, idx, 0, &n->self, &m);

@@ -33,6 +33,7 @@ enum ring_op_purpose {
     RING_P_SELF_CHECK,
     RING_P_REPLICA,             /* find the first carrier after us for a RECS */
     RING_P_UNITY,               /* a UNITY_REQ we serve: rec.host asked, cookie = rid */
+    RING_P_GET_IP,
 };
 
 enum ring_unity_limits {
@@ -100,6 +101,7 @@ struct ring_pub {
     uint8_t type;
     uint8_t mac[6];
     uint32_t enclave;
+    ring_ip ip;                 /* RING_REC_IP */
     uint64_t seq;
 };
 
@@ -209,11 +211,11 @@ bool ring_may_carry(const struct ring_node *n, const ring_id *host, uint32_t enc
 void ring_record_key(ring_id *out, const ring_record *r);
 /* Returns RING_ST_OK / RING_ST_REJECTED (conflict rule lost is still OK). */
 int ring_store_put(struct ring_node *n, const ring_record *r);
-/* Records of (@type, @enclave, @mac), at most @max; membership records
- * nearest @near on the ring when there are more (NULL: any @max). */
+/* Records of (@type, @enclave, @mac or @ip), at most @max; membership
+ * records nearest @near on the ring when there are more (NULL: any @max). */
 unsigned ring_store_find(const struct ring_node *n, uint8_t type, uint32_t enclave,
-                         const uint8_t mac[6], const ring_id *near, ring_wrec *out,
-                         unsigned max, uint64_t now);
+                         const uint8_t mac[6], const ring_ip *ip, const ring_id *near,
+                         ring_wrec *out, unsigned max, uint64_t now);
 void ring_store_expire(struct ring_node *n, uint64_t now);
 /* Send records whose key satisfies !(key in (lo, hi]) (or all if @all).
  * RING_RECS_HANDOFF starts a replica chain of r copies at @to (leave);

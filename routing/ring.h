@@ -68,6 +68,7 @@ enum ring_limits {
 enum ring_rec_type {
     RING_REC_MAC = 1,           /* (enclave, MAC) -> host */
     RING_REC_MEMBER = 2,        /* (enclave, host) -> "host carries enclave" */
+    RING_REC_IP = 3,            /* (enclave, IP) -> MAC + host: a guest's ARP/ND binding */
 };
 
 enum ring_state {
@@ -89,9 +90,10 @@ enum ring_status {
 
 typedef struct ring_record {
     uint8_t type;               /* enum ring_rec_type */
-    uint8_t mac[6];             /* zero for RING_REC_MEMBER */
+    uint8_t mac[6];             /* zero for RING_REC_MEMBER; RING_REC_IP: the bound MAC */
     uint32_t enclave;
-    ring_peer host;             /* the host that has the MAC / members */
+    ring_ip ip;                 /* RING_REC_IP only (family 0 otherwise) */
+    ring_peer host;             /* the host that has the MAC / members / binding */
     uint64_t seq;
     uint64_t expires;           /* local monotonic ns */
 } ring_record;
@@ -141,6 +143,7 @@ typedef struct ring_stats {
     uint64_t zip_steps;         /* ZIP messages handled, own checks' first steps included */
     uint64_t ops_expired;       /* lookups that ran out of time */
     uint64_t ops_out_of_hops;   /* lookups that reached max_hops first */
+    uint64_t recs_unasked;      /* records in get answers of another identity: dropped */
 } ring_stats;
 
 void ring_config_default(ring_config *cfg);
@@ -166,11 +169,19 @@ int ring_node_lookup(struct ring_node *n, uint64_t now, const ring_id *key, uint
 int ring_node_publish_mac(struct ring_node *n, uint64_t now, uint32_t enclave,
                           const uint8_t mac[6], uint64_t seq);
 int ring_node_publish_member(struct ring_node *n, uint64_t now, uint32_t enclave);
+/* Publish (and keep refreshing) a guest's binding of @ip to @mac, learned
+ * on this host; @seq orders bindings of the same address like a MAC's. */
+int ring_node_publish_ip(struct ring_node *n, uint64_t now, uint32_t enclave, const ring_ip *ip,
+                         const uint8_t mac[6], uint64_t seq);
 /* Stop refreshing; the record expires after record_ttl. */
 int ring_node_unpublish(struct ring_node *n, uint8_t type, uint32_t enclave,
                         const uint8_t mac[6]);
+int ring_node_unpublish_ip(struct ring_node *n, uint32_t enclave, const ring_ip *ip);
 int ring_node_get_mac(struct ring_node *n, uint64_t now, uint32_t enclave,
                       const uint8_t mac[6], uint64_t cookie);
+/* The binding record of @ip in @enclave (-EINVAL for a malformed @ip). */
+int ring_node_get_ip(struct ring_node *n, uint64_t now, uint32_t enclave, const ring_ip *ip,
+                     uint64_t cookie);
 /* Membership records of @enclave: all of them, or with more than a
  * message holds (RING_MSG_RECS_MAX), those nearest this host on the ring. */
 int ring_node_get_members(struct ring_node *n, uint64_t now, uint32_t enclave,

@@ -46,6 +46,8 @@ void ring_record_key(ring_id *out, const ring_record *r)
 {
     if (r->type == RING_REC_MAC)
         ring_key_mac(out, r->enclave, r->mac);
+    else if (r->type == RING_REC_IP)
+        ring_key_ip(out, r->enclave, &r->ip);
     else
         ring_key_member(out, r->enclave);
 }
@@ -56,6 +58,9 @@ static bool same_identity(const ring_record *a, const ring_record *b)
         return false;
     if (a->type == RING_REC_MAC)
         return memcmp(a->mac, b->mac, 6) == 0;
+    /* One binding per address: the MAC is what the conflict rule decides. */
+    if (a->type == RING_REC_IP)
+        return ring_ip_eq(&a->ip, &b->ip);
     return ring_id_eq(&a->host.id, &b->host.id);
 }
 
@@ -71,7 +76,9 @@ bool ring_record_wins(const ring_record *cand, const ring_record *cur)
 
 int ring_store_put(struct ring_node *n, const ring_record *r)
 {
-    if (r->type != RING_REC_MAC && r->type != RING_REC_MEMBER)
+    if (r->type != RING_REC_MAC && r->type != RING_REC_MEMBER && r->type != RING_REC_IP)
+        return -1;
+    if (r->type == RING_REC_IP && !ring_ip_valid(&r->ip))
         return -1;
     if (!ring_may_carry(n, &n->self.id, r->enclave))
         return -1;      /* never hold another enclave's records */
@@ -141,8 +148,8 @@ static unsigned store_near_insert(ring_wrec *out, ring_id *dist, unsigned k, uns
 }
 
 unsigned ring_store_find(const struct ring_node *n, uint8_t type, uint32_t enclave,
-                         const uint8_t mac[6], const ring_id *near, ring_wrec *out,
-                         unsigned max, uint64_t now)
+                         const uint8_t mac[6], const ring_ip *ip, const ring_id *near,
+                         ring_wrec *out, unsigned max, uint64_t now)
 {
     ring_id dist[RING_MSG_RECS_MAX];
     unsigned k = 0;
@@ -158,6 +165,8 @@ unsigned ring_store_find(const struct ring_node *n, uint8_t type, uint32_t encla
         if (r->type != type || r->enclave != enclave || r->expires <= now)
             continue;
         if (type == RING_REC_MAC && memcmp(r->mac, mac, 6) != 0)
+            continue;
+        if (type == RING_REC_IP && !ring_ip_eq(&r->ip, ip))
             continue;
         /* An enclave's members can outnumber a message: the asker gets
          * those nearest it on the ring, its enclave neighbours among them. */
@@ -191,6 +200,7 @@ void ring_wrec_from(ring_wrec *w, const ring_record *r, uint64_t now)
     w->type = r->type;
     memcpy(w->mac, r->mac, 6);
     w->enclave = r->enclave;
+    w->ip = r->ip;
     w->host = r->host;
     w->seq = r->seq;
     w->ttl_ms = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
@@ -201,6 +211,7 @@ void ring_record_from(ring_record *r, const ring_wrec *w, uint64_t now)
     r->type = w->type;
     memcpy(r->mac, w->mac, 6);
     r->enclave = w->enclave;
+    r->ip = w->ip;
     r->host = w->host;
     r->seq = w->seq;
     r->expires = now + (uint64_t)w->ttl_ms * 1000000;
@@ -407,6 +418,7 @@ static void pub_record(const struct ring_node *n, const struct ring_pub *p, uint
     r->type = p->type;
     memcpy(r->mac, p->mac, 6);
     r->enclave = p->enclave;
+    r->ip = p->ip;
     r->host = n->self;
     r->seq = p->seq;
     r->expires = now + n->cfg.record_ttl_ns;
@@ -428,8 +440,21 @@ void ring_pub_refresh_all(struct ring_node *n, uint64_t now)
         pub_send(n, now, &n->pubs[i]);
 }
 
+/* Is @p the publication of (@type, @enclave, @mac or @ip)? */
+static bool pub_is(const struct ring_pub *p, uint8_t type, uint32_t enclave,
+                   const uint8_t *mac, const ring_ip *ip)
+{
+    if (p->type != type || p->enclave != enclave)
+        return false;
+    if (type == RING_REC_MAC)
+        return memcmp(p->mac, mac, 6) == 0;
+    if (type == RING_REC_IP)
+        return ring_ip_eq(&p->ip, ip);
+    return true;
+}
+
 static int publish(struct ring_node *n, uint64_t now, uint8_t type, uint32_t enclave,
-                   const uint8_t mac[6], uint64_t seq)
+                   const uint8_t mac[6], const ring_ip *ip, uint64_t seq)
 {
     struct ring_pub *p = NULL;
 
@@ -437,8 +462,7 @@ static int publish(struct ring_node *n, uint64_t now, uint8_t type, uint32_t enc
     if (n->state != RING_ACTIVE)
         return RING_ERR_STATE;
     for (unsigned i = 0; i < n->npubs; i++) {
-        if (n->pubs[i].type == type && n->pubs[i].enclave == enclave &&
-            (type != RING_REC_MAC || memcmp(n->pubs[i].mac, mac, 6) == 0))
+        if (pub_is(&n->pubs[i], type, enclave, mac, ip))
             p = &n->pubs[i];
     }
     if (!p) {
@@ -455,9 +479,12 @@ static int publish(struct ring_node *n, uint64_t now, uint8_t type, uint32_t enc
         memset(p, 0, sizeof(*p));
         p->type = type;
         p->enclave = enclave;
-        if (mac)
-            memcpy(p->mac, mac, 6);
+        if (ip)
+            p->ip = *ip;
     }
+    /* A binding's MAC may change under the same key: the latest one goes. */
+    if (mac)
+        memcpy(p->mac, mac, 6);
     p->seq = seq;
     pub_send(n, now, p);
     return 0;
@@ -466,20 +493,27 @@ static int publish(struct ring_node *n, uint64_t now, uint8_t type, uint32_t enc
 int ring_node_publish_mac(struct ring_node *n, uint64_t now, uint32_t enclave,
                           const uint8_t mac[6], uint64_t seq)
 {
-    return publish(n, now, RING_REC_MAC, enclave, mac, seq);
+    return publish(n, now, RING_REC_MAC, enclave, mac, NULL, seq);
 }
 
 int ring_node_publish_member(struct ring_node *n, uint64_t now, uint32_t enclave)
 {
-    return publish(n, now, RING_REC_MEMBER, enclave, NULL, 0);
+    return publish(n, now, RING_REC_MEMBER, enclave, NULL, NULL, 0);
 }
 
-int ring_node_unpublish(struct ring_node *n, uint8_t type, uint32_t enclave,
-                        const uint8_t mac[6])
+int ring_node_publish_ip(struct ring_node *n, uint64_t now, uint32_t enclave, const ring_ip *ip,
+                         const uint8_t mac[6], uint64_t seq)
+{
+    if (!ring_ip_valid(ip))
+        return -EINVAL;
+    return publish(n, now, RING_REC_IP, enclave, mac, ip, seq);
+}
+
+static int unpublish(struct ring_node *n, uint8_t type, uint32_t enclave, const uint8_t *mac,
+                     const ring_ip *ip)
 {
     for (unsigned i = 0; i < n->npubs; i++) {
-        if (n->pubs[i].type == type && n->pubs[i].enclave == enclave &&
-            (type != RING_REC_MAC || memcmp(n->pubs[i].mac, mac, 6) == 0)) {
+        if (pub_is(&n->pubs[i], type, enclave, mac, ip)) {
             n->pubs[i] = n->pubs[--n->npubs];
             return 0;
         }
@@ -487,8 +521,27 @@ int ring_node_unpublish(struct ring_node *n, uint8_t type, uint32_t enclave,
     return -ENOENT;
 }
 
+int ring_node_unpublish(struct ring_node *n, uint8_t type, uint32_t enclave,
+                        const uint8_t mac[6])
+{
+    if (type == RING_REC_IP)
+        return -EINVAL;     /* keyed by address: ring_node_unpublish_ip() */
+    return unpublish(n, type, enclave, mac, NULL);
+}
+
+int ring_node_unpublish_ip(struct ring_node *n, uint32_t enclave, const ring_ip *ip)
+{
+    return unpublish(n, RING_REC_IP, enclave, NULL, ip);
+}
+
+static const uint8_t get_purpose[] = {
+    [RING_REC_MAC] = RING_P_GET_MAC,
+    [RING_REC_MEMBER] = RING_P_GET_MEMBERS,
+    [RING_REC_IP] = RING_P_GET_IP,
+};
+
 static int get(struct ring_node *n, uint64_t now, uint8_t type, uint32_t enclave,
-               const uint8_t mac[6], uint64_t cookie)
+               const uint8_t mac[6], const ring_ip *ip, uint64_t cookie)
 {
     ring_record r;
     ring_id key;
@@ -501,21 +554,30 @@ static int get(struct ring_node *n, uint64_t now, uint8_t type, uint32_t enclave
     r.enclave = enclave;
     if (mac)
         memcpy(r.mac, mac, 6);
+    if (ip)
+        r.ip = *ip;
     ring_record_key(&key, &r);
-    return ring_op_start(n, now, type == RING_REC_MAC ? RING_P_GET_MAC : RING_P_GET_MEMBERS,
-                         &key, cookie, &r, NULL);
+    return ring_op_start(n, now, get_purpose[type], &key, cookie, &r, NULL);
 }
 
 int ring_node_get_mac(struct ring_node *n, uint64_t now, uint32_t enclave,
                       const uint8_t mac[6], uint64_t cookie)
 {
-    return get(n, now, RING_REC_MAC, enclave, mac, cookie);
+    return get(n, now, RING_REC_MAC, enclave, mac, NULL, cookie);
 }
 
 int ring_node_get_members(struct ring_node *n, uint64_t now, uint32_t enclave,
                           uint64_t cookie)
 {
-    return get(n, now, RING_REC_MEMBER, enclave, NULL, cookie);
+    return get(n, now, RING_REC_MEMBER, enclave, NULL, NULL, cookie);
+}
+
+int ring_node_get_ip(struct ring_node *n, uint64_t now, uint32_t enclave, const ring_ip *ip,
+                     uint64_t cookie)
+{
+    if (!ring_ip_valid(ip))
+        return -EINVAL;
+    return get(n, now, RING_REC_IP, enclave, NULL, ip, cookie);
 }
 
 size_t ring_node_nrecords(const struct ring_node *n)

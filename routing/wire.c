@@ -45,14 +45,30 @@ static void put_peer(struct wbuf *w, const ring_peer *p)
     put(w, p->ep.addr, 16);
 }
 
+static void put_ip(struct wbuf *w, const ring_ip *ip)
+{
+    if (!ring_ip_valid(ip)) {
+        w->err = -EINVAL;
+        return;
+    }
+    put8(w, ip->family);
+    put(w, ip->addr, 16);
+}
+
 static void put_rec(struct wbuf *w, const ring_wrec *r)
 {
+    if (r->type < RING_REC_MAC || r->type > RING_REC_IP) {
+        w->err = -EINVAL;
+        return;
+    }
     put8(w, r->type);
     put_be(w, r->enclave, 4);
     put(w, r->mac, 6);
     put_peer(w, &r->host);
     put_be(w, r->seq, 8);
     put_be(w, r->ttl_ms, 4);
+    if (r->type == RING_REC_IP)
+        put_ip(w, &r->ip);
 }
 
 static void put_peers(struct wbuf *w, const ring_msg *m)
@@ -98,13 +114,15 @@ int ring_wire_encode(const ring_msg *m, uint8_t *buf, size_t cap)
         put8(&w, m->flags);
         put(&w, m->suspect.b, RING_ID_LEN);
         if (m->op == RING_OP_GET_MAC || m->op == RING_OP_GET_MEMBERS ||
-            m->op == RING_OP_PROBE)
+            m->op == RING_OP_PROBE || m->op == RING_OP_GET_IP)
             put_be(&w, m->enclave, 4);
         if (m->op == RING_OP_GET_MAC)
             put(&w, m->mac, 6);
+        if (m->op == RING_OP_GET_IP)
+            put_ip(&w, &m->ip);
         if (m->op == RING_OP_STORE)
             put_rec(&w, &m->recs[0]);
-        else if (m->op > RING_OP_PROBE)
+        else if (m->op > RING_OP_GET_IP)
             return -EINVAL;
         break;
     case RING_MSG_FIND_RESP:
@@ -208,6 +226,15 @@ static void get_peer(struct rbuf *r, ring_peer *p)
         r->err = -EBADMSG;
 }
 
+/* Family 4 or 6 and, for IPv4, zero padding: one encoding per address. */
+static void get_ip(struct rbuf *r, ring_ip *ip)
+{
+    ip->family = (uint8_t)get_be(r, 1);
+    get_into(r, ip->addr, 16);
+    if (!ring_ip_valid(ip))
+        r->err = -EBADMSG;
+}
+
 static void get_rec(struct rbuf *r, ring_wrec *w)
 {
     w->type = (uint8_t)get_be(r, 1);
@@ -216,7 +243,10 @@ static void get_rec(struct rbuf *r, ring_wrec *w)
     get_peer(r, &w->host);
     w->seq = get_be(r, 8);
     w->ttl_ms = (uint32_t)get_be(r, 4);
-    if (w->type != RING_REC_MAC && w->type != RING_REC_MEMBER)
+    memset(&w->ip, 0, sizeof(w->ip));
+    if (w->type == RING_REC_IP)
+        get_ip(r, &w->ip);
+    else if (w->type != RING_REC_MAC && w->type != RING_REC_MEMBER)
         r->err = -EBADMSG;
 }
 
@@ -271,14 +301,16 @@ int ring_wire_decode(ring_msg *m, const uint8_t *buf, size_t len)
         m->flags = (uint8_t)get_be(&r, 1);
         get_into(&r, m->suspect.b, RING_ID_LEN);
         if (m->op == RING_OP_GET_MAC || m->op == RING_OP_GET_MEMBERS ||
-            m->op == RING_OP_PROBE)
+            m->op == RING_OP_PROBE || m->op == RING_OP_GET_IP)
             m->enclave = (uint32_t)get_be(&r, 4);
         if (m->op == RING_OP_GET_MAC)
             get_into(&r, m->mac, 6);
+        if (m->op == RING_OP_GET_IP)
+            get_ip(&r, &m->ip);
         if (m->op == RING_OP_STORE) {
             get_rec(&r, &m->recs[0]);
             m->nrecs = 1;
-        } else if (m->op > RING_OP_PROBE) {
+        } else if (m->op > RING_OP_GET_IP) {
             return -EBADMSG;
         }
         break;

@@ -8,11 +8,14 @@
  * Every message: version (1 byte, RING_WIRE_VERSION), type (1 byte), then
  * the type's fields; integers big-endian. A peer is 67 bytes:
  * id(16) pubkey(32) family(1) port(2) addr(16). A record is 90 bytes:
- * type(1) enclave(4) mac(6) host-peer(67) seq(8) ttl_ms(4).
+ * type(1) enclave(4) mac(6) host-peer(67) seq(8) ttl_ms(4); an IP binding
+ * record (type 3) adds ip-family(1: 4|6) ip(16; IPv4 in bytes 0..3, the
+ * rest zero): 107 bytes. The type byte decides the length.
  *
  *   FIND_REQ   rid(8) key(16) op(1) flags(1) suspect(16) [op payload]
  *              op GET_MAC: enclave(4) mac(6); GET_MEMBERS: enclave(4);
- *              STORE: record(90); PROBE: enclave(4)
+ *              STORE: record(90|107); PROBE: enclave(4);
+ *              GET_IP: enclave(4) ip-family(1) ip(16)
  *              flags: bit0 OWNER_HINT, bit1 DELEGATED (GET/STORE/PROBE only)
  *   FIND_RESP  rid(8) code(1: 0..4) status(1) npeers(1) peer*n nrecs(1) record*n
  *   STATE_REQ  rid(8)
@@ -51,6 +54,7 @@ enum ring_wire_consts {
     RING_WIRE_VERSION = 1,
     RING_WIRE_PEER_LEN = 67,
     RING_WIRE_REC_LEN = 90,
+    RING_WIRE_IPREC_LEN = 90 + 17,          /* + ip-family(1) ip(16) */
     RING_RECS_TTL_MAX = 2 * RING_SUCC_MAX + 8,  /* RECS chain forwards */
     RING_ZIP_HOPS = 1024,                       /* ZIP forwards: the union ring once */
 
@@ -76,6 +80,7 @@ enum ring_wire_consts {
      * enclave: it answers like a record op, and as E-owner OWNER/OK with no
      * records, so the payload goes only to a confirmed E-owner. */
     RING_OP_PROBE = 4,
+    RING_OP_GET_IP = 5,
 
     /* FIND_REQ flags */
     RING_FIND_OWNER_HINT = 1,   /* asked as owner candidate: predecessor list said so */
@@ -105,6 +110,7 @@ typedef struct ring_wrec {
     uint8_t type;
     uint8_t mac[6];
     uint32_t enclave;
+    ring_ip ip;                 /* RING_REC_IP */
     ring_peer host;
     uint64_t seq;
     uint32_t ttl_ms;
@@ -119,6 +125,7 @@ typedef struct ring_msg {
     ring_id suspect;
     uint32_t enclave;
     uint8_t mac[6];
+    ring_ip ip;                 /* GET_IP */
     /* FIND_RESP */
     uint8_t code, status;
     /* ZIP */

@@ -32,6 +32,7 @@ expect_fail "-s without path" "-s needs a socket path" -s
 expect_fail "daemon not running" "daemon not running ($nosock: No such file or directory)" -s "$nosock" status
 expect_fail "daemon not running (json)" "daemon not running" -s "$nosock" --json peers
 expect_fail "fdb without enclave" "usage: fdb ENCLAVE" -s "$nosock" fdb
+expect_fail "neigh without enclave" "usage: neigh ENCLAVE" -s "$nosock" neigh
 expect_fail "attach missing ifname" "usage: attach" -s "$nosock" attach blue
 expect_fail "attach bad mac" "bad MAC zz:" -s "$nosock" attach blue veth0 --mac zz:00:00:00:00:00
 expect_fail "attach multicast mac" "bad MAC 01:" -s "$nosock" attach blue veth0 --mac 01:00:5e:00:00:01

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include "overlayd/control/ctl_cmds.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -85,9 +86,10 @@ struct ctl_counter {
  * name, then traffic, then what neighbour suppression answered and the
  * broadcast tree carried. @c holds CTL_COUNTERS_MAX.
  */
-/* 7 link + the drops + 9 traffic + 3 tree; a counter added without raising
- * it overflows the caller's array (the ASan build's first status says so). */
-enum { CTL_COUNTERS_MAX = 19 + DROP__N };
+/* 7 link + the drops + 9 traffic + 6 neighbour + 3 tree; a counter added
+ * without raising it overflows the caller's array (the ASan build's first
+ * status says so). */
+enum { CTL_COUNTERS_MAX = 25 + DROP__N };
 
 static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
 {
@@ -112,6 +114,12 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "tap_tx_frames", d->tap_tx_frames };
     c[n++] = (struct ctl_counter){ "arp_suppressed", d->arp_suppressed };
     c[n++] = (struct ctl_counter){ "nd_suppressed", d->nd_suppressed };
+    c[n++] = (struct ctl_counter){ "arp_learned", d->arp_learned };
+    c[n++] = (struct ctl_counter){ "nd_learned", d->nd_learned };
+    c[n++] = (struct ctl_counter){ "neigh_conflicts", d->neigh_conflicts };
+    c[n++] = (struct ctl_counter){ "neigh_ring_gets", d->neigh_ring_gets };
+    c[n++] = (struct ctl_counter){ "neigh_ring_hits", d->neigh_ring_hits };
+    c[n++] = (struct ctl_counter){ "neigh_ring_misses", d->neigh_ring_misses };
     c[n++] = (struct ctl_counter){ "flood_frames", d->flood_frames };
     c[n++] = (struct ctl_counter){ "flood_copies", d->flood_copies };
     c[n++] = (struct ctl_counter){ "flood_received", d->flood_received };
@@ -410,6 +418,93 @@ static int ctl_fdb(struct ctl_ctx *c)
     return 0;
 }
 
+/* ---- neigh --------------------------------------------------------------- */
+
+static const char *ctl_neigh_origin(uint8_t origin)
+{
+    switch (origin) {
+    case NEIGH_ORIGIN_STATIC:
+        return "static";
+    case NEIGH_ORIGIN_LOCAL:
+        return "local";
+    case NEIGH_ORIGIN_RING:
+        return "ring";
+    }
+    return "?";
+}
+
+/* An enclave's ARP/ND bindings: address, MAC, where the binding came from
+ * (static: [Member] Address; local: a guest of this host; ring: another
+ * host's record), seconds since last seen or fetched (null for static),
+ * sequence number. */
+static int ctl_neigh(struct ctl_ctx *c)
+{
+    struct enclave *e;
+    struct json j;
+    struct table t;
+
+    if (c->argc != 2) {
+        sbuf_puts(c->out, "usage: neigh ENCLAVE");
+        return -1;
+    }
+    e = enclave_by_name(c->d, c->argv[1]);
+    if (!e) {
+        sbuf_printf(c->out, "unknown enclave %s", c->argv[1]);
+        return -1;
+    }
+    if (c->json) {
+        json_init(&j, c->out);
+        json_obj_begin(&j);
+        json_kstr(&j, "enclave", e->name);
+        json_key(&j, "entries");
+        json_arr_begin(&j);
+    } else {
+        table_init(&t, 5);
+        table_row(&t, (const char *const[]){ "IP", "MAC", "ORIGIN", "AGE_S", "SEQ" });
+    }
+    for (size_t i = 0; e->neigh && i < neigh_capacity(e->neigh); i++) {
+        const struct neigh_entry *x = neigh_at(e->neigh, i);
+        char ip[INET6_ADDRSTRLEN], mac[MAC_STR_LEN + 1], age[24], seq[24];
+        const char *origin;
+        uint64_t age_s;
+
+        if (!x)
+            continue;
+        if (!inet_ntop(x->ip.family == 4 ? AF_INET : AF_INET6, x->ip.ip, ip, sizeof(ip)))
+            continue;
+        mac_format(x->mac, mac);
+        origin = ctl_neigh_origin(x->origin);
+        age_s = c->now > x->last_seen ? ctl_secs(c->now - x->last_seen) : 0;
+        if (c->json) {
+            json_obj_begin(&j);
+            json_kstr(&j, "ip", ip);
+            json_kstr(&j, "mac", mac);
+            json_kstr(&j, "origin", origin);
+            json_key(&j, "age_s");
+            if (x->is_static)
+                json_null(&j);
+            else
+                json_u64(&j, age_s);
+            json_ku64(&j, "seq", x->seq);
+            json_obj_end(&j);
+        } else {
+            snprintf(age, sizeof(age), "%" PRIu64, age_s);
+            snprintf(seq, sizeof(seq), "%" PRIu64, x->seq);
+            table_row(&t, (const char *const[]){ ip, mac, origin, x->is_static ? "-" : age,
+                                                seq });
+        }
+    }
+    if (c->json) {
+        json_arr_end(&j);
+        json_obj_end(&j);
+        sbuf_putc(c->out, '\n');
+    } else {
+        table_print(&t, c->out);
+        table_free(&t);
+    }
+    return 0;
+}
+
 /* ---- attach / detach / reload -------------------------------------------- */
 
 static int ctl_done(struct ctl_ctx *c, const char *msg)
@@ -556,6 +651,7 @@ static const struct {
     { "peers", ctl_peers },
     { "enclaves", ctl_enclaves },
     { "fdb", ctl_fdb },
+    { "neigh", ctl_neigh },
     { "attach", ctl_attach },
     { "detach", ctl_detach },
     { "reload", ctl_reload },

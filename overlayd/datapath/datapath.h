@@ -25,9 +25,13 @@
  *
  * ARP and neighbour discovery (neigh_dp.c, on the pure neigh module): a
  * guest's ARP request or NS for an address bound in its enclave (a
- * `[Member] MAC` + `Address`, or a binding learned from ARP/ND frames
- * accepted for that enclave, from the TAP and from peers) is answered on
- * the uplink TAP and not flooded (arp_suppressed / nd_suppressed).
+ * `[Member] MAC` + `Address`, a binding learned from the ARP/ND frames of
+ * this host's own guests, read from the uplink TAP, or one another host
+ * published on the ring) is answered on the uplink TAP and not flooded
+ * (arp_suppressed / nd_suppressed). A request nobody here can answer
+ * floods as before and becomes a fact: ring/ asks the ring for the
+ * binding and hands the answer back (dp_neigh_from_ring), so the next
+ * request is answered here.
  *
  * May call: fdb, inner, neigh, peer, enclave, udp, crypto/link, tap/, admit/
  * (grants), announce/ and ring/ (for their payloads), lib/.
@@ -44,6 +48,7 @@ struct peer;
 
 enum dp_fact_kind {
     DP_FACT_UNKNOWN_MAC = 1,            /* unicast to a MAC no table entry knows */
+    DP_FACT_UNKNOWN_IP = 2,             /* ARP request / NS for an address nobody here binds */
 };
 
 enum { DP_FACTS_MAX = 64 };
@@ -51,6 +56,8 @@ enum { DP_FACTS_MAX = 64 };
 struct dp_fact {
     uint8_t kind;                       /* enum dp_fact_kind */
     uint8_t mac[6];                     /* DP_FACT_UNKNOWN_MAC */
+    uint8_t ip_family;                  /* DP_FACT_UNKNOWN_IP: 4 or 6 */
+    uint8_t ip[16];                     /* DP_FACT_UNKNOWN_IP (IPv4: bytes 0..3) */
     uint32_t enclave;
 };
 
@@ -90,17 +97,29 @@ void tx_send(struct daemon *d, struct peer *p, uint64_t now, const uint8_t *pkt,
 
 /* neigh_dp.c: (re)load @e's static bindings from @ce; makes the table at first use. */
 int enclave_neigh_load(struct daemon *d, struct enclave *e, const struct config_enclave *ce);
-/* neigh_dp.c: learn the IP -> MAC binding an ARP/ND frame accepted for @e announces. */
-void dp_neigh_learn(struct enclave *e, const uint8_t *frame, size_t len, uint64_t now);
+/* neigh_dp.c: learn the IP -> MAC binding an ARP/ND frame a local guest
+ * of @e sent (read from its uplink TAP) announces (arp_learned / nd_learned). */
+void dp_neigh_learn(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
+                    uint64_t now);
 /* neigh_dp.c: answer an ARP request / NS from a local guest out of @e's
- * bindings; true when answered (the request is then not flooded). */
+ * bindings; true when answered (the request is then not flooded). Asked
+ * for an address with no binding, it queues a DP_FACT_UNKNOWN_IP. */
 bool dp_neigh_answer(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
                      uint64_t now);
+/* neigh_dp.c: a binding of @e another host published on the ring (@seq:
+ * its record's). Returns 0 (cached), -EPERM (a [Member] Address owns the
+ * address), -EEXIST (a guest of ours does), -EINVAL (not unicast), -ENOSPC. */
+struct neigh_ip;
+int dp_neigh_from_ring(struct daemon *d, struct enclave *e, const struct neigh_ip *ip,
+                       const uint8_t mac[6], uint64_t seq, uint64_t now);
 /* neigh_dp.c: age learned bindings (refresh tick). */
 void dp_neigh_age(struct daemon *d, uint64_t now);
 
 /* Queue a fact for the loop; identical facts of the iteration are merged. */
 void dp_fact_push(struct daemon *d, enum dp_fact_kind kind, uint32_t enclave,
                   const uint8_t *mac, uint64_t now);
+/* The same for DP_FACT_UNKNOWN_IP: @ip of @family (IPv4 in bytes 0..3, rest zero). */
+void dp_fact_push_ip(struct daemon *d, uint32_t enclave, uint8_t family, const uint8_t ip[16],
+                     uint64_t now);
 
 #endif

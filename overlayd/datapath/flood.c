@@ -107,7 +107,6 @@ void flood_recv(struct daemon *d, struct peer *p, const uint8_t *data, size_t le
     if (!(f.frame[6] & 1) && (o = flood_origin(d, f.origin, f.enclave)) &&
         fdb_learn(e->fdb, f.frame + 6, o, now) == -ENOSPC)
         drop_count(&d->drops, DROP_FDB_FULL, now, "%s: MAC behind %s", e->name, o->name);
-    dp_neigh_learn(e, f.frame, f.frame_len, now);
     d->flood_received++;
     dp_tap_deliver(d, e, f.frame, f.frame_len, now);
     flood_send(d, e, p, f.limit, f.origin, f.frame, f.frame_len, now);

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * libFuzzer target: frames a guest or a peer could send, through what
- * datapath/tx.c and rx.c do with ARP and neighbour discovery: snoop a
- * binding into a table, parse a question, answer it from the table.
+ * libFuzzer target: frames a guest could send, through what datapath/tx.c
+ * does with ARP and neighbour discovery: snoop a binding into a table,
+ * parse a question, answer it from the table; and what a ring answer
+ * could put there (the target of the question, the frame's last bytes as
+ * MAC and sequence number): a ring binding never displaces a local one.
  */
+#include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -28,6 +32,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         neigh_lookup(t, &ip) == NULL)
         __builtin_trap();
     if (neigh_parse(data, size, &q) == 0) {
+        if (size >= 14) {
+            const struct neigh_entry *was = neigh_lookup(t, &q.target);
+            bool local = was && was->origin == NEIGH_ORIGIN_LOCAL;
+            uint64_t seq = 0;
+            int rc;
+
+            memcpy(&seq, data + size - 8, 8);
+            rc = neigh_learn_ring(t, &q.target, data + size - 14, seq, size);
+            x = neigh_lookup(t, &q.target);
+            if ((local && ((rc != -EEXIST && rc != -EINVAL) || !x ||
+                           x->origin != NEIGH_ORIGIN_LOCAL)) ||
+                (rc == 0 && (!x || x->origin != NEIGH_ORIGIN_RING || x->seq != seq)))
+                __builtin_trap();
+        }
         x = neigh_lookup(t, &q.target);
         n = neigh_reply(&q, x ? x->mac : fallback, out, sizeof(out));
         if (n < 0 || (size_t)n > sizeof(out))
@@ -37,5 +55,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             __builtin_trap();
     }
     neigh_age(t, size * 1000, 500);
+    neigh_age_ring(t, size * 1000, 200);
     return 0;
 }

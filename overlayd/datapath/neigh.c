@@ -50,6 +50,15 @@ static bool ip6_unicast(const uint8_t *ip)
     return ip[0] != 0xff && memcmp(ip, zero, 16) != 0;
 }
 
+bool neigh_ip_unicast(const struct neigh_ip *ip)
+{
+    static const uint8_t zero[12];
+
+    if (ip->family == 4)
+        return ip4_unicast(ip->ip) && memcmp(ip->ip + 4, zero, sizeof(zero)) == 0;
+    return ip->family == 6 && ip6_unicast(ip->ip);
+}
+
 static void set_ip(struct neigh_ip *a, uint8_t family, const uint8_t *ip)
 {
     memset(a, 0, sizeof(*a));

@@ -13,11 +13,19 @@
  * never has any in practice, and one we do not parse is simply flooded).
  *
  * Table (neigh_table.c): per enclave, IP (v4 and v6) -> MAC, bounded and
- * preallocated (no allocation after neigh_table_new). Entries are static
- * (`[Member] MAC` + `Address`; never aged, never evicted, never changed by
- * learning) or learned from guests' ARP/ND traffic (aged; when the table
- * is full the least recently seen learned entry makes room; a table full
- * of statics refuses).
+ * preallocated (no allocation after neigh_table_new). Each entry has an
+ * origin, and an origin never gives way to a weaker one:
+ *   static — `[Member] MAC` + `Address`; never aged, evicted or changed by
+ *            learning or the ring;
+ *   local  — learned from a guest of this host (its own ARP/ND frames read
+ *            from the uplink TAP); the daemon publishes these on the ring;
+ *   ring   — a binding another host published, fetched when a guest asked
+ *            for an address nobody here knew; never replaces a local one.
+ * Local and ring entries age (one LRU list in last-seen order); when the
+ * table is full the least recently seen of them makes room; a table full
+ * of statics refuses. A binding whose MAC changes takes the sequence number
+ * of the one it replaces plus one (EVPN MAC mobility, RFC 7432 §15, applied
+ * to addresses), so its ring record wins over the old one.
  *
  * Pure: no I/O, no clock (`now` in ns comes in), no allocation per frame.
  * May call: libc.
@@ -30,6 +38,7 @@
 enum neigh_limits {
     NEIGH_DEFAULT_MAX = 4096,           /* bindings per enclave */
     NEIGH_LEARNED_AGE_S = 300,          /* like learned MACs */
+    NEIGH_RING_AGE_S = 60,              /* a ring binding is asked for again after this */
     NEIGH_REPLY_MAX = 86,               /* Ethernet 14 + IPv6 40 + NA 32 */
     NEIGH_ARP_REPLY_LEN = 60,           /* 42 padded to the Ethernet minimum */
 };
@@ -80,11 +89,19 @@ uint16_t neigh_icmp6_csum(const uint8_t src[16], const uint8_t dst[16], const ui
 
 /* ---- the binding table ---- */
 
+enum neigh_origin {
+    NEIGH_ORIGIN_STATIC = 1,            /* [Member] MAC + Address */
+    NEIGH_ORIGIN_LOCAL = 2,             /* a guest of this host said so (published) */
+    NEIGH_ORIGIN_RING = 3,              /* another host's published binding (cached) */
+};
+
 struct neigh_entry {
     struct neigh_ip ip;
     uint8_t mac[6];
     bool used;
-    bool is_static;
+    bool is_static;                     /* origin == NEIGH_ORIGIN_STATIC */
+    uint8_t origin;                     /* enum neigh_origin */
+    uint64_t seq;                       /* local: ours to publish; ring: the record's */
     uint64_t last_seen;                 /* ns; learned entries */
     uint32_t next;                      /* internal: chain, index + 1 */
     uint32_t lru_prev, lru_next;        /* internal: learned entries, index + 1 */
@@ -99,11 +116,28 @@ void neigh_table_free(struct neigh_table *t);
 const struct neigh_entry *neigh_lookup(const struct neigh_table *t, const struct neigh_ip *ip);
 
 /*
- * Learned binding seen at @now. Returns 0 (added, refreshed or moved),
- * -EPERM (a static binding owns @ip), -ENOSPC (full of statics).
+ * Binding a local guest announced at @now (origin local; it replaces a
+ * ring entry). Returns 0 (added, refreshed or moved), -EPERM (a static
+ * binding owns @ip), -ENOSPC (full of statics).
  */
 int neigh_learn(struct neigh_table *t, const struct neigh_ip *ip, const uint8_t mac[6],
                 uint64_t now);
+
+/*
+ * Binding another host published (@seq: its record's), fetched at @now.
+ * Returns 0 (added or refreshed), -EPERM (a static binding owns @ip),
+ * -EEXIST (a local guest's binding does), -EINVAL (@mac not unicast, @ip
+ * not a unicast address), -ENOSPC (full of statics).
+ */
+int neigh_learn_ring(struct neigh_table *t, const struct neigh_ip *ip, const uint8_t mac[6],
+                     uint64_t seq, uint64_t now);
+
+/* Entry @i (0 .. neigh_capacity() - 1) or NULL when that slot is free. */
+const struct neigh_entry *neigh_at(const struct neigh_table *t, size_t i);
+size_t neigh_capacity(const struct neigh_table *t);
+
+/* @ip is a unicast address of its family (what neigh_snoop learns). */
+bool neigh_ip_unicast(const struct neigh_ip *ip);
 
 /* Static binding (replaces a learned one). Returns 0 or -ENOSPC. */
 int neigh_set_static(struct neigh_table *t, const struct neigh_ip *ip, const uint8_t mac[6]);
@@ -119,6 +153,9 @@ void neigh_clear_static(struct neigh_table *t);
 
 /* Remove learned bindings not seen for more than @max_age_ns. Returns the count. */
 size_t neigh_age(struct neigh_table *t, uint64_t now, uint64_t max_age_ns);
+/* Remove ring bindings fetched more than @max_age_ns ago (a whole-table
+ * walk: they sit among the learned ones in the LRU list). Returns the count. */
+size_t neigh_age_ring(struct neigh_table *t, uint64_t now, uint64_t max_age_ns);
 
 size_t neigh_count(const struct neigh_table *t);
 

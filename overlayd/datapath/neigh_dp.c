@@ -38,15 +38,39 @@ int enclave_neigh_load(struct daemon *d, struct enclave *e, const struct config_
     return 0;
 }
 
-void dp_neigh_learn(struct enclave *e, const uint8_t *frame, size_t len, uint64_t now)
+void dp_neigh_learn(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
+                    uint64_t now)
 {
+    const struct neigh_entry *was;
     struct neigh_ip ip;
     uint8_t mac[6];
+    bool fresh;
+    int rc;
 
-    /* -EPERM (a static binding owns the address) and -ENOSPC (full of
-     * statics) leave the table as it is; the frame goes on either way. */
-    if (neigh_snoop(frame, len, &ip, mac) == 0)
-        (void)neigh_learn(e->neigh, &ip, mac, now);
+    if (neigh_snoop(frame, len, &ip, mac) < 0)
+        return;
+    was = neigh_lookup(e->neigh, &ip);
+    fresh = !was || was->origin != NEIGH_ORIGIN_LOCAL || memcmp(was->mac, mac, 6) != 0;
+    /* The frame goes on either way; a conflict leaves the table as it is. */
+    rc = neigh_learn(e->neigh, &ip, mac, now);
+    if (rc == -EPERM && memcmp(was->mac, mac, 6) != 0) {
+        d->neigh_conflicts++;
+        log_debug("neigh", "%s: a guest claims an address a [Member] binds to another MAC",
+                  e->name);
+    }
+    if (rc < 0 || !fresh)
+        return;
+    if (ip.family == 4)
+        d->arp_learned++;
+    else
+        d->nd_learned++;
+}
+
+int dp_neigh_from_ring(struct daemon *d, struct enclave *e, const struct neigh_ip *ip,
+                       const uint8_t mac[6], uint64_t seq, uint64_t now)
+{
+    (void)d;
+    return neigh_learn_ring(e->neigh, ip, mac, seq, now);
 }
 
 bool dp_neigh_answer(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
@@ -63,7 +87,12 @@ bool dp_neigh_answer(struct daemon *d, struct enclave *e, const uint8_t *frame, 
         return false;
     /* Only this enclave's table is asked: a binding never crosses enclaves. */
     b = neigh_lookup(e->neigh, &q.target);
-    if (!b || memcmp(b->mac, q.asker_mac, 6) == 0 || memcmp(b->mac, q.eth_src, 6) == 0)
+    if (!b) {
+        /* Flooded as before; the ring may know, for the next request. */
+        dp_fact_push_ip(d, e->id, q.target.family, q.target.ip, now);
+        return false;
+    }
+    if (memcmp(b->mac, q.asker_mac, 6) == 0 || memcmp(b->mac, q.eth_src, 6) == 0)
         return false;
     /* A guest on this bridge got the request already and answers itself;
      * a reply from the uplink would teach the bridge its MAC on the wrong port. */
@@ -91,6 +120,10 @@ bool dp_neigh_answer(struct daemon *d, struct enclave *e, const uint8_t *frame, 
 
 void dp_neigh_age(struct daemon *d, uint64_t now)
 {
-    for (size_t i = 0; i < d->n_enclaves; i++)
+    for (size_t i = 0; i < d->n_enclaves; i++) {
         neigh_age(d->enclaves[i]->neigh, now, (uint64_t)NEIGH_LEARNED_AGE_S * 1000000000ull);
+        /* Shorter: the address may have moved to another guest since, and
+         * remote frames do not correct a cached binding; the ring does. */
+        neigh_age_ring(d->enclaves[i]->neigh, now, (uint64_t)NEIGH_RING_AGE_S * 1000000000ull);
+    }
 }

@@ -160,24 +160,77 @@ static struct neigh_entry *neigh_alloc(struct neigh_table *t, const struct neigh
     return x;
 }
 
-int neigh_learn(struct neigh_table *t, const struct neigh_ip *ip, const uint8_t mac[6],
-                uint64_t now)
+/* A learned entry for @ip (found or made, at the young end of the LRU
+ * list), its sequence number moved on when @mac replaces another MAC. */
+static struct neigh_entry *neigh_take(struct neigh_table *t, struct neigh_entry *x,
+                                      const struct neigh_ip *ip, const uint8_t mac[6],
+                                      uint64_t now)
 {
-    struct neigh_entry *x = neigh_find(t, ip);
-
-    if (x && x->is_static)
-        return -EPERM;
     if (x) {
         lru_unlink(t, x);
+        if (memcmp(x->mac, mac, 6) != 0)
+            x->seq++;
     } else {
         x = neigh_alloc(t, ip);
         if (!x)
-            return -ENOSPC;
+            return NULL;
     }
     memcpy(x->mac, mac, 6);
     x->last_seen = now;
     lru_push(t, x);
+    return x;
+}
+
+int neigh_learn(struct neigh_table *t, const struct neigh_ip *ip, const uint8_t mac[6],
+                uint64_t now)
+{
+    struct neigh_entry *x = neigh_find(t, ip);
+    /* The same binding moved to a guest of ours from another host's (a
+     * migration): our record must win over that host's. */
+    bool moved_here = x && x->origin == NEIGH_ORIGIN_RING && memcmp(x->mac, mac, 6) == 0;
+
+    if (x && x->is_static)
+        return -EPERM;
+    x = neigh_take(t, x, ip, mac, now);
+    if (!x)
+        return -ENOSPC;
+    if (moved_here)
+        x->seq++;
+    x->origin = NEIGH_ORIGIN_LOCAL;
     return 0;
+}
+
+int neigh_learn_ring(struct neigh_table *t, const struct neigh_ip *ip, const uint8_t mac[6],
+                     uint64_t seq, uint64_t now)
+{
+    static const uint8_t zero[6];
+    struct neigh_entry *x;
+
+    if ((mac[0] & 1) || memcmp(mac, zero, 6) == 0 || !neigh_ip_unicast(ip))
+        return -EINVAL;
+    x = neigh_find(t, ip);
+    if (x && x->is_static)
+        return -EPERM;
+    /* Our own guest is the better witness of its address; its binding is
+     * the one we publish, and the ring's will follow it. */
+    if (x && x->origin == NEIGH_ORIGIN_LOCAL)
+        return -EEXIST;
+    x = neigh_take(t, x, ip, mac, now);
+    if (!x)
+        return -ENOSPC;
+    x->origin = NEIGH_ORIGIN_RING;
+    x->seq = seq;
+    return 0;
+}
+
+const struct neigh_entry *neigh_at(const struct neigh_table *t, size_t i)
+{
+    return i < t->max && t->e[i].used ? &t->e[i] : NULL;
+}
+
+size_t neigh_capacity(const struct neigh_table *t)
+{
+    return t->max;
 }
 
 int neigh_set_static(struct neigh_table *t, const struct neigh_ip *ip, const uint8_t mac[6])
@@ -192,6 +245,8 @@ int neigh_set_static(struct neigh_table *t, const struct neigh_ip *ip, const uin
             return -ENOSPC;
     }
     x->is_static = true;
+    x->origin = NEIGH_ORIGIN_STATIC;
+    x->seq = 0;
     x->last_seen = 0;
     memcpy(x->mac, mac, 6);
     return 0;
@@ -236,6 +291,22 @@ size_t neigh_age(struct neigh_table *t, uint64_t now, uint64_t max_age_ns)
             break;
         neigh_remove(t, x);
         n++;
+    }
+    return n;
+}
+
+size_t neigh_age_ring(struct neigh_table *t, uint64_t now, uint64_t max_age_ns)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < t->max; i++) {
+        struct neigh_entry *x = &t->e[i];
+
+        if (x->used && x->origin == NEIGH_ORIGIN_RING && now >= x->last_seen &&
+            now - x->last_seen > max_age_ns) {
+            neigh_remove(t, x);
+            n++;
+        }
     }
     return n;
 }

@@ -42,7 +42,6 @@ static void rx_frame(struct daemon *d, struct peer *p, uint8_t *data, size_t len
     }
     if (rx_is_unicast(frame + 6) && fdb_learn(e->fdb, frame + 6, p, now) == -ENOSPC)
         drop_count(&d->drops, DROP_FDB_FULL, now, "%s: MAC behind %s", e->name, p->name);
-    dp_neigh_learn(e, frame, flen, now);
     if (rx_is_unicast(frame))
         ringd_note_frame(d, p, now);
     dp_tap_deliver(d, e, frame, flen, now);

@@ -45,27 +45,50 @@ void tx_send(struct daemon *d, struct peer *p, uint64_t now, const uint8_t *pkt,
         log_debug("tx", "send to %s: %s", p->name, strerror(-rc));
 }
 
-void dp_fact_push(struct daemon *d, enum dp_fact_kind kind, uint32_t enclave,
-                  const uint8_t *mac, uint64_t now)
+/* Queue @fact unless the iteration holds it already. */
+static void dp_fact_queue(struct daemon *d, const struct dp_fact *fact, uint64_t now)
 {
     struct dp_facts *f = &d->facts;
-    struct dp_fact *x;
 
     for (unsigned i = 0; i < f->n; i++) {
-        x = &f->q[i];
-        if (x->kind == kind && x->enclave == enclave && (!mac || memcmp(x->mac, mac, 6) == 0))
+        const struct dp_fact *x = &f->q[i];
+
+        if (x->kind == fact->kind && x->enclave == fact->enclave &&
+            memcmp(x->mac, fact->mac, 6) == 0 && x->ip_family == fact->ip_family &&
+            memcmp(x->ip, fact->ip, 16) == 0)
             return;
     }
     if (f->n == DP_FACTS_MAX) {
-        drop_count(&d->drops, DROP_FACTS_FULL, now, "enclave %u", enclave);
+        drop_count(&d->drops, DROP_FACTS_FULL, now, "enclave %u", fact->enclave);
         return;
     }
-    x = &f->q[f->n++];
-    memset(x, 0, sizeof(*x));
-    x->kind = (uint8_t)kind;
-    x->enclave = enclave;
+    f->q[f->n++] = *fact;
+}
+
+void dp_fact_push(struct daemon *d, enum dp_fact_kind kind, uint32_t enclave,
+                  const uint8_t *mac, uint64_t now)
+{
+    struct dp_fact x;
+
+    memset(&x, 0, sizeof(x));
+    x.kind = (uint8_t)kind;
+    x.enclave = enclave;
     if (mac)
-        memcpy(x->mac, mac, 6);
+        memcpy(x.mac, mac, 6);
+    dp_fact_queue(d, &x, now);
+}
+
+void dp_fact_push_ip(struct daemon *d, uint32_t enclave, uint8_t family, const uint8_t ip[16],
+                     uint64_t now)
+{
+    struct dp_fact x;
+
+    memset(&x, 0, sizeof(x));
+    x.kind = DP_FACT_UNKNOWN_IP;
+    x.enclave = enclave;
+    x.ip_family = family;
+    memcpy(x.ip, ip, 16);
+    dp_fact_queue(d, &x, now);
 }
 
 /* A unicast frame to a MAC of @e we know: true when it went (or stays) where it belongs. */
@@ -115,7 +138,7 @@ static void tx_frame(struct daemon *d, struct enclave *e, uint8_t *slot, size_t 
         drop_count(&d->drops, DROP_UNKNOWN_ENCLAVE, now, "%s: not in our certificate", e->name);
         return;
     }
-    dp_neigh_learn(e, dst, flen, now);
+    dp_neigh_learn(d, e, dst, flen, now);
     if (!tx_is_unicast(dst) && dp_neigh_answer(d, e, dst, flen, now))
         return;
     inner_frame_header(slot, e->id);

@@ -93,13 +93,14 @@ static unsigned ringd_fingers(struct ringd *r, const ring_peer **fp, unsigned *b
 }
 
 /* "stored": the enclaves this host holds location records of (as the
- * records' E-owner or replica), with counts: what a host learns about
- * enclaves through the ring. */
+ * records' E-owner or replica), with counts (all records, and the IP
+ * binding records among them): what a host learns about enclaves
+ * through the ring. */
 static void ringd_ctl_record_enclaves(struct ringd *r, struct json *j)
 {
     size_t n = ring_node_nrecords(r->node);
     uint32_t ids[64];
-    uint64_t cnt[64];
+    uint64_t cnt[64], ips[64];
     size_t k = 0;
 
     for (size_t i = 0; i < n; i++) {
@@ -112,9 +113,11 @@ static void ringd_ctl_record_enclaves(struct ringd *r, struct json *j)
             if (k == 64)
                 continue;
             ids[k] = rec->enclave;
+            ips[k] = 0;
             cnt[k++] = 0;
         }
         cnt[x]++;
+        ips[x] += rec->type == RING_REC_IP;
     }
     json_key(j, "stored");
     json_arr_begin(j);
@@ -122,6 +125,7 @@ static void ringd_ctl_record_enclaves(struct ringd *r, struct json *j)
         json_obj_begin(j);
         json_ku64(j, "enclave", ids[x]);
         json_ku64(j, "records", cnt[x]);
+        json_ku64(j, "bindings", ips[x]);
         json_obj_end(j);
     }
     json_arr_end(j);
@@ -149,6 +153,7 @@ static void ringd_ctl_stats(struct ringd *r, struct json *j)
     json_ku64(j, "ops_expired", st->ops_expired);
     json_ku64(j, "ops_out_of_hops", st->ops_out_of_hops);
     json_ku64(j, "stores_rejected", st->stores_rejected);
+    json_ku64(j, "recs_unasked", st->recs_unasked);
     json_ku64(j, "unity_checks", st->unity_checks);
     json_ku64(j, "unity_splits", st->unity_splits);
     json_ku64(j, "zip_steps", st->zip_steps);

@@ -6,14 +6,16 @@
  * DOC: ringd_int — state shared by the files of overlayd/ring/: ringd.c
  * (entry points), ringd_node.c (the node, its callbacks and timer),
  * ringd_plan.c (the plan's timer, snapshots and actions), ringd_records.c
- * (publication, membership, resolution), ringd_link.c (peers, names,
+ * (publication, membership, resolution), ringd_neigh.c (ARP/ND bindings:
+ * published, asked for, cached), ringd_link.c (peers, names,
  * CLOSE), ringd_relay.c (RELAY envelopes) and ringd_ctl.c (overlayctl ring
  * / lookup); not used elsewhere. The policy's constants live in
  * overlayd/plan/plan.h (enum plan_spec); these are the glue's.
  *
  * Cookies of ring_node_get_*() carry their purpose in the top byte:
  * RINGD_CK_CTL (a pending `lookup`), RINGD_CK_RESOLVE (an unknown unicast
- * MAC), RINGD_CK_MEMBERS (low 24 bits: the enclave).
+ * MAC), RINGD_CK_MEMBERS (low 24 bits: the enclave), RINGD_CK_NEIGH (an
+ * address asked for: bits 8..39 the ask's generation, low 8 bits its slot).
  */
 
 #include <uv.h>
@@ -36,12 +38,14 @@ enum ringd_limits {
     RINGD_PLAIN_MAX = 2 + INNER_RELAY_CERT_MAX + RING_MSG_MAX,
     RINGD_RELAY_MAX = INNER_RELAY_HDR + INNER_RELAY_MAC + RINGD_PLAIN_MAX,
     RINGD_BOXKEYS = 32,               /* crypto_box keys of relay peers, LRU */
+    RINGD_NEIGH_SLOTS = 64,           /* addresses asked of the ring recently */
 };
 
 enum ringd_cookie {
     RINGD_CK_CTL = 1,
     RINGD_CK_RESOLVE = 2,
     RINGD_CK_MEMBERS = 3,
+    RINGD_CK_NEIGH = 4,
 };
 
 struct ringd_name {
@@ -55,6 +59,22 @@ struct ringd_pub {
     bool member;                      /* membership record, not a MAC */
     bool seen;                        /* still local in this scan */
     uint64_t seq;
+};
+
+struct ringd_ipub {                   /* a local guest's binding we publish */
+    uint32_t enclave;
+    ring_ip ip;
+    uint8_t mac[6];
+    uint64_t seq;
+    bool seen;                        /* still local in this scan */
+};
+
+struct ringd_ask {                    /* an address asked of the ring */
+    uint32_t enclave;
+    ring_ip ip;
+    uint64_t at;                      /* 0: never used */
+    uint32_t gen;                     /* matches the cookie of the answer awaited */
+    bool pending;
 };
 
 struct ringd_members {
@@ -101,6 +121,11 @@ struct ringd {
     size_t n_pend;
     struct ringd_resolve res[RINGD_RESOLVE_SLOTS];
     unsigned res_next;
+    struct ringd_ipub *ipubs;         /* ringd_neigh.c */
+    size_t n_ipubs;
+    struct ringd_ask ask[RINGD_NEIGH_SLOTS];
+    unsigned ask_next;
+    uint32_t ask_gen;
     bool in_replica;                  /* delivering a RECS message (ringd_cb_may_carry) */
     uint64_t foreign_payloads;        /* ring messages with data of enclaves we may not carry */
     uint64_t relay_sent, relay_forwarded, relay_delivered;
@@ -145,6 +170,19 @@ void ringd_republish(struct ringd *r, uint64_t now);
 void ringd_get_done(struct ringd *r, uint64_t cookie, int status, const ring_record *recs,
                     size_t n, unsigned hops);
 void ringd_records_free(struct ringd *r);
+
+/* ringd_neigh.c */
+/* Publish the bindings local guests announced (origin local, MAC still
+ * local), unpublish those that went; from the publish scan. */
+void ringd_neigh_publish(struct ringd *r, uint64_t now);
+void ringd_neigh_republish(struct ringd *r, uint64_t now);
+/* An ARP request / NS of a guest of @e that nobody here could answer
+ * (DP_FACT_UNKNOWN_IP): ask the ring, at most once a second per address. */
+struct dp_fact;
+void ringd_neigh_ask(struct ringd *r, struct enclave *e, const struct dp_fact *f, uint64_t now);
+void ringd_neigh_get_done(struct ringd *r, uint64_t cookie, int status,
+                          const ring_record *recs, size_t n);
+void ringd_neigh_free(struct ringd *r);
 
 /* ringd_link.c */
 void ringd_ep_from_addr(ring_endpoint *ep, const struct udp_addr *a);

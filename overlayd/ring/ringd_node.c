@@ -91,7 +91,8 @@ static bool ringd_foreign_payload(struct ringd *r, const uint8_t *msg, size_t le
 
     if (!admit_enabled(r->d) || ring_wire_decode(&m, msg, len) < 0)
         return false;
-    if (m.type == RING_MSG_FIND_REQ && (m.op == RING_OP_GET_MAC || m.op == RING_OP_GET_MEMBERS))
+    if (m.type == RING_MSG_FIND_REQ && (m.op == RING_OP_GET_MAC || m.op == RING_OP_GET_MEMBERS ||
+                                      m.op == RING_OP_GET_IP))
         return !admit_self_may_carry(r->d, m.enclave);
     for (unsigned i = 0; i < m.nrecs; i++)
         if (!admit_self_may_carry(r->d, m.recs[i].enclave))

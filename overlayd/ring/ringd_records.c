@@ -104,6 +104,9 @@ void ringd_get_done(struct ringd *r, uint64_t cookie, int status, const ring_rec
         if (status == 0)
             ringd_resolved(r, recs, n);
         break;
+    case RINGD_CK_NEIGH:
+        ringd_neigh_get_done(r, cookie, status, recs, n);
+        break;
     case RINGD_CK_MEMBERS: {
         struct ringd_members *m = ringd_members(r, (uint32_t)(cookie & 0xffffff), false);
         ring_peer *h;
@@ -213,6 +216,7 @@ void ringd_publish_scan(struct ringd *r, uint64_t now)
                             p->mac);
         r->pubs[i] = r->pubs[--r->n_pubs];
     }
+    ringd_neigh_publish(r, now);
 }
 
 static void ringd_members_refresh(struct ringd *r, uint64_t now, uint32_t enclave)
@@ -240,6 +244,7 @@ void ringd_republish(struct ringd *r, uint64_t now)
         else
             ring_node_publish_mac(r->node, now, q->enclave, q->mac, q->seq);
     }
+    ringd_neigh_republish(r, now);
 }
 
 void ringd_records_free(struct ringd *r)
@@ -248,6 +253,7 @@ void ringd_records_free(struct ringd *r)
         free(r->mem[i].hosts);
     free(r->mem);
     free(r->pubs);
+    ringd_neigh_free(r);
 }
 
 /* ---- facts from the data path -------------------------------------------- */
@@ -287,5 +293,7 @@ void ringd_take_facts(struct daemon *d, const struct dp_facts *f, uint64_t now)
             continue;
         if (x->kind == DP_FACT_UNKNOWN_MAC)
             ringd_unknown_unicast(d->ringd, e, x->mac, now);
+        else if (x->kind == DP_FACT_UNKNOWN_IP)
+            ringd_neigh_ask(d->ringd, e, x, now);
     }
 }

@@ -503,6 +503,17 @@ int64_t eng_get_members(struct eng *e, uint32_t host, uint32_t enclave)
                                                               enclave, (uint64_t)id));
 }
 
+int64_t eng_get_ip(struct eng *e, uint32_t host, uint32_t enclave, const ring_ip *ip)
+{
+    ring_id key;
+    int64_t id;
+
+    ring_key_ip(&key, enclave, ip);
+    id = lk_new(e, host, &key, ENG_LK_GET_IP);
+    return lk_finish_start(e, host, id, ring_node_get_ip(e->h[host].node, e->now, enclave, ip,
+                                                         (uint64_t)id));
+}
+
 const struct eng_lookup *eng_lookups(const struct eng *e, size_t *n)
 {
     *n = e->nlk;

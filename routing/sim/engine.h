@@ -28,6 +28,7 @@ enum eng_lookup_kind {
     ENG_LK_LOOKUP = 0,
     ENG_LK_GET_MAC,
     ENG_LK_GET_MEMBERS,
+    ENG_LK_GET_IP,
 };
 
 /* One entry per lookup/get issued through the engine. */
@@ -81,6 +82,7 @@ void eng_pos(const struct eng *e, uint32_t i, double *x, double *y);
 int64_t eng_lookup(struct eng *e, uint32_t host, const ring_id *key);
 int64_t eng_get_mac(struct eng *e, uint32_t host, uint32_t enclave, const uint8_t mac[6]);
 int64_t eng_get_members(struct eng *e, uint32_t host, uint32_t enclave);
+int64_t eng_get_ip(struct eng *e, uint32_t host, uint32_t enclave, const ring_ip *ip);
 const struct eng_lookup *eng_lookups(const struct eng *e, size_t *n);
 void eng_lookups_clear(struct eng *e);
 

@@ -113,7 +113,8 @@ static void check_payload(struct net *net, uint32_t from, int32_t to, const ring
     case RING_MSG_FIND_REQ:
         if (d->op == RING_OP_PROBE)
             net->probes++;
-        if (d->op == RING_OP_GET_MAC || d->op == RING_OP_GET_MEMBERS) {
+        if (d->op == RING_OP_GET_MAC || d->op == RING_OP_GET_MEMBERS ||
+            d->op == RING_OP_GET_IP) {
             net->payload_reqs++;
             leak(net, from, to, "FIND_REQ GET", d->enclave);
         } else if (d->op == RING_OP_STORE) {
@@ -556,6 +557,35 @@ static void enclave_policy(void)
           net->get_status, net->get_n);
     check_no_leak(net, "after gets");
     CHECK(net->payload_leaks == 0, "after gets: %u payloads to non-carriers", net->payload_leaks);
+
+    /* IP bindings: the same placement, probes and refusals as MACs. */
+    {
+        ring_ip ip = { .family = 4, .addr = { 10, 100, 0, 1 } };
+        uint32_t reqs = net->payload_reqs;
+
+        mac_of(mac, carriers[0], 42);
+        CHECK(ring_node_publish_ip(net->node[carriers[0]], net->now, E_MANY, &ip, mac, 3) == 0,
+              "publish ip");
+        drain(net);
+        for (uint32_t i = 0; i < N; i++) {
+            net->get_done = false;
+            net->get_n = 0;
+            CHECK(ring_node_get_ip(net->node[i], net->now, E_MANY, &ip, 3) == 0, "get ip");
+            run(net, &net->get_done, 20 * SEC);
+            if (carries(net, i, E_MANY))
+                CHECK(net->get_done && net->get_status == 0 && net->get_n == 1 &&
+                      net->get_rec0.type == RING_REC_IP && ring_ip_eq(&net->get_rec0.ip, &ip) &&
+                      !memcmp(net->get_rec0.mac, mac, 6) && net->get_rec0.seq == 3,
+                      "get ip from carrier %u: status %d n %zu", i, net->get_status, net->get_n);
+            else
+                CHECK(net->get_done && net->get_status == RING_ERR_REJECTED,
+                      "get ip from non-carrier %u: status %d", i, net->get_status);
+        }
+        CHECK(net->payload_reqs > reqs, "no IP payload requests seen");
+        check_no_leak(net, "after ip gets");
+        CHECK(net->payload_leaks == 0, "after ip gets: %u payloads to non-carriers",
+              net->payload_leaks);
+    }
 
     /* The protocol itself, request by request. */
     ring_key_mac(&key, E_MANY, probe_mac);

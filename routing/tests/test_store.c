@@ -2,12 +2,13 @@
 /*
  * Location store: RFC 7432 §15 conflict rule (table-driven), publish
  * authentication and carry policy, expiry and refresh, the members
- * nearest the asker.
+ * nearest the asker, IP binding records.
  */
 #include "routing/node_priv.h"
 #include "routing/sim/engine.h"
 #include "lib/check.h"
 
+#include <errno.h>
 #include <string.h>
 
 
@@ -195,6 +196,95 @@ static void end_to_end(void)
     eng_free(e);
 }
 
+/* IP binding records (RING_REC_IP): keyed by (enclave, address), one
+ * binding per address under the conflict rule, never answered for another
+ * enclave or address, gone once unrefreshed. */
+static void ip_bindings(void)
+{
+    ring_config cfg;
+    struct eng *e;
+    const uint8_t mac_a[6] = { 2, 0, 0, 0, 1, 1 }, mac_b[6] = { 2, 0, 0, 0, 1, 2 };
+    ring_ip ip = { .family = 4, .addr = { 10, 100, 0, 1 } };
+    ring_ip ip6 = { .family = 6, .addr = { 0xfd, 0, 0, 0x64, [15] = 1 } };
+    ring_ip other = { .family = 4, .addr = { 10, 100, 0, 2 } };
+    ring_ip bad = { .family = 4, .addr = { 10, 100, 0, 1, [8] = 1 } };
+    uint32_t a = 1, b = 2;
+    ring_id k1, k2;
+    struct eng_lookup l;
+    size_t n;
+    int64_t id;
+
+    /* The key names family, address and enclave. */
+    ring_key_ip(&k1, 1, &ip);
+    ring_key_ip(&k2, 2, &ip);
+    CHECK(!ring_id_eq(&k1, &k2), "ip key ignores the enclave");
+    ring_key_ip(&k2, 1, &other);
+    CHECK(!ring_id_eq(&k1, &k2), "ip key ignores the address");
+
+    ring_config_default(&cfg);
+    cfg.refresh_ns = 2 * SEC;
+    cfg.record_ttl_ns = 6 * SEC;
+    e = eng_new(10, 7, &cfg);
+    eng_set_may_carry(e, policy);
+    eng_create(e, 0);
+    for (uint32_t i = 1; i < 10; i++) {
+        eng_run_until(e, eng_now(e) + SEC / 2);
+        eng_join(e, i, 0);
+    }
+    eng_run_until(e, eng_now(e) + 40 * SEC);
+    CHECK(eng_check_ring(e) == 0, "ring not settled");
+
+    CHECK(ring_node_publish_ip(eng_node(e, a), eng_now(e), 1, &bad, mac_a, 0) == -EINVAL,
+          "malformed address published");
+    CHECK(ring_node_publish_ip(eng_node(e, a), eng_now(e), 1, &ip, mac_a, 0) == 0, "publish");
+    CHECK(ring_node_publish_ip(eng_node(e, a), eng_now(e), 1, &ip6, mac_a, 0) == 0, "publish v6");
+    eng_run_until(e, eng_now(e) + 2 * SEC);
+    id = eng_get_ip(e, 5, 1, &ip);
+    eng_run_until(e, eng_now(e) + 3 * SEC);
+    l = eng_lookups(e, &n)[id];
+    CHECK(l.status == 0 && l.nrecs == 1 && l.rec0.type == RING_REC_IP && l.rec0.enclave == 1 &&
+          ring_ip_eq(&l.rec0.ip, &ip) && !memcmp(l.rec0.mac, mac_a, 6) &&
+          ring_peer_eq(&l.rec0.host, eng_peer(e, a)), "get ip: status %d", l.status);
+    id = eng_get_ip(e, 6, 1, &ip6);
+    eng_run_until(e, eng_now(e) + 3 * SEC);
+    l = eng_lookups(e, &n)[id];
+    CHECK(l.status == 0 && ring_ip_eq(&l.rec0.ip, &ip6), "get ip6: status %d", l.status);
+
+    /* Another enclave, another address: nothing. */
+    id = eng_get_ip(e, 5, 2, &ip);
+    eng_run_until(e, eng_now(e) + 3 * SEC);
+    CHECK(eng_lookups(e, &n)[id].status == RING_ERR_NOTFOUND, "binding of enclave 1 for 2");
+    id = eng_get_ip(e, 5, 1, &other);
+    eng_run_until(e, eng_now(e) + 3 * SEC);
+    CHECK(eng_lookups(e, &n)[id].status == RING_ERR_NOTFOUND, "binding for another address");
+    CHECK(ring_node_get_ip(eng_node(e, 5), eng_now(e), 1, &bad, 0) == -EINVAL, "bad get");
+
+    /* The address moves to B's guest with a higher sequence: B's binding
+     * replaces A's (one record per address, not one per MAC). */
+    ring_node_publish_ip(eng_node(e, b), eng_now(e), 1, &ip, mac_b, 1);
+    eng_run_until(e, eng_now(e) + 5 * SEC);
+    id = eng_get_ip(e, 7, 1, &ip);
+    eng_run_until(e, eng_now(e) + 3 * SEC);
+    l = eng_lookups(e, &n)[id];
+    CHECK(l.status == 0 && l.nrecs == 1 && !memcmp(l.rec0.mac, mac_b, 6) && l.rec0.seq == 1 &&
+          ring_peer_eq(&l.rec0.host, eng_peer(e, b)), "moved binding: status %d", l.status);
+
+    /* Unpublished by both: it expires everywhere. */
+    CHECK(ring_node_unpublish_ip(eng_node(e, a), 1, &ip) == 0, "unpublish a");
+    CHECK(ring_node_unpublish_ip(eng_node(e, b), 1, &ip) == 0, "unpublish b");
+    CHECK(ring_node_unpublish_ip(eng_node(e, b), 1, &ip) == -ENOENT, "unpublish twice");
+    CHECK(ring_node_unpublish(eng_node(e, a), RING_REC_IP, 1, mac_a) == -EINVAL,
+          "unpublish of a binding by MAC");
+    eng_run_until(e, eng_now(e) + 12 * SEC);
+    id = eng_get_ip(e, 5, 1, &ip);
+    eng_run_until(e, eng_now(e) + 3 * SEC);
+    CHECK(eng_lookups(e, &n)[id].status == RING_ERR_NOTFOUND, "unrefreshed binding alive");
+    id = eng_get_ip(e, 5, 1, &ip6);
+    eng_run_until(e, eng_now(e) + 3 * SEC);
+    CHECK(eng_lookups(e, &n)[id].status == 0, "the v6 binding, still refreshed, is gone");
+    eng_free(e);
+}
+
 static void no_send(void *ctx, const ring_peer *to, const uint8_t *buf, size_t len)
 {
     (void)ctx, (void)to, (void)buf, (void)len;
@@ -204,6 +294,80 @@ static uint64_t no_rand(void *ctx)
 {
     (void)ctx;
     return 4;
+}
+
+/* A get answer holding records of what was not asked (another enclave or
+ * address): they never reach the caller, and are counted. */
+static ring_msg ua_sent;
+static bool ua_got_sent;
+static int ua_status = 1;
+static size_t ua_n = 99;
+
+static void ua_send(void *ctx, const ring_peer *to, const uint8_t *buf, size_t len)
+{
+    (void)ctx, (void)to;
+    if (ring_wire_decode(&ua_sent, buf, len) == 0 && ua_sent.type == RING_MSG_FIND_REQ)
+        ua_got_sent = true;
+}
+
+static void ua_get_done(void *ctx, uint64_t cookie, int status, const ring_record *recs,
+                        size_t n, unsigned hops)
+{
+    (void)ctx, (void)cookie, (void)recs, (void)hops;
+    ua_status = status;
+    ua_n = n;
+}
+
+static void answer_unasked(void)
+{
+    ring_config cfg;
+    ring_callbacks cb = { .send = ua_send, .rand = no_rand, .get_done = ua_get_done };
+    ring_ip ip = { .family = 4, .addr = { 10, 100, 0, 1 } };
+    ring_peer a, b;
+    ring_id key, d;
+    struct ring_node *n;
+    ring_msg r;
+    uint8_t buf[RING_MSG_MAX];
+    int len;
+
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    ring_key_ip(&key, 1, &ip);
+    b.id = key;                                 /* the key's owner */
+    ring_id_from_u64(&d, 0, 1000);
+    ring_id_sub(&a.id, &key, &d);
+    a.pub[0] = 1;
+    b.pub[0] = 2;
+    ring_config_default(&cfg);
+    n = ring_node_new(&cfg, &cb, &a);
+    if (!CHECK(n != NULL, "node"))
+        return;
+    ring_node_bulk_init(n, 1, &b, &b, 1, NULL, 0);
+    CHECK(ring_node_get_ip(n, 2, 1, &ip, 7) == 0, "get");
+    CHECK(ua_got_sent && ua_sent.op == RING_OP_GET_IP && ring_ip_eq(&ua_sent.ip, &ip),
+          "no GET_IP sent");
+    memset(&r, 0, sizeof(r));
+    r.type = RING_MSG_FIND_RESP;
+    r.rid = ua_sent.rid;
+    r.code = RING_FIND_OWNER;
+    r.status = RING_ST_OK;
+    r.nrecs = 2;
+    for (int i = 0; i < 2; i++) {
+        r.recs[i].type = RING_REC_IP;
+        r.recs[i].enclave = i ? 1 : 2;          /* another enclave; another address */
+        r.recs[i].ip = ip;
+        r.recs[i].ip.addr[3] = (uint8_t)(i ? 9 : 1);
+        r.recs[i].mac[0] = 2;
+        r.recs[i].host = b;
+        r.recs[i].ttl_ms = 90000;
+    }
+    len = ring_wire_encode(&r, buf, sizeof(buf));
+    CHECK(len > 0 && ring_node_on_message(n, 3, &b, buf, (size_t)len) == 0, "deliver");
+    CHECK(ua_status == RING_ERR_NOTFOUND && ua_n == 0, "unasked records handed out: %d %zu",
+          ua_status, ua_n);
+    CHECK(ring_node_stats(n)->recs_unasked == 2, "recs_unasked %llu",
+          (unsigned long long)ring_node_stats(n)->recs_unasked);
+    ring_node_free(n);
 }
 
 /* More members than a message holds: GET_MEMBERS answers with those
@@ -238,7 +402,7 @@ static void members_nearest(void)
         ring_store_put(n, &r);
     }
     ring_id_from_u64(&near, 1ull << 63, 1);
-    k = ring_store_find(n, RING_REC_MEMBER, 7, NULL, &near, out, RING_MSG_RECS_MAX, 0);
+    k = ring_store_find(n, RING_REC_MEMBER, 7, NULL, NULL, &near, out, RING_MSG_RECS_MAX, 0);
     CHECK(k == RING_MSG_RECS_MAX, "%u records", k);
     for (unsigned i = 0; i < k; i++) {
         uint64_t hi, lo;
@@ -260,7 +424,7 @@ static void members_nearest(void)
         }
     }
     /* Without @near (a MAC's records): the first ones, any order. */
-    CHECK(ring_store_find(n, RING_REC_MEMBER, 7, NULL, NULL, out, 5, 0) == 5, "cap");
+    CHECK(ring_store_find(n, RING_REC_MEMBER, 7, NULL, NULL, NULL, out, 5, 0) == 5, "cap");
     ring_node_free(n);
 }
 
@@ -268,7 +432,9 @@ int main(void)
 {
     table();
     end_to_end();
+    ip_bindings();
     members_nearest();
+    answer_unasked();
     if (check_failures)
         fprintf(stderr, "%d failures\n", check_failures);
     return check_failures ? 1 : 0;

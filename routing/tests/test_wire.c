@@ -45,6 +45,7 @@ static bool same(const ring_msg *a, const ring_msg *b)
         const ring_wrec *x = &a->recs[i], *y = &b->recs[i];
 
         if (x->type != y->type || memcmp(x->mac, y->mac, 6) || x->enclave != y->enclave ||
+            (x->type == RING_REC_IP && !ring_ip_eq(&x->ip, &y->ip)) ||
             memcmp(&x->host, &y->host, sizeof(ring_peer)) || x->seq != y->seq ||
             x->ttl_ms != y->ttl_ms)
             return false;
@@ -54,6 +55,8 @@ static bool same(const ring_msg *a, const ring_msg *b)
     if (a->type == RING_MSG_FIND_REQ &&
         (a->op != b->op || a->flags != b->flags || !ring_id_eq(&a->key, &b->key) ||
          !ring_id_eq(&a->suspect, &b->suspect)))
+        return false;
+    if (a->type == RING_MSG_FIND_REQ && a->op == RING_OP_GET_IP && !ring_ip_eq(&a->ip, &b->ip))
         return false;
     if (a->type == RING_MSG_FIND_RESP && (a->code != b->code || a->status != b->status))
         return false;
@@ -146,6 +149,80 @@ static void recs_counts(const ring_msg *good)
     free(d);
 }
 
+/* IP binding records (type 3, 107 bytes) and GET_IP: round trips, and
+ * the address kept to one encoding (family 4|6, IPv4 padding zero). */
+static void ip_msgs(void)
+{
+    ring_msg *m = calloc(1, sizeof(*m)), *d = calloc(1, sizeof(*d));
+    uint8_t buf[RING_MSG_MAX];
+    const int req = 2 + 8 + 16 + 1 + 1 + 16;
+    int len;
+
+    m->type = RING_MSG_FIND_REQ;
+    m->rid = 9;
+    m->op = RING_OP_GET_IP;
+    m->enclave = 100;
+    m->ip.family = 4;
+    memcpy(m->ip.addr, "\x0a\x64\x00\x01", 4);
+    roundtrip(m, "get_ip v4", (size_t)req + 4 + 17);
+    m->ip.family = 6;
+    for (int i = 0; i < 16; i++)
+        m->ip.addr[i] = (uint8_t)(0xfd + i);
+    roundtrip(m, "get_ip v6", (size_t)req + 4 + 17);
+    len = ring_wire_encode(m, buf, sizeof(buf));
+    CHECK(len == req + 21, "get_ip: len %d", len);
+    buf[req + 4] = 5;                           /* family */
+    CHECK(ring_wire_decode(d, buf, (size_t)len) < 0, "get_ip: family 5 accepted");
+    buf[req + 4] = 0;
+    CHECK(ring_wire_decode(d, buf, (size_t)len) < 0, "get_ip: family 0 accepted");
+    buf[req + 4] = 4;                           /* v4 with bytes 4..15 set */
+    CHECK(ring_wire_decode(d, buf, (size_t)len) < 0, "get_ip: v4 padding accepted");
+    m->ip.family = 0;
+    CHECK(ring_wire_encode(m, buf, sizeof(buf)) < 0, "get_ip: encoded family 0");
+
+    /* A STORE of a binding. */
+    memset(m, 0, sizeof(*m));
+    m->type = RING_MSG_FIND_REQ;
+    m->op = RING_OP_STORE;
+    m->nrecs = 1;
+    fill_rec(&m->recs[0], 5);
+    m->recs[0].type = RING_REC_IP;
+    m->recs[0].ip.family = 4;
+    memcpy(m->recs[0].ip.addr, "\x0a\x64\x00\x07", 4);
+    roundtrip(m, "store ip", (size_t)req + RING_WIRE_IPREC_LEN);
+    len = ring_wire_encode(m, buf, sizeof(buf));
+    buf[req + RING_WIRE_REC_LEN + 10] = 1;      /* v4 padding */
+    CHECK(ring_wire_decode(d, buf, (size_t)len) < 0, "store ip: v4 padding accepted");
+    buf[req + RING_WIRE_REC_LEN + 10] = 0;
+    CHECK(ring_wire_decode(d, buf, (size_t)len) == 0, "store ip: restored");
+    buf[req] = RING_REC_IP + 1;                 /* record type */
+    CHECK(ring_wire_decode(d, buf, (size_t)len) < 0, "store: record type 4 accepted");
+    buf[req] = RING_REC_MAC;                    /* a MAC record is 17 bytes shorter */
+    CHECK(ring_wire_decode(d, buf, (size_t)len) < 0, "store: MAC record of IP length accepted");
+    m->recs[0].type = RING_REC_IP + 1;
+    CHECK(ring_wire_encode(m, buf, sizeof(buf)) < 0, "store: encoded record type 4");
+
+    /* Records of both lengths in one answer; the worst case still fits. */
+    memset(m, 0, sizeof(*m));
+    m->type = RING_MSG_FIND_RESP;
+    m->npeers = RING_SUCC_MAX;
+    for (unsigned i = 0; i < m->npeers; i++)
+        fill_peer(&m->peers[i], (uint8_t)i);
+    m->nrecs = RING_MSG_RECS_MAX;
+    for (unsigned i = 0; i < m->nrecs; i++) {
+        fill_rec(&m->recs[i], (uint8_t)i);
+        m->recs[i].type = i % 3 ? RING_REC_IP : RING_REC_MAC;
+        m->recs[i].ip.family = i % 3 == 1 ? 4 : i % 3 == 2 ? 6 : 0;
+        m->recs[i].ip.addr[0] = (uint8_t)i;
+    }
+    roundtrip(m, "find_resp mixed records", 2 + 8 + 2 + 1 + 16 * RING_WIRE_PEER_LEN + 1 +
+              8 * RING_WIRE_REC_LEN + 16 * RING_WIRE_IPREC_LEN);
+    CHECK(2 + 8 + 2 + 1 + 16 * RING_WIRE_PEER_LEN + 1 + RING_MSG_RECS_MAX * RING_WIRE_IPREC_LEN
+          <= RING_MSG_MAX, "binding records fit");
+    free(m);
+    free(d);
+}
+
 /* Merging rings (routing/unity.c): UNITY_REQ/RESP and ZIP. */
 static void unity_msgs(void)
 {
@@ -217,9 +294,9 @@ int main(void)
         CHECK(len == 2 + 8 + 16 + 1 + 1 + 16 + 4 && ring_wire_decode(d, buf, (size_t)len) == 0 &&
               d->op == RING_OP_PROBE && d->enclave == 77 && d->nrecs == 0,
               "probe: len %d op %u enclave %u", len, d->op, d->enclave);
-        buf[26] = RING_OP_PROBE + 1;
+        buf[26] = RING_OP_GET_IP + 1;
         CHECK(ring_wire_decode(d, buf, (size_t)len) < 0, "unknown op accepted");
-        m->op = RING_OP_PROBE + 1;
+        m->op = RING_OP_GET_IP + 1;
         CHECK(ring_wire_encode(m, buf, sizeof(buf)) < 0, "unknown op encoded");
         free(d);
     }
@@ -273,6 +350,7 @@ int main(void)
     roundtrip(m, "recs transfer", RECS_HDR + RING_WIRE_REC_LEN);
     recs_counts(m);
     unity_msgs();
+    ip_msgs();
 
     memset(m, 0, sizeof(*m));
     for (uint8_t t = RING_MSG_STATE_REQ; t <= RING_MSG_PONG; t++) {

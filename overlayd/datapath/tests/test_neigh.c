@@ -169,6 +169,134 @@ static void test_snoop(void)
     CHECK_EQ(neigh_snoop(arp_req, 20, &ip, mac), -ENOENT);
 }
 
+/* What a guest's frame teaches: GARP yes; probes (0.0.0.0), DAD (source ::)
+ * and multicast MACs no. */
+static void test_snoop_rules(void)
+{
+    static const uint8_t garp[42] = {
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, MAC1, 0x08, 0x06,
+        0, 1, 0x08, 0, 6, 4, 0, 1, MAC1, IP4_1, 0, 0, 0, 0, 0, 0, IP4_1,
+    };
+    struct neigh_ip ip;
+    uint8_t mac[6], f[86];
+
+    CHECK_EQ(neigh_snoop(garp, sizeof(garp), &ip, mac), 0);
+    CHECK(ip.family == 4 && !memcmp(ip.ip, "\x0a\x64\x00\x01", 4) && !memcmp(mac, mac1, 6));
+    /* an ARP probe: sender 0.0.0.0 */
+    memcpy(f, arp_req, 42);
+    memset(f + 28, 0, 4);
+    CHECK_EQ(neigh_snoop(f, 42, &ip, mac), -ENOENT);
+    /* a multicast sender MAC, in the frame and the ARP body alike */
+    memcpy(f, arp_req, 42);
+    f[6] |= 1;
+    f[22] |= 1;
+    CHECK_EQ(neigh_snoop(f, 42, &ip, mac), -ENOENT);
+    /* DAD: an NS from :: (no source link-layer option, checksum redone) */
+    memcpy(f, ns_req, 86);
+    memset(f + 22, 0, 16);
+    f[19] = 24;                                     /* payload: the NS without options */
+    f[56] = f[57] = 0;
+    {
+        uint16_t c = (uint16_t)test_csum(f + 14, f + 54, 24);
+
+        f[56] = (uint8_t)(c >> 8);
+        f[57] = (uint8_t)c;
+    }
+    CHECK_EQ(neigh_snoop(f, 78, &ip, mac), -ENOENT);
+    CHECK(neigh_ip_unicast(&(struct neigh_ip){ .family = 4, .ip = { IP4_1 } }));
+    CHECK(!neigh_ip_unicast(&(struct neigh_ip){ .family = 4, .ip = { 224, 0, 0, 1 } }));
+    CHECK(!neigh_ip_unicast(&(struct neigh_ip){ .family = 4, .ip = { IP4_1, 1 } }));
+    CHECK(!neigh_ip_unicast(&(struct neigh_ip){ .family = 6, .ip = { 0xff, 2, [15] = 1 } }));
+    CHECK(!neigh_ip_unicast(&(struct neigh_ip){ .family = 5 }));
+}
+
+/*
+ * Origins, one numbered line per step on one address: static beats
+ * everything, a local guest beats the ring, and a binding whose MAC
+ * changes (or that moves here from another host) takes the sequence
+ * number of the one it replaces plus one.
+ */
+static void test_origins(void)
+{
+    enum { LEARN, RING, STATIC, CLEAR };
+    static const uint8_t m3[6] = { 0x52, 0x54, 0, 0, 1, 3 }, mcast[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+    static const struct {
+        int op;
+        const uint8_t *mac;
+        uint64_t seq;                               /* RING: the record's */
+        int rc;
+        uint8_t origin;                             /* 0: no entry after */
+        const uint8_t *want_mac;
+        uint64_t want_seq;
+    } step[] = {
+        /* 0 */ { RING, mac1, 5, 0, NEIGH_ORIGIN_RING, mac1, 5 },
+        /* 1 */ { RING, mac2, 7, 0, NEIGH_ORIGIN_RING, mac2, 7 },     /* newer record */
+        /* 2 */ { RING, mcast, 9, -EINVAL, NEIGH_ORIGIN_RING, mac2, 7 },
+        /* 3 */ { LEARN, mac2, 0, 0, NEIGH_ORIGIN_LOCAL, mac2, 8 },   /* moved here */
+        /* 4 */ { LEARN, mac2, 0, 0, NEIGH_ORIGIN_LOCAL, mac2, 8 },   /* refresh */
+        /* 5 */ { RING, m3, 20, -EEXIST, NEIGH_ORIGIN_LOCAL, mac2, 8 },
+        /* 6 */ { LEARN, m3, 0, 0, NEIGH_ORIGIN_LOCAL, m3, 9 },       /* new MAC, same host */
+        /* 7 */ { STATIC, mac1, 0, 0, NEIGH_ORIGIN_STATIC, mac1, 0 },
+        /* 8 */ { LEARN, m3, 0, -EPERM, NEIGH_ORIGIN_STATIC, mac1, 0 },
+        /* 9 */ { RING, m3, 30, -EPERM, NEIGH_ORIGIN_STATIC, mac1, 0 },
+        /* 10 */ { CLEAR, NULL, 0, 0, 0, NULL, 0 },
+        /* 11 */ { RING, m3, 3, 0, NEIGH_ORIGIN_RING, m3, 3 },
+        /* 12 */ { LEARN, mac1, 0, 0, NEIGH_ORIGIN_LOCAL, mac1, 4 },  /* another MAC here */
+    };
+    struct neigh_table *t;
+    struct neigh_ip a = { .family = 4, .ip = { IP4_1 } }, mc = { .family = 4, .ip = { 224, 0, 0, 1 } };
+    const struct neigh_entry *x;
+    size_t seen = 0;
+
+    if (!CHECK_EQ(neigh_table_new(4, 3, &t), 0))
+        return;
+    for (size_t i = 0; i < sizeof(step) / sizeof(step[0]); i++) {
+        int rc = 0;
+
+        switch (step[i].op) {
+        case LEARN:
+            rc = neigh_learn(t, &a, step[i].mac, 1000 + i);
+            break;
+        case RING:
+            rc = neigh_learn_ring(t, &a, step[i].mac, step[i].seq, 1000 + i);
+            break;
+        case STATIC:
+            rc = neigh_set_static(t, &a, step[i].mac);
+            break;
+        case CLEAR:
+            neigh_clear_static(t);
+            break;
+        }
+        CHECK(rc == step[i].rc, "step %zu: rc %d, want %d", i, rc, step[i].rc);
+        x = neigh_lookup(t, &a);
+        if (!step[i].origin) {
+            CHECK(x == NULL, "step %zu: entry left", i);
+            continue;
+        }
+        CHECK(x && x->origin == step[i].origin && !memcmp(x->mac, step[i].want_mac, 6) &&
+              x->seq == step[i].want_seq, "step %zu: origin %d seq %llu", i, x ? x->origin : -1,
+              x ? (unsigned long long)x->seq : 0ull);
+    }
+    /* The ring never binds a multicast address; ring entries age with learned ones too. */
+    CHECK_EQ(neigh_learn_ring(t, &mc, mac1, 1, 1), -EINVAL);
+    CHECK_EQ(neigh_learn_ring(t, &(struct neigh_ip){ .family = 6, .ip = { FD00_2 } }, mac2, 1,
+                              2000), 0);
+    for (size_t i = 0; i < neigh_capacity(t); i++)
+        seen += neigh_at(t, i) != NULL;
+    CHECK_EQ(seen, neigh_count(t));
+    CHECK(neigh_at(t, neigh_capacity(t)) == NULL);
+    /* Ring bindings go sooner than learned ones; learned ones stay. */
+    CHECK_EQ(neigh_age_ring(t, 2000 + 100, 100), 0);
+    CHECK_EQ(neigh_age_ring(t, 2000 + 101, 100), 1);
+    CHECK_EQ(neigh_count(t), 1);
+    CHECK(neigh_lookup(t, &a) && neigh_lookup(t, &a)->origin == NEIGH_ORIGIN_LOCAL);
+    CHECK_EQ(neigh_learn_ring(t, &(struct neigh_ip){ .family = 6, .ip = { FD00_2 } }, mac2, 1,
+                              2000), 0);
+    CHECK_EQ(neigh_age(t, 3000 + 300, 300), 2);
+    CHECK_EQ(neigh_count(t), 0);
+    neigh_table_free(t);
+}
+
 static struct neigh_ip v4(uint8_t last)
 {
     struct neigh_ip ip = { .family = 4, .ip = { 10, 100, 0, last } };
@@ -227,5 +355,7 @@ int main(void)
     test_ns();
     test_snoop();
     test_table();
+    test_snoop_rules();
+    test_origins();
     return CHECK_DONE();
 }
