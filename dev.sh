@@ -110,7 +110,7 @@ test_all() {
     deps
     need_root "the test suites"
     say "building build/"
-    try_build build && run_suites build "normal build" --no-suite scale
+    try_build build && run_suites build "normal build"
     say "building build-asan/ (ASan+UBSan)"
     try_build build-asan -Db_sanitize=address,undefined -Db_lundef=false &&
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
