@@ -108,6 +108,34 @@ static void check_records(struct eng *e, uint32_t n, const char *what)
     }
 }
 
+/* ring_node_neighbours against its definition: the predecessor, then the
+ * finger of every bit in order, without self, duplicates or successors
+ * past the first. */
+static void check_neighbours(const struct ring_node *node, const char *what)
+{
+    ring_peer want[RING_ID_BITS + 1], got[RING_ID_BITS + 1];
+    const ring_peer *pred = ring_node_pred(node), *self = ring_node_self(node);
+    unsigned k = 0, ns = ring_node_nsucc(node), ng;
+
+    if (pred && !ring_id_eq(&pred->id, &self->id))
+        want[k++] = *pred;
+    for (unsigned b = 0; b < RING_ID_BITS; b++) {
+        const ring_peer *p = ring_node_finger(node, b);
+        bool skip = ring_id_eq(&p->id, &self->id);
+
+        for (unsigned i = 1; i < ns && !skip; i++)
+            skip = ring_id_eq(&ring_node_succ(node, i)->id, &p->id);
+        for (unsigned i = 0; i < k && !skip; i++)
+            skip = ring_id_eq(&want[i].id, &p->id);
+        if (!skip)
+            want[k++] = *p;
+    }
+    ng = ring_node_neighbours(node, got, RING_ID_BITS + 1);
+    CHECK(ng == k, "%s: %u neighbours, want %u", what, ng, k);
+    for (unsigned i = 0; i < k && i < ng; i++)
+        CHECK(ring_id_eq(&got[i].id, &want[i].id), "%s: neighbour %u differs", what, i);
+}
+
 static void scenario(uint32_t n, uint64_t seed, bool wrap_ids)
 {
     ring_config cfg = test_cfg();
@@ -144,6 +172,8 @@ static void scenario(uint32_t n, uint64_t seed, bool wrap_ids)
 
         CHECK(bad == 0, "%s: %llu wrong fingers", what, (unsigned long long)bad);
     }
+    for (uint32_t i = 0; i < n; i++)
+        check_neighbours(eng_node(e, i), what);
 
     /* Lookups from every node for random keys find the oracle's successor. */
     eng_lookups_clear(e);
