@@ -261,7 +261,8 @@ done
 failed=()
 for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed+=("${survivors[$i]}"); done
 [ ${#failed[@]} -eq 0 ] || rig_fail "lookups still failing ${LOOKUP_S}s after their first try, from: ${failed[*]}"
-retried=$(sort -u "$RIG_DIR/lookup-retried" 2>/dev/null | wc -l)
+retried=0
+[ ! -f "$RIG_DIR/lookup-retried" ] || retried=$(sort -u "$RIG_DIR/lookup-retried" | wc -l)
 printf '  ok: every lookup answered (%s of them after a retry; none failed for %ss); the last sweep ended %ss after the kill\n' \
     "$retried" "$LOOKUP_S" \
     "$((SECONDS - t0))" >&2
