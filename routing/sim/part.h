@@ -41,6 +41,7 @@ struct part_stats {
     uint32_t bad_end;           /* members out of place at the end (global) */
     double t_end;               /* s after the heal when the last lookups went out */
     struct part_lk after_heal, at_end;
+    uint64_t unity_splits, zip_steps;   /* summed over the hosts, from the heal to the end */
 };
 
 /* Lookups: @nlookups during the split, as many in the 30 s after the heal,

@@ -653,6 +653,9 @@ static int sim_partition(struct sim_run *r, struct eng *e)
     printf("after the heal: one consistent ring after %.1f s (-1: not within 300 s); at the "
            "end (%.0f s after the heal) %u hosts out of place (wall %.1f s)\n", ps.t_one,
            ps.t_end, ps.bad_end, wall() - r->w0);
+    printf("ring unification from the heal to the end: %llu unity checks found another "
+           "ring, %llu zip steps\n", (unsigned long long)ps.unity_splits,
+           (unsigned long long)ps.zip_steps);
     printf("| lookups | issued | correct (global owner) | answered with the issuer side's "
            "owner |\n");
     pct_row("split, owner on the same side", &ps.within);
