@@ -137,9 +137,13 @@ static bool wheel_fill(struct eng *e)
         e->cur_bucket++;
         q = &e->wheel[e->cur_bucket & (ENG_WHEEL - 1)];
         e->nwheel -= q->n;
+        /* The bucket's array becomes the heap; the old heap's array goes.
+         * Handing it to the bucket instead would leave every bucket with
+         * the capacity of a busy millisecond: gigabytes at 100k hosts. */
         tmp = e->cur;
         e->cur = *q;
-        *q = tmp;
+        free(tmp.a);
+        *q = (struct evq){ 0 };
         /* Far events now within the wheel move in (into cur if due now). */
         while (e->far.n &&
                (e->far.a[0].t >> ENG_BUCKET_SHIFT) - e->cur_bucket < ENG_WHEEL) {
