@@ -19,7 +19,7 @@ struct member {
 
 /* One row of the time series (part_run's @series). */
 struct sample {
-    uint32_t rings, largest, bad;
+    uint32_t rings, bad;
     uint32_t lookups, ok;       /* issued in [t, t + STEP) */
 };
 
@@ -34,7 +34,7 @@ struct part {
     struct sample *smp;
     size_t nsmp, capsmp;
     uint32_t *mark;             /* per position in m[2]: ring count scratch */
-    bool sampling, split;
+    bool sampling;
 };
 
 static int member_cmp(const void *a, const void *b)
@@ -142,24 +142,15 @@ static uint32_t pos_of(const struct part *p, const ring_id *id)
     return UINT32_MAX;
 }
 
-static uint32_t next_of(const struct part *p, uint32_t v)
-{
-    const struct ring_node *nd = eng_node(p->e, p->m[2][v].idx);
-
-    return ring_node_state(nd) == RING_ACTIVE ? pos_of(p, &ring_node_succ(nd, 0)->id)
-                                              : UINT32_MAX;
-}
-
 /* Rings: cycles of the successor pointers (succ[0]) among the hosts, each
  * following its first successor; a host not ACTIVE points nowhere. Two
- * halves that each closed on their own are two; one pointer across merges
- * two cycles into one with the rest of the other hanging off it, so also
- * the hosts on the largest cycle: all of them in one consistent ring. */
-static uint32_t count_rings(struct part *p, uint32_t *largest)
+ * halves that each closed on their own are two. One pointer across merges
+ * two cycles into one with the rest of the other hanging off it, so one
+ * cycle is not yet one consistent ring: hosts out of place tell that. */
+static uint32_t count_rings(struct part *p)
 {
     uint32_t m = p->nm[2], rings = 0;
 
-    *largest = 0;
     for (uint32_t k = 0; k < m; k++)
         p->mark[k] = UINT32_MAX;
     for (uint32_t k = 0; k < m; k++) {
@@ -167,18 +158,13 @@ static uint32_t count_rings(struct part *p, uint32_t *largest)
 
         /* Walk until a host seen before (or a dead end), marking with k. */
         while (v != UINT32_MAX && p->mark[v] == UINT32_MAX) {
-            p->mark[v] = k;
-            v = next_of(p, v);
-        }
-        if (v != UINT32_MAX && p->mark[v] == k) {
-            uint32_t len = 1;
+            const struct ring_node *nd = eng_node(p->e, p->m[2][v].idx);
 
-            rings++;
-            for (uint32_t w = next_of(p, v); w != v; w = next_of(p, w))
-                len++;
-            if (len > *largest)
-                *largest = len;
+            p->mark[v] = k;
+            v = ring_node_state(nd) == RING_ACTIVE ? pos_of(p, &ring_node_succ(nd, 0)->id)
+                                                   : UINT32_MAX;
         }
+        rings += v != UINT32_MAX && p->mark[v] == k;
     }
     return rings;
 }
@@ -201,10 +187,8 @@ static int advance(struct part *p, uint64_t t)
         }
         sm = &p->smp[p->nsmp++];
         memset(sm, 0, sizeof(*sm));
-        sm->rings = count_rings(p, &sm->largest);
-        /* Out of place against what the host can reach: its side's ring
-         * while the split lasts, the whole one after. */
-        sm->bad = p->split ? bad_in(p, 0) + bad_in(p, 1) : bad_in(p, 2);
+        sm->rings = count_rings(p);
+        sm->bad = bad_in(p, 2);
         p->next_sample += STEP;
     }
     eng_run_until(p->e, t);
@@ -296,16 +280,15 @@ static int run_checked(struct part *p, uint64_t t0, uint64_t span, size_t count,
 static int write_series(const struct part *p, FILE *f, uint64_t split_ns)
 {
     fprintf(f, "# ringsim -P: t_s (from the split), phase, rings (successor cycles), "
-            "hosts out of place (against their side's ring in the split, the whole ring "
-            "after), lookups issued in [t, t + %.1f s), of them correct (global owner), "
-            "hosts on the largest ring\n", (double)STEP / SEC);
-    fprintf(f, "t_s,phase,rings,out_of_place,lookups,correct,largest_ring\n");
+            "hosts out of place (global ring), lookups issued in [t, t + %.1f s), of them "
+            "correct (global owner)\n", (double)STEP / SEC);
+    fprintf(f, "t_s,phase,rings,out_of_place,lookups,correct\n");
     for (size_t k = 0; k < p->nsmp; k++) {
         const struct sample *sm = &p->smp[k];
 
-        fprintf(f, "%.1f,%s,%u,%u,%u,%u,%u\n", (double)(k * STEP) / SEC,
-                k * STEP <= split_ns ? "split" : "healed", sm->rings, sm->bad, sm->lookups,
-                sm->ok, sm->largest);
+        fprintf(f, "%.1f,%s,%u,%u,%u,%u\n", (double)(k * STEP) / SEC,
+                k * STEP < split_ns ? "split" : "healed", sm->rings, sm->bad, sm->lookups,
+                sm->ok);
     }
     return ferror(f) ? -EIO : 0;
 }
@@ -349,11 +332,9 @@ int part_run(struct eng *e, uint64_t split_ns, uint64_t cap_ns, size_t nlookups,
     t0 = eng_now(e);
     p.t0 = p.next_sample = t0;
     eng_set_drop(e, cut, &p);
-    p.split = true;
     rc = run_checked(&p, t0, split_ns, nlookups, sides, 2, out->t_side);
     rc = rc < 0 ? rc : advance(&p, t0 + split_ns);
     eng_set_drop(e, NULL, NULL);
-    p.split = false;
     out->dropped = eng_dropped(e);
     heal = eng_now(e);
     unity_sum(&p, u0);

@@ -13,9 +13,9 @@ set -eu
 src=${1:-routing/sim/partition.csv}
 dst=${2:-docs/routing-partition.svg}
 
-# The heal: the last row of phase "split" (column 2) is its moment.
-heal=$(awk -F, '$2 == "split" { t = $1 } END { print t }' "$src")
-[ -n "$heal" ] || { echo "plot.sh: no rows of the split in $src" >&2; exit 1; }
+# The heal: the first row of phase "healed" (column 2).
+heal=$(awk -F, '$2 == "healed" { print $1; exit }' "$src")
+[ -n "$heal" ] || { echo "plot.sh: no rows after the heal in $src" >&2; exit 1; }
 
 gnuplot <<GP
 set terminal svg size 760,600 dynamic font "sans,12" background "white"
@@ -35,8 +35,7 @@ set ytics nomirror
 set y2tics
 plot '$src' every ::1 using 1:3 with steps lw 2 lc rgb '#1f77b4' title 'rings', \
      '' every ::1 using 1:4 axes x1y2 with lines lw 2 lc rgb '#d62728' \
-        title 'hosts out of place (side ring in the split, whole ring after)', \
-     '' every ::1 using 1:7 axes x1y2 with lines lw 2 dt 3 lc rgb '#9467bd' title 'hosts on the largest ring'
+        title 'hosts out of place (against the whole ring)'
 
 unset y2label
 unset y2tics
