@@ -98,45 +98,65 @@ void ring_finger_rtt(struct ring_node *n, const ring_id *id, uint32_t rtt_us)
     }
 }
 
-static void consider(const struct ring_node *n, const ring_id *key, const ring_peer *p,
-                     ring_peer *out, unsigned *cnt, unsigned max)
+/* One closest-preceding scan: distances from self as numbers, so each
+ * candidate costs one load and subtraction rather than a reload of self
+ * and the key per compare. */
+struct cp_scan {
+    const struct ring_node *n;
+    ring_num self, dkey;        /* dkey = key - self; 0: the key is self */
+    ring_peer *out;
+    ring_num *dout;             /* distance from self of out[i] */
+    unsigned cnt, max;
+};
+
+static void consider(struct cp_scan *s, const ring_peer *p)
 {
+    ring_num d = ring_id_num(&p->id) - s->self;
     unsigned pos;
 
-    if (ring_is_self(n, &p->id) || !ring_id_in_oo(&p->id, &n->self.id, key) ||
-        ring_dead_has(n, n->now, &p->id))
+    /* Not self, and in (self, key); with key == self all but self. */
+    if (d == 0 || (s->dkey != 0 && d >= s->dkey))
         return;
-    for (unsigned i = 0; i < *cnt; i++) {
-        if (ring_id_eq(&out[i].id, &p->id))
+    /* Equal distance is the same id: already listed. */
+    for (unsigned i = 0; i < s->cnt; i++) {
+        if (s->dout[i] == d)
             return;
     }
     /* Closest to the key first = farthest from self first. */
-    pos = *cnt;
-    while (pos > 0 && dist_cmp_self(n, &out[pos - 1].id, &p->id) < 0)
+    pos = s->cnt;
+    while (pos > 0 && s->dout[pos - 1] < d)
         pos--;
-    if (pos >= max)
+    if (pos >= s->max || ring_dead_has(s->n, s->n->now, &p->id))
         return;
-    if (*cnt == max)
-        (*cnt)--;
-    memmove(&out[pos + 1], &out[pos], (*cnt - pos) * sizeof(out[0]));
-    out[pos] = *p;
-    (*cnt)++;
+    if (s->cnt == s->max)
+        s->cnt--;
+    memmove(&s->out[pos + 1], &s->out[pos], (s->cnt - pos) * sizeof(s->out[0]));
+    memmove(&s->dout[pos + 1], &s->dout[pos], (s->cnt - pos) * sizeof(s->dout[0]));
+    s->out[pos] = *p;
+    s->dout[pos] = d;
+    s->cnt++;
 }
 
 unsigned ring_closest_preceding(const struct ring_node *n, const ring_id *key,
                                 ring_peer *out, unsigned max)
 {
-    unsigned cnt = 0;
+    ring_num dout[RING_FINGER_MAX + RING_SUCC_MAX + 1];
+    struct cp_scan s = {
+        .n = n, .self = ring_id_num(&n->self.id), .out = out, .dout = dout, .max = max,
+    };
 
     if (max == 0)
         return 0;
+    if (max > sizeof(dout) / sizeof(dout[0]))
+        s.max = max = sizeof(dout) / sizeof(dout[0]);
+    s.dkey = ring_id_num(key) - s.self;
     for (unsigned i = 0; i < n->nfing; i++)
-        consider(n, key, &n->fing[i].p, out, &cnt, max);
+        consider(&s, &n->fing[i].p);
     for (unsigned i = 0; i < n->nsucc; i++)
-        consider(n, key, &n->succ[i], out, &cnt, max);
+        consider(&s, &n->succ[i]);
     if (n->has_pred)
-        consider(n, key, &n->pred, out, &cnt, max);
-    return cnt;
+        consider(&s, &n->pred);
+    return s.cnt;
 }
 
 int ring_finger_next_bit(struct ring_node *n)
@@ -185,6 +205,8 @@ const ring_peer *ring_node_finger(const struct ring_node *n, unsigned bit)
 
 void ring_dead_add(struct ring_node *n, uint64_t now, const ring_id *id)
 {
+    if (now + n->cfg.dead_ttl_ns > n->dead_until)
+        n->dead_until = now + n->cfg.dead_ttl_ns;
     for (unsigned i = 0; i < RING_DEAD_CACHE; i++) {
         if (ring_id_eq(&n->dead[i].id, id)) {
             n->dead[i].until = now + n->cfg.dead_ttl_ns;
@@ -198,6 +220,10 @@ void ring_dead_add(struct ring_node *n, uint64_t now, const ring_id *id)
 
 bool ring_dead_has(const struct ring_node *n, uint64_t now, const ring_id *id)
 {
+    /* Every routing decision asks this; in a quiet ring the cache holds
+     * only expired entries, and one compare saves scanning them. */
+    if (now >= n->dead_until)
+        return false;
     for (unsigned i = 0; i < RING_DEAD_CACHE; i++) {
         if (n->dead[i].until > now && ring_id_eq(&n->dead[i].id, id))
             return true;
@@ -207,6 +233,11 @@ bool ring_dead_has(const struct ring_node *n, uint64_t now, const ring_id *id)
 
 void ring_dead_del(struct ring_node *n, const ring_id *id)
 {
+    /* Called for every message received: an expired entry is as good as
+     * a cleared one (ring_dead_has() ignores both, ring_dead_add() renews
+     * either), so with none live there is nothing to clear. */
+    if (n->now >= n->dead_until)
+        return;
     for (unsigned i = 0; i < RING_DEAD_CACHE; i++) {
         if (ring_id_eq(&n->dead[i].id, id))
             n->dead[i].until = 0;

@@ -11,24 +11,27 @@ typedef unsigned __int128 u128;
 
 static u128 ld(const ring_id *a)
 {
-    u128 v = 0;
-
-    for (int i = 0; i < RING_ID_LEN; i++)
-        v = v << 8 | a->b[i];
-    return v;
+    return ring_id_num(a);
 }
 
+/* Byte swaps, as ring_id_num(): a byte loop does not always become them. */
 static void st(ring_id *out, u128 v)
 {
-    for (int i = RING_ID_LEN - 1; i >= 0; i--) {
-        out->b[i] = (uint8_t)v;
-        v >>= 8;
-    }
+    uint64_t hi = (uint64_t)(v >> 64), lo = (uint64_t)v;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    hi = __builtin_bswap64(hi);
+    lo = __builtin_bswap64(lo);
+#endif
+    memcpy(out->b, &hi, 8);
+    memcpy(out->b + 8, &lo, 8);
 }
 
 int ring_id_cmp(const ring_id *a, const ring_id *b)
 {
-    return memcmp(a->b, b->b, RING_ID_LEN);
+    u128 x = ld(a), y = ld(b);
+
+    return x < y ? -1 : x > y;
 }
 
 bool ring_id_eq(const ring_id *a, const ring_id *b)

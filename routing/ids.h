@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 enum ring_id_limits {
     RING_ID_LEN = 16,
@@ -83,6 +84,24 @@ void ring_id_to_u64(const ring_id *a, uint64_t *hi, uint64_t *lo);
 void ring_id_hex(char out[33], const ring_id *a);
 
 bool ring_peer_eq(const ring_peer *a, const ring_peer *b);
+
+/* An id as a 128-bit number (ids are big-endian bytes): for the loops that
+ * compare many distances per routing decision, which would otherwise
+ * reload self and the key for every candidate. */
+__extension__ typedef unsigned __int128 ring_num;
+
+static inline ring_num ring_id_num(const ring_id *a)
+{
+    uint64_t hi, lo;
+
+    memcpy(&hi, a->b, 8);
+    memcpy(&lo, a->b + 8, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    hi = __builtin_bswap64(hi);
+    lo = __builtin_bswap64(lo);
+#endif
+    return (ring_num)hi << 64 | lo;
+}
 
 /* Ring keys of location-store records (BLAKE2b-128 of a labelled identity). */
 void ring_key_mac(ring_id *out, uint32_t enclave, const uint8_t mac[6]);

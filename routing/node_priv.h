@@ -111,6 +111,7 @@ struct ring_node {
     ring_peer self;
     enum ring_state state;
     uint64_t now;               /* time of the latest call into the node */
+    uint64_t dead_until;        /* no entry of dead[] is live from this time on */
 
     ring_peer *succ;            /* cfg.nsucc slots */
     unsigned nsucc;
@@ -132,10 +133,6 @@ struct ring_node {
     ring_id poked;              /* last node told it skips us */
     uint64_t poked_at;
 
-    struct ring_seen seen[RING_SEEN_MAX];
-    unsigned nseen;
-    struct ring_rpc unity;      /* our outstanding UNITY_REQ */
-
     uint64_t t_stab, t_ff, t_pred, t_refresh, t_sweep, t_self, t_unity;
     uint8_t ff_next;
     uint32_t self_checks;
@@ -153,6 +150,12 @@ struct ring_node {
     bool has_bootstrap;
     uint64_t next_rid;
     ring_stats stats;
+
+    /* Last: half the struct, read only by unity checks and when a peer
+     * is forgotten; every message touches the fields above it. */
+    struct ring_rpc unity;      /* our outstanding UNITY_REQ */
+    unsigned nseen;
+    struct ring_seen seen[RING_SEEN_MAX];
 };
 
 /* node.c */

@@ -31,55 +31,193 @@ static bool ev_less(const struct ev *a, const struct ev *b)
     return a->t < b->t || (a->t == b->t && a->seq < b->seq);
 }
 
-/* A 4-ary heap: half the levels of a binary one, and a node's children
- * share cache lines; at 100k hosts the heap holds ~10^6 events and every
- * level below the top few is a cache miss. (t, seq) is a total order, so
- * the pop order, and with it every result, is the same as before. */
+/* 4-ary heaps (the current bucket, the events beyond the wheel): half the
+ * levels of a binary one, and a node's children share cache lines. */
 enum { HEAP_D = 4 };
 
-static void heap_push(struct eng *e, struct ev ev)
+static void evq_grow(struct evq *q)
+{
+    if (q->n == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 256;
+        q->a = realloc(q->a, q->cap * sizeof(*q->a));
+        if (!q->a)
+            abort();
+    }
+}
+
+static void heap_up(struct evq *q, struct ev ev)
 {
     size_t i;
 
-    if (e->nheap == e->capheap) {
-        e->capheap = e->capheap ? e->capheap * 2 : 1024;
-        e->heap = realloc(e->heap, e->capheap * sizeof(*e->heap));
-        if (!e->heap)
-            abort();
-    }
-    ev.seq = e->seq++;
-    i = e->nheap++;
-    while (i > 0 && ev_less(&ev, &e->heap[(i - 1) / HEAP_D])) {
-        e->heap[i] = e->heap[(i - 1) / HEAP_D];
+    evq_grow(q);
+    i = q->n++;
+    while (i > 0 && ev_less(&ev, &q->a[(i - 1) / HEAP_D])) {
+        q->a[i] = q->a[(i - 1) / HEAP_D];
         i = (i - 1) / HEAP_D;
     }
-    e->heap[i] = ev;
+    q->a[i] = ev;
+}
+
+/* Put @ev at slot @i and sift it down. */
+static void heap_down(struct evq *q, size_t i, struct ev ev)
+{
+    for (;;) {
+        size_t c = HEAP_D * i + 1, end = c + HEAP_D;
+
+        if (c >= q->n)
+            break;
+        if (end > q->n)
+            end = q->n;
+        for (size_t k = c + 1; k < end; k++) {
+            if (ev_less(&q->a[k], &q->a[c]))
+                c = k;
+        }
+        if (!ev_less(&q->a[c], &ev))
+            break;
+        q->a[i] = q->a[c];
+        i = c;
+    }
+    q->a[i] = ev;
+}
+
+static struct ev heap_take(struct evq *q)
+{
+    struct ev top = q->a[0];
+
+    if (--q->n)
+        heap_down(q, 0, q->a[q->n]);
+    return top;
+}
+
+static void heapify(struct evq *q)
+{
+    for (size_t i = q->n > 1 ? (q->n - 2) / HEAP_D + 1 : 0; i-- > 0;)
+        heap_down(q, i, q->a[i]);
+}
+
+static void wheel_put(struct eng *e, struct ev ev)
+{
+    uint64_t b = ev.t >> ENG_BUCKET_SHIFT;
+
+    if (b <= e->cur_bucket) {
+        heap_up(&e->cur, ev);
+    } else if (b - e->cur_bucket < ENG_WHEEL) {
+        struct evq *q = &e->wheel[b & (ENG_WHEEL - 1)];
+
+        evq_grow(q);
+        q->a[q->n++] = ev;
+        e->nwheel++;
+    } else {
+        heap_up(&e->far, ev);
+    }
+}
+
+static void heap_push(struct eng *e, struct ev ev)
+{
+    ev.seq = e->seq++;
+    e->nqueued++;
+    wheel_put(e, ev);
+}
+
+/* Make cur hold the earliest bucket with events; false if none is left. */
+static bool wheel_fill(struct eng *e)
+{
+    while (!e->cur.n) {
+        struct evq *q, tmp;
+
+        if (!e->nqueued)
+            return false;
+        if (!e->nwheel) {
+            /* Only far events: jump to the bucket before the first. */
+            uint64_t b = e->far.a[0].t >> ENG_BUCKET_SHIFT;
+
+            if (b > e->cur_bucket + 1)
+                e->cur_bucket = b - 1;
+        }
+        e->cur_bucket++;
+        q = &e->wheel[e->cur_bucket & (ENG_WHEEL - 1)];
+        e->nwheel -= q->n;
+        /* The bucket's array becomes the heap; the old heap's array goes.
+         * Handing it to the bucket instead would leave every bucket with
+         * the capacity of a busy millisecond: gigabytes at 100k hosts. */
+        tmp = e->cur;
+        e->cur = *q;
+        free(tmp.a);
+        *q = (struct evq){ 0 };
+        /* Far events now within the wheel move in (into cur if due now). */
+        while (e->far.n &&
+               (e->far.a[0].t >> ENG_BUCKET_SHIFT) - e->cur_bucket < ENG_WHEEL) {
+            struct ev ev = heap_take(&e->far);
+
+            if ((ev.t >> ENG_BUCKET_SHIFT) == e->cur_bucket) {
+                evq_grow(&e->cur);
+                e->cur.a[e->cur.n++] = ev;
+            } else {
+                wheel_put(e, ev);
+            }
+        }
+        heapify(&e->cur);
+    }
+    return true;
+}
+
+/* The next event, or NULL. */
+static const struct ev *heap_peek(struct eng *e)
+{
+    return wheel_fill(e) ? &e->cur.a[0] : NULL;
 }
 
 static struct ev heap_pop(struct eng *e)
 {
-    struct ev top = e->heap[0], last = e->heap[--e->nheap];
-    size_t i = 0;
+    e->nqueued--;
+    return heap_take(&e->cur);
+}
 
-    for (;;) {
-        size_t c = HEAP_D * i + 1, end = c + HEAP_D;
+/* Class c holds buffers of 128 << (2 c) bytes: 128, 512, 2048, 8192. */
+static unsigned pool_class(size_t len)
+{
+    unsigned c = 0;
 
-        if (c >= e->nheap)
-            break;
-        if (end > e->nheap)
-            end = e->nheap;
-        for (size_t k = c + 1; k < end; k++) {
-            if (ev_less(&e->heap[k], &e->heap[c]))
-                c = k;
-        }
-        if (!ev_less(&e->heap[c], &last))
-            break;
-        e->heap[i] = e->heap[c];
-        i = c;
+    while (c + 1 < ENG_POOL_CLASSES && len > (size_t)128 << (2 * c))
+        c++;
+    return c;
+}
+
+static uint8_t *buf_get(struct eng *e, size_t len)
+{
+    unsigned c = pool_class(len);
+    void *b = e->pool[c];
+
+    if (len > (size_t)128 << (2 * c))
+        abort();
+    if (b) {
+        memcpy(&e->pool[c], b, sizeof(void *));
+        return b;
     }
-    if (e->nheap)
-        e->heap[i] = last;
-    return top;
+    b = malloc((size_t)128 << (2 * c));
+    if (!b)
+        abort();
+    return b;
+}
+
+static void buf_put(struct eng *e, uint8_t *b, size_t len)
+{
+    unsigned c = pool_class(len);
+
+    memcpy(b, &e->pool[c], sizeof(void *));
+    e->pool[c] = b;
+}
+
+static void pool_free(struct eng *e)
+{
+    for (unsigned c = 0; c < ENG_POOL_CLASSES; c++) {
+        while (e->pool[c]) {
+            void *b = e->pool[c];
+
+            memcpy(&e->pool[c], b, sizeof(void *));
+            free(b);
+        }
+    }
 }
 
 static uint32_t ep_index(const ring_peer *p)
@@ -109,9 +247,7 @@ static void cb_send(void *ctx, const ring_peer *to, const uint8_t *buf, size_t l
         return;
     }
     ev.t = e->now + latency(e, h->idx, dst);
-    ev.buf = malloc(len);
-    if (!ev.buf)
-        abort();
+    ev.buf = buf_get(e, len);
     memcpy(ev.buf, buf, len);
     heap_push(e, ev);
 }
@@ -225,9 +361,11 @@ struct eng *eng_new(uint32_t nhosts, uint64_t seed, const ring_config *cfg)
     e->n = nhosts;
     e->h = calloc(nhosts, sizeof(*e->h));
     e->nodes = calloc(nhosts, sizeof(*e->nodes));
-    if (!e->h || !e->nodes) {
+    e->wheel = calloc(ENG_WHEEL, sizeof(*e->wheel));
+    if (!e->h || !e->nodes || !e->wheel) {
         free(e->h);
         free(e->nodes);
+        free(e->wheel);
         free(e);
         return NULL;
     }
@@ -272,9 +410,17 @@ void eng_free(struct eng *e)
         return;
     for (uint32_t i = 0; i < e->n; i++)
         ring_node_free(e->h[i].node);
-    for (size_t i = 0; i < e->nheap; i++)
-        free(e->heap[i].buf);
-    free(e->heap);
+    for (size_t b = 0; e->wheel && b <= ENG_WHEEL + 1; b++) {
+        struct evq *q = b < ENG_WHEEL ? &e->wheel[b] : b == ENG_WHEEL ? &e->cur : &e->far;
+
+        for (size_t i = 0; i < q->n; i++) {
+            if (q->a[i].buf)
+                buf_put(e, q->a[i].buf, q->a[i].len);
+        }
+        free(q->a);
+    }
+    pool_free(e);
+    free(e->wheel);
     free(e->h);
     free(e->nodes);
     free(e->orc);
@@ -379,15 +525,18 @@ void eng_kill(struct eng *e, uint32_t i)
 }
 
 /* The next event's host state is cold in cache (~7 KB per node spread
- * over the heap); start loading it while the current event runs. */
-static void prefetch_next(const struct eng *e)
+ * over the heap); start loading it while the current event runs. What
+ * nearly every message reads is the node struct up to its memory of
+ * hosts seen (routing/node_priv.h keeps that last): ~1.4 KB. */
+enum { NODE_HOT_BYTES = 1472 };
+
+static void prefetch_next(const struct eng *e, const struct ev *nx)
 {
-    const struct ev *nx = &e->heap[0];
     const uint8_t *node = (const uint8_t *)e->nodes[nx->dst];
 
     if (node) {
-        for (int k = 0; k < 4; k++)
-            __builtin_prefetch(node + 64 * k);
+        for (int k = 0; k < NODE_HOT_BYTES; k += 64)
+            __builtin_prefetch(node + k);
     }
     if (nx->buf)
         __builtin_prefetch(nx->buf);
@@ -395,12 +544,14 @@ static void prefetch_next(const struct eng *e)
 
 void eng_run_until(struct eng *e, uint64_t t)
 {
-    while (e->nheap && e->heap[0].t <= t) {
+    const struct ev *nx;
+
+    while ((nx = heap_peek(e)) && nx->t <= t) {
         struct ev ev = heap_pop(e);
         struct host *h = &e->h[ev.dst];
 
-        if (e->nheap)
-            prefetch_next(e);
+        if (e->cur.n)
+            prefetch_next(e, &e->cur.a[0]);
         e->now = ev.t;
         e->events++;
         if (ev.buf) {
@@ -408,7 +559,7 @@ void eng_run_until(struct eng *e, uint64_t t)
                 ring_node_on_message(h->node, e->now, &e->h[ev.src].peer, ev.buf, ev.len);
                 eng_rearm(e, ev.dst);
             }
-            free(ev.buf);
+            buf_put(e, ev.buf, ev.len);
         } else if (h->alive && h->node && ev.t == h->sched) {
             h->sched = UINT64_MAX;
             ring_node_on_timeout(h->node, e->now);

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "routing/sim/engine.h"
 
@@ -40,11 +41,17 @@ struct part_stats {
     uint32_t bad_end;           /* members out of place at the end (global) */
     double t_end;               /* s after the heal when the last lookups went out */
     struct part_lk after_heal, at_end;
+    uint64_t unity_splits, zip_steps;   /* summed over the hosts, from the heal to the end */
 };
 
-/* 0 or -ENOMEM. Lookups: @nlookups during the split, as many in the 30 s
- * after the heal, a tenth of that in the last 10 s. */
+/* Lookups: @nlookups during the split, as many in the 30 s after the heal,
+ * a tenth of that in the last 10 s. With @series, a CSV time series goes
+ * there, one row every 0.5 s from the split: rings (cycles of first
+ * successors), hosts out of place against the global oracle, and the
+ * lookups issued in that half second with how many were correct. Sampling
+ * only reads the nodes, so every other figure is the same with or without.
+ * Returns 0 or one of: -ENOMEM, -EINVAL (a side is empty), -EIO (@series). */
 int part_run(struct eng *e, uint64_t split_ns, uint64_t cap_ns, size_t nlookups,
-             struct part_stats *out);
+             struct part_stats *out, FILE *series);
 
 #endif
