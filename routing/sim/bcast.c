@@ -226,7 +226,7 @@ static int trees(const struct carriers *c, struct bcast_stats *out)
 {
     uint32_t k = c->k, *got = malloc(k * sizeof(*got));
     uint64_t *sent = calloc(k, sizeof(*sent)), *recv = calloc(k, sizeof(*recv));
-    struct tree_item *stk = malloc(((size_t)c->coff[k] + 1) * sizeof(*stk));
+    struct tree_item *stk = malloc(((size_t)k + 1) * sizeof(*stk));   /* each carrier once */
     struct bcast_fig *f = &out->tree, *s = &out->supp_tree;
     double keep = 1 - out->supp;
 

@@ -344,7 +344,7 @@ static int relay(const struct links_graph *g, uint32_t s, uint32_t d, uint32_t *
 
         if (!pl)
             return -1;
-        if (cur == s)
+        if (hops == 0)
             plan_route(pl, dest, LINKS_T, &path);
         else
             plan_route_forward(pl, dest->pub, LINKS_T, &path);
