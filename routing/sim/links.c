@@ -85,7 +85,8 @@ unsigned links_of(const struct links_graph *g, uint32_t v, uint32_t *out, bool *
         if (g->keep[v][j] != LINKS_NONE && g->keep[v][j] != v)
             tmp[n++] = (uint64_t)g->keep[v][j] << 1;
     qsort(tmp, n, sizeof(tmp[0]), cmp_u64);
-    /* The ring bit sorts last within a position: a ring link wins. */
+    /* A host listed twice (both chose each other, or an enclave neighbour
+     * that is a ring link too) is one link, a ring link if either is. */
     for (unsigned i = 0; i < n; i++) {
         uint32_t u = (uint32_t)(tmp[i] >> 1);
 
