@@ -56,6 +56,7 @@ struct links_graph {
     struct eng *e;
     uint32_t m;
     uint32_t *off, *adj;        /* view neighbours N(v): adj[off[v] .. off[v + 1]) */
+    ring_peer *nbp;             /* ... as ring_node_neighbours() gave them (same index) */
     uint32_t *src;              /* owner of each adj entry */
     uint8_t *dec;               /* per entry v → u: u declined v */
     uint8_t *cut;               /* ... and v's plan let u go: no link from this entry */
