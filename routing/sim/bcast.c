@@ -1,28 +1,30 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Enclave broadcast cost on the simulated ring: unicast vs a Chord
- * broadcast tree over the enclave's carriers (bcast.h). */
+/* Enclave broadcast cost on the simulated ring: unicast, and the daemon's
+ * tree (plan_flood_split() at every hop) with and without suppression
+ * (bcast.h). */
 #include "routing/sim/bcast.h"
 #include "routing/sim/engine_priv.h"
+#include "routing/sim/links.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { BC_NB_MAX = RING_ID_BITS + 1 };
+#include "overlayd/plan/plan.h"
 
-#define BC_NONE UINT32_MAX
-
-/* Carrier graph in rank space (carriers 0..k-1 clockwise by id). */
-struct cgraph {
+/* The carriers (0..k-1 clockwise) and each one's candidates: its links to
+ * other carriers, as carrier numbers and 64-bit ids. */
+struct carriers {
     uint32_t k;
-    uint32_t *off;              /* k + 1 */
-    uint32_t *adj;              /* neighbour ranks, clockwise from the owner */
-    uint64_t *pairs;            /* (a << 32 | b) while building */
-    size_t npairs, cappairs;
+    uint32_t *pos;              /* oracle position of each carrier */
+    uint64_t *id64;
+    uint32_t *coff, *cand;      /* cand[coff[c] .. coff[c + 1]) */
+    uint64_t *cid;
 };
 
 struct tree_item {
-    uint32_t y, limit, depth;
+    uint32_t y, from, depth;
+    uint64_t limit;
 };
 
 static uint64_t splitmix(uint64_t *s)
@@ -34,95 +36,17 @@ static uint64_t splitmix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* k of the m members at random; rank[p] = carrier number or LINKS_NONE. */
+static int pick(uint32_t m, uint32_t k, uint64_t seed, uint32_t *rank, struct carriers *c)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-static int pair_add(struct cgraph *g, uint32_t a, uint32_t b)
-{
-    if (g->npairs + 2 > g->cappairs) {
-        size_t cap = g->cappairs ? g->cappairs * 2 : 1024;
-        uint64_t *p = realloc(g->pairs, cap * sizeof(*p));
-
-        if (!p)
-            return -ENOMEM;
-        g->pairs = p;
-        g->cappairs = cap;
-    }
-    g->pairs[g->npairs++] = (uint64_t)a << 32 | b;
-    g->pairs[g->npairs++] = (uint64_t)b << 32 | a;
-    return 0;
-}
-
-/* Sort and deduplicate the pairs into CSR, each list clockwise from its
- * owner (ranks are in ring order, so that is ascending (b - a) mod k). */
-static int csr_build(struct cgraph *g)
-{
-    size_t w = 0;
-    uint32_t *tmp;
-
-    qsort(g->pairs, g->npairs, sizeof(*g->pairs), cmp_u64);
-    free(g->off);
-    free(g->adj);
-    g->off = calloc((size_t)g->k + 1, sizeof(*g->off));
-    g->adj = malloc((g->npairs ? g->npairs : 1) * sizeof(*g->adj));
-    tmp = malloc((g->npairs ? g->npairs : 1) * sizeof(*tmp));
-    if (!g->off || !g->adj || !tmp) {
-        free(tmp);
-        return -ENOMEM;
-    }
-    for (size_t i = 0; i < g->npairs; i++) {
-        uint32_t a = (uint32_t)(g->pairs[i] >> 32);
-
-        if (i && g->pairs[i] == g->pairs[i - 1])
-            continue;
-        g->adj[w++] = (uint32_t)g->pairs[i];
-        g->off[a + 1]++;
-    }
-    for (uint32_t c = 0; c < g->k; c++) {
-        uint32_t lo = g->off[c], n = g->off[c + 1], wrap = 0;
-
-        g->off[c + 1] = lo + n;
-        /* Ascending b: rotate the ranks below c (wrapped ones) to the end. */
-        while (wrap < n && g->adj[lo + wrap] < c)
-            wrap++;
-        if (!wrap || wrap == n)
-            continue;
-        memcpy(tmp, &g->adj[lo], wrap * sizeof(*tmp));
-        memmove(&g->adj[lo], &g->adj[lo + wrap], (n - wrap) * sizeof(*tmp));
-        memcpy(&g->adj[lo + n - wrap], tmp, wrap * sizeof(*tmp));
-    }
-    free(tmp);
-    return 0;
-}
-
-static bool linked(const struct cgraph *g, uint32_t a, uint32_t b)
-{
-    for (uint32_t i = g->off[a]; i < g->off[a + 1]; i++) {
-        if (g->adj[i] == b)
-            return true;
-    }
-    return false;
-}
-
-/* Pick the carriers (oracle positions, in ring order) and rank them. */
-static int pick_carriers(struct eng *e, uint32_t k, uint64_t seed, uint32_t **rank_out)
-{
-    uint32_t m = e->norc, *perm = malloc((size_t)m * sizeof(*perm));
-    uint32_t *rank = malloc((size_t)m * sizeof(*rank)), r = 0;
+    uint32_t *perm = malloc((size_t)m * sizeof(*perm)), r = 0;
     uint64_t s = seed ^ 0xbca57ULL;
 
-    if (!perm || !rank) {
-        free(perm);
-        free(rank);
+    if (!perm)
         return -ENOMEM;
-    }
     for (uint32_t i = 0; i < m; i++) {
         perm[i] = i;
-        rank[i] = BC_NONE;
+        rank[i] = LINKS_NONE;
     }
     for (uint32_t i = 0; i < k; i++) {
         uint32_t j = i + (uint32_t)(splitmix(&s) % (m - i)), t = perm[i];
@@ -131,183 +55,277 @@ static int pick_carriers(struct eng *e, uint32_t k, uint64_t seed, uint32_t **ra
         perm[j] = t;
         rank[perm[i]] = 0;
     }
-    for (uint32_t p = 0; p < m; p++) {
-        if (rank[p] != BC_NONE)
+    for (uint32_t p = 0; p < m; p++)
+        if (rank[p] != LINKS_NONE) {
+            c->pos[r] = p;
             rank[p] = r++;
-    }
+        }
     free(perm);
-    *rank_out = rank;
     return 0;
 }
 
-/* Carrier-to-carrier ring links, both directions. */
-static int ring_pairs(struct eng *e, const uint32_t *rank, struct cgraph *g)
+static const ring_peer *peer_at(const struct eng *e, uint32_t p)
 {
-    ring_peer nb[BC_NB_MAX];
+    return &e->h[e->orc[p].idx].peer;
+}
 
-    for (uint32_t p = 0; p < e->norc; p++) {
-        const struct ring_node *n;
-        unsigned cnt;
+/* Every carrier's enclave successor and predecessor, as the daemon's
+ * ringd_keep_update() asks the plan for them. */
+static int enclave_keep(struct eng *e, const struct carriers *c, const uint32_t *rank,
+                        uint32_t (*keep)[2])
+{
+    ring_peer *hosts = malloc((size_t)c->k * sizeof(*hosts)), nb[2];
 
-        if (rank[p] == BC_NONE)
+    if (!hosts)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < c->k; i++)
+        hosts[i] = *peer_at(e, c->pos[i]);
+    for (uint32_t p = 0; p < e->norc; p++)
+        keep[p][0] = keep[p][1] = LINKS_NONE;
+    for (uint32_t i = 0; i < c->k; i++) {
+        if (!plan_enclave_neighbours(&hosts[i].id, hosts, c->k, &nb[0], &nb[1]))
             continue;
-        n = e->h[e->orc[p].idx].node;
-        cnt = ring_node_neighbours(n, nb, BC_NB_MAX);
-        for (unsigned i = 0; i < cnt; i++) {
-            uint32_t q = eng_orc_lower(e->orc, e->norc, &nb[i].id);
+        for (unsigned j = 0; j < 2; j++) {
+            uint32_t p = eng_orc_lower(e->orc, e->norc, &nb[j].id);
 
-            if (!ring_id_eq(&e->orc[q].id, &nb[i].id) || rank[q] == BC_NONE || q == p)
+            keep[c->pos[i]][j] = rank[p] != LINKS_NONE ? p : LINKS_NONE;
+        }
+        if (keep[c->pos[i]][1] == keep[c->pos[i]][0])
+            keep[c->pos[i]][1] = LINKS_NONE;
+    }
+    free(hosts);
+    return 0;
+}
+
+/* Candidates from the capped graph; counts ring and enclave links. */
+static int candidates(const struct links_graph *g, const uint32_t *rank, struct carriers *c,
+                      struct bcast_stats *out)
+{
+    uint32_t *l = malloc(links_max(g) * sizeof(*l)), cap = 0, n = 0;
+    bool *ring = malloc(links_max(g) * sizeof(*ring));
+    uint64_t rl = 0;
+
+    c->coff = malloc(((size_t)c->k + 1) * sizeof(*c->coff));
+    if (!l || !ring || !c->coff)
+        goto nomem;
+    for (uint32_t i = 0; i < c->k; i++) {
+        unsigned nl = links_of(g, c->pos[i], l, ring);
+
+        c->coff[i] = n;
+        for (unsigned j = 0; j < nl; j++) {
+            uint32_t r = rank[l[j]];
+
+            if (r == LINKS_NONE)
                 continue;
-            if (pair_add(g, rank[p], rank[q]) < 0)
-                return -ENOMEM;
+            if (n == cap) {
+                uint32_t *a;
+                uint64_t *b;
+
+                cap = cap ? 2 * cap : 16 * c->k + 64;
+                a = realloc(c->cand, cap * sizeof(*a));
+                if (a)
+                    c->cand = a;
+                b = realloc(c->cid, cap * sizeof(*b));
+                if (b)
+                    c->cid = b;
+                if (!a || !b)
+                    goto nomem;
+            }
+            c->cand[n] = r;
+            c->cid[n++] = c->id64[r];
+            rl += ring[j];
+            /* Each enclave link once, at its lower-numbered end. */
+            if (r > i && (g->keep[c->pos[i]][0] == l[j] || g->keep[c->pos[i]][1] == l[j] ||
+                          g->keep[l[j]][0] == c->pos[i] || g->keep[l[j]][1] == c->pos[i])) {
+                out->enc_links++;
+                out->enc_new += !ring[j];
+            }
         }
     }
+    c->coff[c->k] = n;
+    out->ring_linked = (double)rl / c->k;
+    free(l);
+    free(ring);
     return 0;
+nomem:
+    free(l);
+    free(ring);
+    return -ENOMEM;
 }
 
-static uint32_t cw(uint32_t from, uint32_t to, uint32_t k)
+/* One broadcast from @o, each hop as flood_send(); per-host totals add up
+ * in @sent and @recv. */
+static void tree_run(const struct carriers *c, uint32_t o, struct tree_item *stk, uint32_t *got,
+                     uint64_t *sent, uint64_t *recv, struct bcast_stats *out)
 {
-    return (to + k - from) % k;
-}
-
-/* One broadcast from @o; fills recv[] and depth[], returns the max sends
- * of one host, adds per-origin figures to @f. */
-static void tree_run(const struct cgraph *g, uint32_t o, struct tree_item *stk,
-                     uint32_t *recv, uint32_t *depth, struct bcast_fig *f, uint64_t *dup)
-{
-    uint32_t k = g->k, nstk = 0, smax = 0, dmax = 0;
+    struct plan_flood_hop hop[PLAN_FLOOD_MAX];
+    uint64_t ids[PLAN_FLOOD_MAX];
+    uint32_t who[PLAN_FLOOD_MAX];
+    struct bcast_fig *f = &out->tree;
+    uint32_t nstk = 0, smax = 0, dmax = 0;
     uint64_t msgs = 0, dsum = 0;
 
-    memset(recv, 0, k * sizeof(*recv));
-    stk[nstk++] = (struct tree_item){ .y = o, .limit = o, .depth = 0 };
-    recv[o] = 1;
-    depth[o] = 0;
+    memset(got, 0, c->k * sizeof(*got));
+    got[o] = 1;
+    stk[nstk++] = (struct tree_item){ .y = o, .from = LINKS_NONE, .limit = c->id64[o] };
     while (nstk) {
         struct tree_item it = stk[--nstk];
-        uint32_t span = it.limit == it.y ? k : cw(it.y, it.limit, k), sent = 0;
-        uint32_t lo = g->off[it.y], hi = g->off[it.y + 1], end = lo;
+        unsigned n = 0, nh;
 
-        while (end < hi && cw(it.y, g->adj[end], k) < span)
-            end++;
-        for (uint32_t i = lo; i < end; i++) {
-            uint32_t c = g->adj[i];
+        for (uint32_t i = c->coff[it.y]; i < c->coff[it.y + 1] && n < PLAN_FLOOD_MAX; i++)
+            if (c->cand[i] != it.from) {
+                who[n] = c->cand[i];
+                ids[n++] = c->cid[i];
+            }
+        nh = plan_flood_split(c->id64[it.y], it.limit, ids, n, hop);
+        for (unsigned i = 0; i < nh; i++) {
+            uint32_t to = who[hop[i].idx];
 
-            if (recv[c]++) {
-                (*dup)++;
+            recv[to]++;
+            if (got[to]++) {
+                out->dup++;
                 continue;
             }
-            depth[c] = it.depth + 1;
             stk[nstk++] = (struct tree_item){
-                .y = c, .limit = i + 1 < end ? g->adj[i + 1] : it.limit, .depth = it.depth + 1 };
-            sent++;
+                .y = to, .from = it.y, .depth = it.depth + 1, .limit = hop[i].limit };
             dsum += it.depth + 1;
-            if (it.depth + 1 > dmax)
-                dmax = it.depth + 1;
+            dmax = it.depth + 1 > dmax ? it.depth + 1 : dmax;
         }
-        msgs += sent;
-        if (sent > smax)
-            smax = sent;
+        sent[it.y] += nh;
+        msgs += nh;
+        smax = nh > smax ? nh : smax;
     }
-    f->sent_max += smax;
-    if (smax > f->sent_max_all)
-        f->sent_max_all = smax;
+    for (uint32_t i = 0; i < c->k; i++)
+        out->missed += !got[i];
     f->msgs += (double)msgs;
-    f->depth_mean += (double)dsum / (k - 1);
+    f->sent_max += smax;
+    f->sent_max_all = smax > f->sent_max_all ? smax : f->sent_max_all;
+    f->depth_mean += (double)dsum / (c->k - 1);
     f->depth_max += dmax;
-    if (dmax > f->depth_max_all)
-        f->depth_max_all = dmax;
+    f->depth_max_all = dmax > f->depth_max_all ? dmax : f->depth_max_all;
 }
 
-static int tree_all(const struct cgraph *g, struct bcast_stats *out)
+static void per_second(const uint64_t *sent, const uint64_t *recv, uint32_t k, double rate,
+                       struct bcast_fig *f)
 {
-    uint32_t k = g->k;
-    uint32_t *recv = malloc(k * sizeof(*recv)), *depth = malloc(k * sizeof(*depth));
-    struct tree_item *stk = malloc(((size_t)g->off[k] + 1) * sizeof(*stk));
-    struct bcast_fig *f = &out->tree;
+    double ss = 0, rs = 0, sm = 0, rm = 0;
 
-    if (!recv || !depth || !stk) {
+    for (uint32_t i = 0; i < k; i++) {
+        ss += (double)sent[i];
+        rs += (double)recv[i];
+        sm = (double)sent[i] > sm ? (double)sent[i] : sm;
+        rm = (double)recv[i] > rm ? (double)recv[i] : rm;
+    }
+    f->sent_s_mean = rate * ss / k;
+    f->sent_s_max = rate * sm;
+    f->recv_s_mean = rate * rs / k;
+    f->recv_s_max = rate * rm;
+}
+
+static int trees(const struct carriers *c, struct bcast_stats *out)
+{
+    uint32_t k = c->k, *got = malloc(k * sizeof(*got));
+    uint64_t *sent = calloc(k, sizeof(*sent)), *recv = calloc(k, sizeof(*recv));
+    struct tree_item *stk = malloc(((size_t)k + 1) * sizeof(*stk));   /* each carrier once */
+    struct bcast_fig *f = &out->tree, *s = &out->supp_tree;
+    double keep = 1 - out->supp;
+
+    if (!got || !sent || !recv || !stk) {
+        free(got);
+        free(sent);
         free(recv);
-        free(depth);
         free(stk);
         return -ENOMEM;
     }
-    for (uint32_t o = 0; o < k; o++) {
-        tree_run(g, o, stk, recv, depth, f, &out->dup);
-        for (uint32_t c = 0; c < k; c++)
-            out->missed += !recv[c];
-    }
-    f->sent_max /= k;
+    for (uint32_t o = 0; o < k; o++)
+        tree_run(c, o, stk, got, sent, recv, out);
     f->msgs /= k;
+    f->sent_max /= k;
     f->depth_mean /= k;
     f->depth_max /= k;
-    f->recv_max = out->dup ? 2 : 1;
+    f->new_links = 2.0 * out->enc_new / k;
+    per_second(sent, recv, k, out->rate, f);
+    /* Suppressed: the same trees for the broadcasts that still go out. */
+    *s = *f;
+    s->msgs *= keep;
+    s->sent_s_mean *= keep;
+    s->sent_s_max *= keep;
+    s->recv_s_mean *= keep;
+    s->recv_s_max *= keep;
+    free(got);
+    free(sent);
     free(recv);
-    free(depth);
     free(stk);
     return 0;
 }
 
-/* Unicast: the origin sends k - 1 copies, each carrier gets one, and the
- * origin opens a link to every carrier it has no ring link to. */
-static void unicast(const struct cgraph *ring, struct bcast_stats *out)
+/* Unicast: the origin sends k - 1 copies and opens a link to every carrier
+ * it holds none to; every carrier gets one copy from each other. */
+static void unicast(const struct carriers *c, struct bcast_stats *out)
 {
-    uint32_t k = ring->k;
-    uint64_t deg = 0;
+    double k1 = c->k - 1;
 
-    for (uint32_t c = 0; c < k; c++)
-        deg += ring->off[c + 1] - ring->off[c];
-    out->ring_linked = (double)deg / k;
     out->uni = (struct bcast_fig){
-        .sent_max = k - 1, .sent_max_all = k - 1, .recv_max = 1, .msgs = k - 1,
+        .msgs = k1, .sent_max = k1, .sent_max_all = c->k - 1,
         .depth_mean = 1, .depth_max = 1, .depth_max_all = 1,
-        .new_links = (double)(k - 1) - out->ring_linked,
+        .new_links = k1 - out->ring_linked,
+        .sent_s_mean = out->rate * k1, .sent_s_max = out->rate * k1,
+        .recv_s_mean = out->rate * k1, .recv_s_max = out->rate * k1,
     };
 }
 
-static int measure(struct eng *e, const uint32_t *rank, uint32_t k, struct bcast_stats *out)
+int bcast_measure(struct eng *e, uint32_t carriers, uint64_t seed, double rate, double supp,
+                  struct bcast_stats *out)
 {
-    struct cgraph g = { .k = k };
-    int rc = ring_pairs(e, rank, &g);
-
-    if (rc == 0)
-        rc = csr_build(&g);
-    if (rc == 0) {
-        unicast(&g, out);
-        out->enc_links = k == 2 ? 1 : k;
-        for (uint32_t c = 0; c < out->enc_links; c++)
-            out->enc_new += !linked(&g, c, (c + 1) % k);
-        /* Each new enclave link is one more link at both its ends. */
-        out->tree.new_links = 2.0 * out->enc_new / k;
-        for (uint32_t c = 0; c < k && rc == 0; c++)
-            rc = pair_add(&g, c, (c + 1) % k);
-    }
-    if (rc == 0)
-        rc = csr_build(&g);
-    if (rc == 0)
-        rc = tree_all(&g, out);
-    free(g.off);
-    free(g.adj);
-    free(g.pairs);
-    return rc;
-}
-
-int bcast_measure(struct eng *e, uint32_t carriers, uint64_t seed, struct bcast_stats *out)
-{
-    uint32_t *rank;
+    struct links_graph g;
+    struct carriers c = { .k = carriers };
+    uint32_t *rank = NULL, (*keep)[2] = NULL;
+    long declined;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    eng_orc_build(e);
-    if (carriers > e->norc)
-        carriers = e->norc;
-    if (carriers < 2)
-        return -EINVAL;
-    out->hosts = e->norc;
-    out->carriers = carriers;
-    rc = pick_carriers(e, carriers, seed, &rank);
+    out->rate = rate;
+    out->supp = supp;
+    rc = links_graph_build(e, NULL, &g);
     if (rc < 0)
-        return rc;
-    rc = measure(e, rank, carriers, out);
+        goto done;
+    rc = -EINVAL;
+    if (c.k > g.m)
+        c.k = g.m;
+    if (c.k < 2)
+        goto done;
+    out->hosts = g.m;
+    out->carriers = c.k;
+    rc = -ENOMEM;
+    rank = malloc((size_t)g.m * sizeof(*rank));
+    keep = malloc((size_t)g.m * sizeof(*keep));
+    c.pos = malloc((size_t)c.k * sizeof(*c.pos));
+    c.id64 = malloc((size_t)c.k * sizeof(*c.id64));
+    if (!rank || !keep || !c.pos || !c.id64 || pick(g.m, c.k, seed, rank, &c) < 0)
+        goto done;
+    for (uint32_t i = 0; i < c.k; i++)
+        c.id64[i] = plan_id64(&peer_at(e, c.pos[i])->id);
+    if ((rc = enclave_keep(e, &c, rank, keep)) < 0)
+        goto done;
+    g.keep = keep;
+    declined = links_graph_cap(&g);
+    if (declined < 0) {
+        rc = (int)declined;
+        goto done;
+    }
+    out->declined = (uint32_t)declined;
+    if ((rc = candidates(&g, rank, &c, out)) < 0)
+        goto done;
+    unicast(&c, out);
+    rc = trees(&c, out);
+done:
+    links_graph_free(&g);
     free(rank);
+    free(keep);
+    free(c.pos);
+    free(c.id64);
+    free(c.coff);
+    free(c.cand);
+    free(c.cid);
     return rc;
 }

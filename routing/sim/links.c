@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Link counts and greedy relay hops over the daemon's neighbour sets,
- * without and with its link cap. */
+/* The link graph and relay paths of the simulated ring as every host's
+ * own overlay plan (overlayd/plan/) decides them (links.h). */
 #include "routing/sim/links.h"
 #include "routing/sim/engine_priv.h"
 
@@ -8,23 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "overlayd/plan/plan.h"
+
+#define LINKS_T (1000 * PLAN_SEC)       /* the plans' "now" */
+
 enum {
-    LINKS_NB_MAX = RING_ID_BITS + 1,    /* pred + one per finger bit */
     LINKS_HOP_CAP = 4096,               /* far beyond any sane walk */
-};
-
-#define LINKS_NONE UINT32_MAX           /* neighbour that is not a live member */
-
-/* Neighbour sets by oracle position (the members sorted by id). */
-struct graph {
-    uint32_t m;
-    uint32_t *off;              /* m + 1 */
-    uint32_t *adj;              /* oracle positions or LINKS_NONE */
-    uint32_t *src;              /* owner of each adj entry */
-    uint8_t *cut;               /* per adj entry: the target declined it */
-    uint32_t *pred, *succ;      /* each host's pred / succ[0] (positions) */
-    unsigned *cap;              /* cap(v) */
-    size_t nadj, capadj;
 };
 
 static uint64_t splitmix(uint64_t *s)
@@ -36,73 +25,11 @@ static uint64_t splitmix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static uint32_t position(const struct eng *e, uint32_t m, const ring_id *id)
+static int cmp_u32(const void *a, const void *b)
 {
-    uint32_t pos = eng_orc_lower(e->orc, m, id);
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
-    return ring_id_eq(&e->orc[pos].id, id) ? pos : LINKS_NONE;
-}
-
-static int graph_build(struct eng *e, struct graph *g)
-{
-    ring_peer nb[LINKS_NB_MAX];
-
-    g->m = e->norc;
-    g->off = malloc(((size_t)g->m + 1) * sizeof(*g->off));
-    g->pred = malloc((size_t)g->m * sizeof(*g->pred));
-    g->succ = malloc((size_t)g->m * sizeof(*g->succ));
-    g->cap = malloc((size_t)g->m * sizeof(*g->cap));
-    if (!g->off || !g->pred || !g->succ || !g->cap)
-        return -ENOMEM;
-    for (uint32_t v = 0; v < g->m; v++) {
-        const struct ring_node *n = e->h[e->orc[v].idx].node;
-        const ring_peer *p = ring_node_pred(n);
-        unsigned k = ring_node_neighbours(n, nb, LINKS_NB_MAX);
-
-        g->pred[v] = p ? position(e, g->m, &p->id) : LINKS_NONE;
-        g->succ[v] = position(e, g->m, &ring_node_succ(n, 0)->id);
-        g->cap[v] = ring_node_link_cap(n);
-        g->off[v] = (uint32_t)g->nadj;
-        if (g->nadj + k > g->capadj) {
-            size_t cap = g->capadj ? g->capadj * 2 : (size_t)g->m * 16 + LINKS_NB_MAX;
-            uint32_t *a = realloc(g->adj, cap * sizeof(*a));
-
-            if (!a)
-                return -ENOMEM;
-            g->adj = a;
-            g->capadj = cap;
-        }
-        for (unsigned i = 0; i < k; i++)
-            g->adj[g->nadj++] = position(e, g->m, &nb[i].id);
-    }
-    g->off[g->m] = (uint32_t)g->nadj;
-    g->src = malloc((g->nadj ? g->nadj : 1) * sizeof(*g->src));
-    g->cut = calloc(g->nadj ? g->nadj : 1, 1);
-    if (!g->src || !g->cut)
-        return -ENOMEM;
-    for (uint32_t v = 0; v < g->m; v++)
-        for (uint32_t k = g->off[v]; k < g->off[v + 1]; k++)
-            g->src[k] = v;
-    return 0;
-}
-
-static void graph_free(struct graph *g)
-{
-    free(g->off);
-    free(g->adj);
-    free(g->src);
-    free(g->cut);
-    free(g->pred);
-    free(g->succ);
-    free(g->cap);
-}
-
-static bool has_nb(const struct graph *g, uint32_t v, uint32_t u)
-{
-    for (uint32_t k = g->off[v]; k < g->off[v + 1]; k++)
-        if (g->adj[k] == u)
-            return true;
-    return false;
+    return (x > y) - (x < y);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -112,185 +39,356 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int cmp_u32(const void *a, const void *b)
+static const ring_peer *peer_at(const struct links_graph *g, uint32_t p)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-    return (x > y) - (x < y);
+    return &g->e->h[g->e->orc[p].idx].peer;
 }
 
-/* deg[v] = |N(v) ∪ {u : v ∈ N(u)}| over the edges not cut: every directed
- * edge as an unordered pair, duplicates (u and v naming each other)
- * counted once. */
-static int link_degrees(const struct graph *g, uint32_t *deg)
+static const struct ring_node *node_at(const struct links_graph *g, uint32_t p)
 {
-    uint64_t *pr = malloc((g->nadj ? g->nadj : 1) * sizeof(*pr));
-    size_t np = 0;
+    return g->e->h[g->e->orc[p].idx].node;
+}
 
-    if (!pr)
-        return -ENOMEM;
-    memset(deg, 0, (size_t)g->m * sizeof(*deg));
+uint32_t links_position(const struct links_graph *g, const ring_id *id)
+{
+    uint32_t pos = eng_orc_lower(g->e->orc, g->m, id);
+
+    return ring_id_eq(&g->e->orc[pos].id, id) ? pos : LINKS_NONE;
+}
+
+unsigned links_max(const struct links_graph *g)
+{
+    uint32_t most = 0;
+
     for (uint32_t v = 0; v < g->m; v++) {
-        for (uint32_t k = g->off[v]; k < g->off[v + 1]; k++) {
-            uint32_t u = g->adj[k];
+        uint32_t d = g->off[v + 1] - g->off[v] + g->ioff[v + 1] - g->ioff[v];
 
-            if (g->cut[k])
-                continue;
-            if (u == LINKS_NONE)
-                deg[v]++;   /* link to a non-member: only v holds it */
-            else
-                pr[np++] = v < u ? (uint64_t)v << 32 | u : (uint64_t)u << 32 | v;
-        }
+        most = d > most ? d : most;
     }
-    qsort(pr, np, sizeof(*pr), cmp_u64);
-    for (size_t i = 0; i < np; i++) {
-        if (i && pr[i] == pr[i - 1])
-            continue;
-        deg[pr[i] >> 32]++;
-        deg[(uint32_t)pr[i]]++;
-    }
-    free(pr);
-    return 0;
+    return most + 4;
 }
 
-/* In-edges of every host: edge indexes k with adj[k] == v, listed for v
- * at in[ioff[v] .. ioff[v + 1]), nearest source before v first (the order
- * in which v declines). Positions are ring order, so the source nearest
- * before v is the one with the smallest (v − u) mod m. */
-struct in_edges {
-    uint32_t *ioff, *in;
-};
-
-static int in_build(const struct graph *g, struct in_edges *ie)
+unsigned links_of(const struct links_graph *g, uint32_t v, uint32_t *out, bool *ring)
 {
-    uint64_t *key;
-    uint32_t *fill;
+    uint64_t tmp[PLAN_LINKS_MAX + 4];
+    unsigned n = 0, w = 0;
 
-    ie->ioff = calloc((size_t)g->m + 1, sizeof(*ie->ioff));
-    ie->in = malloc((g->nadj ? g->nadj : 1) * sizeof(*ie->in));
-    fill = calloc((size_t)g->m, sizeof(*fill));
-    key = malloc((g->nadj ? g->nadj : 1) * sizeof(*key));
-    if (!ie->ioff || !ie->in || !fill || !key) {
+    for (uint32_t k = g->off[v]; k < g->off[v + 1] && n < PLAN_LINKS_MAX; k++)
+        if (g->adj[k] != LINKS_NONE && !g->cut[k])
+            tmp[n++] = (uint64_t)g->adj[k] << 1 | 1;
+    for (uint32_t i = g->ioff[v]; i < g->ioff[v + 1] && n < PLAN_LINKS_MAX; i++)
+        if (!g->cut[g->in[i]])
+            tmp[n++] = (uint64_t)g->src[g->in[i]] << 1 | 1;
+    /* Enclave neighbours: v's own are exactly those that have v as theirs
+     * (all carriers see the same host list), so one side lists them all. */
+    for (unsigned j = 0; g->keep && j < 2; j++)
+        if (g->keep[v][j] != LINKS_NONE && g->keep[v][j] != v)
+            tmp[n++] = (uint64_t)g->keep[v][j] << 1;
+    qsort(tmp, n, sizeof(tmp[0]), cmp_u64);
+    /* A host listed twice (both chose each other, or an enclave neighbour
+     * that is a ring link too) is one link, a ring link if either is. */
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)(tmp[i] >> 1);
+
+        if (w && out[w - 1] == u) {
+            ring[w - 1] = ring[w - 1] || (tmp[i] & 1);
+            continue;
+        }
+        out[w] = u;
+        ring[w++] = tmp[i] & 1;
+    }
+    return w;
+}
+
+static int in_build(struct links_graph *g)
+{
+    uint32_t *fill = calloc((size_t)g->m + 1, sizeof(*fill));
+    uint64_t *key = malloc((g->nadj ? g->nadj : 1) * sizeof(*key));
+
+    g->ioff = calloc((size_t)g->m + 1, sizeof(*g->ioff));
+    g->in = malloc((g->nadj ? g->nadj : 1) * sizeof(*g->in));
+    if (!fill || !key || !g->ioff || !g->in) {
         free(fill);
         free(key);
         return -ENOMEM;
     }
     for (size_t k = 0; k < g->nadj; k++)
         if (g->adj[k] != LINKS_NONE)
-            ie->ioff[g->adj[k] + 1]++;
+            g->ioff[g->adj[k] + 1]++;
     for (uint32_t v = 0; v < g->m; v++)
-        ie->ioff[v + 1] += ie->ioff[v];
+        g->ioff[v + 1] += g->ioff[v];
     for (size_t k = 0; k < g->nadj; k++) {
-        uint32_t v = g->adj[k], u = g->src[k], at;
+        uint32_t v = g->adj[k];
 
-        if (v == LINKS_NONE)
-            continue;
-        at = ie->ioff[v] + fill[v]++;
-        key[at] = (uint64_t)((v - u + g->m) % g->m) << 32 | (uint32_t)k;
+        if (v != LINKS_NONE)
+            key[g->ioff[v] + fill[v]++] = (uint64_t)g->src[k] << 32 | (uint32_t)k;
     }
+    /* By source, so the walk through them is in ring order. */
     for (uint32_t v = 0; v < g->m; v++) {
-        uint32_t a = ie->ioff[v], b = ie->ioff[v + 1];
+        uint32_t a = g->ioff[v], b = g->ioff[v + 1];
 
         qsort(key + a, b - a, sizeof(*key), cmp_u64);
         for (uint32_t i = a; i < b; i++)
-            ie->in[i] = (uint32_t)key[i];
+            g->in[i] = (uint32_t)key[i];
     }
     free(fill);
     free(key);
     return 0;
 }
 
-/* v is @u's successor or predecessor: u keeps v even if v declines. */
-static bool mandatory(const struct graph *g, uint32_t u, uint32_t v)
+int links_graph_build(struct eng *e, uint32_t (*keep)[2], struct links_graph *g)
 {
-    return g->succ[u] == v || g->pred[u] == v;
+    ring_peer nb[PLAN_NEIGHBOURS_MAX];
+    size_t cap = 0;
+
+    memset(g, 0, sizeof(*g));
+    eng_orc_build(e);
+    g->e = e;
+    g->m = e->norc;
+    g->keep = keep;
+    if (g->m < 2)
+        return -EINVAL;
+    g->off = malloc(((size_t)g->m + 1) * sizeof(*g->off));
+    if (!g->off)
+        return -ENOMEM;
+    for (uint32_t v = 0; v < g->m; v++) {
+        unsigned k = ring_node_neighbours(node_at(g, v), nb, PLAN_NEIGHBOURS_MAX);
+
+        g->off[v] = (uint32_t)g->nadj;
+        if (g->nadj + k > cap) {
+            size_t c = cap ? cap * 2 : (size_t)g->m * 16 + PLAN_NEIGHBOURS_MAX;
+            uint32_t *a = realloc(g->adj, c * sizeof(*a));
+            ring_peer *pa;
+
+            if (!a)
+                return -ENOMEM;
+            g->adj = a;
+            pa = realloc(g->nbp, c * sizeof(*pa));
+            if (!pa)
+                return -ENOMEM;
+            g->nbp = pa;
+            cap = c;
+        }
+        for (unsigned i = 0; i < k; i++) {
+            uint32_t u = links_position(g, &nb[i].id);
+
+            g->nbp[g->nadj] = nb[i];
+            g->adj[g->nadj++] = u == v ? LINKS_NONE : u;
+        }
+    }
+    g->off[g->m] = (uint32_t)g->nadj;
+    g->src = malloc((g->nadj ? g->nadj : 1) * sizeof(*g->src));
+    g->dec = calloc(g->nadj ? g->nadj : 1, 1);
+    g->cut = calloc(g->nadj ? g->nadj : 1, 1);
+    if (!g->src || !g->dec || !g->cut)
+        return -ENOMEM;
+    for (uint32_t v = 0; v < g->m; v++)
+        for (uint32_t k = g->off[v]; k < g->off[v + 1]; k++)
+            g->src[k] = v;
+    return in_build(g);
 }
 
-/* Every host over its cap, in ring order, declines in-neighbours outside
- * its own N(v) for which it is not mandatory until it is at the cap. */
-static uint32_t apply_cap(struct graph *g, const struct in_edges *ie, uint32_t *deg,
-                          uint32_t *keepv)
+void links_graph_free(struct links_graph *g)
 {
-    uint32_t declined = 0;
+    free(g->off);
+    free(g->adj);
+    free(g->nbp);
+    free(g->src);
+    free(g->dec);
+    free(g->cut);
+    free(g->ioff);
+    free(g->in);
+    memset(g, 0, sizeof(*g));
+}
 
-    for (uint32_t v = 0; v < g->m; v++) {
-        unsigned keep = g->off[v + 1] - g->off[v];
+/* Clockwise distance u → v in the top 64 bits of the ids. */
+static uint64_t cw64(const ring_id *u, const ring_id *v)
+{
+    return plan_id64(v) - plan_id64(u);
+}
 
-        for (uint32_t i = ie->ioff[v]; i < ie->ioff[v + 1]; i++) {
-            uint32_t k = ie->in[i], u = g->src[k];
+/*
+ * v's plan as the daemon's glue (overlayd/ring/ringd_plan.c) would have
+ * fed it by now: the ring view, the declines it got, its links, their use
+ * and its enclave neighbours. @scratch holds links_max() positions.
+ */
+static struct plan *host_plan(const struct links_graph *g, uint32_t v, uint32_t *scratch)
+{
+    const struct ring_node *n = node_at(g, v);
+    const ring_peer *self = peer_at(g, v), *pred = ring_node_pred(n);
+    struct plan_config cfg = { .idle_ns = 0 };
+    struct plan_ring_view *view = malloc(sizeof(*view));
+    bool ring[PLAN_LINKS_MAX + 4];
+    ring_peer keep[2];
+    unsigned nl, nk = 0;
+    struct plan *pl;
 
-            if (has_nb(g, v, u))
-                continue;           /* counted in keep already */
-            if (mandatory(g, u, v)) {
-                keep++;
-                continue;
-            }
-            if (deg[v] > g->cap[v] && !g->cut[k]) {
-                g->cut[k] = 1;
-                deg[v]--;
-                deg[u]--;
-                declined++;
-            }
-        }
-        keepv[v] = keep;
+    memcpy(cfg.self_pub, self->pub, 32);
+    pl = view ? plan_new(&cfg) : NULL;
+    if (!pl) {
+        free(view);
+        return NULL;
     }
+    memset(view, 0, sizeof(*view));
+    view->state = ring_node_state(n);
+    view->has_pred = pred != NULL;
+    if (pred)
+        view->pred = pred->id;
+    view->succ = ring_node_succ(n, 0)->id;
+    view->link_cap = ring_node_link_cap(n);
+    /* As the node gave them when the graph was built: the tables do not
+     * change while the plans are asked (and it saves 128 finger scans). */
+    view->n_nb = g->off[v + 1] - g->off[v];
+    memcpy(view->nb, &g->nbp[g->off[v]], view->n_nb * sizeof(view->nb[0]));
+    plan_on_ring(pl, view, LINKS_T - 60 * PLAN_SEC);
+    free(view);
+    for (uint32_t k = g->off[v]; k < g->off[v + 1]; k++)
+        if (g->dec[k])
+            plan_on_close_msg(pl, peer_at(g, g->adj[k])->pub, PLAN_CLOSE_MSG_DECLINE,
+                              LINKS_T - PLAN_SEC);
+    nl = links_of(g, v, scratch, ring);
+    plan_links_begin(pl);
+    for (unsigned i = 0; i < nl; i++)
+        plan_link_state(pl, peer_at(g, scratch[i])->pub, PLAN_LF_HAS_EP, PLAN_LINK_UP);
+    plan_links_end(pl);
+    /* Use, the least recent first: see links.h. ~2^30 ns over the ring. */
+    for (unsigned i = 0; i < nl; i++) {
+        const ring_peer *u = peer_at(g, scratch[i]);
+
+        plan_on_data(pl, u->pub, LINKS_T - 2 * PLAN_SEC + (cw64(&u->id, &self->id) >> 34));
+    }
+    for (unsigned j = 0; g->keep && j < 2; j++)
+        if (g->keep[v][j] != LINKS_NONE && g->keep[v][j] != v)
+            keep[nk++] = *peer_at(g, g->keep[v][j]);
+    plan_set_keep(pl, keep, nk);
+    return pl;
+}
+
+/* The entry u → v (u chose v) of the host u with key @pub, or UINT32_MAX:
+ * the hosts a plan declines are those that chose it. */
+static uint32_t entry_to(const struct links_graph *g, uint32_t v, const uint8_t pub[32])
+{
+    for (uint32_t i = g->ioff[v]; i < g->ioff[v + 1]; i++)
+        if (memcmp(peer_at(g, g->src[g->in[i]])->pub, pub, 32) == 0)
+            return g->in[i];
+    return UINT32_MAX;
+}
+
+long links_graph_cap(struct links_graph *g)
+{
+    uint32_t *scratch = malloc(links_max(g) * sizeof(*scratch));
+    struct plan_actions *act = malloc(sizeof(*act));
+    long declined = 0;
+
+    if (!scratch || !act) {
+        declined = -ENOMEM;
+        goto out;
+    }
+    for (uint32_t v = 0; v < g->m; v++) {
+        struct plan *pl = host_plan(g, v, scratch);
+
+        if (!pl) {
+            declined = -ENOMEM;
+            goto out;
+        }
+        plan_on_timeout(pl, LINKS_T, act);
+        plan_free(pl);
+        for (unsigned i = 0; i < act->n; i++) {
+            struct plan *upl;
+            uint32_t k;
+
+            if (act->a[i].kind != PLAN_ACT_DECLINE)
+                continue;
+            declined++;
+            k = entry_to(g, v, act->a[i].pub);
+            if (k == UINT32_MAX)
+                continue;
+            g->dec[k] = 1;
+            /* Declined, the other side lets us go unless we are its
+             * successor or predecessor: its plan says which. */
+            upl = host_plan(g, g->src[k], scratch);
+            if (!upl) {
+                declined = -ENOMEM;
+                goto out;
+            }
+            g->cut[k] = !plan_is_neighbour(upl, &peer_at(g, v)->id, LINKS_T);
+            plan_free(upl);
+        }
+    }
+out:
+    free(scratch);
+    free(act);
     return declined;
 }
 
-/* Hops of the greedy walk src → dst, or -1 if it gets stuck. Non-members
- * in a table are skipped, as the daemon skips a hop that stays silent.
- * Cut edges are skipped unless they lead to dst itself. */
-static int walk(const struct eng *e, const struct graph *g, uint32_t src, uint32_t dst,
-                bool capped)
+static bool has_link(const uint32_t *l, unsigned n, uint32_t u)
 {
-    const ring_id *dest = &e->orc[dst].id;
-    uint32_t cur = src;
+    return bsearch(&u, l, n, sizeof(*l), cmp_u32) != NULL;
+}
+
+/* The plan sends to a view neighbour that declined us directly when it is
+ * the destination (plan_next_hop): the link opens for it. */
+static bool is_view_nb(const struct links_graph *g, uint32_t v, uint32_t u)
+{
+    for (uint32_t k = g->off[v]; k < g->off[v + 1]; k++)
+        if (g->adj[k] == u)
+            return true;
+    return false;
+}
+
+/*
+ * Messages a relay from @s to @d takes, each host asking its own plan
+ * (plan_route at the origin, plan_route_forward after, as
+ * ringd_relay.c), or -1 (links.h says when).
+ */
+static int relay(const struct links_graph *g, uint32_t s, uint32_t d, uint32_t *scratch)
+{
+    bool ring[PLAN_LINKS_MAX + 4];
+    const ring_peer *dest = peer_at(g, d);
+    struct plan_path path;
+    uint32_t cur = s;
     int hops = 0;
 
-    while (cur != dst) {
-        ring_id best, d;
-        uint32_t next = LINKS_NONE;
+    for (;;) {
+        struct plan *pl = host_plan(g, cur, scratch);
+        unsigned nl;
 
-        if (hops >= LINKS_HOP_CAP)
+        if (!pl)
             return -1;
-        ring_id_dist(&best, &e->orc[cur].id, dest);
-        for (uint32_t k = g->off[cur]; k < g->off[cur + 1]; k++) {
-            uint32_t u = g->adj[k];
-
-            if (u == LINKS_NONE || (capped && g->cut[k] && u != dst))
-                continue;
-            ring_id_dist(&d, &e->orc[u].id, dest);
-            if (ring_id_cmp(&d, &best) < 0) {
-                best = d;
-                next = u;
-            }
-        }
-        if (next == LINKS_NONE)
-            return -1;
-        cur = next;
+        if (hops == 0)
+            plan_route(pl, dest, LINKS_T, &path);
+        else
+            plan_route_forward(pl, dest->pub, LINKS_T, &path);
+        plan_free(pl);
         hops++;
+        switch (path.kind) {
+        case PLAN_PATH_NONE:
+            return -1;
+        case PLAN_PATH_DIRECT:
+            nl = links_of(g, cur, scratch, ring);
+            return has_link(scratch, nl, d) || is_view_nb(g, cur, d) ? hops : -1;
+        case PLAN_PATH_RELAY:
+            break;
+        }
+        cur = links_position(g, &path.hop.id);
+        if (cur == LINKS_NONE || hops >= LINKS_HOP_CAP)
+            return -1;
+        if (cur == d)
+            return hops;
     }
-    return hops;
 }
 
-/* Mean / p99 / max of deg (sorted in place). */
-static void deg_fig(uint32_t *deg, uint32_t m, struct links_fig *f)
+static int relays(const struct links_graph *g, uint32_t pairs, uint64_t rs, struct links_fig *f)
 {
+    uint32_t *hops = malloc((pairs ? pairs : 1) * sizeof(*hops));
+    uint32_t *scratch = malloc(links_max(g) * sizeof(*scratch));
     double sum = 0;
 
-    for (uint32_t v = 0; v < m; v++)
-        sum += deg[v];
-    f->links_mean = sum / m;
-    qsort(deg, m, sizeof(*deg), cmp_u32);
-    f->links_p99 = deg[(size_t)((double)(m - 1) * 0.99)];
-    f->links_max = deg[m - 1];
-}
-
-static void walks(const struct eng *e, const struct graph *g, uint32_t pairs, uint64_t rs,
-                  bool capped, uint32_t *hops, struct links_fig *f)
-{
-    double sum = 0;
-
+    if (!hops || !scratch) {
+        free(hops);
+        free(scratch);
+        return -ENOMEM;
+    }
     for (uint32_t k = 0; k < pairs; k++) {
         uint32_t s = (uint32_t)(splitmix(&rs) % g->m), d;
         int h;
@@ -298,7 +396,7 @@ static void walks(const struct eng *e, const struct graph *g, uint32_t pairs, ui
         do
             d = (uint32_t)(splitmix(&rs) % g->m);
         while (d == s);
-        h = walk(e, g, s, d, capped);
+        h = relay(g, s, d, scratch);
         f->pairs++;
         if (h >= 0) {
             hops[f->reached++] = (uint32_t)h;
@@ -310,68 +408,111 @@ static void walks(const struct eng *e, const struct graph *g, uint32_t pairs, ui
         f->hops_mean = sum / f->reached;
         f->hops_p99 = hops[(size_t)((double)(f->reached - 1) * 0.99)];
     }
+    free(hops);
+    free(scratch);
+    return 0;
+}
+
+/* Link counts: mean / p99 / max. */
+static int degrees(const struct links_graph *g, struct links_fig *f)
+{
+    uint32_t *deg = malloc((size_t)g->m * sizeof(*deg));
+    uint32_t *scratch = malloc(links_max(g) * sizeof(*scratch));
+    bool ring[PLAN_LINKS_MAX + 4];
+    double sum = 0;
+
+    if (!deg || !scratch) {
+        free(deg);
+        free(scratch);
+        return -ENOMEM;
+    }
+    for (uint32_t v = 0; v < g->m; v++) {
+        deg[v] = links_of(g, v, scratch, ring);
+        sum += deg[v];
+    }
+    f->links_mean = sum / g->m;
+    qsort(deg, g->m, sizeof(*deg), cmp_u32);
+    f->links_p99 = deg[(size_t)((double)(g->m - 1) * 0.99)];
+    f->links_max = deg[g->m - 1];
+    free(deg);
+    free(scratch);
+    return 0;
+}
+
+/*
+ * After the caps: each host's cap as its plan states it, and whether it
+ * ended above it only on links it may not decline (its plan's neighbours,
+ * and hosts that kept it after its DECLINE).
+ */
+static int cap_check(const struct links_graph *g, struct links_stats *out)
+{
+    uint32_t *scratch = malloc(links_max(g) * sizeof(*scratch));
+    bool ring[PLAN_LINKS_MAX + 4];
+
+    if (!scratch)
+        return -ENOMEM;
+    out->cap_min = UINT32_MAX;
+    for (uint32_t v = 0; v < g->m; v++) {
+        struct plan *pl = host_plan(g, v, scratch);
+        unsigned nl, cap, keep = 0;
+
+        if (!pl) {
+            free(scratch);
+            return -ENOMEM;
+        }
+        cap = plan_link_cap(pl);
+        nl = links_of(g, v, scratch, ring);
+        for (unsigned i = 0; i < nl; i++)
+            keep += plan_is_neighbour(pl, &peer_at(g, scratch[i])->id, LINKS_T);
+        plan_free(pl);
+        for (uint32_t i = g->ioff[v]; i < g->ioff[v + 1]; i++)
+            keep += g->dec[g->in[i]] && !g->cut[g->in[i]];
+        out->cap_min = cap < out->cap_min ? cap : out->cap_min;
+        out->cap_max = cap > out->cap_max ? cap : out->cap_max;
+        out->keep_max = keep > out->keep_max ? keep : out->keep_max;
+        if (nl > cap) {
+            out->over_cap++;
+            out->over_by = nl - cap > out->over_by ? nl - cap : out->over_by;
+            out->beyond_keep += nl > keep;
+        }
+    }
+    free(scratch);
+    return 0;
 }
 
 int links_measure(struct eng *e, uint32_t pairs, uint64_t seed, struct links_stats *out)
 {
-    struct graph g = { 0 };
-    struct in_edges ie = { 0 };
-    uint32_t *deg = NULL, *hops = NULL, *keep = NULL, cut = 0;
+    struct links_graph g;
     uint64_t rs = seed ^ 0x6c696e6b73ULL;     /* "links" */
-    int rc = -ENOMEM;
+    long declined;
+    int rc;
 
     memset(out, 0, sizeof(*out));
-    eng_orc_build(e);
-    if (e->norc < 2)
-        return -EINVAL;
-    if (graph_build(e, &g) < 0 || in_build(&g, &ie) < 0)
-        goto done;
-    deg = malloc((size_t)g.m * sizeof(*deg));
-    hops = malloc((pairs ? pairs : 1) * sizeof(*hops));
-    keep = malloc((size_t)g.m * sizeof(*keep));
-    if (!deg || !hops || !keep || link_degrees(&g, deg) < 0)
+    rc = links_graph_build(e, NULL, &g);
+    if (rc < 0)
         goto done;
     out->hosts = g.m;
     out->out_mean = (double)g.nadj / g.m;
-    out->cap_min = UINT32_MAX;
-    for (uint32_t v = 0; v < g.m; v++) {
-        out->cap_min = g.cap[v] < out->cap_min ? g.cap[v] : out->cap_min;
-        out->cap_max = g.cap[v] > out->cap_max ? g.cap[v] : out->cap_max;
-    }
-    walks(e, &g, pairs, rs, false, hops, &out->raw);
-
-    out->declined = apply_cap(&g, &ie, deg, keep);
-    /* Recount from scratch rather than trust the running counts. */
-    if (link_degrees(&g, deg) < 0)
+    rc = degrees(&g, &out->raw);
+    if (rc == 0)
+        rc = relays(&g, pairs, rs, &out->raw);
+    if (rc < 0)
         goto done;
-    for (uint32_t v = 0; v < g.m; v++) {
-        out->keep_max = keep[v] > out->keep_max ? keep[v] : out->keep_max;
-        if (deg[v] > g.cap[v]) {
-            out->over_cap++;
-            if (deg[v] - g.cap[v] > out->over_by)
-                out->over_by = deg[v] - g.cap[v];
-            /* Above the cap only on what v may not decline. */
-            out->beyond_keep += deg[v] > keep[v];
-        }
+    declined = links_graph_cap(&g);
+    if (declined < 0) {
+        rc = (int)declined;
+        goto done;
     }
+    out->declined = (uint32_t)declined;
     for (size_t k = 0; k < g.nadj; k++)
-        cut += g.cut[k];
-    out->out_capped_mean = (double)(g.nadj - cut) / g.m;
-    deg_fig(deg, g.m, &out->capped);
-    walks(e, &g, pairs, rs, true, hops, &out->capped);
-
-    /* The uncapped counts last: deg is sorted by deg_fig(). */
-    memset(g.cut, 0, g.nadj);
-    if (link_degrees(&g, deg) < 0)
-        goto done;
-    deg_fig(deg, g.m, &out->raw);
-    rc = 0;
+        out->cut += g.cut[k];
+    out->out_capped_mean = (double)(g.nadj - out->cut) / g.m;
+    rc = degrees(&g, &out->capped);
+    if (rc == 0)
+        rc = relays(&g, pairs, rs, &out->capped);
+    if (rc == 0)
+        rc = cap_check(&g, out);
 done:
-    graph_free(&g);
-    free(ie.ioff);
-    free(ie.in);
-    free(deg);
-    free(hops);
-    free(keep);
+    links_graph_free(&g);
     return rc;
 }

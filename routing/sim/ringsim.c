@@ -3,8 +3,9 @@
  * ringsim — run N hosts of the real routing/ code on a virtual clock and
  * report lookup hops, success, state size, maintenance traffic and
  * convergence after mass joins and after 20% of the hosts fail at once;
- * in the steady state also the daemon's link count per host and the greedy
- * relay hops over its neighbour sets (links.h).
+ * in the steady state also the link count per host and the relay hops
+ * that every host's own overlay plan gives (links.h), and the cost of
+ * enclave broadcasts along the daemon's tree (bcast.h).
  *
  *   ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b | -w growth] [-e carriers] [-P split_s] [-l lookups] [-a]
  *           [-c file.csv]
@@ -36,6 +37,11 @@
 
 #define SEC 1000000000ULL
 #define RELAY_PAIRS 2000
+/* Broadcast load model (bcast.h): every carrier's guests send one
+ * broadcast a second; with suppression, 90 % of them are ARP requests for
+ * a known binding ([Member] Address or learned) and never leave the host. */
+#define BCAST_RATE 1.0
+#define BCAST_SUPP 0.9
 
 struct lkstats {
     size_t n, ok;
@@ -342,6 +348,7 @@ static void sim_steady(struct sim_run *r, struct eng *e)
 {
     uint32_t n = r->n;
     uint64_t bad_f, m0;
+    double t_plan;
 
     eng_run_until(e, eng_now(e) + 60 * SEC);
     bad_f = eng_check_fingers(e, 200);
@@ -366,14 +373,17 @@ static void sim_steady(struct sim_run *r, struct eng *e)
     }
     r->state /= n;
     r->mem /= n;
+    t_plan = wall();
     if (links_measure(e, RELAY_PAIRS, r->seed, &r->lnk) < 0) {
         fprintf(stderr, "ringsim: link measurement failed\n");
         memset(&r->lnk, 0, sizeof(r->lnk));
     }
-    r->bc_rc = bcast_measure(e, r->ncarriers, r->seed, &r->bc);
+    r->bc_rc = bcast_measure(e, r->ncarriers, r->seed, BCAST_RATE, BCAST_SUPP, &r->bc);
+    t_plan = wall() - t_plan;
     while ((1ULL << r->lg2) < n)
         r->lg2++;
-    printf("N=%u: steady state reached (wall %.1f s)\n", n, wall() - r->w0);
+    printf("N=%u: steady state reached (wall %.1f s, of which %.1f s asking the plans)\n", n,
+           wall() - r->w0, t_plan);
 }
 
 /* 4. Steady-state lookups and gets. */
@@ -463,11 +473,11 @@ static void sim_print(const struct sim_run *r, struct eng *e)
     printf("| capped | %.2f / %u / %u | %.2f | %.2f / %u | %.2f%% |\n", l->capped.links_mean,
            l->capped.links_p99, l->capped.links_max, l->out_capped_mean,
            l->capped.hops_mean, l->capped.hops_p99, pct(l->capped.reached, l->capped.pairs));
-    printf("cap(v) %u..%u (2*ceil(log2 N) = %u); %u links declined (%.2f/host); "
-           "%u hosts above their cap (by at most %u; %u beyond what they may not decline); "
-           "at most %u links a host may not decline\n",
+    printf("plan_link_cap() %u..%u (2*ceil(log2 N) = %u); %u DECLINEs (%.2f/host), %u of "
+           "them cut a link; %u hosts above their cap (by at most %u; %u beyond what they may "
+           "not decline); at most %u links a host may not decline\n",
            l->cap_min, l->cap_max, 2 * r->lg2, l->declined,
-           l->hosts ? (double)l->declined / l->hosts : 0.0, l->over_cap, l->over_by,
+           l->hosts ? (double)l->declined / l->hosts : 0.0, l->cut, l->over_cap, l->over_by,
            l->beyond_keep, l->keep_max);
     printf("lookups: steady %zu, after failure %zu; half log2 N + 1 = %.2f; events %llu\n",
            r->steady.n, r->after.n, 0.5 * log2(r->n) + 1, (unsigned long long)eng_events(e));
@@ -475,14 +485,13 @@ static void sim_print(const struct sim_run *r, struct eng *e)
 
 static void bcast_row(const char *name, const struct bcast_fig *f, uint32_t k)
 {
-    printf("| %s | %.1f | %.2f / %.1f (max %u) | %.0f | %.2f / %.1f (max %u) | %.2f | %.0f / %.1f "
-           "| %.0f / %.1f |\n", name, f->msgs, f->msgs / k, f->sent_max, f->sent_max_all,
-           f->recv_max, f->depth_mean, f->depth_max, f->depth_max_all, f->new_links,
-           100 * f->msgs, 100 * f->msgs / k, 10 * f->msgs, 10 * f->msgs / k);
+    printf("| %s | %.1f | %.2f / %.1f (max %u) | %.2f / %.1f (max %u) | %.2f | %.1f / %.1f "
+           "| %.1f / %.1f |\n", name, f->msgs, f->msgs / k, f->sent_max, f->sent_max_all,
+           f->depth_mean, f->depth_max, f->depth_max_all, f->new_links, f->sent_s_mean,
+           f->sent_s_max, f->recv_s_mean, f->recv_s_max);
 }
 
-/* Broadcast figures; per 100 guest ARP broadcasts with 0% and 90% of them
- * answered by the local host (bindings known), i.e. 100 or 10 sent. */
+/* Broadcast figures, per broadcast and per carrier per second (bcast.h). */
 static void bcast_print(const struct sim_run *r)
 {
     const struct bcast_stats *b = &r->bc;
@@ -493,14 +502,17 @@ static void bcast_print(const struct sim_run *r)
     }
     printf("\nbroadcast in an enclave of %u carriers among %u hosts, every carrier once the "
            "origin; carriers linked by ring links %.2f per carrier; enclave succ/pred links %u, "
-           "%u of them not ring links; tree duplicates %llu, missed %llu\n", b->carriers,
-           b->hosts, b->ring_linked, b->enc_links, b->enc_new, (unsigned long long)b->dup,
-           (unsigned long long)b->missed);
-    printf("| scheme | msgs/broadcast | sent/host: mean / max (largest) | received/host max "
-           "| depth: mean / max (largest) | new links/carrier | per 100 ARP, 0%% "
-           "suppressed: msgs / per carrier | 90%% suppressed |\n");
+           "%u of them not ring links; %u declines with the enclave kept; tree duplicates "
+           "%llu, missed %llu; %.1f broadcasts/s per carrier, %.0f%% suppressed\n",
+           b->carriers, b->hosts, b->ring_linked, b->enc_links, b->enc_new, b->declined,
+           (unsigned long long)b->dup, (unsigned long long)b->missed, b->rate,
+           100 * b->supp);
+    printf("| scheme | msgs per guest broadcast | sent/host: mean / max (largest) | depth: mean "
+           "/ max (largest) | new links/carrier | sent/carrier/s mean / max | received/carrier/s "
+           "mean / max |\n");
     bcast_row("unicast", &b->uni, b->carriers);
     bcast_row("tree", &b->tree, b->carriers);
+    bcast_row("suppression + tree", &b->supp_tree, b->carriers);
 }
 
 static void sim_csv(const struct sim_run *r)
@@ -591,7 +603,7 @@ static int sim_check_links(const struct sim_run *r)
         fail = 1;
     }
     if ((double)l->capped.reached < 0.99 * (double)l->capped.pairs || !l->capped.pairs) {
-        fprintf(stderr, "FAIL: capped greedy relay reached %u/%u < 99%%\n", l->capped.reached,
+        fprintf(stderr, "FAIL: capped relay reached %u/%u < 99%%\n", l->capped.reached,
                 l->capped.pairs);
         fail = 1;
     }
