@@ -354,33 +354,64 @@ static int ctl_enclaves(struct ctl_ctx *c)
     return 0;
 }
 
+/* ---- per-enclave tables (fdb, neigh) -------------------------------------- */
+
+/* "CMD ENCLAVE": the enclave named, or NULL with the error in c->out. */
+static struct enclave *ctl_enclave_arg(struct ctl_ctx *c, const char *cmd)
+{
+    struct enclave *e;
+
+    if (c->argc != 2) {
+        sbuf_printf(c->out, "usage: %s ENCLAVE", cmd);
+        return NULL;
+    }
+    e = enclave_by_name(c->d, c->argv[1]);
+    if (!e)
+        sbuf_printf(c->out, "unknown enclave %s", c->argv[1]);
+    return e;
+}
+
+/* {"enclave": NAME, "entries": [ ... ]} in JSON, else a table of @ncols
+ * columns under @head; ctl_entries_end closes either. */
+static void ctl_entries_begin(struct ctl_ctx *c, const struct enclave *e, struct json *j,
+                              struct table *t, unsigned ncols, const char *const *head)
+{
+    if (c->json) {
+        json_init(j, c->out);
+        json_obj_begin(j);
+        json_kstr(j, "enclave", e->name);
+        json_key(j, "entries");
+        json_arr_begin(j);
+    } else {
+        table_init(t, ncols);
+        table_row(t, head);
+    }
+}
+
+static void ctl_entries_end(struct ctl_ctx *c, struct json *j, struct table *t)
+{
+    if (c->json) {
+        json_arr_end(j);
+        json_obj_end(j);
+        sbuf_putc(c->out, '\n');
+    } else {
+        table_print(t, c->out);
+        table_free(t);
+    }
+}
+
 /* ---- fdb ----------------------------------------------------------------- */
 
 static int ctl_fdb(struct ctl_ctx *c)
 {
-    struct enclave *e;
+    struct enclave *e = ctl_enclave_arg(c, "fdb");
     struct json j;
     struct table t;
 
-    if (c->argc != 2) {
-        sbuf_puts(c->out, "usage: fdb ENCLAVE");
+    if (!e)
         return -1;
-    }
-    e = enclave_by_name(c->d, c->argv[1]);
-    if (!e) {
-        sbuf_printf(c->out, "unknown enclave %s", c->argv[1]);
-        return -1;
-    }
-    if (c->json) {
-        json_init(&j, c->out);
-        json_obj_begin(&j);
-        json_kstr(&j, "enclave", e->name);
-        json_key(&j, "entries");
-        json_arr_begin(&j);
-    } else {
-        table_init(&t, 5);
-        table_row(&t, (const char *const[]){ "MAC", "LOCATION", "AGE_S", "SEQ", "STATE" });
-    }
+    ctl_entries_begin(c, e, &j, &t, 5,
+                      (const char *const[]){ "MAC", "LOCATION", "AGE_S", "SEQ", "STATE" });
     for (size_t i = 0; i < fdb_capacity(e->fdb); i++) {
         const struct fdb_entry *ent = fdb_at(e->fdb, i);
         char mac[MAC_STR_LEN + 1], age[24], seq[24];
@@ -407,14 +438,7 @@ static int ctl_fdb(struct ctl_ctx *c)
                                                 fdb_state_name(ent->state) });
         }
     }
-    if (c->json) {
-        json_arr_end(&j);
-        json_obj_end(&j);
-        sbuf_putc(c->out, '\n');
-    } else {
-        table_print(&t, c->out);
-        table_free(&t);
-    }
+    ctl_entries_end(c, &j, &t);
     return 0;
 }
 
@@ -439,29 +463,14 @@ static const char *ctl_neigh_origin(uint8_t origin)
  * sequence number. */
 static int ctl_neigh(struct ctl_ctx *c)
 {
-    struct enclave *e;
+    struct enclave *e = ctl_enclave_arg(c, "neigh");
     struct json j;
     struct table t;
 
-    if (c->argc != 2) {
-        sbuf_puts(c->out, "usage: neigh ENCLAVE");
+    if (!e)
         return -1;
-    }
-    e = enclave_by_name(c->d, c->argv[1]);
-    if (!e) {
-        sbuf_printf(c->out, "unknown enclave %s", c->argv[1]);
-        return -1;
-    }
-    if (c->json) {
-        json_init(&j, c->out);
-        json_obj_begin(&j);
-        json_kstr(&j, "enclave", e->name);
-        json_key(&j, "entries");
-        json_arr_begin(&j);
-    } else {
-        table_init(&t, 5);
-        table_row(&t, (const char *const[]){ "IP", "MAC", "ORIGIN", "AGE_S", "SEQ" });
-    }
+    ctl_entries_begin(c, e, &j, &t, 5,
+                      (const char *const[]){ "IP", "MAC", "ORIGIN", "AGE_S", "SEQ" });
     for (size_t i = 0; e->neigh && i < neigh_capacity(e->neigh); i++) {
         const struct neigh_entry *x = neigh_at(e->neigh, i);
         char ip[INET6_ADDRSTRLEN], mac[MAC_STR_LEN + 1], age[24], seq[24];
@@ -494,14 +503,7 @@ static int ctl_neigh(struct ctl_ctx *c)
                                                 seq });
         }
     }
-    if (c->json) {
-        json_arr_end(&j);
-        json_obj_end(&j);
-        sbuf_putc(c->out, '\n');
-    } else {
-        table_print(&t, c->out);
-        table_free(&t);
-    }
+    ctl_entries_end(c, &j, &t);
     return 0;
 }
 
