@@ -62,18 +62,15 @@ static struct eng_lookup get(struct eng *e, uint32_t from, uint32_t enclave, con
     return eng_lookups(e, &n)[id];
 }
 
-static void end_to_end(void)
+/* Ten nodes, fast refresh and short record lifetime, settled. */
+static struct eng *settled_ring(ring_config *cfg, uint64_t seed)
 {
-    ring_config cfg;
     struct eng *e;
-    const uint8_t mac[6] = { 2, 0, 0, 0, 0, 0x42 }, mac2[6] = { 2, 0, 0, 0, 0, 0x43 };
-    uint32_t a = 1, b = 2, lo, hi;
-    struct eng_lookup l;
 
-    ring_config_default(&cfg);
-    cfg.refresh_ns = 2 * SEC;
-    cfg.record_ttl_ns = 6 * SEC;
-    e = eng_new(10, 42, &cfg);
+    ring_config_default(cfg);
+    cfg->refresh_ns = 2 * SEC;
+    cfg->record_ttl_ns = 6 * SEC;
+    e = eng_new(10, seed, cfg);
     eng_set_may_carry(e, policy);
     eng_create(e, 0);
     for (uint32_t i = 1; i < 10; i++) {
@@ -82,6 +79,18 @@ static void end_to_end(void)
     }
     eng_run_until(e, eng_now(e) + 40 * SEC);
     CHECK(eng_check_ring(e) == 0, "ring not settled");
+    return e;
+}
+
+static void end_to_end(void)
+{
+    ring_config cfg;
+    struct eng *e;
+    const uint8_t mac[6] = { 2, 0, 0, 0, 0, 0x42 }, mac2[6] = { 2, 0, 0, 0, 0, 0x43 };
+    uint32_t a = 1, b = 2, lo, hi;
+    struct eng_lookup l;
+
+    e = settled_ring(&cfg, 42);
     lo = ring_id_cmp(&eng_peer(e, a)->id, &eng_peer(e, b)->id) < 0 ? a : b;
     hi = lo == a ? b : a;
 
@@ -221,18 +230,7 @@ static void ip_bindings(void)
     ring_key_ip(&k2, 1, &other);
     CHECK(!ring_id_eq(&k1, &k2), "ip key ignores the address");
 
-    ring_config_default(&cfg);
-    cfg.refresh_ns = 2 * SEC;
-    cfg.record_ttl_ns = 6 * SEC;
-    e = eng_new(10, 7, &cfg);
-    eng_set_may_carry(e, policy);
-    eng_create(e, 0);
-    for (uint32_t i = 1; i < 10; i++) {
-        eng_run_until(e, eng_now(e) + SEC / 2);
-        eng_join(e, i, 0);
-    }
-    eng_run_until(e, eng_now(e) + 40 * SEC);
-    CHECK(eng_check_ring(e) == 0, "ring not settled");
+    e = settled_ring(&cfg, 7);
 
     CHECK(ring_node_publish_ip(eng_node(e, a), eng_now(e), 1, &bad, mac_a, 0) == -EINVAL,
           "malformed address published");
