@@ -73,6 +73,7 @@ count_results() {
     python3 - "$@" <<'EOF'
 import json, sys
 passed = failed = skipped = 0
+failures = []
 for log in sys.argv[1:]:
     try:
         lines = open(log).read().splitlines()
@@ -83,13 +84,24 @@ for log in sys.argv[1:]:
     for line in lines:
         if not line.strip():
             continue
-        r = json.loads(line).get("result", "")
+        t = json.loads(line)
+        r = t.get("result", "")
         if r in ("OK", "EXPECTEDFAIL"):
             passed += 1
         elif r == "SKIP":
             skipped += 1
         else:
             failed += 1
+            failures.append((log, t))
+# CI keeps only the tail of the output: name each failure and repeat the end
+# of its output just above the summary line.
+for log, t in failures:
+    print(f"==> FAILED ({t.get('result')}): {t.get('name')} [{log}]")
+    out = (t.get("stdout") or "") + (t.get("stderr") or "")
+    for l in out.splitlines()[-25:]:
+        print(f"    {l}")
+for log, t in failures:
+    print(f"failed: {t.get('name')} [{log}]")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed else 0)
 EOF
