@@ -41,7 +41,12 @@
       "ring IP binding not cached: other enclave or address, a non-carrier, not unicast, "  \
       "or a [Member] Address owns it")                                                      \
     X(RELAY_DROPPED, "drop_relay", "relayed ring message with no next hop or out of hops") \
-    X(RELAY_REFUSED, "drop_relay_refused", "relayed ring message from a host not admitted")
+    X(RELAY_REFUSED, "drop_relay_refused", "relayed ring message from a host not admitted") \
+    X(DETOUR_REFUSED, "drop_detour_refused",                                               \
+      "detour to a host we hold no live direct link to, back to its sender, or nested")    \
+    X(DETOUR_RATELIMIT, "drop_detour_ratelimit", "detour over the source's relay budget") \
+    X(DETOUR_SPOOF, "drop_detour_spoof",                                                  \
+      "relayed link packet not from the host the relay named")
 
 enum drop_reason {
 #define DROP_ENUM(id, name, why) DROP_##id,

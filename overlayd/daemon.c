@@ -44,6 +44,14 @@ static void daemon_link_timer_cb(uv_timer_t *t)
     link_host_on_timeout(d->link, daemon_now());
 }
 
+static void daemon_detour_cb(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    uint64_t now = daemon_now();
+
+    daemon_timer_arm(t, daemon_detour_cb, detour_on_timeout(d, now), now);
+}
+
 /*
  * Right before the loop blocks: the data path's facts to the ring,
  * deferred hellos, then one sendmmsg for everything queued this
@@ -70,6 +78,12 @@ static void daemon_prepare_cb(uv_prepare_t *h)
         }
     }
     udp_flush(&d->udp);
+    if (d->detour_kick) {
+        d->detour_kick = false;
+        if (uv_timer_get_due_in(&d->detour_timer) > DETOUR_PROBE_MS)
+            daemon_timer_arm(&d->detour_timer, daemon_detour_cb,
+                             now + DETOUR_PROBE_MS * UINT64_C(1000000), now);
+    }
     dl = link_host_next_deadline(d->link);
     daemon_timer_arm(&d->link_timer, daemon_link_timer_cb, dl, now);
 }
@@ -118,11 +132,12 @@ static void daemon_init_handles(struct daemon *d, uv_loop_t *loop)
     d->loop = loop;
     uv_timer_init(loop, &d->link_timer);
     uv_timer_init(loop, &d->refresh_timer);
+    uv_timer_init(loop, &d->detour_timer);
     uv_prepare_init(loop, &d->prepare);
     uv_signal_init(loop, &d->sig_term);
     uv_signal_init(loop, &d->sig_int);
     uv_signal_init(loop, &d->sig_hup);
-    d->link_timer.data = d->refresh_timer.data = d->prepare.data = d;
+    d->link_timer.data = d->refresh_timer.data = d->detour_timer.data = d->prepare.data = d;
     d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
 }
 
@@ -207,6 +222,7 @@ static void daemon_start_handles(struct daemon *d)
     uv_prepare_start(&d->prepare, daemon_prepare_cb);
     uv_timer_start(&d->refresh_timer, daemon_refresh_cb, DAEMON_REFRESH_S * 1000,
                    DAEMON_REFRESH_S * 1000);
+    uv_timer_start(&d->detour_timer, daemon_detour_cb, DETOUR_REPORT_MS, 0);
     uv_signal_start(&d->sig_term, daemon_signal_cb, SIGTERM);
     uv_signal_start(&d->sig_int, daemon_signal_cb, SIGINT);
     uv_signal_start(&d->sig_hup, daemon_signal_cb, SIGHUP);
@@ -260,6 +276,7 @@ void daemon_stop(struct daemon *d)
     }
     daemon_close_handle((uv_handle_t *)&d->link_timer);
     daemon_close_handle((uv_handle_t *)&d->refresh_timer);
+    daemon_close_handle((uv_handle_t *)&d->detour_timer);
     daemon_close_handle((uv_handle_t *)&d->prepare);
     daemon_close_handle((uv_handle_t *)&d->sig_term);
     daemon_close_handle((uv_handle_t *)&d->sig_int);

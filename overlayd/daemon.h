@@ -103,10 +103,24 @@ struct daemon {
      * link layer only answers the authenticated sender, so a send during
      * receive goes there (handshake responses to roaming/unknown endpoints). */
     const struct udp_addr *rx_src;
+    /* Inside the handling of a packet @rx_via_origin sent us through the
+     * relay @rx_via (detour.c): answers to it go back the same way. */
+    struct peer *rx_via, *rx_via_origin;
+    bool detour_direct;                 /* sends go straight to the endpoint (probes, relaying) */
+    uint64_t detour_report_at;
+    bool detour_kick;                   /* a direct path awaits an answer: watch it soon */
+    uv_timer_t detour_timer;
+    uint64_t detour_sent;               /* our link packets sent through a relay */
+    uint64_t detour_delivered;          /* link packets that came to us through a relay */
+    uint64_t detour_relayed;            /* link packets we relayed for others */
+    uint64_t path_switches;             /* path in use changed (direct <-> via) */
+    uint64_t direct_dead;               /* direct paths declared dead */
+    uint64_t probes_sent, probes_answered;
     /* data-path buffers, preallocated */
     uint8_t *tap_buf;                   /* DAEMON_TAP_BATCH * (4 + DAEMON_FRAME_MAX) */
     uint8_t ctl_buf[1400];
     uint8_t flood_buf[INNER_FLOOD_HDR + DAEMON_FRAME_MAX];
+    uint8_t detour_buf[INNER_DETOUR_HDR + LINK_MAX_PACKET];
 };
 
 static inline uint64_t daemon_now(void) { return uv_hrtime(); }

@@ -42,14 +42,12 @@ static size_t ctl_peers_up(struct ctl_ctx *c)
     return n;
 }
 
-/* The link's smoothed RTT in ms for the JSON (a number) and the table
- * ("-"): measured on handshakes only, see docs/protocol.md. */
-static void ctl_rtt(const struct link_peer *lp, struct json *j, char text[24])
+/* An RTT (ns, 0 unknown) in ms for the JSON (a number, null) and the
+ * table ("-"). */
+static void ctl_rtt_ns(uint64_t ns, const char *key, struct json *j, char text[24])
 {
-    uint64_t ns = link_peer_rtt_ns(lp);
-
     if (j) {
-        json_key(j, "rtt_ms");
+        json_key(j, key);
         if (ns)
             json_double(j, (double)ns / 1e6);
         else
@@ -73,6 +71,17 @@ static const char *ctl_state_name(enum link_state st)
     return "down";
 }
 
+/* A host whose direct path is dead and that no detour reaches is down,
+ * whatever its session says. */
+static const char *ctl_peer_state(const struct peer *p, uint64_t now)
+{
+    enum link_state st = link_peer_state(p->lp, now);
+
+    if (st == LINK_UP && p->path.dead && !p->path.via)
+        st = LINK_DOWN;
+    return ctl_state_name(st);
+}
+
 /* ---- status -------------------------------------------------------------- */
 
 struct ctl_counter {
@@ -89,7 +98,7 @@ struct ctl_counter {
 /* 7 link + the drops + 9 traffic + 6 neighbour + 3 tree; a counter added
  * without raising it overflows the caller's array (the ASan build's first
  * status says so). */
-enum { CTL_COUNTERS_MAX = 25 + DROP__N };
+enum { CTL_COUNTERS_MAX = 32 + DROP__N };
 
 static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
 {
@@ -123,6 +132,13 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "flood_frames", d->flood_frames };
     c[n++] = (struct ctl_counter){ "flood_copies", d->flood_copies };
     c[n++] = (struct ctl_counter){ "flood_received", d->flood_received };
+    c[n++] = (struct ctl_counter){ "detour_sent", d->detour_sent };
+    c[n++] = (struct ctl_counter){ "detour_delivered", d->detour_delivered };
+    c[n++] = (struct ctl_counter){ "detour_relayed", d->detour_relayed };
+    c[n++] = (struct ctl_counter){ "path_switches", d->path_switches };
+    c[n++] = (struct ctl_counter){ "direct_dead", d->direct_dead };
+    c[n++] = (struct ctl_counter){ "probes_sent", d->probes_sent };
+    c[n++] = (struct ctl_counter){ "probes_answered", d->probes_answered };
     return n;
 }
 
@@ -204,7 +220,8 @@ static int ctl_peers(struct ctl_ctx *c)
         struct peer *p = d->peers[i];
         char pub[KEY_B64_LEN + 1], ep[UDP_ADDRSTR] = "", rx[24], tx[24], hs[24] = "";
         uint64_t last = link_peer_last_handshake(p->lp);
-        const char *st = ctl_state_name(link_peer_state(p->lp, c->now));
+        const char *st = ctl_peer_state(p, c->now);
+        char via[8 + CONFIG_NAME_MAX] = "direct";
 
         key_to_base64(pub, p->pub);
         if (p->ep.len)
@@ -219,7 +236,11 @@ static int ctl_peers(struct ctl_ctx *c)
             json_kstr(&j, "public_key", pub);
             json_kstr(&j, "endpoint", ep[0] ? ep : NULL);
             json_kstr(&j, "state", st);
-            ctl_rtt(p->lp, &j, NULL);
+            ctl_rtt_ns(detour_path_rtt(p), "rtt_ms", &j, NULL);
+            ctl_rtt_ns(detour_direct_rtt(p), "direct_rtt_ms", &j, NULL);
+            json_key(&j, "direct_dead");
+            json_bool(&j, p->path.dead);
+            json_ku64(&j, "paths", detour_paths(d, p, c->now));
             json_ku64(&j, "rx_bytes", p->rx_bytes);
             json_ku64(&j, "data_idle_s", ctl_secs(c->now - ringd_last_data(c->d, p)));
             json_ku64(&j, "tx_bytes", p->tx_bytes);
@@ -228,18 +249,19 @@ static int ctl_peers(struct ctl_ctx *c)
                 json_u64(&j, ctl_secs(c->now - last));
             else
                 json_null(&j);
-            json_key(&j, "via");
-            json_null(&j);
+            json_kstr(&j, "via", p->path.via ? p->path.via->name : NULL);
             admit_peer_json(d, p, &j);
             json_obj_end(&j);
         } else {
             char cert[CERT_NAME_MAX + 1], encl[64], rtt[24];
 
             admit_peer_text(d, p, cert, sizeof(cert), encl, sizeof(encl));
-            ctl_rtt(p->lp, NULL, rtt);
+            ctl_rtt_ns(detour_path_rtt(p), "rtt_ms", NULL, rtt);
             pub[10] = '\0';           /* short form, like `wg show` abbreviations */
+            if (p->path.via)
+                snprintf(via, sizeof(via), "via %s", p->path.via->name);
             table_row(&t, (const char *const[]){ p->name, pub, ep, st, rtt, rx, tx, hs,
-                                                "direct", cert, encl });
+                                                via, cert, encl });
         }
     }
     if (c->json) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * libFuzzer target: inner payloads as a peer could send them (frames,
- * broadcast-tree frames, control TLVs), decoded the way datapath/rx.c and announce/announce.c do,
+ * broadcast-tree frames, control TLVs, ring and detour messages), decoded the way datapath/rx.c and announce/announce.c do,
  * and fed into an fdb.
  */
 #include <stddef.h>
@@ -71,6 +71,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (m >= 0 && ((size_t)m != size || memcmp(out, data, size) != 0))
                     __builtin_trap();
             }
+        }
+    }
+    {
+        struct inner_detour dt;
+        uint64_t key;
+        uint32_t rtt;
+
+        /* A parsed detour message must stay inside the input. */
+        if (inner_detour_parse(data, size, &dt) == 0) {
+            if (dt.pkt && (dt.pkt < data || dt.pkt + dt.pkt_len != data + size))
+                __builtin_trap();
+            for (unsigned i = 0; i < dt.n; i++)
+                inner_detour_entry(&dt, i, &key, &rtt);
         }
     }
     if (inner_ctl_reader(&r, data, size) == 0) {

@@ -313,3 +313,60 @@ int inner_relay_plain_build(const struct inner_relay_plain *in, uint8_t *buf, si
     memcpy(buf + 2 + in->cert_len, in->msg, in->msg_len);
     return (int)need;
 }
+
+int inner_detour_parse(const uint8_t *p, size_t len, struct inner_detour *out)
+{
+    if (len < 2 || p[0] != INNER_DETOUR)
+        return -EBADMSG;
+    memset(out, 0, sizeof(*out));
+    out->kind = p[1];
+    switch (out->kind) {
+    case INNER_DETOUR_FORWARD:
+    case INNER_DETOUR_DELIVER:
+        if (len < INNER_DETOUR_HDR + INNER_DETOUR_PKT_MIN)
+            return -EBADMSG;
+        out->key = p + 2;
+        out->pkt = p + INNER_DETOUR_HDR;
+        out->pkt_len = len - INNER_DETOUR_HDR;
+        return 0;
+    case INNER_DETOUR_REPORT:
+        if (len < 3 || p[2] > INNER_DETOUR_REPORT_MAX ||
+            len != 3 + (size_t)p[2] * INNER_DETOUR_ENTRY)
+            return -EBADMSG;
+        out->n = p[2];
+        out->entries = p + 3;
+        return 0;
+    case INNER_DETOUR_PROBE:
+        if (len != 7)
+            return -EBADMSG;
+        out->flags = p[2];
+        out->seq = p + 3;
+        return 0;
+    default:
+        return -EBADMSG;
+    }
+}
+
+void inner_detour_entry(const struct inner_detour *dt, unsigned i, uint64_t *key,
+                        uint32_t *rtt_us)
+{
+    const uint8_t *e = dt->entries + (size_t)i * INNER_DETOUR_ENTRY;
+
+    *key = inner_detour_key(e);
+    *rtt_us = (uint32_t)e[8] << 24 | (uint32_t)e[9] << 16 | (uint32_t)e[10] << 8 | e[11];
+}
+
+uint64_t inner_detour_key(const uint8_t pub[32])
+{
+    uint64_t k = 0;
+
+    for (int i = 0; i < 8; i++)
+        k = k << 8 | pub[i];
+    return k;
+}
+
+uint32_t inner_detour_seq(const struct inner_detour *dt)
+{
+    return (uint32_t)dt->seq[0] << 24 | (uint32_t)dt->seq[1] << 16 | (uint32_t)dt->seq[2] << 8 |
+           dt->seq[3];
+}

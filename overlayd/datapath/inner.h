@@ -33,6 +33,19 @@
  *               kind 5 ECHO:  flags(1), 0x01 REQUEST: answer with an ECHO
  *                             (is the next relay hop still there?)
  *
+ *   6 detour:   type(1) || kind(1) || body   (docs/paths.md)
+ *               kind 1 FORWARD: dest key(32) || link packet
+ *                             "pass this packet of my link with dest on"
+ *               kind 2 DELIVER: origin key(32) || link packet
+ *                             "origin sent you this through me"
+ *               kind 3 REPORT:  count(1) || (key(8) || rtt_us(4, BE))*
+ *                             the sender's live links (first 8 bytes of
+ *                             the other host's key, RTT or 0xffffffff
+ *                             unknown), for detour costs
+ *               kind 4 PROBE:   flags(1) || seq(4, BE); flag 0x01 REQUEST:
+ *                             "answer with this seq"; sent and answered
+ *                             straight to the endpoint, never relayed
+ *
  * Control TLVs:
  *   1 ENCLAVES      flags(1) || enclave id(3, BE)*   the sender's full set
  *                   flag 0x01 REQUEST: "send me yours" (sender has no view of ours)
@@ -46,7 +59,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum inner_type { INNER_FRAME = 1, INNER_CONTROL = 2, INNER_RING = 3, INNER_FLOOD = 4 };
+enum inner_type {
+    INNER_FRAME = 1,
+    INNER_CONTROL = 2,
+    INNER_RING = 3,
+    INNER_FLOOD = 4,
+    INNER_DETOUR = 6,
+};
+
+enum inner_detour_kind {
+    INNER_DETOUR_FORWARD = 1,
+    INNER_DETOUR_DELIVER = 2,
+    INNER_DETOUR_REPORT = 3,
+    INNER_DETOUR_PROBE = 4,
+    INNER_DETOUR_HDR = 2 + 32,         /* FORWARD / DELIVER before the packet */
+    INNER_DETOUR_PKT_MIN = 32,         /* a link keepalive: header and tag */
+    INNER_DETOUR_ENTRY = 12,
+    INNER_DETOUR_REPORT_MAX = 64,      /* entries; keeps a REPORT under 800 bytes */
+};
+
+#define INNER_DETOUR_RTT_UNKNOWN UINT32_MAX
+
+struct inner_detour {
+    uint8_t kind;
+    const uint8_t *key;                /* FORWARD: dest; DELIVER: origin */
+    const uint8_t *pkt;                /* FORWARD / DELIVER: the link packet */
+    size_t pkt_len;
+    unsigned n;                        /* REPORT: entries */
+    const uint8_t *entries;
+    uint8_t flags;                     /* PROBE */
+    const uint8_t *seq;                /* PROBE: 4 bytes */
+};
 
 enum inner_ring_kind {
     INNER_RING_MSG = 1,
@@ -196,5 +239,17 @@ int inner_relay_build(const struct inner_relay *in, uint8_t *buf, size_t cap);
 int inner_relay_plain_parse(const uint8_t *p, size_t len, struct inner_relay_plain *out);
 /* Returns the plain length, or -EMSGSIZE / -EINVAL. */
 int inner_relay_plain_build(const struct inner_relay_plain *in, uint8_t *buf, size_t cap);
+
+/* Type 6. -EBADMSG if malformed: unknown kind, a link packet shorter than
+ * INNER_DETOUR_PKT_MIN, a PROBE of another length than 7, a REPORT whose length is not its count's or whose
+ * count is above INNER_DETOUR_REPORT_MAX. */
+int inner_detour_parse(const uint8_t *p, size_t len, struct inner_detour *out);
+/* PROBE sequence number. */
+uint32_t inner_detour_seq(const struct inner_detour *dt);
+/* REPORT entry @i (< out->n). */
+void inner_detour_entry(const struct inner_detour *dt, unsigned i, uint64_t *key,
+                        uint32_t *rtt_us);
+/* The first 8 bytes of a key, as REPORT entries name hosts. */
+uint64_t inner_detour_key(const uint8_t pub[32]);
 
 #endif

@@ -157,6 +157,7 @@ int peer_add(struct daemon *d, const struct config_peer *cp, struct peer **out)
 void peer_remove(struct daemon *d, struct peer *p)
 {
     announce_peer_down(d, p);
+    detour_forget(d, p);
     for (size_t i = 0; i < d->n_peers; i++) {
         if (d->peers[i] == p) {
             memmove(&d->peers[i], &d->peers[i + 1], (d->n_peers - i - 1) * sizeof(*d->peers));
@@ -236,10 +237,13 @@ static void hook_send(void *ctx, struct link_peer *lp, const uint8_t *pkt, size_
         return;
     if (d->rx_src)
         peer_set_endpoint(p, d->rx_src);
+    if (detour_wrap(d, p, pkt, len))
+        return;                       /* through a relay (detour.c) */
     if (!p->ep.len)
         return;                       /* no endpoint yet: it has to contact us */
     udp_queue(&d->udp, &p->ep, pkt, len);
     p->tx_bytes += len;
+    detour_direct_sent(d, p, daemon_now());
 }
 
 static struct link_peer *hook_accept(void *ctx, const uint8_t pub[LINK_KEY_LEN],

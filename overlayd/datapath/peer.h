@@ -12,6 +12,7 @@
 
 #include "crypto/link.h"
 #include "overlayd/config/config.h"
+#include "overlayd/datapath/detour.h"
 #include "overlayd/datapath/udp.h"
 
 struct admit_peer;
@@ -43,6 +44,7 @@ struct peer {
     uint64_t connecting_since;
     struct admit_peer *adm;             /* certificate grant (admit.h); NULL: none yet */
     uint64_t rid64;                     /* its ring id's first 64 bits (broadcast tree) */
+    struct detour_peer path;            /* direct path health, detour in use (detour.h) */
 };
 
 /* Remember @src as @p's endpoint (roaming); logs a change. */

@@ -75,6 +75,9 @@ void rx_payload(struct daemon *d, struct peer *p, uint8_t *data, size_t len, uin
     case INNER_FLOOD:
         flood_recv(d, p, data, len, now);
         return;
+    case INNER_DETOUR:
+        detour_recv(d, p, data, len, now);
+        return;
     default:
         drop_count(&d->drops, DROP_INNER_TYPE, now, "type %u from %s", data[0], p->name);
         return;
@@ -110,6 +113,7 @@ static void rx_datagram(struct daemon *d, unsigned i, uint64_t now)
     p->rx_bytes += m->msg_len;
     ringd_note_rx(d, p, now);
     peer_set_endpoint(p, &src);     /* roaming */
+    detour_direct_rx(d, p, now);
     if (rx.len > 0)
         rx_payload(d, p, rx.data, rx.len, now);
 }

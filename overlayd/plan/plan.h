@@ -153,6 +153,37 @@ struct plan_config {
     size_t n_peers;
 };
 
+/* ---- paths: direct or one detour (plan_path.c) -------------------------- */
+enum plan_path_spec {
+    PLAN_PATH_UNKNOWN_MS = 1000,      /* cost of a path with no RTT sample yet: last resort */
+    PLAN_PATH_MARGIN_PCT = 20,        /* a new path must be this much cheaper ... */
+    PLAN_PATH_MARGIN_MIN_MS = 5,      /* ... and at least this */
+    PLAN_PATH_HOLD_MS = 2000,         /* direct healthy this long before traffic returns */
+    PLAN_PATH_PICK_DIRECT = -1,
+    PLAN_PATH_PICK_NONE = -2,         /* no usable path: the glue tries direct anyway */
+};
+
+struct plan_path_cand {
+    uint64_t cost;                    /* ns: RTT to the relay + the relay's RTT onwards */
+    bool usable;                      /* relay healthy and it reports a live link onwards */
+};
+
+struct plan_path_in {
+    bool direct_usable;               /* endpoint known, link not held dead */
+    uint64_t direct_cost;             /* plan_path_cost() of the direct RTT */
+    uint64_t direct_ok_since;         /* healthy without a break since (0: not healthy) */
+    int cur;                          /* path in use: PLAN_PATH_PICK_DIRECT or a cand index */
+    unsigned n;
+    const struct plan_path_cand *cand;
+};
+
+/* An RTT (ns, 0 unknown) as a cost: unknown costs PLAN_PATH_UNKNOWN_MS. */
+uint64_t plan_path_cost(uint64_t rtt_ns);
+/* PLAN_PATH_PICK_DIRECT, a candidate index, or PLAN_PATH_PICK_NONE. */
+int plan_path_pick(const struct plan_path_in *in, uint64_t now);
+/* Usable paths: the direct one plus every usable detour. */
+unsigned plan_path_count(const struct plan_path_in *in);
+
 struct plan_link_info {               /* a link table entry, for status and tests */
     unsigned flags;
     enum plan_link_st st;

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Detours: our link packets through one intermediate host. See detour.h
+ * and docs/paths.md.
+ *
+ * Health of a direct path is judged only by what comes straight back: a
+ * packet relayed to us says the host lives, not that its direct path
+ * does. A path we sent on and heard nothing from for DETOUR_SUSPECT_MS is
+ * probed every DETOUR_PROBE_MS, and dead at DETOUR_DEAD_MS; a PROBE is
+ * always sent straight to the endpoint and answered the same way, so it
+ * measures the direct path even while our data takes a detour.
+ */
+#include "overlayd/datapath/detour.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "crypto/link.h"
+#include "lib/log.h"
+#include "overlayd/daemon.h"
+#include "overlayd/datapath/datapath.h"
+#include "overlayd/datapath/inner.h"
+#include "overlayd/datapath/peer.h"
+#include "overlayd/plan/plan.h"
+#include "overlayd/ring/ringd.h"
+
+#define DETOUR_MS UINT64_C(1000000)
+
+enum {
+    DETOUR_PROBE_REQUEST = 0x01,
+    DETOUR_PROBE_LEN = 2 + 1 + 4,
+};
+
+static struct peer *detour_peer_by_key(struct daemon *d, const uint8_t key[32])
+{
+    struct link_peer *lp = link_peer_find(d->link, key);
+
+    return lp ? link_peer_user(lp) : NULL;
+}
+
+/* Link packets of @p that must not take a detour: probes, what we relay,
+ * and the relay's own packet around ours. */
+static int detour_send_direct(struct daemon *d, struct peer *p, const uint8_t *buf, size_t len,
+                              uint64_t now)
+{
+    bool was = d->detour_direct;
+    int rc;
+
+    d->detour_direct = true;
+    rc = link_peer_send(p->lp, now, buf, len);
+    d->detour_direct = was;
+    return rc;
+}
+
+bool detour_wrap(struct daemon *d, struct peer *p, const uint8_t *pkt, size_t len)
+{
+    struct peer *via = p->path.via;
+    uint8_t *b = d->detour_buf;
+
+    if (d->detour_direct)
+        return false;
+    if (d->rx_via && d->rx_via_origin == p)
+        via = d->rx_via;              /* answer a relayed packet the way it came */
+    if (!via || via == p || !via->lp)
+        return false;
+    if (len + INNER_DETOUR_HDR > sizeof(d->detour_buf))
+        return false;
+    b[0] = INNER_DETOUR;
+    b[1] = INNER_DETOUR_FORWARD;
+    memcpy(b + 2, p->pub, 32);
+    memcpy(b + INNER_DETOUR_HDR, pkt, len);
+    if (detour_send_direct(d, via, b, len + INNER_DETOUR_HDR, daemon_now()) == 0) {
+        d->detour_sent++;
+        p->tx_bytes += len;
+    }
+    return true;
+}
+
+void detour_direct_sent(struct daemon *d, struct peer *p, uint64_t now)
+{
+    if (p->path.unanswered_since)
+        return;
+    p->path.unanswered_since = now;
+    d->detour_kick = true;
+}
+
+void detour_direct_rx(struct daemon *d, struct peer *p, uint64_t now)
+{
+    struct detour_peer *dp = &p->path;
+
+    dp->direct_rx_at = now;
+    dp->unanswered_since = 0;
+    if (dp->dead)
+        log_info("path", "%s: direct path answers again", p->name);
+    if (dp->dead || !dp->ok_since)
+        dp->ok_since = now;
+    dp->dead = false;
+}
+
+void detour_mark_dead(struct daemon *d, struct peer *p, uint64_t now, const char *why)
+{
+    if (p->path.dead)
+        return;
+    p->path.dead = true;
+    p->path.ok_since = 0;
+    d->direct_dead++;
+    log_info("path", "%s: direct path dead (%s)", p->name, why);
+}
+
+/* ---- the relay ------------------------------------------------------------ */
+
+static bool detour_budget(struct peer *from, uint64_t now)
+{
+    struct detour_peer *dp = &from->path;
+    double add = (double)(now - dp->tokens_at) * DETOUR_RELAY_PPS / 1e9;
+
+    dp->tokens_at = now;
+    dp->tokens += add;
+    if (dp->tokens > DETOUR_RELAY_BURST)
+        dp->tokens = DETOUR_RELAY_BURST;
+    if (dp->tokens < 1)
+        return false;
+    dp->tokens -= 1;
+    return true;
+}
+
+/* FORWARD from @from: pass its link packet on to the host it names, over
+ * our direct link only (one hop, never a detour of ours). */
+static void detour_relay(struct daemon *d, struct peer *from, const struct inner_detour *dt,
+                         uint64_t now)
+{
+    struct peer *to = detour_peer_by_key(d, dt->key);
+    uint8_t *b = d->detour_buf;
+
+    if (!to || to == from || !tx_peer_up(to, now) || to->path.dead || !to->ep.len) {
+        drop_count(&d->drops, DROP_DETOUR_REFUSED, now, "from %s", from->name);
+        return;
+    }
+    if (!detour_budget(from, now)) {
+        drop_count(&d->drops, DROP_DETOUR_RATELIMIT, now, "from %s", from->name);
+        return;
+    }
+    b[0] = INNER_DETOUR;
+    b[1] = INNER_DETOUR_DELIVER;
+    memcpy(b + 2, from->pub, 32);
+    memmove(b + INNER_DETOUR_HDR, dt->pkt, dt->pkt_len);
+    if (detour_send_direct(d, to, b, INNER_DETOUR_HDR + dt->pkt_len, now) == 0)
+        d->detour_relayed++;
+}
+
+/* ---- delivered through a relay -------------------------------------------- */
+
+static void detour_deliver(struct daemon *d, struct peer *relay, const struct inner_detour *dt,
+                           uint64_t now)
+{
+    struct link_rx rx = { 0 };
+    struct peer *p = detour_peer_by_key(d, dt->key);
+    int rc;
+
+    /* The origin's own link authenticates the packet; the relay only
+     * names whose session to try, and answers go back through it. */
+    d->rx_via = relay;
+    d->rx_via_origin = p;
+    rc = link_receive(d->link, now, (uint8_t *)dt->pkt, dt->pkt_len, &rx);
+    if (rc < 0 || !rx.peer) {
+        d->rx_via = NULL;
+        return;                       /* counted by the link layer */
+    }
+    p = link_peer_user(rx.peer);
+    if (!p || memcmp(link_peer_pubkey(rx.peer), dt->key, 32) != 0) {
+        d->rx_via = NULL;
+        drop_count(&d->drops, DROP_DETOUR_SPOOF, now, "through %s", relay->name);
+        return;
+    }
+    d->rx_via_origin = p;
+    d->detour_delivered++;
+    p->rx_bytes += dt->pkt_len;
+    p->path.rx_via = relay;
+    p->path.rx_via_at = now;
+    ringd_note_rx(d, p, now);
+    /* It left the direct path and we hear nothing on it either. */
+    if (p->path.unanswered_since && now - p->path.unanswered_since >= DETOUR_SUSPECT_MS * DETOUR_MS)
+        detour_mark_dead(d, p, now, "its packets come through a relay");
+    if (rx.len > 0 && rx.data[0] == INNER_DETOUR)
+        drop_count(&d->drops, DROP_DETOUR_REFUSED, now, "nested, through %s", relay->name);
+    else if (rx.len > 0)
+        rx_payload(d, p, rx.data, rx.len, now);
+    d->rx_via = NULL;
+    d->rx_via_origin = NULL;
+}
+
+/* ---- probes and reports ---------------------------------------------------- */
+
+void detour_probe(struct daemon *d, struct peer *p, uint64_t now)
+{
+    uint8_t b[DETOUR_PROBE_LEN];
+    uint32_t s = ++p->path.probe_seq;
+
+    b[0] = INNER_DETOUR;
+    b[1] = INNER_DETOUR_PROBE;
+    b[2] = DETOUR_PROBE_REQUEST;
+    b[3] = (uint8_t)(s >> 24), b[4] = (uint8_t)(s >> 16), b[5] = (uint8_t)(s >> 8), b[6] = (uint8_t)s;
+    p->path.probe_at = now;
+    if (detour_send_direct(d, p, b, sizeof(b), now) == 0)
+        d->probes_sent++;
+}
+
+static void detour_on_probe(struct daemon *d, struct peer *p, const struct inner_detour *dt,
+                            uint64_t now)
+{
+    struct detour_peer *dp = &p->path;
+
+    if (d->rx_via) {
+        drop_count(&d->drops, DROP_DETOUR_REFUSED, now, "probe through a relay from %s", p->name);
+        return;
+    }
+    if (dt->flags & DETOUR_PROBE_REQUEST) {
+        uint8_t b[DETOUR_PROBE_LEN] = { INNER_DETOUR, INNER_DETOUR_PROBE, 0 };
+
+        memcpy(b + 3, dt->seq, 4);
+        (void)detour_send_direct(d, p, b, sizeof(b), now);
+        return;
+    }
+    /* Only the answer to the latest probe is a sample: an older one would
+     * be timed from the wrong send. */
+    if (dp->probe_at && inner_detour_seq(dt) == dp->probe_seq) {
+        uint64_t s = now - dp->probe_at;
+
+        dp->srtt = dp->srtt ? (7 * dp->srtt + s) / 8 : s;
+        dp->probe_at = 0;
+        d->probes_answered++;
+    }
+}
+
+static void detour_on_report(struct peer *p, const struct inner_detour *dt, uint64_t now)
+{
+    struct detour_peer *dp = &p->path;
+
+    dp->n_rep = dt->n < DETOUR_REPORT_MAX ? dt->n : DETOUR_REPORT_MAX;
+    for (unsigned i = 0; i < dp->n_rep; i++)
+        inner_detour_entry(dt, i, &dp->rep[i].key, &dp->rep[i].rtt_us);
+    dp->rep_at = now;
+}
+
+void detour_recv(struct daemon *d, struct peer *from, uint8_t *data, size_t len, uint64_t now)
+{
+    struct inner_detour dt;
+
+    if (inner_detour_parse(data, len, &dt) < 0) {
+        drop_count(&d->drops, DROP_INNER_MALFORMED, now, "detour from %s", from->name);
+        return;
+    }
+    switch (dt.kind) {
+    case INNER_DETOUR_FORWARD:
+        if (d->rx_via)
+            drop_count(&d->drops, DROP_DETOUR_REFUSED, now, "nested, from %s", from->name);
+        else
+            detour_relay(d, from, &dt, now);
+        return;
+    case INNER_DETOUR_DELIVER:
+        if (d->rx_via)
+            drop_count(&d->drops, DROP_DETOUR_REFUSED, now, "nested, from %s", from->name);
+        else
+            detour_deliver(d, from, &dt, now);
+        return;
+    case INNER_DETOUR_REPORT:
+        detour_on_report(from, &dt, now);
+        return;
+    case INNER_DETOUR_PROBE:
+        detour_on_probe(d, from, &dt, now);
+        return;
+    }
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef OVL_OVERLAYD_DATAPATH_DETOUR_H
+#define OVL_OVERLAYD_DATAPATH_DETOUR_H
+
+/*
+ * DOC: detour — our link packets to a host through one intermediate host
+ * when the direct path is dead or slower by the margin (docs/paths.md)
+ *
+ * A detour carries the two end hosts' own link packets, handshakes
+ * included, inside the relay's links (inner type 6): the relay sees an
+ * outer header and a key, never the data, and needs no enclave rights.
+ * Which path to take is the plan's (overlayd/plan/plan_path.c); this file
+ * measures the direct paths (liveness and RTT by PROBEs sent straight to the
+ * endpoint), exchanges REPORTs of live links, relays for others within a
+ * per-source budget, and wraps our packets for the relay.
+ *
+ * May call: peer, tx, udp, inner, crypto/link, plan/ (path choice), lib/.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct daemon;
+struct peer;
+
+enum detour_spec {
+    DETOUR_SUSPECT_MS = 250,          /* sent straight to it, heard nothing back: probe */
+    DETOUR_DEAD_MS = 600,             /* ... still nothing: the direct path is dead */
+    DETOUR_PROBE_MS = 100,            /* probe period while suspect */
+    DETOUR_DEAD_PROBE_MS = 250,       /* probe period of a dead direct path (to see it heal) */
+    DETOUR_DETOURED_PROBE_MS = 1000,  /* probe period of a live direct path we do not use */
+    DETOUR_RTT_PROBE_MS = 5000,       /* probe period of a quiet direct path (its RTT) */
+    DETOUR_REPORT_MS = 1000,          /* REPORT of our live links to each linked host */
+    DETOUR_REPORT_FRESH_MS = 3500,    /* a relay's REPORT older than this is not used */
+    DETOUR_RELAY_PPS = 20000,         /* packets per second relayed for one source ... */
+    DETOUR_RELAY_BURST = 4000,        /* ... with this burst */
+    DETOUR_REPORT_MAX = 64,
+};
+
+struct detour_rep {
+    uint64_t key;                     /* inner_detour_key() of the host it reaches */
+    uint32_t rtt_us;                  /* INNER_DETOUR_RTT_UNKNOWN: linked, not measured */
+};
+
+/* Per peer: its direct path's health, the path our sends take, what it may
+ * have us relay, and its last REPORT. */
+struct detour_peer {
+    struct peer *via;                 /* our link packets go through it; NULL: direct */
+    uint64_t via_cost;                /* ns, the detour's cost when chosen */
+    uint64_t direct_rx_at;            /* last authenticated packet straight from it */
+    uint64_t unanswered_since;        /* first direct send since then; 0: none */
+    uint64_t ok_since;                /* direct path healthy since; 0: dead or never */
+    bool dead;
+    uint64_t probe_at;                /* last PROBE sent */
+    uint32_t probe_seq;
+    uint64_t srtt;                    /* ns, from PROBE answers (7/8 smoothing); 0: none */
+    struct peer *rx_via;              /* its last packet to us came through this host */
+    uint64_t rx_via_at;
+    double tokens;                    /* relay budget (token bucket) */
+    uint64_t tokens_at;
+    uint64_t rep_at;                  /* when its last REPORT came; 0: never */
+    unsigned n_rep;
+    struct detour_rep rep[DETOUR_REPORT_MAX];
+};
+
+/* hook_send: carry @pkt for @p through a relay if that is its path (or the
+ * packet answers one that came through a relay). false: send it direct. */
+bool detour_wrap(struct daemon *d, struct peer *p, const uint8_t *pkt, size_t len);
+/* A datagram went to / came from @p's endpoint directly. */
+void detour_direct_sent(struct daemon *d, struct peer *p, uint64_t now);
+void detour_direct_rx(struct daemon *d, struct peer *p, uint64_t now);
+/* An inner type 6 payload from @from (rx.c). */
+void detour_recv(struct daemon *d, struct peer *from, uint8_t *data, size_t len, uint64_t now);
+/* Probes, reports and path choice; returns the next deadline. */
+uint64_t detour_on_timeout(struct daemon *d, uint64_t now);
+/* @gone is going away: no path may name it. */
+void detour_forget(struct daemon *d, struct peer *gone);
+/* Between detour.c and detour_choose.c. */
+void detour_mark_dead(struct daemon *d, struct peer *p, uint64_t now, const char *why);
+void detour_probe(struct daemon *d, struct peer *p, uint64_t now);
+/* For peers and paths: the RTT of the direct path (ns, 0 unknown), the
+ * RTT of the path in use, and the usable paths to @p. */
+uint64_t detour_direct_rtt(const struct peer *p);
+uint64_t detour_path_rtt(const struct peer *p);
+unsigned detour_paths(struct daemon *d, struct peer *p, uint64_t now);
+
+#endif

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Detours, the periodic half: probes due, direct paths declared dead,
+ * REPORTs of our live links, and each host's path chosen by the plan
+ * (overlayd/plan/plan_path.c). See detour.h and docs/paths.md.
+ */
+#include "overlayd/datapath/detour.h"
+
+#include <string.h>
+
+#include "crypto/link.h"
+#include "lib/log.h"
+#include "overlayd/daemon.h"
+#include "overlayd/datapath/datapath.h"
+#include "overlayd/datapath/inner.h"
+#include "overlayd/datapath/peer.h"
+#include "overlayd/plan/plan.h"
+
+#define MS(x) ((uint64_t)(x) * UINT64_C(1000000))
+
+enum { DETOUR_CAND_MAX = 64 };
+
+uint64_t detour_direct_rtt(const struct peer *p)
+{
+    if (p->path.srtt)
+        return p->path.srtt;
+    return p->lp ? link_peer_rtt_ns(p->lp) : 0;
+}
+
+/* A host we reach directly over an up link: may relay, may be reported. */
+static bool detour_direct_up(const struct peer *p, uint64_t now)
+{
+    return tx_peer_up(p, now) && p->ep.len && !p->path.dead && !p->path.via;
+}
+
+/* @relay's REPORT entry for @dst, or NULL (none, or the REPORT is stale). */
+static const struct detour_rep *detour_rep_for(const struct peer *relay, uint64_t key,
+                                               uint64_t now)
+{
+    const struct detour_peer *rp = &relay->path;
+
+    if (!rp->rep_at || now - rp->rep_at > MS(DETOUR_REPORT_FRESH_MS))
+        return NULL;
+    for (unsigned i = 0; i < rp->n_rep; i++)
+        if (rp->rep[i].key == key)
+            return &rp->rep[i];
+    return NULL;
+}
+
+/* Every one-hop detour to @p: relays we reach directly that report a live
+ * link to it. Fills @c / @via; returns how many. */
+static unsigned detour_candidates(struct daemon *d, struct peer *p, uint64_t now,
+                                  struct plan_path_cand *c, struct peer **via)
+{
+    uint64_t key = inner_detour_key(p->pub);
+    unsigned n = 0;
+
+    for (size_t i = 0; i < d->n_peers && n < DETOUR_CAND_MAX; i++) {
+        struct peer *r = d->peers[i];
+        const struct detour_rep *e;
+
+        if (r == p || !detour_direct_up(r, now) || !(e = detour_rep_for(r, key, now)))
+            continue;
+        c[n].cost = plan_path_cost(detour_direct_rtt(r)) +
+                    (e->rtt_us == INNER_DETOUR_RTT_UNKNOWN ? plan_path_cost(0)
+                                                           : (uint64_t)e->rtt_us * 1000);
+        c[n].usable = true;
+        via[n++] = r;
+    }
+    return n;
+}
+
+static void detour_fill(struct daemon *d, struct peer *p, uint64_t now, struct plan_path_in *in,
+                        struct plan_path_cand *c, struct peer **via)
+{
+    in->direct_usable = p->ep.len && !p->path.dead;
+    in->direct_cost = plan_path_cost(detour_direct_rtt(p));
+    in->direct_ok_since = p->path.ok_since;
+    in->cand = c;
+    in->n = detour_candidates(d, p, now, c, via);
+    in->cur = PLAN_PATH_PICK_DIRECT;
+    if (p->path.via) {
+        in->cur = (int)in->n;         /* not a candidate any more: a dead detour */
+        for (unsigned i = 0; i < in->n; i++)
+            if (via[i] == p->path.via)
+                in->cur = (int)i;
+    }
+}
+
+unsigned detour_paths(struct daemon *d, struct peer *p, uint64_t now)
+{
+    struct plan_path_cand c[DETOUR_CAND_MAX];
+    struct peer *via[DETOUR_CAND_MAX];
+    struct plan_path_in in;
+
+    detour_fill(d, p, now, &in, c, via);
+    return plan_path_count(&in);
+}
+
+uint64_t detour_path_rtt(const struct peer *p)
+{
+    return p->path.via ? p->path.via_cost : detour_direct_rtt(p);
+}
+
+static void detour_choose(struct daemon *d, struct peer *p, uint64_t now)
+{
+    struct plan_path_cand c[DETOUR_CAND_MAX];
+    struct peer *via[DETOUR_CAND_MAX];
+    struct plan_path_in in;
+    struct peer *to;
+    int k;
+
+    detour_fill(d, p, now, &in, c, via);
+    k = plan_path_pick(&in, now);
+    to = k >= 0 ? via[k] : NULL;
+    if (k >= 0)
+        p->path.via_cost = c[k].cost;
+    if (to == p->path.via)
+        return;
+    d->path_switches++;
+    if (to)
+        log_info("path", "%s: via %s (%.1f ms; direct %s)", p->name, to->name,
+                 (double)c[k].cost / 1e6, p->path.dead ? "dead" : "slower");
+    else
+        log_info("path", "%s: direct", p->name);
+    p->path.via = to;
+}
+
+/* ---- REPORTs ------------------------------------------------------------------ */
+
+static void detour_put_be32(uint8_t *b, uint32_t v)
+{
+    b[0] = (uint8_t)(v >> 24), b[1] = (uint8_t)(v >> 16), b[2] = (uint8_t)(v >> 8), b[3] = (uint8_t)v;
+}
+
+static void detour_report_to(struct daemon *d, struct peer *to, uint64_t now)
+{
+    uint8_t b[3 + DETOUR_REPORT_MAX * INNER_DETOUR_ENTRY];
+    unsigned n = 0;
+
+    for (size_t i = 0; i < d->n_peers && n < DETOUR_REPORT_MAX; i++) {
+        struct peer *q = d->peers[i];
+        uint8_t *e = b + 3 + (size_t)n * INNER_DETOUR_ENTRY;
+        uint64_t rtt = detour_direct_rtt(q);
+
+        if (q == to || !detour_direct_up(q, now))
+            continue;
+        memcpy(e, q->pub, 8);
+        detour_put_be32(e + 8, rtt ? (uint32_t)(rtt / 1000 < UINT32_MAX ? rtt / 1000 : UINT32_MAX - 1)
+                                   : INNER_DETOUR_RTT_UNKNOWN);
+        n++;
+    }
+    b[0] = INNER_DETOUR;
+    b[1] = INNER_DETOUR_REPORT;
+    b[2] = (uint8_t)n;
+    (void)link_peer_send(to->lp, now, b, 3 + (size_t)n * INNER_DETOUR_ENTRY);
+}
+
+/* ---- the periodic work ------------------------------------------------------------ */
+
+/* Probes due on @p's direct path, and dead when nothing came back. */
+static void detour_watch(struct daemon *d, struct peer *p, uint64_t now)
+{
+    struct detour_peer *dp = &p->path;
+    uint64_t since = dp->unanswered_since, last = dp->probe_at;
+    uint64_t period = MS(DETOUR_RTT_PROBE_MS);
+
+    if (since && now - since >= MS(DETOUR_DEAD_MS))
+        detour_mark_dead(d, p, now, "nothing came back");
+    if (dp->dead)
+        period = MS(DETOUR_DEAD_PROBE_MS);
+    else if (since && now - since >= MS(DETOUR_SUSPECT_MS))
+        period = MS(DETOUR_PROBE_MS);
+    else if (dp->via)
+        period = MS(DETOUR_DETOURED_PROBE_MS);
+    if (tx_peer_up(p, now) && p->ep.len && (!last || now - last >= period))
+        detour_probe(d, p, now);
+}
+
+uint64_t detour_on_timeout(struct daemon *d, uint64_t now)
+{
+    bool report = now >= d->detour_report_at;
+    bool busy = false;
+
+    for (size_t i = 0; i < d->n_peers; i++) {
+        struct peer *p = d->peers[i];
+
+        if (!p->lp)
+            continue;
+        detour_watch(d, p, now);
+        detour_choose(d, p, now);
+        if (report && tx_peer_up(p, now))
+            detour_report_to(d, p, now);
+        busy |= p->path.unanswered_since || p->path.dead || p->path.via;
+    }
+    if (report)
+        d->detour_report_at = now + MS(DETOUR_REPORT_MS);
+    /* While a path is in doubt or detoured, look every probe period; else
+     * only at the next REPORT. */
+    if (busy && now + MS(DETOUR_PROBE_MS) < d->detour_report_at)
+        return now + MS(DETOUR_PROBE_MS);
+    return d->detour_report_at;
+}
+
+void detour_forget(struct daemon *d, struct peer *gone)
+{
+    for (size_t i = 0; i < d->n_peers; i++) {
+        struct peer *p = d->peers[i];
+
+        if (p->path.via == gone)
+            p->path.via = NULL;
+        if (p->path.rx_via == gone)
+            p->path.rx_via = NULL;
+    }
+    if (d->rx_via == gone)
+        d->rx_via = NULL;
+}
