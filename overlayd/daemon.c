@@ -80,9 +80,9 @@ static void daemon_prepare_cb(uv_prepare_t *h)
     udp_flush(&d->udp);
     if (d->detour_kick) {
         d->detour_kick = false;
-        if (uv_timer_get_due_in(&d->detour_timer) > DETOUR_PROBE_MS)
+        if (uv_timer_get_due_in(&d->detour_timer) > DETOUR_SUSPECT_MS)
             daemon_timer_arm(&d->detour_timer, daemon_detour_cb,
-                             now + DETOUR_PROBE_MS * UINT64_C(1000000), now);
+                             now + DETOUR_SUSPECT_MS * UINT64_C(1000000), now);
     }
     dl = link_host_next_deadline(d->link);
     daemon_timer_arm(&d->link_timer, daemon_link_timer_cb, dl, now);

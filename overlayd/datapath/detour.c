@@ -84,6 +84,12 @@ void detour_direct_sent(struct daemon *d, struct peer *p, uint64_t now)
     d->detour_kick = true;
 }
 
+static bool detour_suspect(const struct detour_peer *dp, uint64_t now)
+{
+    return dp->unanswered_since && now - dp->unanswered_since >= DETOUR_SUSPECT_MS * DETOUR_MS &&
+           dp->probe_at && dp->probe_at >= dp->unanswered_since;
+}
+
 void detour_direct_rx(struct daemon *d, struct peer *p, uint64_t now)
 {
     struct detour_peer *dp = &p->path;
@@ -178,12 +184,15 @@ static void detour_deliver(struct daemon *d, struct peer *relay, const struct in
     p->path.rx_via = relay;
     p->path.rx_via_at = now;
     ringd_note_rx(d, p, now);
-    /* It left the direct path and we hear nothing on it either. */
-    if (p->path.unanswered_since && now - p->path.unanswered_since >= DETOUR_SUSPECT_MS * DETOUR_MS)
+    /* It left the direct path, and our own direct path to it is suspect
+     * with a probe out: follow at once rather than wait for that probe,
+     * so both directions move together. A host that took a detour only
+     * for its lower RTT answers our probes, and we stay. */
+    if (detour_suspect(&p->path, now) && !p->path.dead && !p->path.via) {
         detour_mark_dead(d, p, now, "its packets come through a relay");
-    if (rx.len > 0 && rx.data[0] == INNER_DETOUR)
-        drop_count(&d->drops, DROP_DETOUR_REFUSED, now, "nested, through %s", relay->name);
-    else if (rx.len > 0)
+        detour_choose(d, p, now);
+    }
+    if (rx.len > 0)
         rx_payload(d, p, rx.data, rx.len, now);
     d->rx_via = NULL;
     d->rx_via_origin = NULL;
@@ -264,6 +273,7 @@ void detour_recv(struct daemon *d, struct peer *from, uint8_t *data, size_t len,
             detour_deliver(d, from, &dt, now);
         return;
     case INNER_DETOUR_REPORT:
+        /* May come through a relay: it is about the sender's links. */
         detour_on_report(from, &dt, now);
         return;
     case INNER_DETOUR_PROBE:

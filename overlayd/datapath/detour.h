@@ -25,8 +25,8 @@ struct daemon;
 struct peer;
 
 enum detour_spec {
-    DETOUR_SUSPECT_MS = 250,          /* sent straight to it, heard nothing back: probe */
-    DETOUR_DEAD_MS = 600,             /* ... still nothing: the direct path is dead */
+    DETOUR_SUSPECT_MS = 150,          /* sent straight to it, heard nothing back: probe */
+    DETOUR_DEAD_MS = 450,             /* ... still nothing: the direct path is dead */
     DETOUR_PROBE_MS = 100,            /* probe period while suspect */
     DETOUR_DEAD_PROBE_MS = 250,       /* probe period of a dead direct path (to see it heal) */
     DETOUR_DETOURED_PROBE_MS = 1000,  /* probe period of a live direct path we do not use */
@@ -79,6 +79,7 @@ void detour_forget(struct daemon *d, struct peer *gone);
 /* Between detour.c and detour_choose.c. */
 void detour_mark_dead(struct daemon *d, struct peer *p, uint64_t now, const char *why);
 void detour_probe(struct daemon *d, struct peer *p, uint64_t now);
+void detour_choose(struct daemon *d, struct peer *p, uint64_t now);
 /* For peers and paths: the RTT of the direct path (ns, 0 unknown), the
  * RTT of the path in use, and the usable paths to @p. */
 uint64_t detour_direct_rtt(const struct peer *p);

@@ -102,7 +102,7 @@ uint64_t detour_path_rtt(const struct peer *p)
     return p->path.via ? p->path.via_cost : detour_direct_rtt(p);
 }
 
-static void detour_choose(struct daemon *d, struct peer *p, uint64_t now)
+void detour_choose(struct daemon *d, struct peer *p, uint64_t now)
 {
     struct plan_path_cand c[DETOUR_CAND_MAX];
     struct peer *via[DETOUR_CAND_MAX];
@@ -158,48 +158,67 @@ static void detour_report_to(struct daemon *d, struct peer *to, uint64_t now)
 
 /* ---- the periodic work ------------------------------------------------------------ */
 
-/* Probes due on @p's direct path, and dead when nothing came back. */
-static void detour_watch(struct daemon *d, struct peer *p, uint64_t now)
+/* How often @p's direct path is probed now, and from when (a suspect
+ * path: from DETOUR_SUSPECT_MS after the unanswered send). */
+static uint64_t detour_probe_period(const struct detour_peer *dp, uint64_t now, uint64_t *from)
+{
+    *from = 0;
+    if (dp->dead)
+        return MS(DETOUR_DEAD_PROBE_MS);
+    if (dp->unanswered_since) {
+        *from = dp->unanswered_since + MS(DETOUR_SUSPECT_MS);
+        return MS(DETOUR_PROBE_MS);
+    }
+    return dp->via ? MS(DETOUR_DETOURED_PROBE_MS) : MS(DETOUR_RTT_PROBE_MS);
+}
+
+/* Probes due on @p's direct path, and dead when nothing came back.
+ * Returns when @p needs looking at next. */
+static uint64_t detour_watch(struct daemon *d, struct peer *p, uint64_t now)
 {
     struct detour_peer *dp = &p->path;
-    uint64_t since = dp->unanswered_since, last = dp->probe_at;
-    uint64_t period = MS(DETOUR_RTT_PROBE_MS);
+    uint64_t since = dp->unanswered_since, from, period, due, dead_at = UINT64_MAX;
 
     if (since && now - since >= MS(DETOUR_DEAD_MS))
         detour_mark_dead(d, p, now, "nothing came back");
-    if (dp->dead)
-        period = MS(DETOUR_DEAD_PROBE_MS);
-    else if (since && now - since >= MS(DETOUR_SUSPECT_MS))
-        period = MS(DETOUR_PROBE_MS);
-    else if (dp->via)
-        period = MS(DETOUR_DETOURED_PROBE_MS);
-    if (tx_peer_up(p, now) && p->ep.len && (!last || now - last >= period))
+    else if (since)
+        dead_at = since + MS(DETOUR_DEAD_MS);
+    period = detour_probe_period(dp, now, &from);
+    due = dp->probe_at ? dp->probe_at + period : now;
+    if (due < from)
+        due = from;
+    if (!tx_peer_up(p, now) || !p->ep.len)
+        return dead_at;
+    if (now >= due) {
         detour_probe(d, p, now);
+        due = now + period;
+    }
+    return due < dead_at ? due : dead_at;
 }
 
 uint64_t detour_on_timeout(struct daemon *d, uint64_t now)
 {
     bool report = now >= d->detour_report_at;
-    bool busy = false;
+    uint64_t next = UINT64_MAX;
 
+    if (report)
+        d->detour_report_at = now + MS(DETOUR_REPORT_MS);
     for (size_t i = 0; i < d->n_peers; i++) {
         struct peer *p = d->peers[i];
+        uint64_t due;
 
         if (!p->lp)
             continue;
-        detour_watch(d, p, now);
+        due = detour_watch(d, p, now);
         detour_choose(d, p, now);
         if (report && tx_peer_up(p, now))
             detour_report_to(d, p, now);
-        busy |= p->path.unanswered_since || p->path.dead || p->path.via;
+        if (due < next)
+            next = due;
     }
-    if (report)
-        d->detour_report_at = now + MS(DETOUR_REPORT_MS);
-    /* While a path is in doubt or detoured, look every probe period; else
-     * only at the next REPORT. */
-    if (busy && now + MS(DETOUR_PROBE_MS) < d->detour_report_at)
-        return now + MS(DETOUR_PROBE_MS);
-    return d->detour_report_at;
+    /* A detour's hold ends on no event of its own: look again at the
+     * next REPORT at the latest. */
+    return next < d->detour_report_at ? next : d->detour_report_at;
 }
 
 void detour_forget(struct daemon *d, struct peer *gone)

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Scenario 24 — detours (docs/paths.md): four hosts in a full mesh, enclave
+# blue on h1, h3 and h4; h2 carries no enclave and relays.
+#  1. h1 and h4 have no direct path from the start (WAN split; h3-h4 is
+#     cut too, so h2 is the only relay): their
+#     guests still ping, through h2 (`peers`: h4 via h2, from both ends);
+#     h2 relayed link packets without carrying blue;
+#  2. h1-h3 runs direct; a guest ping every 10 ms runs while the WAN cuts
+#     h1-h3: traffic moves to h2, and the longest gap between two replies
+#     is printed and must stay under 1 s;
+#  3. the cut heals: h1 and h3 go back to direct within DETOUR_BACK_S
+#     (default 10 s; the design: detection + 2 s hold), printed;
+#  4. no relayed packet was refused as spoofed, and the counters agree.
+. "$(dirname "$0")/lib.sh"
+rig_init
+BACK_S=${DETOUR_BACK_S:-10}
+
+rig_wan_create
+for i in 1 2 3 4; do rig_host_create "h$i" "$i"; done
+rig_mesh h1 h2 h3 h4
+for h in h1 h3 h4; do rig_enclave "$h" blue 100; done
+# h3-h4 cut too for step 1, so h2 is the only relay between h1 and h4.
+rig_wan_split h1 h3 -- h4
+for i in 1 2 3 4; do rig_daemon_start "h$i"; done
+rig_guest_create h1 blue b1 10.100.0.1 52:54:00:00:01:01
+rig_guest_create h3 blue b3 10.100.0.3 52:54:00:00:01:03
+rig_guest_create h4 blue b4 10.100.0.4 52:54:00:00:01:04
+rig_wait_links h1 2
+
+_via() { rig_ctl_q "$1" --json peers | jq -r --arg n "$2" '.peers[] | select(.name == $n) | .via // "direct"'; }
+_via_is() { [ "$(_via "$1" "$2")" = "$3" ]; }
+_pings() { rig_in "$1" ping -n -q -c 1 -W 1 "$2" >/dev/null 2>&1; }
+
+rig_say "1. no direct path h1-h4 from the start: through h2"
+t0=$SECONDS
+rig_poll 45 "b1 pings b4 (no direct path)" _pings b1 10.100.0.4
+printf '  b1 -> b4 answered %ss after the guests came up\n' "$((SECONDS - t0))" >&2
+rig_assert "h1 reaches h4 via h2" _via_is h1 h4 h2
+rig_poll 10 "h4 reaches h1 via h2" _via_is h4 h1 h2
+rig_ctl h1 peers >&2
+rig_ping b4 10.100.0.1
+relayed=$(rig_counter h2 detour_relayed)
+[ "$relayed" -gt 0 ] || rig_fail "h2 relayed nothing (detour_relayed $relayed)"
+rig_assert_eq "$(rig_ctl_q h2 --json enclaves | jq '.enclaves | length')" 0 "enclaves on the relay h2"
+printf '  h2 relayed %s link packets, carrying no enclave\n' "$relayed" >&2
+
+rig_say "2. cut h1-h3 under a 10 ms ping: the longest gap"
+rig_wan_split h1 -- h4
+rig_poll 10 "h1 reaches h3 directly" _via_is h1 h3 direct
+log=$RIG_DIR/ping-b1-b3.log
+ip netns exec "$(rig_ns b1)" ping -n -D -i 0.01 -W 1 10.100.0.3 > "$log" 2>&1 &
+ping_pid=$!
+_replies() { [ "$(grep -c 'bytes from' "$log")" -ge "$1" ]; }
+rig_poll 10 "50 replies before the cut" _replies 50
+n_cut=$(grep -c 'bytes from' "$log")
+rig_wan_split h1 -- h3 h4
+rig_poll 10 "h1 reaches h3 via h2 after the cut" _via_is h1 h3 h2
+rig_poll 10 "100 replies after the cut" _replies $((n_cut + 100))
+kill "$ping_pid" 2>/dev/null; wait "$ping_pid" 2>/dev/null || true
+gap=$(awk -F'[][]' '/bytes from/ { t = $2 + 0; if (p) { g = (t - p) * 1000; if (g > m) m = g } p = t }
+      END { printf "%d", m }' "$log")
+printf '  longest gap between replies around the cut: %s ms (%s replies)\n' \
+    "$gap" "$(grep -c 'bytes from' "$log")" >&2
+[ "$gap" -lt 1000 ] || rig_fail "failover gap ${gap} ms is not under 1 s"
+
+rig_say "3. the cut heals: back to direct"
+t0=$SECONDS
+rig_wan_split h1 -- h4
+rig_poll "$BACK_S" "h1 reaches h3 directly again" _via_is h1 h3 direct
+rig_poll "$BACK_S" "h3 reaches h1 directly again" _via_is h3 h1 direct
+printf '  direct again %ss after the heal\n' "$((SECONDS - t0))" >&2
+rig_ping b1 10.100.0.3
+rig_assert "h1 still reaches h4 via h2" _via_is h1 h4 h2
+
+rig_say "4. counters"
+for h in h1 h2 h3 h4; do
+    rig_assert_eq "$(rig_counter "$h" drop_detour_spoof)" 0 "$h drop_detour_spoof"
+done
+[ "$(rig_counter h1 direct_dead)" -ge 2 ] || rig_fail "h1 direct_dead < 2 (h4 from the start, h3 at the cut)"
+[ "$(rig_counter h1 path_switches)" -ge 3 ] || rig_fail "h1 path_switches < 3"
+[ "$(rig_counter h1 detour_sent)" -gt 0 ] || rig_fail "h1 sent nothing through a relay"
+[ "$(rig_counter h3 detour_delivered)" -gt 0 ] || rig_fail "h3 got nothing through a relay"
+rig_pass
