@@ -11,7 +11,10 @@
 #     h1-h3: traffic moves to h2, and the longest gap between two replies
 #     is printed and must stay under 1 s;
 #  3. the cut heals: h1 and h3 go back to direct within DETOUR_BACK_S
-#     (default 10 s; the design: detection + 2 s hold), printed;
+#     (default 10 s; the design: detection + 2 s hold), printed; MinPaths
+#     to h3, broken by the cut, is logged as holding again;
+#     `paths blue` (MaxLatency 500 ms, MinPaths 2) shows h4 via h2 with
+#     one path (MinPaths broken, logged) and h3 direct with two;
 #  4. no relayed packet was refused as spoofed, and the counters agree.
 . "$(dirname "$0")/lib.sh"
 rig_init
@@ -20,7 +23,7 @@ BACK_S=${DETOUR_BACK_S:-10}
 rig_wan_create
 for i in 1 2 3 4; do rig_host_create "h$i" "$i"; done
 rig_mesh h1 h2 h3 h4
-for h in h1 h3 h4; do rig_enclave "$h" blue 100; done
+for h in h1 h3 h4; do rig_enclave "$h" blue 100 "MaxLatency = 500ms" "MinPaths = 2"; done
 # h3-h4 cut too for step 1, so h2 is the only relay between h1 and h4.
 rig_wan_split h1 h3 -- h4
 for i in 1 2 3 4; do rig_daemon_start "h$i"; done
@@ -45,6 +48,17 @@ relayed=$(rig_counter h2 detour_relayed)
 [ "$relayed" -gt 0 ] || rig_fail "h2 relayed nothing (detour_relayed $relayed)"
 rig_assert_eq "$(rig_ctl_q h2 --json enclaves | jq '.enclaves | length')" 0 "enclaves on the relay h2"
 printf '  h2 relayed %s link packets, carrying no enclave\n' "$relayed" >&2
+_paths_is() {   # HOST PEER JQ-FILTER over its `paths blue --json` entry
+    rig_ctl_q "$1" --json paths blue | jq -e --arg n "$2" ".hosts[] | select(.name == \$n) | $3" >/dev/null
+}
+rig_ctl h1 paths blue >&2
+rig_poll 5 "h1 paths: h4 via h2, 1 path, MinPaths broken, MaxLatency holds" _paths_is h1 h4 \
+    '.path == "via h2" and .via == "h2" and .paths == 1 and .paths_ok == false and .latency_ok == true and .rtt_ms > 0'
+rig_poll 5 "h1 paths: h3 direct, 2 paths (direct, via h2), both bounds hold" _paths_is h1 h3 \
+    '.path == "direct" and .paths == 2 and .paths_ok == true and .latency_ok == true'
+rig_assert_eq "$(rig_ctl_q h1 --json paths blue | jq -c '[.max_latency_ms, .min_paths]')" "[500,2]" "bounds"
+_logged() { grep -qF "$2" "$(rig_host_dir "$1")/overlayd.log"; }
+rig_poll 5 "h1 logs the broken MinPaths to h4" _logged h1 "blue: MinPaths to h4 broken"
 
 rig_say "2. cut h1-h3 under a 10 ms ping: the longest gap"
 rig_wan_split h1 -- h4
@@ -73,6 +87,7 @@ rig_poll "$BACK_S" "h3 reaches h1 directly again" _via_is h3 h1 direct
 printf '  direct again %ss after the heal\n' "$((SECONDS - t0))" >&2
 rig_ping b1 10.100.0.3
 rig_assert "h1 still reaches h4 via h2" _via_is h1 h4 h2
+rig_poll 5 "h1 logs MinPaths to h3 broken at the cut and holding again" _logged h1 "blue: MinPaths to h3 holds again"
 
 rig_say "4. counters"
 for h in h1 h2 h3 h4; do

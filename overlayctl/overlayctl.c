@@ -293,6 +293,13 @@ static int cmd_neigh(const struct cli_opts *o, int argc, char **argv)
     return cli_request(o, argc, argv);
 }
 
+static int cmd_paths(const struct cli_opts *o, int argc, char **argv)
+{
+    if (argc != 2)
+        return cli_fail("usage: paths ENCLAVE");
+    return cli_request(o, argc, argv);
+}
+
 static int cmd_lookup(const struct cli_opts *o, int argc, char **argv)
 {
     uint8_t mac[6];
@@ -345,6 +352,7 @@ static const struct {
     { "enclaves", cmd_noargs, "enclaves                    enclaves, members, hosts carrying them" },
     { "fdb", cmd_fdb, "fdb ENCLAVE                 MAC table of an enclave" },
     { "neigh", cmd_neigh, "neigh ENCLAVE               ARP/ND bindings of an enclave (static, local, ring)" },
+    { "paths", cmd_paths, "paths ENCLAVE               path, RTT and bounds to each host carrying it" },
     { "attach", cmd_attach, "attach ENCLAVE IFNAME [--mac MAC] [--name VM]  put a guest interface on an enclave" },
     { "detach", cmd_detach, "detach IFNAME               take it off again" },
     { "reload", cmd_noargs, "reload                      re-read the configuration (like SIGHUP)" },

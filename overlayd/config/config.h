@@ -26,6 +26,7 @@ enum config_limits {
     CONFIG_DEFAULT_PORT = 51900,
     CONFIG_MTU_MIN = 576,         /* smallest datagram every IPv4 host must take */
     CONFIG_MTU_MAX = 65453,       /* 65535 minus the IPv4 encapsulation overhead */
+    CONFIG_MIN_PATHS_MAX = 8,     /* MinPaths: direct plus one-hop detours wanted */
 };
 
 /*
@@ -69,6 +70,8 @@ struct config_enclave {
     enum config_bridge_type bridge_type;
     char uplink[CONFIG_IFNAME_MAX + 1];
     unsigned mtu;                        /* 0: derive from the underlay */
+    uint64_t max_latency_ns;             /* MaxLatency; 0: no bound */
+    unsigned min_paths;                  /* MinPaths; 0: no bound */
     struct config_member *members;
     size_t n_members;
     int line;                            /* of the [Enclave] header */

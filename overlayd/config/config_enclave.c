@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum enclave_key { EK_NAME, EK_ID, EK_BRIDGE, EK_BRIDGE_TYPE, EK_UPLINK, EK_MTU, EK_COUNT };
+enum enclave_key {
+    EK_NAME, EK_ID, EK_BRIDGE, EK_BRIDGE_TYPE, EK_UPLINK, EK_MTU, EK_MAX_LATENCY, EK_MIN_PATHS,
+    EK_COUNT
+};
 enum member_key { MK_NAME, MK_MAC, MK_ADDRESS, MK_COUNT };
 enum enclave_section { ES_ENCLAVE, ES_MEMBER };
 
@@ -20,6 +23,8 @@ static const struct cfg_key_spec enclave_keys[EK_COUNT] = {
     [EK_BRIDGE_TYPE] = { "BridgeType", false },
     [EK_UPLINK] = { "Uplink", false },
     [EK_MTU] = { "MTU", false },
+    [EK_MAX_LATENCY] = { "MaxLatency", false },
+    [EK_MIN_PATHS] = { "MinPaths", false },
 };
 static const struct cfg_key_spec member_keys[MK_COUNT] = {
     [MK_NAME] = { "Name", true },
@@ -122,6 +127,18 @@ static void enclave_key_value(struct enclave_state *st, size_t k, const char *v,
                         CONFIG_MTU_MIN, CONFIG_MTU_MAX);
         else
             e->mtu = (unsigned)n;
+        break;
+    case EK_MAX_LATENCY:
+        if (cfg_parse_latency(v, &e->max_latency_ns))
+            cfg_problem(st->s, line, "MaxLatency %s is not a latency (want 1ms..60s, e.g. 30ms or 0.5s)",
+                        cfg_quote(q, v));
+        break;
+    case EK_MIN_PATHS:
+        if (cfg_parse_uint(v, 1, CONFIG_MIN_PATHS_MAX, &n))
+            cfg_problem(st->s, line, "MinPaths %s is not a path count (want 1..%d)",
+                        cfg_quote(q, v), CONFIG_MIN_PATHS_MAX);
+        else
+            e->min_paths = (unsigned)n;
         break;
     }
 }

@@ -61,6 +61,8 @@ bool cfg_name_ok(const char *s);
 bool cfg_member_name_ok(const char *s);
 bool cfg_ifname_ok(const char *s);
 int cfg_parse_mac(const char *s, uint8_t mac[6]);
+/* "30ms", "0.5s": 1 ms .. 60 s, in ns. -EINVAL otherwise. */
+int cfg_parse_latency(const char *s, uint64_t *ns);
 int cfg_ip_family(const char *s);             /* AF_INET, AF_INET6 or 0 */
 int cfg_cidr_ok(const char *s);               /* 0 or -EINVAL */
 /* host:port forms; *family = AF_INET, AF_INET6 or 0 (hostname).

@@ -110,6 +110,46 @@ bool cfg_ifname_ok(const char *s)
     return true;
 }
 
+/* Digits with at most 3 decimals, then "ms" or "s": exact in microseconds,
+ * no floating point, no locale. */
+int cfg_parse_latency(const char *s, uint64_t *ns)
+{
+    uint64_t us = 0, scale;
+    int frac = -1;
+    const char *p = s;
+
+    for (; (*p >= '0' && *p <= '9') || *p == '.'; p++) {
+        if (*p == '.') {
+            if (frac >= 0 || p == s)
+                return -EINVAL;
+            frac = 0;
+            continue;
+        }
+        if (frac >= 3 || us > UINT64_C(100000000))
+            return -EINVAL;
+        us = us * 10 + (uint64_t)(*p - '0');
+        if (frac >= 0)
+            frac++;
+    }
+    if (p == s || (frac == 0))
+        return -EINVAL;
+    if (!strcmp(p, "ms"))
+        scale = 1000;
+    else if (!strcmp(p, "s"))
+        scale = 1000000;
+    else
+        return -EINVAL;
+    for (int i = frac < 0 ? 0 : frac; i > 0; i--)
+        scale /= 10;
+    if (scale == 0)
+        return -EINVAL;              /* below a microsecond */
+    us *= scale;
+    if (us < 1000 || us > UINT64_C(60000000))
+        return -EINVAL;
+    *ns = us * 1000;
+    return 0;
+}
+
 int cfg_parse_mac(const char *s, uint8_t mac[6])
 {
     return mac_parse(s, mac);

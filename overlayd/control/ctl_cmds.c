@@ -12,6 +12,7 @@
 #include "overlayd/datapath/peer_admit.h"
 #include "overlayd/daemon.h"
 #include "overlayd/datapath/neigh.h"
+#include "overlayd/datapath/paths.h"
 #include "lib/json.h"
 #include "lib/mac.h"
 #include "overlayd/ring/ringd.h"
@@ -464,6 +465,89 @@ static int ctl_fdb(struct ctl_ctx *c)
     return 0;
 }
 
+/* ---- paths --------------------------------------------------------------- */
+
+static void ctl_bound_json(struct json *j, const char *key, enum paths_bound b)
+{
+    json_key(j, key);
+    if (b == PATHS_UNKNOWN)
+        json_null(j);
+    else
+        json_bool(j, b == PATHS_HOLDS);
+}
+
+static const char *ctl_bound_text(enum paths_bound b)
+{
+    return b == PATHS_UNKNOWN ? "-" : b == PATHS_HOLDS ? "yes" : "NO";
+}
+
+static void ctl_paths_row(struct ctl_ctx *c, struct json *j, struct table *t, struct peer *p,
+                          const struct paths_host *h)
+{
+    char path[8 + CONFIG_NAME_MAX] = "direct", rtt[24], n[12];
+
+    if (h->via)
+        snprintf(path, sizeof(path), "via %s", h->via->name);
+    if (c->json) {
+        json_obj_begin(j);
+        json_kstr(j, "name", p->name);
+        json_kstr(j, "path", path);
+        json_kstr(j, "via", h->via ? h->via->name : NULL);
+        ctl_rtt_ns(h->rtt, "rtt_ms", j, NULL);
+        json_ku64(j, "paths", h->n_paths);
+        ctl_bound_json(j, "latency_ok", h->latency);
+        ctl_bound_json(j, "paths_ok", h->paths);
+        json_obj_end(j);
+        return;
+    }
+    ctl_rtt_ns(h->rtt, "rtt_ms", NULL, rtt);
+    snprintf(n, sizeof(n), "%u", h->n_paths);
+    table_row(t, (const char *const[]){ p->name, path, rtt, n, ctl_bound_text(h->latency),
+                                        ctl_bound_text(h->paths) });
+}
+
+/* Per other host carrying the enclave: the path in use, its RTT, the
+ * usable paths, and whether MaxLatency / MinPaths hold (docs/paths.md). */
+static int ctl_paths(struct ctl_ctx *c)
+{
+    struct enclave *e = ctl_enclave_arg(c, "paths");
+    const struct config_enclave *ce;
+    struct json j;
+    struct table t;
+
+    if (!e)
+        return -1;
+    ce = paths_config(c->d, e);
+    if (c->json) {
+        json_init(&j, c->out);
+        json_obj_begin(&j);
+        json_kstr(&j, "enclave", e->name);
+        ctl_rtt_ns(ce ? ce->max_latency_ns : 0, "max_latency_ms", &j, NULL);
+        json_key(&j, "min_paths");
+        if (ce && ce->min_paths)
+            json_u64(&j, ce->min_paths);
+        else
+            json_null(&j);
+        json_key(&j, "hosts");
+        json_arr_begin(&j);
+    } else {
+        table_init(&t, 6);
+        table_row(&t, (const char *const[]){ "HOST", "PATH", "RTT_MS", "PATHS", "LATENCY_OK",
+                                            "PATHS_OK" });
+    }
+    for (size_t i = 0; i < c->d->n_peers; i++) {
+        struct peer *p = c->d->peers[i];
+        struct paths_host h;
+
+        if (!paths_carries(c->d, p, e))
+            continue;
+        paths_host(c->d, ce, p, c->now, &h);
+        ctl_paths_row(c, &j, &t, p, &h);
+    }
+    ctl_entries_end(c, &j, &t);
+    return 0;
+}
+
 /* ---- neigh --------------------------------------------------------------- */
 
 static const char *ctl_neigh_origin(uint8_t origin)
@@ -676,6 +760,7 @@ static const struct {
     { "enclaves", ctl_enclaves },
     { "fdb", ctl_fdb },
     { "neigh", ctl_neigh },
+    { "paths", ctl_paths },
     { "attach", ctl_attach },
     { "detach", ctl_detach },
     { "reload", ctl_reload },

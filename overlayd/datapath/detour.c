@@ -96,6 +96,7 @@ void detour_direct_rx(struct daemon *d, struct peer *p, uint64_t now)
 
     dp->direct_rx_at = now;
     dp->unanswered_since = 0;
+    dp->probes_out = 0;
     if (dp->dead)
         log_info("path", "%s: direct path answers again", p->name);
     if (dp->dead || !dp->ok_since)
@@ -210,6 +211,7 @@ void detour_probe(struct daemon *d, struct peer *p, uint64_t now)
     b[2] = DETOUR_PROBE_REQUEST;
     b[3] = (uint8_t)(s >> 24), b[4] = (uint8_t)(s >> 16), b[5] = (uint8_t)(s >> 8), b[6] = (uint8_t)s;
     p->path.probe_at = now;
+    p->path.probes_out++;
     if (detour_send_direct(d, p, b, sizeof(b), now) == 0)
         d->probes_sent++;
 }

@@ -26,7 +26,8 @@ struct peer;
 
 enum detour_spec {
     DETOUR_SUSPECT_MS = 150,          /* sent straight to it, heard nothing back: probe */
-    DETOUR_DEAD_MS = 450,             /* ... still nothing: the direct path is dead */
+    DETOUR_DEAD_MS = 450,             /* ... still nothing: the direct path is dead, */
+    DETOUR_DEAD_PROBES = 3,           /* ... once this many probes went unanswered */
     DETOUR_PROBE_MS = 100,            /* probe period while suspect */
     DETOUR_DEAD_PROBE_MS = 250,       /* probe period of a dead direct path (to see it heal) */
     DETOUR_DETOURED_PROBE_MS = 1000,  /* probe period of a live direct path we do not use */
@@ -36,11 +37,19 @@ enum detour_spec {
     DETOUR_RELAY_PPS = 20000,         /* packets per second relayed for one source ... */
     DETOUR_RELAY_BURST = 4000,        /* ... with this burst */
     DETOUR_REPORT_MAX = 64,
+    DETOUR_BOUNDS_MAX = 16,           /* bounded enclaves watched per peer (paths.c) */
 };
 
 struct detour_rep {
     uint64_t key;                     /* inner_detour_key() of the host it reaches */
     uint32_t rtt_us;                  /* INNER_DETOUR_RTT_UNKNOWN: linked, not measured */
+};
+
+/* An enclave bound broken towards a peer (paths.c), so the log says it
+ * once when it starts and once when it ends. */
+struct detour_bound {
+    uint32_t enclave;
+    uint8_t bad;                      /* PATHS_BAD_* bits; 0: slot free */
 };
 
 /* Per peer: its direct path's health, the path our sends take, what it may
@@ -53,6 +62,7 @@ struct detour_peer {
     uint64_t ok_since;                /* direct path healthy since; 0: dead or never */
     bool dead;
     uint64_t probe_at;                /* last PROBE sent */
+    unsigned probes_out;              /* PROBEs sent since the last packet straight from it */
     uint32_t probe_seq;
     uint64_t srtt;                    /* ns, from PROBE answers (7/8 smoothing); 0: none */
     struct peer *rx_via;              /* its last packet to us came through this host */
@@ -62,6 +72,7 @@ struct detour_peer {
     uint64_t rep_at;                  /* when its last REPORT came; 0: never */
     unsigned n_rep;
     struct detour_rep rep[DETOUR_REPORT_MAX];
+    struct detour_bound bounds[DETOUR_BOUNDS_MAX];
 };
 
 /* hook_send: carry @pkt for @p through a relay if that is its path (or the

@@ -13,6 +13,7 @@
 #include "overlayd/daemon.h"
 #include "overlayd/datapath/datapath.h"
 #include "overlayd/datapath/inner.h"
+#include "overlayd/datapath/paths.h"
 #include "overlayd/datapath/peer.h"
 #include "overlayd/plan/plan.h"
 
@@ -179,9 +180,12 @@ static uint64_t detour_watch(struct daemon *d, struct peer *p, uint64_t now)
     struct detour_peer *dp = &p->path;
     uint64_t since = dp->unanswered_since, from, period, due, dead_at = UINT64_MAX;
 
-    if (since && now - since >= MS(DETOUR_DEAD_MS))
+    /* Dead takes both the time and the probes: after a stall of our own
+     * (a loaded host), the timer runs before the socket is read, and what
+     * came back meanwhile must get its chance. */
+    if (since && now - since >= MS(DETOUR_DEAD_MS) && dp->probes_out >= DETOUR_DEAD_PROBES)
         detour_mark_dead(d, p, now, "nothing came back");
-    else if (since)
+    else if (since && since + MS(DETOUR_DEAD_MS) > now)
         dead_at = since + MS(DETOUR_DEAD_MS);
     period = detour_probe_period(dp, now, &from);
     due = dp->probe_at ? dp->probe_at + period : now;
@@ -201,8 +205,10 @@ uint64_t detour_on_timeout(struct daemon *d, uint64_t now)
     bool report = now >= d->detour_report_at;
     uint64_t next = UINT64_MAX;
 
-    if (report)
+    if (report) {
         d->detour_report_at = now + MS(DETOUR_REPORT_MS);
+        paths_watch(d, now);
+    }
     for (size_t i = 0; i < d->n_peers; i++) {
         struct peer *p = d->peers[i];
         uint64_t due;

@@ -223,7 +223,9 @@ static const char valid_red[] =
     "Bridge = br-red\n"
     "BridgeType = external\n"
     "Uplink = up-red\n"
-    "MTU = 1400\n";
+    "MTU = 1400\n"
+    "MaxLatency = 2.5ms\n"
+    "MinPaths = 2\n";
 
 static void test_valid(void)
 {
@@ -317,6 +319,9 @@ static void test_valid(void)
         CHECK(!strcmp(e->bridge, "br-red") && !strcmp(e->uplink, "up-red"), "red ifnames");
         CHECK(e->bridge_type == CONFIG_BRIDGE_EXTERNAL && e->mtu == 1400, "red type/mtu");
         CHECK(e->n_members == 0 && e->members == NULL, "red has no members");
+        CHECK(e->max_latency_ns == 2500000 && e->min_paths == 2, "red bounds %llu %u",
+              (unsigned long long)e->max_latency_ns, e->min_paths);
+        CHECK(b->max_latency_ns == 0 && b->min_paths == 0, "blue sets no bounds");
         CHECK(config_inner_mtu(cfg, e, 1500) == 1400, "explicit MTU wins");
         CHECK(config_inner_mtu(cfg, b, 1500) == 1418, "IPv4 underlay: %u",
               config_inner_mtu(cfg, b, 1500));
@@ -478,6 +483,14 @@ static const struct bad_case bad_cases[] = {
     { __LINE__, NULL, E("BridgeType = ovs\n"), NULL, 0, BC ":4: BridgeType \"ovs\" is not a bridge type (want linux or external)", 1 },
     { __LINE__, NULL, E("MTU = 575\n"), NULL, 0, BC ":4: MTU \"575\" is not an MTU (want 576..65453)", 1 },
     { __LINE__, NULL, E("MTU = 65454\n"), NULL, 0, BC ":4: MTU \"65454\" is not an MTU", 1 },
+    { __LINE__, NULL, E("MaxLatency = 30\n"), NULL, 0, BC ":4: MaxLatency \"30\" is not a latency (want 1ms..60s", 1 },
+    { __LINE__, NULL, E("MaxLatency = 0.5ms\n"), NULL, 0, BC ":4: MaxLatency \"0.5ms\" is not a latency", 1 },
+    { __LINE__, NULL, E("MaxLatency = 61s\n"), NULL, 0, BC ":4: MaxLatency \"61s\" is not a latency", 1 },
+    { __LINE__, NULL, E("MaxLatency = 1.2345s\n"), NULL, 0, BC ":4: MaxLatency \"1.2345s\" is not a latency", 1 },
+    { __LINE__, NULL, E("MaxLatency = .5s\n"), NULL, 0, BC ":4: MaxLatency \".5s\" is not a latency", 1 },
+    { __LINE__, NULL, E("MaxLatency = 5.s\n"), NULL, 0, BC ":4: MaxLatency \"5.s\" is not a latency", 1 },
+    { __LINE__, NULL, E("MinPaths = 0\n"), NULL, 0, BC ":4: MinPaths \"0\" is not a path count (want 1..8)", 1 },
+    { __LINE__, NULL, E("MinPaths = 9\n"), NULL, 0, BC ":4: MinPaths \"9\" is not a path count", 1 },
     { __LINE__, NULL, "[Enclave]\nName = Blue\nId = 1\n", NULL, 0, BC ":2: Name \"Blue\" is not a valid name", 1 },
     /* across enclave files (red.conf is later by name, so it gets the error) */
     { __LINE__, NULL, NULL, "[Enclave]\nName = red\nId = 100\n", 0, RC ":3: enclave id 100 is already used by " BC ":3", 1 },
