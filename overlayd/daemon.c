@@ -250,6 +250,7 @@ int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg)
         d->underlay_mtu = 1500;
     if ((rc = daemon_add_configured(d, cfg)) < 0 || (rc = ringd_start(d)) < 0)
         return rc;
+    detour_init(d);
     daemon_start_handles(d);
     key_to_base64(pub, d->pub);
     log_info("daemon", "%s (%s) listening on %s: %zu peer(s), %zu enclave(s), underlay MTU %u",

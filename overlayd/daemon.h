@@ -108,6 +108,7 @@ struct daemon {
     struct peer *rx_via, *rx_via_origin;
     bool detour_direct;                 /* sends go straight to the endpoint (probes, relaying) */
     uint64_t detour_report_at;
+    double relay_pps, relay_burst;      /* relay budget per source (detour_init) */
     bool detour_kick;                   /* a direct path awaits an answer: watch it soon */
     uv_timer_t detour_timer;
     uint64_t detour_sent;               /* our link packets sent through a relay */

@@ -13,6 +13,7 @@
 #include "overlayd/datapath/detour.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto/link.h"
@@ -116,15 +117,32 @@ void detour_mark_dead(struct daemon *d, struct peer *p, uint64_t now, const char
 
 /* ---- the relay ------------------------------------------------------------ */
 
-static bool detour_budget(struct peer *from, uint64_t now)
+void detour_init(struct daemon *d)
+{
+    const char *env = getenv("OVERLAYD_RELAY_PPS");
+    long v = env ? strtol(env, NULL, 10) : 0;
+
+    d->relay_pps = DETOUR_RELAY_PPS;
+    d->relay_burst = DETOUR_RELAY_BURST;
+    if (v > 0) {
+        d->relay_pps = (double)v;
+        d->relay_burst = v >= 5 ? (double)v / 5 : 1;
+        log_info("path", "relay budget %ld packets/s per source (OVERLAYD_RELAY_PPS)", v);
+    }
+}
+
+static bool detour_budget(struct daemon *d, struct peer *from, uint64_t now)
 {
     struct detour_peer *dp = &from->path;
-    double add = (double)(now - dp->tokens_at) * DETOUR_RELAY_PPS / 1e9;
 
+    /* A source's first packet finds a full bucket. */
+    if (!dp->tokens_at)
+        dp->tokens = d->relay_burst;
+    else
+        dp->tokens += (double)(now - dp->tokens_at) * d->relay_pps / 1e9;
     dp->tokens_at = now;
-    dp->tokens += add;
-    if (dp->tokens > DETOUR_RELAY_BURST)
-        dp->tokens = DETOUR_RELAY_BURST;
+    if (dp->tokens > d->relay_burst)
+        dp->tokens = d->relay_burst;
     if (dp->tokens < 1)
         return false;
     dp->tokens -= 1;
@@ -143,7 +161,7 @@ static void detour_relay(struct daemon *d, struct peer *from, const struct inner
         drop_count(&d->drops, DROP_DETOUR_REFUSED, now, "from %s", from->name);
         return;
     }
-    if (!detour_budget(from, now)) {
+    if (!detour_budget(d, from, now)) {
         drop_count(&d->drops, DROP_DETOUR_RATELIMIT, now, "from %s", from->name);
         return;
     }

@@ -75,6 +75,9 @@ struct detour_peer {
     struct detour_bound bounds[DETOUR_BOUNDS_MAX];
 };
 
+/* The relay budget: DETOUR_RELAY_PPS / _BURST, or OVERLAYD_RELAY_PPS (tests;
+ * burst = a fifth of it, at least 1). */
+void detour_init(struct daemon *d);
 /* hook_send: carry @pkt for @p through a relay if that is its path (or the
  * packet answers one that came through a relay). false: send it direct. */
 bool detour_wrap(struct daemon *d, struct peer *p, const uint8_t *pkt, size_t len);

@@ -271,8 +271,62 @@ static void test_relay_plain(void)
     CHECK(inner_relay_plain_build(&in, buf, 10) == -EMSGSIZE);
 }
 
+/* Type 6: exact lengths, every kind, entries decoded big-endian. */
+static void test_detour(void)
+{
+    uint8_t b[3 + 2 * INNER_DETOUR_ENTRY + 64];
+    struct inner_detour dt;
+    uint64_t key;
+    uint32_t rtt;
+
+    memset(b, 0, sizeof(b));
+    b[0] = INNER_DETOUR;
+    b[1] = INNER_DETOUR_FORWARD;
+    for (int i = 0; i < 32; i++)
+        b[2 + i] = (uint8_t)(i + 1);
+    CHECK(inner_detour_parse(b, INNER_DETOUR_HDR + INNER_DETOUR_PKT_MIN, &dt) == 0);
+    CHECK(dt.kind == INNER_DETOUR_FORWARD && dt.key == b + 2 && dt.pkt == b + INNER_DETOUR_HDR &&
+          dt.pkt_len == INNER_DETOUR_PKT_MIN);
+    CHECK(inner_detour_parse(b, INNER_DETOUR_HDR + INNER_DETOUR_PKT_MIN - 1, &dt) == -EBADMSG);
+    b[1] = INNER_DETOUR_DELIVER;
+    CHECK(inner_detour_parse(b, sizeof(b), &dt) == 0 && dt.pkt_len == sizeof(b) - INNER_DETOUR_HDR);
+    CHECK(inner_detour_key(b + 2) == 0x0102030405060708ull);
+
+    b[1] = INNER_DETOUR_REPORT;
+    b[2] = 2;
+    memcpy(b + 3, "\x01\x02\x03\x04\x05\x06\x07\x08\x00\x01\x86\xa0", 12);
+    memcpy(b + 15, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 12);
+    CHECK(inner_detour_parse(b, 3 + 2 * INNER_DETOUR_ENTRY, &dt) == 0 && dt.n == 2);
+    inner_detour_entry(&dt, 0, &key, &rtt);
+    CHECK(key == 0x0102030405060708ull && rtt == 100000);
+    inner_detour_entry(&dt, 1, &key, &rtt);
+    CHECK(key == UINT64_MAX && rtt == INNER_DETOUR_RTT_UNKNOWN);
+    CHECK(inner_detour_parse(b, 3 + 2 * INNER_DETOUR_ENTRY + 1, &dt) == -EBADMSG);
+    CHECK(inner_detour_parse(b, 3 + INNER_DETOUR_ENTRY, &dt) == -EBADMSG);
+    b[2] = 0;
+    CHECK(inner_detour_parse(b, 3, &dt) == 0 && dt.n == 0);
+    b[2] = INNER_DETOUR_REPORT_MAX + 1;
+    CHECK(inner_detour_parse(b, 3 + (INNER_DETOUR_REPORT_MAX + 1) * INNER_DETOUR_ENTRY, &dt) ==
+          -EBADMSG);
+    CHECK(inner_detour_parse(b, 2, &dt) == -EBADMSG);
+
+    b[1] = INNER_DETOUR_PROBE;
+    b[2] = 0x01;
+    memcpy(b + 3, "\xde\xad\xbe\xef", 4);
+    CHECK(inner_detour_parse(b, 7, &dt) == 0 && dt.flags == 1 && inner_detour_seq(&dt) == 0xdeadbeef);
+    CHECK(inner_detour_parse(b, 6, &dt) == -EBADMSG);
+    CHECK(inner_detour_parse(b, 8, &dt) == -EBADMSG);
+
+    b[1] = 9;
+    CHECK(inner_detour_parse(b, 7, &dt) == -EBADMSG);
+    b[0] = INNER_FRAME;
+    b[1] = INNER_DETOUR_PROBE;
+    CHECK(inner_detour_parse(b, 7, &dt) == -EBADMSG);
+}
+
 int main(void)
 {
+    test_detour();
     test_ring();
     test_relay();
     test_relay_plain();
