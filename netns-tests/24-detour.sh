@@ -6,13 +6,15 @@
 #  1. h1 and h4 have no direct path from the start (WAN split; h3-h4 is
 #     cut too, so h2 is the only relay): their
 #     guests still ping, through h2 (`peers`: h4 via h2, from both ends);
-#     h2 relayed link packets without carrying blue;
+#     h2 relayed link packets without carrying blue; a full-MTU (1418)
+#     guest ping crosses the detour too;
 #  2. h1-h3 runs direct; a guest ping every 10 ms runs while the WAN cuts
 #     h1-h3: traffic moves to h2, and the longest gap between two replies
 #     is printed and must stay under 1 s;
 #  3. the cut heals: h1 and h3 go back to direct within DETOUR_BACK_S
 #     (default 10 s; the design: detection + 2 s hold), printed; MinPaths
-#     to h3, broken by the cut, is logged as holding again;
+#     to h3, broken by the cut, is logged as holding again; a reload
+#     with MinPaths = 1 applies at once;
 #     `paths blue` (MaxLatency 500 ms, MinPaths 2) shows h4 via h2 with
 #     one path (MinPaths broken, logged) and h3 direct with two;
 #  4. no relayed packet was refused as spoofed, and the counters agree.
@@ -44,6 +46,8 @@ rig_assert "h1 reaches h4 via h2" _via_is h1 h4 h2
 rig_poll 10 "h4 reaches h1 via h2" _via_is h4 h1 h2
 rig_ctl h1 peers >&2
 rig_ping b4 10.100.0.1
+# A full-size frame through the relay (the detour adds 66 bytes outside it).
+rig_ping b1 10.100.0.4 -s 1390 -M do
 relayed=$(rig_counter h2 detour_relayed)
 [ "$relayed" -gt 0 ] || rig_fail "h2 relayed nothing (detour_relayed $relayed)"
 rig_assert_eq "$(rig_ctl_q h2 --json enclaves | jq '.enclaves | length')" 0 "enclaves on the relay h2"
@@ -88,6 +92,13 @@ printf '  direct again %ss after the heal\n' "$((SECONDS - t0))" >&2
 rig_ping b1 10.100.0.3
 rig_assert "h1 still reaches h4 via h2" _via_is h1 h4 h2
 rig_poll 5 "h1 logs MinPaths to h3 broken at the cut and holding again" _logged h1 "blue: MinPaths to h3 holds again"
+
+rig_say "3b. a reload changes the bounds at once"
+rig_enclave h1 blue 100 "MaxLatency = 500ms" "MinPaths = 1"
+out=$(rig_ctl h1 reload)
+grep -q "enclave blue: MaxLatency 500.000 ms, MinPaths 1" <<<"$out" || rig_fail "reload: $out"
+rig_assert "h1 paths: min_paths 1 holds for h4" _paths_is h1 h4 '.paths >= 1 and .paths_ok == true'
+rig_assert_eq "$(rig_ctl_q h1 --json paths blue | jq .min_paths)" 1 "min_paths after the reload"
 
 rig_say "4. counters"
 for h in h1 h2 h3 h4; do

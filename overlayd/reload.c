@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "overlayd/datapath/paths.h"
 #include "overlayd/datapath/peer_admit.h"
 #include "overlayd/datapath/resolve.h"
 #include "overlayd/announce/announce.h"
@@ -198,6 +199,20 @@ static unsigned reload_peers(struct daemon *d, const struct config *nc, struct s
     return changes;
 }
 
+/* MaxLatency / MinPaths changed: say so (the new values apply once the
+ * running config holds the new enclave list). */
+static unsigned reload_enclave_bounds(struct daemon *d, const struct enclave *e,
+                                      const struct config_enclave *ce, struct sbuf *out)
+{
+    const struct config_enclave *old = paths_config(d, e);
+
+    if (!old || (old->max_latency_ns == ce->max_latency_ns && old->min_paths == ce->min_paths))
+        return 0;
+    sbuf_printf(out, "enclave %s: MaxLatency %.3f ms, MinPaths %u (0: no bound)\n", e->name,
+                (double)ce->max_latency_ns / 1e6, ce->min_paths);
+    return 1;
+}
+
 static unsigned reload_enclaves(struct daemon *d, const struct config *nc, struct sbuf *out,
                                 int *failed)
 {
@@ -216,6 +231,7 @@ static unsigned reload_enclaves(struct daemon *d, const struct config *nc, struc
                     *failed = 1;
                 changes++;
             }
+            changes += reload_enclave_bounds(d, e, ce, out);
             i++;
             continue;
         }
@@ -302,8 +318,16 @@ int daemon_reload(struct daemon *d, struct sbuf *out)
     }
     {
         unsigned ec = reload_enclaves(d, nc, out, &failed);
+        struct config_enclave *te = d->cfg->enclaves;
+        size_t tn = d->cfg->n_enclaves;
 
         changes += ec;
+        /* The running config lists the new enclave files too: their
+         * MaxLatency / MinPaths apply at once (datapath/paths.c). */
+        d->cfg->enclaves = nc->enclaves;
+        d->cfg->n_enclaves = nc->n_enclaves;
+        nc->enclaves = te;
+        nc->n_enclaves = tn;
         /* Tell every peer our new enclave set. */
         if (ec || n_before != d->n_enclaves)
             for (size_t i = 0; i < d->n_peers; i++)
