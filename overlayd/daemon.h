@@ -121,7 +121,7 @@ struct daemon {
     uint8_t *tap_buf;                   /* DAEMON_TAP_BATCH * (4 + DAEMON_FRAME_MAX) */
     uint8_t ctl_buf[1400];
     uint8_t flood_buf[INNER_FLOOD_HDR + DAEMON_FRAME_MAX];
-    uint8_t detour_buf[INNER_DETOUR_HDR + LINK_MAX_PACKET];
+    uint8_t detour_buf[INNER_DETOUR_FWD_HDR + LINK_MAX_PACKET];
 };
 
 static inline uint64_t daemon_now(void) { return uv_hrtime(); }

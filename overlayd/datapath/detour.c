@@ -53,6 +53,16 @@ static int detour_send_direct(struct daemon *d, struct peer *p, const uint8_t *b
     return rc;
 }
 
+static void detour_put_forward(uint8_t *b, uint8_t ttl, const uint8_t dest[32],
+                               const uint8_t origin[32])
+{
+    b[0] = INNER_DETOUR;
+    b[1] = INNER_DETOUR_FORWARD;
+    b[2] = ttl;
+    memcpy(b + 3, dest, 32);
+    memcpy(b + 3 + 32, origin, 32);
+}
+
 bool detour_wrap(struct daemon *d, struct peer *p, const uint8_t *pkt, size_t len)
 {
     struct peer *via = p->path.via;
@@ -64,13 +74,11 @@ bool detour_wrap(struct daemon *d, struct peer *p, const uint8_t *pkt, size_t le
         via = d->rx_via;              /* answer a relayed packet the way it came */
     if (!via || via == p || !via->lp)
         return false;
-    if (len + INNER_DETOUR_HDR > sizeof(d->detour_buf))
+    if (len + INNER_DETOUR_FWD_HDR > sizeof(d->detour_buf))
         return false;
-    b[0] = INNER_DETOUR;
-    b[1] = INNER_DETOUR_FORWARD;
-    memcpy(b + 2, p->pub, 32);
-    memcpy(b + INNER_DETOUR_HDR, pkt, len);
-    if (detour_send_direct(d, via, b, len + INNER_DETOUR_HDR, daemon_now()) == 0) {
+    detour_put_forward(b, INNER_DETOUR_TTL, p->pub, d->pub);
+    memcpy(b + INNER_DETOUR_FWD_HDR, pkt, len);
+    if (detour_send_direct(d, via, b, len + INNER_DETOUR_FWD_HDR, daemon_now()) == 0) {
         d->detour_sent++;
         p->tx_bytes += len;
     }
@@ -149,15 +157,33 @@ static bool detour_budget(struct daemon *d, struct peer *from, uint64_t now)
     return true;
 }
 
-/* FORWARD from @from: pass its link packet on to the host it names, over
- * our direct link only (one hop, never a detour of ours). */
+static bool detour_reaches_directly(const struct peer *p, uint64_t now)
+{
+    return tx_peer_up(p, now) && p->ep.len && !p->path.dead && !p->path.via;
+}
+
+/* Pass the packet on to the host the FORWARD names: DELIVER it over our
+ * live direct link, or, without one, FORWARD it (one ttl less) to the
+ * relay our own path to that host goes through, which does have a direct
+ * link to it (REPORTs list only such). Never back to the sender. */
 static void detour_relay(struct daemon *d, struct peer *from, const struct inner_detour *dt,
                          uint64_t now)
 {
-    struct peer *to = detour_peer_by_key(d, dt->key);
+    struct peer *to = detour_peer_by_key(d, dt->key), *next = NULL;
     uint8_t *b = d->detour_buf;
+    size_t hdr;
 
-    if (!to || to == from || !tx_peer_up(to, now) || to->path.dead || !to->ep.len) {
+    /* The first relay knows the origin: the link it came in. */
+    if (dt->ttl == INNER_DETOUR_TTL && memcmp(dt->origin, from->pub, 32) != 0) {
+        drop_count(&d->drops, DROP_DETOUR_REFUSED, now, "origin is not the sender %s", from->name);
+        return;
+    }
+    if (to && to != from && detour_reaches_directly(to, now))
+        next = to;
+    else if (to && dt->ttl > 1 && to->path.via && to->path.via != from &&
+             detour_reaches_directly(to->path.via, now))
+        next = to->path.via;
+    if (!next) {
         drop_count(&d->drops, DROP_DETOUR_REFUSED, now, "from %s", from->name);
         return;
     }
@@ -165,11 +191,21 @@ static void detour_relay(struct daemon *d, struct peer *from, const struct inner
         drop_count(&d->drops, DROP_DETOUR_RATELIMIT, now, "from %s", from->name);
         return;
     }
-    b[0] = INNER_DETOUR;
-    b[1] = INNER_DETOUR_DELIVER;
-    memcpy(b + 2, from->pub, 32);
-    memmove(b + INNER_DETOUR_HDR, dt->pkt, dt->pkt_len);
-    if (detour_send_direct(d, to, b, INNER_DETOUR_HDR + dt->pkt_len, now) == 0)
+    if (next == to) {
+        hdr = INNER_DETOUR_HDR;
+        memmove(b + hdr, dt->pkt, dt->pkt_len);
+        b[0] = INNER_DETOUR;
+        b[1] = INNER_DETOUR_DELIVER;
+        memcpy(b + 2, dt->origin, 32);
+    } else {
+        uint8_t origin[32];
+
+        memcpy(origin, dt->origin, 32);
+        hdr = INNER_DETOUR_FWD_HDR;
+        memmove(b + hdr, dt->pkt, dt->pkt_len);
+        detour_put_forward(b, (uint8_t)(dt->ttl - 1), to->pub, origin);
+    }
+    if (detour_send_direct(d, next, b, hdr + dt->pkt_len, now) == 0)
         d->detour_relayed++;
 }
 
@@ -267,7 +303,7 @@ static void detour_on_report(struct peer *p, const struct inner_detour *dt, uint
 
     dp->n_rep = dt->n < DETOUR_REPORT_MAX ? dt->n : DETOUR_REPORT_MAX;
     for (unsigned i = 0; i < dp->n_rep; i++)
-        inner_detour_entry(dt, i, &dp->rep[i].key, &dp->rep[i].rtt_us);
+        inner_detour_entry(dt, i, &dp->rep[i].key, &dp->rep[i].flags, &dp->rep[i].rtt_us);
     dp->rep_at = now;
 }
 

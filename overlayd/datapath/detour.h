@@ -43,6 +43,7 @@ enum detour_spec {
 struct detour_rep {
     uint64_t key;                     /* inner_detour_key() of the host it reaches */
     uint32_t rtt_us;                  /* INNER_DETOUR_RTT_UNKNOWN: linked, not measured */
+    uint8_t flags;                    /* INNER_DETOUR_RELAYED: the relay's own detour */
 };
 
 /* An enclave bound broken towards a peer (paths.c), so the log says it

@@ -66,6 +66,7 @@ static unsigned detour_candidates(struct daemon *d, struct peer *p, uint64_t now
                     (e->rtt_us == INNER_DETOUR_RTT_UNKNOWN ? plan_path_cost(0)
                                                            : (uint64_t)e->rtt_us * 1000);
         c[n].usable = true;
+        c[n].one_hop = !(e->flags & INNER_DETOUR_RELAYED);
         via[n++] = r;
     }
     return n;
@@ -129,9 +130,9 @@ void detour_choose(struct daemon *d, struct peer *p, uint64_t now)
 
 /* ---- REPORTs ------------------------------------------------------------------ */
 
-static void detour_put_be32(uint8_t *b, uint32_t v)
+static void detour_put_be24(uint8_t *b, uint32_t v)
 {
-    b[0] = (uint8_t)(v >> 24), b[1] = (uint8_t)(v >> 16), b[2] = (uint8_t)(v >> 8), b[3] = (uint8_t)v;
+    b[0] = (uint8_t)(v >> 16), b[1] = (uint8_t)(v >> 8), b[2] = (uint8_t)v;
 }
 
 static void detour_report_to(struct daemon *d, struct peer *to, uint64_t now)
@@ -142,13 +143,24 @@ static void detour_report_to(struct daemon *d, struct peer *to, uint64_t now)
     for (size_t i = 0; i < d->n_peers && n < DETOUR_REPORT_MAX; i++) {
         struct peer *q = d->peers[i];
         uint8_t *e = b + 3 + (size_t)n * INNER_DETOUR_ENTRY;
-        uint64_t rtt = detour_direct_rtt(q);
+        uint64_t rtt;
+        uint8_t flags = 0;
 
-        if (q == to || !detour_direct_up(q, now))
+        if (q == to)
             continue;
+        if (detour_direct_up(q, now)) {
+            rtt = detour_direct_rtt(q);
+        } else if (q->path.via && q->path.via != to && detour_direct_up(q->path.via, now)) {
+            rtt = q->path.via_cost;   /* through a relay; never one through @to itself */
+            flags = INNER_DETOUR_RELAYED;
+        } else {
+            continue;
+        }
+        rtt /= 1000;
         memcpy(e, q->pub, 8);
-        detour_put_be32(e + 8, rtt ? (uint32_t)(rtt / 1000 < UINT32_MAX ? rtt / 1000 : UINT32_MAX - 1)
-                                   : INNER_DETOUR_RTT_UNKNOWN);
+        e[8] = flags;
+        detour_put_be24(e + 9, !rtt ? INNER_DETOUR_RTT_UNKNOWN
+                               : rtt < INNER_DETOUR_RTT_MAX ? (uint32_t)rtt : INNER_DETOUR_RTT_MAX);
         n++;
     }
     b[0] = INNER_DETOUR;

@@ -77,13 +77,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct inner_detour dt;
         uint64_t key;
         uint32_t rtt;
+        uint8_t fl;
 
         /* A parsed detour message must stay inside the input. */
         if (inner_detour_parse(data, size, &dt) == 0) {
             if (dt.pkt && (dt.pkt < data || dt.pkt + dt.pkt_len != data + size))
                 __builtin_trap();
             for (unsigned i = 0; i < dt.n; i++)
-                inner_detour_entry(&dt, i, &key, &rtt);
+                inner_detour_entry(&dt, i, &key, &fl, &rtt);
         }
     }
     if (inner_ctl_reader(&r, data, size) == 0) {

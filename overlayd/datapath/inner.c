@@ -322,6 +322,15 @@ int inner_detour_parse(const uint8_t *p, size_t len, struct inner_detour *out)
     out->kind = p[1];
     switch (out->kind) {
     case INNER_DETOUR_FORWARD:
+        if (len < INNER_DETOUR_FWD_HDR + INNER_DETOUR_PKT_MIN || p[2] == 0 ||
+            p[2] > INNER_DETOUR_TTL)
+            return -EBADMSG;
+        out->ttl = p[2];
+        out->key = p + 3;
+        out->origin = p + 3 + 32;
+        out->pkt = p + INNER_DETOUR_FWD_HDR;
+        out->pkt_len = len - INNER_DETOUR_FWD_HDR;
+        return 0;
     case INNER_DETOUR_DELIVER:
         if (len < INNER_DETOUR_HDR + INNER_DETOUR_PKT_MIN)
             return -EBADMSG;
@@ -348,12 +357,13 @@ int inner_detour_parse(const uint8_t *p, size_t len, struct inner_detour *out)
 }
 
 void inner_detour_entry(const struct inner_detour *dt, unsigned i, uint64_t *key,
-                        uint32_t *rtt_us)
+                        uint8_t *flags, uint32_t *rtt_us)
 {
     const uint8_t *e = dt->entries + (size_t)i * INNER_DETOUR_ENTRY;
 
     *key = inner_detour_key(e);
-    *rtt_us = (uint32_t)e[8] << 24 | (uint32_t)e[9] << 16 | (uint32_t)e[10] << 8 | e[11];
+    *flags = e[8];
+    *rtt_us = (uint32_t)e[9] << 16 | (uint32_t)e[10] << 8 | e[11];
 }
 
 uint64_t inner_detour_key(const uint8_t pub[32])

@@ -34,14 +34,18 @@
  *                             (is the next relay hop still there?)
  *
  *   6 detour:   type(1) || kind(1) || body   (docs/paths.md)
- *               kind 1 FORWARD: dest key(32) || link packet
- *                             "pass this packet of my link with dest on"
+ *               kind 1 FORWARD: ttl(1) || dest key(32) || origin key(32) ||
+ *                             link packet: "pass this packet of origin's
+ *                             link with dest on" (ttl: relays it may
+ *                             still pass, 1..3)
  *               kind 2 DELIVER: origin key(32) || link packet
  *                             "origin sent you this through me"
- *               kind 3 REPORT:  count(1) || (key(8) || rtt_us(4, BE))*
+ *               kind 3 REPORT:  count(1) || (key(8) || flags(1) || rtt_us(3, BE))*
  *                             the sender's live links (first 8 bytes of
- *                             the other host's key, RTT or 0xffffffff
- *                             unknown), for detour costs
+ *                             the other host's key, RTT or 0xffffff
+ *                             unknown), and with flag 0x01 RELAYED the
+ *                             hosts it reaches through a relay other than
+ *                             the receiver (their detour's cost)
  *               kind 4 PROBE:   flags(1) || seq(4, BE); flag 0x01 REQUEST:
  *                             "answer with this seq"; sent and answered
  *                             straight to the endpoint, never relayed
@@ -72,17 +76,23 @@ enum inner_detour_kind {
     INNER_DETOUR_DELIVER = 2,
     INNER_DETOUR_REPORT = 3,
     INNER_DETOUR_PROBE = 4,
-    INNER_DETOUR_HDR = 2 + 32,         /* FORWARD / DELIVER before the packet */
+    INNER_DETOUR_HDR = 2 + 32,         /* DELIVER before the packet */
+    INNER_DETOUR_FWD_HDR = 2 + 1 + 32 + 32, /* FORWARD before the packet */
+    INNER_DETOUR_TTL = 3,              /* relays one packet may pass */
     INNER_DETOUR_PKT_MIN = 32,         /* a link keepalive: header and tag */
     INNER_DETOUR_ENTRY = 12,
     INNER_DETOUR_REPORT_MAX = 64,      /* entries; keeps a REPORT under 800 bytes */
 };
 
-#define INNER_DETOUR_RTT_UNKNOWN UINT32_MAX
+#define INNER_DETOUR_RTT_UNKNOWN UINT32_C(0xffffff)
+#define INNER_DETOUR_RTT_MAX (INNER_DETOUR_RTT_UNKNOWN - 1)
+#define INNER_DETOUR_RELAYED 0x01
 
 struct inner_detour {
     uint8_t kind;
     const uint8_t *key;                /* FORWARD: dest; DELIVER: origin */
+    const uint8_t *origin;             /* FORWARD */
+    uint8_t ttl;                       /* FORWARD */
     const uint8_t *pkt;                /* FORWARD / DELIVER: the link packet */
     size_t pkt_len;
     unsigned n;                        /* REPORT: entries */
@@ -242,13 +252,14 @@ int inner_relay_plain_build(const struct inner_relay_plain *in, uint8_t *buf, si
 
 /* Type 6. -EBADMSG if malformed: unknown kind, a link packet shorter than
  * INNER_DETOUR_PKT_MIN, a PROBE of another length than 7, a REPORT whose length is not its count's or whose
- * count is above INNER_DETOUR_REPORT_MAX. */
+ * count is above INNER_DETOUR_REPORT_MAX, a FORWARD ttl of 0 or above
+ * INNER_DETOUR_TTL. */
 int inner_detour_parse(const uint8_t *p, size_t len, struct inner_detour *out);
 /* PROBE sequence number. */
 uint32_t inner_detour_seq(const struct inner_detour *dt);
 /* REPORT entry @i (< out->n). */
 void inner_detour_entry(const struct inner_detour *dt, unsigned i, uint64_t *key,
-                        uint32_t *rtt_us);
+                        uint8_t *flags, uint32_t *rtt_us);
 /* The first 8 bytes of a key, as REPORT entries name hosts. */
 uint64_t inner_detour_key(const uint8_t pub[32]);
 

@@ -165,7 +165,8 @@ enum plan_path_spec {
 
 struct plan_path_cand {
     uint64_t cost;                    /* ns: RTT to the relay + the relay's RTT onwards */
-    bool usable;                      /* relay healthy and it reports a live link onwards */
+    bool usable;                      /* relay healthy and it reports a live path onwards */
+    bool one_hop;                     /* the relay's own link reaches the destination */
 };
 
 struct plan_path_in {
@@ -181,7 +182,8 @@ struct plan_path_in {
 uint64_t plan_path_cost(uint64_t rtt_ns);
 /* PLAN_PATH_PICK_DIRECT, a candidate index, or PLAN_PATH_PICK_NONE. */
 int plan_path_pick(const struct plan_path_in *in, uint64_t now);
-/* Usable paths: the direct one plus every usable detour. */
+/* Independent usable paths: the direct one plus every usable one-hop
+ * detour (each through another relay, so no two share a host). */
 unsigned plan_path_count(const struct plan_path_in *in);
 
 struct plan_link_info {               /* a link table entry, for status and tests */

@@ -89,6 +89,6 @@ unsigned plan_path_count(const struct plan_path_in *in)
     unsigned n = in->direct_usable ? 1 : 0;
 
     for (unsigned i = 0; i < in->n; i++)
-        n += in->cand[i].usable;
+        n += in->cand[i].usable && in->cand[i].one_hop;
     return n;
 }

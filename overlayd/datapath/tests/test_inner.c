@@ -278,29 +278,36 @@ static void test_detour(void)
     struct inner_detour dt;
     uint64_t key;
     uint32_t rtt;
+    uint8_t fl;
 
     memset(b, 0, sizeof(b));
     b[0] = INNER_DETOUR;
     b[1] = INNER_DETOUR_FORWARD;
+    b[2] = INNER_DETOUR_TTL;
+    CHECK(inner_detour_parse(b, INNER_DETOUR_FWD_HDR + INNER_DETOUR_PKT_MIN, &dt) == 0);
+    CHECK(dt.kind == INNER_DETOUR_FORWARD && dt.ttl == INNER_DETOUR_TTL && dt.key == b + 3 &&
+          dt.origin == b + 35 && dt.pkt == b + INNER_DETOUR_FWD_HDR &&
+          dt.pkt_len == INNER_DETOUR_PKT_MIN);
+    CHECK(inner_detour_parse(b, INNER_DETOUR_FWD_HDR + INNER_DETOUR_PKT_MIN - 1, &dt) == -EBADMSG);
+    b[2] = 0;
+    CHECK(inner_detour_parse(b, sizeof(b), &dt) == -EBADMSG);
+    b[2] = INNER_DETOUR_TTL + 1;
+    CHECK(inner_detour_parse(b, sizeof(b), &dt) == -EBADMSG);
+    b[1] = INNER_DETOUR_DELIVER;
     for (int i = 0; i < 32; i++)
         b[2 + i] = (uint8_t)(i + 1);
-    CHECK(inner_detour_parse(b, INNER_DETOUR_HDR + INNER_DETOUR_PKT_MIN, &dt) == 0);
-    CHECK(dt.kind == INNER_DETOUR_FORWARD && dt.key == b + 2 && dt.pkt == b + INNER_DETOUR_HDR &&
-          dt.pkt_len == INNER_DETOUR_PKT_MIN);
-    CHECK(inner_detour_parse(b, INNER_DETOUR_HDR + INNER_DETOUR_PKT_MIN - 1, &dt) == -EBADMSG);
-    b[1] = INNER_DETOUR_DELIVER;
     CHECK(inner_detour_parse(b, sizeof(b), &dt) == 0 && dt.pkt_len == sizeof(b) - INNER_DETOUR_HDR);
     CHECK(inner_detour_key(b + 2) == 0x0102030405060708ull);
 
     b[1] = INNER_DETOUR_REPORT;
     b[2] = 2;
     memcpy(b + 3, "\x01\x02\x03\x04\x05\x06\x07\x08\x00\x01\x86\xa0", 12);
-    memcpy(b + 15, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 12);
+    memcpy(b + 15, "\xff\xff\xff\xff\xff\xff\xff\xff\x01\xff\xff\xff", 12);
     CHECK(inner_detour_parse(b, 3 + 2 * INNER_DETOUR_ENTRY, &dt) == 0 && dt.n == 2);
-    inner_detour_entry(&dt, 0, &key, &rtt);
-    CHECK(key == 0x0102030405060708ull && rtt == 100000);
-    inner_detour_entry(&dt, 1, &key, &rtt);
-    CHECK(key == UINT64_MAX && rtt == INNER_DETOUR_RTT_UNKNOWN);
+    inner_detour_entry(&dt, 0, &key, &fl, &rtt);
+    CHECK(key == 0x0102030405060708ull && fl == 0 && rtt == 100000);
+    inner_detour_entry(&dt, 1, &key, &fl, &rtt);
+    CHECK(key == UINT64_MAX && fl == INNER_DETOUR_RELAYED && rtt == INNER_DETOUR_RTT_UNKNOWN);
     CHECK(inner_detour_parse(b, 3 + 2 * INNER_DETOUR_ENTRY + 1, &dt) == -EBADMSG);
     CHECK(inner_detour_parse(b, 3 + INNER_DETOUR_ENTRY, &dt) == -EBADMSG);
     b[2] = 0;

@@ -25,7 +25,7 @@ static void test_cost(void)
 /* The triangle: direct 80 ms, via B 20 ms. */
 static void test_slow_direct_bypassed(void)
 {
-    struct plan_path_cand c[] = { { MS(20), true } };
+    struct plan_path_cand c[] = { { MS(20), true, true } };
     struct plan_path_in in = in_direct(MS(80), PLAN_PATH_PICK_DIRECT, c, 1);
 
     CHECK(plan_path_pick(&in, MS(10000)) == 0);
@@ -38,13 +38,13 @@ static void test_slow_direct_bypassed(void)
     CHECK(plan_path_pick(&in, MS(10000)) == PLAN_PATH_PICK_DIRECT);
     /* An unusable detour is never taken. */
     in.direct_cost = MS(80);
-    c[0] = (struct plan_path_cand){ MS(20), false };
+    c[0] = (struct plan_path_cand){ MS(20), false, true };
     CHECK(plan_path_pick(&in, MS(10000)) == PLAN_PATH_PICK_DIRECT);
 }
 
 static void test_dead_direct(void)
 {
-    struct plan_path_cand c[] = { { MS(900), true }, { MS(30), false } };
+    struct plan_path_cand c[] = { { MS(900), true, true }, { MS(30), false, true } };
     struct plan_path_in in = in_direct(MS(2), PLAN_PATH_PICK_DIRECT, c, 2);
 
     in.direct_usable = false;
@@ -57,12 +57,16 @@ static void test_dead_direct(void)
     c[1].usable = true;
     CHECK(plan_path_pick(&in, MS(5000)) == 1);
     CHECK(plan_path_count(&in) == 1);
+    /* A detour through two relays is a path, but not an independent one. */
+    c[1].one_hop = false;
+    CHECK(plan_path_pick(&in, MS(5000)) == 1);
+    CHECK(plan_path_count(&in) == 0);
 }
 
 /* Back to direct only after PLAN_PATH_HOLD_MS of health. */
 static void test_return_after_hold(void)
 {
-    struct plan_path_cand c[] = { { MS(12), true } };
+    struct plan_path_cand c[] = { { MS(12), true, true } };
     struct plan_path_in in = in_direct(MS(3), 0, c, 1);
     uint64_t healed = MS(50000);
 
@@ -81,7 +85,7 @@ static void test_return_after_hold(void)
 
 static void test_detour_to_detour(void)
 {
-    struct plan_path_cand c[] = { { MS(40), true }, { MS(35), true }, { MS(10), true } };
+    struct plan_path_cand c[] = { { MS(40), true, true }, { MS(35), true, true }, { MS(10), true, true } };
     struct plan_path_in in = in_direct(MS(100), 0, c, 3);
 
     in.direct_usable = false;
@@ -106,7 +110,7 @@ static void test_detour_to_detour(void)
  * measured detour only by the margin like any other. */
 static void test_unknown(void)
 {
-    struct plan_path_cand c[] = { { plan_path_cost(0), true } };
+    struct plan_path_cand c[] = { { plan_path_cost(0), true, true } };
     struct plan_path_in in = in_direct(0, PLAN_PATH_PICK_DIRECT, c, 1);
 
     CHECK(plan_path_pick(&in, MS(1000)) == PLAN_PATH_PICK_DIRECT);
