@@ -241,6 +241,10 @@ rig_cleanup() {
             printf '\n----- trace (last 40 commands) -----\n' >&2
             tail -n 40 "$RIG_DIR/trace.log" >&2
         fi
+        if [ -s "$RIG_DIR/wan_delay.log" ]; then
+            printf '\n----- wan_delay log (last 20 lines) -----\n' >&2
+            tail -n 20 "$RIG_DIR/wan_delay.log" >&2
+        fi
         for h in "${RIG_HOSTS[@]}"; do
             if [ -s "$RIG_DIR/$h/overlayd.log" ]; then
                 printf '\n----- overlayd log of %s (last 60 lines) -----\n' "$h" >&2
@@ -462,17 +466,22 @@ _rig_wan_nft() {
 
 _rig_wan_nft_init() {
     [ -z "${RIG_WAN_NFT:-}" ] || return 0
-    command -v nft >/dev/null 2>&1 || rig_fail "rig_wan_split/rig_wan_cut need nft (rig_init nft)"
+    command -v nft >/dev/null 2>&1 || rig_fail "rig_wan_split, rig_wan_cut, rig_wan_cut_pair and rig_wan_loss need nft (rig_init nft)"
     _rig_wan_nft 'table inet rigwan {
     set split_a { type ifname; }
     set split_b { type ifname; }
     set cut { type ifname; }
+    set cut_pair { type ifname . ifname; }
+    chain loss {
+    }
     chain forward {
         type filter hook forward priority 0; policy accept;
         iifname @cut counter drop
         oifname @cut counter drop
         iifname @split_a oifname @split_b counter drop
         iifname @split_b oifname @split_a counter drop
+        iifname . oifname @cut_pair counter drop
+        jump loss
     }
 }'
     RIG_WAN_NFT=1
@@ -710,3 +719,7 @@ rig_ip_hex() {
     # shellcheck disable=SC2086
     printf '%02x%02x%02x%02x' $1
 }
+
+# Delay, loss and cuts between two hosts (rig_wan_delay, rig_wan_loss,
+# rig_wan_cut_pair, rig_wan_clear, ...).
+. "$RIG_HERE/lib-wan.sh"
