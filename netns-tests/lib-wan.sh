@@ -47,8 +47,9 @@
 # delayed first, then may be lost or cut. Changing a pair's delay applies to
 # packets that arrive after it; ending it lets the packets still held leave
 # on time. The delayer's stderr goes to $RIG_DIR/wan_delay.log, printed when
-# the run fails; rig_cleanup stops it with everything else in the router
-# namespace (it releases what it holds and exits on SIGTERM).
+# the run fails; rig_pass stops it (SIGTERM: it releases what it holds and
+# must exit 0, its log free of sanitizer reports), and rig_cleanup stops it
+# with everything else in the router namespace when a run fails.
 
 declare -A RIG_WAN_DQ=()        # "A>B" -> NFQUEUE queue number, fixed for the run
 declare -A RIG_WAN_DELAY=()     # "A>B" -> "MS JITTER_MS" while A->B is delayed
@@ -93,6 +94,7 @@ _rig_wan_ipt_try() {
     local c=$1 ns out
     ns=$(rig_ns wan)
     command -v "$c" >/dev/null 2>&1 || { printf '%s: not installed' "$c"; return 1; }
+    rig_log "[$ns] $c -w -t mangle -N RIGWAN_DELAY; -A FORWARD -j RIGWAN_DELAY; probe: -A RIGWAN_DELAY -i lo -o lo -j NFQUEUE --queue-num $RIG_WAN_DQ_PROBE; -F RIGWAN_DELAY"
     if out=$(ip netns exec "$ns" "$c" -w -t mangle -N RIGWAN_DELAY 2>&1 &&
              ip netns exec "$ns" "$c" -w -t mangle -A FORWARD -j RIGWAN_DELAY 2>&1 &&
              ip netns exec "$ns" "$c" -w -t mangle -A RIGWAN_DELAY -i lo -o lo \
@@ -190,6 +192,22 @@ rig_wan_delay_check() {
         sleep 0.05
     done
     rig_log "wan_delay running (pid $RIG_WAN_DELAY_PID)"
+}
+
+# _rig_wan_delay_stop: (rig_pass) SIGTERM to the delayer, which must exit 0
+# with no sanitizer report in its log (in the ASan build it is built with
+# the sanitizers too).
+_rig_wan_delay_stop() {
+    [ -n "$RIG_WAN_DELAY_PID" ] || return 0
+    local rc=0
+    rig_run kill -TERM "$RIG_WAN_DELAY_PID"
+    rig_poll 10 "wan_delay exits after SIGTERM" _rig_exited "$RIG_WAN_DELAY_PID"
+    wait "$RIG_WAN_DELAY_PID" || rc=$?
+    RIG_WAN_DELAY_PID=""
+    [ "$rc" -eq 0 ] || rig_fail "wan_delay exited with status $rc after SIGTERM"
+    if grep -qE 'Sanitizer|runtime error:' "$RIG_DIR/wan_delay.log" 2>/dev/null; then
+        rig_fail "sanitizer report in the log of wan_delay"
+    fi
 }
 
 # _rig_wan_delay_rule OP A B Q: add (-A) or delete (-D) the rules that steer

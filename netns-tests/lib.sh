@@ -98,7 +98,8 @@ rig_skip() {
 }
 
 # rig_pass: stop every daemon still running (each must exit 0 on SIGTERM) and
-# make sure no daemon log holds a sanitizer report, then succeed. Under an
+# make sure no daemon log holds a sanitizer report, the same for the WAN
+# delayer if one runs (lib-wan.sh), then succeed. Under an
 # ASan/UBSan build this turns every scenario into a memory-safety check of
 # the code paths it drove.
 rig_pass() {
@@ -113,6 +114,7 @@ rig_pass() {
             rig_fail "sanitizer report in the log of $h's overlayd"
         fi
     done
+    _rig_wan_delay_stop
     RIG_FAILED=0
     printf 'PASS (%s)\n' "$RIG_NAME" >&2
     exit 0
