@@ -498,6 +498,8 @@ int main(int argc, char **argv)
     d.control = argv[1];
     d.status = argv[2];
     d.rng = mono_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
+    if (!d.rng)
+        d.rng = 1;              /* xorshift stays at 0 forever from 0 */
 
     /* Signals arrive through a descriptor, so ppoll sees them with packets
      * and a handler never runs inside libnetfilter_queue. */
