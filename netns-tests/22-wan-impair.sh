@@ -37,23 +37,26 @@ for i in 1 2 3; do rig_host_create "h$i" "$i"; done
 # deviation; REORDERED how many replies came after one with a higher
 # icmp_seq).
 rtt() {
-    local from=$1 to=$2 n=$3 i=$4 out
+    local from=$1 to=$2 n=$3 i=$4
     rig_log "[$(rig_ns "$from")] ping -n -c $n -i $i -W 2 $(rig_host_addr "$to")"
-    out=$(ip netns exec "$(rig_ns "$from")" ping -n -c "$n" -i "$i" -W 2 "$(rig_host_addr "$to")" || true)
-    {
-        grep -o 'icmp_seq=[0-9]*' <<<"$out" | cut -d= -f2 | tr '\n' ' '
-        printf '\n'
-        grep -o 'time=[0-9.]*' <<<"$out" | cut -d= -f2 | sort -n | tr '\n' ' '
-        printf '\n'
-    } | awk -v n="$n" '
-        NR == 1 { for (i = 2; i <= NF; i++) if ($i + 0 < $(i - 1) + 0) r++ }
-        NR == 2 {
-            k = NF
+    # One awk for the figures: on a loaded machine every process spawned
+    # costs more than the pings themselves.
+    { ip netns exec "$(rig_ns "$from")" ping -n -c "$n" -i "$i" -W 2 "$(rig_host_addr "$to")" || true; } |
+    awk -v n="$n" 'BEGIN { k = 0; r = 0 }
+        / time=/ {
+            seq = $0; sub(/.*icmp_seq=/, "", seq); seq += 0
+            if (k > 0 && seq < last) r++
+            last = seq
+            t = $0; sub(/.* time=/, "", t); t += 0
+            # insertion sort: at most a few hundred replies
+            for (j = k; j > 0 && v[j - 1] > t; j--) v[j] = v[j - 1]
+            v[j] = t; k++; s += t; q += t * t
+        }
+        END {
             if (k == 0) { printf "%d 0 0 0 0 0 0\n", n; exit }
-            for (i = 1; i <= k; i++) { s += $i; q += $i * $i }
-            m = s / k; v = q / k - m * m; if (v < 0) v = 0
-            med = (k % 2) ? $((k + 1) / 2) : ($(k / 2) + $(k / 2 + 1)) / 2
-            printf "%d %d %.1f %.1f %.1f %.1f %d\n", n, k, $1, med, $k, sqrt(v), r
+            m = s / k; var = q / k - m * m; if (var < 0) var = 0
+            med = (k % 2) ? v[(k - 1) / 2] : (v[k / 2 - 1] + v[k / 2]) / 2
+            printf "%d %d %.1f %.1f %.1f %.1f %d\n", n, k, v[0], med, v[k - 1], sqrt(var), r + 0
         }'
 }
 
