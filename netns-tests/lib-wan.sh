@@ -153,8 +153,8 @@ _rig_wan_delay_wait() {
 # rig_wan_delay_check: everything delays need, or skip (77) with the reason:
 # the delayer built ($WAN_DELAY), an iptables (nft or legacy backend, and
 # its ip6tables) that takes NFQUEUE rules in the router namespace, and the
-# delayer started there with the probe queue bound. Idempotent; every delay
-# function calls it.
+# delayer started there with the probe queue bound. Idempotent;
+# rig_wan_delay calls it.
 rig_wan_delay_check() {
     [ -z "$RIG_WAN_DELAY_PID" ] || return 0
     [ -n "${WAN_DELAY:-}" ] && [ -x "$WAN_DELAY" ] \

@@ -34,7 +34,9 @@
 # that port). Impairments (cuts, loss, delay) belong in the router's forward
 # path, matched by port (iifname/oifname w-NAME), or in a host's namespace;
 # rig_wan_split/rig_wan_heal and rig_wan_cut/rig_wan_uncut do partitions and
-# per-host cuts that way (nft table rigwan in the router namespace).
+# per-host cuts that way (nft table rigwan in the router namespace);
+# lib-wan.sh, sourced at the end, adds per-pair delay (NFQUEUE and the
+# wan_delay helper), loss and cuts.
 #
 # Rules this file keeps:
 #  - every name carries the per-run prefix ovl$$-, so parallel runs never
