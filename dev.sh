@@ -16,8 +16,8 @@ cd "$(dirname "$0")"
 
 PKGS=(
     build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
-    libsodium-dev libuv1-dev libnl-3-dev libnl-route-3-dev
-    iproute2 iputils-ping iputils-arping tcpdump iperf3 nftables procps psmisc
+    libsodium-dev libuv1-dev libnl-3-dev libnl-route-3-dev libnetfilter-queue-dev
+    iproute2 iputils-ping iputils-arping tcpdump iperf3 nftables iptables procps psmisc
     wireguard-tools wireguard-go tinc python3 jq
 )
 

@@ -34,7 +34,9 @@
 # that port). Impairments (cuts, loss, delay) belong in the router's forward
 # path, matched by port (iifname/oifname w-NAME), or in a host's namespace;
 # rig_wan_split/rig_wan_heal and rig_wan_cut/rig_wan_uncut do partitions and
-# per-host cuts that way (nft table rigwan in the router namespace).
+# per-host cuts that way (nft table rigwan in the router namespace);
+# lib-wan.sh, sourced at the end, adds per-pair delay (NFQUEUE and the
+# wan_delay helper), loss and cuts.
 #
 # Rules this file keeps:
 #  - every name carries the per-run prefix ovl$$-, so parallel runs never
@@ -98,7 +100,8 @@ rig_skip() {
 }
 
 # rig_pass: stop every daemon still running (each must exit 0 on SIGTERM) and
-# make sure no daemon log holds a sanitizer report, then succeed. Under an
+# make sure no daemon log holds a sanitizer report, the same for the WAN
+# delayer if one runs (lib-wan.sh), then succeed. Under an
 # ASan/UBSan build this turns every scenario into a memory-safety check of
 # the code paths it drove.
 rig_pass() {
@@ -113,6 +116,7 @@ rig_pass() {
             rig_fail "sanitizer report in the log of $h's overlayd"
         fi
     done
+    _rig_wan_delay_stop
     RIG_FAILED=0
     printf 'PASS (%s)\n' "$RIG_NAME" >&2
     exit 0
@@ -240,6 +244,10 @@ rig_cleanup() {
         if [ -s "$RIG_DIR/trace.log" ]; then
             printf '\n----- trace (last 40 commands) -----\n' >&2
             tail -n 40 "$RIG_DIR/trace.log" >&2
+        fi
+        if [ -s "$RIG_DIR/wan_delay.log" ]; then
+            printf '\n----- wan_delay log (last 20 lines) -----\n' >&2
+            tail -n 20 "$RIG_DIR/wan_delay.log" >&2
         fi
         for h in "${RIG_HOSTS[@]}"; do
             if [ -s "$RIG_DIR/$h/overlayd.log" ]; then
@@ -462,17 +470,22 @@ _rig_wan_nft() {
 
 _rig_wan_nft_init() {
     [ -z "${RIG_WAN_NFT:-}" ] || return 0
-    command -v nft >/dev/null 2>&1 || rig_fail "rig_wan_split/rig_wan_cut need nft (rig_init nft)"
+    command -v nft >/dev/null 2>&1 || rig_fail "rig_wan_split, rig_wan_cut, rig_wan_cut_pair and rig_wan_loss need nft (rig_init nft)"
     _rig_wan_nft 'table inet rigwan {
     set split_a { type ifname; }
     set split_b { type ifname; }
     set cut { type ifname; }
+    set cut_pair { type ifname . ifname; }
+    chain loss {
+    }
     chain forward {
         type filter hook forward priority 0; policy accept;
         iifname @cut counter drop
         oifname @cut counter drop
         iifname @split_a oifname @split_b counter drop
         iifname @split_b oifname @split_a counter drop
+        iifname . oifname @cut_pair counter drop
+        jump loss
     }
 }'
     RIG_WAN_NFT=1
@@ -710,3 +723,7 @@ rig_ip_hex() {
     # shellcheck disable=SC2086
     printf '%02x%02x%02x%02x' $1
 }
+
+# Delay, loss and cuts between two hosts (rig_wan_delay, rig_wan_loss,
+# rig_wan_cut_pair, rig_wan_clear, ...).
+. "$RIG_HERE/lib-wan.sh"
