@@ -17,7 +17,10 @@
 #     with MinPaths = 1 applies at once;
 #     `paths blue` (MaxLatency 500 ms, MinPaths 2) shows h4 via h2 with
 #     one path (MinPaths broken, logged) and h3 direct with two;
-#  4. no relayed packet was refused as spoofed, and the counters agree.
+#  4. no relayed packet was refused as spoofed, and the counters agree;
+#  5. h1-h3, h1-h4 and h2-h3 cut: no one-hop detour joins h1 and h3, and
+#     their guests still ping through h2 and h4 (h2's own path to h3 goes
+#     via h4); `paths` counts no independent path.
 . "$(dirname "$0")/lib.sh"
 rig_init
 BACK_S=${DETOUR_BACK_S:-10}
@@ -108,4 +111,18 @@ done
 [ "$(rig_counter h1 path_switches)" -ge 3 ] || rig_fail "h1 path_switches < 3"
 [ "$(rig_counter h1 detour_sent)" -gt 0 ] || rig_fail "h1 sent nothing through a relay"
 [ "$(rig_counter h3 detour_delivered)" -gt 0 ] || rig_fail "h3 got nothing through a relay"
+
+rig_say "5. no one-hop detour: h1 - h2 - h4 - h3"
+rig_wan_clear
+rig_wan_cut_pair h1 h3
+rig_wan_cut_pair h1 h4
+rig_wan_cut_pair h2 h3
+before=$(rig_counter h4 detour_relayed)
+rig_poll 30 "b1 pings b3 through h2 and h4" _pings b1 10.100.0.3
+rig_poll 10 "h1 reaches h3 via h2" _via_is h1 h3 h2
+rig_poll 10 "h2 reaches h3 via h4" _via_is h2 h3 h4
+rig_ping b3 10.100.0.1
+[ "$(rig_counter h4 detour_relayed)" -gt "$before" ] || rig_fail "h4 relayed nothing"
+rig_assert "h1 paths: h3 reached (1 path through two relays), no independent path" _paths_is h1 h3 \
+    '.path == "via h2" and .paths == 0 and .paths_ok == false'
 rig_pass
