@@ -143,7 +143,7 @@ demo() {
     need_root "the demo"
     build
     OVERLAYD="$PWD/build/overlayd/overlayd" OVERLAYCTL="$PWD/build/overlayd/overlayctl" \
-        bash netns-tests/demo.sh
+        WAN_DELAY="$PWD/build/netns-tests/wan_delay" bash netns-tests/demo.sh
 }
 
 case "${1:-}" in

@@ -5,8 +5,10 @@
 #   OVERLAYD=build/overlayd/overlayd OVERLAYCTL=build/overlayd/overlayctl \
 #       sudo -E bash netns-tests/demo.sh
 # (or `sudo ./dev.sh demo`). Shows pings within an enclave succeeding, a ping
-# across enclaves failing, and overlayctl's view; cleans everything up; exits
-# 0 only if every expectation held. RIG_QUIET=0 shows every command run.
+# across enclaves failing, a slow direct link (h1-h3, 80 ms, when WAN_DELAY
+# names the NFQUEUE delayer) bypassed through h2, and overlayctl's view;
+# cleans everything up; exits 0 only if every expectation held. RIG_QUIET=0
+# shows every command run.
 RIG_QUIET=${RIG_QUIET:-1}
 . "$(dirname "$0")/lib.sh"
 rig_init
@@ -21,6 +23,16 @@ show() { printf "\n${C_B}%s${C_0}\n" "$*"; }
 show "1. Three hosts h1 h2 h3 on a routed WAN (10.201.0.1-3), full mesh of keys"
 rig_wan_create
 for i in 1 2 3; do rig_host_create "h$i" "$i"; done
+# A slow direct link h1-h3 (step 5), when the NFQUEUE delayer is built.
+SLOW=0
+if [ -x "${WAN_DELAY:-}" ]; then
+    rig_wan_delay_check
+    rig_wan_delay_both h1 h3 40
+    rig_wan_delay_both h1 h2 5
+    rig_wan_delay_both h2 h3 5
+    SLOW=1
+    echo "    WAN delays: h1-h3 40 ms each way (80 ms RTT), h1-h2 and h2-h3 5 ms each way"
+fi
 rig_mesh h1 h2 h3
 for i in 1 2 3; do
     rig_enclave "h$i" blue 100
@@ -66,7 +78,37 @@ for pair in b1:r2 b1:r1 r3:b2; do
     fi
 done
 
-show "5. What the daemon on h1 sees"
+show "5. Path choice: the slow direct link h1-h3 is bypassed through h2"
+if [ "$SLOW" = 1 ]; then
+    _via_h2() {
+        [ "$(rig_ctl_q h1 --json peers | jq -r '.peers[] | select(.name == "h3") | .via')" = h2 ]
+    }
+    deadline=$((SECONDS + 30))
+    until _via_h2 || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.2; done
+    if _via_h2; then
+        expect_ok "h1 reaches h3 via h2, not over the 80 ms direct link"
+    else
+        expect_bad "h1 does not reach h3 via h2"
+    fi
+    printf '
+  $ overlayctl paths blue   (on h1)
+'
+    rig_ctl h1 paths blue 2>&1 | sed 's/^/    /'
+    avg=$(ip netns exec "$(rig_ns b1)" ping -n -q -c 5 -i 0.2 -W 2 "${IP[b3]}" |
+          awk -F/ '/^rtt/ { printf "%d", $5 }')
+    printf '
+  $ [b1] ping -c 5 %s   (b3): average %s ms
+' "${IP[b3]}" "${avg:-?}"
+    if [ -n "$avg" ] && [ "$avg" -lt 45 ]; then
+        expect_ok "b1 -> b3 averages ${avg} ms, not the direct 80 ms"
+    else
+        expect_bad "b1 -> b3 averages ${avg:-?} ms"
+    fi
+else
+    echo "    (skipped: the NFQUEUE delayer netns-tests/wan_delay is not built)"
+fi
+
+show "6. What the daemon on h1 sees"
 for cmd in peers enclaves "fdb blue"; do
     printf '\n  $ overlayctl %s\n' "$cmd"
     # shellcheck disable=SC2086
@@ -87,7 +129,7 @@ else
     expect_bad "blue's fdb: '$fdb'"
 fi
 
-show "6. Cleaning up (namespaces, daemons, temp files)"
+show "7. Cleaning up (namespaces, daemons, temp files)"
 printf '\n%s expectations held, %s failed\n' "$OK" "$BAD"
 if [ "$BAD" -eq 0 ]; then
     rig_pass
