@@ -112,6 +112,16 @@ typedef struct ring_config {
     uint64_t sweep_ns;          /* expiry sweep period */
     uint64_t dead_ttl_ns;       /* how long a timed-out peer is avoided */
     unsigned max_hops;
+    /* Proximity neighbour selection (routing/pns.c): each finger is the
+     * lowest-RTT host (cb.rtt) among the candidates a fix-fingers answer
+     * names in its interval, at most this many per answer, plus the
+     * finger kept from earlier rounds. 0 or 1: classic Chord (the first
+     * host of the interval). */
+    unsigned pns_sample;
+    /* Every other fix-fingers cycle looks up a random point of each
+     * finger's interval instead of its start, so later answers name other
+     * hosts (without it each round samples the same first hosts). */
+    bool pns_explore;
 } ring_config;
 
 typedef struct ring_callbacks {
@@ -123,8 +133,11 @@ typedef struct ring_callbacks {
      * records live (E-owner rule above) and who may publish and get them;
      * it is asked about self, senders, record hosts and successors. */
     bool (*may_carry)(void *ctx, const ring_id *host, uint32_t enclave);
-    /* Latency-aware routing hook; reserved, not called yet. */
-    uint32_t (*cost)(void *ctx, const ring_peer *p, uint32_t rtt_us);
+    /* Round-trip time to @p in ns as the host knows it, 0 = unknown
+     * (never measured). Optional (NULL: all unknown, i.e. classic
+     * fingers). Asked only when a fix-fingers answer arrives, about the
+     * candidates for one finger (cfg.pns_sample). */
+    uint64_t (*rtt)(void *ctx, const ring_peer *p);
     /* Completion of ring_node_lookup(): @owner valid when status == 0. */
     void (*lookup_done)(void *ctx, uint64_t cookie, int status,
                         const ring_peer *owner, unsigned hops);
