@@ -197,6 +197,9 @@ void ringd_set_name(struct ringd *r, struct peer *p, const char *name);
 void ringd_set_host_name(struct ringd *r, struct peer *p, const char *announced);
 const struct config_peer *ringd_cfg_peer(const struct daemon *d, const uint8_t pub[32]);
 struct peer *ringd_peer_for(struct ringd *r, const ring_peer *rp, bool create, uint64_t now);
+/* The RTT of our link to @rp's host in ns, 0 when we have no link peer
+ * for it or no measurement yet (the ring node's cb.rtt, ring status). */
+uint64_t ringd_link_rtt(struct daemon *d, const ring_peer *rp);
 /* The peer holding the link to @pub, or NULL (never created). */
 struct peer *ringd_peer_by_pub(struct ringd *r, const uint8_t pub[32]);
 void ringd_send_raw(struct ringd *r, struct peer *p, uint8_t kind, const uint8_t *body,
