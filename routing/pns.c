@@ -7,10 +7,9 @@
  * one nearest in round-trip time.
  *
  * Why any host of the interval will do: greedy routing only needs each
- * hop to land in (current, key); a finger inside its interval still halves
- * the remaining distance at worst by the same factor as the first host of
- * the interval, so hop counts stay O(log n) and every lookup still ends at
- * the owner (the owner itself answers, lookup.c).
+ * hop to land in (current, key), and a hop over finger b still covers at
+ * least 2^b, so hop counts stay O(log n); every lookup still ends at the
+ * owner because only the owner answers OWNER (lookup.c).
  *
  * Candidates: the answer of a fix-fingers lookup names its owner and the
  * owner's successor list, i.e. up to 1 + r consecutive hosts; those inside
