@@ -20,11 +20,12 @@
  * interval, so successive answers name different hosts.
  *
  * Rule: cost = cb.rtt(), an unmeasured host (0 or no hook) costs
- * UINT64_MAX: it never wins over a measured one. Lowest cost wins; a tie
- * keeps the earlier candidate in the order stored finger, owner, owner's
- * successors, so with nothing measured the stored finger stays, and
- * without one the owner (the first host of the interval, classic Chord)
- * is taken.
+ * UINT64_MAX: it never wins over a measured one. Among the owner and its
+ * successors the lowest cost wins, a tie going to the earlier (the owner
+ * first: with nothing measured, classic Chord). That winner replaces the
+ * stored finger only if the stored one is unmeasured, or the winner is
+ * more than cfg.pns_margin_ns nearer; so with nothing measured the stored
+ * finger stays.
  */
 #include "routing/node_priv.h"
 
@@ -95,21 +96,31 @@ static const ring_peer *pns_stored(const struct ring_node *n, unsigned bit)
     return NULL;
 }
 
+/* Does a challenger at cost @c displace the stored finger at cost @inc? */
+static bool pns_displaces(const struct ring_node *n, uint64_t c, uint64_t inc)
+{
+    if (c >= inc)
+        return false;
+    return inc == UINT64_MAX || inc - c > n->cfg.pns_margin_ns;
+}
+
 bool ring_pns_pick(struct ring_node *n, unsigned bit, const ring_peer *owner,
                    const ring_peer *list, unsigned nlist, ring_peer *out, uint64_t *cost)
 {
-    struct pns_best b = { .have = false };
+    struct pns_best b = { .have = false }, kept = { .have = false };
     const ring_peer *cur = pns_stored(n, bit);
     unsigned left = n->cfg.pns_sample;
 
     if (cur)
-        pns_offer(n, bit, cur, &b);
+        pns_offer(n, bit, cur, &kept);
     if (left && pns_offer(n, bit, owner, &b))
         left--;
     for (unsigned i = 0; i < nlist && left; i++) {
         if (!ring_id_eq(&list[i].id, &owner->id) && pns_offer(n, bit, &list[i], &b))
             left--;
     }
+    if (kept.have && (!b.have || !pns_displaces(n, b.cost, kept.cost)))
+        b = kept;
     if (!b.have)
         return false;
     *out = b.p;

@@ -118,6 +118,10 @@ typedef struct ring_config {
      * finger kept from earlier rounds. 0 or 1: classic Chord (the first
      * host of the interval). */
     unsigned pns_sample;
+    /* A finger stored with a measured RTT is replaced only by a host
+     * measured more than this much nearer: RTT noise must not move
+     * fingers (and with them links) back and forth. */
+    uint64_t pns_margin_ns;
     /* Every other fix-fingers cycle looks up a random point of each
      * finger's interval instead of its start, so later answers name other
      * hosts (without it each round samples the same first hosts). */

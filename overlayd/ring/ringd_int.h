@@ -34,6 +34,7 @@ enum ringd_limits {
     RINGD_RESOLVE_SLOTS = 64,         /* recent unknown-unicast lookups */
     RINGD_FIX_FINGERS_S = 6,          /* one finger per period (routing/ default: 2 s) */
     RINGD_DEAD_TTL_S = 5,
+    RINGD_PNS_MARGIN_MS = 5,          /* a finger moves only to a host this much nearer */
     RINGD_DEMAND_PEERS_MAX = 256,     /* peers the ring may create on demand (not [Peer]s) */
     RINGD_PLAIN_MAX = 2 + INNER_RELAY_CERT_MAX + RING_MSG_MAX,
     RINGD_RELAY_MAX = INNER_RELAY_HDR + INNER_RELAY_MAC + RINGD_PLAIN_MAX,

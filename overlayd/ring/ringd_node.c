@@ -208,6 +208,10 @@ int ringd_node_new(struct ringd *r, const struct udp_addr *towards)
      * name hosts we hold no link to (unmeasured, so never chosen), and
      * every hop of the lookup would open a link. */
     cfg.pns_explore = false;
+    /* Link RTTs are smoothed samples of real traffic: a finger (and its
+     * link) moves only for a clear gain, not for jitter between hosts
+     * that are about equally near (a LAN, netns). */
+    cfg.pns_margin_ns = (uint64_t)RINGD_PNS_MARGIN_MS * RINGD_MS;
     ringid_from_pubkey(r->self.id.b, r->d->pub);
     memcpy(r->self.pub, r->d->pub, 32);
     ringd_self_ep(r->d, &r->self.ep, towards);

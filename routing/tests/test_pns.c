@@ -266,6 +266,34 @@ static void test_explore(void)
     ring_node_free(n);
 }
 
+/* A stored, measured finger (classic first) gives way only to a host more
+ * than cfg.pns_margin_ns nearer. */
+static void test_margin(void)
+{
+    struct ring_node *n;
+    unsigned moved = 0, best = 0;
+    uint64_t now;
+
+    memset(&w, 0, sizeof(w));
+    n = world_node(1, false, SEC);
+    if (!CHECK(n != NULL))
+        return;
+    now = run_cycles(n, SEC, 1);
+    /* Every RTT code is below 60,002 us: a 61 ms margin keeps every finger. */
+    n->cfg.pns_sample = 16;
+    n->cfg.pns_margin_ns = 61000ULL * 1000;
+    now = run_cycles(n, now, 2);
+    for (unsigned b = 68; b < 128; b++)
+        moved += num_of(&ring_node_finger(n, b)->id) != expect_pick(b, 1);
+    CHECK(moved == 0, "margin: %u fingers moved for less than the margin", moved);
+    n->cfg.pns_margin_ns = 0;
+    run_cycles(n, now, 2);
+    for (unsigned b = 68; b < 128; b++)
+        best += num_of(&ring_node_finger(n, b)->id) == expect_pick(b, 16);
+    CHECK(best == 60, "margin 0: %u of 60 fingers the lowest-RTT pick", best);
+    ring_node_free(n);
+}
+
 /* The engine's ring (delay model RTTs): lookups converge with PNS too. */
 static void test_ring_lookups(unsigned sample)
 {
@@ -309,6 +337,7 @@ int main(void)
     test_pick(W_OWNER_UNMEASURED, 16, "pns, owner unmeasured");
     test_pick(W_NONE_MEASURED, 16, "pns, nothing measured");
     test_explore();
+    test_margin();
     test_ring_lookups(1);
     test_ring_lookups(16);
     return CHECK_DONE();
