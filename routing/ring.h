@@ -9,7 +9,9 @@
  * of cfg.nsucc entries (never empty while the node is a member; a lone node
  * lists itself), an optional predecessor, a set of distinct fingers kept in
  * clockwise order (conceptually 128 fingers, stored only where they differ
- * from the successor list, O(log n) entries, each with an rtt field), a
+ * from the successor list, O(log n) entries, each with an rtt field; with
+ * PNS each is the nearest in cb.rtt of the hosts sampled in its interval,
+ * routing/pns.c), a
  * small cache of recently dead peers, a bounded memory of hosts seen
  * (ring_node_remember(): rings formed apart merge through it), in-flight
  * lookups ("ops"), and the location store (records this node holds as
@@ -230,7 +232,8 @@ const ring_peer *ring_node_succ(const struct ring_node *n, unsigned i);
 const ring_peer *ring_node_pred(const struct ring_node *n);     /* NULL if none */
 unsigned ring_node_nfingers(const struct ring_node *n);
 /* Effective finger @bit: first known node at clockwise distance >= 2^bit
- * (self if none), i.e. what Chord's finger[bit] should be. */
+ * (self if none): Chord's finger[bit], or with PNS (cfg.pns_sample > 1)
+ * the host chosen in [2^bit, 2^(bit+1)), any of which is legal. */
 const ring_peer *ring_node_finger(const struct ring_node *n, unsigned bit);
 /* The hosts to keep links to (predecessor, successor, distinct fingers
  * beyond the successor list), at most @max; the overlay relays the rest
