@@ -327,8 +327,6 @@ void ringd_send_host(struct ringd *r, struct peer *p, bool request)
     ringd_send_raw(r, p, INNER_RING_HOST, b, n + 1);
 }
 
-/* ---- closing links --------------------------------------------------------- */
-
 /* Looked up directly in the link layer, not with ringd_peer_for(): asking
  * must not create or reset links (a status query, a PNS candidate). */
 uint64_t ringd_link_rtt(struct daemon *d, const ring_peer *rp)
@@ -337,6 +335,8 @@ uint64_t ringd_link_rtt(struct daemon *d, const ring_peer *rp)
 
     return lp && link_peer_user(lp) ? link_peer_rtt_ns(lp) : 0;
 }
+
+/* ---- closing links --------------------------------------------------------- */
 
 struct peer *ringd_peer_by_pub(struct ringd *r, const uint8_t pub[32])
 {

@@ -55,7 +55,8 @@ static void ringd_cb_send(void *ctx, const ring_peer *to, const uint8_t *buf, si
 
 /* PNS (routing/pns.c): only hosts we hold a link to have an RTT; the
  * node treats the rest as unmeasured, so a finger moves only to a linked
- * host that is nearer. */
+ * host (by more than RINGD_PNS_MARGIN_MS nearer, once it has a measured
+ * one). */
 static uint64_t ringd_cb_rtt(void *ctx, const ring_peer *p)
 {
     struct ringd *r = ctx;
