@@ -6,7 +6,7 @@
  * DOC: stretch — latency stretch of routes over the ring's own tables
  *
  * For random (origin, key) pairs of live members, the route a recursive
- * lookup (or a daemon relay) takes over the nodes' tables as they stand:
+ * lookup would take over the nodes' tables as they stand:
  * at each host, if the key's owner is in its successor list go there
  * directly, else to the known host (successor list, predecessor and
  * distinct fingers, ring_node_neighbours()) in (host, key) closest to the
