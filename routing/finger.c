@@ -68,17 +68,16 @@ bool ring_finger_remove(struct ring_node *n, const ring_id *id)
     return false;
 }
 
-void ring_finger_apply(struct ring_node *n, unsigned bit, const ring_peer *owner)
+/* Anything stored in [start, owner) contradicts "owner is the first node
+ * at or after start": it has left or died. */
+static void finger_prune_before(struct ring_node *n, unsigned bit, const ring_peer *owner,
+                                bool wraps)
 {
-    ring_id start, d_start, d_owner, d;
-    bool wraps = ring_is_self(n, &owner->id);
+    ring_id d_start, d_owner, d;
     unsigned k = 0;
 
     ring_id_pow2(&d_start, bit);
-    ring_id_add_pow2(&start, &n->self.id, bit);
     ring_id_dist(&d_owner, &n->self.id, &owner->id);
-    /* Anything stored in [start, owner) contradicts "owner is the first
-     * node at or after start": it has left or died. */
     for (unsigned i = 0; i < n->nfing; i++) {
         ring_id_dist(&d, &n->self.id, &n->fing[i].p.id);
         if (ring_id_cmp(&d, &d_start) >= 0 && (wraps || ring_id_cmp(&d, &d_owner) < 0))
@@ -86,8 +85,46 @@ void ring_finger_apply(struct ring_node *n, unsigned bit, const ring_peer *owner
         n->fing[k++] = n->fing[i];
     }
     n->nfing = k;
-    if (!wraps && !ring_succ_contains(n, &owner->id))
-        ring_finger_insert(n, owner, bit);
+}
+
+/* Routing needs one finger per interval: drop the others (earlier
+ * choices the new pick beat). */
+static void finger_prune_interval(struct ring_node *n, unsigned bit, const ring_id *keep)
+{
+    unsigned k = 0;
+
+    for (unsigned i = 0; i < n->nfing; i++) {
+        if (ring_pns_in_interval(n, bit, &n->fing[i].p.id) &&
+            !ring_id_eq(&n->fing[i].p.id, keep))
+            continue;
+        n->fing[k++] = n->fing[i];
+    }
+    n->nfing = k;
+}
+
+void ring_finger_apply(struct ring_node *n, unsigned bit, const ring_peer *owner,
+                       const ring_peer *list, unsigned nlist, bool explore)
+{
+    bool wraps = ring_is_self(n, &owner->id);
+    uint64_t cost = UINT64_MAX;
+    ring_peer pick = *owner;
+
+    /* An explore answer's owner is not the first host of the interval, so
+     * it proves nothing about the hosts before it. */
+    if (!explore)
+        finger_prune_before(n, bit, owner, wraps);
+    if (wraps)
+        return;
+    if (n->cfg.pns_sample > 1 && ring_pns_pick(n, bit, owner, list, nlist, &pick, &cost))
+        finger_prune_interval(n, bit, &pick.id);
+    else if (explore)
+        return;     /* nothing in the interval: the start round keeps the finger */
+    if (ring_succ_contains(n, &pick.id))
+        return;
+    ring_finger_insert(n, &pick, bit);
+    if (cost != UINT64_MAX)
+        ring_finger_rtt(n, &pick.id, cost / 1000 < UINT32_MAX ? (uint32_t)(cost / 1000)
+                                                               : UINT32_MAX);
 }
 
 void ring_finger_rtt(struct ring_node *n, const ring_id *id, uint32_t rtt_us)
@@ -170,8 +207,11 @@ int ring_finger_next_bit(struct ring_node *n)
     lo = ring_id_bitlen(&d);
     if (lo >= RING_ID_BITS)
         return -1;
-    if (n->ff_next < lo || n->ff_next >= RING_ID_BITS)
+    if (n->ff_next < lo || n->ff_next >= RING_ID_BITS) {
         n->ff_next = RING_ID_BITS - 1;
+        /* A new cycle: with PNS, every other one samples random points. */
+        n->ff_explore = !n->ff_explore && n->cfg.pns_sample > 1 && n->cfg.pns_explore;
+    }
     return n->ff_next--;
 }
 

@@ -133,7 +133,8 @@ static void op_finish(struct ring_node *n, uint64_t now, unsigned idx, int statu
     case RING_P_FINGER:
         n->ff_busy = false;
         if (status == 0)
-            ring_finger_apply(n, op.finger_bit, owner);
+            ring_finger_apply(n, op.finger_bit, owner, m ? m->peers : NULL, m ? m->npeers : 0,
+                              (op.cookie >> 8) & 1);
         break;
     case RING_P_PUBLISH:
     case RING_P_SELF_CHECK:

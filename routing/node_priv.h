@@ -86,6 +86,13 @@ struct ring_op {
     ring_id origin;
 };
 
+/* RING_P_FINGER cookie: the finger index, and whether the key is a
+ * random point of its interval (pns.c) rather than its start. */
+static inline uint64_t ring_op_finger(unsigned bit, bool explore)
+{
+    return (uint64_t)explore << 8 | bit;
+}
+
 /* RING_P_REPLICA cookie: RECS flags, copies and ttl of the chain. */
 static inline uint64_t ring_op_chain(uint8_t rflags, uint8_t copies, uint8_t ttl)
 {
@@ -137,6 +144,7 @@ struct ring_node {
     uint8_t ff_next;
     uint32_t self_checks;
     bool ff_busy;
+    bool ff_explore;            /* this fix-fingers cycle samples random points (pns.c) */
 
     struct ring_op *ops;
     unsigned nops, capops;
@@ -180,7 +188,11 @@ void ring_set_pred(struct ring_node *n, uint64_t now, const ring_peer *p, bool h
 /* finger.c */
 void ring_finger_insert(struct ring_node *n, const ring_peer *p, unsigned bit);
 bool ring_finger_remove(struct ring_node *n, const ring_id *id);
-void ring_finger_apply(struct ring_node *n, unsigned bit, const ring_peer *owner);
+/* A fix-fingers answer for @bit: @owner of the key looked up and its
+ * successor list @list (PNS candidates). @explore: the key was a random
+ * point of the interval, not its start (owner is then not "the first"). */
+void ring_finger_apply(struct ring_node *n, unsigned bit, const ring_peer *owner,
+                       const ring_peer *list, unsigned nlist, bool explore);
 void ring_finger_rtt(struct ring_node *n, const ring_id *id, uint32_t rtt_us);
 /* Up to @max known nodes in (self, key), closest to the key first. */
 unsigned ring_closest_preceding(const struct ring_node *n, const ring_id *key,
@@ -254,6 +266,17 @@ void ring_unity_on_resp(struct ring_node *n, uint64_t now, const ring_peer *from
 void ring_unity_served(struct ring_node *n, const ring_peer *asker, uint64_t rid, int status,
                        const ring_peer *owner, const ring_msg *m);
 void ring_zip(struct ring_node *n, uint64_t now, const ring_peer *cand, uint16_t hops);
+
+/* pns.c */
+/* Is @id in finger @bit's interval [self + 2^bit, self + 2^(bit+1))? */
+bool ring_pns_in_interval(const struct ring_node *n, unsigned bit, const ring_id *id);
+/* A random key in finger @bit's interval (explore rounds). */
+void ring_pns_random_key(struct ring_node *n, unsigned bit, ring_id *key);
+/* The finger to keep for @bit among the stored one, @owner and @list
+ * (copied to @out with its cost, UINT64_MAX = unmeasured); false when none
+ * of them is in the interval. */
+bool ring_pns_pick(struct ring_node *n, unsigned bit, const ring_peer *owner,
+                   const ring_peer *list, unsigned nlist, ring_peer *out, uint64_t *cost);
 
 /* timers.c */
 uint64_t ring_jitter(struct ring_node *n, uint64_t period);

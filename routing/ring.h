@@ -9,7 +9,9 @@
  * of cfg.nsucc entries (never empty while the node is a member; a lone node
  * lists itself), an optional predecessor, a set of distinct fingers kept in
  * clockwise order (conceptually 128 fingers, stored only where they differ
- * from the successor list, O(log n) entries, each with an rtt field), a
+ * from the successor list, O(log n) entries, each with an rtt field; with
+ * PNS each is the nearest in cb.rtt of the hosts sampled in its interval,
+ * routing/pns.c), a
  * small cache of recently dead peers, a bounded memory of hosts seen
  * (ring_node_remember(): rings formed apart merge through it), in-flight
  * lookups ("ops"), and the location store (records this node holds as
@@ -112,6 +114,20 @@ typedef struct ring_config {
     uint64_t sweep_ns;          /* expiry sweep period */
     uint64_t dead_ttl_ns;       /* how long a timed-out peer is avoided */
     unsigned max_hops;
+    /* Proximity neighbour selection (routing/pns.c): each finger is the
+     * lowest-RTT host (cb.rtt) among the candidates a fix-fingers answer
+     * names in its interval, at most this many per answer, plus the
+     * finger kept from earlier rounds. 0 or 1: classic Chord (the first
+     * host of the interval). */
+    unsigned pns_sample;
+    /* A finger stored with a measured RTT is replaced only by a host
+     * measured more than this much nearer: RTT noise must not move
+     * fingers (and with them links) back and forth. */
+    uint64_t pns_margin_ns;
+    /* Every other fix-fingers cycle looks up a random point of each
+     * finger's interval instead of its start, so later answers name other
+     * hosts (without it each round samples the same first hosts). */
+    bool pns_explore;
 } ring_config;
 
 typedef struct ring_callbacks {
@@ -123,8 +139,11 @@ typedef struct ring_callbacks {
      * records live (E-owner rule above) and who may publish and get them;
      * it is asked about self, senders, record hosts and successors. */
     bool (*may_carry)(void *ctx, const ring_id *host, uint32_t enclave);
-    /* Latency-aware routing hook; reserved, not called yet. */
-    uint32_t (*cost)(void *ctx, const ring_peer *p, uint32_t rtt_us);
+    /* Round-trip time to @p in ns as the host knows it, 0 = unknown
+     * (never measured). Optional (NULL: all unknown, i.e. classic
+     * fingers). Asked only when a fix-fingers answer arrives, about the
+     * candidates for one finger (cfg.pns_sample). */
+    uint64_t (*rtt)(void *ctx, const ring_peer *p);
     /* Completion of ring_node_lookup(): @owner valid when status == 0. */
     void (*lookup_done)(void *ctx, uint64_t cookie, int status,
                         const ring_peer *owner, unsigned hops);
@@ -213,7 +232,8 @@ const ring_peer *ring_node_succ(const struct ring_node *n, unsigned i);
 const ring_peer *ring_node_pred(const struct ring_node *n);     /* NULL if none */
 unsigned ring_node_nfingers(const struct ring_node *n);
 /* Effective finger @bit: first known node at clockwise distance >= 2^bit
- * (self if none), i.e. what Chord's finger[bit] should be. */
+ * (self if none): Chord's finger[bit], or with PNS (cfg.pns_sample > 1)
+ * the host chosen in [2^bit, 2^(bit+1)), any of which is legal. */
 const ring_peer *ring_node_finger(const struct ring_node *n, unsigned bit);
 /* The hosts to keep links to (predecessor, successor, distinct fingers
  * beyond the successor list), at most @max; the overlay relays the rest

@@ -19,6 +19,9 @@
  *   record_ttl    90 s          expiry of a record nobody refreshed
  *   sweep          5 s          drop expired records
  *   dead_ttl      30 s          avoid a timed-out peer this long
+ *
+ * PNS (pns.c): up to 16 candidates per fix-fingers answer; every other
+ * fix-fingers cycle looks up random points of the intervals.
  */
 #include "routing/node_priv.h"
 
@@ -41,6 +44,8 @@ void ring_config_default(ring_config *cfg)
         .sweep_ns = 5 * SEC,
         .dead_ttl_ns = 30 * SEC,
         .max_hops = 48,
+        .pns_sample = 16,
+        .pns_explore = true,
     };
 }
 
@@ -146,9 +151,13 @@ static void fix_fingers_tick(struct ring_node *n, uint64_t now)
     bit = ring_finger_next_bit(n);
     if (bit < 0)
         return;
-    ring_id_add_pow2(&key, &n->self.id, (unsigned)bit);
+    if (n->ff_explore)
+        ring_pns_random_key(n, (unsigned)bit, &key);
+    else
+        ring_id_add_pow2(&key, &n->self.id, (unsigned)bit);
     n->ff_busy = true;
-    if (ring_op_start(n, now, RING_P_FINGER, &key, (uint64_t)bit, NULL, NULL) < 0)
+    if (ring_op_start(n, now, RING_P_FINGER, &key, ring_op_finger((unsigned)bit, n->ff_explore),
+                      NULL, NULL) < 0)
         n->ff_busy = false;
 }
 

@@ -59,18 +59,6 @@ static void ringd_json_peer(struct ringd *r, struct json *j, const ring_peer *p)
     json_obj_end(j);
 }
 
-/*
- * The RTT of our link to @f's host in ns, 0 when we have no link peer for
- * it or no measurement yet. Looked up directly in the link layer, not with
- * ringd_peer_for(): a status query must not create or reset links.
- */
-static uint64_t ringd_finger_rtt(struct daemon *d, const ring_peer *f)
-{
-    struct link_peer *lp = link_peer_find(d->link, f->pub);
-
-    return lp && link_peer_user(lp) ? link_peer_rtt_ns(lp) : 0;
-}
-
 /* Distinct effective fingers, each with the start of the lowest finger
  * index it answers (self + 2^bit). */
 static unsigned ringd_fingers(struct ringd *r, const ring_peer **fp, unsigned *bits)
@@ -181,7 +169,7 @@ static void ringd_ctl_fingers_json(struct ringd *r, const struct ringd_view *v, 
     json_key(j, "fingers");
     json_arr_begin(j);
     for (unsigned i = 0; i < v->nf; i++) {
-        uint64_t rtt_ns = ringd_finger_rtt(r->d, v->fp[i]);
+        uint64_t rtt_ns = ringd_link_rtt(r->d, v->fp[i]);
 
         ring_id_add_pow2(&start, &v->self, v->bits[i]);
         ring_id_hex(hex, &start);
@@ -256,7 +244,7 @@ static void ringd_ctl_ring_text(struct ringd *r, const struct ringd_view *v, str
     table_init(&t, 4);
     table_row(&t, (const char *const[]){ "START", "ID", "NAME", "RTT_MS" });
     for (unsigned i = 0; i < v->nf; i++) {
-        uint64_t rtt_ns = ringd_finger_rtt(r->d, v->fp[i]);
+        uint64_t rtt_ns = ringd_link_rtt(r->d, v->fp[i]);
 
         ring_id_add_pow2(&start, &v->self, v->bits[i]);
         ring_id_hex(sh, &start);

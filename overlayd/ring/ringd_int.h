@@ -34,6 +34,7 @@ enum ringd_limits {
     RINGD_RESOLVE_SLOTS = 64,         /* recent unknown-unicast lookups */
     RINGD_FIX_FINGERS_S = 6,          /* one finger per period (routing/ default: 2 s) */
     RINGD_DEAD_TTL_S = 5,
+    RINGD_PNS_MARGIN_MS = 5,          /* a finger moves only to a host this much nearer */
     RINGD_DEMAND_PEERS_MAX = 256,     /* peers the ring may create on demand (not [Peer]s) */
     RINGD_PLAIN_MAX = 2 + INNER_RELAY_CERT_MAX + RING_MSG_MAX,
     RINGD_RELAY_MAX = INNER_RELAY_HDR + INNER_RELAY_MAC + RINGD_PLAIN_MAX,
@@ -197,6 +198,9 @@ void ringd_set_name(struct ringd *r, struct peer *p, const char *name);
 void ringd_set_host_name(struct ringd *r, struct peer *p, const char *announced);
 const struct config_peer *ringd_cfg_peer(const struct daemon *d, const uint8_t pub[32]);
 struct peer *ringd_peer_for(struct ringd *r, const ring_peer *rp, bool create, uint64_t now);
+/* The RTT of our link to @rp's host in ns, 0 when we have no link peer
+ * for it or no measurement yet (the ring node's cb.rtt, ring status). */
+uint64_t ringd_link_rtt(struct daemon *d, const ring_peer *rp);
 /* The peer holding the link to @pub, or NULL (never created). */
 struct peer *ringd_peer_by_pub(struct ringd *r, const uint8_t pub[32]);
 void ringd_send_raw(struct ringd *r, struct peer *p, uint8_t kind, const uint8_t *body,

@@ -327,6 +327,15 @@ void ringd_send_host(struct ringd *r, struct peer *p, bool request)
     ringd_send_raw(r, p, INNER_RING_HOST, b, n + 1);
 }
 
+/* Looked up directly in the link layer, not with ringd_peer_for(): asking
+ * must not create or reset links (a status query, a PNS candidate). */
+uint64_t ringd_link_rtt(struct daemon *d, const ring_peer *rp)
+{
+    struct link_peer *lp = link_peer_find(d->link, rp->pub);
+
+    return lp && link_peer_user(lp) ? link_peer_rtt_ns(lp) : 0;
+}
+
 /* ---- closing links --------------------------------------------------------- */
 
 struct peer *ringd_peer_by_pub(struct ringd *r, const uint8_t pub[32])

@@ -53,6 +53,17 @@ static void ringd_cb_send(void *ctx, const ring_peer *to, const uint8_t *buf, si
     ringd_send_raw(r, p, INNER_RING_MSG, buf, len);
 }
 
+/* PNS (routing/pns.c): only hosts we hold a link to have an RTT; the
+ * node treats the rest as unmeasured, so a finger moves only to a linked
+ * host (by more than RINGD_PNS_MARGIN_MS nearer, once it has a measured
+ * one). */
+static uint64_t ringd_cb_rtt(void *ctx, const ring_peer *p)
+{
+    struct ringd *r = ctx;
+
+    return ringd_link_rtt(r->d, p);
+}
+
 static uint64_t ringd_cb_rand(void *ctx)
 {
     uint64_t v;
@@ -173,6 +184,7 @@ int ringd_node_new(struct ringd *r, const struct udp_addr *towards)
         .send = ringd_cb_send,
         .rand = ringd_cb_rand,
         .may_carry = ringd_cb_may_carry,
+        .rtt = ringd_cb_rtt,
         .get_done = ringd_cb_get_done,
         .joined = ringd_cb_joined,
     };
@@ -193,6 +205,14 @@ int ringd_node_new(struct ringd *r, const struct udp_addr *towards)
     /* A request lost to a link being set up or closed is not a dead host;
      * the successor list and stabilization find real failures. */
     cfg.dead_ttl_ns = (uint64_t)RINGD_DEAD_TTL_S * RINGD_SEC;
+    /* PNS with the default sample, without explore rounds: their answers
+     * name hosts we hold no link to (unmeasured, so never chosen), and
+     * every hop of the lookup would open a link. */
+    cfg.pns_explore = false;
+    /* Link RTTs are smoothed samples of real traffic: a finger (and its
+     * link) moves only for a clear gain, not for jitter between hosts
+     * that are about equally near (a LAN, netns). */
+    cfg.pns_margin_ns = (uint64_t)RINGD_PNS_MARGIN_MS * RINGD_MS;
     ringid_from_pubkey(r->self.id.b, r->d->pub);
     memcpy(r->self.pub, r->d->pub, 32);
     ringd_self_ep(r->d, &r->self.ep, towards);

@@ -232,6 +232,11 @@ static uint64_t latency(const struct eng *e, uint32_t a, uint32_t b)
     return (uint64_t)((5.0 + 95.0 * sqrt(dx * dx + dy * dy) / M_SQRT2) * 1e6);
 }
 
+uint64_t eng_latency(const struct eng *e, uint32_t a, uint32_t b)
+{
+    return latency(e, a, b);
+}
+
 static void cb_send(void *ctx, const ring_peer *to, const uint8_t *buf, size_t len)
 {
     struct host *h = ctx;
@@ -255,6 +260,16 @@ static void cb_send(void *ctx, const ring_peer *to, const uint8_t *buf, size_t l
 static uint64_t cb_rand(void *ctx)
 {
     return eng_rand(((struct host *)ctx)->e);
+}
+
+/* As if every candidate had been probed: the model's round trip, exact.
+ * The daemon knows the RTT of linked hosts only (docs/routing.md). */
+static uint64_t cb_rtt(void *ctx, const ring_peer *p)
+{
+    struct host *h = ctx;
+    uint32_t i = ep_index(p);
+
+    return i < h->e->n ? 2 * latency(h->e, h->idx, i) : 0;
 }
 
 static bool cb_may_carry(void *ctx, const ring_id *host, uint32_t enclave)
@@ -463,6 +478,7 @@ int eng_start_node(struct eng *e, uint32_t i)
     struct host *h = &e->h[i];
     ring_callbacks cb = {
         .ctx = h, .send = cb_send, .rand = cb_rand, .may_carry = cb_may_carry,
+        .rtt = cb_rtt,
         .lookup_done = cb_lookup_done, .get_done = cb_get_done, .joined = cb_joined,
     };
 

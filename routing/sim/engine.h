@@ -75,6 +75,9 @@ void eng_set_may_carry(struct eng *e, bool (*fn)(uint32_t host, uint32_t enclave
 void eng_set_drop(struct eng *e, bool (*fn)(void *ctx, uint32_t src, uint32_t dst),
                   void *ctx);
 uint64_t eng_dropped(const struct eng *e);
+/* One-way delay from host @a to host @b in ns (the model above); the
+ * node's cb.rtt answers twice this for any host. */
+uint64_t eng_latency(const struct eng *e, uint32_t a, uint32_t b);
 /* Host i's coordinates in the unit square. */
 void eng_pos(const struct eng *e, uint32_t i, double *x, double *y);
 
@@ -92,7 +95,9 @@ uint32_t eng_oracle_size(struct eng *e);
 int32_t eng_oracle_succ(struct eng *e, const ring_id *key);
 /* Number of live members whose successor list or predecessor is wrong. */
 uint32_t eng_check_ring(struct eng *e);
-/* Wrong effective fingers among @sample random members × 128 bits. */
+/* Wrong effective fingers among @sample random members × 128 bits: right
+ * is the first live member at or after self + 2^bit, or (PNS) any live
+ * member in [self + 2^bit, self + 2^(bit+1)). */
 uint64_t eng_check_fingers(struct eng *e, uint32_t sample);
 
 /* Totals over all hosts ever started. */

@@ -139,6 +139,18 @@ uint32_t eng_check_ring(struct eng *e)
     return bad;
 }
 
+/* @f a live member in [self + 2^bit, self + 2^(bit+1)): a legal PNS finger. */
+static bool orc_in_interval(const struct eng *e, const ring_id *self, unsigned bit,
+                            const ring_id *f)
+{
+    ring_num d = ring_id_num(f) - ring_id_num(self), lo = (ring_num)1 << bit;
+    uint32_t pos = eng_orc_lower(e->orc, e->norc, f);
+
+    if (!ring_id_eq(&e->orc[pos].id, f) || d < lo)
+        return false;
+    return bit == RING_ID_BITS - 1 || d < lo << 1;
+}
+
 uint64_t eng_check_fingers(struct eng *e, uint32_t sample)
 {
     uint64_t bad = 0;
@@ -152,11 +164,12 @@ uint64_t eng_check_fingers(struct eng *e, uint32_t sample)
             break;
         nd = e->h[e->orc[k].idx].node;
         for (unsigned bit = 0; bit < RING_ID_BITS; bit++) {
+            const ring_id *f = &ring_node_finger(nd, bit)->id;
             ring_id start;
 
             ring_id_add_pow2(&start, &e->orc[k].id, bit);
-            bad += !ring_id_eq(&ring_node_finger(nd, bit)->id,
-                               &e->orc[eng_orc_lower(e->orc, e->norc, &start)].id);
+            bad += !ring_id_eq(f, &e->orc[eng_orc_lower(e->orc, e->norc, &start)].id) &&
+                   !orc_in_interval(e, &e->orc[k].id, bit, f);
         }
     }
     return bad;

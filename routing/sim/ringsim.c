@@ -8,7 +8,7 @@
  * enclave broadcasts along the daemon's tree (bcast.h).
  *
  *   ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b | -w growth] [-e carriers] [-P split_s] [-l lookups] [-a]
- *           [-c file.csv]
+ *           [-p sample] [-L [-T secs]] [-c file.csv]
  *     -b  bulk bootstrap: install correct state for 99% of the hosts
  *         through ring_node_bulk_init(), then join the last 1% for real
  *     -w  every host joins by the protocol, in waves that each multiply
@@ -17,6 +17,10 @@
  *         min(1000, N/2))
  *     -P  instead of the 20% failure: partition the hosts in two halves
  *         for @split_s seconds, then heal (part.h)
+ *     -p  PNS sample per finger (cfg.pns_sample; 0 or 1: classic fingers)
+ *     -L  latency stretch only (stretch.h): the same hosts twice, classic
+ *         fingers and PNS (-p, default 16), each bulk-bootstrapped and
+ *         then left to fix fingers for -T seconds (default 120)
  *     -a  assert the targets (exit 1 if missed)
  *     -c  append one CSV row with the results; with -P, write the
  *         partition's time series there instead (part.h)
@@ -26,6 +30,7 @@
 #include "routing/sim/engine.h"
 #include "routing/sim/links.h"
 #include "routing/sim/part.h"
+#include "routing/sim/stretch.h"
 
 #include <math.h>
 #include <errno.h>
@@ -37,6 +42,7 @@
 
 #define SEC 1000000000ULL
 #define RELAY_PAIRS 2000
+#define STRETCH_PAIRS 5000
 /* Broadcast load model (bcast.h): every carrier's guests send one
  * broadcast a second; with suppression, 90 % of them are ARP requests for
  * a known binding ([Member] Address or learned) and never leave the host. */
@@ -215,13 +221,16 @@ struct sim_run {
     struct bcast_stats bc;
     int bc_rc;
     double split_s;             /* -P: partition for this long instead of the failure */
+    bool stretch_only;          /* -L */
+    double stretch_s;           /* -T */
+    struct stretch_stats st;
 };
 
 static int sim_options(struct sim_run *r, int argc, char **argv)
 {
     int opt;
 
-    while ((opt = getopt(argc, argv, "n:s:r:j:bw:e:P:l:ac:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:s:r:j:bw:e:P:l:ac:p:LT:")) != -1) {
         switch (opt) {
         case 'n': r->n = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 's': r->seed = strtoull(optarg, NULL, 10); break;
@@ -234,8 +243,11 @@ static int sim_options(struct sim_run *r, int argc, char **argv)
         case 'l': r->nlookups = strtoul(optarg, NULL, 10); break;
         case 'a': r->do_assert = true; break;
         case 'c': r->csv = optarg; break;
+        case 'p': r->cfg.pns_sample = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'L': r->stretch_only = true; break;
+        case 'T': r->stretch_s = strtod(optarg, NULL); break;
         default:
-            fprintf(stderr, "usage: ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b | -w growth] [-e carriers] [-P split_s] [-l lookups] [-a] [-c csv]\n");
+            fprintf(stderr, "usage: ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b | -w growth] [-e carriers] [-P split_s] [-l lookups] [-a] [-p sample] [-L [-T secs]] [-c csv]\n");
             return -EINVAL;
         }
     }
@@ -373,6 +385,8 @@ static void sim_steady(struct sim_run *r, struct eng *e)
     }
     r->state /= n;
     r->mem /= n;
+    if (stretch_measure(e, STRETCH_PAIRS, r->seed, &r->st) < 0)
+        memset(&r->st, 0, sizeof(r->st));
     t_plan = wall();
     if (links_measure(e, RELAY_PAIRS, r->seed, &r->lnk) < 0) {
         fprintf(stderr, "ringsim: link measurement failed\n");
@@ -479,6 +493,10 @@ static void sim_print(const struct sim_run *r, struct eng *e)
            l->cap_min, l->cap_max, 2 * r->lg2, l->declined,
            l->hosts ? (double)l->declined / l->hosts : 0.0, l->cut, l->over_cap, l->over_by,
            l->beyond_keep, l->keep_max);
+    printf("latency stretch (PNS sample %u): mean %.2f, p50 %.2f, p99 %.2f over %u of %u "
+           "pairs (route %.1f ms, direct %.1f ms, %.2f hops)\n", r->cfg.pns_sample, r->st.mean,
+           r->st.p50, r->st.p99, r->st.reached, r->st.pairs, r->st.path_ms, r->st.direct_ms,
+           r->st.hops_mean);
     printf("lookups: steady %zu, after failure %zu; half log2 N + 1 = %.2f; events %llu\n",
            r->steady.n, r->after.n, 0.5 * log2(r->n) + 1, (unsigned long long)eng_events(e));
 }
@@ -677,6 +695,73 @@ static int sim_partition(struct sim_run *r, struct eng *e)
     return 0;
 }
 
+/* -L, one configuration: build, fix fingers for -T s, measure. */
+static int stretch_one(struct sim_run *r, unsigned sample, struct stretch_stats *st,
+                       struct lkstats *lk)
+{
+    struct sim_run one = *r;
+    struct eng *e;
+    double fing_ok;
+
+    one.cfg.pns_sample = sample;
+    e = eng_new(one.n, one.seed, &one.cfg);
+    if (!e)
+        return -ENOMEM;
+    sim_build(&one, e);
+    eng_run_until(e, eng_now(e) + (uint64_t)(one.stretch_s * SEC));
+    fing_ok = 1.0 - (double)eng_check_fingers(e, 200) / (200.0 * RING_ID_BITS);
+    if (stretch_measure(e, STRETCH_PAIRS, one.seed, st) < 0) {
+        eng_free(e);
+        return -ENOMEM;
+    }
+    eng_lookups_clear(e);
+    issue_lookups(e, one.nlookups, 10 * SEC);
+    settle_lookups(e, 15 * SEC);
+    *lk = evaluate(e, UINT64_MAX);
+    printf("| %u | %u | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %.2f | %.2f | %.3f%% | "
+           "%.2f%% | %.0f s |\n", one.n, sample, st->mean, st->p50, st->p90, st->p99, st->path_ms,
+           st->direct_ms, st->hops_mean, lk->mean, 100.0 * (double)lk->ok / (double)lk->n,
+           100 * fing_ok, wall() - r->w0);
+    eng_free(e);
+    return 0;
+}
+
+/* -L: latency stretch with classic fingers and with PNS on the same hosts
+ * and pairs; with -a, PNS must lower the mean and lookups must succeed. */
+static int sim_stretch(struct sim_run *r)
+{
+    unsigned sample[2] = { 1, r->cfg.pns_sample > 1 ? r->cfg.pns_sample : 16 };
+    struct stretch_stats st[2];
+    struct lkstats lk[2];
+    int fail = 0;
+
+    r->bulk = true;
+    if (r->stretch_s <= 0)
+        r->stretch_s = 120;
+    for (int k = 0; k < 2; k++) {
+        if (stretch_one(r, sample[k], &st[k], &lk[k]) < 0)
+            return 1;
+    }
+    printf("\n| N | PNS sample | stretch mean | p50 | p90 | p99 | route ms | direct ms | "
+           "route hops | lookup hops | lookup success | fingers legal | wall |\n"
+           "(rows above; %.0f s of fix-fingers after the build, %u pairs)\n", r->stretch_s,
+           st[0].pairs);
+    if (!r->do_assert)
+        return 0;
+    if (!(st[1].mean < st[0].mean) || st[1].reached < st[1].pairs) {
+        fprintf(stderr, "FAIL: PNS stretch %.2f not below classic %.2f (%u/%u reached)\n",
+                st[1].mean, st[0].mean, st[1].reached, st[1].pairs);
+        fail = 1;
+    }
+    for (int k = 0; k < 2; k++) {
+        if ((double)lk[k].ok < 0.999 * (double)lk[k].n) {
+            fprintf(stderr, "FAIL: sample %u: lookups %zu/%zu\n", sample[k], lk[k].ok, lk[k].n);
+            fail = 1;
+        }
+    }
+    return fail;
+}
+
 int main(int argc, char **argv)
 {
     struct sim_run r = { .n = 2000, .seed = 1, .join_rate = 100 };
@@ -688,6 +773,8 @@ int main(int argc, char **argv)
     if (sim_options(&r, argc, argv) < 0)
         return 2;
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (r.stretch_only)
+        return sim_stretch(&r);
     e = eng_new(r.n, r.seed, &r.cfg);
     if (!e)
         return 1;
