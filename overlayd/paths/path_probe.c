@@ -59,6 +59,10 @@ static uint64_t path_timeout(const struct path_probe *pp)
 
 void path_link_up(struct path_probe *pp, uint64_t now)
 {
+    if (pp->active) {             /* a rekey: the handshake was heard, nothing else changed */
+        path_on_rx(pp, now);
+        return;
+    }
     pp->active = true;
     pp->health = PATH_UP;
     pp->tx_pending = false;

@@ -98,7 +98,8 @@ struct path_probe_req {
 /* @seed: random (the daemon: randombytes); sets the first sequence number
  * and the idle jitter. No RTT sample, health UP, inactive. */
 void path_init(struct path_probe *pp, uint64_t seed);
-/* The session came up at @now: start probing, the first probe at once. */
+/* The session came up at @now: start probing, the first probe at once.
+ * Already active (a rekey): only counts as a packet heard. */
 void path_link_up(struct path_probe *pp, uint64_t now);
 /* The session went: no probes; estimates and health kept. */
 void path_link_down(struct path_probe *pp);

@@ -334,6 +334,12 @@ static void test_link_down_up(void)
     up_with_sample(&pp, 12, MS(3));
     t = path_next_deadline(&pp);
     CHECK(path_poll(&pp, t, &q));
+    /* A rekey while up: a packet heard, the probe in flight stays. */
+    path_link_up(&pp, t + MS(1));
+    CHECK((path_on_reply(&pp, q.seq, q.ts, t + MS(2))) == (0));
+    t = path_next_deadline(&pp);
+    CHECK(t > T0 + MS(PATH_IDLE_PROBE_MS), "not a fresh start");
+    CHECK(path_poll(&pp, t, &q));
     path_link_down(&pp);
     CHECK(path_next_deadline(&pp) == UINT64_MAX);
     CHECK(!path_poll(&pp, t + MS(5000), &q));
