@@ -41,7 +41,11 @@
       "ring IP binding not cached: other enclave or address, a non-carrier, not unicast, "  \
       "or a [Member] Address owns it")                                                      \
     X(RELAY_DROPPED, "drop_relay", "relayed ring message with no next hop or out of hops") \
-    X(RELAY_REFUSED, "drop_relay_refused", "relayed ring message from a host not admitted")
+    X(RELAY_REFUSED, "drop_relay_refused", "relayed ring message from a host not admitted") \
+    X(PROBE_MALFORMED, "drop_probe_malformed",                                              \
+      "probe of a bad length, flags or reserved bits")                                      \
+    X(PROBE_STALE, "drop_probe_stale",                                                      \
+      "probe reply not for a probe in flight: duplicate, late, unknown sequence or time")
 
 enum drop_reason {
 #define DROP_ENUM(id, name, why) DROP_##id,

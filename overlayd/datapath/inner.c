@@ -313,3 +313,29 @@ int inner_relay_plain_build(const struct inner_relay_plain *in, uint8_t *buf, si
     memcpy(buf + 2 + in->cert_len, in->msg, in->msg_len);
     return (int)need;
 }
+
+void inner_probe_build(uint8_t buf[INNER_PROBE_LEN], const struct inner_probe *in)
+{
+    buf[0] = INNER_PROBE;
+    buf[1] = in->flags;
+    buf[2] = buf[3] = 0;
+    buf[4] = (uint8_t)(in->seq >> 24);
+    buf[5] = (uint8_t)(in->seq >> 16);
+    buf[6] = (uint8_t)(in->seq >> 8);
+    buf[7] = (uint8_t)in->seq;
+    put64(buf + 8, in->ts);
+}
+
+int inner_probe_parse(const uint8_t *p, size_t len, struct inner_probe *out)
+{
+    /* Exact length and flags: a probe is answered at once, so anything a
+     * future version might add gets a new flag or type, never slack here. */
+    if (len != INNER_PROBE_LEN || p[0] != INNER_PROBE || p[2] || p[3])
+        return -EBADMSG;
+    if (p[1] != INNER_PROBE_REQUEST && p[1] != INNER_PROBE_REPLY)
+        return -EBADMSG;
+    out->flags = p[1];
+    out->seq = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+    out->ts = get64(p + 8);
+    return 0;
+}

@@ -32,6 +32,11 @@
  *                             cert length(2) || origin certificate || message
  *               kind 5 ECHO:  flags(1), 0x01 REQUEST: answer with an ECHO
  *                             (is the next relay hop still there?)
+ *   5 probe:    type(1) || flags(1) || reserved(2) = 0 || seq(4, BE) || timestamp(8, BE)
+ *               exactly 16 bytes; flags exactly one of 0x01 REQUEST ("answer at
+ *               once") and 0x02 REPLY (seq and timestamp of the request echoed);
+ *               the timestamp is the prober's own clock, opaque to the peer
+ *               (overlayd/paths/path_probe.h, docs/inner-protocol.md)
  *
  * Control TLVs:
  *   1 ENCLAVES      flags(1) || enclave id(3, BE)*   the sender's full set
@@ -46,7 +51,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum inner_type { INNER_FRAME = 1, INNER_CONTROL = 2, INNER_RING = 3, INNER_FLOOD = 4 };
+enum inner_type {
+    INNER_FRAME = 1,
+    INNER_CONTROL = 2,
+    INNER_RING = 3,
+    INNER_FLOOD = 4,
+    INNER_PROBE = 5,
+};
+
+enum inner_probe_consts {
+    INNER_PROBE_LEN = 16,
+    INNER_PROBE_REQUEST = 0x01,
+    INNER_PROBE_REPLY = 0x02,
+};
+
+/* A type-5 payload. */
+struct inner_probe {
+    uint8_t flags;                   /* INNER_PROBE_REQUEST or INNER_PROBE_REPLY */
+    uint32_t seq;
+    uint64_t ts;
+};
 
 enum inner_ring_kind {
     INNER_RING_MSG = 1,
@@ -196,5 +220,11 @@ int inner_relay_build(const struct inner_relay *in, uint8_t *buf, size_t cap);
 int inner_relay_plain_parse(const uint8_t *p, size_t len, struct inner_relay_plain *out);
 /* Returns the plain length, or -EMSGSIZE / -EINVAL. */
 int inner_relay_plain_build(const struct inner_relay_plain *in, uint8_t *buf, size_t cap);
+
+/* Write a probe into @buf. */
+void inner_probe_build(uint8_t buf[INNER_PROBE_LEN], const struct inner_probe *in);
+/* Strict: returns 0, or -EBADMSG (not type 5, length not exactly
+ * INNER_PROBE_LEN, flags not exactly REQUEST or REPLY, reserved not 0). */
+int inner_probe_parse(const uint8_t *p, size_t len, struct inner_probe *out);
 
 #endif
