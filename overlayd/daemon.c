@@ -44,10 +44,20 @@ static void daemon_link_timer_cb(uv_timer_t *t)
     link_host_on_timeout(d->link, daemon_now());
 }
 
+/* The probes it sends are queued; the prepare callback flushes them and
+ * re-arms this timer. */
+static void daemon_path_timer_cb(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+
+    probe_on_timeout(d, daemon_now());
+}
+
 /*
  * Right before the loop blocks: the data path's facts to the ring,
  * deferred hellos, then one sendmmsg for everything queued this
- * iteration, then the link timer re-armed.
+ * iteration, then the link and probe timers re-armed (traffic of this
+ * iteration may have moved a prober's deadline).
  */
 static void daemon_prepare_cb(uv_prepare_t *h)
 {
@@ -72,6 +82,7 @@ static void daemon_prepare_cb(uv_prepare_t *h)
     udp_flush(&d->udp);
     dl = link_host_next_deadline(d->link);
     daemon_timer_arm(&d->link_timer, daemon_link_timer_cb, dl, now);
+    daemon_timer_arm(&d->path_timer, daemon_path_timer_cb, probe_next_deadline(d), now);
 }
 
 static void daemon_refresh_cb(uv_timer_t *t)
@@ -118,11 +129,12 @@ static void daemon_init_handles(struct daemon *d, uv_loop_t *loop)
     d->loop = loop;
     uv_timer_init(loop, &d->link_timer);
     uv_timer_init(loop, &d->refresh_timer);
+    uv_timer_init(loop, &d->path_timer);
     uv_prepare_init(loop, &d->prepare);
     uv_signal_init(loop, &d->sig_term);
     uv_signal_init(loop, &d->sig_int);
     uv_signal_init(loop, &d->sig_hup);
-    d->link_timer.data = d->refresh_timer.data = d->prepare.data = d;
+    d->link_timer.data = d->refresh_timer.data = d->path_timer.data = d->prepare.data = d;
     d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
 }
 
@@ -260,6 +272,7 @@ void daemon_stop(struct daemon *d)
     }
     daemon_close_handle((uv_handle_t *)&d->link_timer);
     daemon_close_handle((uv_handle_t *)&d->refresh_timer);
+    daemon_close_handle((uv_handle_t *)&d->path_timer);
     daemon_close_handle((uv_handle_t *)&d->prepare);
     daemon_close_handle((uv_handle_t *)&d->sig_term);
     daemon_close_handle((uv_handle_t *)&d->sig_int);

@@ -37,17 +37,23 @@ static size_t ctl_peers_up(struct ctl_ctx *c)
     size_t n = 0;
 
     for (size_t i = 0; i < c->d->n_peers; i++)
-        if (link_peer_state(c->d->peers[i]->lp, c->now) == LINK_UP)
+        if (peer_state(c->d->peers[i], c->now) == LINK_UP)
             n++;
     return n;
 }
 
 /* The link's smoothed RTT in ms for the JSON (a number) and the table
- * ("-"): measured on handshakes only, see docs/protocol.md. */
-static void ctl_rtt(const struct link_peer *lp, struct json *j, char text[24])
+ * ("-"): the probes' srtt once they have a sample (docs/design.md, "Path
+ * probes"), else the handshakes' (docs/protocol.md). */
+static void ctl_rtt(const struct peer *p, struct json *j, char text[24])
 {
-    uint64_t ns = link_peer_rtt_ns(lp);
+    struct path_info pi;
+    uint64_t ns;
 
+    peer_path_get(p, &pi);
+    ns = pi.has_sample ? pi.srtt_ns : link_peer_rtt_ns(p->lp);
+    if (pi.has_sample && ns == 0)
+        ns = 1;                       /* below 1 ns still is a measurement, not "unknown" */
     if (j) {
         json_key(j, "rtt_ms");
         if (ns)
@@ -61,6 +67,44 @@ static void ctl_rtt(const struct link_peer *lp, struct json *j, char text[24])
         else
             snprintf(text, 24, "-");
     }
+}
+
+/* rtt_var_ms (null without a probe sample), loss (null before a probe
+ * settled), health: the probes' view of the link. */
+static void ctl_path_json(const struct peer *p, struct json *j)
+{
+    struct path_info pi;
+
+    peer_path_get(p, &pi);
+    json_key(j, "rtt_var_ms");
+    if (pi.has_sample)
+        json_double(j, (double)pi.rttvar_ns / 1e6);
+    else
+        json_null(j);
+    json_key(j, "loss");
+    if (pi.has_loss)
+        json_double(j, pi.loss);
+    else
+        json_null(j);
+    json_kstr(j, "health", path_health_name(pi.health));
+    json_ku64(j, "probes_sent", pi.probes_sent);
+    json_ku64(j, "probes_answered", pi.probes_answered);
+    json_ku64(j, "probes_lost", pi.probes_lost);
+}
+
+static void ctl_path_text(const struct peer *p, char var[24], char loss[24])
+{
+    struct path_info pi;
+
+    peer_path_get(p, &pi);
+    if (pi.has_sample)
+        snprintf(var, 24, "%.3f", (double)pi.rttvar_ns / 1e6);
+    else
+        snprintf(var, 24, "-");
+    if (pi.has_loss)
+        snprintf(loss, 24, "%.2f", pi.loss);
+    else
+        snprintf(loss, 24, "-");
 }
 
 static const char *ctl_state_name(enum link_state st)
@@ -86,10 +130,10 @@ struct ctl_counter {
  * name, then traffic, then what neighbour suppression answered and the
  * broadcast tree carried. @c holds CTL_COUNTERS_MAX.
  */
-/* 7 link + the drops + 9 traffic + 6 neighbour + 3 tree; a counter added
+/* 7 link + the drops + 9 traffic + 6 neighbour + 3 tree + 4 probes; a counter added
  * without raising it overflows the caller's array (the ASan build's first
  * status says so). */
-enum { CTL_COUNTERS_MAX = 25 + DROP__N };
+enum { CTL_COUNTERS_MAX = 29 + DROP__N };
 
 static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
 {
@@ -123,6 +167,10 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "flood_frames", d->flood_frames };
     c[n++] = (struct ctl_counter){ "flood_copies", d->flood_copies };
     c[n++] = (struct ctl_counter){ "flood_received", d->flood_received };
+    c[n++] = (struct ctl_counter){ "probes_sent", d->probes_sent };
+    c[n++] = (struct ctl_counter){ "probes_answered", d->probes_answered };
+    c[n++] = (struct ctl_counter){ "probes_lost", d->probes_lost };
+    c[n++] = (struct ctl_counter){ "probe_replies", d->probe_replies };
     return n;
 }
 
@@ -195,16 +243,16 @@ static int ctl_peers(struct ctl_ctx *c)
         json_key(&j, "peers");
         json_arr_begin(&j);
     } else {
-        table_init(&t, 11);
+        table_init(&t, 14);
         table_row(&t, (const char *const[]){ "NAME", "PUBLIC_KEY", "ENDPOINT", "STATE", "RTT_MS",
-                                            "RX_BYTES", "TX_BYTES", "HANDSHAKE_S", "VIA",
+                                            "RTT_VAR_MS", "LOSS", "HEALTH", "RX_BYTES", "TX_BYTES", "HANDSHAKE_S", "VIA",
                                             "CERT", "ENCLAVES" });
     }
     for (size_t i = 0; i < d->n_peers; i++) {
         struct peer *p = d->peers[i];
         char pub[KEY_B64_LEN + 1], ep[UDP_ADDRSTR] = "", rx[24], tx[24], hs[24] = "";
         uint64_t last = link_peer_last_handshake(p->lp);
-        const char *st = ctl_state_name(link_peer_state(p->lp, c->now));
+        const char *st = ctl_state_name(peer_state(p, c->now));
 
         key_to_base64(pub, p->pub);
         if (p->ep.len)
@@ -219,7 +267,8 @@ static int ctl_peers(struct ctl_ctx *c)
             json_kstr(&j, "public_key", pub);
             json_kstr(&j, "endpoint", ep[0] ? ep : NULL);
             json_kstr(&j, "state", st);
-            ctl_rtt(p->lp, &j, NULL);
+            ctl_rtt(p, &j, NULL);
+            ctl_path_json(p, &j);
             json_ku64(&j, "rx_bytes", p->rx_bytes);
             json_ku64(&j, "data_idle_s", ctl_secs(c->now - ringd_last_data(c->d, p)));
             json_ku64(&j, "tx_bytes", p->tx_bytes);
@@ -233,12 +282,14 @@ static int ctl_peers(struct ctl_ctx *c)
             admit_peer_json(d, p, &j);
             json_obj_end(&j);
         } else {
-            char cert[CERT_NAME_MAX + 1], encl[64], rtt[24];
+            char cert[CERT_NAME_MAX + 1], encl[64], rtt[24], var[24], loss[24];
 
             admit_peer_text(d, p, cert, sizeof(cert), encl, sizeof(encl));
-            ctl_rtt(p->lp, NULL, rtt);
+            ctl_rtt(p, NULL, rtt);
+            ctl_path_text(p, var, loss);
             pub[10] = '\0';           /* short form, like `wg show` abbreviations */
-            table_row(&t, (const char *const[]){ p->name, pub, ep, st, rtt, rx, tx, hs,
+            table_row(&t, (const char *const[]){ p->name, pub, ep, st, rtt, var, loss,
+                                                path_health_name(p->path.health), rx, tx, hs,
                                                 "direct", cert, encl });
         }
     }

@@ -105,8 +105,28 @@ void peer_link_free(struct daemon *d, struct peer *p)
     if (!p->lp)
         return;
     peer_ts_save(d, p->lp);
+    path_link_down(&p->path);
     link_peer_free(p->lp);
     p->lp = NULL;
+}
+
+/* Random seed: the first sequence number and the idle probes' jitter, so
+ * hosts started together do not probe in step. */
+static void peer_path_init(struct peer *p)
+{
+    uint64_t seed;
+
+    randombytes_buf(&seed, sizeof(seed));
+    path_init(&p->path, seed);
+}
+
+enum link_state peer_state(const struct peer *p, uint64_t now)
+{
+    enum link_state st = p->lp ? link_peer_state(p->lp, now) : LINK_DOWN;
+
+    if (st == LINK_UP && p->path.active && p->path.health == PATH_DEAD)
+        return LINK_DOWN;
+    return st;
 }
 
 uint64_t peer_rid64(const uint8_t pub[32])
@@ -136,6 +156,7 @@ int peer_add(struct daemon *d, const struct config_peer *cp, struct peer **out)
     memcpy(p->pub, cp->pubkey, 32);
     p->rid64 = peer_rid64(p->pub);
     memcpy(p->endpoint_cfg, cp->endpoint, sizeof(p->endpoint_cfg));
+    peer_path_init(p);
     rc = peer_link_new(d, p);
     if (rc < 0) {
         free(p);
@@ -289,9 +310,11 @@ static void hook_state_changed(void *ctx, struct link_peer *lp, enum link_state 
             log_info("link", "%s up", p->name);
         /* Not from inside the hook: link_peer_send is not re-entrant. */
         p->hello_pending = true;
+        path_link_up(&p->path, now);
         break;
     case LINK_DOWN:
         log_info("link", "%s down", p->name);
+        path_link_down(&p->path);
         announce_peer_down(d, p);
         break;
     }

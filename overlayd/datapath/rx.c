@@ -75,6 +75,9 @@ void rx_payload(struct daemon *d, struct peer *p, uint8_t *data, size_t len, uin
     case INNER_FLOOD:
         flood_recv(d, p, data, len, now);
         return;
+    case INNER_PROBE:
+        probe_rx(d, p, data, len, now);
+        return;
     default:
         drop_count(&d->drops, DROP_INNER_TYPE, now, "type %u from %s", data[0], p->name);
         return;
@@ -109,6 +112,12 @@ static void rx_datagram(struct daemon *d, unsigned i, uint64_t now)
         return;
     p->rx_bytes += m->msg_len;
     ringd_note_rx(d, p, now);
+    {
+        enum path_health old = p->path.health;
+
+        path_on_rx(&p->path, now);  /* alive: every authenticated packet counts */
+        probe_note_health(p, old, now);
+    }
     peer_set_endpoint(p, &src);     /* roaming */
     if (rx.len > 0)
         rx_payload(d, p, rx.data, rx.len, now);
