@@ -7,7 +7,7 @@
 #    (`rtt_var_ms` is a number: only probes set it), loss 0, health up;
 #  - while a guest ping runs b1 -> b2, h2's WAN is cut: h1 reports h2
 #    `state` "down" and `health` "dead" in under 1.5 s (the design's figure
-#    is under 1 s; the time is printed), h3 stays up, probes_lost counts;
+#    is under 1 s; the time is printed), h3 stays up, path_probes_lost counts;
 #  - the WAN comes back: h2 is "up" / "up" again at h1, and the ping
 #    goes through.
 # Everything is polled; no fixed sleeps.
@@ -43,9 +43,9 @@ rig_poll 5 "h1 measures h2 by probes" _probed h1 h2
 rig_poll 5 "h1 measures h3 by probes" _probed h1 h3
 rig_poll 5 "h2 measures h1 by probes" _probed h2 h1
 rig_ctl h1 peers >&2
-[ "$(rig_counter h1 probes_sent)" -ge 2 ] || rig_fail "h1 sent no probes"
-[ "$(rig_counter h1 probes_answered)" -ge 2 ] || rig_fail "h1 got no probe answered"
-[ "$(rig_counter h1 probe_replies)" -ge 1 ] || rig_fail "h1 answered no probe"
+[ "$(rig_counter h1 path_probes_sent)" -ge 2 ] || rig_fail "h1 sent no probes"
+[ "$(rig_counter h1 path_probes_answered)" -ge 2 ] || rig_fail "h1 got no probe answered"
+[ "$(rig_counter h1 path_probe_replies)" -ge 1 ] || rig_fail "h1 answered no probe"
 
 rig_guest_create h1 blue b1 10.100.0.1 52:54:00:00:01:01
 rig_guest_create h2 blue b2 10.100.0.2 52:54:00:00:01:02
@@ -55,7 +55,7 @@ rig_say "h2's WAN cut while b1 pings b2: h1 holds h2 dead"
 rig_log "[$(rig_ns b1)] ping -i 0.05 10.100.0.2 &"
 ip netns exec "$(rig_ns b1)" ping -n -q -i 0.05 10.100.0.2 >/dev/null 2>&1 &
 ping_pid=$!
-lost0=$(rig_counter h1 probes_lost)
+lost0=$(rig_counter h1 path_probes_lost)
 _pings() { [ "$(peer_field h1 h2 .rx_bytes)" -gt "$1" ]; }
 rx=$(peer_field h1 h2 .rx_bytes)
 rig_poll 5 "the ping's traffic flows" _pings "$rx"
@@ -80,7 +80,7 @@ grep "probe: h2 dead" "$(rig_host_dir h1)/overlayd.log" >&2 || true
 [ "$detect" -lt "$BOUND_MS" ] || rig_fail "detection took ${detect} ms, bound ${BOUND_MS} ms"
 rig_ctl h1 peers >&2
 rig_assert_eq "$(peer_field h1 h3 '.state + " " + .health')" "up up" "h1's view of h3 during the cut"
-[ "$(rig_counter h1 probes_lost)" -gt "$lost0" ] || rig_fail "probes_lost did not grow"
+[ "$(rig_counter h1 path_probes_lost)" -gt "$lost0" ] || rig_fail "path_probes_lost did not grow"
 st=$(rig_ctl_q h1 --json status)
 [ "$(jq '.peers_up' <<<"$st")" = 1 ] || rig_fail "status.peers_up counts the dead h2: $st"
 

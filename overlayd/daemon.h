@@ -99,10 +99,10 @@ struct daemon {
     uint64_t flood_copies;              /* tree copies sent, ours and passed on (flood.c) */
     uint64_t flood_received;            /* tree copies received and delivered */
     uint64_t rid64;                     /* our ring id's first 64 bits (flood.c) */
-    uint64_t probes_sent;               /* path probe requests sent (probe.c) */
-    uint64_t probes_answered;           /* ... answered in time: an RTT sample */
-    uint64_t probes_lost;               /* ... not answered within their timeout */
-    uint64_t probe_replies;             /* requests of other hosts answered */
+    uint64_t path_probes_sent;          /* path probe requests sent (probe.c) */
+    uint64_t path_probes_answered;      /* ... answered in time: an RTT sample */
+    uint64_t path_probes_lost;          /* ... not answered within their timeout */
+    uint64_t path_probe_replies;        /* requests of other hosts answered */
     struct dp_facts facts;              /* for the ring, handled before the loop blocks */
     /* Source of the datagram inside link_receive() (NULL otherwise): the
      * link layer only answers the authenticated sender, so a send during

@@ -167,10 +167,10 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "flood_frames", d->flood_frames };
     c[n++] = (struct ctl_counter){ "flood_copies", d->flood_copies };
     c[n++] = (struct ctl_counter){ "flood_received", d->flood_received };
-    c[n++] = (struct ctl_counter){ "probes_sent", d->probes_sent };
-    c[n++] = (struct ctl_counter){ "probes_answered", d->probes_answered };
-    c[n++] = (struct ctl_counter){ "probes_lost", d->probes_lost };
-    c[n++] = (struct ctl_counter){ "probe_replies", d->probe_replies };
+    c[n++] = (struct ctl_counter){ "path_probes_sent", d->path_probes_sent };
+    c[n++] = (struct ctl_counter){ "path_probes_answered", d->path_probes_answered };
+    c[n++] = (struct ctl_counter){ "path_probes_lost", d->path_probes_lost };
+    c[n++] = (struct ctl_counter){ "path_probe_replies", d->path_probe_replies };
     return n;
 }
 
@@ -289,7 +289,7 @@ static int ctl_peers(struct ctl_ctx *c)
             ctl_path_text(p, var, loss);
             pub[10] = '\0';           /* short form, like `wg show` abbreviations */
             table_row(&t, (const char *const[]){ p->name, pub, ep, st, rtt, var, loss,
-                                                path_health_name(p->path.health), rx, tx, hs,
+                                                path_health_name(p->probe.health), rx, tx, hs,
                                                 "direct", cert, encl });
         }
     }

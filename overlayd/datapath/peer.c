@@ -105,7 +105,7 @@ void peer_link_free(struct daemon *d, struct peer *p)
     if (!p->lp)
         return;
     peer_ts_save(d, p->lp);
-    path_link_down(&p->path);
+    path_link_down(&p->probe);
     link_peer_free(p->lp);
     p->lp = NULL;
 }
@@ -117,14 +117,14 @@ static void peer_path_init(struct peer *p)
     uint64_t seed;
 
     randombytes_buf(&seed, sizeof(seed));
-    path_init(&p->path, seed);
+    path_init(&p->probe, seed);
 }
 
 enum link_state peer_state(const struct peer *p, uint64_t now)
 {
     enum link_state st = p->lp ? link_peer_state(p->lp, now) : LINK_DOWN;
 
-    if (st == LINK_UP && p->path.active && p->path.health == PATH_DEAD)
+    if (st == LINK_UP && p->probe.active && p->probe.health == PATH_DEAD)
         return LINK_DOWN;
     return st;
 }
@@ -310,11 +310,11 @@ static void hook_state_changed(void *ctx, struct link_peer *lp, enum link_state 
             log_info("link", "%s up", p->name);
         /* Not from inside the hook: link_peer_send is not re-entrant. */
         p->hello_pending = true;
-        path_link_up(&p->path, now);
+        path_link_up(&p->probe, now);
         break;
     case LINK_DOWN:
         log_info("link", "%s down", p->name);
-        path_link_down(&p->path);
+        path_link_down(&p->probe);
         announce_peer_down(d, p);
         break;
     }

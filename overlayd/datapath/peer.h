@@ -44,7 +44,7 @@ struct peer {
     uint64_t connecting_since;
     struct admit_peer *adm;             /* certificate grant (admit.h); NULL: none yet */
     uint64_t rid64;                     /* its ring id's first 64 bits (broadcast tree) */
-    struct path_probe path;             /* RTT, loss, health of the direct link (paths/) */
+    struct path_probe probe;            /* RTT, loss, health of the direct link (paths/) */
 };
 
 /*
@@ -54,7 +54,7 @@ struct peer {
  */
 static inline void peer_path_get(const struct peer *p, struct path_info *out)
 {
-    path_get(&p->path, out);
+    path_get(&p->probe, out);
 }
 /* The contract's `state` of @p: the link's, except "down" while its
  * session is up but the probes hold the link DEAD. */

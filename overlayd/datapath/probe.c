@@ -17,17 +17,17 @@
 /* One line per change of health, so an operator sees when and why. */
 void probe_note_health(struct peer *p, enum path_health old, uint64_t now)
 {
-    if (p->path.health == old)
+    if (p->probe.health == old)
         return;
     /* Suspect comes and goes with one-way traffic (the peer has nothing
      * to say for 300 ms): debug; dead and back are news. */
-    if (p->path.health == PATH_UP)
+    if (p->probe.health == PATH_UP)
         log_msg(old == PATH_DEAD ? LOG_INFO : LOG_DEBUG, "probe", "%s up again", p->name);
     else
-        log_msg(p->path.health == PATH_DEAD ? LOG_INFO : LOG_DEBUG, "probe",
+        log_msg(p->probe.health == PATH_DEAD ? LOG_INFO : LOG_DEBUG, "probe",
                 "%s %s: nothing heard for %llu ms, %u probe(s) unanswered", p->name,
-                path_health_name(p->path.health),
-                (unsigned long long)((now - p->path.last_rx) / 1000000), p->path.unanswered);
+                path_health_name(p->probe.health),
+                (unsigned long long)((now - p->probe.last_rx) / 1000000), p->probe.unanswered);
 }
 
 static void probe_send(struct daemon *d, struct peer *p, const struct inner_probe *pr,
@@ -47,7 +47,7 @@ static void probe_send(struct daemon *d, struct peer *p, const struct inner_prob
 static void probe_reply(struct daemon *d, struct peer *p, const struct inner_probe *pr,
                         uint64_t now)
 {
-    int rc = path_on_reply(&p->path, pr->seq, pr->ts, now);
+    int rc = path_on_reply(&p->probe, pr->seq, pr->ts, now);
 
     if (rc < 0) {
         drop_count(&d->drops, DROP_PROBE_STALE, now, "reply %u from %s: %s", pr->seq, p->name,
@@ -55,7 +55,7 @@ static void probe_reply(struct daemon *d, struct peer *p, const struct inner_pro
                                                                           : "wrong time");
         return;
     }
-    d->probes_answered++;
+    d->path_probes_answered++;
 }
 
 void probe_rx(struct daemon *d, struct peer *p, const uint8_t *data, size_t len, uint64_t now)
@@ -74,7 +74,7 @@ void probe_rx(struct daemon *d, struct peer *p, const uint8_t *data, size_t len,
      * peer measures. The send queue is flushed before the loop blocks. */
     pr.flags = INNER_PROBE_REPLY;
     probe_send(d, p, &pr, now);
-    d->probe_replies++;
+    d->path_probe_replies++;
 }
 
 /* One peer's due work: settle its probes, send one if asked. */
@@ -82,28 +82,28 @@ static void probe_peer_timeout(struct daemon *d, struct peer *p, uint64_t now)
 {
     struct path_probe_req q;
     struct inner_probe pr;
-    uint64_t lost = p->path.n_lost;
-    enum path_health old = p->path.health;
+    uint64_t lost = p->probe.n_lost;
+    enum path_health old = p->probe.health;
 
     if (!p->lp || link_peer_state(p->lp, now) != LINK_UP) {
-        path_link_down(&p->path);
+        path_link_down(&p->probe);
         return;
     }
-    if (path_poll(&p->path, now, &q)) {
+    if (path_poll(&p->probe, now, &q)) {
         pr.flags = INNER_PROBE_REQUEST;
         pr.seq = q.seq;
         pr.ts = q.ts;
         probe_send(d, p, &pr, now);
-        d->probes_sent++;
+        d->path_probes_sent++;
     }
-    d->probes_lost += p->path.n_lost - lost;
+    d->path_probes_lost += p->probe.n_lost - lost;
     probe_note_health(p, old, now);
 }
 
 void probe_on_timeout(struct daemon *d, uint64_t now)
 {
     for (size_t i = 0; i < d->n_peers; i++)
-        if (path_next_deadline(&d->peers[i]->path) <= now)
+        if (path_next_deadline(&d->peers[i]->probe) <= now)
             probe_peer_timeout(d, d->peers[i], now);
 }
 
@@ -112,7 +112,7 @@ uint64_t probe_next_deadline(const struct daemon *d)
     uint64_t dl = UINT64_MAX;
 
     for (size_t i = 0; i < d->n_peers; i++) {
-        uint64_t x = path_next_deadline(&d->peers[i]->path);
+        uint64_t x = path_next_deadline(&d->peers[i]->probe);
 
         if (x < dl)
             dl = x;

@@ -113,9 +113,9 @@ static void rx_datagram(struct daemon *d, unsigned i, uint64_t now)
     p->rx_bytes += m->msg_len;
     ringd_note_rx(d, p, now);
     {
-        enum path_health old = p->path.health;
+        enum path_health old = p->probe.health;
 
-        path_on_rx(&p->path, now);  /* alive: every authenticated packet counts */
+        path_on_rx(&p->probe, now);  /* alive: every authenticated packet counts */
         probe_note_health(p, old, now);
     }
     peer_set_endpoint(p, &src);     /* roaming */

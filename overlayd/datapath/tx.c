@@ -41,7 +41,7 @@ void tx_send(struct daemon *d, struct peer *p, uint64_t now, const uint8_t *pkt,
 {
     int rc = link_peer_send(p->lp, now, pkt, len);
 
-    path_on_tx(&p->path, now);      /* the peer should be heard from soon */
+    path_on_tx(&p->probe, now);      /* the peer should be heard from soon */
     if (rc < 0)
         log_debug("tx", "send to %s: %s", p->name, strerror(-rc));
 }
