@@ -289,7 +289,7 @@ static int ctl_peers(struct ctl_ctx *c)
             ctl_path_text(p, var, loss);
             pub[10] = '\0';           /* short form, like `wg show` abbreviations */
             table_row(&t, (const char *const[]){ p->name, pub, ep, st, rtt, var, loss,
-                                                path_health_name(p->probe.health), rx, tx, hs,
+                                                path_health_name(path_health_now(&p->probe)), rx, tx, hs,
                                                 "direct", cert, encl });
         }
     }

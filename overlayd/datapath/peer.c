@@ -123,8 +123,10 @@ static void peer_path_init(struct peer *p)
 enum link_state peer_state(const struct peer *p, uint64_t now)
 {
     enum link_state st = p->lp ? link_peer_state(p->lp, now) : LINK_DOWN;
+    struct path_info pi;
 
-    if (st == LINK_UP && p->probe.active && p->probe.health == PATH_DEAD)
+    path_get(&p->probe, &pi);
+    if (st == LINK_UP && pi.active && pi.health == PATH_DEAD)
         return LINK_DOWN;
     return st;
 }

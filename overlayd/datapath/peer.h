@@ -50,7 +50,8 @@ struct peer {
 /*
  * What the probes know of the direct link to @p (a path chooser's input):
  * has_sample (false: RTT unknown, cost it high), srtt_ns, rttvar_ns,
- * has_loss / loss (0..1), health (PATH_UP / PATH_SUSPECT / PATH_DEAD).
+ * has_loss / loss (0..1), health (PATH_UP / PATH_SUSPECT / PATH_DEAD),
+ * active, heard / heard_at, unanswered, probe counts.
  */
 static inline void peer_path_get(const struct peer *p, struct path_info *out)
 {

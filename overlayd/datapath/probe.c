@@ -17,17 +17,21 @@
 /* One line per change of health, so an operator sees when and why. */
 void probe_note_health(struct peer *p, enum path_health old, uint64_t now)
 {
-    if (p->probe.health == old)
+    struct path_info pi;
+
+    if (path_health_now(&p->probe) == old)
         return;
+    path_get(&p->probe, &pi);
     /* Suspect comes and goes with one-way traffic (the peer has nothing
      * to say for 300 ms): debug; dead and back are news. */
-    if (p->probe.health == PATH_UP)
+    if (pi.health == PATH_UP)
         log_msg(old == PATH_DEAD ? LOG_INFO : LOG_DEBUG, "probe", "%s up again", p->name);
     else
-        log_msg(p->probe.health == PATH_DEAD ? LOG_INFO : LOG_DEBUG, "probe",
+        log_msg(pi.health == PATH_DEAD ? LOG_INFO : LOG_DEBUG, "probe",
                 "%s %s: nothing heard for %llu ms, %u probe(s) unanswered", p->name,
-                path_health_name(p->probe.health),
-                (unsigned long long)((now - p->probe.last_rx) / 1000000), p->probe.unanswered);
+                path_health_name(pi.health),
+                pi.heard ? (unsigned long long)((now - pi.heard_at) / 1000000) : 0ull,
+                pi.unanswered);
 }
 
 static void probe_send(struct daemon *d, struct peer *p, const struct inner_probe *pr,
@@ -82,13 +86,13 @@ static void probe_peer_timeout(struct daemon *d, struct peer *p, uint64_t now)
 {
     struct path_probe_req q;
     struct inner_probe pr;
-    uint64_t lost = p->probe.n_lost;
-    enum path_health old = p->probe.health;
+    struct path_info before, after;
 
     if (!p->lp || link_peer_state(p->lp, now) != LINK_UP) {
         path_link_down(&p->probe);
         return;
     }
+    path_get(&p->probe, &before);
     if (path_poll(&p->probe, now, &q)) {
         pr.flags = INNER_PROBE_REQUEST;
         pr.seq = q.seq;
@@ -96,8 +100,9 @@ static void probe_peer_timeout(struct daemon *d, struct peer *p, uint64_t now)
         probe_send(d, p, &pr, now);
         d->path_probes_sent++;
     }
-    d->path_probes_lost += p->probe.n_lost - lost;
-    probe_note_health(p, old, now);
+    path_get(&p->probe, &after);
+    d->path_probes_lost += after.probes_lost - before.probes_lost;
+    probe_note_health(p, before.health, now);
 }
 
 void probe_on_timeout(struct daemon *d, uint64_t now)

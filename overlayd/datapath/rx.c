@@ -113,7 +113,7 @@ static void rx_datagram(struct daemon *d, unsigned i, uint64_t now)
     p->rx_bytes += m->msg_len;
     ringd_note_rx(d, p, now);
     {
-        enum path_health old = p->probe.health;
+        enum path_health old = path_health_now(&p->probe);
 
         path_on_rx(&p->probe, now);  /* alive: every authenticated packet counts */
         probe_note_health(p, old, now);

@@ -236,6 +236,10 @@ void path_get(const struct path_probe *pp, struct path_info *out)
     out->has_loss = pp->n_outcomes > 0;
     out->loss = pp->n_outcomes ? (double)lost / pp->n_outcomes : 0.0;
     out->health = pp->health;
+    out->active = pp->active;
+    out->heard = pp->heard;
+    out->heard_at = pp->last_rx;
+    out->unanswered = pp->unanswered;
     out->probes_sent = pp->n_sent;
     out->probes_answered = pp->n_answered;
     out->probes_lost = pp->n_lost;

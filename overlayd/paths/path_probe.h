@@ -86,6 +86,10 @@ struct path_info {
     bool has_loss;                  /* at least one probe settled */
     double loss;                    /* 0..1 over the last PATH_WINDOW probes */
     enum path_health health;
+    bool active;                    /* the link's session is up: probing */
+    bool heard;                     /* heard_at is valid */
+    uint64_t heard_at;              /* last authenticated packet from the peer */
+    unsigned unanswered;            /* probes lost in a row with nothing heard since */
     uint64_t probes_sent, probes_answered, probes_lost;
 };
 
@@ -120,6 +124,11 @@ bool path_poll(struct path_probe *pp, uint64_t now, struct path_probe_req *out);
 /* When path_poll() has work next (UINT64_MAX: none). */
 uint64_t path_next_deadline(const struct path_probe *pp);
 void path_get(const struct path_probe *pp, struct path_info *out);
+/* Just the health, for the per-packet path (path_get computes the loss). */
+static inline enum path_health path_health_now(const struct path_probe *pp)
+{
+    return pp->health;
+}
 /* "up", "suspect", "dead". */
 const char *path_health_name(enum path_health h);
 

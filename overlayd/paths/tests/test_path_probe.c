@@ -133,6 +133,9 @@ static void test_suspect_dead_recover(void)
     path_get(&pp, &pi);
     CHECK_EQ(pi.health, PATH_DEAD);
     CHECK_EQ(pi.probes_lost, 3);
+    CHECK_EQ(pi.unanswered, 3);
+    CHECK(pi.active && pi.heard && pi.heard_at == T0 + MS(1), "heard at the first reply");
+    CHECK(path_health_now(&pp) == PATH_DEAD);
     CHECK(path_next_deadline(&pp) == t + MS(1600));
     CHECK(path_poll(&pp, t + MS(1600), &q));
     CHECK(path_next_deadline(&pp) == t + MS(1700), "its timeout");
