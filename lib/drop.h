@@ -46,7 +46,11 @@
       "detour to a host we hold no live direct link to, back to its sender, or nested")    \
     X(DETOUR_RATELIMIT, "drop_detour_ratelimit", "detour over the source's relay budget") \
     X(DETOUR_SPOOF, "drop_detour_spoof",                                                  \
-      "relayed link packet not from the host the relay named")
+      "relayed link packet not from the host the relay named") \
+    X(PROBE_MALFORMED, "drop_probe_malformed",                                              \
+      "probe of a bad length, flags or reserved bits")                                      \
+    X(PROBE_STALE, "drop_probe_stale",                                                      \
+      "probe reply not for a probe in flight: duplicate, late, unknown sequence or time")
 
 enum drop_reason {
 #define DROP_ENUM(id, name, why) DROP_##id,

@@ -14,7 +14,7 @@
 
 struct sbuf;
 
-enum { TABLE_MAX_COLS = 12 };
+enum { TABLE_MAX_COLS = 16 };        /* peers: 14 */
 
 struct table {
     size_t ncols;

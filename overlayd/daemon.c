@@ -44,6 +44,15 @@ static void daemon_link_timer_cb(uv_timer_t *t)
     link_host_on_timeout(d->link, daemon_now());
 }
 
+/* The probes it sends are queued; the prepare callback flushes them and
+ * re-arms this timer. */
+static void daemon_path_timer_cb(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+
+    probe_on_timeout(d, daemon_now());
+}
+
 static void daemon_detour_cb(uv_timer_t *t)
 {
     struct daemon *d = t->data;
@@ -55,7 +64,8 @@ static void daemon_detour_cb(uv_timer_t *t)
 /*
  * Right before the loop blocks: the data path's facts to the ring,
  * deferred hellos, then one sendmmsg for everything queued this
- * iteration, then the link timer re-armed.
+ * iteration, then the link and probe timers re-armed (traffic of this
+ * iteration may have moved a prober's deadline).
  */
 static void daemon_prepare_cb(uv_prepare_t *h)
 {
@@ -78,14 +88,9 @@ static void daemon_prepare_cb(uv_prepare_t *h)
         }
     }
     udp_flush(&d->udp);
-    if (d->detour_kick) {
-        d->detour_kick = false;
-        if (uv_timer_get_due_in(&d->detour_timer) > DETOUR_SUSPECT_MS)
-            daemon_timer_arm(&d->detour_timer, daemon_detour_cb,
-                             now + DETOUR_SUSPECT_MS * UINT64_C(1000000), now);
-    }
     dl = link_host_next_deadline(d->link);
     daemon_timer_arm(&d->link_timer, daemon_link_timer_cb, dl, now);
+    daemon_timer_arm(&d->path_timer, daemon_path_timer_cb, probe_next_deadline(d), now);
 }
 
 static void daemon_refresh_cb(uv_timer_t *t)
@@ -132,12 +137,14 @@ static void daemon_init_handles(struct daemon *d, uv_loop_t *loop)
     d->loop = loop;
     uv_timer_init(loop, &d->link_timer);
     uv_timer_init(loop, &d->refresh_timer);
+    uv_timer_init(loop, &d->path_timer);
     uv_timer_init(loop, &d->detour_timer);
     uv_prepare_init(loop, &d->prepare);
     uv_signal_init(loop, &d->sig_term);
     uv_signal_init(loop, &d->sig_int);
     uv_signal_init(loop, &d->sig_hup);
-    d->link_timer.data = d->refresh_timer.data = d->detour_timer.data = d->prepare.data = d;
+    d->link_timer.data = d->refresh_timer.data = d->path_timer.data = d->detour_timer.data =
+        d->prepare.data = d;
     d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
 }
 
@@ -277,6 +284,7 @@ void daemon_stop(struct daemon *d)
     }
     daemon_close_handle((uv_handle_t *)&d->link_timer);
     daemon_close_handle((uv_handle_t *)&d->refresh_timer);
+    daemon_close_handle((uv_handle_t *)&d->path_timer);
     daemon_close_handle((uv_handle_t *)&d->detour_timer);
     daemon_close_handle((uv_handle_t *)&d->prepare);
     daemon_close_handle((uv_handle_t *)&d->sig_term);

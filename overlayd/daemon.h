@@ -62,6 +62,7 @@ struct daemon {
     uv_poll_t udp_poll;
     uv_timer_t link_timer;
     uv_timer_t refresh_timer;
+    uv_timer_t path_timer;              /* the peers' probers (datapath/probe.c) */
     uv_prepare_t prepare;
     uv_signal_t sig_term, sig_int, sig_hup;
     struct ctl_server ctl;
@@ -98,6 +99,10 @@ struct daemon {
     uint64_t flood_copies;              /* tree copies sent, ours and passed on (flood.c) */
     uint64_t flood_received;            /* tree copies received and delivered */
     uint64_t rid64;                     /* our ring id's first 64 bits (flood.c) */
+    uint64_t path_probes_sent;          /* path probe requests sent (probe.c) */
+    uint64_t path_probes_answered;      /* ... answered in time: an RTT sample */
+    uint64_t path_probes_lost;          /* ... not answered within their timeout */
+    uint64_t path_probe_replies;        /* requests of other hosts answered */
     struct dp_facts facts;              /* for the ring, handled before the loop blocks */
     /* Source of the datagram inside link_receive() (NULL otherwise): the
      * link layer only answers the authenticated sender, so a send during
@@ -109,14 +114,12 @@ struct daemon {
     bool detour_direct;                 /* sends go straight to the endpoint (probes, relaying) */
     uint64_t detour_report_at;
     double relay_pps, relay_burst;      /* relay budget per source (detour_init) */
-    bool detour_kick;                   /* a direct path awaits an answer: watch it soon */
     uv_timer_t detour_timer;
     uint64_t detour_sent;               /* our link packets sent through a relay */
     uint64_t detour_delivered;          /* link packets that came to us through a relay */
     uint64_t detour_relayed;            /* link packets we relayed for others */
     uint64_t path_switches;             /* path in use changed (direct <-> via) */
     uint64_t direct_dead;               /* direct paths declared dead */
-    uint64_t probes_sent, probes_answered;
     /* data-path buffers, preallocated */
     uint8_t *tap_buf;                   /* DAEMON_TAP_BATCH * (4 + DAEMON_FRAME_MAX) */
     uint8_t ctl_buf[1400];

@@ -38,7 +38,7 @@ static size_t ctl_peers_up(struct ctl_ctx *c)
     size_t n = 0;
 
     for (size_t i = 0; i < c->d->n_peers; i++)
-        if (link_peer_state(c->d->peers[i]->lp, c->now) == LINK_UP)
+        if (peer_state(c->d->peers[i], c->now) == LINK_UP)
             n++;
     return n;
 }
@@ -62,6 +62,44 @@ static void ctl_rtt_ns(uint64_t ns, const char *key, struct json *j, char text[2
     }
 }
 
+/* rtt_var_ms (null without a probe sample), loss (null before a probe
+ * settled), health: the probes' view of the link. */
+static void ctl_path_json(const struct peer *p, struct json *j)
+{
+    struct path_info pi;
+
+    peer_path_get(p, &pi);
+    json_key(j, "rtt_var_ms");
+    if (pi.has_sample)
+        json_double(j, (double)pi.rttvar_ns / 1e6);
+    else
+        json_null(j);
+    json_key(j, "loss");
+    if (pi.has_loss)
+        json_double(j, pi.loss);
+    else
+        json_null(j);
+    json_kstr(j, "health", path_health_name(pi.health));
+    json_ku64(j, "probes_sent", pi.probes_sent);
+    json_ku64(j, "probes_answered", pi.probes_answered);
+    json_ku64(j, "probes_lost", pi.probes_lost);
+}
+
+static void ctl_path_text(const struct peer *p, char var[24], char loss[24])
+{
+    struct path_info pi;
+
+    peer_path_get(p, &pi);
+    if (pi.has_sample)
+        snprintf(var, 24, "%.3f", (double)pi.rttvar_ns / 1e6);
+    else
+        snprintf(var, 24, "-");
+    if (pi.has_loss)
+        snprintf(loss, 24, "%.2f", pi.loss);
+    else
+        snprintf(loss, 24, "-");
+}
+
 static const char *ctl_state_name(enum link_state st)
 {
     switch (st) {
@@ -70,17 +108,6 @@ static const char *ctl_state_name(enum link_state st)
     case LINK_DOWN: return "down";
     }
     return "down";
-}
-
-/* A host whose direct path is dead and that no detour reaches is down,
- * whatever its session says. */
-static const char *ctl_peer_state(const struct peer *p, uint64_t now)
-{
-    enum link_state st = link_peer_state(p->lp, now);
-
-    if (st == LINK_UP && p->path.dead && !p->path.via)
-        st = LINK_DOWN;
-    return ctl_state_name(st);
 }
 
 /* ---- status -------------------------------------------------------------- */
@@ -96,10 +123,10 @@ struct ctl_counter {
  * name, then traffic, then what neighbour suppression answered and the
  * broadcast tree carried. @c holds CTL_COUNTERS_MAX.
  */
-/* 7 link + the drops + 9 traffic + 6 neighbour + 3 tree; a counter added
+/* 7 link + the drops + 9 traffic + 6 neighbour + 3 tree + 4 probes; a counter added
  * without raising it overflows the caller's array (the ASan build's first
  * status says so). */
-enum { CTL_COUNTERS_MAX = 32 + DROP__N };
+enum { CTL_COUNTERS_MAX = 34 + DROP__N };
 
 static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
 {
@@ -138,8 +165,10 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "detour_relayed", d->detour_relayed };
     c[n++] = (struct ctl_counter){ "path_switches", d->path_switches };
     c[n++] = (struct ctl_counter){ "direct_dead", d->direct_dead };
-    c[n++] = (struct ctl_counter){ "probes_sent", d->probes_sent };
-    c[n++] = (struct ctl_counter){ "probes_answered", d->probes_answered };
+    c[n++] = (struct ctl_counter){ "path_probes_sent", d->path_probes_sent };
+    c[n++] = (struct ctl_counter){ "path_probes_answered", d->path_probes_answered };
+    c[n++] = (struct ctl_counter){ "path_probes_lost", d->path_probes_lost };
+    c[n++] = (struct ctl_counter){ "path_probe_replies", d->path_probe_replies };
     return n;
 }
 
@@ -212,16 +241,16 @@ static int ctl_peers(struct ctl_ctx *c)
         json_key(&j, "peers");
         json_arr_begin(&j);
     } else {
-        table_init(&t, 11);
+        table_init(&t, 14);
         table_row(&t, (const char *const[]){ "NAME", "PUBLIC_KEY", "ENDPOINT", "STATE", "RTT_MS",
-                                            "RX_BYTES", "TX_BYTES", "HANDSHAKE_S", "VIA",
+                                            "RTT_VAR_MS", "LOSS", "HEALTH", "RX_BYTES", "TX_BYTES", "HANDSHAKE_S", "VIA",
                                             "CERT", "ENCLAVES" });
     }
     for (size_t i = 0; i < d->n_peers; i++) {
         struct peer *p = d->peers[i];
         char pub[KEY_B64_LEN + 1], ep[UDP_ADDRSTR] = "", rx[24], tx[24], hs[24] = "";
         uint64_t last = link_peer_last_handshake(p->lp);
-        const char *st = ctl_peer_state(p, c->now);
+        const char *st = ctl_state_name(peer_state(p, c->now));
         char via[8 + CONFIG_NAME_MAX] = "direct";
 
         key_to_base64(pub, p->pub);
@@ -239,9 +268,8 @@ static int ctl_peers(struct ctl_ctx *c)
             json_kstr(&j, "state", st);
             ctl_rtt_ns(detour_path_rtt(p), "rtt_ms", &j, NULL);
             ctl_rtt_ns(detour_direct_rtt(p), "direct_rtt_ms", &j, NULL);
-            json_key(&j, "direct_dead");
-            json_bool(&j, p->path.dead);
             json_ku64(&j, "paths", detour_paths(d, p, c->now));
+            ctl_path_json(p, &j);
             json_ku64(&j, "rx_bytes", p->rx_bytes);
             json_ku64(&j, "data_idle_s", ctl_secs(c->now - ringd_last_data(c->d, p)));
             json_ku64(&j, "tx_bytes", p->tx_bytes);
@@ -254,14 +282,16 @@ static int ctl_peers(struct ctl_ctx *c)
             admit_peer_json(d, p, &j);
             json_obj_end(&j);
         } else {
-            char cert[CERT_NAME_MAX + 1], encl[64], rtt[24];
+            char cert[CERT_NAME_MAX + 1], encl[64], rtt[24], var[24], loss[24];
 
             admit_peer_text(d, p, cert, sizeof(cert), encl, sizeof(encl));
             ctl_rtt_ns(detour_path_rtt(p), "rtt_ms", NULL, rtt);
+            ctl_path_text(p, var, loss);
             pub[10] = '\0';           /* short form, like `wg show` abbreviations */
             if (p->path.via)
                 snprintf(via, sizeof(via), "via %s", p->path.via->name);
-            table_row(&t, (const char *const[]){ p->name, pub, ep, st, rtt, rx, tx, hs,
+            table_row(&t, (const char *const[]){ p->name, pub, ep, st, rtt, var, loss,
+                                                path_health_name(path_health_now(&p->probe)), rx, tx, hs,
                                                 via, cert, encl });
         }
     }

@@ -95,6 +95,17 @@ bool tx_peer_takes(const struct daemon *d, const struct peer *p, uint32_t id, ui
 /* Encrypt and queue @pkt to @p (failures logged at debug level). */
 void tx_send(struct daemon *d, struct peer *p, uint64_t now, const uint8_t *pkt, size_t len);
 
+/* probe.c: a type-5 payload from @p: a request is answered at once, a
+ * reply goes to @p's prober; malformed: drop_probe_malformed, a reply to
+ * no probe in flight: drop_probe_stale. */
+void probe_rx(struct daemon *d, struct peer *p, const uint8_t *data, size_t len, uint64_t now);
+/* probe.c: log @p's change of health from @old, if any. */
+enum path_health;
+void probe_note_health(struct peer *p, enum path_health old, uint64_t now);
+/* probe.c: every peer's prober that is due: settle, send the probes asked for. */
+void probe_on_timeout(struct daemon *d, uint64_t now);
+/* probe.c: the earliest of the peers' prober deadlines (UINT64_MAX: none). */
+uint64_t probe_next_deadline(const struct daemon *d);
 /* neigh_dp.c: (re)load @e's static bindings from @ce; makes the table at first use. */
 int enclave_neigh_load(struct daemon *d, struct enclave *e, const struct config_enclave *ce);
 /* neigh_dp.c: learn the IP -> MAC binding an ARP/ND frame a local guest

@@ -3,12 +3,12 @@
  * Detours: our link packets through one intermediate host. See detour.h
  * and docs/paths.md.
  *
- * Health of a direct path is judged only by what comes straight back: a
- * packet relayed to us says the host lives, not that its direct path
- * does. A path we sent on and heard nothing from for DETOUR_SUSPECT_MS is
- * probed every DETOUR_PROBE_MS, and dead at DETOUR_DEAD_MS; a PROBE is
- * always sent straight to the endpoint and answered the same way, so it
- * measures the direct path even while our data takes a detour.
+ * Health of a direct path is the probes' (overlayd/paths/): only what
+ * comes straight back counts, since a packet relayed to us says the host
+ * lives, not that its direct path does. Probes and their answers always
+ * go straight to the endpoint (datapath/probe.c sends them with
+ * detour_direct set), so they measure the direct path even while our data
+ * takes a detour.
  */
 #include "overlayd/datapath/detour.h"
 
@@ -25,8 +25,6 @@
 #include "overlayd/plan/plan.h"
 #include "overlayd/ring/ringd.h"
 
-#define DETOUR_MS UINT64_C(1000000)
-
 enum {
     DETOUR_PROBE_REQUEST = 0x01,
     DETOUR_PROBE_LEN = 2 + 1 + 4,
@@ -41,8 +39,8 @@ static struct peer *detour_peer_by_key(struct daemon *d, const uint8_t key[32])
 
 /* Link packets of @p that must not take a detour: probes, what we relay,
  * and the relay's own packet around ours. */
-static int detour_send_direct(struct daemon *d, struct peer *p, const uint8_t *buf, size_t len,
-                              uint64_t now)
+int detour_send_direct(struct daemon *d, struct peer *p, const uint8_t *buf, size_t len,
+                       uint64_t now)
 {
     bool was = d->detour_direct;
     int rc;
@@ -78,6 +76,9 @@ bool detour_wrap(struct daemon *d, struct peer *p, const uint8_t *pkt, size_t le
         return false;
     detour_put_forward(b, INNER_DETOUR_TTL, p->pub, d->pub);
     memcpy(b + INNER_DETOUR_FWD_HDR, pkt, len);
+    /* The answer comes back through the relay: its direct path is the
+     * one to watch now. */
+    path_on_tx(&via->probe, daemon_now());
     if (detour_send_direct(d, via, b, len + INNER_DETOUR_FWD_HDR, daemon_now()) == 0) {
         d->detour_sent++;
         p->tx_bytes += len;
@@ -85,42 +86,24 @@ bool detour_wrap(struct daemon *d, struct peer *p, const uint8_t *pkt, size_t le
     return true;
 }
 
-void detour_direct_sent(struct daemon *d, struct peer *p, uint64_t now)
+bool detour_direct_dead(const struct peer *p)
 {
-    if (p->path.unanswered_since)
-        return;
-    p->path.unanswered_since = now;
-    d->detour_kick = true;
+    return path_health_now(&p->probe) == PATH_DEAD || p->path.follow;
 }
 
-static bool detour_suspect(const struct detour_peer *dp, uint64_t now)
+void detour_on_health(struct daemon *d, struct peer *p, enum path_health old, uint64_t now)
 {
-    return dp->unanswered_since && now - dp->unanswered_since >= DETOUR_SUSPECT_MS * DETOUR_MS &&
-           dp->probe_at && dp->probe_at >= dp->unanswered_since;
-}
+    enum path_health h = path_health_now(&p->probe);
 
-void detour_direct_rx(struct daemon *d, struct peer *p, uint64_t now)
-{
-    struct detour_peer *dp = &p->path;
-
-    dp->direct_rx_at = now;
-    dp->unanswered_since = 0;
-    dp->probes_out = 0;
-    if (dp->dead)
-        log_info("path", "%s: direct path answers again", p->name);
-    if (dp->dead || !dp->ok_since)
-        dp->ok_since = now;
-    dp->dead = false;
-}
-
-void detour_mark_dead(struct daemon *d, struct peer *p, uint64_t now, const char *why)
-{
-    if (p->path.dead)
-        return;
-    p->path.dead = true;
-    p->path.ok_since = 0;
-    d->direct_dead++;
-    log_info("path", "%s: direct path dead (%s)", p->name, why);
+    if (h == PATH_UP) {
+        p->path.ok_since = now;
+        p->path.follow = false;
+    } else {
+        p->path.ok_since = 0;
+    }
+    if (h == PATH_DEAD && old != PATH_DEAD && !p->path.follow)
+        d->direct_dead++;
+    detour_choose(d, p, now);
 }
 
 /* ---- the relay ------------------------------------------------------------ */
@@ -159,7 +142,7 @@ static bool detour_budget(struct daemon *d, struct peer *from, uint64_t now)
 
 static bool detour_reaches_directly(const struct peer *p, uint64_t now)
 {
-    return tx_peer_up(p, now) && p->ep.len && !p->path.dead && !p->path.via;
+    return tx_peer_up(p, now) && p->ep.len && !detour_direct_dead(p) && !p->path.via;
 }
 
 /* Pass the packet on to the host the FORWARD names: DELIVER it over our
@@ -205,6 +188,9 @@ static void detour_relay(struct daemon *d, struct peer *from, const struct inner
         memmove(b + hdr, dt->pkt, dt->pkt_len);
         detour_put_forward(b, (uint8_t)(dt->ttl - 1), to->pub, origin);
     }
+    /* Relayed packets are answered through us: a dead onward link must
+     * show in our probes (and leave our REPORTs) as for our own data. */
+    path_on_tx(&next->probe, now);
     if (detour_send_direct(d, next, b, hdr + dt->pkt_len, now) == 0)
         d->detour_relayed++;
 }
@@ -240,11 +226,15 @@ static void detour_deliver(struct daemon *d, struct peer *relay, const struct in
     p->path.rx_via_at = now;
     ringd_note_rx(d, p, now);
     /* It left the direct path, and our own direct path to it is suspect
-     * with a probe out: follow at once rather than wait for that probe,
-     * so both directions move together. A host that took a detour only
-     * for its lower RTT answers our probes, and we stay. */
-    if (detour_suspect(&p->path, now) && !p->path.dead && !p->path.via) {
-        detour_mark_dead(d, p, now, "its packets come through a relay");
+     * (probes out, nothing back): follow at once rather than wait for the
+     * probes' verdict, so both directions move together. A host that took
+     * a detour only for its lower RTT answers our probes, and we stay. */
+    if (path_health_now(&p->probe) == PATH_SUSPECT && !p->path.follow && !p->path.via) {
+        p->path.follow = true;
+        p->path.ok_since = 0;
+        d->direct_dead++;
+        log_info("path", "%s: direct path suspect and its packets come through %s: follow",
+                 p->name, relay->name);
         detour_choose(d, p, now);
     }
     if (rx.len > 0)
@@ -253,49 +243,7 @@ static void detour_deliver(struct daemon *d, struct peer *relay, const struct in
     d->rx_via_origin = NULL;
 }
 
-/* ---- probes and reports ---------------------------------------------------- */
-
-void detour_probe(struct daemon *d, struct peer *p, uint64_t now)
-{
-    uint8_t b[DETOUR_PROBE_LEN];
-    uint32_t s = ++p->path.probe_seq;
-
-    b[0] = INNER_DETOUR;
-    b[1] = INNER_DETOUR_PROBE;
-    b[2] = DETOUR_PROBE_REQUEST;
-    b[3] = (uint8_t)(s >> 24), b[4] = (uint8_t)(s >> 16), b[5] = (uint8_t)(s >> 8), b[6] = (uint8_t)s;
-    p->path.probe_at = now;
-    p->path.probes_out++;
-    if (detour_send_direct(d, p, b, sizeof(b), now) == 0)
-        d->probes_sent++;
-}
-
-static void detour_on_probe(struct daemon *d, struct peer *p, const struct inner_detour *dt,
-                            uint64_t now)
-{
-    struct detour_peer *dp = &p->path;
-
-    if (d->rx_via) {
-        drop_count(&d->drops, DROP_DETOUR_REFUSED, now, "probe through a relay from %s", p->name);
-        return;
-    }
-    if (dt->flags & DETOUR_PROBE_REQUEST) {
-        uint8_t b[DETOUR_PROBE_LEN] = { INNER_DETOUR, INNER_DETOUR_PROBE, 0 };
-
-        memcpy(b + 3, dt->seq, 4);
-        (void)detour_send_direct(d, p, b, sizeof(b), now);
-        return;
-    }
-    /* Only the answer to the latest probe is a sample: an older one would
-     * be timed from the wrong send. */
-    if (dp->probe_at && inner_detour_seq(dt) == dp->probe_seq) {
-        uint64_t s = now - dp->probe_at;
-
-        dp->srtt = dp->srtt ? (7 * dp->srtt + s) / 8 : s;
-        dp->probe_at = 0;
-        d->probes_answered++;
-    }
-}
+/* ---- reports ----------------------------------------------------------------- */
 
 static void detour_on_report(struct peer *p, const struct inner_detour *dt, uint64_t now)
 {
@@ -331,9 +279,6 @@ void detour_recv(struct daemon *d, struct peer *from, uint8_t *data, size_t len,
     case INNER_DETOUR_REPORT:
         /* May come through a relay: it is about the sender's links. */
         detour_on_report(from, &dt, now);
-        return;
-    case INNER_DETOUR_PROBE:
-        detour_on_probe(d, from, &dt, now);
         return;
     }
 }

@@ -9,29 +9,27 @@
  * A detour carries the two end hosts' own link packets, handshakes
  * included, inside the relay's links (inner type 6): the relay sees an
  * outer header and a key, never the data, and needs no enclave rights.
- * Which path to take is the plan's (overlayd/plan/plan_path.c); this file
- * measures the direct paths (liveness and RTT by PROBEs sent straight to the
- * endpoint), exchanges REPORTs of live links, relays for others within a
- * per-source budget, and wraps our packets for the relay.
+ * Which path to take is the plan's (overlayd/plan/plan_path.c); the health
+ * and RTT of each direct path are the probes' (overlayd/paths/, sent
+ * straight to the endpoint by datapath/probe.c); this file exchanges
+ * REPORTs of live links, relays for others within a per-source budget,
+ * and wraps our packets for the relay.
  *
- * May call: peer, tx, udp, inner, crypto/link, plan/ (path choice), lib/.
+ * May call: peer, tx, udp, inner, crypto/link, paths/ (health), plan/
+ * (path choice), lib/.
  */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "overlayd/paths/path_probe.h"
+
 struct daemon;
 struct peer;
 
 enum detour_spec {
-    DETOUR_SUSPECT_MS = 150,          /* sent straight to it, heard nothing back: probe */
-    DETOUR_DEAD_MS = 450,             /* ... still nothing: the direct path is dead, */
-    DETOUR_DEAD_PROBES = 3,           /* ... once this many probes went unanswered */
-    DETOUR_PROBE_MS = 100,            /* probe period while suspect */
-    DETOUR_DEAD_PROBE_MS = 250,       /* probe period of a dead direct path (to see it heal) */
-    DETOUR_DETOURED_PROBE_MS = 1000,  /* probe period of a live direct path we do not use */
-    DETOUR_RTT_PROBE_MS = 5000,       /* probe period of a quiet direct path (its RTT) */
+    DETOUR_BUSY_MS = 100,             /* look at paths this often while one is in doubt */
     DETOUR_REPORT_MS = 1000,          /* REPORT of our live links to each linked host */
     DETOUR_REPORT_FRESH_MS = 3500,    /* a relay's REPORT older than this is not used */
     DETOUR_RELAY_PPS = 20000,         /* packets per second relayed for one source ... */
@@ -58,14 +56,9 @@ struct detour_bound {
 struct detour_peer {
     struct peer *via;                 /* our link packets go through it; NULL: direct */
     uint64_t via_cost;                /* ns, the detour's cost when chosen */
-    uint64_t direct_rx_at;            /* last authenticated packet straight from it */
-    uint64_t unanswered_since;        /* first direct send since then; 0: none */
-    uint64_t ok_since;                /* direct path healthy since; 0: dead or never */
-    bool dead;
-    uint64_t probe_at;                /* last PROBE sent */
-    unsigned probes_out;              /* PROBEs sent since the last packet straight from it */
-    uint32_t probe_seq;
-    uint64_t srtt;                    /* ns, from PROBE answers (7/8 smoothing); 0: none */
+    uint64_t ok_since;                /* direct path healthy (probes: UP) since; 0: not */
+    bool follow;                      /* it came to us through a relay while our direct
+                                       * path was suspect: held dead until UP again */
     struct peer *rx_via;              /* its last packet to us came through this host */
     uint64_t rx_via_at;
     double tokens;                    /* relay budget (token bucket) */
@@ -82,18 +75,23 @@ void detour_init(struct daemon *d);
 /* hook_send: carry @pkt for @p through a relay if that is its path (or the
  * packet answers one that came through a relay). false: send it direct. */
 bool detour_wrap(struct daemon *d, struct peer *p, const uint8_t *pkt, size_t len);
-/* A datagram went to / came from @p's endpoint directly. */
-void detour_direct_sent(struct daemon *d, struct peer *p, uint64_t now);
-void detour_direct_rx(struct daemon *d, struct peer *p, uint64_t now);
+/* The probes (overlayd/paths/) changed @p's health from @old: the path
+ * is chosen again at once. */
+void detour_on_health(struct daemon *d, struct peer *p, enum path_health old, uint64_t now);
+/* Is @p's direct path out of use: held DEAD by the probes, or followed
+ * to a detour? */
+bool detour_direct_dead(const struct peer *p);
 /* An inner type 6 payload from @from (rx.c). */
 void detour_recv(struct daemon *d, struct peer *from, uint8_t *data, size_t len, uint64_t now);
-/* Probes, reports and path choice; returns the next deadline. */
+/* Reports and path choice; returns the next deadline. */
 uint64_t detour_on_timeout(struct daemon *d, uint64_t now);
 /* @gone is going away: no path may name it. */
 void detour_forget(struct daemon *d, struct peer *gone);
-/* Between detour.c and detour_choose.c. */
-void detour_mark_dead(struct daemon *d, struct peer *p, uint64_t now, const char *why);
-void detour_probe(struct daemon *d, struct peer *p, uint64_t now);
+/* link_peer_send() straight to @p's endpoint, never through a relay:
+ * probes and their answers, and what we relay. */
+int detour_send_direct(struct daemon *d, struct peer *p, const uint8_t *buf, size_t len,
+                       uint64_t now);
+/* Choose @p's path now (detour_choose.c). */
 void detour_choose(struct daemon *d, struct peer *p, uint64_t now);
 /* For peers and paths: the RTT of the direct path (ns, 0 unknown), the
  * RTT of the path in use, and the usable paths to @p. */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Detours, the periodic half: probes due, direct paths declared dead,
- * REPORTs of our live links, and each host's path chosen by the plan
- * (overlayd/plan/plan_path.c). See detour.h and docs/paths.md.
+ * Detours, the periodic half: REPORTs of our live links, and each host's
+ * path chosen by the plan (overlayd/plan/plan_path.c) from the probes'
+ * health and RTTs. See detour.h and docs/paths.md.
  */
 #include "overlayd/datapath/detour.h"
 
@@ -21,17 +21,21 @@
 
 enum { DETOUR_CAND_MAX = 64 };
 
+/* The probes' smoothed RTT once they have a sample, else the handshakes'. */
 uint64_t detour_direct_rtt(const struct peer *p)
 {
-    if (p->path.srtt)
-        return p->path.srtt;
+    struct path_info pi;
+
+    path_get(&p->probe, &pi);
+    if (pi.has_sample)
+        return pi.srtt_ns ? pi.srtt_ns : 1;
     return p->lp ? link_peer_rtt_ns(p->lp) : 0;
 }
 
 /* A host we reach directly over an up link: may relay, may be reported. */
 static bool detour_direct_up(const struct peer *p, uint64_t now)
 {
-    return tx_peer_up(p, now) && p->ep.len && !p->path.dead && !p->path.via;
+    return tx_peer_up(p, now) && p->ep.len && !detour_direct_dead(p) && !p->path.via;
 }
 
 /* @relay's REPORT entry for @dst, or NULL (none, or the REPORT is stale). */
@@ -75,7 +79,7 @@ static unsigned detour_candidates(struct daemon *d, struct peer *p, uint64_t now
 static void detour_fill(struct daemon *d, struct peer *p, uint64_t now, struct plan_path_in *in,
                         struct plan_path_cand *c, struct peer **via)
 {
-    in->direct_usable = p->ep.len && !p->path.dead;
+    in->direct_usable = p->ep.len && !detour_direct_dead(p);
     in->direct_cost = plan_path_cost(detour_direct_rtt(p));
     in->direct_ok_since = p->path.ok_since;
     in->cand = c;
@@ -122,7 +126,7 @@ void detour_choose(struct daemon *d, struct peer *p, uint64_t now)
     d->path_switches++;
     if (to)
         log_info("path", "%s: via %s (%.1f ms; direct %s)", p->name, to->name,
-                 (double)c[k].cost / 1e6, p->path.dead ? "dead" : "slower");
+                 (double)c[k].cost / 1e6, detour_direct_dead(p) ? "dead" : "slower");
     else
         log_info("path", "%s: direct", p->name);
     p->path.via = to;
@@ -171,51 +175,9 @@ static void detour_report_to(struct daemon *d, struct peer *to, uint64_t now)
 
 /* ---- the periodic work ------------------------------------------------------------ */
 
-/* How often @p's direct path is probed now, and from when (a suspect
- * path: from DETOUR_SUSPECT_MS after the unanswered send). */
-static uint64_t detour_probe_period(const struct detour_peer *dp, uint64_t now, uint64_t *from)
-{
-    *from = 0;
-    if (dp->dead)
-        return MS(DETOUR_DEAD_PROBE_MS);
-    if (dp->unanswered_since) {
-        *from = dp->unanswered_since + MS(DETOUR_SUSPECT_MS);
-        return MS(DETOUR_PROBE_MS);
-    }
-    return dp->via ? MS(DETOUR_DETOURED_PROBE_MS) : MS(DETOUR_RTT_PROBE_MS);
-}
-
-/* Probes due on @p's direct path, and dead when nothing came back.
- * Returns when @p needs looking at next. */
-static uint64_t detour_watch(struct daemon *d, struct peer *p, uint64_t now)
-{
-    struct detour_peer *dp = &p->path;
-    uint64_t since = dp->unanswered_since, from, period, due, dead_at = UINT64_MAX;
-
-    /* Dead takes both the time and the probes: after a stall of our own
-     * (a loaded host), the timer runs before the socket is read, and what
-     * came back meanwhile must get its chance. */
-    if (since && now - since >= MS(DETOUR_DEAD_MS) && dp->probes_out >= DETOUR_DEAD_PROBES)
-        detour_mark_dead(d, p, now, "nothing came back");
-    else if (since && since + MS(DETOUR_DEAD_MS) > now)
-        dead_at = since + MS(DETOUR_DEAD_MS);
-    period = detour_probe_period(dp, now, &from);
-    due = dp->probe_at ? dp->probe_at + period : now;
-    if (due < from)
-        due = from;
-    if (!tx_peer_up(p, now) || !p->ep.len)
-        return dead_at;
-    if (now >= due) {
-        detour_probe(d, p, now);
-        due = now + period;
-    }
-    return due < dead_at ? due : dead_at;
-}
-
 uint64_t detour_on_timeout(struct daemon *d, uint64_t now)
 {
-    bool report = now >= d->detour_report_at;
-    uint64_t next = UINT64_MAX;
+    bool report = now >= d->detour_report_at, busy = false;
 
     if (report) {
         d->detour_report_at = now + MS(DETOUR_REPORT_MS);
@@ -223,20 +185,22 @@ uint64_t detour_on_timeout(struct daemon *d, uint64_t now)
     }
     for (size_t i = 0; i < d->n_peers; i++) {
         struct peer *p = d->peers[i];
-        uint64_t due;
 
         if (!p->lp)
             continue;
-        due = detour_watch(d, p, now);
+        /* A link that came up healthy has no health change to tell us. */
+        if (path_health_now(&p->probe) == PATH_UP && !p->path.ok_since)
+            p->path.ok_since = now;
         detour_choose(d, p, now);
         if (report && tx_peer_up(p, now))
             detour_report_to(d, p, now);
-        if (due < next)
-            next = due;
+        busy |= p->path.via || path_health_now(&p->probe) != PATH_UP;
     }
-    /* A detour's hold ends on no event of its own: look again at the
-     * next REPORT at the latest. */
-    return next < d->detour_report_at ? next : d->detour_report_at;
+    /* A path in doubt or a detour (whose hold ends on no event of its
+     * own) is looked at every DETOUR_BUSY_MS; else at the next REPORT. */
+    if (busy && now + MS(DETOUR_BUSY_MS) < d->detour_report_at)
+        return now + MS(DETOUR_BUSY_MS);
+    return d->detour_report_at;
 }
 
 void detour_forget(struct daemon *d, struct peer *gone)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * libFuzzer target: inner payloads as a peer could send them (frames,
- * broadcast-tree frames, control TLVs, ring and detour messages), decoded the way datapath/rx.c and announce/announce.c do,
- * and fed into an fdb.
+ * broadcast-tree frames, control TLVs, ring, probe and detour messages),
+ * decoded the way datapath/rx.c, datapath/probe.c, datapath/detour.c and
+ * announce/announce.c do, and fed into an fdb and a path prober.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 
 #include "overlayd/datapath/fdb.h"
 #include "overlayd/datapath/inner.h"
+#include "overlayd/paths/path_probe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -71,6 +73,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (m >= 0 && ((size_t)m != size || memcmp(out, data, size) != 0))
                     __builtin_trap();
             }
+        }
+    }
+    {
+        static struct path_probe pp;
+        static uint64_t now;
+        struct inner_probe pr;
+        struct path_probe_req q;
+        uint8_t out[INNER_PROBE_LEN];
+
+        /* A parsed probe must rebuild to the very same bytes; a reply goes
+         * to a prober with probes in flight (as probe.c does), which must
+         * never take a sample from the future. */
+        if (inner_probe_parse(data, size, &pr) == 0) {
+            inner_probe_build(out, &pr);
+            if (size != INNER_PROBE_LEN || memcmp(out, data, size) != 0)
+                __builtin_trap();
+            if (!pp.active) {
+                path_init(&pp, 1);
+                path_link_up(&pp, now);
+            }
+            now += PATH_MS;
+            (void)path_poll(&pp, now, &q);
+            path_on_rx(&pp, now);
+            if (pr.flags == INNER_PROBE_REPLY && path_on_reply(&pp, pr.seq, pr.ts, now) == 0 &&
+                pr.ts > now)
+                __builtin_trap();
         }
     }
     {

@@ -345,12 +345,6 @@ int inner_detour_parse(const uint8_t *p, size_t len, struct inner_detour *out)
         out->n = p[2];
         out->entries = p + 3;
         return 0;
-    case INNER_DETOUR_PROBE:
-        if (len != 7)
-            return -EBADMSG;
-        out->flags = p[2];
-        out->seq = p + 3;
-        return 0;
     default:
         return -EBADMSG;
     }
@@ -375,8 +369,28 @@ uint64_t inner_detour_key(const uint8_t pub[32])
     return k;
 }
 
-uint32_t inner_detour_seq(const struct inner_detour *dt)
+void inner_probe_build(uint8_t buf[INNER_PROBE_LEN], const struct inner_probe *in)
 {
-    return (uint32_t)dt->seq[0] << 24 | (uint32_t)dt->seq[1] << 16 | (uint32_t)dt->seq[2] << 8 |
-           dt->seq[3];
+    buf[0] = INNER_PROBE;
+    buf[1] = in->flags;
+    buf[2] = buf[3] = 0;
+    buf[4] = (uint8_t)(in->seq >> 24);
+    buf[5] = (uint8_t)(in->seq >> 16);
+    buf[6] = (uint8_t)(in->seq >> 8);
+    buf[7] = (uint8_t)in->seq;
+    put64(buf + 8, in->ts);
+}
+
+int inner_probe_parse(const uint8_t *p, size_t len, struct inner_probe *out)
+{
+    /* Exact length and flags: a probe is answered at once, so anything a
+     * future version might add gets a new flag or type, never slack here. */
+    if (len != INNER_PROBE_LEN || p[0] != INNER_PROBE || p[2] || p[3])
+        return -EBADMSG;
+    if (p[1] != INNER_PROBE_REQUEST && p[1] != INNER_PROBE_REPLY)
+        return -EBADMSG;
+    out->flags = p[1];
+    out->seq = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+    out->ts = get64(p + 8);
+    return 0;
 }

@@ -32,6 +32,11 @@
  *                             cert length(2) || origin certificate || message
  *               kind 5 ECHO:  flags(1), 0x01 REQUEST: answer with an ECHO
  *                             (is the next relay hop still there?)
+ *   5 probe:    type(1) || flags(1) || reserved(2) = 0 || seq(4, BE) || timestamp(8, BE)
+ *               exactly 16 bytes; flags exactly one of 0x01 REQUEST ("answer at
+ *               once") and 0x02 REPLY (seq and timestamp of the request echoed);
+ *               the timestamp is the prober's own clock, opaque to the peer
+ *               (overlayd/paths/path_probe.h, docs/inner-protocol.md)
  *
  *   6 detour:   type(1) || kind(1) || body   (docs/paths.md)
  *               kind 1 FORWARD: ttl(1) || dest key(32) || origin key(32) ||
@@ -46,9 +51,6 @@
  *                             unknown), and with flag 0x01 RELAYED the
  *                             hosts it reaches through a relay other than
  *                             the receiver (their detour's cost)
- *               kind 4 PROBE:   flags(1) || seq(4, BE); flag 0x01 REQUEST:
- *                             "answer with this seq"; sent and answered
- *                             straight to the endpoint, never relayed
  *
  * Control TLVs:
  *   1 ENCLAVES      flags(1) || enclave id(3, BE)*   the sender's full set
@@ -68,14 +70,27 @@ enum inner_type {
     INNER_CONTROL = 2,
     INNER_RING = 3,
     INNER_FLOOD = 4,
+    INNER_PROBE = 5,
     INNER_DETOUR = 6,
+};
+
+enum inner_probe_consts {
+    INNER_PROBE_LEN = 16,
+    INNER_PROBE_REQUEST = 0x01,
+    INNER_PROBE_REPLY = 0x02,
+};
+
+/* A type-5 payload. */
+struct inner_probe {
+    uint8_t flags;                   /* INNER_PROBE_REQUEST or INNER_PROBE_REPLY */
+    uint32_t seq;
+    uint64_t ts;
 };
 
 enum inner_detour_kind {
     INNER_DETOUR_FORWARD = 1,
     INNER_DETOUR_DELIVER = 2,
     INNER_DETOUR_REPORT = 3,
-    INNER_DETOUR_PROBE = 4,
     INNER_DETOUR_HDR = 2 + 32,         /* DELIVER before the packet */
     INNER_DETOUR_FWD_HDR = 2 + 1 + 32 + 32, /* FORWARD before the packet */
     INNER_DETOUR_TTL = 3,              /* relays one packet may pass */
@@ -97,8 +112,6 @@ struct inner_detour {
     size_t pkt_len;
     unsigned n;                        /* REPORT: entries */
     const uint8_t *entries;
-    uint8_t flags;                     /* PROBE */
-    const uint8_t *seq;                /* PROBE: 4 bytes */
 };
 
 enum inner_ring_kind {
@@ -250,13 +263,16 @@ int inner_relay_plain_parse(const uint8_t *p, size_t len, struct inner_relay_pla
 /* Returns the plain length, or -EMSGSIZE / -EINVAL. */
 int inner_relay_plain_build(const struct inner_relay_plain *in, uint8_t *buf, size_t cap);
 
+/* Write a probe into @buf. */
+void inner_probe_build(uint8_t buf[INNER_PROBE_LEN], const struct inner_probe *in);
+/* Strict: returns 0, or -EBADMSG (not type 5, length not exactly
+ * INNER_PROBE_LEN, flags not exactly REQUEST or REPLY, reserved not 0). */
+int inner_probe_parse(const uint8_t *p, size_t len, struct inner_probe *out);
 /* Type 6. -EBADMSG if malformed: unknown kind, a link packet shorter than
- * INNER_DETOUR_PKT_MIN, a PROBE of another length than 7, a REPORT whose length is not its count's or whose
+ * INNER_DETOUR_PKT_MIN, a REPORT whose length is not its count's or whose
  * count is above INNER_DETOUR_REPORT_MAX, a FORWARD ttl of 0 or above
  * INNER_DETOUR_TTL. */
 int inner_detour_parse(const uint8_t *p, size_t len, struct inner_detour *out);
-/* PROBE sequence number. */
-uint32_t inner_detour_seq(const struct inner_detour *dt);
 /* REPORT entry @i (< out->n). */
 void inner_detour_entry(const struct inner_detour *dt, unsigned i, uint64_t *key,
                         uint8_t *flags, uint32_t *rtt_us);

@@ -105,8 +105,31 @@ void peer_link_free(struct daemon *d, struct peer *p)
     if (!p->lp)
         return;
     peer_ts_save(d, p->lp);
+    path_link_down(&p->probe);
     link_peer_free(p->lp);
     p->lp = NULL;
+}
+
+/* Random seed: the first sequence number and the idle probes' jitter, so
+ * hosts started together do not probe in step. */
+static void peer_path_init(struct peer *p)
+{
+    uint64_t seed;
+
+    randombytes_buf(&seed, sizeof(seed));
+    path_init(&p->probe, seed);
+}
+
+enum link_state peer_state(const struct peer *p, uint64_t now)
+{
+    enum link_state st = p->lp ? link_peer_state(p->lp, now) : LINK_DOWN;
+    struct path_info pi;
+
+    path_get(&p->probe, &pi);
+    /* Dead direct path, and no detour reaches it either. */
+    if (st == LINK_UP && pi.active && pi.health == PATH_DEAD && !p->path.via)
+        return LINK_DOWN;
+    return st;
 }
 
 uint64_t peer_rid64(const uint8_t pub[32])
@@ -136,6 +159,7 @@ int peer_add(struct daemon *d, const struct config_peer *cp, struct peer **out)
     memcpy(p->pub, cp->pubkey, 32);
     p->rid64 = peer_rid64(p->pub);
     memcpy(p->endpoint_cfg, cp->endpoint, sizeof(p->endpoint_cfg));
+    peer_path_init(p);
     rc = peer_link_new(d, p);
     if (rc < 0) {
         free(p);
@@ -243,7 +267,6 @@ static void hook_send(void *ctx, struct link_peer *lp, const uint8_t *pkt, size_
         return;                       /* no endpoint yet: it has to contact us */
     udp_queue(&d->udp, &p->ep, pkt, len);
     p->tx_bytes += len;
-    detour_direct_sent(d, p, daemon_now());
 }
 
 static struct link_peer *hook_accept(void *ctx, const uint8_t pub[LINK_KEY_LEN],
@@ -293,9 +316,11 @@ static void hook_state_changed(void *ctx, struct link_peer *lp, enum link_state 
             log_info("link", "%s up", p->name);
         /* Not from inside the hook: link_peer_send is not re-entrant. */
         p->hello_pending = true;
+        path_link_up(&p->probe, now);
         break;
     case LINK_DOWN:
         log_info("link", "%s down", p->name);
+        path_link_down(&p->probe);
         announce_peer_down(d, p);
         break;
     }

@@ -14,6 +14,7 @@
 #include "overlayd/config/config.h"
 #include "overlayd/datapath/detour.h"
 #include "overlayd/datapath/udp.h"
+#include "overlayd/paths/path_probe.h"
 
 struct admit_peer;
 struct config_peer;
@@ -44,8 +45,23 @@ struct peer {
     uint64_t connecting_since;
     struct admit_peer *adm;             /* certificate grant (admit.h); NULL: none yet */
     uint64_t rid64;                     /* its ring id's first 64 bits (broadcast tree) */
+    struct path_probe probe;            /* RTT, loss, health of the direct link (paths/) */
     struct detour_peer path;            /* direct path health, detour in use (detour.h) */
 };
+
+/*
+ * What the probes know of the direct link to @p (a path chooser's input):
+ * has_sample (false: RTT unknown, cost it high), srtt_ns, rttvar_ns,
+ * has_loss / loss (0..1), health (PATH_UP / PATH_SUSPECT / PATH_DEAD),
+ * active, heard / heard_at, unanswered, probe counts.
+ */
+static inline void peer_path_get(const struct peer *p, struct path_info *out)
+{
+    path_get(&p->probe, out);
+}
+/* The contract's `state` of @p: the link's, except "down" while its
+ * session is up but the probes hold the link DEAD. */
+enum link_state peer_state(const struct peer *p, uint64_t now);
 
 /* Remember @src as @p's endpoint (roaming); logs a change. */
 void peer_set_endpoint(struct peer *p, const struct udp_addr *src);

@@ -75,6 +75,9 @@ void rx_payload(struct daemon *d, struct peer *p, uint8_t *data, size_t len, uin
     case INNER_FLOOD:
         flood_recv(d, p, data, len, now);
         return;
+    case INNER_PROBE:
+        probe_rx(d, p, data, len, now);
+        return;
     case INNER_DETOUR:
         detour_recv(d, p, data, len, now);
         return;
@@ -112,8 +115,15 @@ static void rx_datagram(struct daemon *d, unsigned i, uint64_t now)
         return;
     p->rx_bytes += m->msg_len;
     ringd_note_rx(d, p, now);
+    {
+        enum path_health old = path_health_now(&p->probe);
+
+        /* Alive: every authenticated packet that came straight from it
+         * counts (a relayed one comes through detour.c, not here). */
+        path_on_rx(&p->probe, now);
+        probe_note_health(p, old, now);
+    }
     peer_set_endpoint(p, &src);     /* roaming */
-    detour_direct_rx(d, p, now);
     if (rx.len > 0)
         rx_payload(d, p, rx.data, rx.len, now);
 }

@@ -317,23 +317,63 @@ static void test_detour(void)
           -EBADMSG);
     CHECK(inner_detour_parse(b, 2, &dt) == -EBADMSG);
 
-    b[1] = INNER_DETOUR_PROBE;
-    b[2] = 0x01;
-    memcpy(b + 3, "\xde\xad\xbe\xef", 4);
-    CHECK(inner_detour_parse(b, 7, &dt) == 0 && dt.flags == 1 && inner_detour_seq(&dt) == 0xdeadbeef);
-    CHECK(inner_detour_parse(b, 6, &dt) == -EBADMSG);
-    CHECK(inner_detour_parse(b, 8, &dt) == -EBADMSG);
-
     b[1] = 9;
     CHECK(inner_detour_parse(b, 7, &dt) == -EBADMSG);
     b[0] = INNER_FRAME;
-    b[1] = INNER_DETOUR_PROBE;
+    b[1] = INNER_DETOUR_REPORT;
+    b[2] = 0;
+    CHECK(inner_detour_parse(b, 3, &dt) == -EBADMSG);
+    /* Kind 4 was a probe of type 6's; probes are type 5 (test_probe). */
+    b[0] = INNER_DETOUR;
+    b[1] = 4;
     CHECK(inner_detour_parse(b, 7, &dt) == -EBADMSG);
+}
+
+/* Type 5: byte for byte, and every malformed shape refused. */
+static void test_probe(void)
+{
+    static const uint8_t want[INNER_PROBE_LEN] = {
+        0x05, 0x01, 0x00, 0x00, 0xfe, 0xdc, 0xba, 0x98,
+        0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+    };
+    struct inner_probe in = { INNER_PROBE_REQUEST, 0xfedcba98u, 0x0102030405060708ull }, out;
+    uint8_t buf[INNER_PROBE_LEN + 1], bad[INNER_PROBE_LEN + 1];
+
+    inner_probe_build(buf, &in);
+    CHECK(memcmp(buf, want, sizeof(want)) == 0);
+    CHECK(inner_probe_parse(buf, INNER_PROBE_LEN, &out) == 0);
+    CHECK(out.flags == INNER_PROBE_REQUEST && out.seq == in.seq && out.ts == in.ts);
+    in.flags = INNER_PROBE_REPLY;
+    inner_probe_build(buf, &in);
+    CHECK(buf[1] == 0x02);
+    CHECK(inner_probe_parse(buf, INNER_PROBE_LEN, &out) == 0 && out.flags == INNER_PROBE_REPLY);
+    /* Exact length only. */
+    CHECK(inner_probe_parse(buf, INNER_PROBE_LEN - 1, &out) == -EBADMSG);
+    CHECK(inner_probe_parse(buf, INNER_PROBE_LEN + 1, &out) == -EBADMSG);
+    CHECK(inner_probe_parse(buf, 1, &out) == -EBADMSG);
+    /* Flags: none, both, unknown. */
+    for (unsigned f = 0; f < 256; f++) {
+        memcpy(bad, want, sizeof(want));
+        bad[1] = (uint8_t)f;
+        CHECK((inner_probe_parse(bad, INNER_PROBE_LEN, &out) == 0) == (f == 1 || f == 2),
+              "flags 0x%02x", f);
+    }
+    /* Reserved bytes and the type. */
+    memcpy(bad, want, sizeof(want));
+    bad[2] = 1;
+    CHECK(inner_probe_parse(bad, INNER_PROBE_LEN, &out) == -EBADMSG);
+    memcpy(bad, want, sizeof(want));
+    bad[3] = 0x80;
+    CHECK(inner_probe_parse(bad, INNER_PROBE_LEN, &out) == -EBADMSG);
+    memcpy(bad, want, sizeof(want));
+    bad[0] = INNER_RING;
+    CHECK(inner_probe_parse(bad, INNER_PROBE_LEN, &out) == -EBADMSG);
 }
 
 int main(void)
 {
     test_detour();
+    test_probe();
     test_ring();
     test_relay();
     test_relay_plain();
