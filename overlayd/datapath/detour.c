@@ -86,21 +86,45 @@ bool detour_wrap(struct daemon *d, struct peer *p, const uint8_t *pkt, size_t le
     return true;
 }
 
-bool detour_direct_dead(const struct peer *p)
+void detour_note_sent(struct peer *p, uint64_t now)
 {
+    /* Sent straight to it: its answer should come back soon. Through a
+     * relay, the answer says nothing about the direct path. */
+    if (!p->path.via)
+        path_on_tx(&p->probe, now);
+}
+
+bool detour_direct_dead(const struct peer *p, uint64_t now)
+{
+    /* A session that never came up has no probes: a handshake unanswered
+     * for DETOUR_CONNECT_MS is the sign (its retry can go through a relay). */
+    if (p->lp && link_peer_state(p->lp, now) == LINK_CONNECTING && p->connecting_since &&
+        now - p->connecting_since >= DETOUR_CONNECT_MS * UINT64_C(1000000))
+        return true;
     return path_health_now(&p->probe) == PATH_DEAD || p->path.follow;
+}
+
+bool detour_direct_healthy(const struct peer *p)
+{
+    struct path_info pi;
+
+    path_get(&p->probe, &pi);
+    /* Heard: a link whose every packet came through a relay has shown
+     * nothing about its direct path yet. SUSPECT does not break the
+     * health: it comes and goes with one-way traffic; DEAD does. */
+    return pi.active && pi.health != PATH_DEAD && pi.heard && !p->path.follow;
 }
 
 void detour_on_health(struct daemon *d, struct peer *p, enum path_health old, uint64_t now)
 {
     enum path_health h = path_health_now(&p->probe);
 
-    if (h == PATH_UP) {
-        p->path.ok_since = now;
+    if (h == PATH_UP)
         p->path.follow = false;
-    } else {
+    if (!detour_direct_healthy(p))
         p->path.ok_since = 0;
-    }
+    else if (!p->path.ok_since)
+        p->path.ok_since = now;
     if (h == PATH_DEAD && old != PATH_DEAD && !p->path.follow)
         d->direct_dead++;
     detour_choose(d, p, now);
@@ -142,7 +166,7 @@ static bool detour_budget(struct daemon *d, struct peer *from, uint64_t now)
 
 static bool detour_reaches_directly(const struct peer *p, uint64_t now)
 {
-    return tx_peer_up(p, now) && p->ep.len && !detour_direct_dead(p) && !p->path.via;
+    return tx_peer_up(p, now) && p->ep.len && !detour_direct_dead(p, now) && !p->path.via;
 }
 
 /* Pass the packet on to the host the FORWARD names: DELIVER it over our

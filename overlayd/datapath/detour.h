@@ -30,6 +30,7 @@ struct peer;
 
 enum detour_spec {
     DETOUR_BUSY_MS = 100,             /* look at paths this often while one is in doubt */
+    DETOUR_CONNECT_MS = 1000,         /* handshake unanswered this long: direct path dead */
     DETOUR_REPORT_MS = 1000,          /* REPORT of our live links to each linked host */
     DETOUR_REPORT_FRESH_MS = 3500,    /* a relay's REPORT older than this is not used */
     DETOUR_RELAY_PPS = 20000,         /* packets per second relayed for one source ... */
@@ -75,12 +76,19 @@ void detour_init(struct daemon *d);
 /* hook_send: carry @pkt for @p through a relay if that is its path (or the
  * packet answers one that came through a relay). false: send it direct. */
 bool detour_wrap(struct daemon *d, struct peer *p, const uint8_t *pkt, size_t len);
+/* Data for @p went out (tx.c, ring/): the probes watch for the answer
+ * when it went straight to the endpoint. */
+void detour_note_sent(struct peer *p, uint64_t now);
 /* The probes (overlayd/paths/) changed @p's health from @old: the path
  * is chosen again at once. */
 void detour_on_health(struct daemon *d, struct peer *p, enum path_health old, uint64_t now);
-/* Is @p's direct path out of use: held DEAD by the probes, or followed
- * to a detour? */
-bool detour_direct_dead(const struct peer *p);
+/* Is @p's direct path out of use: held DEAD by the probes, followed to a
+ * detour, or its handshake unanswered for DETOUR_CONNECT_MS? */
+bool detour_direct_dead(const struct peer *p, uint64_t now);
+/* Probing, not DEAD (SUSPECT is still healthy), not followed to a detour,
+ * and heard straight from at least once: the hold before traffic returns
+ * to the direct path counts from then. */
+bool detour_direct_healthy(const struct peer *p);
 /* An inner type 6 payload from @from (rx.c). */
 void detour_recv(struct daemon *d, struct peer *from, uint8_t *data, size_t len, uint64_t now);
 /* Reports and path choice; returns the next deadline. */

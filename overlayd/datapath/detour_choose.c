@@ -35,7 +35,7 @@ uint64_t detour_direct_rtt(const struct peer *p)
 /* A host we reach directly over an up link: may relay, may be reported. */
 static bool detour_direct_up(const struct peer *p, uint64_t now)
 {
-    return tx_peer_up(p, now) && p->ep.len && !detour_direct_dead(p) && !p->path.via;
+    return tx_peer_up(p, now) && p->ep.len && !detour_direct_dead(p, now) && !p->path.via;
 }
 
 /* @relay's REPORT entry for @dst, or NULL (none, or the REPORT is stale). */
@@ -79,8 +79,9 @@ static unsigned detour_candidates(struct daemon *d, struct peer *p, uint64_t now
 static void detour_fill(struct daemon *d, struct peer *p, uint64_t now, struct plan_path_in *in,
                         struct plan_path_cand *c, struct peer **via)
 {
-    in->direct_usable = p->ep.len && !detour_direct_dead(p);
+    in->direct_usable = p->ep.len && !detour_direct_dead(p, now);
     in->direct_cost = plan_path_cost(detour_direct_rtt(p));
+    in->direct_unmeasured = detour_direct_rtt(p) == 0;
     in->direct_ok_since = p->path.ok_since;
     in->cand = c;
     in->n = detour_candidates(d, p, now, c, via);
@@ -126,7 +127,7 @@ void detour_choose(struct daemon *d, struct peer *p, uint64_t now)
     d->path_switches++;
     if (to)
         log_info("path", "%s: via %s (%.1f ms; direct %s)", p->name, to->name,
-                 (double)c[k].cost / 1e6, detour_direct_dead(p) ? "dead" : "slower");
+                 (double)c[k].cost / 1e6, detour_direct_dead(p, now) ? "dead" : "slower");
     else
         log_info("path", "%s: direct", p->name);
     p->path.via = to;
@@ -189,12 +190,15 @@ uint64_t detour_on_timeout(struct daemon *d, uint64_t now)
         if (!p->lp)
             continue;
         /* A link that came up healthy has no health change to tell us. */
-        if (path_health_now(&p->probe) == PATH_UP && !p->path.ok_since)
+        if (!detour_direct_healthy(p))
+            p->path.ok_since = 0;
+        else if (!p->path.ok_since)
             p->path.ok_since = now;
         detour_choose(d, p, now);
         if (report && tx_peer_up(p, now))
             detour_report_to(d, p, now);
-        busy |= p->path.via || path_health_now(&p->probe) != PATH_UP;
+        busy |= p->path.via || path_health_now(&p->probe) != PATH_UP ||
+                link_peer_state(p->lp, now) == LINK_CONNECTING;
     }
     /* A path in doubt or a detour (whose hold ends on no event of its
      * own) is looked at every DETOUR_BUSY_MS; else at the next REPORT. */

@@ -41,10 +41,7 @@ void tx_send(struct daemon *d, struct peer *p, uint64_t now, const uint8_t *pkt,
 {
     int rc = link_peer_send(p->lp, now, pkt, len);
 
-    /* Sent straight to it: its answer should come back soon. Through a
-     * relay, the answer says nothing about the direct path. */
-    if (!p->path.via)
-        path_on_tx(&p->probe, now);
+    detour_note_sent(p, now);
     if (rc < 0)
         log_debug("tx", "send to %s: %s", p->name, strerror(-rc));
 }

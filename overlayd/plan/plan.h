@@ -157,7 +157,7 @@ struct plan_config {
 enum plan_path_spec {
     PLAN_PATH_UNKNOWN_MS = 1000,      /* cost of a path with no RTT sample yet: last resort */
     PLAN_PATH_MARGIN_PCT = 20,        /* a new path must be this much cheaper ... */
-    PLAN_PATH_MARGIN_MIN_MS = 5,      /* ... and at least this */
+    PLAN_PATH_MARGIN_MIN_MS = 10,     /* ... and at least this (RTT noise of a loaded host) */
     PLAN_PATH_HOLD_MS = 2000,         /* direct healthy this long before traffic returns */
     PLAN_PATH_PICK_DIRECT = -1,
     PLAN_PATH_PICK_NONE = -2,         /* no usable path: the glue tries direct anyway */
@@ -172,6 +172,7 @@ struct plan_path_cand {
 struct plan_path_in {
     bool direct_usable;               /* endpoint known, link not held dead */
     uint64_t direct_cost;             /* plan_path_cost() of the direct RTT */
+    bool direct_unmeasured;           /* no RTT sample of the direct path yet */
     uint64_t direct_ok_since;         /* healthy without a break since (0: not healthy) */
     int cur;                          /* path in use: PLAN_PATH_PICK_DIRECT or a cand index */
     unsigned n;

@@ -27,7 +27,14 @@ static uint64_t plan_path_margin(uint64_t cost)
     return m > PLAN_PATH_MARGIN_MIN_MS * PLAN_MS ? m : PLAN_PATH_MARGIN_MIN_MS * PLAN_MS;
 }
 
-/* The cheapest usable detour, or -1. */
+/* A detour through two relays ranks as if it cost the minimum margin
+ * more: it is taken over a one-relay detour only when it wins by that. */
+static uint64_t plan_path_rank(const struct plan_path_cand *c)
+{
+    return c->cost + (c->one_hop ? 0 : PLAN_PATH_MARGIN_MIN_MS * PLAN_MS);
+}
+
+/* The best usable detour, or -1. */
 static int plan_path_best_detour(const struct plan_path_in *in)
 {
     int best = -1;
@@ -35,7 +42,7 @@ static int plan_path_best_detour(const struct plan_path_in *in)
     for (unsigned i = 0; i < in->n; i++) {
         if (!in->cand[i].usable)
             continue;
-        if (best < 0 || in->cand[i].cost < in->cand[best].cost)
+        if (best < 0 || plan_path_rank(&in->cand[i]) < plan_path_rank(&in->cand[best]))
             best = (int)i;
     }
     return best;
@@ -48,11 +55,14 @@ static bool plan_path_direct_held(const struct plan_path_in *in, uint64_t now)
 }
 
 /* On the direct path now: stay unless it is unusable or a detour wins by
- * the margin. */
+ * the margin. A direct path not measured yet is not left for its unknown
+ * cost: using it is how it gets measured (a new host's handshake). */
 static int plan_path_from_direct(const struct plan_path_in *in, int best)
 {
     if (!in->direct_usable)
         return best >= 0 ? best : PLAN_PATH_PICK_NONE;
+    if (in->direct_unmeasured)
+        return PLAN_PATH_PICK_DIRECT;
     if (best >= 0 && in->cand[best].cost + plan_path_margin(in->direct_cost) < in->direct_cost)
         return best;
     return PLAN_PATH_PICK_DIRECT;

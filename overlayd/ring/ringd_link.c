@@ -313,7 +313,7 @@ void ringd_send_raw(struct ringd *r, struct peer *p, uint8_t kind, const uint8_t
     if (len)
         memcpy(r->buf + 2, body, len);
     rc = link_peer_send(p->lp, daemon_now(), r->buf, len + 2);
-    path_on_tx(&p->probe, daemon_now());
+    detour_note_sent(p, daemon_now());
     if (rc < 0)
         log_debug("ring", "send to %s: %s", p->name, strerror(-rc));
 }

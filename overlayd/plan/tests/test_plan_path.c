@@ -116,6 +116,24 @@ static void test_unknown(void)
     CHECK(plan_path_pick(&in, MS(1000)) == PLAN_PATH_PICK_DIRECT);
     c[0].cost = MS(30);
     CHECK(plan_path_pick(&in, MS(1000)) == 0);
+    /* A new host's direct path, not measured yet, is tried first... */
+    in.direct_unmeasured = true;
+    CHECK(plan_path_pick(&in, MS(1000)) == PLAN_PATH_PICK_DIRECT);
+    /* ... unless it is dead. */
+    in.direct_usable = false;
+    CHECK(plan_path_pick(&in, MS(1000)) == 0);
+}
+
+/* Two relays rank the minimum margin above one. */
+static void test_one_hop_preferred(void)
+{
+    struct plan_path_cand c[] = { { MS(8), true, false }, { MS(12), true, true } };
+    struct plan_path_in in = in_direct(0, PLAN_PATH_PICK_DIRECT, c, 2);
+
+    in.direct_usable = false;
+    CHECK(plan_path_pick(&in, MS(1000)) == 1);
+    c[0].cost = MS(1);
+    CHECK(plan_path_pick(&in, MS(1000)) == 0);
 }
 
 int main(void)
@@ -126,5 +144,6 @@ int main(void)
     test_return_after_hold();
     test_detour_to_detour();
     test_unknown();
+    test_one_hop_preferred();
     return CHECK_DONE();
 }
