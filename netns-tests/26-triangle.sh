@@ -33,6 +33,7 @@ _paths_is() {   # HOST PEER JQ-FILTER over its `paths blue --json` entry
     rig_ctl_q "$1" --json paths blue | jq -e --arg n "$2" ".hosts[] | select(.name == \$n) | $3" >/dev/null
 }
 _logged() { grep -qF "$2" "$(rig_host_dir "$1")/overlayd.log"; }
+_pings() { rig_in "$1" ping -n -q -c 1 -W 1 "$2" >/dev/null 2>&1; }
 
 rig_say "1. the 80 ms direct path is bypassed through h2"
 t0=$SECONDS
@@ -58,7 +59,9 @@ rig_poll 10 "h1 paths: h3 direct, 1 path, MaxLatency and MinPaths broken" _paths
 rig_ctl h1 paths blue >&2
 rig_poll 5 "h1 logs MaxLatency broken" _logged h1 "blue: MaxLatency to h3 broken"
 rig_poll 5 "h1 logs MinPaths broken" _logged h1 "blue: MinPaths to h3 broken"
-rig_ping b1 10.100.0.3
+# h3 leaves h2 once h2's REPORT drops h1 (h2's probes hold h1 dead first).
+rig_poll 10 "b1 pings b3 over the direct path" _pings b1 10.100.0.3
+rig_poll 10 "h3 sends to h1 directly" _via_is h3 h1 direct
 
 rig_say "3. the cut heals: through h2 again"
 rig_wan_uncut_pair h1 h2
