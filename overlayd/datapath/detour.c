@@ -79,6 +79,7 @@ bool detour_wrap(struct daemon *d, struct peer *p, const uint8_t *pkt, size_t le
     /* The answer comes back through the relay: its direct path is the
      * one to watch now. */
     path_on_tx(&via->probe, daemon_now());
+    ringd_note_data(d, via, daemon_now());      /* a link in use: not idle */
     if (detour_send_direct(d, via, b, len + INNER_DETOUR_FWD_HDR, daemon_now()) == 0) {
         d->detour_sent++;
         p->tx_bytes += len;
@@ -215,6 +216,9 @@ static void detour_relay(struct daemon *d, struct peer *from, const struct inner
     /* Relayed packets are answered through us: a dead onward link must
      * show in our probes (and leave our REPORTs) as for our own data. */
     path_on_tx(&next->probe, now);
+    /* Both links carry someone's traffic: neither is idle. */
+    ringd_note_data(d, from, now);
+    ringd_note_data(d, next, now);
     if (detour_send_direct(d, next, b, hdr + dt->pkt_len, now) == 0)
         d->detour_relayed++;
 }
@@ -245,6 +249,7 @@ static void detour_deliver(struct daemon *d, struct peer *relay, const struct in
     }
     d->rx_via_origin = p;
     d->detour_delivered++;
+    ringd_note_data(d, relay, now);
     p->rx_bytes += dt->pkt_len;
     p->path.rx_via = relay;
     p->path.rx_via_at = now;
