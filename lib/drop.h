@@ -47,6 +47,8 @@
     X(DETOUR_RATELIMIT, "drop_detour_ratelimit", "detour over the source's relay budget") \
     X(DETOUR_SPOOF, "drop_detour_spoof",                                                  \
       "relayed link packet not from the host the relay named") \
+    X(DETOUR_SEND, "drop_detour_send",                                                    \
+      "detour packet the relay's link refused to send (too large, or out of memory)") \
     X(PROBE_MALFORMED, "drop_probe_malformed",                                              \
       "probe of a bad length, flags or reserved bits")                                      \
     X(PROBE_STALE, "drop_probe_stale",                                                      \

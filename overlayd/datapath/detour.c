@@ -83,6 +83,8 @@ bool detour_wrap(struct daemon *d, struct peer *p, const uint8_t *pkt, size_t le
     if (detour_send_direct(d, via, b, len + INNER_DETOUR_FWD_HDR, daemon_now()) == 0) {
         d->detour_sent++;
         p->tx_bytes += len;
+    } else {
+        drop_count(&d->drops, DROP_DETOUR_SEND, daemon_now(), "to %s via %s", p->name, via->name);
     }
     return true;
 }
@@ -221,6 +223,9 @@ static void detour_relay(struct daemon *d, struct peer *from, const struct inner
     ringd_note_data(d, next, now);
     if (detour_send_direct(d, next, b, hdr + dt->pkt_len, now) == 0)
         d->detour_relayed++;
+    else
+        drop_count(&d->drops, DROP_DETOUR_SEND, now, "relayed from %s to %s", from->name,
+                   next->name);
 }
 
 /* ---- delivered through a relay -------------------------------------------- */
