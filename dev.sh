@@ -97,8 +97,11 @@ for log in sys.argv[1:]:
 # of its output just above the summary line.
 for log, t in failures:
     print(f"==> FAILED ({t.get('result')}): {t.get('name')} [{log}]")
-    out = (t.get("stdout") or "") + (t.get("stderr") or "")
-    for l in out.splitlines()[-25:]:
+    out = ((t.get("stdout") or "") + (t.get("stderr") or "")).splitlines()
+    # The verdict may sit above a long log dump: show it first.
+    for l in [l for l in out if l.startswith(("FAIL", "not ok", "  FAIL"))][:5]:
+        print(f"    >> {l}")
+    for l in out[-25:]:
         print(f"    {l}")
 for log, t in failures:
     print(f"failed: {t.get('name')} [{log}]")
