@@ -22,7 +22,8 @@ _Static_assert(sizeof(((struct config *)0)->control_socket) ==
 
 enum host_key {
     HK_NAME, HK_PRIVATE_KEY_FILE, HK_PRIVATE_KEY, HK_LISTEN_PORT, HK_LISTEN_ADDRESS,
-    HK_CONTROL_SOCKET, HK_ENCLAVE_DIR, HK_AUTHORITY, HK_CERTIFICATE_FILE, HK_COUNT,
+    HK_CONTROL_SOCKET, HK_ENCLAVE_DIR, HK_AUTHORITY, HK_CERTIFICATE_FILE, HK_PROXIMITY_SAMPLE,
+    HK_COUNT,
 };
 enum peer_key { PK_NAME, PK_PUBLIC_KEY, PK_ENDPOINT, PK_COUNT };
 enum host_section { HS_HOST, HS_PEER };
@@ -37,6 +38,7 @@ static const struct cfg_key_spec host_keys[HK_COUNT] = {
     [HK_ENCLAVE_DIR] = { "EnclaveDir", false },
     [HK_AUTHORITY] = { "Authority", false },
     [HK_CERTIFICATE_FILE] = { "CertificateFile", false },
+    [HK_PROXIMITY_SAMPLE] = { "ProximitySample", false },
 };
 static const struct cfg_key_spec peer_keys[PK_COUNT] = {
     [PK_NAME] = { "Name", false },
@@ -160,6 +162,13 @@ static void host_key_value(struct host_state *h, size_t k, const char *v, int li
         break;
     case HK_CERTIFICATE_FILE:
         host_path(h, "CertificateFile", v, line, cfg->certificate_file, sizeof(cfg->certificate_file));
+        break;
+    case HK_PROXIMITY_SAMPLE:
+        if (cfg_parse_uint(v, 1, CONFIG_PROXIMITY_MAX, &n))
+            cfg_problem(h->s, line, "ProximitySample %s is not a candidate count (want 1..%d; 1 = plain Chord fingers)",
+                        cfg_quote(q, v), CONFIG_PROXIMITY_MAX);
+        else
+            cfg->proximity_sample = (unsigned)n;
         break;
     }
 }
@@ -298,6 +307,7 @@ static int host_parse(struct host_state *h, const char *text, size_t len)
     memset(cfg, 0, sizeof(*cfg));
     snprintf(cfg->path, sizeof(cfg->path), "%s", h->s->path);
     cfg->listen_port = CONFIG_DEFAULT_PORT;
+    cfg->proximity_sample = CONFIG_PROXIMITY_DEFAULT;
     snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", CONFIG_DEFAULT_CONTROL_SOCKET);
     snprintf(cfg->enclave_dir, sizeof(cfg->enclave_dir), "%s", CONFIG_DEFAULT_ENCLAVE_DIR);
     r = cfg_walk(h->s, text, len, &host_schema, h);

@@ -27,6 +27,9 @@ enum config_limits {
     CONFIG_MTU_MIN = 576,         /* smallest datagram every IPv4 host must take */
     CONFIG_MTU_MAX = 65453,       /* 65535 minus the IPv4 encapsulation overhead */
     CONFIG_MIN_PATHS_MAX = 8,     /* MinPaths: direct plus one-hop detours wanted */
+    /* ProximitySample: candidates weighed per finger (1 = plain Chord). */
+    CONFIG_PROXIMITY_DEFAULT = 16,
+    CONFIG_PROXIMITY_MAX = 64,
 };
 
 /*
@@ -85,6 +88,7 @@ struct config {
     char name[CONFIG_NAME_MAX + 1];
     uint8_t private_key[32];
     uint16_t listen_port;
+    unsigned proximity_sample;           /* ProximitySample */
     char listen_address[64];             /* "" = any (IPv4 and IPv6) */
     char control_socket[108];
     char enclave_dir[PATH_MAX];

@@ -312,13 +312,15 @@ static void ringd_reply(struct ringd *r, struct ringd_pending *pd, const char *e
         json_kstr(&j, "host", host);
         json_ku64(&j, "seq", pd->rec.seq);
         json_ku64(&j, "hops", pd->hops);
+        json_key(&j, "latency_ms");
+        json_double(&j, (double)pd->took / RINGD_MS);
         json_kstr(&j, "host_id", hex);
         json_obj_end(&j);
         sbuf_putc(&out, '\n');
     } else {
         sbuf_printf(&out, "enclave  %s\nmac      %s\nhost     %s\nhost_id  %s\n"
-                    "seq      %" PRIu64 "\nhops     %u\n", pd->enclave_name, mac, host, hex,
-                    pd->rec.seq, pd->hops);
+                    "seq      %" PRIu64 "\nhops     %u\nlatency  %.3f ms\n", pd->enclave_name, mac,
+                    host, hex, pd->rec.seq, pd->hops, (double)pd->took / RINGD_MS);
     }
     ctl_server_reply(&r->d->ctl, pd->ctl_id, !sbuf_oom(&out), sbuf_oom(&out) ? "out of memory"
                                                                            : sbuf_str(&out));
@@ -351,7 +353,8 @@ int ringd_ctl_lookup(struct daemon *d, struct enclave *e, const uint8_t mac[6], 
     memset(pd, 0, sizeof(*pd));
     pd->cookie = (uint64_t)RINGD_CK_CTL << 56 | (++r->next_cookie & 0xffffffffffffull);
     pd->ctl_id = ctl_id;
-    pd->deadline = daemon_now() + (uint64_t)RINGD_LOOKUP_MS * RINGD_MS;
+    pd->started = daemon_now();
+    pd->deadline = pd->started + (uint64_t)RINGD_LOOKUP_MS * RINGD_MS;
     pd->enclave = e->id;
     snprintf(pd->enclave_name, sizeof(pd->enclave_name), "%s", e->name);
     memcpy(pd->mac, mac, 6);
@@ -403,6 +406,8 @@ void ringd_ctl_get_done(struct ringd *r, uint64_t cookie, int status, const ring
     }
     pd->rec = *best;
     pd->hops = hops;
+    /* The ring's part only: waiting for the host's name comes after. */
+    pd->took = daemon_now() - pd->started;
     pd->resolved = true;
     if (ringd_has_name(r, best->host.pub)) {
         ringd_reply(r, pd, NULL);

@@ -88,6 +88,7 @@ struct ringd_members {
 
 struct ringd_pending {                /* an overlayctl lookup in flight */
     uint64_t cookie, ctl_id, deadline;
+    uint64_t started, took;           /* ns: asked, and time to the record */
     uint32_t enclave;
     char enclave_name[CONFIG_NAME_MAX + 1];
     uint8_t mac[6];

@@ -209,6 +209,7 @@ int ringd_node_new(struct ringd *r, const struct udp_addr *towards)
      * name hosts we hold no link to (unmeasured, so never chosen), and
      * every hop of the lookup would open a link. */
     cfg.pns_explore = false;
+    cfg.pns_sample = r->d->cfg->proximity_sample;
     /* Link RTTs are smoothed samples of real traffic: a finger (and its
      * link) moves only for a clear gain, not for jitter between hosts
      * that are about equally near (a LAN, netns). */

@@ -191,7 +191,7 @@ static const char valid_host[] =
     "EnclaveDir = enclaves\n"
     "Authority = %A\n"
     "CertificateFile = host.cert\n"
-    "\n"
+    "ProximitySample = 4\n"
     "[Peer]\n"
     "Name = host-b\n"
     "PublicKey = %1\n"
@@ -264,6 +264,7 @@ static void test_valid(void)
     snprintf(want, sizeof(want), "%s/keys/host.key", dir);
     CHECK(!strcmp(cfg->private_key_file, want), "key file %s", cfg->private_key_file);
     CHECK(cfg->listen_port == 51901, "port %u", cfg->listen_port);
+    CHECK(cfg->proximity_sample == 4, "proximity sample %u", cfg->proximity_sample);
     CHECK(!strcmp(cfg->listen_address, "192.0.2.1"), "listen %s", cfg->listen_address);
     snprintf(want, sizeof(want), "%s/run/ovl.sock", dir);
     CHECK(!strcmp(cfg->control_socket, want), "socket %s", cfg->control_socket);
@@ -344,6 +345,7 @@ static void test_defaults(void)
     if (r == 0) {
         CHECK(cfg.listen_port == CONFIG_DEFAULT_PORT && cfg.listen_port == 51900, "port %u",
               cfg.listen_port);
+        CHECK(cfg.proximity_sample == 16, "proximity sample %u", cfg.proximity_sample);
         CHECK(!strcmp(cfg.control_socket, "/run/overlayd/overlayd.sock"), "socket %s",
               cfg.control_socket);
         CHECK(!strcmp(cfg.enclave_dir, "/etc/overlayd/enclaves"), "dir %s", cfg.enclave_dir);
@@ -422,6 +424,9 @@ static const struct bad_case bad_cases[] = {
     { __LINE__, H("ListenPort = 51900x\n"), NULL, NULL, 0, HC ":5: ListenPort \"51900x\" is not a port number", 1 },
     { __LINE__, H("ListenPort = -1\n"), NULL, NULL, 0, HC ":5: ListenPort \"-1\" is not a port number", 1 },
     { __LINE__, H("ListenPort = 99999999999999999999999\n"), NULL, NULL, 0, HC ":5: ListenPort \"99999999999999999999999\" is not a port number", 1 },
+    { __LINE__, H("ProximitySample = 0\n"), NULL, NULL, 0, HC ":5: ProximitySample \"0\" is not a candidate count (want 1..64; 1 = plain Chord fingers)", 1 },
+    { __LINE__, H("ProximitySample = 65\n"), NULL, NULL, 0, HC ":5: ProximitySample \"65\" is not a candidate count", 1 },
+    { __LINE__, H("ProximitySample = 8x\n"), NULL, NULL, 0, HC ":5: ProximitySample \"8x\" is not a candidate count", 1 },
     { __LINE__, H("ListenAddress = 10.0.0.300\n"), NULL, NULL, 0, HC ":5: ListenAddress \"10.0.0.300\" is not an IPv4 or IPv6 address", 1 },
     { __LINE__, "[Host]\nName = Host_A\nPrivateKeyFile = host.key\nEnclaveDir = enclaves\n", NULL, NULL, 0, HC ":2: Name \"Host_A\" is not a valid name (want 1..32 characters of a-z, 0-9 and -)", 1 },
     { __LINE__, "[Host]\nName = abcdefghijklmnopqrstuvwxyz0123456\nPrivateKeyFile = host.key\nEnclaveDir = enclaves\n", NULL, NULL, 0, HC ":2: Name \"abcdefghijklmnopqrstuvwxyz0123456\" is not a valid name", 1 },
