@@ -34,10 +34,12 @@
 #     so the enclave stays quiet but for what the scenario sends;
 #  4b. without an Authority: a guest ping between two hosts (not h1) that
 #     are not ring neighbours of each other opens their link (peers --json:
-#     up), which closes as idle (not up, "idle link closed" in the log)
-#     within 20 idle periods after the ping (measured 12-32 s on a loaded
-#     machine before detours and path probes, 57 s once after them, not
-#     traced: closing is agreed, and either side may still be talking);
+#     up), which closes as idle ("idle link closed" in the log; the ring's
+#     own traffic may open it again at once) within 46 s plus 4 idle
+#     periods, times OVL_TIMEOUT_MULT: records are republished for 46 s
+#     after a neighbour change (plan.h), and a link to their owner carries
+#     those STOREs (measured 22-57 s; once over 120 s under ASan, not
+#     traced);
 #  5. after SIGKILL of RING_KILL daemons at once (default 2; 5 when N >= 24)
 #     the survivors form one consistent ring again within 20 s; then every
 #     survivor resolves every surviving guest (or RING_LOOKUPS random
@@ -196,13 +198,19 @@ if [ "$AUTH" != 1 ]; then
         _state_not_up "$pa" "$pb"
     closed0=$(grep -cF "$pb: idle link closed" "$(rig_host_dir "$pa")/overlayd.log" || true)
     rig_ping "g${pa#h}" "$(ip_of "$pb")"
-    rig_assert "$pa's link to $pb is up after the ping" _state_up "$pa" "$pb"
+    rig_poll 5 "$pa's link to $pb is up after the ping" _state_up "$pa" "$pb"
     t0=$SECONDS
-    rig_poll $((20 * OVERLAYD_RING_IDLE_S)) "$pa's link to $pb closes as idle" _state_not_up "$pa" "$pb"
+    # The close, as logged: the ring's own traffic (an iterative lookup,
+    # a record's republish) may open the link again at once, so a poll of
+    # its state can miss the moment it was down.
     _closed_logged() {
         [ "$(grep -cF "$pb: idle link closed" "$(rig_host_dir "$pa")/overlayd.log")" -gt "$closed0" ]
     }
-    rig_assert "$pa logged the idle close of $pb" _closed_logged
+    # Records are republished 1, 3, 6, 12 and 24 s after a neighbour
+    # change (plan.h): their STOREs keep a link to the records' owner in
+    # use for 46 s, then it needs a few idle periods.
+    CLOSE_S=$(((46 + 4 * OVERLAYD_RING_IDLE_S) * ${OVL_TIMEOUT_MULT:-1}))
+    rig_poll "$CLOSE_S" "$pa's link to $pb closes as idle" _closed_logged
     printf '  ok: %s-%s link closed as idle %ss after the ping, without an Authority\n' \
         "$pa" "$pb" "$((SECONDS - t0))" >&2
 fi

@@ -22,7 +22,7 @@ static void ringd_log_send(struct ringd *r, const ring_peer *to, const ring_peer
 {
     char a[CONFIG_NAME_MAX + 1], b[CONFIG_NAME_MAX + 1];
 
-    log_debug("ring", "msg %u (%zu bytes) to %s %s%s", len ? buf[0] : 0, len,
+    log_debug("ring", "msg %u (%zu bytes) to %s %s%s", len > 1 ? buf[1] : 0, len,
               ringd_name_of(r, to->pub, a), hop ? "via " : "direct",
               hop ? ringd_name_of(r, hop->pub, b) : "");
 }
