@@ -114,10 +114,12 @@ struct daemon {
     bool detour_direct;                 /* sends go straight to the endpoint (probes, relaying) */
     uint64_t detour_report_at;
     double relay_pps, relay_burst;      /* relay budget per source (detour_init) */
+    bool detour_reports;                /* send REPORTs (off only in tests: OVERLAYD_DETOUR_REPORTS=0) */
     uv_timer_t detour_timer;
     uint64_t detour_sent;               /* our link packets sent through a relay */
     uint64_t detour_delivered;          /* link packets that came to us through a relay */
     uint64_t detour_relayed;            /* link packets we relayed for others */
+    uint64_t detour_ring;               /* ... sent or relayed as a hop along the ring */
     uint64_t path_switches;             /* path in use changed (direct <-> via) */
     uint64_t direct_dead;               /* direct paths declared dead */
     /* data-path buffers, preallocated */

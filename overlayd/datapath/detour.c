@@ -82,6 +82,7 @@ bool detour_wrap(struct daemon *d, struct peer *p, const uint8_t *pkt, size_t le
     ringd_note_data(d, via, daemon_now());      /* a link in use: not idle */
     if (detour_send_direct(d, via, b, len + INNER_DETOUR_FWD_HDR, daemon_now()) == 0) {
         d->detour_sent++;
+        d->detour_ring += p->path.via_ring;
         p->tx_bytes += len;
     } else {
         drop_count(&d->drops, DROP_DETOUR_SEND, daemon_now(), "to %s via %s", p->name, via->name);
@@ -140,6 +141,11 @@ void detour_init(struct daemon *d)
     const char *env = getenv("OVERLAYD_RELAY_PPS");
     long v = env ? strtol(env, NULL, 10) : 0;
 
+    /* Tests of the ring path turn REPORTs off: then no detour exists. */
+    env = getenv("OVERLAYD_DETOUR_REPORTS");
+    d->detour_reports = !env || strcmp(env, "0") != 0;
+    if (!d->detour_reports)
+        log_info("path", "no REPORTs sent (OVERLAYD_DETOUR_REPORTS=0): no host takes us as a relay");
     d->relay_pps = DETOUR_RELAY_PPS;
     d->relay_burst = DETOUR_RELAY_BURST;
     if (v > 0) {
@@ -175,7 +181,9 @@ static bool detour_reaches_directly(const struct peer *p, uint64_t now)
 /* Pass the packet on to the host the FORWARD names: DELIVER it over our
  * live direct link, or, without one, FORWARD it (one ttl less) to the
  * relay our own path to that host goes through, which does have a direct
- * link to it (REPORTs list only such). Never back to the sender. */
+ * link to it (REPORTs list only such), or else to the next hop along the
+ * ring (detour_ring_next: strictly closer on the ring, so no loop). Never
+ * back to the sender. */
 static void detour_relay(struct daemon *d, struct peer *from, const struct inner_detour *dt,
                          uint64_t now)
 {
@@ -190,9 +198,11 @@ static void detour_relay(struct daemon *d, struct peer *from, const struct inner
     }
     if (to && to != from && detour_reaches_directly(to, now))
         next = to;
-    else if (to && dt->ttl > 1 && to->path.via && to->path.via != from &&
+    else if (to && dt->ttl > 1 && to->path.via && !to->path.via_ring && to->path.via != from &&
              detour_reaches_directly(to->path.via, now))
         next = to->path.via;
+    else if (dt->ttl > 1 && (next = detour_ring_next(d, dt->key, from, now)))
+        d->detour_ring++;
     if (!next) {
         drop_count(&d->drops, DROP_DETOUR_REFUSED, now, "from %s", from->name);
         return;

@@ -37,6 +37,7 @@ enum detour_spec {
     DETOUR_RELAY_BURST = 4000,        /* ... with this burst */
     DETOUR_REPORT_MAX = 64,
     DETOUR_BOUNDS_MAX = 16,           /* bounded enclaves watched per peer (paths.c) */
+    DETOUR_RING_CAND_MAX = 512,       /* linked hosts weighed for the next ring hop */
 };
 
 struct detour_rep {
@@ -56,6 +57,7 @@ struct detour_bound {
  * have us relay, and its last REPORT. */
 struct detour_peer {
     struct peer *via;                 /* our link packets go through it; NULL: direct */
+    bool via_ring;                    /* ... as the next hop along the ring, not a detour */
     uint64_t via_cost;                /* ns, the detour's cost when chosen */
     uint64_t ok_since;                /* direct path healthy (probes: UP) since; 0: not */
     bool follow;                      /* it came to us through a relay while our direct
@@ -99,6 +101,11 @@ void detour_forget(struct daemon *d, struct peer *gone);
  * probes and their answers, and what we relay. */
 int detour_send_direct(struct daemon *d, struct peer *p, const uint8_t *buf, size_t len,
                        uint64_t now);
+/* The next hop along the ring towards @dest (docs/paths.md, "Along the
+ * ring"): the linked host whose ring id is closest before @dest's, nearer
+ * than ours; never @not. NULL: none makes progress. */
+struct peer *detour_ring_next(struct daemon *d, const uint8_t dest[32], const struct peer *not,
+                              uint64_t now);
 /* Choose @p's path now (detour_choose.c). */
 void detour_choose(struct daemon *d, struct peer *p, uint64_t now);
 /* For peers and paths: the RTT of the direct path (ns, 0 unknown), the

@@ -109,28 +109,61 @@ uint64_t detour_path_rtt(const struct peer *p)
     return p->path.via ? p->path.via_cost : detour_direct_rtt(p);
 }
 
+struct peer *detour_ring_next(struct daemon *d, const uint8_t dest[32], const struct peer *not,
+                              uint64_t now)
+{
+    uint64_t ids[DETOUR_RING_CAND_MAX];
+    struct peer *who[DETOUR_RING_CAND_MAX];
+    unsigned n = 0;
+    int k;
+
+    for (size_t i = 0; i < d->n_peers && n < DETOUR_RING_CAND_MAX; i++) {
+        struct peer *q = d->peers[i];
+
+        if (q != not && detour_direct_up(q, now)) {
+            ids[n] = q->rid64;
+            who[n++] = q;
+        }
+    }
+    k = plan_ring_next(d->rid64, peer_rid64(dest), ids, n);
+    return k >= 0 ? who[k] : NULL;
+}
+
+static void detour_log_switch(struct peer *p, struct peer *to, bool ring, uint64_t cost,
+                              uint64_t now)
+{
+    if (ring)
+        log_info("path", "%s: along the ring through %s (no direct path, no detour)", p->name,
+                 to->name);
+    else if (to)
+        log_info("path", "%s: via %s (%.1f ms; direct %s)", p->name, to->name,
+                 (double)cost / 1e6, detour_direct_dead(p, now) ? "dead" : "slower");
+    else
+        log_info("path", "%s: direct", p->name);
+}
+
 void detour_choose(struct daemon *d, struct peer *p, uint64_t now)
 {
     struct plan_path_cand c[DETOUR_CAND_MAX];
     struct peer *via[DETOUR_CAND_MAX];
     struct plan_path_in in;
     struct peer *to;
+    bool ring = false;
     int k;
 
     detour_fill(d, p, now, &in, c, via);
     k = plan_path_pick(&in, now);
     to = k >= 0 ? via[k] : NULL;
-    if (k >= 0)
-        p->path.via_cost = c[k].cost;
-    if (to == p->path.via)
+    /* Neither direct nor a detour: hand it to the ring, hop by hop. */
+    if (k == PLAN_PATH_PICK_NONE && (to = detour_ring_next(d, p->pub, p, now)))
+        ring = true;
+    p->path.via_cost = k >= 0 ? c[k].cost : 0;
+    if (to == p->path.via && ring == p->path.via_ring)
         return;
     d->path_switches++;
-    if (to)
-        log_info("path", "%s: via %s (%.1f ms; direct %s)", p->name, to->name,
-                 (double)c[k].cost / 1e6, detour_direct_dead(p, now) ? "dead" : "slower");
-    else
-        log_info("path", "%s: direct", p->name);
+    detour_log_switch(p, to, ring, p->path.via_cost, now);
     p->path.via = to;
+    p->path.via_ring = ring;
 }
 
 /* ---- REPORTs ------------------------------------------------------------------ */
@@ -155,7 +188,8 @@ static void detour_report_to(struct daemon *d, struct peer *to, uint64_t now)
             continue;
         if (detour_direct_up(q, now)) {
             rtt = detour_direct_rtt(q);
-        } else if (q->path.via && q->path.via != to && detour_direct_up(q->path.via, now)) {
+        } else if (q->path.via && !q->path.via_ring && q->path.via != to &&
+                   detour_direct_up(q->path.via, now)) {
             rtt = q->path.via_cost;   /* through a relay; never one through @to itself */
             flags = INNER_DETOUR_RELAYED;
         } else {
@@ -195,7 +229,7 @@ uint64_t detour_on_timeout(struct daemon *d, uint64_t now)
         else if (!p->path.ok_since)
             p->path.ok_since = now;
         detour_choose(d, p, now);
-        if (report && tx_peer_up(p, now))
+        if (report && d->detour_reports && tx_peer_up(p, now))
             detour_report_to(d, p, now);
         busy |= p->path.via || path_health_now(&p->probe) != PATH_UP ||
                 link_peer_state(p->lp, now) == LINK_CONNECTING;

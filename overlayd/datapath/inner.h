@@ -93,7 +93,7 @@ enum inner_detour_kind {
     INNER_DETOUR_REPORT = 3,
     INNER_DETOUR_HDR = 2 + 32,         /* DELIVER before the packet */
     INNER_DETOUR_FWD_HDR = 2 + 1 + 32 + 32, /* FORWARD before the packet */
-    INNER_DETOUR_TTL = 3,              /* relays one packet may pass */
+    INNER_DETOUR_TTL = 8,              /* relays one packet may pass */
     INNER_DETOUR_PKT_MIN = 32,         /* a link keepalive: header and tag */
     INNER_DETOUR_ENTRY = 12,
     INNER_DETOUR_REPORT_MAX = 64,      /* entries; keeps a REPORT under 800 bytes */

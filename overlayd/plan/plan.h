@@ -186,6 +186,11 @@ int plan_path_pick(const struct plan_path_in *in, uint64_t now);
 /* Independent usable paths: the direct one plus every usable one-hop
  * detour (each through another relay, so no two share a host). */
 unsigned plan_path_count(const struct plan_path_in *in);
+/* Along the ring, when neither the direct path nor a detour reaches a
+ * host: of @n linked hosts (their ring ids' first 64 bits), the index of
+ * the one closest to @dest either way round the ring, nearer to it than
+ * @self is (every hop strictly closer: no loop), or -1 if none is. */
+int plan_ring_next(uint64_t self, uint64_t dest, const uint64_t *cand, unsigned n);
 
 struct plan_link_info {               /* a link table entry, for status and tests */
     unsigned flags;

@@ -102,3 +102,28 @@ unsigned plan_path_count(const struct plan_path_in *in)
         n += in->cand[i].usable && in->cand[i].one_hop;
     return n;
 }
+
+/* Distance on the ring either way round, in 2^64 arithmetic: an answer
+ * goes back the way its question came, against the ring's direction. */
+static uint64_t plan_ring_dist(uint64_t a, uint64_t b)
+{
+    uint64_t cw = b - a, ccw = a - b;
+
+    return cw < ccw ? cw : ccw;
+}
+
+int plan_ring_next(uint64_t self, uint64_t dest, const uint64_t *cand, unsigned n)
+{
+    uint64_t best = plan_ring_dist(self, dest);
+    int k = -1;
+
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t d = plan_ring_dist(cand[i], dest);
+
+        if (d < best) {
+            best = d;
+            k = (int)i;
+        }
+    }
+    return k;
+}

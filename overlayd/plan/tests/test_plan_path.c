@@ -136,8 +136,29 @@ static void test_one_hop_preferred(void)
     CHECK(plan_path_pick(&in, MS(1000)) == 0);
 }
 
+/* Greedy along the ring, either way round: strictly closer each hop, the
+ * destination itself best of all, nothing when nobody is closer. */
+static void test_ring_next(void)
+{
+    const uint64_t c[] = { 100, 900, 400, UINT64_C(0xfffffffffffffff0) };
+
+    CHECK(plan_ring_next(0, 500, c, 4) == 2);
+    CHECK(plan_ring_next(0, 400, c, 4) == 2);       /* the destination itself */
+    CHECK(plan_ring_next(450, 500, c, 4) == -1);    /* 400 and 900 are farther */
+    CHECK(plan_ring_next(UINT64_MAX - 100, 5, c, 4) == 3);    /* across zero: -16 is 21 from 5 */
+    CHECK(plan_ring_next(0, 50, c, 4) == -1);       /* 100 and -16 are farther than 50 */
+    CHECK(plan_ring_next(0, 80, c, 4) == 0);        /* 100 is 20 past it */
+    /* Backwards, against the ring's direction. */
+    CHECK(plan_ring_next(950, 50, c, 4) == 0);      /* 100 is 50 from it */
+    CHECK(plan_ring_next(1000, 500, c, 4) == 2);    /* 400 is 100 from it */
+    CHECK(plan_ring_next(0, 500, c, 0) == -1);
+    /* A host at our own place is no progress. */
+    CHECK(plan_ring_next(400, 500, c, 4) == -1);
+}
+
 int main(void)
 {
+    test_ring_next();
     test_cost();
     test_slow_direct_bypassed();
     test_dead_direct();
