@@ -10,7 +10,7 @@
 # and x3 only: the relays carry no enclave.
 #  1. x0's guest pings x3's guest (polled; the time is printed);
 #  2. x0 reaches x3 via its ring neighbour, and x3 reaches x0 via one of
-#     its own; x0, x3 and at least one of the hosts between them counted
+#     its own; x0 shows x3 `up` (heard through the ring); x0, x3 and at least one of the hosts between them counted
 #     ring hops (`detour_ring`); nothing was refused as spoofed;
 #  3. a full-size (1418-byte, DF) guest ping crosses the three links too.
 . "$(dirname "$0")/lib.sh"
@@ -65,6 +65,7 @@ rig_ctl "$a" peers >&2
 rig_say "2. the path: ring hops at both ends"
 rig_poll 10 "$a reaches $b via a ring neighbour (${x[1]} or ${x[5]})" _via_in "$a" "$b" "${x[1]} ${x[5]}"
 rig_poll 10 "$b reaches $a via a ring neighbour (${x[2]} or ${x[4]})" _via_in "$b" "$a" "${x[2]} ${x[4]}"
+rig_assert_eq "$(rig_peer_state "$a" "$b")" up "$a: $b's state (heard through the ring)"
 grep -F "$b: along the ring through" "$(rig_host_dir "$a")/overlayd.log" >&2 ||
     rig_fail "$a did not log its ring path to $b"
 for h in "$a" "$b"; do

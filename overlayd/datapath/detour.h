@@ -38,6 +38,8 @@ enum detour_spec {
     DETOUR_REPORT_MAX = 64,
     DETOUR_BOUNDS_MAX = 16,           /* bounded enclaves watched per peer (paths.c) */
     DETOUR_RING_CAND_MAX = 512,       /* linked hosts weighed for the next ring hop */
+    DETOUR_RING_HEARD_MS = 11000,     /* a ring path is up while heard through within this:
+                                       * two keepalives (DAEMON_KEEPALIVE_S) and a second */
 };
 
 struct detour_rep {
@@ -106,6 +108,8 @@ int detour_send_direct(struct daemon *d, struct peer *p, const uint8_t *buf, siz
  * than ours; never @not. NULL: none makes progress. */
 struct peer *detour_ring_next(struct daemon *d, const uint8_t dest[32], const struct peer *not,
                               uint64_t now);
+/* Has @p been heard through a relay within DETOUR_RING_HEARD_MS? */
+bool detour_ring_heard(const struct peer *p, uint64_t now);
 /* Choose @p's path now (detour_choose.c). */
 void detour_choose(struct daemon *d, struct peer *p, uint64_t now);
 /* For peers and paths: the RTT of the direct path (ns, 0 unknown), the

@@ -129,6 +129,11 @@ struct peer *detour_ring_next(struct daemon *d, const uint8_t dest[32], const st
     return k >= 0 ? who[k] : NULL;
 }
 
+bool detour_ring_heard(const struct peer *p, uint64_t now)
+{
+    return p->path.rx_via && now - p->path.rx_via_at < MS(DETOUR_RING_HEARD_MS);
+}
+
 static void detour_log_switch(struct peer *p, struct peer *to, bool ring, uint64_t cost,
                               uint64_t now)
 {

@@ -126,8 +126,10 @@ enum link_state peer_state(const struct peer *p, uint64_t now)
     struct path_info pi;
 
     path_get(&p->probe, &pi);
-    /* Dead direct path, and no detour reaches it either. */
-    if (st == LINK_UP && pi.active && pi.health == PATH_DEAD && !p->path.via)
+    /* Dead direct path, and no detour reaches it either; a path along the
+     * ring is a guess until something comes back through it. */
+    if (st == LINK_UP && pi.active && pi.health == PATH_DEAD &&
+        (!p->path.via || (p->path.via_ring && !detour_ring_heard(p, now))))
         return LINK_DOWN;
     return st;
 }
