@@ -218,12 +218,15 @@ static void detour_relay(struct daemon *d, struct peer *from, const struct inner
         b[1] = INNER_DETOUR_DELIVER;
         memcpy(b + 2, dt->origin, 32);
     } else {
-        uint8_t origin[32];
+        uint8_t origin[32], dest[32];
 
+        /* Along the ring the destination may be no peer of ours: name it
+         * by the key the FORWARD carried, not by a peer entry. */
         memcpy(origin, dt->origin, 32);
+        memcpy(dest, dt->key, 32);
         hdr = INNER_DETOUR_FWD_HDR;
         memmove(b + hdr, dt->pkt, dt->pkt_len);
-        detour_put_forward(b, (uint8_t)(dt->ttl - 1), to->pub, origin);
+        detour_put_forward(b, (uint8_t)(dt->ttl - 1), dest, origin);
     }
     /* Relayed packets are answered through us: a dead onward link must
      * show in our probes (and leave our REPORTs) as for our own data. */
