@@ -256,6 +256,12 @@ int link_peer_connect(struct link_peer *peer, uint64_t now)
     return r;
 }
 
+int link_peer_retry_now(struct link_peer *peer, uint64_t now)
+{
+    /* A retry: the attempt (and its REKEY_ATTEMPT_TIME) goes on. */
+    return peer->hs ? link_send_initiation(peer, now, true) : 0;
+}
+
 void link_give_up_handshake(struct link_peer *peer)
 {
     link_handshake_release(peer, false);

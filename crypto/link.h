@@ -183,6 +183,14 @@ void link_peer_set_persistent_keepalive(struct link_peer *peer, unsigned seconds
 int link_peer_connect(struct link_peer *peer, uint64_t now);
 
 /*
+ * The way to @peer changed (a detour chosen or left) while an initiation
+ * is unanswered: send a fresh one now, as the retry timer would after
+ * REKEY_TIMEOUT, since the old one most likely went down the old way.
+ * Nothing in flight: nothing happens. Returns 0 or as link_peer_connect.
+ */
+int link_peer_retry_now(struct link_peer *peer, uint64_t now);
+
+/*
  * Encrypt @len bytes of @data for @peer and hand the packet to
  * hooks->send. Without a usable session the data is queued (bounded;
  * oldest dropped) and a handshake started; the queue is flushed when it

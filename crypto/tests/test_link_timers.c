@@ -79,6 +79,26 @@ static void test_retry_jitter_and_give_up(void)
     h_free();
 }
 
+/* The path changed: the lost initiation is sent again at once, not after
+ * REKEY_TIMEOUT, and the attempt (its 90 s budget) goes on. */
+static void test_retry_now(void)
+{
+    h_init(2, true);
+    CHECK(link_peer_retry_now(H.node[0].peer[1], H.now) == 0 && initiated(0) == 0,
+          "nothing in flight: nothing sent");
+    h_send(0, 1, "moved", 5);
+    h_drop_all();
+    h_run_until(1 * SEC);
+    CHECK(initiated(0) == 1, "one initiation, lost");
+    CHECK(link_peer_retry_now(H.node[0].peer[1], H.now) == 0 && initiated(0) == 2, "sent again now");
+    h_run_until(1 * SEC + 100 * MSEC);
+    CHECK(link_peer_state(H.node[0].peer[1], H.now) == LINK_UP, "up 4 s before the retry timer");
+    CHECK(H.node[1].rx_data == 1 && !memcmp(H.node[1].last_rx, "moved", 5), "queued data delivered");
+    CHECK(link_peer_retry_now(H.node[0].peer[1], H.now) == 0 && initiated(0) == 2,
+          "up: nothing in flight, nothing sent");
+    h_free();
+}
+
 struct seqlog {
     uint64_t next_seq[2];
     uint8_t *seen[2];       /* [direction][seq] receive count */
@@ -451,6 +471,7 @@ void test_link_timers(void)
     test_message_limits();
     test_zeroing_keeps_new_handshake();
     test_retry_jitter_and_give_up();
+    test_retry_now();
     test_rekey_no_loss();
     test_reject_after_time_and_zeroing();
     test_keepalives();

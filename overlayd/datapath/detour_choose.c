@@ -159,8 +159,11 @@ void detour_choose(struct daemon *d, struct peer *p, uint64_t now)
     detour_fill(d, p, now, &in, c, via);
     k = plan_path_pick(&in, now);
     to = k >= 0 ? via[k] : NULL;
-    /* Neither direct nor a detour: hand it to the ring, hop by hop. */
-    if (k == PLAN_PATH_PICK_NONE && (to = detour_ring_next(d, p->pub, p, now)))
+    /* A direct path found dead and no detour: hand it to the ring, hop by
+     * hop. Not for a host whose endpoint we do not know yet: it is no
+     * dead path, and that host's own initiation (which tells us the
+     * endpoint) must be answered straight back, not along the ring. */
+    if (k == PLAN_PATH_PICK_NONE && p->ep.len && (to = detour_ring_next(d, p->pub, p, now)))
         ring = true;
     p->path.via_cost = k >= 0 ? c[k].cost : 0;
     if (to == p->path.via && ring == p->path.via_ring)
@@ -169,6 +172,10 @@ void detour_choose(struct daemon *d, struct peer *p, uint64_t now)
     detour_log_switch(p, to, ring, p->path.via_cost, now);
     p->path.via = to;
     p->path.via_ring = ring;
+    /* An initiation that went the old way (often: to an endpoint not
+     * known yet, or cut) would wait REKEY_TIMEOUT for its retry. */
+    if (link_peer_retry_now(p->lp, now) < 0)
+        log_debug("path", "%s: handshake retry failed", p->name);
 }
 
 /* ---- REPORTs ------------------------------------------------------------------ */
