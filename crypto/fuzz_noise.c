@@ -43,7 +43,7 @@ static void as_responder(const uint8_t *msg, size_t len)
     struct noise_handshake hs;
     size_t got = 0, n = 0;
 
-    if (noise_handshake_init(&hs, NOISE_RESPONDER, NULL, 0, r_priv, NULL, NULL, -1) != 0)
+    if (noise_handshake_init(&hs, NOISE_RESPONDER, NULL, 0, r_priv, NULL, NULL, -1, NOISE_AEAD_CHACHAPOLY) != 0)
         abort();
     noise_handshake_set_ephemeral(&hs, e_priv);
     if (noise_handshake_read(&hs, msg, len, pay, sizeof(pay), &got) == 0) {
@@ -62,7 +62,7 @@ static void as_initiator(const uint8_t *msg, size_t len)
     uint8_t k1[32], k2[32];
     size_t got = 0, n = 0;
 
-    if (noise_handshake_init(&hs, NOISE_INITIATOR, NULL, 0, i_priv, r_pub, NULL, -1) != 0)
+    if (noise_handshake_init(&hs, NOISE_INITIATOR, NULL, 0, i_priv, r_pub, NULL, -1, NOISE_AEAD_CHACHAPOLY) != 0)
         abort();
     noise_handshake_set_ephemeral(&hs, e_priv);
     if (noise_handshake_write(&hs, NULL, 0, out, sizeof(out), &n) != 0)
@@ -92,9 +92,9 @@ static void both(const uint8_t *data, size_t size)
     if (split > size)
         split = size;
     if (noise_handshake_init(&ini, NOISE_INITIATOR, data, size % 7, i_priv, r_pub,
-                             psk_pos >= 0 ? psk : NULL, psk_pos) != 0 ||
+                             psk_pos >= 0 ? psk : NULL, psk_pos, NOISE_AEAD_CHACHAPOLY) != 0 ||
         noise_handshake_init(&res, NOISE_RESPONDER, data, size % 7, r_priv, NULL,
-                             psk_pos >= 0 ? psk : NULL, psk_pos) != 0)
+                             psk_pos >= 0 ? psk : NULL, psk_pos, NOISE_AEAD_CHACHAPOLY) != 0)
         abort();
     if (noise_handshake_write(&ini, data, split, out, sizeof(out), &n) != 0 ||
         noise_handshake_read(&res, out, n, pay, sizeof(pay), &got) != 0 ||
@@ -108,7 +108,7 @@ static void both(const uint8_t *data, size_t size)
         noise_handshake_split(&ini, is, ir) != 0 || noise_handshake_split(&res, rs, rr) != 0 ||
         memcmp(is, rr, 32) != 0 || memcmp(ir, rs, 32) != 0)
         abort();
-    if (size >= NOISE_TAG_LEN && noise_open(rr, 0, NULL, 0, data, size, pay) == 0)
+    if (size >= NOISE_TAG_LEN && noise_open(NOISE_AEAD_CHACHAPOLY, rr, 0, NULL, 0, data, size, pay) == 0)
         abort(); /* forged transport packet */
     noise_handshake_wipe(&ini);
     noise_handshake_wipe(&res);

@@ -26,6 +26,7 @@ static int link_drop(struct link_host *host, enum link_drop why)
     case LINK_DROP_UNKNOWN_PEER: c->drop_unknown_peer++; break;
     case LINK_DROP_EXPIRED: c->drop_expired++; break;
     case LINK_DROP_RATELIMIT: c->drop_ratelimit++; break;
+    case LINK_DROP_CIPHER: c->drop_cipher++; break;
     }
     return -(int)why;
 }
@@ -121,7 +122,7 @@ static void link_seal_send(struct link_peer *peer, struct link_keypair *kp, uint
     link_put_le32(pkt + 4, kp->remote_index);
     link_put_le64(pkt + 8, kp->send_counter);
     /* The header is associated data: no header byte can be altered. */
-    noise_seal(kp->send_key, kp->send_counter, pkt, LINK_DATA_HEADER_LEN,
+    noise_seal(kp->aead, kp->send_key, kp->send_counter, pkt, LINK_DATA_HEADER_LEN,
                len ? data : empty, len, pkt + LINK_DATA_HEADER_LEN);
     kp->send_counter++;
     host->hooks.send(host->hooks.ctx, peer, pkt, len + LINK_DATA_OVERHEAD);
@@ -160,11 +161,24 @@ static void link_queue_flush(struct link_peer *peer, uint64_t now)
  * incoming timestamp there, and the handshake_payload hook may itself send
  * to another peer.
  */
+/*
+ * AES-GCM only to a host whose own authenticated initiation offered it
+ * (a first contact is always ChaChaPoly), and not again after such an
+ * initiation went unanswered: that host may have stopped offering it.
+ */
+static enum noise_aead link_choose_aead(struct link_peer *peer, bool retry)
+{
+    if (retry && peer->hs && peer->hs->aead == NOISE_AEAD_AESGCM)
+        peer->remote_aesgcm = false;
+    return peer->host->aesgcm && peer->remote_aesgcm ? NOISE_AEAD_AESGCM : NOISE_AEAD_CHACHAPOLY;
+}
+
 int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry)
 {
     struct link_host *host = peer->host;
     uint8_t pl[LINK_TAI64N_LEN + LINK_MAX_HANDSHAKE_PAYLOAD], *pkt = host->pktbuf;
-    uint8_t eph[NOISE_DH_LEN];
+    uint8_t eph[NOISE_DH_LEN], pro[LINK_HS_PROLOGUE_MAX];
+    enum noise_aead aead = link_choose_aead(peer, retry);
     size_t ext = 0, mlen = 0;
     struct link_handshake *hs;
     int r;
@@ -173,8 +187,12 @@ int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry)
     hs = sodium_malloc(sizeof(*hs));
     if (!hs)
         return -ENOMEM;
-    r = noise_handshake_init(&hs->noise, NOISE_INITIATOR, link_prologue, link_prologue_len,
-                             host->priv, peer->pub, NULL, -1);
+    hs->aead = aead;
+    link_put_header(pkt, LINK_MSG_INIT);
+    pkt[1] = (uint8_t)aead;
+    pkt[2] = host->aesgcm ? LINK_CAP_AESGCM : 0;
+    r = noise_handshake_init(&hs->noise, NOISE_INITIATOR, pro, link_hs_prologue(pro, pkt),
+                             host->priv, peer->pub, NULL, -1, aead);
     if (!r)
         r = link_index_add(host, LINK_IDX_HANDSHAKE, peer, NULL, &hs->local_index);
     if (r) {
@@ -193,7 +211,6 @@ int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry)
                                             LINK_MAX_HANDSHAKE_PAYLOAD);
     if (ext > LINK_MAX_HANDSHAKE_PAYLOAD)
         r = -EMSGSIZE;
-    link_put_header(pkt, LINK_MSG_INIT);
     link_put_le32(pkt + 4, hs->local_index);
     if (!r)
         r = noise_handshake_write(&hs->noise, pl, LINK_TAI64N_LEN + ext, pkt + LINK_INIT_HDR_LEN,
@@ -306,13 +323,17 @@ static int link_init_accept(struct link_host *host, uint64_t now, const uint8_t 
                             size_t len, size_t *pl_len, struct link_peer **peerp)
 {
     struct noise_handshake *hs = host->scratch_hs;
-    uint8_t *pl = host->scratch_payload;
+    uint8_t *pl = host->scratch_payload, pro[LINK_HS_PROLOGUE_MAX];
     const uint8_t *rs;
     struct link_peer *peer;
     int r;
 
-    r = noise_handshake_init(hs, NOISE_RESPONDER, link_prologue, link_prologue_len,
-                             host->priv, NULL, NULL, -1);
+    if (pkt[1] > NOISE_AEAD_AESGCM || (pkt[2] & ~LINK_CAP_AESGCM) || pkt[3])
+        return LINK_DROP_MALFORMED;
+    if (pkt[1] == NOISE_AEAD_AESGCM && !host->aesgcm)
+        return LINK_DROP_CIPHER;
+    r = noise_handshake_init(hs, NOISE_RESPONDER, pro, link_hs_prologue(pro, pkt),
+                             host->priv, NULL, NULL, -1, (enum noise_aead)pkt[1]);
     if (!r)
         r = noise_handshake_read(hs, pkt + LINK_INIT_HDR_LEN, len - LINK_INIT_HDR_LEN - 2 * LINK_MAC_LEN,
                                  pl, LINK_TAI64N_LEN + LINK_MAX_HANDSHAKE_PAYLOAD, pl_len);
@@ -353,6 +374,8 @@ static int link_init_respond(struct link_host *host, uint64_t now, const uint8_t
     size_t ext = 0, mlen = 0;
     int r;
 
+    if (kp)
+        kp->aead = (enum noise_aead)pkt[1];
     r = kp ? link_index_add(host, LINK_IDX_KEYPAIR, peer, kp, &kp->local_index) : -ENOMEM;
     if (r) {
         if (kp)
@@ -405,6 +428,7 @@ static int link_rx_init(struct link_host *host, uint64_t now, const uint8_t *pkt
         memcpy(peer->last_ts, pl, LINK_TAI64N_LEN);
         peer->last_init_accepted = now;
         peer->has_init_accepted = true;
+        peer->remote_aesgcm = pkt[2] & LINK_CAP_AESGCM;
         r = link_init_respond(host, now, pkt, peer, pl_len);
         if (!r) {
             rx->peer = peer;
@@ -433,6 +457,34 @@ static void link_install_initiator(struct link_peer *peer, struct link_keypair *
         peer->kp_prev = peer->kp_cur;
     }
     peer->kp_cur = kp;
+}
+
+/*
+ * The session just installed is ChaChaPoly although both hosts offer
+ * AES-GCM: initiate again, choosing it. Only a host that has read the
+ * other's offer (in an initiation) can: on a first contact that is the
+ * responder, once the initiator confirmed the session; after crossing
+ * initiations both may, and both new sessions are AES-GCM. The old
+ * session carries data meanwhile.
+ */
+/* An initiation of ours still in flight is ChaChaPoly (sent before we
+ * knew the offer) and moot (a session is up): the upgrade replaces it. */
+bool link_aead_upgrade_wanted(const struct link_peer *peer)
+{
+    return peer->kp_cur && peer->kp_cur->aead == NOISE_AEAD_CHACHAPOLY && peer->host->aesgcm &&
+           peer->remote_aesgcm && !(peer->hs && peer->hs->aead == NOISE_AEAD_AESGCM);
+}
+
+static void link_maybe_upgrade(struct link_peer *peer, uint64_t now)
+{
+    uint64_t due = peer->t.initiated ? peer->t.last_initiation + AEAD_UPGRADE_GAP : now;
+
+    if (!link_aead_upgrade_wanted(peer))
+        return;
+    if (due <= now)
+        (void)link_send_initiation(peer, now, false);
+    else
+        peer->t.upgrade = due;
 }
 
 static int link_rx_response(struct link_host *host, uint64_t now, const uint8_t *pkt, size_t len,
@@ -478,6 +530,7 @@ static int link_rx_response(struct link_host *host, uint64_t now, const uint8_t 
         r = -ENOMEM;
         goto out;
     }
+    kp->aead = peer->hs->aead;
     r = noise_handshake_split(tmp, kp->send_key, kp->recv_key);
     if (r) {
         sodium_memzero(kp, sizeof(*kp));
@@ -504,6 +557,7 @@ static int link_rx_response(struct link_host *host, uint64_t now, const uint8_t 
         link_queue_flush(peer, now);
     else
         link_send_keepalive(peer, now);
+    link_maybe_upgrade(peer, now);
     link_report_state(peer, now);
 out:
     noise_handshake_wipe(tmp);
@@ -543,7 +597,7 @@ static int link_rx_data(struct link_host *host, uint64_t now, uint8_t *pkt, size
         return link_drop(host, LINK_DROP_EXPIRED);
     counter = link_get_le64(pkt + 8);
     plen = len - LINK_DATA_OVERHEAD;
-    if (noise_open(kp->recv_key, counter, pkt, LINK_DATA_HEADER_LEN,
+    if (noise_open(kp->aead, kp->recv_key, counter, pkt, LINK_DATA_HEADER_LEN,
                    pkt + LINK_DATA_HEADER_LEN, len - LINK_DATA_HEADER_LEN,
                    pkt + LINK_DATA_HEADER_LEN))
         return link_drop(host, LINK_DROP_AUTH);
@@ -557,6 +611,7 @@ static int link_rx_data(struct link_host *host, uint64_t now, uint8_t *pkt, size
          * response went out when the keypair was born. */
         link_timers_rtt_sample(peer, kp->birth, now, true);
         link_promote_next(peer, now);
+        link_maybe_upgrade(peer, now);
     }
     link_timers_any_received(peer, now);
     if (plen)

@@ -58,6 +58,7 @@ enum link_drop {
     LINK_DROP_UNKNOWN_PEER,       /* no session for the receiver index, or static key not admitted */
     LINK_DROP_EXPIRED,            /* session past REJECT_AFTER_TIME / messages */
     LINK_DROP_RATELIMIT,          /* initiation within 1/50 s of the last accepted one */
+    LINK_DROP_CIPHER,             /* initiation choosing an AEAD this host does not offer */
 };
 
 struct link_counters {
@@ -69,6 +70,7 @@ struct link_counters {
     uint64_t handshakes_initiated;
     uint64_t handshakes_completed;
     uint64_t drop_ratelimit;      /* initiations over INITIATIONS_PER_SECOND */
+    uint64_t drop_cipher;         /* LINK_DROP_CIPHER */
 };
 
 /*
@@ -173,6 +175,16 @@ void link_peer_last_timestamp(const struct link_peer *peer, uint8_t out[LINK_TIM
 void link_peer_set_last_timestamp(struct link_peer *peer, const uint8_t ts[LINK_TIMESTAMP_LEN]);
 /* Keepalive interval in seconds while idle (0 = off, the default). */
 void link_peer_set_persistent_keepalive(struct link_peer *peer, unsigned seconds);
+
+/*
+ * Offer and accept AES-256-GCM besides ChaCha20-Poly1305 (off by default).
+ * Two hosts that both offer it move to it right after their first
+ * handshake (docs/protocol.md, "Choice of AEAD"). Returns 0, or -ENOTSUP
+ * when the CPU lacks AES-NI (nothing changes then).
+ */
+int link_host_set_aesgcm(struct link_host *host, bool on);
+/* The AEAD of the session @peer's data goes out under, or -1: none. */
+int link_peer_aead(const struct link_peer *peer);
 
 /*
  * Start a handshake now (unless one is in flight or a session is fresh).

@@ -162,6 +162,19 @@ uint64_t link_peer_last_handshake(const struct link_peer *peer)
     return peer->last_handshake;
 }
 
+int link_host_set_aesgcm(struct link_host *host, bool on)
+{
+    if (on && !noise_aead_available(NOISE_AEAD_AESGCM))
+        return -ENOTSUP;
+    host->aesgcm = on;
+    return 0;
+}
+
+int link_peer_aead(const struct link_peer *peer)
+{
+    return peer->kp_cur ? (int)peer->kp_cur->aead : -1;
+}
+
 uint64_t link_peer_rtt_ns(const struct link_peer *peer)
 {
     return peer->rtt_srtt;

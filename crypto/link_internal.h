@@ -47,6 +47,10 @@ enum link_wg_spec {
     INITIATIONS_PER_SECOND = 50,
     INITIATION_MIN_INTERVAL = LINK_NS_PER_SEC / 50,     /* 1 / INITIATIONS_PER_SECOND */
     ZERO_KEYS_AFTER = 3 * REJECT_AFTER_TIME,            /* 540 s */
+    /* The peer refuses our initiation within INITIATION_MIN_INTERVAL of
+     * accepting our last one: an AES-GCM upgrade right after crossing
+     * initiations waits this long after our last (twice: delay jitter). */
+    AEAD_UPGRADE_GAP = 2 * INITIATION_MIN_INTERVAL,
     LINK_QUEUE_MAX = 128,                               /* packets waiting for a session */
 };
 
@@ -60,7 +64,7 @@ enum link_rfc6298 {
 enum link_wire {
     LINK_TAI64N_LEN = 12,
     LINK_MAC_LEN = 16,
-    LINK_INIT_HDR_LEN = 8,          /* type, reserved(3), sender */
+    LINK_INIT_HDR_LEN = 8,          /* type, aead, caps, reserved, sender */
     LINK_RESP_HDR_LEN = 12,         /* type, reserved(3), sender, receiver */
     LINK_INIT_MIN_LEN = LINK_INIT_HDR_LEN + NOISE_IK_MSG1_LEN + LINK_TAI64N_LEN + 2 * LINK_MAC_LEN,
     LINK_INIT_MAX_LEN = LINK_INIT_MIN_LEN + LINK_MAX_HANDSHAKE_PAYLOAD,
@@ -69,8 +73,17 @@ enum link_wire {
     LINK_MAX_DATA_PAYLOAD = LINK_MAX_PACKET - LINK_DATA_OVERHEAD,
 };
 
+/* Initiation byte 2: what the initiator offers (docs/protocol.md 2.1). */
+enum link_caps { LINK_CAP_AESGCM = 0x01 };
+
+/* The prologue the handshake hashes: the version string, then the
+ * initiation's first four bytes, so that no byte of them (the AEAD chosen,
+ * the capabilities offered) can be altered on the way. */
+enum { LINK_HS_PROLOGUE_MAX = 32 };
+
 struct link_keypair {
     struct link_peer *peer;
+    enum noise_aead aead;
     uint8_t send_key[NOISE_KEY_LEN];
     uint8_t recv_key[NOISE_KEY_LEN];
     uint64_t send_counter;          /* next counter to use */
@@ -84,6 +97,7 @@ struct link_keypair {
 /* Our own in-flight initiation (the responder side needs no state). */
 struct link_handshake {
     struct noise_handshake noise;
+    enum noise_aead aead;
     uint32_t local_index;
     /* When this initiation went out: its response's arrival is one RTT.
      * A retransmission is a new link_handshake (new index), so a response
@@ -118,6 +132,9 @@ struct link_timers {
     uint64_t send_keepalive;        /* passive keepalive */
     uint64_t new_handshake;         /* sent data, heard nothing */
     uint64_t zero_keys;             /* wipe everything */
+    uint64_t upgrade;               /* initiate choosing AES-GCM (link_maybe_upgrade) */
+    uint64_t last_initiation;       /* our last initiation went out ... */
+    bool initiated;                 /* ... if we ever sent one */
     uint64_t last_traversal;        /* last authenticated packet in or out */
     bool traversed;
     unsigned persistent_keepalive;  /* seconds, 0 = off */
@@ -134,6 +151,10 @@ struct link_peer {
     uint8_t last_ts[LINK_TAI64N_LEN];  /* greatest initiation timestamp accepted */
     uint64_t last_init_accepted;
     bool has_init_accepted;
+    /* Its last authenticated initiation offered AES-GCM: our next
+     * initiation may choose it. Cleared when such an initiation goes
+     * unanswered, so a host that stopped offering it is still reached. */
+    bool remote_aesgcm;
     uint64_t last_handshake;
     uint64_t rtt_srtt;              /* smoothed RTT in ns, 0 = no sample yet */
     uint64_t rtt_last;              /* latest sample in ns, 0 = none */
@@ -149,6 +170,7 @@ struct link_host {
     uint8_t pub[LINK_KEY_LEN];
     uint8_t mac1_key[LINK_KEY_LEN]; /* for packets sent to us */
     uint64_t wall_offset_ns;
+    bool aesgcm;                    /* offer and accept AES-GCM (link_host_set_aesgcm) */
     struct link_peer *peers;
     struct link_index_table idx;
     struct link_counters counters;
@@ -180,6 +202,9 @@ uint32_t link_get_le32(const uint8_t *p);
 void link_put_le64(uint8_t *p, uint64_t v);
 uint64_t link_get_le64(const uint8_t *p);
 void link_tai64n(uint8_t out[LINK_TAI64N_LEN], uint64_t wall_ns);
+/* Writes the handshake prologue for an initiation header into @out
+ * (LINK_HS_PROLOGUE_MAX bytes) and returns its length. */
+size_t link_hs_prologue(uint8_t *out, const uint8_t *init_hdr);
 extern const uint8_t link_prologue[];
 extern const size_t link_prologue_len;
 
@@ -209,6 +234,9 @@ void link_timers_run(struct link_peer *peer, uint64_t now);
 
 /* ---- link.c: actions timers.c triggers ---- */
 int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry);
+/* A ChaChaPoly session is current, nothing in flight, and both hosts offer
+ * AES-GCM: an initiation choosing it is wanted (docs/protocol.md 3.2). */
+bool link_aead_upgrade_wanted(const struct link_peer *peer);
 void link_send_keepalive(struct link_peer *peer, uint64_t now);
 void link_give_up_handshake(struct link_peer *peer);
 void link_zero_keys(struct link_peer *peer);

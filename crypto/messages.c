@@ -13,6 +13,14 @@ static const char LINK_MAC1_LABEL[8] = { 'm', 'a', 'c', '1', '-', '-', '-', '-' 
 const uint8_t link_prologue[] = "overlayd link v1";
 const size_t link_prologue_len = sizeof(link_prologue) - 1;   /* without NUL */
 
+size_t link_hs_prologue(uint8_t *out, const uint8_t *init_hdr)
+{
+    _Static_assert(sizeof(link_prologue) - 1 + 4 <= LINK_HS_PROLOGUE_MAX, "prologue size");
+    memcpy(out, link_prologue, link_prologue_len);
+    memcpy(out + link_prologue_len, init_hdr, 4);
+    return link_prologue_len + 4;
+}
+
 /* TAI64 label of the Unix epoch: 2^62 + 10 (libtai convention). */
 #define LINK_TAI64_EPOCH (UINT64_C(0x4000000000000000) + 10)
 

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Noise_IK_25519_ChaChaPoly_BLAKE2b (+ psk0/psk1/psk2), Noise spec rev 34.
+ * Noise_IK_25519_{ChaChaPoly,AESGCM}_BLAKE2b (+ psk0/psk1/psk2), Noise spec rev 34.
  * The section numbers in comments refer to that revision.
  */
 #include "crypto/noise.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -13,17 +14,27 @@
 /* Constants fixed by the Noise spec and by RFC 2104 for BLAKE2b. */
 enum noise_spec {
     NOISE_BLOCKLEN = 128,          /* BLAKE2b block: HMAC pad length */
-    NOISE_NONCE_LEN = 12,          /* ChaChaPoly IETF: 4 zero bytes || LE64(n) */
+    NOISE_NONCE_LEN = 12,          /* 4 zero bytes || 64-bit n (LE: ChaChaPoly, BE: AESGCM) */
+    NOISE_NAME_MAX = 48,
     NOISE_HMAC_IPAD = 0x36,
     NOISE_HMAC_OPAD = 0x5c,
 };
 
-static const char NOISE_NAME_IK[] = "Noise_IK_25519_ChaChaPoly_BLAKE2b";
-static const char *const NOISE_NAME_PSK[3] = {
-    "Noise_IKpsk0_25519_ChaChaPoly_BLAKE2b",
-    "Noise_IKpsk1_25519_ChaChaPoly_BLAKE2b",
-    "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2b",
-};
+static const char *const NOISE_AEAD_NAME[2] = { "ChaChaPoly", "AESGCM" };
+
+bool noise_aead_available(enum noise_aead aead)
+{
+    if (aead == NOISE_AEAD_CHACHAPOLY)
+        return true;
+    /* sodium_init() detects the CPU features the check reads. */
+    return aead == NOISE_AEAD_AESGCM && sodium_init() >= 0 &&
+           crypto_aead_aes256gcm_is_available();
+}
+
+const char *noise_aead_name(enum noise_aead aead)
+{
+    return aead == NOISE_AEAD_AESGCM ? NOISE_AEAD_NAME[1] : NOISE_AEAD_NAME[0];
+}
 
 /* ------------------------------------------------------------------ */
 /* Primitives (section 12)                                             */
@@ -100,37 +111,45 @@ void noise_hkdf(const uint8_t ck[NOISE_HASH_LEN],
     sodium_memzero(buf, sizeof(buf));
 }
 
-static void noise_nonce(uint8_t nonce[NOISE_NONCE_LEN], uint64_t n)
+/* Section 12.3 and 12.4: the counter is little-endian for ChaChaPoly,
+ * big-endian for AESGCM. */
+static void noise_nonce(uint8_t nonce[NOISE_NONCE_LEN], enum noise_aead aead, uint64_t n)
 {
     memset(nonce, 0, 4);
     for (int i = 0; i < 8; i++)
-        nonce[4 + i] = (uint8_t)(n >> (8 * i));
+        nonce[aead == NOISE_AEAD_AESGCM ? 11 - i : 4 + i] = (uint8_t)(n >> (8 * i));
 }
 
-void noise_seal(const uint8_t key[NOISE_KEY_LEN], uint64_t n,
+void noise_seal(enum noise_aead aead, const uint8_t key[NOISE_KEY_LEN], uint64_t n,
                 const uint8_t *ad, size_t ad_len,
                 const uint8_t *in, size_t len, uint8_t *out)
 {
     uint8_t nonce[NOISE_NONCE_LEN];
 
-    noise_nonce(nonce, n);
-    crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, in, len, ad, ad_len,
-                                              NULL, nonce, key);
+    noise_nonce(nonce, aead, n);
+    if (aead == NOISE_AEAD_AESGCM)
+        crypto_aead_aes256gcm_encrypt(out, NULL, in, len, ad, ad_len, NULL, nonce, key);
+    else
+        crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, in, len, ad, ad_len,
+                                                  NULL, nonce, key);
 }
 
-int noise_open(const uint8_t key[NOISE_KEY_LEN], uint64_t n,
+int noise_open(enum noise_aead aead, const uint8_t key[NOISE_KEY_LEN], uint64_t n,
                const uint8_t *ad, size_t ad_len,
                const uint8_t *in, size_t len, uint8_t *out)
 {
     uint8_t nonce[NOISE_NONCE_LEN];
+    int r;
 
     if (len < NOISE_TAG_LEN)
         return -EBADMSG;
-    noise_nonce(nonce, n);
-    if (crypto_aead_chacha20poly1305_ietf_decrypt(out, NULL, NULL, in, len,
-                                                  ad, ad_len, nonce, key) != 0)
-        return -EBADMSG;
-    return 0;
+    noise_nonce(nonce, aead, n);
+    if (aead == NOISE_AEAD_AESGCM)
+        r = crypto_aead_aes256gcm_decrypt(out, NULL, NULL, in, len, ad, ad_len, nonce, key);
+    else
+        r = crypto_aead_chacha20poly1305_ietf_decrypt(out, NULL, NULL, in, len,
+                                                      ad, ad_len, nonce, key);
+    return r == 0 ? 0 : -EBADMSG;
 }
 
 int noise_pubkey(uint8_t pub[NOISE_DH_LEN], const uint8_t priv[NOISE_DH_LEN])
@@ -198,7 +217,7 @@ static size_t sym_encrypt_and_hash(struct noise_symmetric *sym, const uint8_t *i
     size_t out_len = len;
 
     if (sym->cs.has_key) {
-        noise_seal(sym->cs.k, sym->cs.n++, sym->h, NOISE_HASH_LEN, in, len, out);
+        noise_seal(sym->aead, sym->cs.k, sym->cs.n++, sym->h, NOISE_HASH_LEN, in, len, out);
         out_len += NOISE_TAG_LEN;
     } else if (len) {
         memmove(out, in, len);
@@ -219,7 +238,7 @@ static int sym_decrypt_and_hash(struct noise_symmetric *sym, const uint8_t *in,
 
     noise_hash2(next_h, sym->h, NOISE_HASH_LEN, in, len);
     if (sym->cs.has_key) {
-        r = noise_open(sym->cs.k, sym->cs.n, sym->h, NOISE_HASH_LEN, in, len, out);
+        r = noise_open(sym->aead, sym->cs.k, sym->cs.n, sym->h, NOISE_HASH_LEN, in, len, out);
         if (r == 0)
             sym->cs.n++;
         else if (len >= NOISE_TAG_LEN)
@@ -267,9 +286,9 @@ int noise_handshake_init(struct noise_handshake *hs, enum noise_role role,
                          const uint8_t *prologue, size_t prologue_len,
                          const uint8_t s_priv[NOISE_DH_LEN],
                          const uint8_t *rs_pub,
-                         const uint8_t *psk, int psk_pos)
+                         const uint8_t *psk, int psk_pos, enum noise_aead aead)
 {
-    const char *name;
+    char name[NOISE_NAME_MAX];
     size_t name_len;
     uint8_t dh[NOISE_DH_LEN];
 
@@ -287,8 +306,13 @@ int noise_handshake_init(struct noise_handshake *hs, enum noise_role role,
         return -EINVAL;
     if (prologue_len && !prologue)
         return -EINVAL;
+    if (aead != NOISE_AEAD_CHACHAPOLY && aead != NOISE_AEAD_AESGCM)
+        return -EINVAL;
+    if (!noise_aead_available(aead))
+        return -ENOTSUP;
 
     hs->role = role;
+    hs->sym.aead = aead;
     memcpy(hs->s_priv, s_priv, NOISE_DH_LEN);
     if (noise_pubkey(hs->s_pub, s_priv) != 0) {
         noise_handshake_wipe(hs);
@@ -309,12 +333,14 @@ int noise_handshake_init(struct noise_handshake *hs, enum noise_role role,
         memcpy(hs->psk, psk, NOISE_KEY_LEN);
 
     /* InitializeSymmetric: names up to HASHLEN are zero-padded, not hashed. */
-    name = psk_pos >= 0 ? NOISE_NAME_PSK[psk_pos] : NOISE_NAME_IK;
-    name_len = strlen(name);
-    if (name_len <= NOISE_HASH_LEN)
-        memcpy(hs->sym.h, name, name_len);
+    if (psk_pos >= 0)
+        snprintf(name, sizeof(name), "Noise_IKpsk%d_25519_%s_BLAKE2b", psk_pos,
+                 noise_aead_name(aead));
     else
-        noise_hash2(hs->sym.h, (const uint8_t *)name, name_len, NULL, 0);
+        snprintf(name, sizeof(name), "Noise_IK_25519_%s_BLAKE2b", noise_aead_name(aead));
+    /* Every such name is shorter than HASHLEN: zero-padded, never hashed. */
+    name_len = strlen(name);
+    memcpy(hs->sym.h, name, name_len);
     memcpy(hs->sym.ck, hs->sym.h, NOISE_HASH_LEN);
     sym_mix_hash(&hs->sym, prologue, prologue_len);
 

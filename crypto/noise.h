@@ -3,7 +3,7 @@
 #define OVL_CRYPTO_NOISE_H
 
 /*
- * DOC: noise — Noise_IK_25519_ChaChaPoly_BLAKE2b (Noise spec rev 34)
+ * DOC: noise — Noise_IK_25519_{ChaChaPoly,AESGCM}_BLAKE2b (Noise spec rev 34)
  *
  * A byte-in/byte-out implementation of the IK handshake pattern with
  * optional PSK modifiers (psk0, psk1, psk2) so the published test vectors
@@ -18,7 +18,9 @@
  *     <- e, ee, se
  *
  * Primitives (all from libsodium): X25519 (crypto_scalarmult),
- * ChaCha20-Poly1305 IETF with nonce = 4 zero bytes || LE64(n), BLAKE2b-512
+ * ChaCha20-Poly1305 IETF with nonce = 4 zero bytes || LE64(n) or, where
+ * the CPU has AES-NI, AES-256-GCM with nonce = 4 zero bytes || BE64(n)
+ * (the AEAD is part of the protocol name, so of the handshake hash), BLAKE2b-512
  * (crypto_generichash), HMAC-BLAKE2b per RFC 2104 with a 128-byte block,
  * HKDF as in Noise spec section 4.3.
  *
@@ -46,6 +48,9 @@ enum noise_limits {
 
 enum noise_role { NOISE_INITIATOR = 0, NOISE_RESPONDER = 1 };
 
+/* The cipher function of the protocol name (section 12.3). */
+enum noise_aead { NOISE_AEAD_CHACHAPOLY = 0, NOISE_AEAD_AESGCM = 1 };
+
 enum noise_step {
     NOISE_STEP_MSG1 = 0,    /* next: initiator writes / responder reads msg 1 */
     NOISE_STEP_MSG2 = 1,    /* next: responder writes / initiator reads msg 2 */
@@ -61,6 +66,7 @@ struct noise_cipher {
 };
 
 struct noise_symmetric {
+    enum noise_aead aead;
     uint8_t ck[NOISE_HASH_LEN];
     uint8_t h[NOISE_HASH_LEN];
     struct noise_cipher cs;
@@ -84,15 +90,22 @@ struct noise_handshake {
  * Initialise a handshake. @rs_pub is the responder's static public key and
  * is required for the initiator, ignored (pass NULL) for the responder.
  * @psk may be NULL when @psk_pos is -1. The protocol name hashed into the
- * state is derived from @psk_pos ("Noise_IK_25519_ChaChaPoly_BLAKE2b" or
- * "Noise_IKpskN_...").
- * Returns 0 or one of: -EINVAL (bad role/psk_pos, low-order key).
+ * state is derived from @psk_pos and @aead ("Noise_IK_25519_ChaChaPoly_BLAKE2b",
+ * "Noise_IKpskN_25519_AESGCM_BLAKE2b", ...).
+ * Returns 0 or one of: -EINVAL (bad role/psk_pos/aead, low-order key),
+ * -ENOTSUP (AES-GCM on a CPU without AES-NI: see noise_aead_available).
  */
 int noise_handshake_init(struct noise_handshake *hs, enum noise_role role,
                          const uint8_t *prologue, size_t prologue_len,
                          const uint8_t s_priv[NOISE_DH_LEN],
                          const uint8_t *rs_pub,
-                         const uint8_t *psk, int psk_pos);
+                         const uint8_t *psk, int psk_pos, enum noise_aead aead);
+
+/* libsodium's AES-256-GCM needs AES-NI and CLMUL; ChaChaPoly runs anywhere. */
+bool noise_aead_available(enum noise_aead aead);
+
+/* "ChaChaPoly" or "AESGCM", as in the protocol name. */
+const char *noise_aead_name(enum noise_aead aead);
 
 /*
  * Supply the ephemeral private key instead of drawing one with
@@ -148,15 +161,16 @@ const uint8_t *noise_handshake_remote_static(const struct noise_handshake *hs);
 void noise_handshake_wipe(struct noise_handshake *hs);
 
 /*
- * Transport AEAD with the Noise nonce layout (4 zero bytes || LE64(n)).
- * @out must hold @len + NOISE_TAG_LEN bytes for seal and @len -
- * NOISE_TAG_LEN for open; in-place operation (out == in) is allowed.
- * noise_open returns 0 or -EBADMSG.
+ * Transport AEAD with the Noise nonce layout (4 zero bytes || LE64(n) for
+ * ChaChaPoly, || BE64(n) for AESGCM). @out must hold @len + NOISE_TAG_LEN
+ * bytes for seal and @len - NOISE_TAG_LEN for open; in-place operation
+ * (out == in) is allowed. noise_open returns 0 or -EBADMSG. AESGCM only
+ * where noise_aead_available() says so.
  */
-void noise_seal(const uint8_t key[NOISE_KEY_LEN], uint64_t n,
+void noise_seal(enum noise_aead aead, const uint8_t key[NOISE_KEY_LEN], uint64_t n,
                 const uint8_t *ad, size_t ad_len,
                 const uint8_t *in, size_t len, uint8_t *out);
-int noise_open(const uint8_t key[NOISE_KEY_LEN], uint64_t n,
+int noise_open(enum noise_aead aead, const uint8_t key[NOISE_KEY_LEN], uint64_t n,
                const uint8_t *ad, size_t ad_len,
                const uint8_t *in, size_t len, uint8_t *out);
 

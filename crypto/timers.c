@@ -79,6 +79,9 @@ void link_timers_handshake_initiated(struct link_peer *peer, uint64_t now, bool 
 {
     if (!retry)
         peer->t.attempt_start = now;
+    peer->t.last_initiation = now;
+    peer->t.initiated = true;
+    peer->t.upgrade = 0;
     peer->t.retransmit = link_after(now, REKEY_TIMEOUT + link_jitter(peer));
 }
 
@@ -218,6 +221,7 @@ uint64_t link_timers_deadline(const struct link_peer *peer)
     link_min(&best, t->send_keepalive);
     link_min(&best, t->new_handshake);
     link_min(&best, t->zero_keys);
+    link_min(&best, t->upgrade);
     if (t->persistent_keepalive) {
         if (!t->traversed)
             return 0;       /* never talked: send the first one at once */
@@ -273,6 +277,11 @@ void link_timers_run(struct link_peer *peer, uint64_t now)
     if (t->new_handshake && now >= t->new_handshake) {
         t->new_handshake = 0;
         if (link_timers_may_initiate(peer, now))
+            (void)link_send_initiation(peer, now, false);
+    }
+    if (t->upgrade && now >= t->upgrade) {
+        t->upgrade = 0;
+        if (link_aead_upgrade_wanted(peer))
             (void)link_send_initiation(peer, now, false);
     }
     if (t->persistent_keepalive &&

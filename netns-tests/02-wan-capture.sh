@@ -7,6 +7,9 @@
 # on port 51900 (the links are used, so the test can fail) but not the
 # pattern, no guest MAC and no guest IP. Positive control: a capture inside
 # a guest sees the pattern, so the byte search itself works.
+# h3 runs with Cipher = chachapoly: where the CPU has AES-NI, h1-h2 move to
+# AES-GCM and the links to h3 stay on ChaChaPoly, so both AEADs carry the
+# captured traffic (elsewhere every link is ChaChaPoly).
 . "$(dirname "$0")/lib.sh"
 rig_init
 
@@ -16,6 +19,7 @@ N=20
 rig_wan_create
 for i in 1 2 3; do rig_host_create "h$i" "$i"; done
 rig_mesh h1 h2 h3
+sed -i '/^\[Host\]/a Cipher = chachapoly' "$(rig_host_conf h3)"
 for i in 1 2 3; do
     rig_enclave "h$i" blue 100
     rig_enclave "h$i" red 200
@@ -40,6 +44,20 @@ rig_in r1 ping -n -c 5 -i 0.05 -W 2 -s 1200 -p "$PATTERN" 10.100.0.3 | tail -n 2
 
 rig_capture_stop "$RIG_DIR/wan.pcap"
 rig_capture_stop "$RIG_DIR/b1.pcap"
+
+aes=chachapoly
+grep -qw aes /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo && aes=aesgcm
+cipher_of() { rig_ctl_q "$1" --json peers | jq -r --arg p "$2" '.peers[] | select(.name == $p) | .cipher'; }
+_cipher_is() { [ "$(cipher_of "$1" "$2")" = "$3" ]; }
+rig_poll 10 "h1-h2 on $aes" _cipher_is h1 h2 "$aes"
+rig_poll 10 "h2-h1 on $aes" _cipher_is h2 h1 "$aes"
+for h in h1 h2; do rig_poll 10 "$h-h3 on chachapoly (h3 offers nothing)" _cipher_is "$h" h3 chachapoly; done
+rig_poll 10 "h3-h1 on chachapoly" _cipher_is h3 h1 chachapoly
+rig_assert "text peers shows the CIPHER column" bash -c \
+    "'$OVERLAYCTL' -s '$(rig_host_sock h1)' peers | grep -Eq '^h2 .* $aes *\$'"
+for h in h1 h2 h3; do
+    rig_assert_eq "$(rig_counter "$h" drop_cipher)" 0 "$h: drop_cipher"
+done
 
 rig_say "checks on the raw WAN capture"
 udp=$(rig_pcap udp "$RIG_DIR/wan.pcap" --port 51900)

@@ -59,7 +59,7 @@ rig_assert_eq "$(cert_peer_field h2 h1 allowed_all)" 'true' "h2: h1 may carry ev
 exp=$(cert_peer_field h1 h2 cert_expires_s)
 [ "$exp" -gt 86000 ] && [ "$exp" -le 86400 ] || rig_fail "h1: h2's cert_expires_s is $exp, want about 1 day"
 rig_assert "text peers shows CERT and ENCLAVES" bash -c \
-    "'$OVERLAYCTL' -s '$(rig_host_sock h1)' peers | grep -Eq '^h2 .* h2 +100 *\$'"
+    "'$OVERLAYCTL' -s '$(rig_host_sock h1)' peers | grep -Eq '^h2 .* h2 +100 +(chachapoly|aesgcm) *\$'"
 
 hosts_of() { rig_ctl_q "$1" --json enclaves | jq -r --arg e "$2" '[.enclaves[] | select(.name == $e) | .hosts[]] | sort | join(",")'; }
 _hosts_are() { [ "$(hosts_of "$1" "$2")" = "$3" ]; }

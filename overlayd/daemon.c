@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "crypto/key.h"
+#include "crypto/noise.h"
 #include "overlayd/datapath/peer_admit.h"
 #include "overlayd/datapath/resolve.h"
 #include "overlayd/announce/announce.h"
@@ -194,6 +195,11 @@ static int daemon_open_links(struct daemon *d, const struct config *cfg)
         log_error("link", "cannot create the link layer: %s", strerror(-rc));
         return rc;
     }
+    /* Cipher = auto: offer AES-GCM where libsodium can run it (AES-NI). */
+    if (cfg->cipher_auto && noise_aead_available(NOISE_AEAD_AESGCM))
+        (void)link_host_set_aesgcm(d->link, true);
+    log_info("link", "AEAD: ChaChaPoly%s", cfg->cipher_auto && noise_aead_available(NOISE_AEAD_AESGCM)
+                                               ? ", AES-GCM offered" : " only");
     memcpy(d->pub, link_host_pubkey(d->link), 32);
     d->rid64 = peer_rid64(d->pub);
     return admit_start(d);

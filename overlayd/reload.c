@@ -278,9 +278,10 @@ static void reload_host_notes(const struct config *old, const struct config *nc,
         strcmp(old->listen_address, nc->listen_address) != 0 ||
         strcmp(old->control_socket, nc->control_socket) != 0 ||
         strcmp(old->enclave_dir, nc->enclave_dir) != 0 ||
-        old->has_authority != nc->has_authority)
+        old->has_authority != nc->has_authority ||
+        old->cipher_auto != nc->cipher_auto)
         sbuf_puts(out, "note: [Host] changes (name, key, listen address or port, control "
-                       "socket, enclave dir, authority) take effect after a restart\n");
+                       "socket, enclave dir, authority, cipher) take effect after a restart\n");
 }
 
 int daemon_reload(struct daemon *d, struct sbuf *out)

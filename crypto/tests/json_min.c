@@ -60,13 +60,19 @@ static int json_hex4(const char *s)
 /* Parses a string starting at the opening quote into a malloc'd buffer. */
 static char *json_string(struct json_parser *ps)
 {
-    const char *start;
+    const char *start, *q;
     char *out, *o;
 
     if (ps->p >= ps->end || *ps->p != '"')
         return NULL;
     start = ++ps->p;
-    out = o = malloc((size_t)(ps->end - start) + 1);
+    /* Unescaping only shrinks: the raw length up to the closing quote
+     * (skipping escaped characters) bounds the result. Sizing by the rest
+     * of the document instead costs an mmap per string in large files. */
+    for (q = start; q < ps->end && *q != '"'; q++)
+        if (*q == '\\' && q + 1 < ps->end)
+            q++;
+    out = o = malloc((size_t)(q - start) + 1);
     if (!out)
         return NULL;
     while (ps->p < ps->end && *ps->p != '"') {

@@ -99,5 +99,6 @@ uint64_t h_deadline(void);
 /* test groups */
 void test_link_timers(void);
 void test_link_rtt(void);
+void test_link_aead(void);
 
 #endif

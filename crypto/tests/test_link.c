@@ -102,14 +102,19 @@ static void test_wire_format(void)
         CHECK(!memcmp(mac, p.data + p.len - 32, 16), "mac1 = keyed BLAKE2b-128");
         CHECK(!memcmp(zero, p.data + p.len - 16, 16), "mac2 zero");
     }
-    /* The Noise message decrypts with a plain IK responder; payload = TAI64N. */
+    /* The Noise message decrypts with a plain IK responder whose prologue
+     * is the version string and the first four bytes; payload = TAI64N. */
     {
         struct noise_handshake hs;
-        uint8_t pl[64], ts[12];
+        uint8_t pl[64], ts[12], pro[20];
         size_t pl_len = 0;
 
-        noise_handshake_init(&hs, NOISE_RESPONDER, (const uint8_t *)"overlayd link v1", 16,
-                             H.node[1].priv, NULL, NULL, -1);
+        CHECK(p.data[1] == 0 && p.data[2] == 0 && p.data[3] == 0,
+              "ChaChaPoly, nothing offered, reserved 0");
+        memcpy(pro, "overlayd link v1", 16);
+        memcpy(pro + 16, p.data, 4);
+        noise_handshake_init(&hs, NOISE_RESPONDER, pro, sizeof(pro),
+                             H.node[1].priv, NULL, NULL, -1, NOISE_AEAD_CHACHAPOLY);
         CHECK(noise_handshake_read(&hs, p.data + 8, p.len - 40, pl, sizeof(pl), &pl_len) == 0,
               "IK msg1 readable");
         link_tai64n(ts, UINT64_C(1700000000) * SEC);
@@ -594,6 +599,7 @@ int main(void)
     test_index_table();
     test_link_timers();
     test_link_rtt();
+    test_link_aead();
     test_last_timestamp_reseed();
     if (check_failures) {
         fprintf(stderr, "test_link: %d failure(s)\n", check_failures);

@@ -36,9 +36,9 @@ static int round_trip(size_t len1, size_t len2, int psk_pos)
     randombytes_buf(pay_in, len1 > len2 ? len1 : len2);
 
     bad |= noise_handshake_init(&ini, NOISE_INITIATOR, prologue, sizeof(prologue), is, rp,
-                                psk_pos >= 0 ? psk : NULL, psk_pos) != 0;
+                                psk_pos >= 0 ? psk : NULL, psk_pos, NOISE_AEAD_CHACHAPOLY) != 0;
     bad |= noise_handshake_init(&res, NOISE_RESPONDER, prologue, sizeof(prologue), rs, NULL,
-                                psk_pos >= 0 ? psk : NULL, psk_pos) != 0;
+                                psk_pos >= 0 ? psk : NULL, psk_pos, NOISE_AEAD_CHACHAPOLY) != 0;
     bad |= noise_handshake_write(&ini, pay_in, len1, msg1, sizeof(msg1), &n1) != 0;
     bad |= n1 != NOISE_IK_MSG1_LEN + len1;
     bad |= noise_handshake_read(&res, msg1, n1, pay_out, sizeof(pay_out), &got) != 0;
@@ -58,16 +58,16 @@ static int round_trip(size_t len1, size_t len2, int psk_pos)
     bad |= memcmp(is_k, rr_k, 32) != 0 || memcmp(ir_k, rs_k, 32) != 0;
     bad |= memcmp(is_k, ir_k, 32) == 0;
 
-    noise_seal(is_k, 7, NULL, 0, pay_in, 64, tbuf);
-    bad |= noise_open(rr_k, 7, NULL, 0, tbuf, sizeof(tbuf), tback) != 0 ||
+    noise_seal(NOISE_AEAD_CHACHAPOLY, is_k, 7, NULL, 0, pay_in, 64, tbuf);
+    bad |= noise_open(NOISE_AEAD_CHACHAPOLY, rr_k, 7, NULL, 0, tbuf, sizeof(tbuf), tback) != 0 ||
            memcmp(tback, pay_in, 64) != 0;
-    bad |= noise_open(rr_k, 8, NULL, 0, tbuf, sizeof(tbuf), tback) != -EBADMSG;
-    noise_seal(rs_k, 0, NULL, 0, pay_in, 64, tbuf);
-    bad |= noise_open(ir_k, 0, NULL, 0, tbuf, sizeof(tbuf), tback) != 0;
+    bad |= noise_open(NOISE_AEAD_CHACHAPOLY, rr_k, 8, NULL, 0, tbuf, sizeof(tbuf), tback) != -EBADMSG;
+    noise_seal(NOISE_AEAD_CHACHAPOLY, rs_k, 0, NULL, 0, pay_in, 64, tbuf);
+    bad |= noise_open(NOISE_AEAD_CHACHAPOLY, ir_k, 0, NULL, 0, tbuf, sizeof(tbuf), tback) != 0;
     /* In place. */
     memcpy(tbuf, pay_in, 64);
-    noise_seal(rs_k, 1, pay_in, 3, tbuf, 64, tbuf);
-    bad |= noise_open(ir_k, 1, pay_in, 3, tbuf, sizeof(tbuf), tbuf) != 0 ||
+    noise_seal(NOISE_AEAD_CHACHAPOLY, rs_k, 1, pay_in, 3, tbuf, 64, tbuf);
+    bad |= noise_open(NOISE_AEAD_CHACHAPOLY, ir_k, 1, pay_in, 3, tbuf, sizeof(tbuf), tbuf) != 0 ||
            memcmp(tbuf, pay_in, 64) != 0;
 
     noise_handshake_wipe(&ini);
@@ -101,8 +101,8 @@ static size_t make_msg1(struct noise_handshake *ini, struct noise_handshake *res
 {
     size_t n = 0;
 
-    noise_handshake_init(ini, NOISE_INITIATOR, (const uint8_t *)"p", 1, ir, rp, NULL, -1);
-    noise_handshake_init(res, NOISE_RESPONDER, (const uint8_t *)"p", 1, rr, NULL, NULL, -1);
+    noise_handshake_init(ini, NOISE_INITIATOR, (const uint8_t *)"p", 1, ir, rp, NULL, -1, NOISE_AEAD_CHACHAPOLY);
+    noise_handshake_init(res, NOISE_RESPONDER, (const uint8_t *)"p", 1, rr, NULL, NULL, -1, NOISE_AEAD_CHACHAPOLY);
     CHECK(noise_handshake_write(ini, pay_in, 20, msg1, sizeof(msg1), &n) == 0);
     return n;
 }
@@ -127,7 +127,7 @@ static void test_tampering(void)
 
             memcpy(msg1, saved, n);
             msg1[pos] ^= (uint8_t)(1u << bit);
-            noise_handshake_init(&r2, NOISE_RESPONDER, (const uint8_t *)"p", 1, rr, NULL, NULL, -1);
+            noise_handshake_init(&r2, NOISE_RESPONDER, (const uint8_t *)"p", 1, rr, NULL, NULL, -1, NOISE_AEAD_CHACHAPOLY);
             r = noise_handshake_read(&r2, msg1, n, pay_out, sizeof(pay_out), &got);
             if (r != 0 && r2.step == NOISE_STEP_FAILED)
                 rejected++;
@@ -162,8 +162,8 @@ static void test_tampering(void)
     noise_handshake_wipe(&res);
 
     /* Different prologues do not agree. */
-    noise_handshake_init(&ini, NOISE_INITIATOR, (const uint8_t *)"a", 1, ir, rp, NULL, -1);
-    noise_handshake_init(&res, NOISE_RESPONDER, (const uint8_t *)"b", 1, rr, NULL, NULL, -1);
+    noise_handshake_init(&ini, NOISE_INITIATOR, (const uint8_t *)"a", 1, ir, rp, NULL, -1, NOISE_AEAD_CHACHAPOLY);
+    noise_handshake_init(&res, NOISE_RESPONDER, (const uint8_t *)"b", 1, rr, NULL, NULL, -1, NOISE_AEAD_CHACHAPOLY);
     CHECK(noise_handshake_write(&ini, NULL, 0, msg1, sizeof(msg1), &n) == 0);
     CHECK(noise_handshake_read(&res, msg1, n, pay_out, sizeof(pay_out), &got) == -EBADMSG);
     noise_handshake_wipe(&ini);
@@ -173,8 +173,8 @@ static void test_tampering(void)
     {
         uint8_t p1[32] = { 1 }, p2[32] = { 2 };
 
-        noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, rp, p1, 1);
-        noise_handshake_init(&res, NOISE_RESPONDER, NULL, 0, rr, NULL, p2, 1);
+        noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, rp, p1, 1, NOISE_AEAD_CHACHAPOLY);
+        noise_handshake_init(&res, NOISE_RESPONDER, NULL, 0, rr, NULL, p2, 1, NOISE_AEAD_CHACHAPOLY);
         CHECK(noise_handshake_write(&ini, NULL, 0, msg1, sizeof(msg1), &n) == 0);
         CHECK(noise_handshake_read(&res, msg1, n, pay_out, sizeof(pay_out), &got) == -EBADMSG);
         noise_handshake_wipe(&ini);
@@ -192,13 +192,13 @@ static void test_sizes_and_steps(void)
     keypair(rr, rp);
 
     /* Output buffer one byte short. */
-    noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, rp, NULL, -1);
+    noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, rp, NULL, -1, NOISE_AEAD_CHACHAPOLY);
     CHECK(noise_handshake_write(&ini, pay_in, 10, msg1, NOISE_IK_MSG1_LEN + 9, &n) == -EMSGSIZE);
     CHECK(ini.step == NOISE_STEP_FAILED);
     noise_handshake_wipe(&ini);
 
     /* Payload that would exceed the Noise message limit. */
-    noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, rp, NULL, -1);
+    noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, rp, NULL, -1, NOISE_AEAD_CHACHAPOLY);
     CHECK(noise_handshake_write(&ini, pay_in, NOISE_MAX_MSG_LEN - NOISE_IK_MSG1_LEN + 1,
                                 msg1, sizeof(msg1), &n) == -EMSGSIZE);
     noise_handshake_wipe(&ini);
@@ -207,11 +207,11 @@ static void test_sizes_and_steps(void)
     n = make_msg1(&ini, &res, ir, rr, rp);
     CHECK(noise_handshake_read(&res, msg1, n, pay_out, 19, &got) == -EMSGSIZE);
     CHECK(res.step == NOISE_STEP_FAILED);
-    noise_handshake_init(&res, NOISE_RESPONDER, (const uint8_t *)"p", 1, rr, NULL, NULL, -1);
+    noise_handshake_init(&res, NOISE_RESPONDER, (const uint8_t *)"p", 1, rr, NULL, NULL, -1, NOISE_AEAD_CHACHAPOLY);
     CHECK(noise_handshake_read(&res, msg1, NOISE_IK_MSG1_LEN - 1, pay_out, sizeof(pay_out), &got) == -EBADMSG);
-    noise_handshake_init(&res, NOISE_RESPONDER, (const uint8_t *)"p", 1, rr, NULL, NULL, -1);
+    noise_handshake_init(&res, NOISE_RESPONDER, (const uint8_t *)"p", 1, rr, NULL, NULL, -1, NOISE_AEAD_CHACHAPOLY);
     CHECK(noise_handshake_read(&res, msg1, NOISE_MAX_MSG_LEN + 1, pay_out, sizeof(pay_out), &got) == -EBADMSG);
-    noise_handshake_init(&res, NOISE_RESPONDER, (const uint8_t *)"p", 1, rr, NULL, NULL, -1);
+    noise_handshake_init(&res, NOISE_RESPONDER, (const uint8_t *)"p", 1, rr, NULL, NULL, -1, NOISE_AEAD_CHACHAPOLY);
     CHECK(noise_handshake_read(&res, msg1, n, pay_out, 20, &got) == 0);
 
     /* Wrong steps: each side calling the other side's operation. */
@@ -228,9 +228,9 @@ static void test_sizes_and_steps(void)
 
     n = make_msg1(&ini, &res, ir, rr, rp);
     CHECK(noise_handshake_split(&res, k1, k2) == -EINVAL);
-    noise_handshake_init(&res, NOISE_RESPONDER, (const uint8_t *)"p", 1, rr, NULL, NULL, -1);
+    noise_handshake_init(&res, NOISE_RESPONDER, (const uint8_t *)"p", 1, rr, NULL, NULL, -1, NOISE_AEAD_CHACHAPOLY);
     CHECK(noise_handshake_read(&res, msg1, n, pay_out, sizeof(pay_out), &got) == 0);
-    noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, rp, NULL, -1);
+    noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, rp, NULL, -1, NOISE_AEAD_CHACHAPOLY);
     CHECK(noise_handshake_read(&ini, msg1, n, pay_out, sizeof(pay_out), &got) == -EINVAL);
     CHECK(ini.step == NOISE_STEP_FAILED);
     CHECK(noise_handshake_read(&res, msg1, n, pay_out, sizeof(pay_out), &got) == -EINVAL);
@@ -267,14 +267,14 @@ static void test_sizes_and_steps(void)
     noise_handshake_wipe(&res);
 
     /* Bad arguments to init. */
-    CHECK(noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, NULL, NULL, -1) == -EINVAL);
-    CHECK(noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, rp, NULL, 0) == -EINVAL);
-    CHECK(noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, rp, k1, 3) == -EINVAL);
-    CHECK(noise_handshake_init(&ini, (enum noise_role)7, NULL, 0, ir, rp, NULL, -1) == -EINVAL);
+    CHECK(noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, NULL, NULL, -1, NOISE_AEAD_CHACHAPOLY) == -EINVAL);
+    CHECK(noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, rp, NULL, 0, NOISE_AEAD_CHACHAPOLY) == -EINVAL);
+    CHECK(noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, rp, k1, 3, NOISE_AEAD_CHACHAPOLY) == -EINVAL);
+    CHECK(noise_handshake_init(&ini, (enum noise_role)7, NULL, 0, ir, rp, NULL, -1, NOISE_AEAD_CHACHAPOLY) == -EINVAL);
     CHECK(ini.step == NOISE_STEP_FAILED);
 
     /* Short transport ciphertext. */
-    CHECK(noise_open(k1, 0, NULL, 0, msg1, NOISE_TAG_LEN - 1, pay_out) == -EBADMSG);
+    CHECK(noise_open(NOISE_AEAD_CHACHAPOLY, k1, 0, NULL, 0, msg1, NOISE_TAG_LEN - 1, pay_out) == -EBADMSG);
 }
 
 /* Small-order points of Curve25519 (RFC 7748 / libsodium's blacklist). */
@@ -299,7 +299,7 @@ static void test_low_order(void)
     keypair(rr, rp);
     for (size_t i = 0; i < sizeof(low_order) / sizeof(low_order[0]); i++) {
         /* As the responder's static key given to an initiator. */
-        CHECK(noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, low_order[i], NULL, -1) == -EINVAL);
+        CHECK(noise_handshake_init(&ini, NOISE_INITIATOR, NULL, 0, ir, low_order[i], NULL, -1, NOISE_AEAD_CHACHAPOLY) == -EINVAL);
 
         /* As the ephemeral inside message 1. */
         n = make_msg1(&ini, &res, ir, rr, rp);
@@ -309,7 +309,7 @@ static void test_low_order(void)
         noise_handshake_wipe(&res);
 
         /* As the responder's ephemeral inside message 2. */
-        noise_handshake_init(&res, NOISE_RESPONDER, (const uint8_t *)"p", 1, rr, NULL, NULL, -1);
+        noise_handshake_init(&res, NOISE_RESPONDER, (const uint8_t *)"p", 1, rr, NULL, NULL, -1, NOISE_AEAD_CHACHAPOLY);
         CHECK(noise_handshake_read(&res, msg1, n, pay_out, sizeof(pay_out), &got) == -EPROTO);
         noise_handshake_wipe(&res);
         n = make_msg1(&ini, &res, ir, rr, rp);

@@ -23,7 +23,7 @@ _Static_assert(sizeof(((struct config *)0)->control_socket) ==
 enum host_key {
     HK_NAME, HK_PRIVATE_KEY_FILE, HK_PRIVATE_KEY, HK_LISTEN_PORT, HK_LISTEN_ADDRESS,
     HK_CONTROL_SOCKET, HK_ENCLAVE_DIR, HK_AUTHORITY, HK_CERTIFICATE_FILE, HK_PROXIMITY_SAMPLE,
-    HK_COUNT,
+    HK_CIPHER, HK_COUNT,
 };
 enum peer_key { PK_NAME, PK_PUBLIC_KEY, PK_ENDPOINT, PK_COUNT };
 enum host_section { HS_HOST, HS_PEER };
@@ -39,6 +39,7 @@ static const struct cfg_key_spec host_keys[HK_COUNT] = {
     [HK_AUTHORITY] = { "Authority", false },
     [HK_CERTIFICATE_FILE] = { "CertificateFile", false },
     [HK_PROXIMITY_SAMPLE] = { "ProximitySample", false },
+    [HK_CIPHER] = { "Cipher", false },
 };
 static const struct cfg_key_spec peer_keys[PK_COUNT] = {
     [PK_NAME] = { "Name", false },
@@ -169,6 +170,12 @@ static void host_key_value(struct host_state *h, size_t k, const char *v, int li
                         cfg_quote(q, v), CONFIG_PROXIMITY_MAX);
         else
             cfg->proximity_sample = (unsigned)n;
+        break;
+    case HK_CIPHER:
+        if (strcmp(v, "auto") == 0 || strcmp(v, "chachapoly") == 0)
+            cfg->cipher_auto = v[0] == 'a';
+        else
+            cfg_problem(h->s, line, "Cipher %s is not auto or chachapoly", cfg_quote(q, v));
         break;
     }
 }
@@ -308,6 +315,7 @@ static int host_parse(struct host_state *h, const char *text, size_t len)
     snprintf(cfg->path, sizeof(cfg->path), "%s", h->s->path);
     cfg->listen_port = CONFIG_DEFAULT_PORT;
     cfg->proximity_sample = CONFIG_PROXIMITY_DEFAULT;
+    cfg->cipher_auto = true;
     snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", CONFIG_DEFAULT_CONTROL_SOCKET);
     snprintf(cfg->enclave_dir, sizeof(cfg->enclave_dir), "%s", CONFIG_DEFAULT_ENCLAVE_DIR);
     r = cfg_walk(h->s, text, len, &host_schema, h);

@@ -89,6 +89,7 @@ struct config {
     uint8_t private_key[32];
     uint16_t listen_port;
     unsigned proximity_sample;           /* ProximitySample */
+    bool cipher_auto;                    /* Cipher = auto: offer AES-GCM where the CPU has AES-NI */
     char listen_address[64];             /* "" = any (IPv4 and IPv6) */
     char control_socket[108];
     char enclave_dir[PATH_MAX];

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "crypto/key.h"
+#include "crypto/noise.h"
 #include "crypto/ringid.h"
 #include "overlayd/datapath/peer_admit.h"
 #include "overlayd/daemon.h"
@@ -92,6 +93,16 @@ static void ctl_path_text(const struct peer *p, char var[24], char loss[24])
         snprintf(loss, 24, "-");
 }
 
+/* The AEAD of the session in use, as `peers` names it; NULL: none. */
+static const char *ctl_cipher_name(const struct link_peer *lp)
+{
+    switch (link_peer_aead(lp)) {
+    case NOISE_AEAD_CHACHAPOLY: return "chachapoly";
+    case NOISE_AEAD_AESGCM: return "aesgcm";
+    default: return NULL;
+    }
+}
+
 static const char *ctl_state_name(enum link_state st)
 {
     switch (st) {
@@ -115,10 +126,10 @@ struct ctl_counter {
  * name, then traffic, then what neighbour suppression answered and the
  * broadcast tree carried. @c holds CTL_COUNTERS_MAX.
  */
-/* 7 link + the drops + 7 traffic + 8 neighbour + 3 tree + 6 paths + 4 probes
- * = 35, and room for a few more; a counter added beyond it overflows the
+/* 8 link + the drops + 7 traffic + 8 neighbour + 3 tree + 7 paths + 4 probes
+ * = 37, and room for a few more; a counter added beyond it overflows the
  * caller's array (the ASan build's first status says so). */
-enum { CTL_COUNTERS_MAX = 40 + DROP__N };
+enum { CTL_COUNTERS_MAX = 44 + DROP__N };
 
 static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
 {
@@ -132,6 +143,7 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "drop_expired", lc->drop_expired };
     c[n++] = (struct ctl_counter){ "drop_ratelimit", lc->drop_ratelimit };
     c[n++] = (struct ctl_counter){ "drop_truncated", d->udp.rx_truncated };
+    c[n++] = (struct ctl_counter){ "drop_cipher", lc->drop_cipher };
     for (unsigned r = 0; r < DROP__N; r++)
         c[n++] = (struct ctl_counter){ drop_name((enum drop_reason)r), d->drops.n[r] };
     c[n++] = (struct ctl_counter){ "handshakes_initiated", lc->handshakes_initiated };
@@ -234,10 +246,10 @@ static int ctl_peers(struct ctl_ctx *c)
         json_key(&j, "peers");
         json_arr_begin(&j);
     } else {
-        table_init(&t, 14);
+        table_init(&t, 15);
         table_row(&t, (const char *const[]){ "NAME", "PUBLIC_KEY", "ENDPOINT", "STATE", "RTT_MS",
                                             "RTT_VAR_MS", "LOSS", "HEALTH", "RX_BYTES", "TX_BYTES", "HANDSHAKE_S", "VIA",
-                                            "CERT", "ENCLAVES" });
+                                            "CERT", "ENCLAVES", "CIPHER" });
     }
     for (size_t i = 0; i < d->n_peers; i++) {
         struct peer *p = d->peers[i];
@@ -272,10 +284,12 @@ static int ctl_peers(struct ctl_ctx *c)
             else
                 json_null(&j);
             json_kstr(&j, "via", p->path.via ? p->path.via->name : NULL);
+            json_kstr(&j, "cipher", ctl_cipher_name(p->lp));
             admit_peer_json(d, p, &j);
             json_obj_end(&j);
         } else {
             char cert[CERT_NAME_MAX + 1], encl[64], rtt[24], var[24], loss[24];
+            const char *cipher = ctl_cipher_name(p->lp);
 
             admit_peer_text(d, p, cert, sizeof(cert), encl, sizeof(encl));
             ctl_rtt_ns(detour_path_rtt(p), "rtt_ms", NULL, rtt);
@@ -285,7 +299,7 @@ static int ctl_peers(struct ctl_ctx *c)
                 snprintf(via, sizeof(via), "via %s", p->path.via->name);
             table_row(&t, (const char *const[]){ p->name, pub, ep, st, rtt, var, loss,
                                                 path_health_name(path_health_now(&p->probe)), rx, tx, hs,
-                                                via, cert, encl });
+                                                via, cert, encl, cipher ? cipher : "" });
         }
     }
     if (c->json) {

@@ -192,6 +192,7 @@ static const char valid_host[] =
     "Authority = %A\n"
     "CertificateFile = host.cert\n"
     "ProximitySample = 4\n"
+    "Cipher = chachapoly\n"
     "[Peer]\n"
     "Name = host-b\n"
     "PublicKey = %1\n"
@@ -265,6 +266,7 @@ static void test_valid(void)
     CHECK(!strcmp(cfg->private_key_file, want), "key file %s", cfg->private_key_file);
     CHECK(cfg->listen_port == 51901, "port %u", cfg->listen_port);
     CHECK(cfg->proximity_sample == 4, "proximity sample %u", cfg->proximity_sample);
+    CHECK(!cfg->cipher_auto, "Cipher = chachapoly");
     CHECK(!strcmp(cfg->listen_address, "192.0.2.1"), "listen %s", cfg->listen_address);
     snprintf(want, sizeof(want), "%s/run/ovl.sock", dir);
     CHECK(!strcmp(cfg->control_socket, want), "socket %s", cfg->control_socket);
@@ -282,8 +284,8 @@ static void test_valid(void)
         CHECK(!memcmp(p[0].pubkey, peer1_bin, 32), "peer 0 key");
         CHECK(!strcmp(p[0].endpoint, "10.201.0.2:51900"), "peer 0 endpoint %s", p[0].endpoint);
         CHECK(p[0].endpoint_family == AF_INET && p[0].endpoint_port == 51900, "peer 0 family/port");
-        CHECK(p[0].line == 13 && p[0].name_line == 14 && p[0].pubkey_line == 15 &&
-              p[0].endpoint_line == 16, "peer 0 lines %d %d %d %d", p[0].line, p[0].name_line,
+        CHECK(p[0].line == 14 && p[0].name_line == 15 && p[0].pubkey_line == 16 &&
+              p[0].endpoint_line == 17, "peer 0 lines %d %d %d %d", p[0].line, p[0].name_line,
               p[0].pubkey_line, p[0].endpoint_line);
         CHECK(p[1].name[0] == '\0' && p[1].name_line == 0, "peer 1 has no name");
         CHECK(!memcmp(p[1].pubkey, peer2_bin, 32), "peer 1 key");
@@ -346,6 +348,7 @@ static void test_defaults(void)
         CHECK(cfg.listen_port == CONFIG_DEFAULT_PORT && cfg.listen_port == 51900, "port %u",
               cfg.listen_port);
         CHECK(cfg.proximity_sample == 16, "proximity sample %u", cfg.proximity_sample);
+        CHECK(cfg.cipher_auto, "Cipher defaults to auto");
         CHECK(!strcmp(cfg.control_socket, "/run/overlayd/overlayd.sock"), "socket %s",
               cfg.control_socket);
         CHECK(!strcmp(cfg.enclave_dir, "/etc/overlayd/enclaves"), "dir %s", cfg.enclave_dir);
@@ -427,6 +430,7 @@ static const struct bad_case bad_cases[] = {
     { __LINE__, H("ProximitySample = 0\n"), NULL, NULL, 0, HC ":5: ProximitySample \"0\" is not a candidate count (want 1..64; 1 = plain Chord fingers)", 1 },
     { __LINE__, H("ProximitySample = 65\n"), NULL, NULL, 0, HC ":5: ProximitySample \"65\" is not a candidate count", 1 },
     { __LINE__, H("ProximitySample = 8x\n"), NULL, NULL, 0, HC ":5: ProximitySample \"8x\" is not a candidate count", 1 },
+    { __LINE__, H("Cipher = aesgcm\n"), NULL, NULL, 0, HC ":5: Cipher \"aesgcm\" is not auto or chachapoly", 1 },
     { __LINE__, H("ListenAddress = 10.0.0.300\n"), NULL, NULL, 0, HC ":5: ListenAddress \"10.0.0.300\" is not an IPv4 or IPv6 address", 1 },
     { __LINE__, "[Host]\nName = Host_A\nPrivateKeyFile = host.key\nEnclaveDir = enclaves\n", NULL, NULL, 0, HC ":2: Name \"Host_A\" is not a valid name (want 1..32 characters of a-z, 0-9 and -)", 1 },
     { __LINE__, "[Host]\nName = abcdefghijklmnopqrstuvwxyz0123456\nPrivateKeyFile = host.key\nEnclaveDir = enclaves\n", NULL, NULL, 0, HC ":2: Name \"abcdefghijklmnopqrstuvwxyz0123456\" is not a valid name", 1 },
