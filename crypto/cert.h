@@ -25,7 +25,7 @@
  * cert_verify() does when given one.
  *
  * Lifecycle: cert_sign() -> bytes -> cert_parse() (structure only) ->
- * cert_verify() (signature, issuer, validity window, key binding) ->
+ * cert_verify() (issuer, validity window, key binding, signature) ->
  * cert_allows_enclave(). Text form: cert_to_text() / cert_load_text().
  * For the Noise handshake: cert_payload() / cert_admit().
  *
@@ -138,9 +138,9 @@ int cert_check_signature(const struct cert *c);
 int cert_check_time(const struct cert *c, uint64_t now);
 
 /*
- * Full check, in this order: signature, issuer (skipped if @authority_pub
- * is NULL), validity window, key binding (skipped if @expected_pub is
- * NULL). Returns 0 or the first failing CERT_E_* code.
+ * Full check, cheapest first: issuer (skipped if @authority_pub is NULL),
+ * validity window, key binding (skipped if @expected_pub is NULL), then
+ * the signature. Returns 0 or the first failing CERT_E_* code.
  */
 int cert_verify(const struct cert *c, const uint8_t *authority_pub, uint64_t now,
                 const uint8_t *expected_pub);

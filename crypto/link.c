@@ -191,8 +191,8 @@ int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry)
     link_put_header(pkt, LINK_MSG_INIT);
     pkt[1] = (uint8_t)aead;
     pkt[2] = host->aesgcm ? LINK_CAP_AESGCM : 0;
-    r = noise_handshake_init(&hs->noise, NOISE_INITIATOR, pro, link_hs_prologue(pro, pkt),
-                             host->priv, peer->pub, NULL, -1, aead);
+    r = noise_handshake_init_pub(&hs->noise, NOISE_INITIATOR, pro, link_hs_prologue(pro, pkt),
+                                 host->priv, host->pub, peer->pub, NULL, -1, aead);
     if (!r)
         r = link_index_add(host, LINK_IDX_HANDSHAKE, peer, NULL, &hs->local_index);
     if (r) {
@@ -332,8 +332,8 @@ static int link_init_accept(struct link_host *host, uint64_t now, const uint8_t 
         return LINK_DROP_MALFORMED;
     if (pkt[1] == NOISE_AEAD_AESGCM && !host->aesgcm)
         return LINK_DROP_CIPHER;
-    r = noise_handshake_init(hs, NOISE_RESPONDER, pro, link_hs_prologue(pro, pkt),
-                             host->priv, NULL, NULL, -1, (enum noise_aead)pkt[1]);
+    r = noise_handshake_init_pub(hs, NOISE_RESPONDER, pro, link_hs_prologue(pro, pkt),
+                                 host->priv, host->pub, NULL, NULL, -1, (enum noise_aead)pkt[1]);
     if (!r)
         r = noise_handshake_read(hs, pkt + LINK_INIT_HDR_LEN, len - LINK_INIT_HDR_LEN - 2 * LINK_MAC_LEN,
                                  pl, LINK_TAI64N_LEN + LINK_MAX_HANDSHAKE_PAYLOAD, pl_len);

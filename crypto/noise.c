@@ -288,6 +288,25 @@ int noise_handshake_init(struct noise_handshake *hs, enum noise_role role,
                          const uint8_t *rs_pub,
                          const uint8_t *psk, int psk_pos, enum noise_aead aead)
 {
+    uint8_t s_pub[NOISE_DH_LEN];
+
+    if (!s_priv || sodium_init() < 0 || noise_pubkey(s_pub, s_priv) != 0) {
+        memset(hs, 0, sizeof(*hs));
+        hs->step = NOISE_STEP_FAILED;
+        hs->psk_pos = -1;
+        return -EINVAL;
+    }
+    return noise_handshake_init_pub(hs, role, prologue, prologue_len, s_priv, s_pub, rs_pub,
+                                    psk, psk_pos, aead);
+}
+
+int noise_handshake_init_pub(struct noise_handshake *hs, enum noise_role role,
+                             const uint8_t *prologue, size_t prologue_len,
+                             const uint8_t s_priv[NOISE_DH_LEN],
+                             const uint8_t s_pub[NOISE_DH_LEN],
+                             const uint8_t *rs_pub,
+                             const uint8_t *psk, int psk_pos, enum noise_aead aead)
+{
     char name[NOISE_NAME_MAX];
     size_t name_len;
     uint8_t dh[NOISE_DH_LEN];
@@ -300,7 +319,7 @@ int noise_handshake_init(struct noise_handshake *hs, enum noise_role role,
         return -EINVAL;
     if (role != NOISE_INITIATOR && role != NOISE_RESPONDER)
         return -EINVAL;
-    if (psk_pos < -1 || psk_pos > 2 || (psk_pos >= 0 && !psk) || !s_priv)
+    if (psk_pos < -1 || psk_pos > 2 || (psk_pos >= 0 && !psk) || !s_priv || !s_pub)
         return -EINVAL;
     if (role == NOISE_INITIATOR && !rs_pub)
         return -EINVAL;
@@ -314,10 +333,7 @@ int noise_handshake_init(struct noise_handshake *hs, enum noise_role role,
     hs->role = role;
     hs->sym.aead = aead;
     memcpy(hs->s_priv, s_priv, NOISE_DH_LEN);
-    if (noise_pubkey(hs->s_pub, s_priv) != 0) {
-        noise_handshake_wipe(hs);
-        return -EINVAL;
-    }
+    memcpy(hs->s_pub, s_pub, NOISE_DH_LEN);
     if (role == NOISE_INITIATOR) {
         /* Refuse a low-order responder key now rather than at "ss". */
         if (noise_dh(dh, s_priv, rs_pub) != 0) {

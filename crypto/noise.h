@@ -101,6 +101,19 @@ int noise_handshake_init(struct noise_handshake *hs, enum noise_role role,
                          const uint8_t *rs_pub,
                          const uint8_t *psk, int psk_pos, enum noise_aead aead);
 
+/*
+ * The same with @s_pub, the public key of @s_priv, supplied by the caller
+ * instead of computed (a responder keeps its own, rather than spend a
+ * scalar multiplication per initiation before any check). Not verified:
+ * a wrong @s_pub makes every handshake fail.
+ */
+int noise_handshake_init_pub(struct noise_handshake *hs, enum noise_role role,
+                             const uint8_t *prologue, size_t prologue_len,
+                             const uint8_t s_priv[NOISE_DH_LEN],
+                             const uint8_t s_pub[NOISE_DH_LEN],
+                             const uint8_t *rs_pub,
+                             const uint8_t *psk, int psk_pos, enum noise_aead aead);
+
 /* libsodium's AES-256-GCM needs AES-NI and CLMUL; ChaChaPoly runs anywhere. */
 bool noise_aead_available(enum noise_aead aead);
 

@@ -152,8 +152,11 @@ static void test_verify_errors(void)
     CHECK_EQ(cert_verify(&c, ca_pk, NB, host_pub), CERT_E_SIGNATURE);
     CHECK_EQ(cert_admit(other, olen, ca_pk, NB, host_pub, &c), CERT_E_SIGNATURE);
 
-    /* Signature failures come first, whatever else is wrong. */
-    CHECK_EQ(cert_verify(&c, ca2_pk, 0, other_pub), CERT_E_SIGNATURE);
+    /* The cheap comparisons come first: a certificate that fails one of
+     * them is refused without a signature check, however it is signed. */
+    CHECK_EQ(cert_verify(&c, ca2_pk, 0, other_pub), CERT_E_AUTHORITY);
+    CHECK_EQ(cert_verify(&c, ca_pk, 0, other_pub), CERT_E_NOT_YET_VALID);
+    CHECK_EQ(cert_verify(&c, ca_pk, NB, other_pub), CERT_E_KEY_MISMATCH);
 
     /* Every code has its own message. */
     {
