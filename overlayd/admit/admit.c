@@ -328,6 +328,15 @@ bool admit_refusal_log_due(struct admit *a, const uint8_t pub[CERT_KEY_LEN], uin
     }
     if (r && now - r->logged_at < ADMIT_REFUSAL_LOG_S && now >= r->logged_at)
         return false;
+    if (now - a->refusal_window >= ADMIT_REFUSAL_LOG_S || now < a->refusal_window) {
+        a->refusal_window = now;
+        a->refusal_lines = 0;
+    }
+    if (a->refusal_lines >= ADMIT_REFUSAL_LINES) {
+        a->refusals_unlogged++;
+        return false;
+    }
+    a->refusal_lines++;
     if (!r && a->n_refused < ADMIT_REFUSALS_MAX) {
         r = &a->refused[a->n_refused++];
     } else if (!r) {
@@ -339,4 +348,12 @@ bool admit_refusal_log_due(struct admit *a, const uint8_t pub[CERT_KEY_LEN], uin
     memcpy(r->pub, pub, CERT_KEY_LEN);
     r->logged_at = now;
     return true;
+}
+
+uint64_t admit_refusals_unlogged(struct admit *a)
+{
+    uint64_t n = a->refusals_unlogged;
+
+    a->refusals_unlogged = 0;
+    return n;
 }

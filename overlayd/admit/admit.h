@@ -81,6 +81,7 @@ enum {
     ADMIT_KNOWN_MAX = 256,
     ADMIT_REFUSALS_MAX = 32,            /* keys whose last refusal line is remembered */
     ADMIT_REFUSAL_LOG_S = 60,           /* one refusal line per key and minute */
+    ADMIT_REFUSAL_LINES = 64,           /* and at most this many a minute in all */
 };
 
 struct admit {
@@ -95,6 +96,9 @@ struct admit {
     uint64_t known_tick;
     struct admit_refusal refused[ADMIT_REFUSALS_MAX];
     size_t n_refused;
+    uint64_t refusal_window;            /* start of the current minute of lines */
+    unsigned refusal_lines;             /* lines in it */
+    uint64_t refusals_unlogged;         /* refusals over the budget, not yet reported */
 };
 
 /*
@@ -171,8 +175,13 @@ bool admit_host_known(const struct admit *a, const struct admit_peer *ap, const 
  * origin) should be logged, i.e. none was in the last ADMIT_REFUSAL_LOG_S;
  * then @now is remembered. A refused host retries every few seconds and
  * several may do so at once: the last ADMIT_REFUSALS_MAX keys are kept,
- * the one logged longest ago is forgotten first.
+ * the one logged longest ago is forgotten first. A flood of fresh keys
+ * would still log one line each, so beyond ADMIT_REFUSAL_LINES lines a
+ * minute the refusals are only counted: admit_refusals_unlogged() hands
+ * the count to the next line that is logged.
  */
 bool admit_refusal_log_due(struct admit *a, const uint8_t pub[CERT_KEY_LEN], uint64_t now);
+/* Refusals not logged for the budget since the last call; resets it. */
+uint64_t admit_refusals_unlogged(struct admit *a);
 
 #endif

@@ -369,12 +369,16 @@ static void admit_log_refusal(struct daemon *d, const uint8_t pub[CERT_KEY_LEN],
                               const char *name, int rc)
 {
     char b64[KEY_B64_LEN + 1];
+    uint64_t unlogged;
 
     if (!admit_refusal_log_due(d->admit, pub, daemon_now() / 1000000000u))
         return;
     key_to_base64(b64, pub);
     log_warn("admit", "refused %s%s%s: %s", name ? name : "", name ? " " : "", b64,
              cert_strerror(rc));
+    if ((unlogged = admit_refusals_unlogged(d->admit)) > 0)
+        log_warn("admit", "%" PRIu64 " more refusal(s) not logged: over %d lines a minute",
+                 unlogged, ADMIT_REFUSAL_LINES);
 }
 
 static void admit_log_grant(const struct peer *p, const struct admit_grant *g, const char *what)

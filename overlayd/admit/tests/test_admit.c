@@ -353,6 +353,24 @@ static void test_refusal_log(void)
     CHECK(a->n_refused == ADMIT_REFUSALS_MAX);
     CHECK(!admit_refusal_log_due(a, keys[1], t + 41));     /* still remembered */
     CHECK(admit_refusal_log_due(a, keys[0], t + 41));      /* was evicted */
+    /* a flood of fresh keys: ADMIT_REFUSAL_LINES lines a minute, the rest
+     * counted for the next line that is logged */
+    t = 3000;
+    {
+        unsigned logged = 0;
+        uint8_t k[32];
+
+        for (unsigned i = 0; i < 1000; i++) {
+            randombytes_buf(k, sizeof(k));
+            logged += admit_refusal_log_due(a, k, t);
+        }
+        CHECK(logged == ADMIT_REFUSAL_LINES, "%u lines in the flood's minute", logged);
+        CHECK(admit_refusals_unlogged(a) == 1000 - ADMIT_REFUSAL_LINES);
+        CHECK(admit_refusals_unlogged(a) == 0, "the count resets when taken");
+        randombytes_buf(k, sizeof(k));
+        CHECK(!admit_refusal_log_due(a, k, t + ADMIT_REFUSAL_LOG_S - 1), "budget spent");
+        CHECK(admit_refusal_log_due(a, k, t + ADMIT_REFUSAL_LOG_S), "a new minute");
+    }
     free(a);
 }
 
