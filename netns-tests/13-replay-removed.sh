@@ -12,7 +12,11 @@
 #   - h2 stops; h1 drops h2 from its [Peer]s (reload), then takes it back
 #     (reload): a brand-new link peer for h2's key;
 #   - h2's last captured initiation re-sent to h1 is refused as a replay
-#     (h1's drop_replay +1).
+#     (h1's drop_replay +1);
+#   - h1 restarts, so it remembers no timestamp at all: the same initiation,
+#     re-sent from another source port, is answered there (the response is
+#     seen on the WAN) but h2's endpoint on h1 stays where it was: only a
+#     response or data moves an endpoint, never an initiation.
 . "$(dirname "$0")/lib.sh"
 rig_init
 
@@ -58,5 +62,19 @@ rig_poll 5 "h1 counts the replayed initiation as drop_replay" _replay_counted
 printf '  ok: h1 drop_replay %s -> %s\n' "$replay0" "$(rig_counter h1 drop_replay)" >&2
 st=$(rig_peer_state h1 h2)
 [ "$st" != up ] || rig_fail "h1's peer h2 is up after a replayed initiation"
+
+rig_say "h1 restarts (no timestamps left); the initiation comes again from port 40000"
+rig_daemon_stop h1 || true
+rig_daemon_start h1
+ep_of() { rig_ctl_q h1 --json peers | jq -r '.peers[] | select(.name == "h2") | .endpoint'; }
+rig_assert_eq "$(ep_of)" "$H2:51900" "h2's endpoint on h1 after the restart"
+rig_capture_start wan "$W1" "$RIG_DIR/resp.pcap" udp port 51900
+rig_in wan "$RIG_PYTHON" "$RIG_HERE/pcaptool.py" replay "$RIG_DIR/init.pcap" "$W1" "${SEL[@]}" \
+    --skip $((n - 1)) --count 1 --set-sport 40000
+_answered() { [ "$(rig_pcap udp "$RIG_DIR/resp.pcap" --src "$H1" --dst "$H2" --dport 40000 --type 2)" -ge 1 ]; }
+rig_poll 5 "h1 answers the initiation where it came from (port 40000)" _answered
+rig_capture_stop "$RIG_DIR/resp.pcap"
+rig_assert_eq "$(ep_of)" "$H2:51900" "h2's endpoint on h1 after the replayed initiation"
+rig_assert_eq "$(rig_counter h1 drop_replay)" 0 "h1 drop_replay (nothing to tell the replay by)"
 
 rig_pass

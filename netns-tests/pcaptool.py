@@ -9,12 +9,13 @@ Used by the netns scenarios:
                             from tcpdump -i any, Linux cooked SLL/SLL2 frames)
   list FILE [filters]       one line per matching datagram (index, addresses,
                             length, first payload byte, bytes 8..15 as LE u64)
-  replay FILE IFACE [filters] [--skip N] [--count N] [--flip OFF]
+  replay FILE IFACE [filters] [--skip N] [--count N] [--flip OFF] [--set-sport P]
                             re-send matching Ethernet frames on IFACE
                             (AF_PACKET) with the MACs they were captured
                             with (so capture on the port they are re-sent
                             on), optionally with the payload byte at OFF
-                            (negative: from the end) XORed with 0x01; IP and UDP
+                            (negative: from the end) XORed with 0x01 and/or
+                            the UDP source port set to P; IP and UDP
                             checksums are recomputed so the receiving kernel
                             hands the datagram to the socket
 Filters: --src IP --dst IP --sport P --dport P --port P (either side)
@@ -192,11 +193,16 @@ def cmd_replay(a):
             pos = u["l4"] + 8 + (a.flip if a.flip >= 0 else len(u["payload"]) + a.flip)
             b[pos] ^= 0x01
             frame = bytes(b)
+        if a.set_sport is not None:
+            b = bytearray(frame)
+            b[u["l4"]:u["l4"] + 2] = struct.pack("!H", a.set_sport)
+            frame = bytes(b)
         out = fix_checksums(frame, u)
         s.send(out)
         p = u["payload"]
         ctr = struct.unpack("<Q", p[8:16])[0] if len(p) >= 16 else -1
-        print(f"sent {u['src']}:{u['sport']} > {u['dst']}:{u['dport']} udp={len(p)} "
+        sport = a.set_sport if a.set_sport is not None else u['sport']
+        print(f"sent {u['src']}:{sport} > {u['dst']}:{u['dport']} udp={len(p)} "
               f"ctr={ctr}{' flipped' if a.flip is not None else ''}")
     s.close()
 
@@ -232,6 +238,7 @@ def main():
     p.add_argument("--skip", type=int, default=0)
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--flip", type=int)
+    p.add_argument("--set-sport", type=int)
     a = ap.parse_args()
     {"count": cmd_count, "macs": cmd_macs, "udp": cmd_udp,
      "list": cmd_list, "replay": cmd_replay}[a.cmd](a)

@@ -106,8 +106,13 @@ struct daemon {
     struct dp_facts facts;              /* for the ring, handled before the loop blocks */
     /* Source of the datagram inside link_receive() (NULL otherwise): the
      * link layer only answers the authenticated sender, so a send during
-     * receive goes there (handshake responses to roaming/unknown endpoints). */
+     * receive goes there (handshake responses to roaming/unknown endpoints).
+     * An initiation (@rx_src_init) is answered there but moves no
+     * endpoint: it may be a replay (after our restart nothing tells an old
+     * one from a new one), so only a response or data, which prove the
+     * sender holds the session's keys now, move it. */
     const struct udp_addr *rx_src;
+    bool rx_src_init;
     /* Inside the handling of a packet @rx_via_origin sent us through the
      * relay @rx_via (detour.c): answers to it go back the same way. */
     struct peer *rx_via, *rx_via_origin;

@@ -261,6 +261,15 @@ static void hook_send(void *ctx, struct link_peer *lp, const uint8_t *pkt, size_
 
     if (!p)
         return;
+    if (d->rx_src && d->rx_src_init) {
+        /* The response: through our relay if we use one, else straight
+         * back where the initiation came from. */
+        if (!detour_wrap(d, p, pkt, len)) {
+            udp_queue(&d->udp, d->rx_src, pkt, len);
+            p->tx_bytes += len;
+        }
+        return;
+    }
     if (d->rx_src)
         peer_set_endpoint(p, d->rx_src);
     if (detour_wrap(d, p, pkt, len))

@@ -105,6 +105,7 @@ static void rx_datagram(struct daemon *d, unsigned i, uint64_t now)
     src.len = m->msg_hdr.msg_namelen;
     memcpy(&src.ss, &u->rx_addr[i], src.len);
     d->rx_src = &src;
+    d->rx_src_init = m->msg_len > 0 && udp_rx_data(u, i)[0] == LINK_MSG_INIT;
     rc = link_receive(d->link, now, udp_rx_data(u, i), m->msg_len, &rx);
     d->rx_src = NULL;
     /* Refusals are counted by the link layer (crypto/link.h counters). */
@@ -123,7 +124,8 @@ static void rx_datagram(struct daemon *d, unsigned i, uint64_t now)
         path_on_rx(&p->probe, now);
         probe_note_health(p, old, now);
     }
-    peer_set_endpoint(p, &src);     /* roaming */
+    if (!d->rx_src_init)
+        peer_set_endpoint(p, &src);     /* roaming */
     if (rx.len > 0)
         rx_payload(d, p, rx.data, rx.len, now);
 }
