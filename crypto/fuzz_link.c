@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * libFuzzer target for link_receive(). Host A has an established session
+ * libFuzzer target for link_receive_from() (the source address is the
+ * second input byte; every host is under load past 2 initiations a
+ * second, so mac2 and cookie replies run). Host A has an established session
  * with B and is also the responder for B and for C (a key it admits
  * through hooks->accept only when the input says so). The first input
  * byte picks how the rest becomes a datagram for A:
  *   0 raw bytes
  *   1 initiation body with a correct mac1 (reaches the DH / Noise read)
- *   2 response body with a correct mac1 and A's live handshake index
+ *   2 response body with a correct mac1 and A's live handshake index (odd
+ *     second byte: a cookie reply carrying that index)
  *   3 data body carrying the receiver index of A's current keypair
  *   4 genuine data sealed by B (payload fuzzed), one byte optionally flipped
  *   5 genuine initiation from B or C carrying a fuzzed handshake payload,
@@ -119,6 +122,8 @@ static void fz_host_new(struct fz_host *h, uint8_t seed)
         abort();
     /* Where the CPU allows, the AES-GCM offer and upgrade paths run too. */
     (void)link_host_set_aesgcm(h->host, true);
+    /* Soon under load: the mac2 and cookie paths run too. */
+    link_host_set_load_limit(h->host, 2);
 }
 
 /* Deliver what the hosts sent to each other, a bounded number of rounds. */
@@ -256,15 +261,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (len >= 1)
             pkt[0] = LINK_MSG_INIT;
         if (len >= 2 * LINK_MAC_LEN)
-            link_put_macs(A.host->mac1_key, pkt, len - 2 * LINK_MAC_LEN);
+            link_put_macs(A.host->mac1_key, NULL, pkt, len - 2 * LINK_MAC_LEN);
         break;
     case 2:
+        if (data[1] & 1) {
+            /* A cookie reply to our initiation in flight. */
+            if (len >= 1)
+                pkt[0] = LINK_MSG_COOKIE;
+            if (len >= 8 && a_b->hs)
+                link_put_le32(pkt + 4, a_b->hs->local_index);
+            break;
+        }
         if (len >= 1)
             pkt[0] = LINK_MSG_RESPONSE;
         if (len >= LINK_RESP_HDR_LEN && a_b->hs)
             link_put_le32(pkt + 8, a_b->hs->local_index);
         if (len >= 2 * LINK_MAC_LEN)
-            link_put_macs(A.host->mac1_key, pkt, len - 2 * LINK_MAC_LEN);
+            link_put_macs(A.host->mac1_key, NULL, pkt, len - 2 * LINK_MAC_LEN);
         break;
     case 3:
         if (len >= 1)
@@ -290,7 +303,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         return 0;
     }
-    if (link_receive(A.host, now, pkt, len, &rx) == 0 && rx.len && rx.data) {
+    /* From a source address of one byte: under load (2 initiations a
+     * second, below) its cookie decides. */
+    if (link_receive_from(A.host, now, pkt, len, data + 1, 1, &rx) == 0 && rx.len && rx.data) {
         /* touch the delivered bytes so ASan checks the bounds */
         volatile uint8_t sink = 0;
 

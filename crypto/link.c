@@ -27,6 +27,7 @@ static int link_drop(struct link_host *host, enum link_drop why)
     case LINK_DROP_EXPIRED: c->drop_expired++; break;
     case LINK_DROP_RATELIMIT: c->drop_ratelimit++; break;
     case LINK_DROP_CIPHER: c->drop_cipher++; break;
+    case LINK_DROP_COOKIE: c->drop_cookie++; break;
     }
     return -(int)why;
 }
@@ -173,11 +174,17 @@ static enum noise_aead link_choose_aead(struct link_peer *peer, bool retry)
     return peer->host->aesgcm && peer->remote_aesgcm ? NOISE_AEAD_AESGCM : NOISE_AEAD_CHACHAPOLY;
 }
 
+/* A cookie is good for as long as the responder keeps its secret. */
+static bool link_cookie_fresh(const struct link_peer *peer, uint64_t now)
+{
+    return peer->has_cookie && now - peer->cookie_at < COOKIE_SECRET_MAX_AGE;
+}
+
 int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry)
 {
     struct link_host *host = peer->host;
     uint8_t pl[LINK_TAI64N_LEN + LINK_MAX_HANDSHAKE_PAYLOAD], *pkt = host->pktbuf;
-    uint8_t eph[NOISE_DH_LEN], pro[LINK_HS_PROLOGUE_MAX];
+    uint8_t eph[NOISE_DH_LEN], pro[LINK_HS_PROLOGUE_MAX], hdr[4];
     enum noise_aead aead = link_choose_aead(peer, retry);
     size_t ext = 0, mlen = 0;
     struct link_handshake *hs;
@@ -188,10 +195,10 @@ int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry)
     if (!hs)
         return -ENOMEM;
     hs->aead = aead;
-    link_put_header(pkt, LINK_MSG_INIT);
-    pkt[1] = (uint8_t)aead;
-    pkt[2] = host->aesgcm ? LINK_CAP_AESGCM : 0;
-    r = noise_handshake_init_pub(&hs->noise, NOISE_INITIATOR, pro, link_hs_prologue(pro, pkt),
+    link_put_header(hdr, LINK_MSG_INIT);
+    hdr[1] = (uint8_t)aead;
+    hdr[2] = host->aesgcm ? LINK_CAP_AESGCM : 0;
+    r = noise_handshake_init_pub(&hs->noise, NOISE_INITIATOR, pro, link_hs_prologue(pro, hdr),
                                  host->priv, host->pub, peer->pub, NULL, -1, aead);
     if (!r)
         r = link_index_add(host, LINK_IDX_HANDSHAKE, peer, NULL, &hs->local_index);
@@ -211,6 +218,8 @@ int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry)
                                             LINK_MAX_HANDSHAKE_PAYLOAD);
     if (ext > LINK_MAX_HANDSHAKE_PAYLOAD)
         r = -EMSGSIZE;
+    /* After the hook: it may itself send, through pktbuf. */
+    memcpy(pkt, hdr, sizeof(hdr));
     link_put_le32(pkt + 4, hs->local_index);
     if (!r)
         r = noise_handshake_write(&hs->noise, pl, LINK_TAI64N_LEN + ext, pkt + LINK_INIT_HDR_LEN,
@@ -220,7 +229,10 @@ int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry)
         link_handshake_release(peer, false);
         return r;
     }
-    link_put_macs(peer->mac1_key, pkt, LINK_INIT_HDR_LEN + mlen);
+    link_put_macs(peer->mac1_key, link_cookie_fresh(peer, now) ? peer->cookie : NULL, pkt,
+                  LINK_INIT_HDR_LEN + mlen);
+    memcpy(peer->last_mac1, pkt + LINK_INIT_HDR_LEN + mlen, LINK_MAC_LEN);
+    peer->sent_mac1 = true;
     hs->sent_at = now;
     host->counters.handshakes_initiated++;
     link_timers_handshake_initiated(peer, now, retry);
@@ -399,7 +411,7 @@ static int link_init_respond(struct link_host *host, uint64_t now, const uint8_t
         link_keypair_free(host, kp);
         return r;
     }
-    link_put_macs(peer->mac1_key, out, LINK_RESP_HDR_LEN + mlen);
+    link_put_macs(peer->mac1_key, NULL, out, LINK_RESP_HDR_LEN + mlen);
     /* Not usable for sending until the initiator proves it has it. */
     link_keypair_free(host, peer->kp_next);
     peer->kp_next = kp;
@@ -410,8 +422,92 @@ static int link_init_respond(struct link_host *host, uint64_t now, const uint8_t
     return 0;
 }
 
+/* ---- cookies (docs/protocol.md 2.3) ------------------------------------- */
+
+/* Counts this initiation (mac1 valid) in the current second. */
+static bool link_under_load(struct link_host *host, uint64_t now)
+{
+    if (!host->load_limit)
+        return false;
+    if (now - host->load_window >= LINK_LOAD_WINDOW || now < host->load_window) {
+        host->load_window = now;
+        host->load_count = 0;
+    }
+    if (host->load_count < UINT32_MAX)
+        host->load_count++;
+    return host->load_count > host->load_limit;
+}
+
+static void link_cookie_secret(struct link_host *host, uint64_t now)
+{
+    if (host->has_cookie_secret && now - host->cookie_secret_at < COOKIE_SECRET_MAX_AGE)
+        return;
+    host->hooks.random(host->hooks.ctx, host->cookie_secret, LINK_KEY_LEN);
+    host->cookie_secret_at = now;
+    host->has_cookie_secret = true;
+}
+
+/*
+ * Under load: 0 if the initiation's mac2 is the one @src's cookie gives,
+ * else a cookie reply to @src (sealed to the initiator's mac1, so only the
+ * host that sent that initiation can open it) and LINK_DROP_COOKIE. Costs
+ * two BLAKE2b and one XChaCha20-Poly1305 seal, no Diffie-Hellman.
+ */
+static int link_check_cookie(struct link_host *host, uint64_t now, const uint8_t *pkt,
+                             size_t len, const void *src, size_t src_len)
+{
+    uint8_t cookie[LINK_COOKIE_LEN], reply[LINK_COOKIE_REPLY_LEN];
+    const uint8_t *mac1 = pkt + len - 2 * LINK_MAC_LEN;
+    bool ok;
+
+    link_cookie_secret(host, now);
+    link_cookie(cookie, host->cookie_secret, src, src_len);
+    ok = link_mac2_ok(cookie, pkt, len);
+    if (!ok && host->hooks.send_to) {
+        link_put_header(reply, LINK_MSG_COOKIE);
+        memcpy(reply + 4, pkt + 4, 4);          /* the initiation's sender index */
+        host->hooks.random(host->hooks.ctx, reply + 8, LINK_COOKIE_NONCE_LEN);
+        crypto_aead_xchacha20poly1305_ietf_encrypt(reply + 8 + LINK_COOKIE_NONCE_LEN, NULL,
+                                                   cookie, LINK_COOKIE_LEN, mac1, LINK_MAC_LEN,
+                                                   NULL, reply + 8, host->cookie_key);
+        host->hooks.send_to(host->hooks.ctx, src, src_len, reply, sizeof(reply));
+        host->counters.cookies_sent++;
+    }
+    sodium_memzero(cookie, sizeof(cookie));
+    return ok ? 0 : LINK_DROP_COOKIE;
+}
+
+/* Initiator: a cookie reply to our initiation in flight. */
+static int link_rx_cookie(struct link_host *host, uint64_t now, const uint8_t *pkt, size_t len)
+{
+    struct link_index_entry *e;
+    struct link_peer *peer;
+    uint8_t cookie[LINK_COOKIE_LEN];
+
+    if (len != LINK_COOKIE_REPLY_LEN)
+        return link_drop(host, LINK_DROP_MALFORMED);
+    e = link_index_lookup(&host->idx, link_get_le32(pkt + 4));
+    if (!e || e->kind != LINK_IDX_HANDSHAKE)
+        return link_drop(host, LINK_DROP_UNKNOWN_PEER);
+    peer = e->peer;
+    if (!peer->sent_mac1 ||
+        crypto_aead_xchacha20poly1305_ietf_decrypt(cookie, NULL, NULL,
+                                                   pkt + 8 + LINK_COOKIE_NONCE_LEN,
+                                                   len - 8 - LINK_COOKIE_NONCE_LEN,
+                                                   peer->last_mac1, LINK_MAC_LEN, pkt + 8,
+                                                   peer->cookie_key) != 0)
+        return link_drop(host, LINK_DROP_AUTH);
+    /* Used by the retry, REKEY_TIMEOUT after the initiation: sending at
+     * once would let a cookie reply trigger a send. */
+    memcpy(peer->cookie, cookie, LINK_COOKIE_LEN);
+    peer->cookie_at = now;
+    peer->has_cookie = true;
+    sodium_memzero(cookie, sizeof(cookie));
+    return 0;
+}
+
 static int link_rx_init(struct link_host *host, uint64_t now, const uint8_t *pkt, size_t len,
-                        struct link_rx *rx)
+                        const void *src, size_t src_len, struct link_rx *rx)
 {
     uint8_t *pl = host->scratch_payload;
     struct link_peer *peer = NULL;
@@ -423,6 +519,10 @@ static int link_rx_init(struct link_host *host, uint64_t now, const uint8_t *pkt
     /* mac1 first: junk costs one BLAKE2b, never a DH. */
     if (!link_mac1_ok(host->mac1_key, pkt, len))
         return link_drop(host, LINK_DROP_AUTH);
+    /* Then, under load, mac2: a flood from spoofed sources costs no DH. */
+    if (link_under_load(host, now) && src &&
+        (drop = link_check_cookie(host, now, pkt, len, src, src_len)))
+        return link_drop(host, drop);
     drop = link_init_accept(host, now, pkt, len, &pl_len, &peer);
     if (!drop) {
         memcpy(peer->last_ts, pl, LINK_TAI64N_LEN);
@@ -629,6 +729,12 @@ static int link_rx_data(struct link_host *host, uint64_t now, uint8_t *pkt, size
 int link_receive(struct link_host *host, uint64_t now, uint8_t *pkt, size_t len,
                  struct link_rx *rx)
 {
+    return link_receive_from(host, now, pkt, len, NULL, 0, rx);
+}
+
+int link_receive_from(struct link_host *host, uint64_t now, uint8_t *pkt, size_t len,
+                      const void *src, size_t src_len, struct link_rx *rx)
+{
     rx->peer = NULL;
     rx->data = NULL;
     rx->len = 0;
@@ -636,12 +742,14 @@ int link_receive(struct link_host *host, uint64_t now, uint8_t *pkt, size_t len,
         return link_drop(host, LINK_DROP_MALFORMED);
     switch (pkt[0]) {
     case LINK_MSG_INIT:
-        return link_rx_init(host, now, pkt, len, rx);
+        return link_rx_init(host, now, pkt, len, src, src_len, rx);
     case LINK_MSG_RESPONSE:
         return link_rx_response(host, now, pkt, len, rx);
     case LINK_MSG_DATA:
         return link_rx_data(host, now, pkt, len, rx);
-    default:        /* includes LINK_MSG_COOKIE: reserved, not produced yet */
+    case LINK_MSG_COOKIE:
+        return link_rx_cookie(host, now, pkt, len);
+    default:
         return link_drop(host, LINK_DROP_MALFORMED);
     }
 }

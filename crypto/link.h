@@ -34,7 +34,7 @@ enum link_limits {
     LINK_KEY_LEN = 32,
     LINK_MSG_INIT = 1,
     LINK_MSG_RESPONSE = 2,
-    LINK_MSG_COOKIE = 3,          /* reserved for the DoS-cookie issue */
+    LINK_MSG_COOKIE = 3,          /* cookie reply: an initiation under load lacked mac2 */
     LINK_MSG_DATA = 4,
     LINK_DATA_HEADER_LEN = 16,    /* type(1) reserved(3) receiver(4) counter(8) */
     LINK_TAG_LEN = 16,
@@ -59,6 +59,7 @@ enum link_drop {
     LINK_DROP_EXPIRED,            /* session past REJECT_AFTER_TIME / messages */
     LINK_DROP_RATELIMIT,          /* initiation within 1/50 s of the last accepted one */
     LINK_DROP_CIPHER,             /* initiation choosing an AEAD this host does not offer */
+    LINK_DROP_COOKIE,             /* initiation under load without a valid mac2: cookie sent */
 };
 
 struct link_counters {
@@ -71,6 +72,8 @@ struct link_counters {
     uint64_t handshakes_completed;
     uint64_t drop_ratelimit;      /* initiations over INITIATIONS_PER_SECOND */
     uint64_t drop_cipher;         /* LINK_DROP_CIPHER */
+    uint64_t drop_cookie;         /* LINK_DROP_COOKIE */
+    uint64_t cookies_sent;        /* cookie replies sent */
 };
 
 /*
@@ -114,6 +117,13 @@ struct link_hooks {
                           const uint8_t *payload, size_t payload_len);
     /* @peer's state changed (for logging and routing). May be NULL. */
     void (*state_changed)(void *ctx, struct link_peer *peer, enum link_state st);
+    /*
+     * A datagram for @addr, the source link_receive_from() was given (a
+     * cookie reply: no peer is known yet). May be NULL: no cookie replies,
+     * and an initiation without mac2 under load is only dropped.
+     */
+    void (*send_to)(void *ctx, const void *addr, size_t addr_len, const uint8_t *pkt,
+                    size_t len);
 };
 
 /* What link_receive() found in a datagram. */
@@ -177,6 +187,16 @@ void link_peer_set_last_timestamp(struct link_peer *peer, const uint8_t ts[LINK_
 void link_peer_set_persistent_keepalive(struct link_peer *peer, unsigned seconds);
 
 /*
+ * Under load: more than @per_second authenticated-looking initiations
+ * (valid mac1) in a second. Then an initiation must carry a valid mac2,
+ * a MAC with the cookie its source address earned, or it gets a cookie
+ * reply and no Diffie-Hellman (docs/protocol.md 2.3). 0 = never under
+ * load. Default LINK_LOAD_INITIATIONS.
+ */
+enum { LINK_LOAD_INITIATIONS = 200 };
+void link_host_set_load_limit(struct link_host *host, unsigned per_second);
+
+/*
  * Offer and accept AES-256-GCM besides ChaCha20-Poly1305 (off by default).
  * Two hosts that both offer it move to it right after their first
  * handshake (docs/protocol.md, "Choice of AEAD"). Returns 0, or -ENOTSUP
@@ -222,6 +242,15 @@ int link_peer_send(struct link_peer *peer, uint64_t now, const uint8_t *data, si
  */
 int link_receive(struct link_host *host, uint64_t now, uint8_t *pkt, size_t len,
                  struct link_rx *rx);
+/*
+ * The same for a datagram from @src (@src_len bytes: the daemon passes its
+ * sockaddr; only compared and MACed, never parsed). Under load an
+ * initiation's mac2 is checked against the cookie of @src, and a cookie
+ * reply goes back to it through hooks->send_to. link_receive() is this
+ * with no source: never a cookie reply, never a mac2 check.
+ */
+int link_receive_from(struct link_host *host, uint64_t now, uint8_t *pkt, size_t len,
+                      const void *src, size_t src_len, struct link_rx *rx);
 
 /* Earliest time at which link_host_on_timeout() has work (UINT64_MAX: none). */
 uint64_t link_host_next_deadline(const struct link_host *host);

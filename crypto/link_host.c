@@ -44,6 +44,8 @@ int link_host_new(struct link_host **out, const uint8_t priv[LINK_KEY_LEN],
         return -EINVAL;
     }
     link_mac1_key(host->mac1_key, host->pub);
+    link_cookie_key(host->cookie_key, host->pub);
+    host->load_limit = LINK_LOAD_INITIATIONS;
     *out = host;
     return 0;
 }
@@ -70,6 +72,7 @@ void link_host_free(struct link_host *host)
         sodium_memzero(host->pktbuf, LINK_MAX_PACKET);
         free(host->pktbuf);
     }
+    sodium_memzero(host->cookie_secret, sizeof(host->cookie_secret));
     if (host->idx.slots)
         link_index_free(&host->idx);
     sodium_memzero(host, sizeof(*host));
@@ -104,6 +107,7 @@ int link_peer_new(struct link_host *host, const uint8_t pub[LINK_KEY_LEN],
     peer->user = user;
     memcpy(peer->pub, pub, LINK_KEY_LEN);
     link_mac1_key(peer->mac1_key, pub);
+    link_cookie_key(peer->cookie_key, pub);
     peer->reported = LINK_DOWN;
     peer->next = host->peers;
     if (host->peers)
@@ -160,6 +164,11 @@ enum link_state link_peer_state(const struct link_peer *peer, uint64_t now)
 uint64_t link_peer_last_handshake(const struct link_peer *peer)
 {
     return peer->last_handshake;
+}
+
+void link_host_set_load_limit(struct link_host *host, unsigned per_second)
+{
+    host->load_limit = per_second;
 }
 
 int link_host_set_aesgcm(struct link_host *host, bool on)

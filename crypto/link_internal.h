@@ -51,6 +51,8 @@ enum link_wg_spec {
      * accepting our last one: an AES-GCM upgrade right after crossing
      * initiations waits this long after our last (twice: delay jitter). */
     AEAD_UPGRADE_GAP = 2 * INITIATION_MIN_INTERVAL,
+    COOKIE_SECRET_MAX_AGE = 120 * LINK_NS_PER_SEC,      /* the responder's; also a cookie's life */
+    LINK_LOAD_WINDOW = LINK_NS_PER_SEC,
     LINK_QUEUE_MAX = 128,                               /* packets waiting for a session */
 };
 
@@ -71,6 +73,10 @@ enum link_wire {
     LINK_RESP_MIN_LEN = LINK_RESP_HDR_LEN + NOISE_IK_MSG2_LEN + 2 * LINK_MAC_LEN,
     LINK_RESP_MAX_LEN = LINK_RESP_MIN_LEN + LINK_MAX_HANDSHAKE_PAYLOAD,
     LINK_MAX_DATA_PAYLOAD = LINK_MAX_PACKET - LINK_DATA_OVERHEAD,
+    LINK_COOKIE_LEN = 16,
+    LINK_COOKIE_NONCE_LEN = 24,     /* XChaCha20-Poly1305 */
+    /* type, reserved(3), receiver, nonce, cookie sealed (16 + tag 16) */
+    LINK_COOKIE_REPLY_LEN = 8 + LINK_COOKIE_NONCE_LEN + LINK_COOKIE_LEN + 16,
 };
 
 /* Initiation byte 2: what the initiator offers (docs/protocol.md 2.1). */
@@ -146,6 +152,12 @@ struct link_peer {
     void *user;
     uint8_t pub[LINK_KEY_LEN];
     uint8_t mac1_key[LINK_KEY_LEN]; /* for packets we send to this peer */
+    uint8_t cookie_key[LINK_KEY_LEN];   /* opens its cookie replies */
+    uint8_t last_mac1[LINK_MAC_LEN];    /* of our last initiation: a cookie reply's AD */
+    bool sent_mac1;
+    uint8_t cookie[LINK_COOKIE_LEN];    /* its last cookie for us, for mac2 */
+    uint64_t cookie_at;
+    bool has_cookie;
     struct link_keypair *kp_prev, *kp_cur, *kp_next;
     struct link_handshake *hs;      /* non-NULL while our initiation is in flight */
     uint8_t last_ts[LINK_TAI64N_LEN];  /* greatest initiation timestamp accepted */
@@ -169,6 +181,13 @@ struct link_host {
     uint8_t *priv;                  /* sodium_malloc'd */
     uint8_t pub[LINK_KEY_LEN];
     uint8_t mac1_key[LINK_KEY_LEN]; /* for packets sent to us */
+    uint8_t cookie_key[LINK_KEY_LEN];   /* seals our cookie replies */
+    uint8_t cookie_secret[LINK_KEY_LEN];
+    uint64_t cookie_secret_at;
+    bool has_cookie_secret;
+    unsigned load_limit;            /* initiations a second before mac2 is required */
+    uint64_t load_window;           /* start of the current second ... */
+    unsigned load_count;            /* ... and the initiations (valid mac1) in it */
     uint64_t wall_offset_ns;
     bool aesgcm;                    /* offer and accept AES-GCM (link_host_set_aesgcm) */
     struct link_peer *peers;
@@ -194,8 +213,17 @@ void link_mac1(uint8_t out[LINK_MAC_LEN], const uint8_t key[LINK_KEY_LEN],
                const uint8_t *pkt, size_t len);
 /* Checks mac1 of a handshake packet of @len bytes (mac1 at len - 32). */
 bool link_mac1_ok(const uint8_t key[LINK_KEY_LEN], const uint8_t *pkt, size_t len);
-/* Appends mac1 (computed over pkt[0..len)) and a zero mac2 at pkt + len. */
-void link_put_macs(const uint8_t key[LINK_KEY_LEN], uint8_t *pkt, size_t len);
+/* Appends mac1 (computed over pkt[0..len)) and mac2 at pkt + len: over
+ * pkt[0..len + 16) with @cookie as key, or zero without one. */
+void link_put_macs(const uint8_t key[LINK_KEY_LEN], const uint8_t *cookie, uint8_t *pkt,
+                   size_t len);
+/* Checks mac2 of a handshake packet of @len bytes against @cookie. */
+bool link_mac2_ok(const uint8_t cookie[LINK_COOKIE_LEN], const uint8_t *pkt, size_t len);
+/* Key of cookie replies sealed by the host with public key @pub. */
+void link_cookie_key(uint8_t key[LINK_KEY_LEN], const uint8_t pub[LINK_KEY_LEN]);
+/* The cookie @src earns under @secret. */
+void link_cookie(uint8_t out[LINK_COOKIE_LEN], const uint8_t secret[LINK_KEY_LEN],
+                 const void *src, size_t src_len);
 void link_put_header(uint8_t *pkt, uint8_t type);
 void link_put_le32(uint8_t *p, uint32_t v);
 uint32_t link_get_le32(const uint8_t *p);

@@ -10,6 +10,7 @@
 #include "crypto/link_internal.h"
 
 static const char LINK_MAC1_LABEL[8] = { 'm', 'a', 'c', '1', '-', '-', '-', '-' };
+static const char LINK_COOKIE_LABEL[8] = { 'c', 'o', 'o', 'k', 'i', 'e', '-', '-' };
 const uint8_t link_prologue[] = "overlayd link v1";
 const size_t link_prologue_len = sizeof(link_prologue) - 1;   /* without NUL */
 
@@ -72,14 +73,32 @@ void link_tai64n(uint8_t out[LINK_TAI64N_LEN], uint64_t wall_ns)
         out[8 + i] = (uint8_t)(nsec >> (24 - 8 * i));
 }
 
-void link_mac1_key(uint8_t key[LINK_KEY_LEN], const uint8_t pub[LINK_KEY_LEN])
+/* BLAKE2b-256(label || pub): the keys of mac1 and of cookie replies. */
+static void link_labelled_key(uint8_t key[LINK_KEY_LEN], const char label[8],
+                              const uint8_t pub[LINK_KEY_LEN])
 {
     crypto_generichash_state st;
 
     crypto_generichash_init(&st, NULL, 0, LINK_KEY_LEN);
-    crypto_generichash_update(&st, (const uint8_t *)LINK_MAC1_LABEL, sizeof(LINK_MAC1_LABEL));
+    crypto_generichash_update(&st, (const uint8_t *)label, 8);
     crypto_generichash_update(&st, pub, LINK_KEY_LEN);
     crypto_generichash_final(&st, key, LINK_KEY_LEN);
+}
+
+void link_mac1_key(uint8_t key[LINK_KEY_LEN], const uint8_t pub[LINK_KEY_LEN])
+{
+    link_labelled_key(key, LINK_MAC1_LABEL, pub);
+}
+
+void link_cookie_key(uint8_t key[LINK_KEY_LEN], const uint8_t pub[LINK_KEY_LEN])
+{
+    link_labelled_key(key, LINK_COOKIE_LABEL, pub);
+}
+
+void link_cookie(uint8_t out[LINK_COOKIE_LEN], const uint8_t secret[LINK_KEY_LEN],
+                 const void *src, size_t src_len)
+{
+    crypto_generichash(out, LINK_COOKIE_LEN, src, src_len, secret, LINK_KEY_LEN);
 }
 
 void link_mac1(uint8_t out[LINK_MAC_LEN], const uint8_t key[LINK_KEY_LEN],
@@ -100,9 +119,25 @@ bool link_mac1_ok(const uint8_t key[LINK_KEY_LEN], const uint8_t *pkt, size_t le
     return sodium_memcmp(mac, pkt + off, LINK_MAC_LEN) == 0;
 }
 
-void link_put_macs(const uint8_t key[LINK_KEY_LEN], uint8_t *pkt, size_t len)
+void link_put_macs(const uint8_t key[LINK_KEY_LEN], const uint8_t *cookie, uint8_t *pkt,
+                   size_t len)
 {
     link_mac1(pkt + len, key, pkt, len);
-    /* mac2 is reserved for the cookie mechanism: always zero for now. */
-    memset(pkt + len + LINK_MAC_LEN, 0, LINK_MAC_LEN);
+    if (cookie)
+        crypto_generichash(pkt + len + LINK_MAC_LEN, LINK_MAC_LEN, pkt, len + LINK_MAC_LEN,
+                           cookie, LINK_COOKIE_LEN);
+    else
+        memset(pkt + len + LINK_MAC_LEN, 0, LINK_MAC_LEN);
+}
+
+bool link_mac2_ok(const uint8_t cookie[LINK_COOKIE_LEN], const uint8_t *pkt, size_t len)
+{
+    uint8_t mac[LINK_MAC_LEN];
+    size_t off;
+
+    if (len < 2 * LINK_MAC_LEN)
+        return false;
+    off = len - LINK_MAC_LEN;
+    crypto_generichash(mac, LINK_MAC_LEN, pkt, off, cookie, LINK_COOKIE_LEN);
+    return sodium_memcmp(mac, pkt + off, LINK_MAC_LEN) == 0;
 }

@@ -29,11 +29,9 @@ static void h_random(void *ctx, uint8_t *buf, size_t len)
         buf[i] = (uint8_t)(h_xorshift(&n->rng) >> 24);
 }
 
-static void h_send_hook(void *ctx, struct link_peer *peer, const uint8_t *pkt, size_t len)
+static void h_enqueue(int from, int to, const uint8_t *pkt, size_t len)
 {
-    struct h_node *n = ctx;
-    struct h_pkt p = { .from = n->id, .to = (int)(intptr_t)link_peer_user(peer) - 1,
-                       .sent_at = H.now, .len = len };
+    struct h_pkt p = { .from = from, .to = to, .sent_at = H.now, .len = len };
 
     if (H.qlen == H.qcap) {
         H.qcap = H.qcap ? 2 * H.qcap : 64;
@@ -46,6 +44,24 @@ static void h_send_hook(void *ctx, struct link_peer *peer, const uint8_t *pkt, s
         abort();
     memcpy(p.data, pkt, len);
     H.q[H.qlen++] = p;
+}
+
+static void h_send_hook(void *ctx, struct link_peer *peer, const uint8_t *pkt, size_t len)
+{
+    struct h_node *n = ctx;
+
+    h_enqueue(n->id, (int)(intptr_t)link_peer_user(peer) - 1, pkt, len);
+}
+
+/* A cookie reply: to whichever node the source byte names (none: lost). */
+static void h_send_to(void *ctx, const void *addr, size_t addr_len, const uint8_t *pkt,
+                      size_t len)
+{
+    struct h_node *n = ctx;
+    int to = addr_len == 1 ? *(const uint8_t *)addr : -1;
+
+    if (to >= 0 && to < H.n)
+        h_enqueue(n->id, to, pkt, len);
 }
 
 static int h_node_of_pub(const uint8_t pub[LINK_KEY_LEN])
@@ -116,11 +132,13 @@ void h_init(int n, bool know)
 {
     memset(&H, 0, sizeof(H));
     H.n = n;
+    H.rx_from = -1;
     H.rng = 0x9e3779b97f4a7c15u;
     for (int i = 0; i < n; i++) {
         struct h_node *nd = &H.node[i];
         struct link_hooks hooks = {
-            .ctx = nd, .random = h_random, .send = h_send_hook, .accept = h_accept,
+            .ctx = nd, .random = h_random, .send = h_send_hook, .send_to = h_send_to,
+            .accept = h_accept,
             .handshake_payload = h_hs_payload, .handshake_done = h_hs_done,
             .state_changed = h_state,
         };
@@ -160,8 +178,15 @@ void h_free(void)
 
 int h_receive(int to, uint8_t *pkt, size_t len, struct link_rx *rx)
 {
+    return h_receive_from(to, H.rx_from, pkt, len, rx);
+}
+
+int h_receive_from(int to, int from_addr, uint8_t *pkt, size_t len, struct link_rx *rx)
+{
     struct h_node *n = &H.node[to];
-    int rc = link_receive(n->host, H.now, pkt, len, rx);
+    uint8_t src = (uint8_t)from_addr;
+    int rc = link_receive_from(n->host, H.now, pkt, len, from_addr >= 0 ? &src : NULL,
+                               from_addr >= 0 ? 1 : 0, rx);
 
     if (rc == 0 && rx->peer && len && pkt[0] == LINK_MSG_DATA) {
         int from = (int)(intptr_t)link_peer_user(rx->peer) - 1;
@@ -195,7 +220,7 @@ int h_deliver_at(size_t i)
 
     h_take(i, &p);
     if (!H.drop_to[p.to])
-        rc = h_receive(p.to, p.data, p.len, &rx);
+        rc = h_receive_from(p.to, p.from, p.data, p.len, &rx);
     free(p.data);
     H.last_rc = rc;
     return rc;

@@ -71,6 +71,9 @@ struct h_net {
     bool shuffle;
     uint64_t rng;
     int last_rc;
+    /* The sender of the packet being delivered, given to link_receive_from
+     * as its source address (one byte: the node id); -1: no source. */
+    int rx_from;
 };
 
 extern struct h_net H;
@@ -92,13 +95,17 @@ void h_run_until(uint64_t t);
 int h_send(int from, int to, const void *data, size_t len);
 /* Handshake @a -> @b and deliver; true when both are LINK_UP. */
 bool h_establish(int a, int b);
-/* Raw receive on node @to. */
+/* Raw receive on node @to (source: H.rx_from). */
 int h_receive(int to, uint8_t *pkt, size_t len, struct link_rx *rx);
+/* Raw receive on node @to from source address @from (a node id, or any
+ * byte: a spoofed source; -1 none). */
+int h_receive_from(int to, int from, uint8_t *pkt, size_t len, struct link_rx *rx);
 uint64_t h_deadline(void);
 
 /* test groups */
 void test_link_timers(void);
 void test_link_rtt(void);
 void test_link_aead(void);
+void test_link_cookie(void);
 
 #endif

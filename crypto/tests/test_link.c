@@ -245,7 +245,7 @@ static void test_handshake_drops(void)
     /* correct mac1 over a wrong Noise body: AUTH (after the DH) */
     memcpy(buf, init.data, init.len);
     buf[8 + 40] ^= 1;
-    link_put_macs(H.node[1].host->mac1_key, buf, init.len - 32);
+    link_put_macs(H.node[1].host->mac1_key, NULL, buf, init.len - 32);
     CHECK(h_receive(1, buf, init.len, &(struct link_rx){ 0 }) == -LINK_DROP_AUTH, "noise auth");
     CHECK(H.qlen == 0, "no answer to forgeries");
 
@@ -269,11 +269,11 @@ static void test_handshake_drops(void)
     }
     memcpy(buf, resp.data, resp.len);
     link_put_le32(buf + 8, 12345);
-    link_put_macs(H.node[0].host->mac1_key, buf, resp.len - 32);
+    link_put_macs(H.node[0].host->mac1_key, NULL, buf, resp.len - 32);
     CHECK(h_receive(0, buf, resp.len, &(struct link_rx){ 0 }) == -LINK_DROP_UNKNOWN_PEER, "resp receiver");
     memcpy(buf, resp.data, resp.len);
     buf[20] ^= 1;
-    link_put_macs(H.node[0].host->mac1_key, buf, resp.len - 32);
+    link_put_macs(H.node[0].host->mac1_key, NULL, buf, resp.len - 32);
     CHECK(h_receive(0, buf, resp.len, &(struct link_rx){ 0 }) == -LINK_DROP_AUTH, "forged resp");
     /* the forgery did not destroy our handshake: the genuine one completes */
     memcpy(buf, resp.data, resp.len);
@@ -600,6 +600,7 @@ int main(void)
     test_link_timers();
     test_link_rtt();
     test_link_aead();
+    test_link_cookie();
     test_last_timestamp_reseed();
     if (check_failures) {
         fprintf(stderr, "test_link: %d failure(s)\n", check_failures);

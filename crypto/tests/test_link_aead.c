@@ -119,7 +119,7 @@ static void tamper_init(int to, int at, uint8_t val, const char *what)
     CHECK(p.data[0] == 1 && p.to == to, "%s: an initiation to node %d", what, to);
     p.data[at] = val;
     link_mac1_key(key, H.node[to].pub);
-    link_put_macs(key, p.data, p.len - 2 * LINK_MAC_LEN);
+    link_put_macs(key, NULL, p.data, p.len - 2 * LINK_MAC_LEN);
     CHECK(h_receive(to, p.data, p.len, &(struct link_rx){ 0 }) == -LINK_DROP_AUTH,
           "%s: refused", what);
     CHECK(counters(to)->drop_auth == auth + 1, "%s: counted as drop_auth", what);

@@ -126,10 +126,10 @@ struct ctl_counter {
  * name, then traffic, then what neighbour suppression answered and the
  * broadcast tree carried. @c holds CTL_COUNTERS_MAX.
  */
-/* 8 link + the drops + 7 traffic + 8 neighbour + 3 tree + 7 paths + 4 probes
- * = 37, and room for a few more; a counter added beyond it overflows the
+/* 9 link + the drops + 8 traffic + 8 neighbour + 3 tree + 7 paths + 4 probes
+ * = 39, and room for a few more; a counter added beyond it overflows the
  * caller's array (the ASan build's first status says so). */
-enum { CTL_COUNTERS_MAX = 44 + DROP__N };
+enum { CTL_COUNTERS_MAX = 46 + DROP__N };
 
 static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
 {
@@ -144,10 +144,12 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "drop_ratelimit", lc->drop_ratelimit };
     c[n++] = (struct ctl_counter){ "drop_truncated", d->udp.rx_truncated };
     c[n++] = (struct ctl_counter){ "drop_cipher", lc->drop_cipher };
+    c[n++] = (struct ctl_counter){ "drop_cookie", lc->drop_cookie };
     for (unsigned r = 0; r < DROP__N; r++)
         c[n++] = (struct ctl_counter){ drop_name((enum drop_reason)r), d->drops.n[r] };
     c[n++] = (struct ctl_counter){ "handshakes_initiated", lc->handshakes_initiated };
     c[n++] = (struct ctl_counter){ "handshakes_completed", lc->handshakes_completed };
+    c[n++] = (struct ctl_counter){ "cookies_sent", lc->cookies_sent };
     c[n++] = (struct ctl_counter){ "rx_packets", d->udp.rx_packets };
     c[n++] = (struct ctl_counter){ "tx_packets", d->udp.tx_packets };
     c[n++] = (struct ctl_counter){ "tx_errors", d->udp.tx_errors };

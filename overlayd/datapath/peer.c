@@ -337,9 +337,24 @@ static void hook_state_changed(void *ctx, struct link_peer *lp, enum link_state 
     }
 }
 
+/* A cookie reply: to the source of the initiation it answers, which is
+ * the sockaddr rx.c gave link_receive_from(). */
+static void hook_send_to(void *ctx, const void *addr, size_t addr_len, const uint8_t *pkt,
+                         size_t len)
+{
+    struct daemon *d = ctx;
+    struct udp_addr to = { .len = (socklen_t)addr_len };
+
+    if (addr_len == 0 || addr_len > sizeof(to.ss))
+        return;
+    memcpy(&to.ss, addr, addr_len);
+    udp_queue(&d->udp, &to, pkt, len);
+}
+
 const struct link_hooks peer_link_hooks = {
     .random = hook_random,
     .send = hook_send,
+    .send_to = hook_send_to,
     .accept = hook_accept,
     .handshake_payload = hook_handshake_payload,
     .handshake_done = hook_handshake_done,

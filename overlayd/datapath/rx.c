@@ -106,7 +106,7 @@ static void rx_datagram(struct daemon *d, unsigned i, uint64_t now)
     memcpy(&src.ss, &u->rx_addr[i], src.len);
     d->rx_src = &src;
     d->rx_src_init = m->msg_len > 0 && udp_rx_data(u, i)[0] == LINK_MSG_INIT;
-    rc = link_receive(d->link, now, udp_rx_data(u, i), m->msg_len, &rx);
+    rc = link_receive_from(d->link, now, udp_rx_data(u, i), m->msg_len, &src.ss, src.len, &rx);
     d->rx_src = NULL;
     /* Refusals are counted by the link layer (crypto/link.h counters). */
     if (rc < 0 || !rx.peer)
