@@ -100,11 +100,7 @@ static void plan_consider(const struct plan *pl, const ring_peer *c, const ring_
  * Among our neighbours (none before we are a member) and up links with an
  * endpoint, the one closest before (or at) @dest clockwise, and strictly
  * closer than we are. False when none is (our tables are stale or @dest is
- * between us and our successor). A member takes a link that is not a
- * neighbour's (nor @dest's own) only while it carries frames: relaying ring traffic over it
- * would keep it in use (plan_on_relay_sent, and the ring messages the
- * other end receives), so a link opened for a guest's ping would never go
- * idle (11-ring step 4b).
+ * between us and our successor).
  */
 bool plan_next_hop(const struct plan *pl, const ring_id *dest, uint64_t now, ring_peer *out)
 {
@@ -120,9 +116,6 @@ bool plan_next_hop(const struct plan *pl, const ring_id *dest, uint64_t now, rin
         ring_peer c;
 
         if (!l->used || l->st != PLAN_LINK_UP || !(l->flags & PLAN_LF_HAS_EP))
-            continue;
-        if (plan_active(pl) && !ring_id_eq(&l->id, dest) &&
-            !(l->last_frame && now - l->last_frame < pl->idle_ns / 2))
             continue;
         memset(&c, 0, sizeof(c));
         c.id = l->id;

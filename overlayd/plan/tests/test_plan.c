@@ -405,40 +405,6 @@ static void test_route(void)
     plan_route(pl, &to, S(31), &path);
     CHECK(path.kind == PLAN_PATH_DIRECT);
     plan_free(pl);
-
-    /* A member relays over a link that is not a neighbour's only while it
-     * carries frames: else the relays alone would keep it from going idle. */
-    {
-        ring_peer x;
-        ring_id d;
-
-        pl = mkplan(NULL, 0, 0, -1);
-        do {
-            mkpeer(&x);
-            mkpeer(&to);
-            ring_id_dist(&best, &self_id, &to.id);
-            ring_id_dist(&dist, &nb[0].id, &to.id);
-            if (ring_id_cmp(&dist, &best) < 0)
-                best = dist;
-            ring_id_dist(&d, &x.id, &to.id);
-        } while (ring_id_cmp(&d, &best) >= 0);
-        set_view(pl, RING_ACTIVE, &nb[0], 1, 0, S(1));
-        plan_link_state(pl, x.pub, PLAN_LF_HAS_EP, PLAN_LINK_UP);
-        plan_on_relay_sent(pl, x.pub, S(40));        /* relays alone: no candidate */
-        CHECK(!plan_next_hop(pl, &to.id, S(41), &hop) || !ring_id_eq(&hop.id, &x.id),
-              "a link carrying only relays is no hop");
-        plan_on_rx(pl, x.pub, S(41));                /* it answers */
-        plan_on_frame(pl, x.pub, S(41));
-        CHECK(plan_next_hop(pl, &to.id, S(42), &hop) && ring_id_eq(&hop.id, &x.id),
-              "a link carrying frames is a hop");
-        CHECK(!plan_next_hop(pl, &to.id, S(41) + plan_idle_ns(pl) / 2, &hop) ||
-                  !ring_id_eq(&hop.id, &x.id),
-              "no longer once the frames stopped for half the idle period");
-        CHECK(plan_next_hop(pl, &x.id, S(41) + plan_idle_ns(pl) / 2, &hop) &&
-                  ring_id_eq(&hop.id, &x.id),
-              "but still for messages to the host itself");
-        plan_free(pl);
-    }
 }
 
 /* A relay passed on: to the next hop, else over the destination's own up
@@ -529,7 +495,6 @@ static unsigned __int128 id128(const ring_id *id)
 struct cand {
     ring_peer p;
     bool declined, silent, mandatory;
-    bool frameless;                   /* an up link carrying no frames: only for itself */
 };
 
 /* Every candidate, every distance, the smallest eligible one below ours. */
@@ -542,8 +507,7 @@ static bool oracle_next_hop(const struct cand *c, unsigned n, const ring_id *des
         unsigned __int128 dist = d - id128(&c[i].p.id);
         bool at_dest = dist == 0;
 
-        if (c[i].silent || (c[i].declined && !at_dest && !c[i].mandatory) ||
-            (c[i].frameless && !at_dest))
+        if (c[i].silent || (c[i].declined && !at_dest && !c[i].mandatory))
             continue;
         if (dist < best) {
             best = dist;
@@ -575,16 +539,10 @@ static void test_oracle(void)
         for (unsigned i = 0; i < n; i++) {
             unsigned role = (unsigned)(rnd() % 3);
 
-            if (i < 2 || role == 0) {
+            if (i < 2 || role == 0)
                 nb[nnb++] = c[i].p;
-            } else {
+            else
                 plan_link_state(pl, c[i].p.pub, PLAN_LF_HAS_EP, PLAN_LINK_UP);
-                /* An up link is a hop only while it carries frames. */
-                if (role == 1)
-                    plan_on_frame(pl, c[i].p.pub, S(99));
-                else
-                    c[i].frameless = true;
-            }
             if (i < 2)
                 c[i].mandatory = true;
         }
