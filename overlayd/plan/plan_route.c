@@ -68,13 +68,20 @@ static bool plan_hop_silent(const struct plan *pl, const uint8_t pub[32], uint64
     return l && l->echo_sent > l->last_rx && now - l->echo_sent > PLAN_ECHO_MS * PLAN_MS;
 }
 
+/*
+ * Relaying through @hop is no use of the link: every up link is a
+ * next-hop candidate because it is up, so counting what we relay over it
+ * would keep a link nobody needs (one opened for a guest's ping) from ever
+ * going idle. The receiving side does not count transit either
+ * (ringd_relay.c); a relay whose destination is the hop itself counts, on
+ * both sides (ringd_relay_out, ringd_relay_rx).
+ */
 bool plan_on_relay_sent(struct plan *pl, const uint8_t hop[32], uint64_t now)
 {
     struct plan_link *l = plan_link_add(pl, hop);
 
     if (!l)
         return false;
-    l->last_data = now;
     if (now - l->last_rx < PLAN_ECHO_MS * PLAN_MS || l->echo_sent > l->last_rx)
         return false;
     l->echo_sent = now;

@@ -30,7 +30,8 @@
 #include "overlayd/datapath/inner.h"
 #include "lib/log.h"
 
-static void ringd_relay_out(struct ringd *r, const ring_peer *hop, size_t len, uint64_t now)
+static void ringd_relay_out(struct ringd *r, const ring_peer *hop, const uint8_t dest[32],
+                            size_t len, uint64_t now)
 {
     struct peer *p = ringd_peer_for(r, hop, true, now);
 
@@ -39,6 +40,10 @@ static void ringd_relay_out(struct ringd *r, const ring_peer *hop, size_t len, u
         return;
     }
     ringd_send_raw(r, p, INNER_RING_RELAY, r->rbuf, len);
+    /* Transit is no use of the link (plan_on_relay_sent); a message for
+     * the hop itself is, as it is for the hop when it arrives. */
+    if (memcmp(p->pub, dest, 32) == 0)
+        plan_on_data(r->plan, p->pub, now);
     /* A hop silent for PLAN_ECHO_MS is asked for an ECHO, and skipped
      * while that stays unanswered (plan_next_hop). */
     if (plan_on_relay_sent(r->plan, p->pub, now)) {
@@ -107,7 +112,7 @@ void ringd_relay_send(struct ringd *r, const ring_peer *to, const ring_peer *hop
         return;
     }
     r->relay_sent++;
-    ringd_relay_out(r, hop, (size_t)n, now);
+    ringd_relay_out(r, hop, to->pub, (size_t)n, now);
 }
 
 /* May @origin speak on the ring? (It is never one of our links.) */
@@ -207,5 +212,5 @@ void ringd_relay_recv(struct ringd *r, struct peer *p, const uint8_t *body, size
     r->rbuf[0] = (uint8_t)(rl.ttl - 1);
     n = (int)blen;
     r->relay_forwarded++;
-    ringd_relay_out(r, &path.hop, (size_t)n, now);
+    ringd_relay_out(r, &path.hop, rl.dest, (size_t)n, now);
 }

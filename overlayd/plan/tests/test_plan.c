@@ -138,6 +138,20 @@ static void test_idle_close(void)
     r = run_until(pl, S(24), PLAN_ACT_ASK_CLOSE, x.pub);
     CHECK(r.count == 1);                          /* and again after it */
     plan_free(pl);
+
+    /* Relays through a link are no use of it: a link that only carries
+     * our relays (a shortcut for ring traffic) still goes idle. */
+    pl = mkplan(NULL, 0, S(10), -1);
+    plan_link_state(pl, x.pub, PLAN_LF_HAS_EP, PLAN_LINK_UP);
+    set_view(pl, RING_ACTIVE, nb, 2, 0, S(1));
+    plan_on_data(pl, x.pub, S(2));
+    for (uint64_t t = S(3); t < S(13); t += MS(500)) {
+        plan_on_rx(pl, x.pub, t);
+        plan_on_relay_sent(pl, x.pub, t);
+    }
+    r = run_until(pl, S(13), PLAN_ACT_ASK_CLOSE, x.pub);
+    CHECK(r.count == 1, "a link carrying only our relays is asked to close");
+    plan_free(pl);
 }
 
 static void test_close_request(void)
