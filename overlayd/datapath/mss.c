@@ -43,8 +43,9 @@ static void mss_wr16(uint8_t *p, uint16_t v)
     p[1] = (uint8_t)v;
 }
 
-/* IPv4, not a fragment (a later fragment has no TCP header; a first one
- * is rare enough for a SYN that it is not worth reassembling the rule). */
+/* IPv4, not a fragment: a later fragment holds no TCP header, and a
+ * first one is left alone as behind an IPv6 fragment header (a SYN small
+ * enough never needs fragmenting; one that was is not worth the risk). */
 static bool mss_ipv4(uint8_t *ip, size_t len, struct mss_seg *s)
 {
     size_t ihl, total;
