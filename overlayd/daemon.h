@@ -127,6 +127,7 @@ struct daemon {
     uint64_t detour_ring;               /* ... sent or relayed as a hop along the ring */
     uint64_t path_switches;             /* path in use changed (direct <-> via) */
     uint64_t direct_dead;               /* direct paths declared dead */
+    uint64_t mss_clamped;               /* TCP SYNs whose MSS was lowered (datapath/mss.h) */
     /* data-path buffers, preallocated */
     uint8_t *tap_buf;                   /* DAEMON_TAP_BATCH * (4 + DAEMON_FRAME_MAX) */
     uint8_t ctl_buf[1400];

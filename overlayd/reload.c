@@ -213,6 +213,18 @@ static unsigned reload_enclave_bounds(struct daemon *d, const struct enclave *e,
     return 1;
 }
 
+/* ClampMSS changed: applied in place, from the next frame on. */
+static unsigned reload_enclave_clamp(struct enclave *e, const struct config_enclave *ce,
+                                     struct sbuf *out)
+{
+    if (e->clamp_mss == ce->clamp_mss)
+        return 0;
+    sbuf_printf(out, "enclave %s: ClampMSS %s\n", e->name, ce->clamp_mss ? "yes" : "no");
+    log_info("enclave", "%s: ClampMSS %s", e->name, ce->clamp_mss ? "yes" : "no");
+    e->clamp_mss = ce->clamp_mss;
+    return 1;
+}
+
 static unsigned reload_enclaves(struct daemon *d, const struct config *nc, struct sbuf *out,
                                 int *failed)
 {
@@ -232,6 +244,7 @@ static unsigned reload_enclaves(struct daemon *d, const struct config *nc, struc
                 changes++;
             }
             changes += reload_enclave_bounds(d, e, ce, out);
+            changes += reload_enclave_clamp(e, ce, out);
             i++;
             continue;
         }

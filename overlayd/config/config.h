@@ -75,6 +75,7 @@ struct config_enclave {
     unsigned mtu;                        /* 0: derive from the underlay */
     uint64_t max_latency_ns;             /* MaxLatency; 0: no bound */
     unsigned min_paths;                  /* MinPaths; 0: no bound */
+    bool clamp_mss;                      /* ClampMSS (default yes): datapath/mss.h */
     struct config_member *members;
     size_t n_members;
     int line;                            /* of the [Enclave] header */

@@ -11,7 +11,7 @@
 
 enum enclave_key {
     EK_NAME, EK_ID, EK_BRIDGE, EK_BRIDGE_TYPE, EK_UPLINK, EK_MTU, EK_MAX_LATENCY, EK_MIN_PATHS,
-    EK_COUNT
+    EK_CLAMP_MSS, EK_COUNT
 };
 enum member_key { MK_NAME, MK_MAC, MK_ADDRESS, MK_COUNT };
 enum enclave_section { ES_ENCLAVE, ES_MEMBER };
@@ -25,6 +25,7 @@ static const struct cfg_key_spec enclave_keys[EK_COUNT] = {
     [EK_MTU] = { "MTU", false },
     [EK_MAX_LATENCY] = { "MaxLatency", false },
     [EK_MIN_PATHS] = { "MinPaths", false },
+    [EK_CLAMP_MSS] = { "ClampMSS", false },
 };
 static const struct cfg_key_spec member_keys[MK_COUNT] = {
     [MK_NAME] = { "Name", true },
@@ -140,6 +141,14 @@ static void enclave_key_value(struct enclave_state *st, size_t k, const char *v,
         else
             e->min_paths = (unsigned)n;
         break;
+    case EK_CLAMP_MSS:
+        if (!strcmp(v, "yes"))
+            e->clamp_mss = true;
+        else if (!strcmp(v, "no"))
+            e->clamp_mss = false;
+        else
+            cfg_problem(st->s, line, "ClampMSS %s is not a switch (want yes or no)", cfg_quote(q, v));
+        break;
     }
 }
 
@@ -247,6 +256,8 @@ int cfg_parse_enclave(struct cfg_sink *s, const char *text, size_t len,
 
     memset(out, 0, sizeof(*out));
     snprintf(out->path, sizeof(out->path), "%s", s->path);
+    /* Guests left at MTU 1500 get working TCP unless the operator says no. */
+    out->clamp_mss = true;
     r = cfg_walk(s, text, len, &enclave_schema, &st);
     if (r)
         return r;

@@ -127,8 +127,8 @@ struct ctl_counter {
  * broadcast tree carried. @c holds CTL_COUNTERS_MAX.
  */
 /* 9 link + the drops + 8 traffic + 8 neighbour + 3 tree + 7 paths + 4 probes
- * = 39, and room for a few more; a counter added beyond it overflows the
- * caller's array (the ASan build's first status says so). */
+ * + 1 MSS clamp = 40, and room for a few more; a counter added beyond it
+ * overflows the caller's array (the ASan build's first status says so). */
 enum { CTL_COUNTERS_MAX = 46 + DROP__N };
 
 static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
@@ -176,6 +176,7 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "path_probes_answered", d->path_probes_answered };
     c[n++] = (struct ctl_counter){ "path_probes_lost", d->path_probes_lost };
     c[n++] = (struct ctl_counter){ "path_probe_replies", d->path_probe_replies };
+    c[n++] = (struct ctl_counter){ "mss_clamped", d->mss_clamped };
     return n;
 }
 
@@ -384,6 +385,8 @@ static int ctl_enclaves(struct ctl_ctx *c)
                       e->bridge_type == CONFIG_BRIDGE_LINUX ? "linux" : "external");
             json_kstr(&j, "uplink", e->uplink);
             json_ku64(&j, "mtu", e->inner_mtu);
+            json_key(&j, "clamp_mss");
+            json_bool(&j, e->clamp_mss);
             json_kstr(&j, "state", e->failed ? "failed" : "ok");
             json_ku64(&j, "neigh_bindings", neigh_count(e->neigh));
             ctl_enclave_lists(c, e, NULL, NULL, &j);

@@ -33,6 +33,11 @@
  * binding and hands the answer back (dp_neigh_from_ring), so the next
  * request is answered here.
  *
+ * TCP MSS clamping (mss.h): with `ClampMSS = yes` (the default) every TCP
+ * SYN read from an uplink TAP and every one written to it has its MSS
+ * option lowered to fit the enclave's inner MTU (mss_clamped), so guests
+ * left at MTU 1500 get working TCP across hosts.
+ *
  * May call: fdb, inner, neigh, peer, enclave, udp, crypto/link, tap/, admit/
  * (grants), announce/ and ring/ (for their payloads), lib/.
  */
@@ -72,8 +77,9 @@ struct dp_facts {
 void rx_udp_readable(struct daemon *d);
 /* rx.c: a decrypted payload from @p, received at @now. */
 void rx_payload(struct daemon *d, struct peer *p, uint8_t *data, size_t len, uint64_t now);
-/* rx.c: write one accepted frame to @e's uplink TAP. */
-void dp_tap_deliver(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
+/* rx.c: write one accepted frame to @e's uplink TAP; a TCP SYN's MSS is
+ * clamped in @frame first (dp_mss_clamp). */
+void dp_tap_deliver(struct daemon *d, struct enclave *e, uint8_t *frame, size_t len,
                     uint64_t now);
 
 /* flood.c: pass a frame of @e on along the broadcast tree: to our up
@@ -83,9 +89,12 @@ void dp_tap_deliver(struct daemon *d, struct enclave *e, const uint8_t *frame, s
 void flood_send(struct daemon *d, struct enclave *e, const struct peer *from, uint64_t limit,
                 uint64_t origin, const uint8_t *frame, size_t flen, uint64_t now);
 /* flood.c: a type-4 payload from @p: deliver it, then pass it on. */
-void flood_recv(struct daemon *d, struct peer *p, const uint8_t *data, size_t len,
-                uint64_t now);
+void flood_recv(struct daemon *d, struct peer *p, uint8_t *data, size_t len, uint64_t now);
 
+/* tx.c: lower the MSS of a TCP SYN in @frame (an Ethernet frame of @e,
+ * in either direction) to fit @e's inner MTU, unless @e has
+ * `ClampMSS = no`; counts mss_clamped. */
+void dp_mss_clamp(struct daemon *d, const struct enclave *e, uint8_t *frame, size_t len);
 /* tx.c: drain an uplink TAP (poll callback). */
 void tx_tap_readable(struct daemon *d, struct enclave *e);
 /* @p has a session that is up. */

@@ -299,6 +299,7 @@ int enclave_open(struct daemon *d, const struct config_enclave *ce, struct encla
     e->bridge_type = ce->bridge_type;
     memcpy(e->uplink, ce->uplink, sizeof(e->uplink));
     e->mtu_cfg = ce->mtu;
+    e->clamp_mss = ce->clamp_mss;
     /* docs/config.md "Inner MTU": underlay - 82 (IPv4) or - 102 (IPv6 peer). */
     e->inner_mtu = config_inner_mtu(d->cfg, ce, d->underlay_mtu);
     if (e->inner_mtu == 0) {

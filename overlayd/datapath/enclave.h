@@ -28,6 +28,7 @@ struct enclave {
     char uplink[CONFIG_IFNAME_MAX + 1];
     unsigned mtu_cfg;                   /* 0: derived */
     unsigned inner_mtu;
+    bool clamp_mss;                     /* ClampMSS: lower the MSS of SYNs to fit inner_mtu */
     bool bridge_created;
     int tap_fd;
     uv_poll_t *poll;                    /* freed in its close callback */

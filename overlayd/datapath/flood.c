@@ -87,8 +87,7 @@ static struct peer *flood_origin(struct daemon *d, uint64_t origin, uint32_t id)
     return NULL;
 }
 
-void flood_recv(struct daemon *d, struct peer *p, const uint8_t *data, size_t len,
-                uint64_t now)
+void flood_recv(struct daemon *d, struct peer *p, uint8_t *data, size_t len, uint64_t now)
 {
     struct inner_flood f;
     struct enclave *e;
@@ -108,6 +107,8 @@ void flood_recv(struct daemon *d, struct peer *p, const uint8_t *data, size_t le
         fdb_learn(e->fdb, f.frame + 6, o, now) == -ENOSPC)
         drop_count(&d->drops, DROP_FDB_FULL, now, "%s: MAC behind %s", e->name, o->name);
     d->flood_received++;
-    dp_tap_deliver(d, e, f.frame, f.frame_len, now);
+    /* Delivered clamped to our inner MTU, and passed on so: each host
+     * clamps to its own again, so the lowest MTU along the tree wins. */
+    dp_tap_deliver(d, e, data + (f.frame - data), f.frame_len, now);
     flood_send(d, e, p, f.limit, f.origin, f.frame, f.frame_len, now);
 }

@@ -44,15 +44,17 @@ static void rx_frame(struct daemon *d, struct peer *p, uint8_t *data, size_t len
         drop_count(&d->drops, DROP_FDB_FULL, now, "%s: MAC behind %s", e->name, p->name);
     if (rx_is_unicast(frame))
         ringd_note_frame(d, p, now);
-    dp_tap_deliver(d, e, frame, flen, now);
+    /* @frame points into @data, ours to change (the MSS clamp). */
+    dp_tap_deliver(d, e, data + (frame - data), flen, now);
 }
 
-void dp_tap_deliver(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
+void dp_tap_deliver(struct daemon *d, struct enclave *e, uint8_t *frame, size_t len,
                     uint64_t now)
 {
     struct tap_frame tf;
 
-    tf.buf = (uint8_t *)frame;       /* tap_write_batch() only reads it */
+    dp_mss_clamp(d, e, frame, len);
+    tf.buf = frame;
     tf.cap = tf.len = len;
     if (tap_write_batch(e->tap_fd, &tf, 1) == 1)
         d->tap_tx_frames++;

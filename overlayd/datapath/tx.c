@@ -13,6 +13,7 @@
 #include "overlayd/daemon.h"
 #include "overlayd/ring/ringd.h"
 #include "overlayd/datapath/inner.h"
+#include "overlayd/datapath/mss.h"
 #include "tap/tap.h"
 
 enum { TX_TAP_ROUNDS = 4 };        /* batches per wakeup, so one TAP cannot starve the rest */
@@ -92,6 +93,12 @@ void dp_fact_push_ip(struct daemon *d, uint32_t enclave, uint8_t family, const u
     dp_fact_queue(d, &x, now);
 }
 
+void dp_mss_clamp(struct daemon *d, const struct enclave *e, uint8_t *frame, size_t len)
+{
+    if (e->clamp_mss && mss_clamp(frame, len, e->inner_mtu))
+        d->mss_clamped++;
+}
+
 /* A unicast frame to a MAC of @e we know: true when it went (or stays) where it belongs. */
 static bool tx_known_unicast(struct daemon *d, struct enclave *e, const struct fdb_entry *ent,
                              uint8_t *slot, size_t len, uint64_t now)
@@ -142,6 +149,7 @@ static void tx_frame(struct daemon *d, struct enclave *e, uint8_t *slot, size_t 
     dp_neigh_learn(d, e, dst, flen, now);
     if (!tx_is_unicast(dst) && dp_neigh_answer(d, e, dst, flen, now))
         return;
+    dp_mss_clamp(d, e, slot + INNER_FRAME_HDR, flen);
     inner_frame_header(slot, e->id);
     if (tx_is_unicast(dst)) {
         ent = fdb_lookup(e->fdb, dst);

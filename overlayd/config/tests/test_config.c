@@ -226,7 +226,8 @@ static const char valid_red[] =
     "Uplink = up-red\n"
     "MTU = 1400\n"
     "MaxLatency = 2.5ms\n"
-    "MinPaths = 2\n";
+    "MinPaths = 2\n"
+    "ClampMSS = no\n";
 
 static void test_valid(void)
 {
@@ -325,6 +326,7 @@ static void test_valid(void)
         CHECK(e->max_latency_ns == 2500000 && e->min_paths == 2, "red bounds %llu %u",
               (unsigned long long)e->max_latency_ns, e->min_paths);
         CHECK(b->max_latency_ns == 0 && b->min_paths == 0, "blue sets no bounds");
+        CHECK(b->clamp_mss && !e->clamp_mss, "ClampMSS: blue default yes, red no");
         CHECK(config_inner_mtu(cfg, e, 1500) == 1400, "explicit MTU wins");
         CHECK(config_inner_mtu(cfg, b, 1500) == 1418, "IPv4 underlay: %u",
               config_inner_mtu(cfg, b, 1500));
@@ -379,6 +381,7 @@ static void test_defaults(void)
         CHECK(!strcmp(e.bridge, "ovl-abcdefghijk"), "bridge %s", e.bridge);
         CHECK(!strcmp(e.uplink, "ovu-abcdefghijk"), "uplink %s", e.uplink);
         CHECK(e.bridge_type == CONFIG_BRIDGE_LINUX && e.mtu == 0 && e.id == 7, "defaults");
+        CHECK(e.clamp_mss, "ClampMSS defaults to yes");
         config_enclave_clear(&e);
     }
 }
@@ -500,6 +503,12 @@ static const struct bad_case bad_cases[] = {
     { __LINE__, NULL, E("MaxLatency = 5.s\n"), NULL, 0, BC ":4: MaxLatency \"5.s\" is not a latency", 1 },
     { __LINE__, NULL, E("MinPaths = 0\n"), NULL, 0, BC ":4: MinPaths \"0\" is not a path count (want 1..8)", 1 },
     { __LINE__, NULL, E("MinPaths = 9\n"), NULL, 0, BC ":4: MinPaths \"9\" is not a path count", 1 },
+    { __LINE__, NULL, E("ClampMSS = true\n"), NULL, 0, BC ":4: ClampMSS \"true\" is not a switch (want yes or no)", 1 },
+    { __LINE__, NULL, E("ClampMSS = Yes\n"), NULL, 0, BC ":4: ClampMSS \"Yes\" is not a switch", 1 },
+    { __LINE__, NULL, E("ClampMSS = 1\n"), NULL, 0, BC ":4: ClampMSS \"1\" is not a switch", 1 },
+    { __LINE__, NULL, E("ClampMSS =\n"), NULL, 0, BC ":4: ClampMSS has an empty value", 1 },
+    { __LINE__, NULL, E("ClampMSS = no\nClampMSS = yes\n"), NULL, 0, BC ":5: duplicate key \"ClampMSS\" in [Enclave] (first set on line 4)", 1 },
+    { __LINE__, NULL, E("ClampMss = no\n"), NULL, 0, BC ":4: unknown key \"ClampMss\" in [Enclave]; did you mean \"ClampMSS\"? (keys are case-sensitive)", 1 },
     { __LINE__, NULL, "[Enclave]\nName = Blue\nId = 1\n", NULL, 0, BC ":2: Name \"Blue\" is not a valid name", 1 },
     /* across enclave files (red.conf is later by name, so it gets the error) */
     { __LINE__, NULL, NULL, "[Enclave]\nName = red\nId = 100\n", 0, RC ":3: enclave id 100 is already used by " BC ":3", 1 },
