@@ -426,6 +426,18 @@ static void op_on_owner(struct ring_node *n, uint64_t now, unsigned idx, const r
     struct ring_op *op = &n->ops[idx];
     int st = 0;
 
+    if (op->probing && m->status == RING_ST_OK &&
+        !ring_may_carry(n, &from->id, op->rec.enclave)) {
+        /* It claims to be the E-owner, but by our policy it may not carry
+         * E: believing it would hand it the payload (or a replica). Ask
+         * the next candidate instead. */
+        n->stats.probe_owner_noncarrier++;
+        if (op->purpose == RING_P_REPLICA)
+            op_finish(n, now, idx, RING_ERR_REJECTED, NULL, NULL);
+        else
+            op_advance(n, now, idx);
+        return;
+    }
     if (op->probing && op->purpose != RING_P_REPLICA && m->status == RING_ST_OK) {
         if (now >= op->deadline || op->hops >= n->cfg.max_hops) {
             op_give_up(n, now, idx);
