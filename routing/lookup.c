@@ -429,13 +429,14 @@ static void op_on_owner(struct ring_node *n, uint64_t now, unsigned idx, const r
     if (op->probing && m->status == RING_ST_OK &&
         !ring_may_carry(n, &from->id, op->rec.enclave)) {
         /* It claims to be the E-owner, but by our policy it may not carry
-         * E: believing it would hand it the payload (or a replica). Ask
-         * the next candidate instead. */
+         * E: believing it would hand it the payload (or a replica). Had it
+         * answered honestly (DELEGATE), the E-owner would be the first
+         * carrier after it: asked as an owner candidate, it leaves the
+         * hosts after it in owners[], so walk those as a delegation. */
         n->stats.probe_owner_noncarrier++;
-        if (op->purpose == RING_P_REPLICA)
-            op_finish(n, now, idx, RING_ERR_REJECTED, NULL, NULL);
-        else
-            op_advance(n, now, idx);
+        if (op->cur_hint && op->nowners)
+            op->delegated = true;
+        op_advance(n, now, idx);
         return;
     }
     if (op->probing && op->purpose != RING_P_REPLICA && m->status == RING_ST_OK) {
