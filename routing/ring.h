@@ -219,12 +219,15 @@ int ring_node_on_message(struct ring_node *n, uint64_t now, const ring_peer *fro
                          const uint8_t *buf, size_t len);
 
 int ring_node_lookup(struct ring_node *n, uint64_t now, const ring_id *key, uint64_t cookie);
-/* Publish (and keep refreshing) this host's record; seq as in RFC 7432. */
+/* Publish (and keep refreshing) this host's record; seq as in RFC 7432.
+ * Returns 0 or one of: RING_ERR_STATE (not a member), -ERANGE (seq above
+ * RING_SEQ_MAX: no store would take it), -ENOMEM. */
 int ring_node_publish_mac(struct ring_node *n, uint64_t now, uint32_t enclave,
                           const uint8_t mac[6], uint64_t seq);
 int ring_node_publish_member(struct ring_node *n, uint64_t now, uint32_t enclave);
 /* Publish (and keep refreshing) a guest's binding of @ip to @mac, learned
- * on this host; @seq orders bindings of the same address like a MAC's. */
+ * on this host; @seq orders bindings of the same address like a MAC's.
+ * Returns as ring_node_publish_mac(), or -EINVAL for a malformed @ip. */
 int ring_node_publish_ip(struct ring_node *n, uint64_t now, uint32_t enclave, const ring_ip *ip,
                          const uint8_t mac[6], uint64_t seq);
 /* Stop refreshing; the record expires after record_ttl. */
