@@ -274,6 +274,17 @@ static void scenario(uint32_t n, uint64_t seed, bool wrap_ids)
         eng_run_until(e, eng_now(e) + 15 * SEC);
         check_lookups(e, "after kills");
     }
+    /* Joins, leaves (hand-offs), kills and refreshes of honest hosts trip
+     * no trust check (routing/trust.c): every refusal counter is 0. */
+    for (uint32_t i = 0; i < total; i++) {
+        const ring_stats *st = eng_node(e, i) ? ring_node_stats(eng_node(e, i)) : NULL;
+
+        if (!st)
+            continue;
+        CHECK(st->msgs_bad_host + st->recs_bad_host + st->recs_bad_seq + st->recs_bad_ttl +
+              st->recs_from_noncarrier + st->recs_quota + st->gets_rejected +
+              st->probe_owner_noncarrier == 0, "%s: host %u refused honest input", what, i);
+    }
     printf("%s: %llu messages, %llu events, t=%.0f s\n", what,
            (unsigned long long)eng_msgs_sent(e), (unsigned long long)eng_events(e),
            (double)eng_now(e) / SEC);
