@@ -51,7 +51,9 @@
 #     lookups needed a retry are printed.
 #  6. the routed WAN (lib.sh): every host's neighbour table, after all that
 #     traffic, holds only the router (permanent), the router one entry per
-#     host.
+#     host;
+#  7. no survivor refused anything on trust grounds: the eight trust
+#     counters of `ring --json` stats are 0 (docs/security.md).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ring.sh"
 . "$(dirname "$0")/lib-cert.sh"
@@ -284,4 +286,12 @@ wan_neigh=$(ip -n "$(rig_ns wan)" -j neigh show)
 rig_assert_eq "$(jq '[.[] | select(.state | index("PERMANENT"))] | length' <<<"$wan_neigh")" "$N" \
     "the router's permanent neighbour entries (one per host)"
 rig_assert_eq "$(jq 'length' <<<"$wan_neigh")" "$N" "the router's neighbour entries"
+
+rig_say "7. an honest ring refuses nothing on trust grounds (docs/security.md)"
+trust='.stats | [.msgs_bad_host, .recs_bad_host, .recs_bad_seq, .recs_bad_ttl,
+    .recs_from_noncarrier, .recs_quota, .gets_rejected, .probe_owner_noncarrier]'
+for h in "${survivors[@]}"; do
+    rig_assert_eq "$(ring_view "$h" | jq -c "$trust")" "[0,0,0,0,0,0,0,0]" \
+        "$h: trust refusals (msgs_bad_host .. probe_owner_noncarrier)"
+done
 rig_pass

@@ -33,6 +33,7 @@ static void find_owner_reply(struct ring_node *n, uint64_t now, const ring_peer 
     case RING_OP_GET_IP:
         /* Locations of E are for hosts that may carry E only. */
         if (!ring_may_carry(n, &from->id, m->enclave)) {
+            n->stats.gets_rejected++;
             r->status = RING_ST_REJECTED;
             break;
         }
@@ -62,7 +63,14 @@ static void find_owner_reply(struct ring_node *n, uint64_t now, const ring_peer 
         break;
     }
     case RING_OP_PROBE:
-        break;      /* E-owner, nothing asked: the real op follows */
+        /* E-owner, nothing asked: the real op follows. Only carriers ask
+         * (gets, stores and replica chains of E start at carriers), so a
+         * probe from anyone else is someone mapping E's owners. */
+        if (!ring_may_carry(n, &from->id, m->enclave)) {
+            n->stats.gets_rejected++;
+            r->status = RING_ST_REJECTED;
+        }
+        break;
     }
 }
 

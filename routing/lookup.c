@@ -426,6 +426,19 @@ static void op_on_owner(struct ring_node *n, uint64_t now, unsigned idx, const r
     struct ring_op *op = &n->ops[idx];
     int st = 0;
 
+    if (op->probing && m->status == RING_ST_OK &&
+        !ring_may_carry(n, &from->id, op->rec.enclave)) {
+        /* It claims to be the E-owner, but by our policy it may not carry
+         * E: believing it would hand it the payload (or a replica). Had it
+         * answered honestly (DELEGATE), the E-owner would be the first
+         * carrier after it: asked as an owner candidate, it leaves the
+         * hosts after it in owners[], so walk those as a delegation. */
+        n->stats.probe_owner_noncarrier++;
+        if (op->cur_hint && op->nowners)
+            op->delegated = true;
+        op_advance(n, now, idx);
+        return;
+    }
     if (op->probing && op->purpose != RING_P_REPLICA && m->status == RING_ST_OK) {
         if (now >= op->deadline || op->hops >= n->cfg.max_hops) {
             op_give_up(n, now, idx);

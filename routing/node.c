@@ -339,6 +339,8 @@ int ring_node_on_message(struct ring_node *n, uint64_t now, const ring_peer *fro
     if (ring_is_self(n, &from->id))
         return -EINVAL;
     n->stats.msgs_recv++;
+    if (!ring_trust_msg(n, from, &m))
+        return -EPERM;
     ring_dead_del(n, &from->id);    /* it talks, so it lives */
     if (n->state == RING_JOINING && m.type != RING_MSG_FIND_RESP)
         return 0;

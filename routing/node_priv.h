@@ -224,7 +224,10 @@ int ring_op_start_replica(struct ring_node *n, uint64_t now, const ring_record *
 /* cb.may_carry, or true when the hook is NULL. */
 bool ring_may_carry(const struct ring_node *n, const ring_id *host, uint32_t enclave);
 void ring_record_key(ring_id *out, const ring_record *r);
-/* Returns RING_ST_OK / RING_ST_REJECTED (conflict rule lost is still OK). */
+/* Store @r: 0 stored, 1 lost the conflict rule (or expired), -1 refused
+ * (type, address or carry policy), -ERANGE its sequence number leads the
+ * held record's by more than RING_SEQ_AHEAD (recs_bad_seq), -ENOSPC a
+ * quota is full (recs_quota). */
 int ring_store_put(struct ring_node *n, const ring_record *r);
 /* Records of (@type, @enclave, @mac or @ip), at most @max; membership
  * records nearest @near on the ring when there are more (NULL: any @max). */
@@ -250,6 +253,13 @@ void ring_wrec_from(ring_wrec *w, const ring_record *r, uint64_t now);
 void ring_record_from(ring_record *r, const ring_wrec *w, uint64_t now);
 /* Conflict rule (RFC 7432 §15): does @cand replace @cur? */
 bool ring_record_wins(const ring_record *cand, const ring_record *cur);
+
+/* trust.c */
+/* Is @p's id the hash of its key (always true without cfg.bind_ids)? */
+bool ring_peer_bound(const struct ring_node *n, const ring_peer *p);
+/* Check what @m claims before dispatch: false = drop it (counted); bad
+ * records are removed from @m (counted). */
+bool ring_trust_msg(struct ring_node *n, const ring_peer *from, ring_msg *m);
 
 /* unity.c */
 void ring_seen_add(struct ring_node *n, uint64_t now, const ring_peer *p, bool sticky);

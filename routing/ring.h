@@ -34,9 +34,17 @@
  * (RFC 7432 §15): higher sequence wins, ties go to the lower host id.
  * Details, byte layouts and timer values: docs/routing.md.
  *
- * Trust: @from of ring_node_on_message() must be the identity the link
- * layer authenticated; a publish is accepted only for the sending host and
- * only for an enclave cb.may_carry() allows.
+ * Trust (routing/trust.c, docs/security.md): @from of
+ * ring_node_on_message() must be the identity the link layer
+ * authenticated. With cfg.bind_ids every host a message names (sender,
+ * peer lists, the host of each record) must have id = BLAKE2b-128 of its
+ * key (crypto/ringid.h), or the message or record is dropped. Records of
+ * enclave E are accepted (STORE and RECS) only from hosts that may carry
+ * E, sent to, held for and answered to only such hosts; an OWNER answer
+ * to a probe from a host that may not carry E is not believed. Sequence
+ * numbers (RING_SEQ_MAX, RING_SEQ_AHEAD) and lifetimes (record_ttl) are
+ * bounded, and the store has quotas per publisher, per enclave and in
+ * total. Every refusal has a counter in ring_stats.
  *
  * Placement: the records of enclave E for key k live at the first host at
  * or after successor(k) that may carry E (the "E-owner") and the next r - 1
@@ -65,6 +73,15 @@ enum ring_limits {
     RING_MSG_MAX = 4096,        /* largest encoded message */
     RING_MSG_RECS_MAX = 24,     /* records per message */
     RING_LINKS_MIN = 8,         /* ring_node_link_cap() never below this */
+};
+
+/* Bounds on what a record may claim (routing/trust.c). */
+#define RING_SEQ_MAX UINT64_C(0xffffffff)   /* larger sequence numbers are refused */
+enum ring_trust_limits {
+    RING_SEQ_AHEAD = 1024,      /* a record may lead the one held by at most this */
+    RING_QUOTA_HOST = 2048,     /* records held per publishing host */
+    RING_QUOTA_ENCLAVE = 16384, /* records held per enclave */
+    RING_QUOTA_TOTAL = 65536,   /* records held in all */
 };
 
 enum ring_rec_type {
@@ -128,6 +145,13 @@ typedef struct ring_config {
      * finger's interval instead of its start, so later answers name other
      * hosts (without it each round samples the same first hosts). */
     bool pns_explore;
+    /* Check that every host a message names has id = BLAKE2b-128("overlayd
+     * ring id v1" || key) (crypto/ringid.h); default on. Off only for
+     * tests that place hosts at chosen ids. */
+    bool bind_ids;
+    /* Store quotas (records held, new identities only; default the
+     * RING_QUOTA_* values): per publishing host, per enclave, in total. */
+    uint32_t quota_host, quota_enclave, quota_total;
 } ring_config;
 
 typedef struct ring_callbacks {
@@ -136,8 +160,10 @@ typedef struct ring_callbacks {
     void (*send)(void *ctx, const ring_peer *to, const uint8_t *buf, size_t len);
     uint64_t (*rand)(void *ctx);
     /* Policy: may @host carry @enclave? NULL = allow all. Decides where
-     * records live (E-owner rule above) and who may publish and get them;
-     * it is asked about self, senders, record hosts and successors. */
+     * records live (E-owner rule above), who may publish, replicate and
+     * get them, and whose probe answers are believed; it is asked about
+     * self, senders (STORE, RECS, GET, PROBE and their answers), record
+     * hosts and successors. */
     bool (*may_carry)(void *ctx, const ring_id *host, uint32_t enclave);
     /* Round-trip time to @p in ns as the host knows it, 0 = unknown
      * (never measured). Optional (NULL: all unknown, i.e. classic
@@ -163,6 +189,15 @@ typedef struct ring_stats {
     uint64_t ops_expired;       /* lookups that ran out of time */
     uint64_t ops_out_of_hops;   /* lookups that reached max_hops first */
     uint64_t recs_unasked;      /* records in get answers of another identity: dropped */
+    /* Trust refusals (routing/trust.c; all 0 in an honest ring) */
+    uint64_t msgs_bad_host;     /* messages whose sender or a named peer has id != H(key) */
+    uint64_t recs_bad_host;     /* records whose host has id != H(key) */
+    uint64_t recs_bad_seq;      /* records above RING_SEQ_MAX or RING_SEQ_AHEAD past the held one */
+    uint64_t recs_bad_ttl;      /* records living longer than record_ttl */
+    uint64_t recs_from_noncarrier; /* RECS records from a host that may not carry the enclave */
+    uint64_t recs_quota;        /* new records refused: a publisher, enclave or total quota full */
+    uint64_t gets_rejected;     /* GETs and PROBEs from hosts that may not carry the enclave */
+    uint64_t probe_owner_noncarrier; /* OWNER answers to probes from hosts that may not carry it */
 } ring_stats;
 
 void ring_config_default(ring_config *cfg);
@@ -184,12 +219,15 @@ int ring_node_on_message(struct ring_node *n, uint64_t now, const ring_peer *fro
                          const uint8_t *buf, size_t len);
 
 int ring_node_lookup(struct ring_node *n, uint64_t now, const ring_id *key, uint64_t cookie);
-/* Publish (and keep refreshing) this host's record; seq as in RFC 7432. */
+/* Publish (and keep refreshing) this host's record; seq as in RFC 7432.
+ * Returns 0 or one of: RING_ERR_STATE (not a member), -ERANGE (seq above
+ * RING_SEQ_MAX: no store would take it), -ENOMEM. */
 int ring_node_publish_mac(struct ring_node *n, uint64_t now, uint32_t enclave,
                           const uint8_t mac[6], uint64_t seq);
 int ring_node_publish_member(struct ring_node *n, uint64_t now, uint32_t enclave);
 /* Publish (and keep refreshing) a guest's binding of @ip to @mac, learned
- * on this host; @seq orders bindings of the same address like a MAC's. */
+ * on this host; @seq orders bindings of the same address like a MAC's.
+ * Returns as ring_node_publish_mac(), or -EINVAL for a malformed @ip. */
 int ring_node_publish_ip(struct ring_node *n, uint64_t now, uint32_t enclave, const ring_ip *ip,
                          const uint8_t mac[6], uint64_t seq);
 /* Stop refreshing; the record expires after record_ttl. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Location store: records held for the ring, and records this host
- * publishes and refreshes.
+ * Location store: records held for the ring (this host's own
+ * publications and gets are in publish.c).
  *
  * The records of enclave E for key k live at the E-owner: the first host
  * at or after successor(k), clockwise, that may carry E (cb.may_carry);
@@ -22,6 +22,12 @@
  * after their last refresh; owners refresh every refresh_ns, which also
  * repairs replica sets after joins and failures. Lookups scan linearly:
  * a node holds about r × (records per host).
+ *
+ * Against a hostile admitted host (trust.c has the message-level checks):
+ * a RECS record is taken only from a host that may carry its enclave; a
+ * record may lead the one held by at most RING_SEQ_AHEAD; new records
+ * stop at cfg.quota_host per publisher, quota_enclave per enclave and
+ * quota_total in all (recs_quota).
  */
 #include "routing/node_priv.h"
 
@@ -74,8 +80,42 @@ bool ring_record_wins(const ring_record *cand, const ring_record *cur)
     return c <= 0;      /* lower host id wins; the same host refreshes */
 }
 
+/* Replace the held record @s with @r if the conflict rule says so. */
+static int store_replace(struct ring_node *n, struct ring_srec *s, const ring_record *r)
+{
+    if (s->r.expires <= n->now) {
+        s->r = *r;      /* an expired record loses to anything */
+        return 0;
+    }
+    /* A record far ahead of the one held would win every later conflict
+     * for as many moves: an honest MAC moves one step at a time. */
+    if (r->seq > s->r.seq + RING_SEQ_AHEAD) {
+        n->stats.recs_bad_seq++;
+        return -ERANGE;
+    }
+    if (!ring_record_wins(r, &s->r))
+        return 1;
+    if (ring_peer_eq(&s->r.host, &r->host) && s->r.seq == r->seq &&
+        s->r.expires > r->expires)
+        return 0;       /* an older copy of the same record: keep the later expiry */
+    s->r = *r;
+    return 0;
+}
+
+/* Room for one more identity, by publisher, by enclave and in total? */
+static bool store_room(struct ring_node *n, size_t by_host, size_t by_enclave)
+{
+    if (by_host < n->cfg.quota_host && by_enclave < n->cfg.quota_enclave &&
+        n->nrecs < n->cfg.quota_total)
+        return true;
+    n->stats.recs_quota++;
+    return false;
+}
+
 int ring_store_put(struct ring_node *n, const ring_record *r)
 {
+    size_t by_host = 0, by_enclave = 0;
+
     if (r->type != RING_REC_MAC && r->type != RING_REC_MEMBER && r->type != RING_REC_IP)
         return -1;
     if (r->type == RING_REC_IP && !ring_ip_valid(&r->ip))
@@ -84,23 +124,24 @@ int ring_store_put(struct ring_node *n, const ring_record *r)
         return -1;      /* never hold another enclave's records */
     if (r->expires <= n->now)
         return 1;
+    if (r->seq > RING_SEQ_MAX) {
+        n->stats.recs_bad_seq++;    /* our own publication, or a caller's */
+        return -ERANGE;
+    }
     for (size_t i = 0; i < n->nrecs; i++) {
         struct ring_srec *s = &n->recs[i];
 
-        if (!same_identity(&s->r, r))
+        if (same_identity(&s->r, r))
+            return store_replace(n, s, r);
+        /* Counted in the same pass: the quotas below need no second scan.
+         * Expired records wait for the sweep and no longer count. */
+        if (s->r.expires <= n->now)
             continue;
-        if (s->r.expires <= n->now) {
-            s->r = *r;      /* an expired record loses to anything */
-            return 0;
-        }
-        if (!ring_record_wins(r, &s->r))
-            return 1;
-        if (ring_peer_eq(&s->r.host, &r->host) && s->r.seq == r->seq &&
-            s->r.expires > r->expires)
-            return 0;       /* an older copy of the same record: keep the later expiry */
-        s->r = *r;
-        return 0;
+        by_host += ring_id_eq(&s->r.host.id, &r->host.id);
+        by_enclave += s->r.enclave == r->enclave;
     }
+    if (!store_room(n, by_host, by_enclave))
+        return -ENOSPC;
     if (n->nrecs == n->caprecs) {
         size_t cap = n->caprecs ? n->caprecs * 2 : 4;
         struct ring_srec *p = realloc(n->recs, cap * sizeof(*p));
@@ -384,7 +425,6 @@ void ring_store_on_recs(struct ring_node *n, uint64_t now, const ring_peer *from
 {
     bool stored[RING_MSG_RECS_MAX];
 
-    (void)from;
     if (n->state != RING_ACTIVE || ring_is_self(n, &m->origin))
         return;     /* a chain that came all the way round holds nothing new */
     for (unsigned i = 0; i < m->nrecs; i++) {
@@ -392,6 +432,12 @@ void ring_store_on_recs(struct ring_node *n, uint64_t now, const ring_peer *from
 
         stored[i] = false;
         ring_record_from(&r, &m->recs[i], now);
+        /* Replicas of E come from hosts that hold E's records, i.e. may
+         * carry E; anyone else is forging them. */
+        if (!ring_may_carry(n, &from->id, r.enclave)) {
+            n->stats.recs_from_noncarrier++;
+            continue;
+        }
         /* Replicas come from other ring members, not from the host; the
          * carry policy still applies to whatever they name. */
         if (!ring_may_carry(n, &r.host.id, r.enclave)) {
@@ -404,180 +450,12 @@ void ring_store_on_recs(struct ring_node *n, uint64_t now, const ring_peer *from
         if (!ring_may_carry(n, &n->self.id, r.enclave))
             continue;
         /* Stored or not (a newer record may win here), we are one of the
-         * copies; the rest of the chain still needs the record. */
-        ring_store_put(n, &r);
-        stored[i] = true;
+         * copies; the rest of the chain still needs the record. A record
+         * refused for its sequence number or a full quota goes no further:
+         * a flood stops at the first host it reaches. */
+        stored[i] = ring_store_put(n, &r) >= 0;
     }
     recs_forward(n, now, m, stored, (uint8_t)(m->copies - 1));
-}
-
-static void pub_record(const struct ring_node *n, const struct ring_pub *p, uint64_t now,
-                       ring_record *r)
-{
-    memset(r, 0, sizeof(*r));
-    r->type = p->type;
-    memcpy(r->mac, p->mac, 6);
-    r->enclave = p->enclave;
-    r->ip = p->ip;
-    r->host = n->self;
-    r->seq = p->seq;
-    r->expires = now + n->cfg.record_ttl_ns;
-}
-
-static void pub_send(struct ring_node *n, uint64_t now, const struct ring_pub *p)
-{
-    ring_record r;
-    ring_id key;
-
-    pub_record(n, p, now, &r);
-    ring_record_key(&key, &r);
-    ring_op_start(n, now, RING_P_PUBLISH, &key, 0, &r, NULL);
-}
-
-void ring_pub_refresh_all(struct ring_node *n, uint64_t now)
-{
-    for (unsigned i = 0; i < n->npubs; i++)
-        pub_send(n, now, &n->pubs[i]);
-}
-
-/* Is @p the publication of (@type, @enclave, @mac or @ip)? */
-static bool pub_is(const struct ring_pub *p, uint8_t type, uint32_t enclave,
-                   const uint8_t *mac, const ring_ip *ip)
-{
-    if (p->type != type || p->enclave != enclave)
-        return false;
-    if (type == RING_REC_MAC)
-        return memcmp(p->mac, mac, 6) == 0;
-    if (type == RING_REC_IP)
-        return ring_ip_eq(&p->ip, ip);
-    return true;
-}
-
-static int publish(struct ring_node *n, uint64_t now, uint8_t type, uint32_t enclave,
-                   const uint8_t mac[6], const ring_ip *ip, uint64_t seq)
-{
-    struct ring_pub *p = NULL;
-
-    n->now = now;
-    if (n->state != RING_ACTIVE)
-        return RING_ERR_STATE;
-    for (unsigned i = 0; i < n->npubs; i++) {
-        if (pub_is(&n->pubs[i], type, enclave, mac, ip))
-            p = &n->pubs[i];
-    }
-    if (!p) {
-        if (n->npubs == n->cappubs) {
-            unsigned cap = n->cappubs ? n->cappubs * 2 : 2;
-            struct ring_pub *np = realloc(n->pubs, cap * sizeof(*np));
-
-            if (!np)
-                return -ENOMEM;
-            n->pubs = np;
-            n->cappubs = cap;
-        }
-        p = &n->pubs[n->npubs++];
-        memset(p, 0, sizeof(*p));
-        p->type = type;
-        p->enclave = enclave;
-        if (ip)
-            p->ip = *ip;
-    }
-    /* A binding's MAC may change under the same key: the latest one goes. */
-    if (mac)
-        memcpy(p->mac, mac, 6);
-    p->seq = seq;
-    pub_send(n, now, p);
-    return 0;
-}
-
-int ring_node_publish_mac(struct ring_node *n, uint64_t now, uint32_t enclave,
-                          const uint8_t mac[6], uint64_t seq)
-{
-    return publish(n, now, RING_REC_MAC, enclave, mac, NULL, seq);
-}
-
-int ring_node_publish_member(struct ring_node *n, uint64_t now, uint32_t enclave)
-{
-    return publish(n, now, RING_REC_MEMBER, enclave, NULL, NULL, 0);
-}
-
-int ring_node_publish_ip(struct ring_node *n, uint64_t now, uint32_t enclave, const ring_ip *ip,
-                         const uint8_t mac[6], uint64_t seq)
-{
-    if (!ring_ip_valid(ip))
-        return -EINVAL;
-    return publish(n, now, RING_REC_IP, enclave, mac, ip, seq);
-}
-
-static int unpublish(struct ring_node *n, uint8_t type, uint32_t enclave, const uint8_t *mac,
-                     const ring_ip *ip)
-{
-    for (unsigned i = 0; i < n->npubs; i++) {
-        if (pub_is(&n->pubs[i], type, enclave, mac, ip)) {
-            n->pubs[i] = n->pubs[--n->npubs];
-            return 0;
-        }
-    }
-    return -ENOENT;
-}
-
-int ring_node_unpublish(struct ring_node *n, uint8_t type, uint32_t enclave,
-                        const uint8_t mac[6])
-{
-    if (type == RING_REC_IP)
-        return -EINVAL;     /* keyed by address: ring_node_unpublish_ip() */
-    return unpublish(n, type, enclave, mac, NULL);
-}
-
-int ring_node_unpublish_ip(struct ring_node *n, uint32_t enclave, const ring_ip *ip)
-{
-    return unpublish(n, RING_REC_IP, enclave, NULL, ip);
-}
-
-static const uint8_t get_purpose[] = {
-    [RING_REC_MAC] = RING_P_GET_MAC,
-    [RING_REC_MEMBER] = RING_P_GET_MEMBERS,
-    [RING_REC_IP] = RING_P_GET_IP,
-};
-
-static int get(struct ring_node *n, uint64_t now, uint8_t type, uint32_t enclave,
-               const uint8_t mac[6], const ring_ip *ip, uint64_t cookie)
-{
-    ring_record r;
-    ring_id key;
-
-    n->now = now;
-    if (n->state != RING_ACTIVE)
-        return RING_ERR_STATE;
-    memset(&r, 0, sizeof(r));
-    r.type = type;
-    r.enclave = enclave;
-    if (mac)
-        memcpy(r.mac, mac, 6);
-    if (ip)
-        r.ip = *ip;
-    ring_record_key(&key, &r);
-    return ring_op_start(n, now, get_purpose[type], &key, cookie, &r, NULL);
-}
-
-int ring_node_get_mac(struct ring_node *n, uint64_t now, uint32_t enclave,
-                      const uint8_t mac[6], uint64_t cookie)
-{
-    return get(n, now, RING_REC_MAC, enclave, mac, NULL, cookie);
-}
-
-int ring_node_get_members(struct ring_node *n, uint64_t now, uint32_t enclave,
-                          uint64_t cookie)
-{
-    return get(n, now, RING_REC_MEMBER, enclave, NULL, NULL, cookie);
-}
-
-int ring_node_get_ip(struct ring_node *n, uint64_t now, uint32_t enclave, const ring_ip *ip,
-                     uint64_t cookie)
-{
-    if (!ring_ip_valid(ip))
-        return -EINVAL;
-    return get(n, now, RING_REC_IP, enclave, NULL, ip, cookie);
 }
 
 size_t ring_node_nrecords(const struct ring_node *n)

@@ -142,6 +142,16 @@ static void ringd_ctl_stats(struct ringd *r, struct json *j)
     json_ku64(j, "ops_out_of_hops", st->ops_out_of_hops);
     json_ku64(j, "stores_rejected", st->stores_rejected);
     json_ku64(j, "recs_unasked", st->recs_unasked);
+    /* Trust refusals (docs/security.md): 0 in an honest ring. */
+    json_ku64(j, "msgs_bad_host", st->msgs_bad_host);
+    json_ku64(j, "recs_bad_host", st->recs_bad_host);
+    json_ku64(j, "recs_bad_seq", st->recs_bad_seq);
+    json_ku64(j, "recs_bad_ttl", st->recs_bad_ttl);
+    json_ku64(j, "recs_from_noncarrier", st->recs_from_noncarrier);
+    json_ku64(j, "recs_quota", st->recs_quota);
+    json_ku64(j, "gets_rejected", st->gets_rejected);
+    json_ku64(j, "probe_owner_noncarrier", st->probe_owner_noncarrier);
+    json_ku64(j, "pubs_bad_seq", r->pubs_bad_seq);
     json_ku64(j, "unity_checks", st->unity_checks);
     json_ku64(j, "unity_splits", st->unity_splits);
     json_ku64(j, "zip_steps", st->zip_steps);

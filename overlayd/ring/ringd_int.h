@@ -129,7 +129,9 @@ struct ringd {
     unsigned ask_next;
     uint32_t ask_gen;
     bool in_replica;                  /* delivering a RECS message (ringd_cb_may_carry) */
+    ring_id replica_from;             /* its sender: never taken on its own word */
     uint64_t foreign_payloads;        /* ring messages with data of enclaves we may not carry */
+    uint64_t pubs_bad_seq;            /* publications refused: seq above RING_SEQ_MAX */
     uint64_t relay_sent, relay_forwarded, relay_delivered;
     struct plan_ring_view view;       /* filled by ringd_plan_refresh() */
     ring_peer keep[PLAN_KEEP_MAX];    /* enclave neighbours (ringd_records.c) */

@@ -47,6 +47,7 @@ static void ringd_ipub_mark(struct ringd *r, uint64_t now, uint32_t enclave,
 {
     struct ringd_ipub *p;
     ring_ip ip;
+    int rc;
 
     ringd_ip_from(&ip, &x->ip);
     p = ringd_ipub_find(r, enclave, &ip);
@@ -69,7 +70,10 @@ static void ringd_ipub_mark(struct ringd *r, uint64_t now, uint32_t enclave,
     p->seq = x->seq;
     p->seen = true;
     /* Not a member (yet): leave it unmarked, the next scan tries again. */
-    if (ring_node_publish_ip(r->node, now, enclave, &ip, x->mac, x->seq) < 0)
+    rc = ring_node_publish_ip(r->node, now, enclave, &ip, x->mac, x->seq);
+    if (rc == -ERANGE)
+        r->pubs_bad_seq++;
+    else if (rc < 0)
         p->seen = false;
 }
 
@@ -117,7 +121,8 @@ void ringd_neigh_republish(struct ringd *r, uint64_t now)
     for (size_t i = 0; i < r->n_ipubs; i++) {
         const struct ringd_ipub *p = &r->ipubs[i];
 
-        ring_node_publish_ip(r->node, now, p->enclave, &p->ip, p->mac, p->seq);
+        if (ring_node_publish_ip(r->node, now, p->enclave, &p->ip, p->mac, p->seq) == -ERANGE)
+            r->pubs_bad_seq++;
     }
 }
 

@@ -78,14 +78,17 @@ static uint64_t ringd_cb_rand(void *ctx)
  * publisher's certificate when it accepted the STORE; we may never have
  * met the publisher. So a RECS about a host we hold no certificate for is
  * taken on the (admitted) sender's word; one about a host we know is
- * checked against what we know. STOREs are always checked: their sender
- * is the publisher, whose certificate came with its link or its relay.
+ * checked against what we know. The sender itself is always checked: it
+ * must hold a certificate for the enclave (its link or its relay brought
+ * it), or it is forging replicas (routing/ counts recs_from_noncarrier).
+ * STOREs are always checked: their sender is the publisher.
  */
 static bool ringd_cb_may_carry(void *ctx, const ring_id *host, uint32_t enclave)
 {
     struct ringd *r = ctx;
 
-    if (r->in_replica && !admit_knows_ringid(r->d, host->b))
+    if (r->in_replica && !ring_id_eq(host, &r->replica_from) &&
+        !admit_knows_ringid(r->d, host->b))
         return true;
     return admit_may_carry_ringid(r->d, host->b, enclave);
 }
@@ -117,6 +120,7 @@ void ringd_deliver(struct ringd *r, const ring_peer *from, const uint8_t *msg, s
     if (ringd_foreign_payload(r, msg, len))
         r->foreign_payloads++;
     r->in_replica = len >= 2 && msg[1] == RING_MSG_RECS;
+    r->replica_from = from->id;
     ring_node_on_message(r->node, now, from, msg, len);
     r->in_replica = false;
     ringd_rearm(r);

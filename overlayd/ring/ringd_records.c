@@ -7,6 +7,7 @@
  */
 #include "overlayd/ring/ringd_int.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,9 +173,11 @@ static void ringd_pub_mark(struct ringd *r, uint64_t now, uint32_t enclave, cons
     }
     p->seq = seq;
     p->seen = true;
-    if (mac)
-        ring_node_publish_mac(r->node, now, enclave, mac, seq);
-    else
+    /* The MAC table takes sequence numbers up to 2^63 - 1, the ring no
+     * store beyond 2^32 - 1 (routing/trust.c): count, do not hide it. */
+    if (mac && ring_node_publish_mac(r->node, now, enclave, mac, seq) == -ERANGE)
+        r->pubs_bad_seq++;
+    else if (!mac)
         ring_node_publish_member(r->node, now, enclave);
 }
 
@@ -241,8 +244,8 @@ void ringd_republish(struct ringd *r, uint64_t now)
 
         if (q->member)
             ring_node_publish_member(r->node, now, q->enclave);
-        else
-            ring_node_publish_mac(r->node, now, q->enclave, q->mac, q->seq);
+        else if (ring_node_publish_mac(r->node, now, q->enclave, q->mac, q->seq) == -ERANGE)
+            r->pubs_bad_seq++;
     }
     ringd_neigh_republish(r, now);
 }

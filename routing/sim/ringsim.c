@@ -770,6 +770,11 @@ int main(int argc, char **argv)
 
     r.w0 = wall();
     ring_config_default(&r.cfg);
+    /* The engine derives every host's id from its key (engine.c) and no
+     * host lies, so checking each named peer again (routing/trust.c)
+     * changes no result but cost 66 % more CPU (7.4 s against 4.5 s at
+     * 2,000 hosts); the routing tests run with the checks on. */
+    r.cfg.bind_ids = false;
     if (sim_options(&r, argc, argv) < 0)
         return 2;
     setvbuf(stdout, NULL, _IOLBF, 0);

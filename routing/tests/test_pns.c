@@ -164,6 +164,7 @@ static struct ring_node *world_node(unsigned sample, bool explore, uint64_t now)
     struct ring_node *n;
 
     ring_config_default(&cfg);
+    cfg.bind_ids = false;       /* hosts at chosen ids, keys made up */
     /* Only fix-fingers runs: nobody answers anything else. */
     cfg.stabilize_ns = cfg.check_pred_ns = cfg.self_check_ns = 3600 * SEC;
     cfg.refresh_ns = cfg.sweep_ns = 3600 * SEC;
