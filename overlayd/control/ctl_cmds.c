@@ -113,12 +113,13 @@ struct ctl_counter {
  * Every counter `status` shows: the link layer's drops (crypto/link.h),
  * then every drop reason of the daemon (lib/drop.h), each under its own
  * name, then traffic, then what neighbour suppression answered and the
- * broadcast tree carried. @c holds CTL_COUNTERS_MAX.
+ * broadcast tree carried, paths, probes, location claims. @c holds
+ * CTL_COUNTERS_MAX.
  */
 /* 7 link + the drops + 7 traffic + 8 neighbour + 3 tree + 6 paths + 4 probes
- * = 35, and room for a few more; a counter added beyond it overflows the
- * caller's array (the ASan build's first status says so). */
-enum { CTL_COUNTERS_MAX = 40 + DROP__N };
+ * + 2 claims = 37, and room for a few more; a counter added beyond it
+ * overflows the caller's array (the ASan build's first status says so). */
+enum { CTL_COUNTERS_MAX = 48 + DROP__N };
 
 static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
 {
@@ -162,6 +163,8 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "path_probes_answered", d->path_probes_answered };
     c[n++] = (struct ctl_counter){ "path_probes_lost", d->path_probes_lost };
     c[n++] = (struct ctl_counter){ "path_probe_replies", d->path_probe_replies };
+    c[n++] = (struct ctl_counter){ "migrations", d->migrations };
+    c[n++] = (struct ctl_counter){ "forwarded_frames", d->forwarded_frames };
     return n;
 }
 

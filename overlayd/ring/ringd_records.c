@@ -13,6 +13,7 @@
 #include "overlayd/datapath/peer_admit.h"
 #include "overlayd/daemon.h"
 #include "overlayd/announce/announce.h"
+#include "overlayd/announce/claims.h"
 #include "lib/log.h"
 
 static void ringd_resolved(struct ringd *r, const ring_record *recs, size_t n)
@@ -41,7 +42,7 @@ static void ringd_resolved(struct ringd *r, const ring_record *recs, size_t n)
                    e->name);
         return;
     }
-    if (fdb_announce(e->fdb, best->mac, p, best->seq, now) == 0)
+    if (claims_remote(r->d, e, best->mac, p, best->seq, now) == 0)
         log_debug("ring", "%s: MAC resolved to %s", e->name, p->name);
 }
 
@@ -193,8 +194,8 @@ void ringd_publish_scan(struct ringd *r, uint64_t now)
         for (size_t k = 0; k < fdb_capacity(e->fdb); k++) {
             const struct fdb_entry *ent = fdb_at(e->fdb, k);
 
-            if (!ent || ent->peer)
-                continue;
+            if (!ent || !fdb_entry_local(ent))
+                continue;             /* pending ones announce nothing */
             any = true;
             ringd_pub_mark(r, now, e->id, ent->mac, ent->seq);
         }
