@@ -203,7 +203,8 @@ static void announce_rx_mac(struct daemon *d, struct peer *p, const struct inner
     }
     e = enclave_by_id(d, id);
     /* A claim counts only from a host admitted to the enclave. */
-    if (e && t->type == INNER_TLV_MAC_ANNOUNCE && !admit_link_allows(d, p, id)) {
+    if (e && t->type == INNER_TLV_MAC_ANNOUNCE && admit_self_may_carry(d, id) &&
+        !admit_link_allows(d, p, id)) {
         drop_count(&d->drops, DROP_CLAIM_UNADMITTED, now, "%s: MAC claim from %s", e->name,
                    p->name);
         return;

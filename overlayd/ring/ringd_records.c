@@ -19,6 +19,7 @@
 static void ringd_resolved(struct ringd *r, const ring_record *recs, size_t n)
 {
     const ring_record *best = ringd_best_record(recs, n);
+    const struct fdb_entry *ent;
     struct enclave *e;
     struct peer *p;
     uint64_t now = daemon_now();
@@ -42,6 +43,10 @@ static void ringd_resolved(struct ringd *r, const ring_record *recs, size_t n)
                    e->name);
         return;
     }
+    /* A record is no claim: it may be older than what our guest said here. */
+    ent = fdb_lookup(e->fdb, best->mac);
+    if (ent && fdb_entry_local(ent))
+        return;
     if (claims_remote(r->d, e, best->mac, p, best->seq, now) == 0)
         log_debug("ring", "%s: MAC resolved to %s", e->name, p->name);
 }
