@@ -9,7 +9,7 @@ cat >"$tmp/overlayctl" <<'FAKE'
 #!/usr/bin/env bash
 echo "$*" >>"$FAKE_LOG"
 case "$*" in
-    *"--json enclaves"*) echo '{"enclaves":[{"name":"blue","id":100,"bridge":"ovl-blue","members":[],"hosts":[]}]}' ;;
+    *"--json enclaves"*) echo '{"enclaves":[{"name":"blue","id":100,"bridge":"ovl-blue","members":[],"hosts":[]},{"name":"green","id":300,"bridge":"ovs-green","members":[],"hosts":[]}]}' ;;
 esac
 exit "${FAKE_RC:-0}"
 FAKE
@@ -52,6 +52,13 @@ check uninvolved ''
 out=$(echo "$xml" | "$hook" vm1 migrate begin -)
 check migrate ''
 [ -z "$out" ] || { echo "FAIL migrate printed: $out"; fail=1; }
+# an Open vSwitch port of an external enclave's bridge: the same, by bridge name
+ovs='<domain><name>vm3</name><devices><interface type="bridge"><mac address="52:54:00:aa:00:09"/>
+  <source bridge="ovs-green"/><virtualport type="openvswitch"/><target dev="vnet9"/></interface></devices></domain>'
+echo "$ovs" | "$hook" vm3 started begin -
+check ovs-started $'--json enclaves\nattach green vnet9 --name vm3 --mac 52:54:00:aa:00:09'
+echo "$ovs" | "$hook" vm3 release end -
+check ovs-release $'--json enclaves\ndetach vnet9'
 # a hung overlayctl: the hook gives up within its budget and exits 0
 cat >"$tmp/slowctl" <<'SLOW'
 #!/usr/bin/env bash
