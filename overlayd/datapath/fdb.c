@@ -376,6 +376,9 @@ static int fdb_claimed_away(struct fdb *f, struct fdb_entry *e, void *peer, uint
         e->countered_at = now ? now : 1;
         return FDB_COUNTER;
     }
+    /* An attached port stays attached: if the guest comes back, its first
+     * frame claims the MAC again as an attached one. */
+    e->pending = e->state == FDB_STATIC;
     fdb_retag(f, e, FDB_FORWARDING, peer);
     e->seq = seq;
     e->until = now + (uint64_t)FDB_FORWARD_GRACE_MS * 1000000ull;
@@ -600,9 +603,9 @@ const char *fdb_state_name(enum fdb_state st)
 
 const char *fdb_entry_state(const struct fdb_entry *e)
 {
-    if (e->pending || e->state == FDB_PENDING)
-        return "pending";
     if (e->state == FDB_FORWARDING)
         return "forwarding";
+    if (e->pending || e->state == FDB_PENDING)
+        return "pending";
     return e->peer ? "remote" : "local";
 }

@@ -33,7 +33,8 @@
  * within FDB_LIVE_MS: then the claim is refused and answered with a
  * counter-claim (seq + 1, FDB_COUNTER), at most one per FDB_LIVE_MS per
  * MAC, so two live copies of one MAC flap instead of flooding the links
- * with claims.
+ * with claims. An attached (static) MAC claimed away stays pending here
+ * until it is detached: if the guest comes back, it claims it again.
  *
  * Sequence numbers follow EVPN MAC mobility (RFC 7432 section 15): between
  * different locations the higher sequence number wins; a location's own

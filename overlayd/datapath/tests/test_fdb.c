@@ -407,6 +407,7 @@ static void test_claims(void)
     e = fdb_lookup(f, m);
     CHECK(e->state == FDB_FORWARDING && e->peer == PA && e->seq == 13);
     CHECK(strcmp(fdb_entry_state(e), "forwarding") == 0 && !announced(f, m));
+    CHECK(e->pending);                /* still attached here */
     CHECK(fdb_next_deadline(f) == 20 * S + 60 * MS + FDB_FORWARD_GRACE_MS * MS);
     /* 10. the forwarding target follows a newer claim; the grace runs on */
     CHECK(fdb_announce(f, m, PB, 12, 21 * S) == -ESTALE);
@@ -418,10 +419,16 @@ static void test_claims(void)
     e = fdb_lookup(f, m);
     CHECK(e->state == FDB_REMOTE && e->peer == PB && e->seq == 14);
     CHECK(fdb_next_deadline(f) == UINT64_MAX && fdb_peer_count(f, PB) == 1);
+    CHECK(strcmp(fdb_entry_state(e), "pending") == 0);
+    /* 11b. detached: nothing of ours to withdraw, a plain remote entry */
+    CHECK(fdb_remove_static(f, m, &seq) == -ENOENT);
+    e = fdb_lookup(f, m);
+    CHECK(e && !e->pending && strcmp(fdb_entry_state(e), "remote") == 0);
     /* 12. not live (quiet for 1 s): a higher claim moves it at once */
     CHECK(fdb_learn(f, n, NULL, 30 * S) == FDB_CLAIMED);
     CHECK(fdb_lookup(f, n)->seq == 1 && fdb_lookup(f, n)->state == FDB_LEARNED);
     CHECK(fdb_announce(f, n, PA, 2, 31 * S) == FDB_MOVED_AWAY);
+    CHECK(!fdb_lookup(f, n)->pending);   /* learned, not attached */
     /* 13. a frame here again claims it back: a learned MAC follows the rules too */
     CHECK(fdb_learn(f, n, NULL, 32 * S) == FDB_MIGRATED);
     CHECK(fdb_lookup(f, n)->seq == 3 && fdb_entry_local(fdb_lookup(f, n)));
@@ -449,6 +456,15 @@ static void test_claims(void)
     CHECK(fdb_learn(f, m, NULL, 60 * S) == FDB_CLAIMED);
     CHECK(fdb_announce(f, m, PA, 5, 61 * S) == FDB_MOVED_AWAY);
     CHECK(fdb_flush_peer(f, PA) >= 1 && fdb_lookup(f, m) == NULL);
+    CHECK(fdb_next_deadline(f) == UINT64_MAX);
+    /* 18. an attached guest that comes back claims its MAC again, attached */
+    mac_n(m, 24);
+    CHECK(fdb_set_pending(f, m, 70 * S) == 0);
+    CHECK(fdb_learn(f, m, NULL, 70 * S) == FDB_CLAIMED && fdb_lookup(f, m)->seq == 1);
+    CHECK(fdb_announce(f, m, PB, 2, 72 * S) == FDB_MOVED_AWAY);
+    CHECK(fdb_learn(f, m, NULL, 73 * S) == FDB_MIGRATED);
+    e = fdb_lookup(f, m);
+    CHECK(e->state == FDB_STATIC && e->seq == 3 && !e->pending && !e->peer);
     CHECK(fdb_next_deadline(f) == UINT64_MAX);
     fdb_free(f);
 }
