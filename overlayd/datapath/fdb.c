@@ -24,6 +24,11 @@ struct fdb {
     struct fdb_pc *pc;                /* nbuckets slots */
     size_t remote;                    /* remote entries, all peers */
     size_t forwarding;                /* FDB_FORWARDING entries (timer work) */
+    /* No later than the earliest forwarding deadline: the daemon asks for
+     * it every loop iteration, so it is kept, not scanned for. It may be
+     * early (an entry left before its grace ended): fdb_on_timeout then
+     * finds nothing due and recomputes it. */
+    uint64_t fwd_next;
     size_t peer_cap, remote_cap;
     fdb_tiebreak_fn tiebreak;
     void *tiebreak_ctx;
@@ -382,6 +387,8 @@ static int fdb_claimed_away(struct fdb *f, struct fdb_entry *e, void *peer, uint
     fdb_retag(f, e, FDB_FORWARDING, peer);
     e->seq = seq;
     e->until = now + (uint64_t)FDB_FORWARD_GRACE_MS * 1000000ull;
+    if (f->forwarding == 1 || e->until < f->fwd_next)
+        f->fwd_next = e->until;
     return FDB_MOVED_AWAY;
 }
 
@@ -542,23 +549,26 @@ size_t fdb_age(struct fdb *f, uint64_t now, uint64_t max_age_ns)
 
 uint64_t fdb_next_deadline(const struct fdb *f)
 {
-    uint64_t next = UINT64_MAX;
-
-    for (size_t i = 0; f->forwarding && i < f->max; i++)
-        if (f->e[i].used && f->e[i].state == FDB_FORWARDING && f->e[i].until < next)
-            next = f->e[i].until;
-    return next;
+    return f->forwarding ? f->fwd_next : UINT64_MAX;
 }
 
 size_t fdb_on_timeout(struct fdb *f, uint64_t now)
 {
     size_t n = 0;
 
+    if (!f->forwarding || f->fwd_next > now)
+        return 0;
+    f->fwd_next = UINT64_MAX;
     for (size_t i = 0; f->forwarding && i < f->max; i++) {
         struct fdb_entry *e = &f->e[i];
 
-        if (!e->used || e->state != FDB_FORWARDING || e->until > now)
+        if (!e->used || e->state != FDB_FORWARDING)
             continue;
+        if (e->until > now) {
+            if (e->until < f->fwd_next)
+                f->fwd_next = e->until;
+            continue;
+        }
         n++;
         /* Where the MAC lives now is still worth knowing; the claimant
          * keeps announcing it, so a full share only costs a lookup. */

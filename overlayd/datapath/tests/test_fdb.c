@@ -452,6 +452,20 @@ static void test_claims(void)
     CHECK(fdb_set_pending(f, m, 50 * S) == FDB_CLAIMED);
     CHECK(fdb_lookup(f, m)->state == FDB_STATIC && fdb_lookup(f, m)->seq == 1);
     CHECK(fdb_remove_static(f, m, &seq) == 0 && seq == 1);
+    /* 16b. the deadline is the earliest of several; an early one is harmless */
+    mac_n(m, 25);
+    mac_n(n, 26);
+    CHECK(fdb_learn(f, m, NULL, 55 * S) == FDB_CLAIMED);
+    CHECK(fdb_learn(f, n, NULL, 55 * S) == FDB_CLAIMED);
+    CHECK(fdb_announce(f, m, PA, 9, 57 * S) == FDB_MOVED_AWAY);
+    CHECK(fdb_announce(f, n, PA, 9, 58 * S) == FDB_MOVED_AWAY);
+    CHECK(fdb_next_deadline(f) == 57 * S + FDB_FORWARD_GRACE_MS * MS);
+    CHECK(fdb_withdraw(f, m, PA, 9) == 0);   /* gone before its grace ended */
+    CHECK(fdb_on_timeout(f, fdb_next_deadline(f)) == 0);
+    CHECK(fdb_next_deadline(f) == 58 * S + FDB_FORWARD_GRACE_MS * MS);
+    CHECK(fdb_on_timeout(f, fdb_next_deadline(f)) == 1);
+    CHECK(fdb_next_deadline(f) == UINT64_MAX);
+    CHECK(fdb_withdraw(f, n, PA, 9) == 0);
     /* 17. a forwarding entry goes with its target's link */
     CHECK(fdb_learn(f, m, NULL, 60 * S) == FDB_CLAIMED);
     CHECK(fdb_announce(f, m, PA, 5, 61 * S) == FDB_MOVED_AWAY);
