@@ -52,7 +52,9 @@
     X(PROBE_MALFORMED, "drop_probe_malformed",                                              \
       "probe of a bad length, flags or reserved bits")                                      \
     X(PROBE_STALE, "drop_probe_stale",                                                      \
-      "probe reply not for a probe in flight: duplicate, late, unknown sequence or time")
+      "probe reply not for a probe in flight: duplicate, late, unknown sequence or time")  \
+    X(CLAIM_UNADMITTED, "drop_claim_unadmitted",                                            \
+      "MAC location claim from a host not admitted to the enclave")
 
 enum drop_reason {
 #define DROP_ENUM(id, name, why) DROP_##id,

@@ -659,6 +659,32 @@ rig_guest_create() {
     rig_log "  -> $out"
     mtu=$(ip -n "$hns" -j link show "$hif" | jq '.[0].mtu')
     rig_run ip -n "$gns" link set eth0 mtu "$mtu" up
+    # An attached MAC is pending until the guest's first frame on the host
+    # (docs/migration.md); a booted VM says hello, so does ours.
+    rig_guest_rarp "$guest" "$mac" >/dev/null
+}
+
+# rig_guest_rarp GUEST MAC [IFACE]: GUEST sends one RARP request from MAC,
+# as QEMU does when a VM resumes (the frame that claims the MAC's location).
+# Broadcast, no IP: it teaches no ARP binding anywhere. Prints the wall
+# clock time it was sent (s.us, the clock of `ping -D`).
+RIG_PYTHON_EXE=""
+rig_guest_rarp() {
+    local guest=$1 mac=$2 ifc=${3:-eth0}
+    # The interpreter itself, not a wrapper (a pyenv shim costs ~1 s a run).
+    [ -n "$RIG_PYTHON_EXE" ] || RIG_PYTHON_EXE=$("$RIG_PYTHON" -c 'import sys; print(sys.executable)')
+    rig_log "[$(rig_ns "$guest")] RARP from $mac on $ifc"
+    ip netns exec "$(rig_ns "$guest")" "$RIG_PYTHON_EXE" - "$ifc" "$mac" <<'PY'
+import socket, sys, time
+ifc, mac = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", ""))
+# Ethernet (broadcast, RARP) + RARP request reverse: sha = tha = mac
+frame = (b"\xff" * 6 + mac + b"\x80\x35" + b"\x00\x01\x08\x00\x06\x04\x00\x03"
+         + mac + b"\x00" * 4 + mac + b"\x00" * 4).ljust(60, b"\x00")
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((ifc, 0))
+s.send(frame)
+print("%.6f" % time.time())
+PY
 }
 
 # rig_ping FROM_GUEST IP [ping args...]: must get replies.

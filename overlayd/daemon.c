@@ -12,6 +12,7 @@
 #include "overlayd/datapath/peer_admit.h"
 #include "overlayd/datapath/resolve.h"
 #include "overlayd/announce/announce.h"
+#include "overlayd/announce/claims.h"
 #include "lib/log.h"
 #include "overlayd/ring/ringd.h"
 #include "lib/sbuf.h"
@@ -54,6 +55,15 @@ static void daemon_path_timer_cb(uv_timer_t *t)
     probe_on_timeout(d, daemon_now());
 }
 
+static void daemon_claims_cb(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    uint64_t now = daemon_now();
+
+    claims_on_timeout(d, now);
+    daemon_timer_arm(t, daemon_claims_cb, claims_next_deadline(d), now);
+}
+
 static void daemon_detour_cb(uv_timer_t *t)
 {
     struct daemon *d = t->data;
@@ -92,6 +102,8 @@ static void daemon_prepare_cb(uv_prepare_t *h)
     dl = link_host_next_deadline(d->link);
     daemon_timer_arm(&d->link_timer, daemon_link_timer_cb, dl, now);
     daemon_timer_arm(&d->path_timer, daemon_path_timer_cb, probe_next_deadline(d), now);
+    /* a claim of this iteration may have started a grace period */
+    daemon_timer_arm(&d->claims_timer, daemon_claims_cb, claims_next_deadline(d), now);
 }
 
 static void daemon_refresh_cb(uv_timer_t *t)
@@ -140,12 +152,13 @@ static void daemon_init_handles(struct daemon *d, uv_loop_t *loop)
     uv_timer_init(loop, &d->refresh_timer);
     uv_timer_init(loop, &d->path_timer);
     uv_timer_init(loop, &d->detour_timer);
+    uv_timer_init(loop, &d->claims_timer);
     uv_prepare_init(loop, &d->prepare);
     uv_signal_init(loop, &d->sig_term);
     uv_signal_init(loop, &d->sig_int);
     uv_signal_init(loop, &d->sig_hup);
     d->link_timer.data = d->refresh_timer.data = d->path_timer.data = d->detour_timer.data =
-        d->prepare.data = d;
+        d->claims_timer.data = d->prepare.data = d;
     d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
 }
 
@@ -292,6 +305,7 @@ void daemon_stop(struct daemon *d)
     daemon_close_handle((uv_handle_t *)&d->refresh_timer);
     daemon_close_handle((uv_handle_t *)&d->path_timer);
     daemon_close_handle((uv_handle_t *)&d->detour_timer);
+    daemon_close_handle((uv_handle_t *)&d->claims_timer);
     daemon_close_handle((uv_handle_t *)&d->prepare);
     daemon_close_handle((uv_handle_t *)&d->sig_term);
     daemon_close_handle((uv_handle_t *)&d->sig_int);

@@ -18,6 +18,8 @@
  *   - the ring's timers (ring/), the certificate expiry timer
  *     (datapath/peer_admit.c) and endpoint name lookups on libuv's thread
  *     pool (datapath/resolve.c);
+ *   - the claims timer: forwarding MACs withdrawn after their grace
+ *     period (announce/claims.h), re-armed before the loop blocks;
  *   - uv_signal for SIGTERM/SIGINT (stop) and SIGHUP (reload);
  *   - the control socket (control/ctl_server.c).
  * Lifecycle: daemon_start() (from a loaded config) -> uv_run ->
@@ -128,6 +130,9 @@ struct daemon {
     uint64_t path_switches;             /* path in use changed (direct <-> via) */
     uint64_t direct_dead;               /* direct paths declared dead */
     uint64_t mss_clamped;               /* TCP SYNs whose MSS was lowered (datapath/mss.h) */
+    uint64_t migrations;                /* MACs claimed away from here or here from elsewhere */
+    uint64_t forwarded_frames;          /* frames for a MAC claimed away, sent to its new host */
+    uv_timer_t claims_timer;            /* forwarding grace periods (announce/claims.c) */
     /* data-path buffers, preallocated */
     uint8_t *tap_buf;                   /* DAEMON_TAP_BATCH * (4 + DAEMON_FRAME_MAX) */
     uint8_t ctl_buf[1400];

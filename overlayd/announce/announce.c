@@ -5,6 +5,7 @@
  * shutdown. See announce.h.
  */
 #include "overlayd/announce/announce.h"
+#include "overlayd/announce/claims.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@ static void announce_send_tlvs(struct daemon *d, struct peer *p, struct inner_wr
         tx_send(d, p, daemon_now(), w->buf, w->len);
 }
 
-/* Our static MACs of @e, to @p (@tlv: announce or withdraw). */
+/* Our local MACs of @e (attached or learned, heard here), to @p (@tlv:
+ * announce or withdraw). */
 static void announce_statics_tlv(struct daemon *d, struct peer *p, struct enclave *e,
                                  uint8_t tlv)
 {
@@ -34,7 +36,7 @@ static void announce_statics_tlv(struct daemon *d, struct peer *p, struct enclav
     for (size_t i = 0; i < fdb_capacity(e->fdb); i++) {
         const struct fdb_entry *ent = fdb_at(e->fdb, i);
 
-        if (!ent || ent->state != FDB_STATIC)
+        if (!ent || !fdb_entry_local(ent))
             continue;
         if (inner_ctl_mac(&w, tlv, e->id, ent->mac, ent->seq) < 0) {
             announce_send_tlvs(d, p, &w);
@@ -200,13 +202,20 @@ static void announce_rx_mac(struct daemon *d, struct peer *p, const struct inner
         return;
     }
     e = enclave_by_id(d, id);
+    /* A claim counts only from a host admitted to the enclave. */
+    if (e && t->type == INNER_TLV_MAC_ANNOUNCE && admit_self_may_carry(d, id) &&
+        !admit_link_allows(d, p, id)) {
+        drop_count(&d->drops, DROP_CLAIM_UNADMITTED, now, "%s: MAC claim from %s", e->name,
+                   p->name);
+        return;
+    }
     if (!e || !peer_carries(p, id) || !admit_link_allows(d, p, id)) {
         drop_count(&d->drops, DROP_UNKNOWN_ENCLAVE, now, "MAC announcement of enclave %u from %s",
                    id, p->name);
         return;
     }
     if (t->type == INNER_TLV_MAC_ANNOUNCE) {
-        if (fdb_announce(e->fdb, mac, p, seq, now) == -ENOSPC)
+        if (claims_remote(d, e, mac, p, seq, now) == -ENOSPC)
             drop_count(&d->drops, DROP_FDB_FULL, now, "%s: MAC announced by %s", e->name,
                        p->name);
     } else {

@@ -124,12 +124,14 @@ struct ctl_counter {
  * Every counter `status` shows: the link layer's drops (crypto/link.h),
  * then every drop reason of the daemon (lib/drop.h), each under its own
  * name, then traffic, then what neighbour suppression answered and the
- * broadcast tree carried. @c holds CTL_COUNTERS_MAX.
+ * broadcast tree carried, paths, probes, location claims. @c holds
+ * CTL_COUNTERS_MAX.
  */
 /* 9 link + the drops + 8 traffic + 8 neighbour + 3 tree + 7 paths + 4 probes
- * + 1 MSS clamp = 40, and room for a few more; a counter added beyond it
- * overflows the caller's array (the ASan build's first status says so). */
-enum { CTL_COUNTERS_MAX = 46 + DROP__N };
+ * + 1 MSS clamp + 2 claims = 42, and room for a few more; a counter added
+ * beyond it overflows the caller's array (the ASan build's first status
+ * says so). */
+enum { CTL_COUNTERS_MAX = 48 + DROP__N };
 
 static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
 {
@@ -177,6 +179,8 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "path_probes_lost", d->path_probes_lost };
     c[n++] = (struct ctl_counter){ "path_probe_replies", d->path_probe_replies };
     c[n++] = (struct ctl_counter){ "mss_clamped", d->mss_clamped };
+    c[n++] = (struct ctl_counter){ "migrations", d->migrations };
+    c[n++] = (struct ctl_counter){ "forwarded_frames", d->forwarded_frames };
     return n;
 }
 

@@ -93,13 +93,13 @@ int ctl_fdb(struct ctl_ctx *c)
             json_kstr(&j, "location", loc);
             json_ku64(&j, "seq", ent->seq);
             json_ku64(&j, "age_s", age_s);
-            json_kstr(&j, "state", fdb_state_name(ent->state));
+            json_kstr(&j, "state", fdb_entry_state(ent));
             json_obj_end(&j);
         } else {
             snprintf(age, sizeof(age), "%" PRIu64, age_s);
             snprintf(seq, sizeof(seq), "%" PRIu64, ent->seq);
             table_row(&t, (const char *const[]){ mac, loc, age, seq,
-                                                fdb_state_name(ent->state) });
+                                                fdb_entry_state(ent) });
         }
     }
     ctl_entries_end(c, &j, &t);

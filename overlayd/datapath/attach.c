@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * `overlayctl attach/detach`: guest interfaces on enclave bridges, and the
- * static MAC entries they announce.
+ * MAC entries they announce once the guest is heard (pending until then).
  */
 #include "overlayd/daemon.h"
 
@@ -122,13 +122,36 @@ static int attach_plug(struct daemon *d, struct enclave *e, const char *ifname,
     return 0;
 }
 
+/*
+ * @mac is attached to @e here. A MAC already heard here stays local and is
+ * announced as before; any other is pending (fdb.h): the port is ready, but
+ * the enclave's traffic stays where the guest runs until the guest's first
+ * frame here claims it (a migration's destination is attached while the
+ * guest still runs on the source). With no location known, the ring is
+ * asked, so the claim can outbid the record. Returns 0 or -ENOSPC.
+ */
+static int attach_mac(struct daemon *d, struct enclave *e, const uint8_t mac[6])
+{
+    uint64_t now = daemon_now();
+    const struct fdb_entry *ent;
+    int rc = fdb_set_pending(e->fdb, mac, now);
+
+    if (rc < 0)
+        return rc;
+    ent = fdb_lookup(e->fdb, mac);
+    if (rc == FDB_CLAIMED && ent)
+        announce_mac(d, e, mac, ent->seq, false);
+    else if (ent && ent->state == FDB_PENDING)
+        dp_fact_push(d, DP_FACT_UNKNOWN_MAC, e->id, mac, now);
+    return 0;
+}
+
 int attach_add(struct daemon *d, const char *enclave, const char *ifname,
                const uint8_t *mac, const char *vm, struct sbuf *err)
 {
     struct enclave *e = enclave_by_name(d, enclave);
     struct attachment *a;
     struct tap_link_info info;
-    uint64_t seq;
     int rc;
 
     if (!e) {
@@ -184,14 +207,13 @@ int attach_add(struct daemon *d, const char *enclave, const char *ifname,
     if (mac) {
         if (a->has_mac && memcmp(a->mac, mac, 6) != 0)
             attach_unannounce(d, a);
-        rc = fdb_set_static(e->fdb, mac, daemon_now(), &seq);
+        rc = attach_mac(d, e, mac);
         if (rc < 0) {
             sbuf_printf(err, "MAC table of enclave %s is full", e->name);
             return rc;
         }
         memcpy(a->mac, mac, 6);
         a->has_mac = true;
-        announce_mac(d, e, mac, seq, false);
     }
     log_info("ctl", "attached %s to enclave %s%s%s", ifname, e->name, a->vm[0] ? " as " : "",
              a->vm);

@@ -23,6 +23,12 @@ struct fdb {
     uint64_t seed;
     struct fdb_pc *pc;                /* nbuckets slots */
     size_t remote;                    /* remote entries, all peers */
+    size_t forwarding;                /* FDB_FORWARDING entries (timer work) */
+    /* No later than the earliest forwarding deadline: the daemon asks for
+     * it every loop iteration, so it is kept, not scanned for. It may be
+     * early (an entry left before its grace ended): fdb_on_timeout then
+     * finds nothing due and recomputes it. */
+    uint64_t fwd_next;
     size_t peer_cap, remote_cap;
     fdb_tiebreak_fn tiebreak;
     void *tiebreak_ctx;
@@ -191,6 +197,8 @@ static void fdb_untrack(struct fdb *f, struct fdb_entry *e)
         fdb_lru_del(f, e);
     else if (e->state == FDB_REMOTE)
         fdb_pc_dec(f, e->peer);
+    else if (e->state == FDB_FORWARDING)
+        f->forwarding--;
 }
 
 static void fdb_retag(struct fdb *f, struct fdb_entry *e, enum fdb_state st, void *peer)
@@ -202,6 +210,8 @@ static void fdb_retag(struct fdb *f, struct fdb_entry *e, enum fdb_state st, voi
         fdb_lru_add(f, e);
     else if (st == FDB_REMOTE)
         fdb_pc_inc(f, peer);
+    else if (st == FDB_FORWARDING)
+        f->forwarding++;
 }
 
 static struct fdb_entry *fdb_find(const struct fdb *f, const uint8_t mac[6])
@@ -265,16 +275,74 @@ static struct fdb_entry *fdb_insert(struct fdb *f, const uint8_t mac[6])
     return e;
 }
 
-int fdb_learn(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t now)
+static uint64_t fdb_seq_next(uint64_t seq)
+{
+    /* saturating: a wrap to 0 would make our claim look stale everywhere */
+    return seq < FDB_SEQ_MAX ? seq + 1 : FDB_SEQ_MAX;
+}
+
+bool fdb_entry_local(const struct fdb_entry *e)
+{
+    return !e->peer && (e->state == FDB_STATIC || e->state == FDB_LEARNED);
+}
+
+/* The location of @e is gone (withdrawn, aged, peer down): a pending
+ * entry stays, knowing no location; anything else goes. */
+static void fdb_drop_location(struct fdb *f, struct fdb_entry *e)
+{
+    if (e->pending)
+        fdb_retag(f, e, FDB_PENDING, NULL);
+    else
+        fdb_unlink(f, e);
+}
+
+/* A frame of @mac from a guest here: the guest is here, so the MAC is
+ * ours with a sequence number above every one known. */
+static int fdb_learn_local(struct fdb *f, const uint8_t mac[6], uint64_t now)
 {
     struct fdb_entry *e = fdb_find(f, mac);
+    bool moved;
 
+    if (e && fdb_entry_local(e)) {
+        if (e->state == FDB_LEARNED)
+            fdb_retag(f, e, FDB_LEARNED, NULL);   /* most recent on the LRU list */
+        e->last_seen = now;
+        return 0;
+    }
+    if (!e) {
+        e = fdb_insert(f, mac);
+        if (!e)
+            return -ENOSPC;
+        fdb_retag(f, e, FDB_LEARNED, NULL);
+        e->seq = 1;
+        e->last_seen = now;
+        return FDB_CLAIMED;
+    }
+    moved = e->peer != NULL;
+    e->seq = fdb_seq_next(e->seq);
+    /* attached (pending): a control-plane entry, never evicted */
+    fdb_retag(f, e, e->pending ? FDB_STATIC : FDB_LEARNED, NULL);
+    e->pending = false;
+    e->last_seen = now;
+    return moved ? FDB_MIGRATED : FDB_CLAIMED;
+}
+
+int fdb_learn(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t now)
+{
+    struct fdb_entry *e;
+
+    if (!peer)
+        return fdb_learn_local(f, mac, now);
+    e = fdb_find(f, mac);
     if (e) {
         if (e->peer == peer && e->state != FDB_LEARNED) {
             e->last_seen = now;
             return 0;
         }
-        if (e->state != FDB_LEARNED)
+        /* Only data-plane entries elsewhere (and a pending one's unknown
+         * location) move by data-plane learning; a local MAC moves by a
+         * claim. */
+        if (e->state != FDB_PENDING && !(e->state == FDB_LEARNED && e->peer))
             return -EPERM;
         fdb_retag(f, e, FDB_LEARNED, peer);   /* refreshed or moved: most recent */
         e->last_seen = now;
@@ -297,6 +365,46 @@ static bool fdb_beats(const struct fdb *f, const struct fdb_entry *e, const void
     return f->tiebreak && f->tiebreak(f->tiebreak_ctx, peer, e->peer) < 0;
 }
 
+/* @peer claims local entry @e with @seq. */
+static int fdb_claimed_away(struct fdb *f, struct fdb_entry *e, void *peer, uint64_t seq,
+                            uint64_t now)
+{
+    const uint64_t live = (uint64_t)FDB_LIVE_MS * 1000000ull;
+
+    if (!fdb_beats(f, e, peer, seq))
+        return -ESTALE;
+    /* Heard here just now: the guest runs here, whatever the claim says.
+     * One counter-claim per window: two live copies of a MAC then flap
+     * at that pace instead of trading claims at link speed. */
+    if (now - e->last_seen < live && (!e->countered_at || now - e->countered_at >= live)) {
+        e->seq = fdb_seq_next(seq);
+        e->countered_at = now ? now : 1;
+        return FDB_COUNTER;
+    }
+    /* An attached port stays attached: if the guest comes back, its first
+     * frame claims the MAC again as an attached one. */
+    e->pending = e->state == FDB_STATIC;
+    fdb_retag(f, e, FDB_FORWARDING, peer);
+    e->seq = seq;
+    e->until = now + (uint64_t)FDB_FORWARD_GRACE_MS * 1000000ull;
+    if (f->forwarding == 1 || e->until < f->fwd_next)
+        f->fwd_next = e->until;
+    return FDB_MOVED_AWAY;
+}
+
+/* A claim on a forwarding entry: its target follows the newest claim;
+ * the grace period runs on. */
+static int fdb_forward_update(struct fdb *f, struct fdb_entry *e, void *peer, uint64_t seq,
+                              uint64_t now)
+{
+    if (e->peer != peer && !fdb_beats(f, e, peer, seq))
+        return -ESTALE;
+    e->peer = peer;
+    e->seq = seq;
+    e->last_seen = now;
+    return 0;
+}
+
 int fdb_announce(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t seq, uint64_t now)
 {
     struct fdb_entry *e = fdb_find(f, mac);
@@ -304,7 +412,12 @@ int fdb_announce(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t seq, 
 
     if (seq > FDB_SEQ_MAX || !peer)
         return -EINVAL;
-    if (e && e->state != FDB_LEARNED && e->peer != peer && !fdb_beats(f, e, peer, seq))
+    if (e && fdb_entry_local(e))
+        return fdb_claimed_away(f, e, peer, seq, now);
+    if (e && e->state == FDB_FORWARDING)
+        return fdb_forward_update(f, e, peer, seq, now);
+    /* a pending entry with no location steals nothing: any claim places it */
+    if (e && e->state == FDB_REMOTE && e->peer != peer && !fdb_beats(f, e, peer, seq))
         return -ESTALE;
     if (!has && (fdb_peer_count(f, peer) >= f->peer_cap || f->remote >= f->remote_cap))
         return -ENOSPC;
@@ -319,15 +432,35 @@ int fdb_announce(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t seq, 
     return 0;
 }
 
+int fdb_set_pending(struct fdb *f, const uint8_t mac[6], uint64_t now)
+{
+    struct fdb_entry *e = fdb_find(f, mac);
+
+    if (e && fdb_entry_local(e)) {
+        if (e->state == FDB_LEARNED)
+            fdb_retag(f, e, FDB_STATIC, NULL);   /* attached: never evicted */
+        return FDB_CLAIMED;
+    }
+    if (!e) {
+        e = fdb_insert(f, mac);
+        if (!e)
+            return -ENOSPC;
+        fdb_retag(f, e, FDB_PENDING, NULL);
+        e->last_seen = now;
+    }
+    e->pending = true;
+    return 0;
+}
+
 int fdb_withdraw(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t seq)
 {
     struct fdb_entry *e = fdb_find(f, mac);
 
-    if (!e || e->state != FDB_REMOTE || e->peer != peer)
+    if (!e || (e->state != FDB_REMOTE && e->state != FDB_FORWARDING) || e->peer != peer)
         return -ENOENT;
     if (seq < e->seq)
         return -ESTALE;
-    fdb_unlink(f, e);
+    fdb_drop_location(f, e);
     return 0;
 }
 
@@ -345,9 +478,9 @@ int fdb_set_static(struct fdb *f, const uint8_t mac[6], uint64_t now, uint64_t *
         if (!e)
             return -ENOSPC;
     }
-    /* learned: 0 -> 1; remote s -> s + 1, saturating: a wrap to 0 would
-     * make our takeover look stale everywhere. */
-    e->seq = e->seq < FDB_SEQ_MAX ? e->seq + 1 : FDB_SEQ_MAX;
+    /* learned: 0 -> 1; remote s -> s + 1 */
+    e->seq = fdb_seq_next(e->seq);
+    e->pending = false;
     fdb_retag(f, e, FDB_STATIC, NULL);
     e->last_seen = now;
     *seq_out = e->seq;
@@ -358,11 +491,18 @@ int fdb_remove_static(struct fdb *f, const uint8_t mac[6], uint64_t *seq_out)
 {
     struct fdb_entry *e = fdb_find(f, mac);
 
-    if (!e || e->state != FDB_STATIC)
+    if (!e)
         return -ENOENT;
-    *seq_out = e->seq;
-    fdb_unlink(f, e);
-    return 0;
+    if (e->state == FDB_STATIC) {
+        *seq_out = e->seq;
+        fdb_unlink(f, e);
+        return 0;
+    }
+    /* never heard here: nothing was announced, so nothing to withdraw */
+    e->pending = false;
+    if (e->state == FDB_PENDING)
+        fdb_unlink(f, e);
+    return -ENOENT;
 }
 
 size_t fdb_flush_peer(struct fdb *f, void *peer)
@@ -373,7 +513,7 @@ size_t fdb_flush_peer(struct fdb *f, void *peer)
         return 0;
     for (size_t i = 0; i < f->max; i++) {
         if (f->e[i].used && f->e[i].peer == peer) {
-            fdb_unlink(f, &f->e[i]);
+            fdb_drop_location(f, &f->e[i]);
             n++;
         }
     }
@@ -392,7 +532,7 @@ size_t fdb_age(struct fdb *f, uint64_t now, uint64_t max_age_ns)
 
     /* learned: oldest first, stop at the first young one */
     while (f->lru_head && fdb_older(now, f->e[f->lru_head - 1].last_seen, max_age_ns)) {
-        fdb_unlink(f, &f->e[f->lru_head - 1]);
+        fdb_drop_location(f, &f->e[f->lru_head - 1]);
         n++;
     }
     /* remote: a scan, once per refresh period */
@@ -400,8 +540,43 @@ size_t fdb_age(struct fdb *f, uint64_t now, uint64_t max_age_ns)
         struct fdb_entry *e = &f->e[i];
 
         if (e->used && e->state == FDB_REMOTE && fdb_older(now, e->last_seen, remote_age)) {
-            fdb_unlink(f, e);
+            fdb_drop_location(f, e);
             n++;
+        }
+    }
+    return n;
+}
+
+uint64_t fdb_next_deadline(const struct fdb *f)
+{
+    return f->forwarding ? f->fwd_next : UINT64_MAX;
+}
+
+size_t fdb_on_timeout(struct fdb *f, uint64_t now)
+{
+    size_t n = 0;
+
+    if (!f->forwarding || f->fwd_next > now)
+        return 0;
+    f->fwd_next = UINT64_MAX;
+    for (size_t i = 0; f->forwarding && i < f->max; i++) {
+        struct fdb_entry *e = &f->e[i];
+
+        if (!e->used || e->state != FDB_FORWARDING)
+            continue;
+        if (e->until > now) {
+            if (e->until < f->fwd_next)
+                f->fwd_next = e->until;
+            continue;
+        }
+        n++;
+        /* Where the MAC lives now is still worth knowing; the claimant
+         * keeps announcing it, so a full share only costs a lookup. */
+        if (fdb_peer_count(f, e->peer) < f->peer_cap && f->remote < f->remote_cap) {
+            fdb_retag(f, e, FDB_REMOTE, e->peer);
+            e->last_seen = now;
+        } else {
+            fdb_drop_location(f, e);
         }
     }
     return n;
@@ -430,6 +605,17 @@ const char *fdb_state_name(enum fdb_state st)
     case FDB_LEARNED: return "learned";
     case FDB_STATIC: return "static";
     case FDB_REMOTE: return "remote";
+    case FDB_PENDING: return "pending";
+    case FDB_FORWARDING: return "forwarding";
     }
     return "?";
+}
+
+const char *fdb_entry_state(const struct fdb_entry *e)
+{
+    if (e->state == FDB_FORWARDING)
+        return "forwarding";
+    if (e->pending || e->state == FDB_PENDING)
+        return "pending";
+    return e->peer ? "remote" : "local";
 }

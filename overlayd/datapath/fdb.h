@@ -15,6 +15,26 @@
  *                lives until removed.
  *   FDB_REMOTE   announced by a peer with a sequence number; lives until
  *                withdrawn or the peer is flushed (link down).
+ *   FDB_PENDING  attached here (`attach --mac`) and not heard from yet,
+ *                with no known location elsewhere: announces nothing,
+ *                steals nothing, and a frame to it is an unknown unicast.
+ *   FDB_FORWARDING  was local, claimed away by a higher sequence number:
+ *                frames still arriving for it go to the new host (peer)
+ *                until FDB_FORWARD_GRACE_MS, then it is a remote entry.
+ *
+ * Location claims (docs/migration.md). Any entry may also be *pending*
+ * (the `pending` flag): attached here, not heard from, while the entry
+ * still points where the guest was (a remote host) — a migration in
+ * progress. The first frame of a MAC on this host (fdb_learn with peer
+ * NULL) claims it: the entry becomes local with the highest sequence
+ * number known + 1, and fdb_learn says so (FDB_CLAIMED / FDB_MIGRATED) so
+ * the caller announces it. A peer's higher claim on a local entry moves
+ * it to FDB_FORWARDING (FDB_MOVED_AWAY), unless the MAC was heard here
+ * within FDB_LIVE_MS: then the claim is refused and answered with a
+ * counter-claim (seq + 1, FDB_COUNTER), at most one per FDB_LIVE_MS per
+ * MAC, so two live copies of one MAC flap instead of flooding the links
+ * with claims. An attached (static) MAC claimed away stays pending here
+ * until it is detached: if the guest comes back, it claims it again.
  *
  * Sequence numbers follow EVPN MAC mobility (RFC 7432 section 15): between
  * different locations the higher sequence number wins; a location's own
@@ -48,7 +68,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum fdb_state { FDB_LEARNED = 0, FDB_STATIC = 1, FDB_REMOTE = 2 };
+enum fdb_state {
+    FDB_LEARNED = 0,
+    FDB_STATIC = 1,
+    FDB_REMOTE = 2,
+    FDB_PENDING = 3,
+    FDB_FORWARDING = 4,
+};
+
+/* What a claim did (positive results of fdb_learn / fdb_announce). */
+enum fdb_claim {
+    FDB_CLAIMED = 1,                  /* local now, nobody had it: announce e->seq */
+    FDB_MIGRATED = 2,                 /* local now, taken from elsewhere: announce, a migration */
+    FDB_COUNTER = 3,                  /* live here: refused, announce our counter-claim e->seq */
+    FDB_MOVED_AWAY = 4,               /* was local, now forwarding to the claimant: a migration */
+};
 
 enum fdb_limits {
     FDB_DEFAULT_MAX = 4096,           /* entries per enclave */
@@ -56,6 +90,8 @@ enum fdb_limits {
     FDB_REMOTE_AGE_S = 90,            /* 3 x the 30 s re-announce period */
     FDB_PEER_SHARE = 4,               /* one peer: at most max / 4 remote entries */
     FDB_STATIC_RESERVE = 8,           /* max / 8 never taken by remote entries */
+    FDB_FORWARD_GRACE_MS = 2000,      /* forwarding pointer of a MAC claimed away */
+    FDB_LIVE_MS = 100,                /* heard this recently: a remote claim is refused */
 };
 
 /* Largest valid sequence number (2^63 - 1); above is malformed. */
@@ -68,6 +104,9 @@ struct fdb_entry {
     void *peer;                       /* NULL: local */
     uint64_t seq;
     uint64_t last_seen;               /* monotonic ns */
+    bool pending;                     /* attached here, not heard from yet */
+    uint64_t until;                   /* FDB_FORWARDING: ns when it stops forwarding */
+    uint64_t countered_at;            /* ns of our last counter-claim (0: never) */
     uint32_t next;                    /* internal: chain, index + 1 (0 = end) */
     uint32_t lru_prev, lru_next;      /* internal: learned LRU list, index + 1 */
 };
@@ -90,20 +129,34 @@ const struct fdb_entry *fdb_lookup(const struct fdb *f, const uint8_t mac[6]);
 
 /*
  * Data-plane learning: @mac was seen as a source at @peer (NULL = local).
- * Returns 0 (added, refreshed or moved), -EPERM (a control-plane entry
- * elsewhere owns it), -ENOSPC (full of control-plane entries).
+ * A local frame claims the MAC unless it is local already (see the DOC).
+ * Returns 0 (added, refreshed or moved), FDB_CLAIMED or FDB_MIGRATED
+ * (local frame: a claim to announce), or one of: -EPERM (a control-plane
+ * or local entry elsewhere owns it), -ENOSPC (full of control-plane
+ * entries).
  */
 int fdb_learn(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t now);
 
 /*
- * A peer announces @mac with @seq. Returns 0 (applied), -ESTALE (an entry
- * elsewhere has a higher sequence number, or an equal one and wins the
- * tie-break), -EINVAL (@seq > FDB_SEQ_MAX), -ENOSPC (table full, or @peer
- * or all peers at their share).
+ * A peer announces (claims) @mac with @seq. Returns 0 (applied),
+ * FDB_COUNTER or FDB_MOVED_AWAY (a local entry, see the DOC), or one of:
+ * -ESTALE (an entry elsewhere has a higher sequence number, or an equal
+ * one and wins the tie-break), -EINVAL (@seq > FDB_SEQ_MAX), -ENOSPC
+ * (table full, or @peer or all peers at their share).
  */
 int fdb_announce(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t seq, uint64_t now);
 
-/* Withdrawal by @peer: removes its remote entry if @seq >= the entry's.
+/*
+ * `attach --mac`: @mac is attached here. Already local: it stays local
+ * (returns FDB_CLAIMED, the caller announces e->seq as before). Else the
+ * entry is pending: it keeps pointing where it did, announces nothing, and
+ * the MAC's first frame here claims it. Returns 0 (pending), FDB_CLAIMED,
+ * or -ENOSPC.
+ */
+int fdb_set_pending(struct fdb *f, const uint8_t mac[6], uint64_t now);
+
+/* Withdrawal by @peer: removes its remote (or forwarding) entry if @seq
+ * >= the entry's; a pending entry stays, pending with no location.
  * Returns 0 or -ENOENT (no such entry of that peer) or -ESTALE. */
 int fdb_withdraw(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t seq);
 
@@ -114,16 +167,30 @@ int fdb_withdraw(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t seq);
  */
 int fdb_set_static(struct fdb *f, const uint8_t mac[6], uint64_t now, uint64_t *seq_out);
 
-/* Remove a local static entry; *@seq_out gets its sequence number.
- * Returns 0 or -ENOENT. */
+/* Detach: remove a local static entry; *@seq_out gets its sequence
+ * number (to withdraw). A pending entry stops being pending (and goes if
+ * it has no location). Returns 0 (withdraw *@seq_out) or -ENOENT
+ * (nothing of ours was announced). */
 int fdb_remove_static(struct fdb *f, const uint8_t mac[6], uint64_t *seq_out);
 
-/* Remove every entry located at @peer (learned and remote). Returns the count. */
+/* Remove every entry located at @peer (learned, remote, forwarding; a
+ * pending one stays, with no location). Returns the count. */
 size_t fdb_flush_peer(struct fdb *f, void *peer);
 
 /* Remove learned entries not seen for more than @max_age_ns, and remote
  * entries not re-announced for FDB_REMOTE_AGE_S. Returns the count. */
 size_t fdb_age(struct fdb *f, uint64_t now, uint64_t max_age_ns);
+
+/* Earliest forwarding deadline (ns), UINT64_MAX when nothing forwards. */
+uint64_t fdb_next_deadline(const struct fdb *f);
+/* Forwarding entries past their grace become remote entries of the host
+ * that claimed them (or go, when it is at its share). Returns the count. */
+size_t fdb_on_timeout(struct fdb *f, uint64_t now);
+
+/* Is @e a MAC of a guest here that has been heard (local, not pending)? */
+bool fdb_entry_local(const struct fdb_entry *e);
+/* The contract's state of @e: "local", "remote", "pending", "forwarding". */
+const char *fdb_entry_state(const struct fdb_entry *e);
 
 size_t fdb_count(const struct fdb *f);
 /* Remote entries held by @peer. */

@@ -97,7 +97,7 @@ bool dp_neigh_answer(struct daemon *d, struct enclave *e, const uint8_t *frame, 
     /* A guest on this bridge got the request already and answers itself;
      * a reply from the uplink would teach the bridge its MAC on the wrong port. */
     loc = fdb_lookup(e->fdb, b->mac);
-    if (loc && !loc->peer)
+    if (loc && fdb_entry_local(loc))
         return false;
     n = neigh_reply(&q, b->mac, out, sizeof(out));
     if (n < 0)

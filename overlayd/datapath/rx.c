@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "overlayd/datapath/peer_admit.h"
 #include "overlayd/announce/announce.h"
+#include "overlayd/announce/claims.h"
 #include "overlayd/daemon.h"
 #include "overlayd/datapath/inner.h"
 #include "overlayd/ring/ringd.h"
@@ -44,6 +45,9 @@ static void rx_frame(struct daemon *d, struct peer *p, uint8_t *data, size_t len
         drop_count(&d->drops, DROP_FDB_FULL, now, "%s: MAC behind %s", e->name, p->name);
     if (rx_is_unicast(frame))
         ringd_note_frame(d, p, now);
+    /* Sent before the sender heard of a claim: on to the guest's new host. */
+    if (rx_is_unicast(frame) && claims_forward(d, e, p, frame, data, len, now))
+        return;
     /* @frame points into @data, ours to change (the MSS clamp). */
     dp_tap_deliver(d, e, data + (frame - data), flen, now);
 }

@@ -12,6 +12,7 @@
 #include "overlayd/datapath/peer_admit.h"
 #include "overlayd/daemon.h"
 #include "overlayd/ring/ringd.h"
+#include "overlayd/announce/claims.h"
 #include "overlayd/datapath/inner.h"
 #include "overlayd/datapath/mss.h"
 #include "tap/tap.h"
@@ -139,8 +140,15 @@ static void tx_frame(struct daemon *d, struct enclave *e, uint8_t *slot, size_t 
         return;
     }
     d->tap_rx_frames++;
-    if (tx_is_unicast(src) && fdb_learn(e->fdb, src, NULL, now) == -ENOSPC)
-        drop_count(&d->drops, DROP_FDB_FULL, now, "%s: local MAC", e->name);
+    if (tx_is_unicast(src)) {
+        /* A guest speaks here: its first frame claims the MAC (claims.h). */
+        int rc = fdb_learn(e->fdb, src, NULL, now);
+
+        if (rc == -ENOSPC)
+            drop_count(&d->drops, DROP_FDB_FULL, now, "%s: local MAC", e->name);
+        else if (rc > 0)
+            claims_local(d, e, src, rc, now);
+    }
     /* Our certificate does not list @e: its frames stay on this host. */
     if (!admit_self_may_carry(d, e->id)) {
         drop_count(&d->drops, DROP_UNKNOWN_ENCLAVE, now, "%s: not in our certificate", e->name);
@@ -153,6 +161,8 @@ static void tx_frame(struct daemon *d, struct enclave *e, uint8_t *slot, size_t 
     inner_frame_header(slot, e->id);
     if (tx_is_unicast(dst)) {
         ent = fdb_lookup(e->fdb, dst);
+        if (ent && ent->state == FDB_PENDING)
+            ent = NULL;               /* attached, never heard: located nowhere yet */
         if (ent && tx_known_unicast(d, e, ent, slot, len, now))
             return;
         if (!ent)

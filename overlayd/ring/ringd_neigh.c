@@ -98,7 +98,7 @@ void ringd_neigh_publish(struct ringd *r, uint64_t now)
             /* The guest's MAC must still be ours: a guest that moved away
              * (or was detached and aged out) is published by its new host. */
             loc = fdb_lookup(e->fdb, x->mac);
-            if (!loc || loc->peer)
+            if (!loc || !fdb_entry_local(loc))
                 continue;
             ringd_ipub_mark(r, now, e->id, x);
         }

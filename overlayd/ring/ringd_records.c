@@ -14,11 +14,13 @@
 #include "overlayd/datapath/peer_admit.h"
 #include "overlayd/daemon.h"
 #include "overlayd/announce/announce.h"
+#include "overlayd/announce/claims.h"
 #include "lib/log.h"
 
 static void ringd_resolved(struct ringd *r, const ring_record *recs, size_t n)
 {
     const ring_record *best = ringd_best_record(recs, n);
+    const struct fdb_entry *ent;
     struct enclave *e;
     struct peer *p;
     uint64_t now = daemon_now();
@@ -42,7 +44,11 @@ static void ringd_resolved(struct ringd *r, const ring_record *recs, size_t n)
                    e->name);
         return;
     }
-    if (fdb_announce(e->fdb, best->mac, p, best->seq, now) == 0)
+    /* A record is no claim: it may be older than what our guest said here. */
+    ent = fdb_lookup(e->fdb, best->mac);
+    if (ent && fdb_entry_local(ent))
+        return;
+    if (claims_remote(r->d, e, best->mac, p, best->seq, now) == 0)
         log_debug("ring", "%s: MAC resolved to %s", e->name, p->name);
 }
 
@@ -196,8 +202,8 @@ void ringd_publish_scan(struct ringd *r, uint64_t now)
         for (size_t k = 0; k < fdb_capacity(e->fdb); k++) {
             const struct fdb_entry *ent = fdb_at(e->fdb, k);
 
-            if (!ent || ent->peer)
-                continue;
+            if (!ent || !fdb_entry_local(ent))
+                continue;             /* pending ones announce nothing */
             any = true;
             ringd_pub_mark(r, now, e->id, ent->mac, ent->seq);
         }

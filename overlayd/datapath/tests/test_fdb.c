@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* fdb.c: learning, ageing, EVPN sequence rules, bounds. */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "overlayd/datapath/fdb.h"
@@ -27,10 +28,12 @@ static void test_learn_and_age(void)
     mac_n(m2, 2);
     CHECK(fdb_new(16, 42, &f) == 0);
     CHECK(fdb_lookup(f, m1) == NULL);
+    /* a new local MAC is a claim with seq 1 (highest known 0, + 1) */
+    CHECK(fdb_learn(f, m1, NULL, 1 * S) == FDB_CLAIMED);
     CHECK(fdb_learn(f, m1, NULL, 1 * S) == 0);
     CHECK(fdb_learn(f, m2, PA, 1 * S) == 0);
     e = fdb_lookup(f, m1);
-    CHECK(e && e->peer == NULL && e->state == FDB_LEARNED && e->seq == 0);
+    CHECK(e && e->peer == NULL && e->state == FDB_LEARNED && e->seq == 1);
     e = fdb_lookup(f, m2);
     CHECK(e && e->peer == PA);
     /* moves when seen elsewhere */
@@ -67,9 +70,8 @@ static void test_seq_rules(void)
     CHECK(fdb_announce(f, m, PB, 2, 2) == -ESTALE);
     CHECK(fdb_announce(f, m, PB, 3, 2) == -ESTALE);
     CHECK(fdb_lookup(f, m)->peer == PA);
-    /* data-plane learning cannot move a control-plane entry */
+    /* data-plane learning elsewhere cannot move a control-plane entry */
     CHECK(fdb_learn(f, m, PB, 3) == -EPERM);
-    CHECK(fdb_learn(f, m, NULL, 3) == -EPERM);
     CHECK(fdb_lookup(f, m)->peer == PA);
     /* higher seq from B wins (the VM moved) */
     CHECK(fdb_announce(f, m, PB, 4, 4) == 0);
@@ -95,9 +97,10 @@ static void test_seq_rules(void)
     CHECK(fdb_lookup(f, m)->state == FDB_STATIC);
     /* flushing a peer never removes static entries */
     CHECK(fdb_flush_peer(f, PB) == 0);
-    /* a newer announcement elsewhere beats our static (moved away) */
-    CHECK(fdb_announce(f, m, PA, 6, 9) == 0);
-    CHECK(fdb_lookup(f, m)->peer == PA);
+    /* a newer announcement elsewhere, once not heard here for a while,
+     * beats our static: it moved away, we forward for the grace period */
+    CHECK(fdb_announce(f, m, PA, 6, 9 * S) == FDB_MOVED_AWAY);
+    CHECK(fdb_lookup(f, m)->peer == PA && fdb_lookup(f, m)->state == FDB_FORWARDING);
     CHECK(fdb_remove_static(f, m, &seq) == -ENOENT);
     CHECK(fdb_withdraw(f, m, PA, 6) == 0);
     CHECK(fdb_lookup(f, m) == NULL);
@@ -124,7 +127,7 @@ static void test_bounds(void)
     CHECK(fdb_announce(f, m, PA, 1, 1) == 0);
     for (unsigned i = 0; i < 50; i++) {
         mac_n(m, i);
-        CHECK(fdb_learn(f, m, NULL, 10 + i) == 0);
+        CHECK(fdb_learn(f, m, NULL, 10 + i) == FDB_CLAIMED);
         CHECK(fdb_count(f) <= 4);
     }
     CHECK(fdb_count(f) == 4);
@@ -273,9 +276,9 @@ static void test_tiebreak(void)
     CHECK(fdb_lookup(f, m)->peer == PA);
     /* our static at seq s: B (higher) loses the tie, A (lower) wins it */
     mac_n(m, 5);
-    CHECK(fdb_set_static(f, m, 4, &seq) == 0 && seq == 1);
-    CHECK(fdb_announce(f, m, PB, 1, 5) == -ESTALE);
-    CHECK(fdb_announce(f, m, PA, 1, 5) == 0);
+    CHECK(fdb_set_static(f, m, 4 * S, &seq) == 0 && seq == 1);
+    CHECK(fdb_announce(f, m, PB, 1, 5 * S) == -ESTALE);
+    CHECK(fdb_announce(f, m, PA, 1, 5 * S) == FDB_MOVED_AWAY);
     CHECK(fdb_lookup(f, m)->peer == PA);
     fdb_free(f);
 }
@@ -324,7 +327,7 @@ static void test_evict_lru(void)
     mac_n(m, 0);
     CHECK(fdb_learn(f, m, NULL, FDB_DEFAULT_MAX) == 0);
     mac_n(m, 100000);
-    CHECK(fdb_learn(f, m, NULL, FDB_DEFAULT_MAX + 1) == 0);
+    CHECK(fdb_learn(f, m, NULL, FDB_DEFAULT_MAX + 1) == FDB_CLAIMED);
     mac_n(m, 0);
     CHECK(fdb_lookup(f, m) != NULL);
     mac_n(m, 1);
@@ -334,7 +337,7 @@ static void test_evict_lru(void)
     /* a long stream of new sources: the table stays full, the newest stay */
     for (unsigned i = 1; i < 50000; i++) {
         mac_n(m, 100000 + i);
-        if (fdb_learn(f, m, NULL, FDB_DEFAULT_MAX + 1 + i) != 0) {
+        if (fdb_learn(f, m, NULL, FDB_DEFAULT_MAX + 1 + i) != FDB_CLAIMED) {
             CHECK(0);
             break;
         }
@@ -344,6 +347,139 @@ static void test_evict_lru(void)
     CHECK(fdb_lookup(f, m) != NULL);
     mac_n(m, 100000 + 50000 - FDB_DEFAULT_MAX - 1);
     CHECK(fdb_lookup(f, m) == NULL);
+    fdb_free(f);
+}
+
+#define MS ((uint64_t)1000000)
+
+/* Is @mac in a state the table would announce or publish (local, heard)? */
+static bool announced(const struct fdb *f, const uint8_t mac[6])
+{
+    const struct fdb_entry *e = fdb_lookup(f, mac);
+
+    return e && fdb_entry_local(e);
+}
+
+/* Location claims (docs/migration.md), one numbered case per line. */
+static void test_claims(void)
+{
+    struct fdb *f;
+    uint8_t m[6], n[6];
+    const struct fdb_entry *e;
+    uint64_t seq;
+
+    mac_n(m, 20);
+    mac_n(n, 21);
+    CHECK(fdb_new(16, 5, &f) == 0);
+    /* 1. pending with nothing known: announces nothing, reads as pending */
+    CHECK(fdb_set_pending(f, m, 1 * S) == 0);
+    e = fdb_lookup(f, m);
+    CHECK(e && e->state == FDB_PENDING && e->pending && !announced(f, m));
+    CHECK(strcmp(fdb_entry_state(e), "pending") == 0);
+    /* 2. and idempotent */
+    CHECK(fdb_set_pending(f, m, 2 * S) == 0 && fdb_count(f) == 1);
+    /* 3. a claim elsewhere places it (steals nothing: it stays pending) */
+    CHECK(fdb_announce(f, m, PA, 7, 3 * S) == 0);
+    e = fdb_lookup(f, m);
+    CHECK(e->state == FDB_REMOTE && e->peer == PA && e->seq == 7 && e->pending);
+    CHECK(!announced(f, m) && strcmp(fdb_entry_state(e), "pending") == 0);
+    /* 4. a higher remote seq moves a pending entry's location too */
+    CHECK(fdb_announce(f, m, PB, 9, 4 * S) == 0);
+    CHECK(fdb_lookup(f, m)->peer == PB && fdb_lookup(f, m)->pending);
+    /* 5. the first frame here claims it with the highest seq + 1 */
+    CHECK(fdb_learn(f, m, NULL, 5 * S) == FDB_MIGRATED);
+    e = fdb_lookup(f, m);
+    CHECK(e->state == FDB_STATIC && !e->peer && e->seq == 10 && !e->pending);
+    CHECK(announced(f, m) && strcmp(fdb_entry_state(e), "local") == 0);
+    /* 6. further frames are no new claim */
+    CHECK(fdb_learn(f, m, NULL, 5 * S + 1) == 0 && fdb_lookup(f, m)->seq == 10);
+    /* 7. lower or equal seq from elsewhere is ignored (the tie: no tie-break set) */
+    CHECK(fdb_announce(f, m, PA, 9, 10 * S) == -ESTALE);
+    CHECK(fdb_announce(f, m, PA, 10, 10 * S) == -ESTALE);
+    CHECK(fdb_lookup(f, m)->state == FDB_STATIC);
+    /* 8. live here (heard 50 ms ago): a higher claim is refused with a counter-claim */
+    CHECK(fdb_learn(f, m, NULL, 20 * S) == 0);
+    CHECK(fdb_announce(f, m, PA, 11, 20 * S + 50 * MS) == FDB_COUNTER);
+    e = fdb_lookup(f, m);
+    CHECK(e->state == FDB_STATIC && !e->peer && e->seq == 12);
+    /* 9. one counter-claim per window: the next claim inside it moves the MAC */
+    CHECK(fdb_announce(f, m, PA, 13, 20 * S + 60 * MS) == FDB_MOVED_AWAY);
+    e = fdb_lookup(f, m);
+    CHECK(e->state == FDB_FORWARDING && e->peer == PA && e->seq == 13);
+    CHECK(strcmp(fdb_entry_state(e), "forwarding") == 0 && !announced(f, m));
+    CHECK(e->pending);                /* still attached here */
+    CHECK(fdb_next_deadline(f) == 20 * S + 60 * MS + FDB_FORWARD_GRACE_MS * MS);
+    /* 10. the forwarding target follows a newer claim; the grace runs on */
+    CHECK(fdb_announce(f, m, PB, 12, 21 * S) == -ESTALE);
+    CHECK(fdb_announce(f, m, PB, 14, 21 * S) == 0);
+    CHECK(fdb_lookup(f, m)->state == FDB_FORWARDING && fdb_lookup(f, m)->peer == PB);
+    /* 11. forwarding expires after the grace: a remote entry of the claimant */
+    CHECK(fdb_on_timeout(f, fdb_next_deadline(f) - 1) == 0);
+    CHECK(fdb_on_timeout(f, fdb_next_deadline(f)) == 1);
+    e = fdb_lookup(f, m);
+    CHECK(e->state == FDB_REMOTE && e->peer == PB && e->seq == 14);
+    CHECK(fdb_next_deadline(f) == UINT64_MAX && fdb_peer_count(f, PB) == 1);
+    CHECK(strcmp(fdb_entry_state(e), "pending") == 0);
+    /* 11b. detached: nothing of ours to withdraw, a plain remote entry */
+    CHECK(fdb_remove_static(f, m, &seq) == -ENOENT);
+    e = fdb_lookup(f, m);
+    CHECK(e && !e->pending && strcmp(fdb_entry_state(e), "remote") == 0);
+    /* 12. not live (quiet for 1 s): a higher claim moves it at once */
+    CHECK(fdb_learn(f, n, NULL, 30 * S) == FDB_CLAIMED);
+    CHECK(fdb_lookup(f, n)->seq == 1 && fdb_lookup(f, n)->state == FDB_LEARNED);
+    CHECK(fdb_announce(f, n, PA, 2, 31 * S) == FDB_MOVED_AWAY);
+    CHECK(!fdb_lookup(f, n)->pending);   /* learned, not attached */
+    /* 13. a frame here again claims it back: a learned MAC follows the rules too */
+    CHECK(fdb_learn(f, n, NULL, 32 * S) == FDB_MIGRATED);
+    CHECK(fdb_lookup(f, n)->seq == 3 && fdb_entry_local(fdb_lookup(f, n)));
+    CHECK(fdb_next_deadline(f) == UINT64_MAX);
+    /* 14. a withdrawn or flushed location leaves a pending entry pending */
+    mac_n(m, 22);
+    CHECK(fdb_announce(f, m, PA, 4, 40 * S) == 0);
+    CHECK(fdb_set_pending(f, m, 40 * S) == 0);
+    CHECK(fdb_withdraw(f, m, PA, 4) == 0);
+    e = fdb_lookup(f, m);
+    CHECK(e && e->state == FDB_PENDING && e->pending && e->seq == 4);
+    CHECK(fdb_learn(f, m, PB, 41 * S) == 0 && fdb_lookup(f, m)->peer == PB);
+    CHECK(fdb_flush_peer(f, PB) >= 1);
+    CHECK(fdb_lookup(f, m) && fdb_lookup(f, m)->state == FDB_PENDING);
+    /* 15. detaching a pending MAC withdraws nothing and forgets it */
+    CHECK(fdb_remove_static(f, m, &seq) == -ENOENT);
+    CHECK(fdb_lookup(f, m) == NULL);
+    /* 16. attaching a MAC already heard here keeps it local, no new seq */
+    mac_n(m, 23);
+    CHECK(fdb_learn(f, m, NULL, 50 * S) == FDB_CLAIMED);
+    CHECK(fdb_set_pending(f, m, 50 * S) == FDB_CLAIMED);
+    CHECK(fdb_lookup(f, m)->state == FDB_STATIC && fdb_lookup(f, m)->seq == 1);
+    CHECK(fdb_remove_static(f, m, &seq) == 0 && seq == 1);
+    /* 16b. the deadline is the earliest of several; an early one is harmless */
+    mac_n(m, 25);
+    mac_n(n, 26);
+    CHECK(fdb_learn(f, m, NULL, 55 * S) == FDB_CLAIMED);
+    CHECK(fdb_learn(f, n, NULL, 55 * S) == FDB_CLAIMED);
+    CHECK(fdb_announce(f, m, PA, 9, 57 * S) == FDB_MOVED_AWAY);
+    CHECK(fdb_announce(f, n, PA, 9, 58 * S) == FDB_MOVED_AWAY);
+    CHECK(fdb_next_deadline(f) == 57 * S + FDB_FORWARD_GRACE_MS * MS);
+    CHECK(fdb_withdraw(f, m, PA, 9) == 0);   /* gone before its grace ended */
+    CHECK(fdb_on_timeout(f, fdb_next_deadline(f)) == 0);
+    CHECK(fdb_next_deadline(f) == 58 * S + FDB_FORWARD_GRACE_MS * MS);
+    CHECK(fdb_on_timeout(f, fdb_next_deadline(f)) == 1);
+    CHECK(fdb_next_deadline(f) == UINT64_MAX);
+    CHECK(fdb_withdraw(f, n, PA, 9) == 0);
+    /* 17. a forwarding entry goes with its target's link */
+    CHECK(fdb_learn(f, m, NULL, 60 * S) == FDB_CLAIMED);
+    CHECK(fdb_announce(f, m, PA, 5, 61 * S) == FDB_MOVED_AWAY);
+    CHECK(fdb_flush_peer(f, PA) >= 1 && fdb_lookup(f, m) == NULL);
+    CHECK(fdb_next_deadline(f) == UINT64_MAX);
+    /* 18. an attached guest that comes back claims its MAC again, attached */
+    mac_n(m, 24);
+    CHECK(fdb_set_pending(f, m, 70 * S) == 0);
+    CHECK(fdb_learn(f, m, NULL, 70 * S) == FDB_CLAIMED && fdb_lookup(f, m)->seq == 1);
+    CHECK(fdb_announce(f, m, PB, 2, 72 * S) == FDB_MOVED_AWAY);
+    CHECK(fdb_learn(f, m, NULL, 73 * S) == FDB_MIGRATED);
+    e = fdb_lookup(f, m);
+    CHECK(e->state == FDB_STATIC && e->seq == 3 && !e->pending && !e->peer);
+    CHECK(fdb_next_deadline(f) == UINT64_MAX);
     fdb_free(f);
 }
 
@@ -358,5 +494,6 @@ int main(void)
     test_tiebreak();
     test_remote_age();
     test_evict_lru();
+    test_claims();
     return CHECK_DONE();
 }

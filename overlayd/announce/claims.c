@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Location claims: announcing ours, answering others', forwarding for a
+ * MAC that moved away. See claims.h and docs/migration.md.
+ */
+#include "overlayd/announce/claims.h"
+
+#include <errno.h>
+
+#include "overlayd/announce/announce.h"
+#include "overlayd/daemon.h"
+#include "lib/log.h"
+#include "lib/mac.h"
+
+static void claims_log(const struct enclave *e, const uint8_t mac[6], const char *what,
+                       uint64_t seq)
+{
+    char m[MAC_STR_LEN + 1];
+
+    mac_format(mac, m);
+    log_info("claims", "%s: %s %s (seq %llu)", e->name, m, what, (unsigned long long)seq);
+}
+
+void claims_local(struct daemon *d, struct enclave *e, const uint8_t mac[6], int rc,
+                  uint64_t now)
+{
+    const struct fdb_entry *ent;
+
+    (void)now;
+    if (rc != FDB_CLAIMED && rc != FDB_MIGRATED)
+        return;
+    ent = fdb_lookup(e->fdb, mac);
+    if (!ent)
+        return;
+    announce_mac(d, e, mac, ent->seq, false);
+    if (rc == FDB_MIGRATED) {
+        d->migrations++;
+        claims_log(e, mac, "claimed here", ent->seq);
+    }
+}
+
+int claims_remote(struct daemon *d, struct enclave *e, const uint8_t mac[6], struct peer *p,
+                  uint64_t seq, uint64_t now)
+{
+    int rc = fdb_announce(e->fdb, mac, p, seq, now);
+    const struct fdb_entry *ent = fdb_lookup(e->fdb, mac);
+
+    if (rc == FDB_COUNTER && ent) {
+        /* The guest answers here: say so to everyone the claim reached. */
+        announce_mac(d, e, mac, ent->seq, false);
+        claims_log(e, mac, "live here: counter-claim", ent->seq);
+    } else if (rc == FDB_MOVED_AWAY) {
+        d->migrations++;
+        claims_log(e, mac, "claimed away, forwarding", seq);
+    }
+    (void)now;
+    return rc;
+}
+
+bool claims_forward(struct daemon *d, struct enclave *e, struct peer *p, const uint8_t *dst,
+                    const uint8_t *data, size_t len, uint64_t now)
+{
+    const struct fdb_entry *ent = fdb_lookup(e->fdb, dst);
+    struct peer *to;
+
+    if (!ent || ent->state != FDB_FORWARDING)
+        return false;
+    to = ent->peer;
+    /* Never back to where it came from: that host is confused, not us. */
+    if (to == p || !tx_peer_takes(d, to, e->id, now))
+        return false;
+    tx_send(d, to, now, data, len);
+    d->forwarded_frames++;
+    return true;
+}
+
+uint64_t claims_next_deadline(const struct daemon *d)
+{
+    uint64_t next = UINT64_MAX;
+
+    for (size_t i = 0; i < d->n_enclaves; i++) {
+        uint64_t t = fdb_next_deadline(d->enclaves[i]->fdb);
+
+        if (t < next)
+            next = t;
+    }
+    return next;
+}
+
+void claims_on_timeout(struct daemon *d, uint64_t now)
+{
+    for (size_t i = 0; i < d->n_enclaves; i++) {
+        size_t n = fdb_on_timeout(d->enclaves[i]->fdb, now);
+
+        if (n)
+            log_info("claims", "%s: %zu forwarding MAC(s) withdrawn after the grace period",
+                     d->enclaves[i]->name, n);
+    }
+}
