@@ -174,12 +174,6 @@ static enum noise_aead link_choose_aead(struct link_peer *peer, bool retry)
     return peer->host->aesgcm && peer->remote_aesgcm ? NOISE_AEAD_AESGCM : NOISE_AEAD_CHACHAPOLY;
 }
 
-/* A cookie is good for as long as the responder keeps its secret. */
-static bool link_cookie_fresh(const struct link_peer *peer, uint64_t now)
-{
-    return peer->has_cookie && now - peer->cookie_at < COOKIE_SECRET_MAX_AGE;
-}
-
 int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry)
 {
     struct link_host *host = peer->host;
@@ -229,8 +223,7 @@ int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry)
         link_handshake_release(peer, false);
         return r;
     }
-    link_put_macs(peer->mac1_key, link_cookie_fresh(peer, now) ? peer->cookie : NULL, pkt,
-                  LINK_INIT_HDR_LEN + mlen);
+    link_put_macs(peer->mac1_key, link_cookie_for(peer, now), pkt, LINK_INIT_HDR_LEN + mlen);
     memcpy(peer->last_mac1, pkt + LINK_INIT_HDR_LEN + mlen, LINK_MAC_LEN);
     peer->sent_mac1 = true;
     hs->sent_at = now;
@@ -422,90 +415,6 @@ static int link_init_respond(struct link_host *host, uint64_t now, const uint8_t
     return 0;
 }
 
-/* ---- cookies (docs/protocol.md 2.3) ------------------------------------- */
-
-/* Counts this initiation (mac1 valid) in the current second. */
-static bool link_under_load(struct link_host *host, uint64_t now)
-{
-    if (!host->load_limit)
-        return false;
-    if (now - host->load_window >= LINK_LOAD_WINDOW || now < host->load_window) {
-        host->load_window = now;
-        host->load_count = 0;
-    }
-    if (host->load_count < UINT32_MAX)
-        host->load_count++;
-    return host->load_count > host->load_limit;
-}
-
-static void link_cookie_secret(struct link_host *host, uint64_t now)
-{
-    if (host->has_cookie_secret && now - host->cookie_secret_at < COOKIE_SECRET_MAX_AGE)
-        return;
-    host->hooks.random(host->hooks.ctx, host->cookie_secret, LINK_KEY_LEN);
-    host->cookie_secret_at = now;
-    host->has_cookie_secret = true;
-}
-
-/*
- * Under load: 0 if the initiation's mac2 is the one @src's cookie gives,
- * else a cookie reply to @src (sealed to the initiator's mac1, so only the
- * host that sent that initiation can open it) and LINK_DROP_COOKIE. Costs
- * two BLAKE2b and one XChaCha20-Poly1305 seal, no Diffie-Hellman.
- */
-static int link_check_cookie(struct link_host *host, uint64_t now, const uint8_t *pkt,
-                             size_t len, const void *src, size_t src_len)
-{
-    uint8_t cookie[LINK_COOKIE_LEN], reply[LINK_COOKIE_REPLY_LEN];
-    const uint8_t *mac1 = pkt + len - 2 * LINK_MAC_LEN;
-    bool ok;
-
-    link_cookie_secret(host, now);
-    link_cookie(cookie, host->cookie_secret, src, src_len);
-    ok = link_mac2_ok(cookie, pkt, len);
-    if (!ok && host->hooks.send_to) {
-        link_put_header(reply, LINK_MSG_COOKIE);
-        memcpy(reply + 4, pkt + 4, 4);          /* the initiation's sender index */
-        host->hooks.random(host->hooks.ctx, reply + 8, LINK_COOKIE_NONCE_LEN);
-        crypto_aead_xchacha20poly1305_ietf_encrypt(reply + 8 + LINK_COOKIE_NONCE_LEN, NULL,
-                                                   cookie, LINK_COOKIE_LEN, mac1, LINK_MAC_LEN,
-                                                   NULL, reply + 8, host->cookie_key);
-        host->hooks.send_to(host->hooks.ctx, src, src_len, reply, sizeof(reply));
-        host->counters.cookies_sent++;
-    }
-    sodium_memzero(cookie, sizeof(cookie));
-    return ok ? 0 : LINK_DROP_COOKIE;
-}
-
-/* Initiator: a cookie reply to our initiation in flight. */
-static int link_rx_cookie(struct link_host *host, uint64_t now, const uint8_t *pkt, size_t len)
-{
-    struct link_index_entry *e;
-    struct link_peer *peer;
-    uint8_t cookie[LINK_COOKIE_LEN];
-
-    if (len != LINK_COOKIE_REPLY_LEN)
-        return link_drop(host, LINK_DROP_MALFORMED);
-    e = link_index_lookup(&host->idx, link_get_le32(pkt + 4));
-    if (!e || e->kind != LINK_IDX_HANDSHAKE)
-        return link_drop(host, LINK_DROP_UNKNOWN_PEER);
-    peer = e->peer;
-    if (!peer->sent_mac1 ||
-        crypto_aead_xchacha20poly1305_ietf_decrypt(cookie, NULL, NULL,
-                                                   pkt + 8 + LINK_COOKIE_NONCE_LEN,
-                                                   len - 8 - LINK_COOKIE_NONCE_LEN,
-                                                   peer->last_mac1, LINK_MAC_LEN, pkt + 8,
-                                                   peer->cookie_key) != 0)
-        return link_drop(host, LINK_DROP_AUTH);
-    /* Used by the retry, REKEY_TIMEOUT after the initiation: sending at
-     * once would let a cookie reply trigger a send. */
-    memcpy(peer->cookie, cookie, LINK_COOKIE_LEN);
-    peer->cookie_at = now;
-    peer->has_cookie = true;
-    sodium_memzero(cookie, sizeof(cookie));
-    return 0;
-}
-
 static int link_rx_init(struct link_host *host, uint64_t now, const uint8_t *pkt, size_t len,
                         const void *src, size_t src_len, struct link_rx *rx)
 {
@@ -520,8 +429,8 @@ static int link_rx_init(struct link_host *host, uint64_t now, const uint8_t *pkt
     if (!link_mac1_ok(host->mac1_key, pkt, len))
         return link_drop(host, LINK_DROP_AUTH);
     /* Then, under load, mac2: a flood from spoofed sources costs no DH. */
-    if (link_under_load(host, now) && src &&
-        (drop = link_check_cookie(host, now, pkt, len, src, src_len)))
+    if (link_cookie_under_load(host, now) && src &&
+        (drop = link_cookie_check(host, now, pkt, len, src, src_len)))
         return link_drop(host, drop);
     drop = link_init_accept(host, now, pkt, len, &pl_len, &peer);
     if (!drop) {
@@ -747,8 +656,11 @@ int link_receive_from(struct link_host *host, uint64_t now, uint8_t *pkt, size_t
         return link_rx_response(host, now, pkt, len, rx);
     case LINK_MSG_DATA:
         return link_rx_data(host, now, pkt, len, rx);
-    case LINK_MSG_COOKIE:
-        return link_rx_cookie(host, now, pkt, len);
+    case LINK_MSG_COOKIE: {
+        int drop = link_cookie_take(host, now, pkt, len);
+
+        return drop ? link_drop(host, drop) : 0;
+    }
     default:
         return link_drop(host, LINK_DROP_MALFORMED);
     }

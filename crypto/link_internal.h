@@ -3,7 +3,7 @@
 #define OVL_CRYPTO_LINK_INTERNAL_H
 
 /*
- * DOC: link_internal — structures shared by link.c, link_index.c,
+ * DOC: link_internal — structures shared by link.c, link_cookie.c, link_index.c,
  * messages.c, timers.c and replay.c (not part of the public API)
  *
  * Ownership: a link_host owns its peers (doubly linked list), the index
@@ -265,6 +265,19 @@ int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry);
 /* A ChaChaPoly session is current, nothing in flight, and both hosts offer
  * AES-GCM: an initiation choosing it is wanted (docs/protocol.md 3.2). */
 bool link_aead_upgrade_wanted(const struct link_peer *peer);
+
+/* ---- link_cookie.c: cookies under load (docs/protocol.md 2.3) ---- */
+/* Counts one initiation with a valid mac1; true past the host's limit. */
+bool link_cookie_under_load(struct link_host *host, uint64_t now);
+/* Under load: 0 if @pkt's mac2 is @src's cookie's, else a cookie reply
+ * to @src (hooks->send_to) and LINK_DROP_COOKIE. */
+int link_cookie_check(struct link_host *host, uint64_t now, const uint8_t *pkt, size_t len,
+                      const void *src, size_t src_len);
+/* A cookie reply for our initiation in flight: 0 (kept for the retry's
+ * mac2) or the LINK_DROP_* reason. */
+int link_cookie_take(struct link_host *host, uint64_t now, const uint8_t *pkt, size_t len);
+/* The cookie for @peer's next initiation, NULL: none or too old. */
+const uint8_t *link_cookie_for(const struct link_peer *peer, uint64_t now);
 void link_send_keepalive(struct link_peer *peer, uint64_t now);
 void link_give_up_handshake(struct link_peer *peer);
 void link_zero_keys(struct link_peer *peer);
