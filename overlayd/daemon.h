@@ -131,6 +131,7 @@ struct daemon {
     uint64_t direct_dead;               /* direct paths declared dead */
     uint64_t mss_clamped;               /* TCP SYNs whose MSS was lowered (datapath/mss.h) */
     uint64_t migrations;                /* MACs claimed away from here or here from elsewhere */
+    uint64_t macs_frozen;               /* duplicate detection: MACs frozen (claims.c) */
     uint64_t forwarded_frames;          /* frames for a MAC claimed away, sent to its new host */
     uv_timer_t claims_timer;            /* forwarding grace periods (announce/claims.c) */
     /* data-path buffers, preallocated */

@@ -21,12 +21,30 @@ static void claims_log(const struct enclave *e, const uint8_t mac[6], const char
     log_info("claims", "%s: %s %s (seq %llu)", e->name, m, what, (unsigned long long)seq);
 }
 
+void claims_frozen(struct daemon *d, struct enclave *e, const uint8_t mac[6])
+{
+    const struct fdb_entry *ent = fdb_lookup(e->fdb, mac);
+    const struct peer *at;
+    char m[MAC_STR_LEN + 1];
+
+    if (!ent || !fdb_frozen_report(e->fdb, mac))
+        return;
+    d->macs_frozen++;
+    at = ent->peer;
+    mac_format(mac, m);
+    log_warn("claims", "%s: %s frozen at %s: more than %d moves in %d s (a duplicate MAC?); "
+             "it stays there for %d s", e->name, m, at ? at->name : "this host",
+             FDB_DUP_MOVES, FDB_DUP_WINDOW_S, FDB_DUP_WINDOW_S);
+}
+
 void claims_local(struct daemon *d, struct enclave *e, const uint8_t mac[6], int rc,
                   uint64_t now)
 {
     const struct fdb_entry *ent;
 
     (void)now;
+    if (rc == -EBUSY)
+        claims_frozen(d, e, mac);
     if (rc != FDB_CLAIMED && rc != FDB_MIGRATED)
         return;
     ent = fdb_lookup(e->fdb, mac);
@@ -52,6 +70,8 @@ int claims_remote(struct daemon *d, struct enclave *e, const uint8_t mac[6], str
     } else if (rc == FDB_MOVED_AWAY) {
         d->migrations++;
         claims_log(e, mac, "claimed away, forwarding", seq);
+    } else if (rc == -EBUSY) {
+        claims_frozen(d, e, mac);
     }
     (void)now;
     return rc;

@@ -16,7 +16,9 @@
  *     forwards to the claimant for FDB_FORWARD_GRACE_MS (the daemon's
  *     claims timer: claims_next_deadline / claims_on_timeout);
  *   - frames that still arrive for a forwarding MAC go to its new host
- *     (forwarded_frames).
+ *     (forwarded_frames);
+ *   - a MAC that moved too often is frozen by the table (duplicate
+ *     detection): reported once per freeze (a warning, `macs_frozen`).
  * `migrations` counts MACs claimed away from here and MACs claimed here
  * from another host.
  *
@@ -38,7 +40,7 @@ void claims_local(struct daemon *d, struct enclave *e, const uint8_t mac[6], int
 /*
  * @p (admitted for @e: the caller checked) claims @mac with @seq. Returns
  * fdb_announce()'s result: 0 or a positive enum fdb_claim, or one of
- * -ESTALE, -EINVAL, -ENOSPC.
+ * -ESTALE, -EINVAL, -ENOSPC, -EBUSY (frozen).
  */
 int claims_remote(struct daemon *d, struct enclave *e, const uint8_t mac[6], struct peer *p,
                   uint64_t seq, uint64_t now);
@@ -54,5 +56,9 @@ bool claims_forward(struct daemon *d, struct enclave *e, struct peer *p, const u
  * (UINT64_MAX: none); forwarding entries past it stop forwarding. */
 uint64_t claims_next_deadline(const struct daemon *d);
 void claims_on_timeout(struct daemon *d, uint64_t now);
+
+/* @mac of @e refused to move (-EBUSY from the table): frozen. Logs and
+ * counts each freeze once. */
+void claims_frozen(struct daemon *d, struct enclave *e, const uint8_t mac[6]);
 
 #endif

@@ -128,7 +128,7 @@ struct ctl_counter {
  * CTL_COUNTERS_MAX.
  */
 /* 9 link + the drops + 8 traffic + 8 neighbour + 3 tree + 7 paths + 4 probes
- * + 1 MSS clamp + 2 claims = 42, and room for a few more; a counter added
+ * + 1 MSS clamp + 3 claims = 43, and room for a few more; a counter added
  * beyond it overflows the caller's array (the ASan build's first status
  * says so). */
 enum { CTL_COUNTERS_MAX = 48 + DROP__N };
@@ -180,6 +180,7 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "path_probe_replies", d->path_probe_replies };
     c[n++] = (struct ctl_counter){ "mss_clamped", d->mss_clamped };
     c[n++] = (struct ctl_counter){ "migrations", d->migrations };
+    c[n++] = (struct ctl_counter){ "macs_frozen", d->macs_frozen };
     c[n++] = (struct ctl_counter){ "forwarded_frames", d->forwarded_frames };
     return n;
 }

@@ -32,6 +32,9 @@ struct fdb {
     size_t peer_cap, remote_cap;
     fdb_tiebreak_fn tiebreak;
     void *tiebreak_ctx;
+    unsigned dup_moves;               /* 0: no duplicate detection */
+    uint64_t dup_window;              /* ns */
+    uint64_t frozen_total;
 };
 
 int fdb_new(size_t max, uint64_t seed, struct fdb **out)
@@ -60,8 +63,21 @@ int fdb_new(size_t max, uint64_t seed, struct fdb **out)
     f->seed = seed;
     f->peer_cap = max / FDB_PEER_SHARE ? max / FDB_PEER_SHARE : 1;
     f->remote_cap = max - max / FDB_STATIC_RESERVE;
+    f->dup_moves = FDB_DUP_MOVES;
+    f->dup_window = (uint64_t)FDB_DUP_WINDOW_S * 1000000000ull;
     *out = f;
     return 0;
+}
+
+void fdb_set_dup_limits(struct fdb *f, unsigned moves, uint64_t window_ns)
+{
+    f->dup_moves = moves;
+    f->dup_window = window_ns;
+}
+
+uint64_t fdb_frozen_total(const struct fdb *f)
+{
+    return f->frozen_total;
 }
 
 void fdb_free(struct fdb *f)
@@ -296,6 +312,51 @@ static void fdb_drop_location(struct fdb *f, struct fdb_entry *e)
         fdb_unlink(f, e);
 }
 
+/* ---- duplicate detection (RFC 7432 section 15.1) ------------------------ */
+
+/* Is @e frozen at @now? A freeze ends FDB_DUP_WINDOW_S after it began. */
+static bool fdb_frozen_now(struct fdb_entry *e, const struct fdb *f, uint64_t now)
+{
+    if (e->frozen && now - e->frozen_at >= f->dup_window) {
+        e->frozen = false;
+        e->moves = 0;
+    }
+    return e->frozen;
+}
+
+/* @e is about to change location: false to go ahead (the change is
+ * counted), true when it must not (frozen, or this change is one too
+ * many within the window: frozen now). */
+static bool fdb_move_refused(struct fdb *f, struct fdb_entry *e, uint64_t now)
+{
+    if (!f->dup_moves)
+        return false;
+    if (fdb_frozen_now(e, f, now))
+        return true;
+    if (!e->moves || now - e->moves_since >= f->dup_window) {
+        e->moves_since = now;
+        e->moves = 0;
+    }
+    if (e->moves >= f->dup_moves) {
+        e->frozen = e->frozen_unreported = true;
+        e->frozen_at = now;
+        f->frozen_total++;
+        return true;
+    }
+    e->moves++;
+    return false;
+}
+
+bool fdb_frozen_report(struct fdb *f, const uint8_t mac[6])
+{
+    struct fdb_entry *e = fdb_find(f, mac);
+
+    if (!e || !e->frozen_unreported)
+        return false;
+    e->frozen_unreported = false;
+    return true;
+}
+
 /* A frame of @mac from a guest here: the guest is here, so the MAC is
  * ours with a sequence number above every one known. */
 static int fdb_learn_local(struct fdb *f, const uint8_t mac[6], uint64_t now)
@@ -319,6 +380,8 @@ static int fdb_learn_local(struct fdb *f, const uint8_t mac[6], uint64_t now)
         return FDB_CLAIMED;
     }
     moved = e->peer != NULL;
+    if (moved && fdb_move_refused(f, e, now))
+        return -EBUSY;
     e->seq = fdb_seq_next(e->seq);
     /* attached (pending): a control-plane entry, never evicted */
     fdb_retag(f, e, e->pending ? FDB_STATIC : FDB_LEARNED, NULL);
@@ -344,6 +407,8 @@ int fdb_learn(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t now)
          * claim. */
         if (e->state != FDB_PENDING && !(e->state == FDB_LEARNED && e->peer))
             return -EPERM;
+        if (e->peer && e->peer != peer && fdb_move_refused(f, e, now))
+            return -EBUSY;
         fdb_retag(f, e, FDB_LEARNED, peer);   /* refreshed or moved: most recent */
         e->last_seen = now;
         return 0;
@@ -373,6 +438,8 @@ static int fdb_claimed_away(struct fdb *f, struct fdb_entry *e, void *peer, uint
 
     if (!fdb_beats(f, e, peer, seq))
         return -ESTALE;
+    if (fdb_frozen_now(e, f, now))
+        return -EBUSY;
     /* Heard here just now: the guest runs here, whatever the claim says.
      * One counter-claim per window: two live copies of a MAC then flap
      * at that pace instead of trading claims at link speed. */
@@ -381,6 +448,8 @@ static int fdb_claimed_away(struct fdb *f, struct fdb_entry *e, void *peer, uint
         e->countered_at = now ? now : 1;
         return FDB_COUNTER;
     }
+    if (fdb_move_refused(f, e, now))
+        return -EBUSY;
     /* An attached port stays attached: if the guest comes back, its first
      * frame claims the MAC again as an attached one. */
     e->pending = e->state == FDB_STATIC;
@@ -399,6 +468,8 @@ static int fdb_forward_update(struct fdb *f, struct fdb_entry *e, void *peer, ui
 {
     if (e->peer != peer && !fdb_beats(f, e, peer, seq))
         return -ESTALE;
+    if (e->peer != peer && fdb_move_refused(f, e, now))
+        return -EBUSY;
     e->peer = peer;
     e->seq = seq;
     e->last_seen = now;
@@ -421,6 +492,8 @@ int fdb_announce(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t seq, 
         return -ESTALE;
     if (!has && (fdb_peer_count(f, peer) >= f->peer_cap || f->remote >= f->remote_cap))
         return -ENOSPC;
+    if (e && e->peer && e->peer != peer && fdb_move_refused(f, e, now))
+        return -EBUSY;
     if (!e) {
         e = fdb_insert(f, mac);
         if (!e)
@@ -542,6 +615,8 @@ size_t fdb_age(struct fdb *f, uint64_t now, uint64_t max_age_ns)
         if (e->used && e->state == FDB_REMOTE && fdb_older(now, e->last_seen, remote_age)) {
             fdb_drop_location(f, e);
             n++;
+        } else if (e->used) {
+            (void)fdb_frozen_now(e, f, now);
         }
     }
     return n;
@@ -613,6 +688,8 @@ const char *fdb_state_name(enum fdb_state st)
 
 const char *fdb_entry_state(const struct fdb_entry *e)
 {
+    if (e->frozen)
+        return "frozen";
     if (e->state == FDB_FORWARDING)
         return "forwarding";
     if (e->pending || e->state == FDB_PENDING)

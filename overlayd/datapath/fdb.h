@@ -36,6 +36,15 @@
  * with claims. An attached (static) MAC claimed away stays pending here
  * until it is detached: if the guest comes back, it claims it again.
  *
+ * Duplicate detection (RFC 7432 section 15.1, its defaults): a MAC whose
+ * location changes more than FDB_DUP_MOVES times within FDB_DUP_WINDOW_S
+ * (local to a peer, a peer to here, one peer to another) is *frozen*
+ * where it is: the change that would exceed the limit is refused
+ * (-EBUSY), and so is every further one until FDB_DUP_WINDOW_S after the
+ * freeze (then it moves again, counting from zero). Two live copies of
+ * one MAC, or a host replaying claims, thus stop redirecting traffic.
+ * fdb_frozen_report() tells the caller once per freeze, to report it.
+ *
  * Sequence numbers follow EVPN MAC mobility (RFC 7432 section 15): between
  * different locations the higher sequence number wins; a location's own
  * newer announcement always replaces its older one (a restarted host
@@ -92,6 +101,8 @@ enum fdb_limits {
     FDB_STATIC_RESERVE = 8,           /* max / 8 never taken by remote entries */
     FDB_FORWARD_GRACE_MS = 2000,      /* forwarding pointer of a MAC claimed away */
     FDB_LIVE_MS = 100,                /* heard this recently: a remote claim is refused */
+    FDB_DUP_MOVES = 5,                /* location changes allowed ... */
+    FDB_DUP_WINDOW_S = 180,           /* ... within this; then frozen as long */
 };
 
 /* Largest valid sequence number (2^63 - 1); above is malformed. */
@@ -107,6 +118,11 @@ struct fdb_entry {
     bool pending;                     /* attached here, not heard from yet */
     uint64_t until;                   /* FDB_FORWARDING: ns when it stops forwarding */
     uint64_t countered_at;            /* ns of our last counter-claim (0: never) */
+    uint64_t moves_since;             /* start of the current duplicate-detection window */
+    uint32_t moves;                   /* location changes in it */
+    bool frozen;                      /* duplicate detected: does not move */
+    bool frozen_unreported;           /* fdb_frozen_report() has not said so yet */
+    uint64_t frozen_at;               /* ns */
     uint32_t next;                    /* internal: chain, index + 1 (0 = end) */
     uint32_t lru_prev, lru_next;      /* internal: learned LRU list, index + 1 */
 };
@@ -133,16 +149,25 @@ const struct fdb_entry *fdb_lookup(const struct fdb *f, const uint8_t mac[6]);
  * Returns 0 (added, refreshed or moved), FDB_CLAIMED or FDB_MIGRATED
  * (local frame: a claim to announce), or one of: -EPERM (a control-plane
  * or local entry elsewhere owns it), -ENOSPC (full of control-plane
- * entries).
+ * entries), -EBUSY (frozen: the MAC stays where it is).
  */
 int fdb_learn(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t now);
+
+/* Duplicate detection: at most @moves location changes per @window_ns
+ * (defaults FDB_DUP_MOVES, FDB_DUP_WINDOW_S; @moves 0 = off). */
+void fdb_set_dup_limits(struct fdb *f, unsigned moves, uint64_t window_ns);
+/* True once per freeze of @mac (then false until it freezes again). */
+bool fdb_frozen_report(struct fdb *f, const uint8_t mac[6]);
+/* MACs frozen so far (every freeze counts). */
+uint64_t fdb_frozen_total(const struct fdb *f);
 
 /*
  * A peer announces (claims) @mac with @seq. Returns 0 (applied),
  * FDB_COUNTER or FDB_MOVED_AWAY (a local entry, see the DOC), or one of:
  * -ESTALE (an entry elsewhere has a higher sequence number, or an equal
  * one and wins the tie-break), -EINVAL (@seq > FDB_SEQ_MAX), -ENOSPC
- * (table full, or @peer or all peers at their share).
+ * (table full, or @peer or all peers at their share), -EBUSY (frozen: the
+ * MAC stays where it is).
  */
 int fdb_announce(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t seq, uint64_t now);
 
@@ -178,7 +203,8 @@ int fdb_remove_static(struct fdb *f, const uint8_t mac[6], uint64_t *seq_out);
 size_t fdb_flush_peer(struct fdb *f, void *peer);
 
 /* Remove learned entries not seen for more than @max_age_ns, and remote
- * entries not re-announced for FDB_REMOTE_AGE_S. Returns the count. */
+ * entries not re-announced for FDB_REMOTE_AGE_S; thaw frozen entries past
+ * their window. Returns the count removed. */
 size_t fdb_age(struct fdb *f, uint64_t now, uint64_t max_age_ns);
 
 /* Earliest forwarding deadline (ns), UINT64_MAX when nothing forwards. */
@@ -189,7 +215,8 @@ size_t fdb_on_timeout(struct fdb *f, uint64_t now);
 
 /* Is @e a MAC of a guest here that has been heard (local, not pending)? */
 bool fdb_entry_local(const struct fdb_entry *e);
-/* The contract's state of @e: "local", "remote", "pending", "forwarding". */
+/* The contract's state of @e: "local", "remote", "pending", "forwarding",
+ * "frozen". */
 const char *fdb_entry_state(const struct fdb_entry *e);
 
 size_t fdb_count(const struct fdb *f);

@@ -41,8 +41,14 @@ static void rx_frame(struct daemon *d, struct peer *p, uint8_t *data, size_t len
                    p->name);
         return;
     }
-    if (rx_is_unicast(frame + 6) && fdb_learn(e->fdb, frame + 6, p, now) == -ENOSPC)
-        drop_count(&d->drops, DROP_FDB_FULL, now, "%s: MAC behind %s", e->name, p->name);
+    if (rx_is_unicast(frame + 6)) {
+        int rc = fdb_learn(e->fdb, frame + 6, p, now);
+
+        if (rc == -ENOSPC)
+            drop_count(&d->drops, DROP_FDB_FULL, now, "%s: MAC behind %s", e->name, p->name);
+        else if (rc == -EBUSY)
+            claims_frozen(d, e, frame + 6);
+    }
     if (rx_is_unicast(frame))
         ringd_note_frame(d, p, now);
     /* Sent before the sender heard of a claim: on to the guest's new host. */

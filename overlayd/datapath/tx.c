@@ -146,7 +146,7 @@ static void tx_frame(struct daemon *d, struct enclave *e, uint8_t *slot, size_t 
 
         if (rc == -ENOSPC)
             drop_count(&d->drops, DROP_FDB_FULL, now, "%s: local MAC", e->name);
-        else if (rc > 0)
+        else if (rc > 0 || rc == -EBUSY)
             claims_local(d, e, src, rc, now);
     }
     /* Our certificate does not list @e: its frames stay on this host. */

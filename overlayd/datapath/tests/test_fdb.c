@@ -483,6 +483,73 @@ static void test_claims(void)
     fdb_free(f);
 }
 
+/* Duplicate detection: more than FDB_DUP_MOVES location changes within
+ * FDB_DUP_WINDOW_S freeze a MAC where it is, for that long. */
+static void test_frozen(void)
+{
+    const uint64_t ms = S / 1000, win = (uint64_t)FDB_DUP_WINDOW_S * S;
+    struct fdb *f;
+    uint8_t m[6], l[6];
+    const struct fdb_entry *e;
+    uint64_t t = 10 * S, seq = 1, frozen_at;
+
+    mac_n(m, 7);
+    mac_n(l, 8);
+    CHECK(fdb_new(64, 1, &f) == 0);
+    /* Between two peers: five moves go, the sixth freezes the MAC at B. */
+    CHECK(fdb_announce(f, m, PA, seq++, t) == 0);
+    for (int i = 0; i < FDB_DUP_MOVES; i++) {
+        t += S;
+        CHECK(fdb_announce(f, m, i % 2 ? PA : PB, seq++, t) == 0, "move %d", i + 1);
+    }
+    e = fdb_lookup(f, m);
+    CHECK(e && e->peer == PB && strcmp(fdb_entry_state(e), "remote") == 0);
+    t += S;
+    CHECK(fdb_announce(f, m, PA, seq++, t) == -EBUSY, "one move too many: refused");
+    frozen_at = t;
+    CHECK(e->peer == PB && strcmp(fdb_entry_state(e), "frozen") == 0, "frozen where it was");
+    CHECK(fdb_frozen_report(f, m) && !fdb_frozen_report(f, m), "reported once");
+    CHECK(fdb_frozen_total(f) == 1);
+    CHECK(fdb_announce(f, m, PB, seq++, t + S) == 0, "its location's refresh is taken");
+    CHECK(fdb_announce(f, m, PA, seq++, t + 2 * S) == -EBUSY && e->peer == PB,
+          "every further move refused");
+    CHECK(fdb_learn(f, m, NULL, t + 3 * S) == -EBUSY && e->peer == PB,
+          "a local frame claims nothing either");
+    /* The freeze ends a window later (fdb_age shows it), moves count anew. */
+    CHECK(fdb_announce(f, m, PB, seq++, frozen_at + win - S) == 0, "refreshed at B");
+    fdb_age(f, frozen_at + win, 300 * S);
+    CHECK(strcmp(fdb_entry_state(e), "remote") == 0, "thawed after %u s", FDB_DUP_WINDOW_S);
+    CHECK(fdb_announce(f, m, PA, seq++, frozen_at + win + S) == 0 && e->peer == PA,
+          "moves again");
+
+    /* Here and away: claims and local frames count alike. */
+    CHECK(fdb_learn(f, l, NULL, t) == FDB_CLAIMED);
+    seq = 10;
+    for (int i = 0; i < FDB_DUP_MOVES; i += 2) {
+        t += 500 * ms;
+        CHECK(fdb_announce(f, l, PA, seq++, t) == FDB_MOVED_AWAY, "claimed away, move %d", i + 1);
+        if (i + 1 < FDB_DUP_MOVES) {
+            t += 500 * ms;
+            CHECK(fdb_learn(f, l, NULL, t) == FDB_MIGRATED, "claimed here, move %d", i + 2);
+            seq = fdb_lookup(f, l)->seq + 1;
+        }
+    }
+    t += 500 * ms;
+    CHECK(fdb_learn(f, l, NULL, t) == -EBUSY, "the sixth move (back here) refused");
+    e = fdb_lookup(f, l);
+    CHECK(e && e->peer == PA && strcmp(fdb_entry_state(e), "frozen") == 0);
+    CHECK(fdb_frozen_total(f) == 2);
+    fdb_free(f);
+
+    /* Off: never frozen. */
+    CHECK(fdb_new(64, 1, &f) == 0);
+    fdb_set_dup_limits(f, 0, win);
+    for (unsigned i = 0; i < 20; i++)
+        CHECK(fdb_announce(f, m, i % 2 ? PA : PB, i + 1, t + i * S) == 0);
+    CHECK(fdb_frozen_total(f) == 0);
+    fdb_free(f);
+}
+
 int main(void)
 {
     test_learn_and_age();
@@ -495,5 +562,6 @@ int main(void)
     test_remote_age();
     test_evict_lru();
     test_claims();
+    test_frozen();
     return CHECK_DONE();
 }
