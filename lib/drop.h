@@ -54,7 +54,9 @@
     X(PROBE_STALE, "drop_probe_stale",                                                      \
       "probe reply not for a probe in flight: duplicate, late, unknown sequence or time")  \
     X(CLAIM_UNADMITTED, "drop_claim_unadmitted",                                            \
-      "MAC location claim from a host not admitted to the enclave")
+      "MAC location claim from a host not admitted to the enclave")                         \
+    X(CLAIM_RATELIMIT, "drop_claim_ratelimit",                                              \
+      "claim of a MAC learned here not announced at once (over the rate): the next refresh does")
 
 enum drop_reason {
 #define DROP_ENUM(id, name, why) DROP_##id,

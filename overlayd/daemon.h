@@ -31,6 +31,7 @@
 #include <uv.h>
 
 #include "crypto/link.h"
+#include "lib/bucket.h"
 #include "lib/drop.h"
 #include "overlayd/config/config.h"
 #include "overlayd/control/ctl_server.h"
@@ -132,6 +133,7 @@ struct daemon {
     uint64_t mss_clamped;               /* TCP SYNs whose MSS was lowered (datapath/mss.h) */
     uint64_t migrations;                /* MACs claimed away from here or here from elsewhere */
     uint64_t macs_frozen;               /* duplicate detection: MACs frozen (claims.c) */
+    struct bucket claim_budget;         /* immediate claims of learned MACs (claims.c) */
     uint64_t forwarded_frames;          /* frames for a MAC claimed away, sent to its new host */
     uv_timer_t claims_timer;            /* forwarding grace periods (announce/claims.c) */
     /* data-path buffers, preallocated */

@@ -42,7 +42,6 @@ void claims_local(struct daemon *d, struct enclave *e, const uint8_t mac[6], int
 {
     const struct fdb_entry *ent;
 
-    (void)now;
     if (rc == -EBUSY)
         claims_frozen(d, e, mac);
     if (rc != FDB_CLAIMED && rc != FDB_MIGRATED)
@@ -50,7 +49,12 @@ void claims_local(struct daemon *d, struct enclave *e, const uint8_t mac[6], int
     ent = fdb_lookup(e->fdb, mac);
     if (!ent)
         return;
-    announce_mac(d, e, mac, ent->seq, false);
+    if (ent->state == FDB_LEARNED &&
+        !bucket_take(&d->claim_budget, CLAIMS_LEARNED_PER_S, CLAIMS_LEARNED_BURST, now))
+        drop_count(&d->drops, DROP_CLAIM_RATELIMIT, now, "%s: over %d claims a second",
+                   e->name, CLAIMS_LEARNED_PER_S);
+    else
+        announce_mac(d, e, mac, ent->seq, false);
     if (rc == FDB_MIGRATED) {
         d->migrations++;
         claims_log(e, mac, "claimed here", ent->seq);

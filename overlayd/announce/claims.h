@@ -33,6 +33,12 @@ struct daemon;
 struct enclave;
 struct peer;
 
+/* Claims of MACs learned from guests' frames (not attached) announced at
+ * once, per second and in a burst: a guest sending from random source
+ * MACs must not make its host send an announcement per frame to every
+ * peer. The rest (drop_claim_ratelimit) go with the 30 s refresh. */
+enum { CLAIMS_LEARNED_PER_S = 100, CLAIMS_LEARNED_BURST = 200 };
+
 /* @rc is fdb_learn()'s result for a frame of @mac read from @e's uplink. */
 void claims_local(struct daemon *d, struct enclave *e, const uint8_t mac[6], int rc,
                   uint64_t now);

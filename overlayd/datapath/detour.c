@@ -157,20 +157,7 @@ void detour_init(struct daemon *d)
 
 static bool detour_budget(struct daemon *d, struct peer *from, uint64_t now)
 {
-    struct detour_peer *dp = &from->path;
-
-    /* A source's first packet finds a full bucket. */
-    if (!dp->tokens_at)
-        dp->tokens = d->relay_burst;
-    else
-        dp->tokens += (double)(now - dp->tokens_at) * d->relay_pps / 1e9;
-    dp->tokens_at = now;
-    if (dp->tokens > d->relay_burst)
-        dp->tokens = d->relay_burst;
-    if (dp->tokens < 1)
-        return false;
-    dp->tokens -= 1;
-    return true;
+    return bucket_take(&from->path.relay_budget, d->relay_pps, d->relay_burst, now);
 }
 
 static bool detour_reaches_directly(const struct peer *p, uint64_t now)

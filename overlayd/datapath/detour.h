@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/bucket.h"
 #include "overlayd/paths/path_probe.h"
 
 struct daemon;
@@ -66,8 +67,7 @@ struct detour_peer {
                                        * path was suspect: held dead until UP again */
     struct peer *rx_via;              /* its last packet to us came through this host */
     uint64_t rx_via_at;
-    double tokens;                    /* relay budget (token bucket) */
-    uint64_t tokens_at;
+    struct bucket relay_budget;       /* what we relay for it (a source's first packet finds it full) */
     uint64_t rep_at;                  /* when its last REPORT came; 0: never */
     unsigned n_rep;
     struct detour_rep rep[DETOUR_REPORT_MAX];
