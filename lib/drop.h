@@ -56,7 +56,9 @@
     X(CLAIM_UNADMITTED, "drop_claim_unadmitted",                                            \
       "MAC location claim from a host not admitted to the enclave")                         \
     X(CLAIM_RATELIMIT, "drop_claim_ratelimit",                                              \
-      "claim of a MAC learned here not announced at once (over the rate): the next refresh does")
+      "claim of a MAC learned here not announced at once (over the rate): the next refresh does") \
+    X(RESOLVE_RATELIMIT, "drop_resolve_ratelimit",                                          \
+      "unknown unicast MAC not looked up on the ring: over the rate of lookups (flooded only)")
 
 enum drop_reason {
 #define DROP_ENUM(id, name, why) DROP_##id,

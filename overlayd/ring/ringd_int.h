@@ -20,6 +20,7 @@
 
 #include <uv.h>
 
+#include "lib/bucket.h"
 #include "overlayd/config/config.h"
 #include "overlayd/datapath/inner.h"
 #include "overlayd/plan/plan.h"
@@ -32,6 +33,10 @@
 enum ringd_limits {
     RINGD_LOOKUP_MS = 3000,           /* overlayctl lookup deadline */
     RINGD_RESOLVE_SLOTS = 64,         /* recent unknown-unicast lookups */
+    /* Ring lookups of unknown unicast MACs, a second and in a burst: a
+     * guest sending to random MACs must not start one lookup per frame. */
+    RINGD_RESOLVE_PER_S = 50,
+    RINGD_RESOLVE_BURST = 100,
     RINGD_FIX_FINGERS_S = 6,          /* one finger per period (routing/ default: 2 s) */
     RINGD_DEAD_TTL_S = 5,
     RINGD_PNS_MARGIN_MS = 5,          /* a finger moves only to a host this much nearer */
@@ -122,6 +127,7 @@ struct ringd {
     struct ringd_pending *pend;
     size_t n_pend;
     struct ringd_resolve res[RINGD_RESOLVE_SLOTS];
+    struct bucket resolve_budget;     /* RINGD_RESOLVE_PER_S / _BURST */
     unsigned res_next;
     struct ringd_ipub *ipubs;         /* ringd_neigh.c */
     size_t n_ipubs;

@@ -282,6 +282,11 @@ static void ringd_unknown_unicast(struct ringd *r, struct enclave *e, const uint
             now - s->at < RINGD_SEC)
             return;
     }
+    if (!bucket_take(&r->resolve_budget, RINGD_RESOLVE_PER_S, RINGD_RESOLVE_BURST, now)) {
+        drop_count(&r->d->drops, DROP_RESOLVE_RATELIMIT, now, "%s: over %d lookups a second",
+                   e->name, RINGD_RESOLVE_PER_S);
+        return;
+    }
     s = &r->res[r->res_next++ % RINGD_RESOLVE_SLOTS];
     s->enclave = e->id;
     memcpy(s->mac, mac, 6);
