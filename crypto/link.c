@@ -40,18 +40,16 @@ static void link_keypair_free(struct link_host *host, struct link_keypair *kp)
     if (!kp)
         return;
     link_index_remove(&host->idx, kp->local_index);
-    sodium_memzero(kp, sizeof(*kp));
-    sodium_free(kp);
+    secpool_put(&host->kp_pool, kp);
 }
 
 static struct link_keypair *link_keypair_alloc(struct link_peer *peer, uint64_t now,
                                                bool initiator)
 {
-    struct link_keypair *kp = sodium_malloc(sizeof(*kp));
+    struct link_keypair *kp = secpool_get(&peer->host->kp_pool);
 
     if (!kp)
         return NULL;
-    memset(kp, 0, sizeof(*kp));
     kp->peer = peer;
     kp->birth = now;
     kp->initiator = initiator;
@@ -69,8 +67,7 @@ static void link_handshake_release(struct link_peer *peer, bool keep_index)
     if (!keep_index)
         link_index_remove(&peer->host->idx, hs->local_index);
     noise_handshake_wipe(&hs->noise);
-    sodium_memzero(hs, sizeof(*hs));
-    sodium_free(hs);
+    secpool_put(&peer->host->hs_pool, hs);
     peer->hs = NULL;
 }
 
@@ -185,7 +182,7 @@ int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry)
     int r;
 
     link_handshake_release(peer, false);
-    hs = sodium_malloc(sizeof(*hs));
+    hs = secpool_get(&host->hs_pool);
     if (!hs)
         return -ENOMEM;
     hs->aead = aead;
@@ -198,7 +195,7 @@ int link_send_initiation(struct link_peer *peer, uint64_t now, bool retry)
         r = link_index_add(host, LINK_IDX_HANDSHAKE, peer, NULL, &hs->local_index);
     if (r) {
         noise_handshake_wipe(&hs->noise);
-        sodium_free(hs);
+        secpool_put(&host->hs_pool, hs);
         return r;
     }
     peer->hs = hs;
@@ -383,8 +380,7 @@ static int link_init_respond(struct link_host *host, uint64_t now, const uint8_t
         kp->aead = (enum noise_aead)pkt[1];
     r = kp ? link_index_add(host, LINK_IDX_KEYPAIR, peer, kp, &kp->local_index) : -ENOMEM;
     if (r) {
-        if (kp)
-            sodium_free(kp);
+        secpool_put(&host->kp_pool, kp);
         return r;
     }
     kp->remote_index = link_get_le32(pkt + 4);
@@ -542,8 +538,7 @@ static int link_rx_response(struct link_host *host, uint64_t now, const uint8_t 
     kp->aead = peer->hs->aead;
     r = noise_handshake_split(tmp, kp->send_key, kp->recv_key);
     if (r) {
-        sodium_memzero(kp, sizeof(*kp));
-        sodium_free(kp);
+        secpool_put(&peer->host->kp_pool, kp);
         goto out;
     }
     /* The handshake's index becomes the keypair's: the peer already uses it. */

@@ -33,6 +33,10 @@ int link_host_new(struct link_host **out, const uint8_t priv[LINK_KEY_LEN],
     host->scratch_hs = sodium_malloc(sizeof(*host->scratch_hs));
     host->scratch_payload = sodium_malloc(LINK_PAYLOAD_SCRATCH);
     host->pktbuf = malloc(LINK_MAX_PACKET);
+    /* 64 keypairs or handshakes to a chunk: about 16 KiB of locked pages
+     * serve 20 peers' current, previous and next keypairs. */
+    secpool_init(&host->kp_pool, sizeof(struct link_keypair), LINK_POOL_CHUNK);
+    secpool_init(&host->hs_pool, sizeof(struct link_handshake), LINK_POOL_CHUNK);
     if (!host->priv || !host->scratch_hs || !host->scratch_payload || !host->pktbuf ||
         link_index_init(&host->idx)) {
         link_host_free(host);
@@ -56,6 +60,8 @@ void link_host_free(struct link_host *host)
         return;
     while (host->peers)
         link_peer_free(host->peers);
+    secpool_destroy(&host->kp_pool);
+    secpool_destroy(&host->hs_pool);
     if (host->priv) {
         sodium_memzero(host->priv, LINK_KEY_LEN);
         sodium_free(host->priv);

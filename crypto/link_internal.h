@@ -8,8 +8,8 @@
  *
  * Ownership: a link_host owns its peers (doubly linked list), the index
  * hash table and scratch buffers. A peer owns up to three keypairs
- * (previous/current/next, each sodium_malloc'd), one initiator handshake
- * (sodium_malloc'd, only while we are the initiator) and its queue of
+ * (previous/current/next) and one initiator handshake (only while we are
+ * the initiator), each a slot of the host's secpool, and its queue of
  * outbound data waiting for a session. Every keypair and every in-flight
  * handshake has an entry in the index table under its local index.
  *
@@ -25,6 +25,7 @@
 #include "crypto/link.h"
 #include "crypto/noise.h"
 #include "crypto/replay.h"
+#include "crypto/secpool.h"
 
 #define LINK_NS_PER_SEC UINT64_C(1000000000)
 #define LINK_NS_PER_MS UINT64_C(1000000)
@@ -86,6 +87,7 @@ enum link_caps { LINK_CAP_AESGCM = 0x01 };
  * initiation's first four bytes, so that no byte of them (the AEAD chosen,
  * the capabilities offered) can be altered on the way. */
 enum { LINK_HS_PROLOGUE_MAX = 32 };
+enum { LINK_POOL_CHUNK = 64 };    /* keypairs or handshakes per secpool chunk */
 
 struct link_keypair {
     struct link_peer *peer;
@@ -193,6 +195,8 @@ struct link_host {
     struct link_peer *peers;
     struct link_index_table idx;
     struct link_counters counters;
+    struct secpool kp_pool;               /* every struct link_keypair */
+    struct secpool hs_pool;               /* every struct link_handshake */
     struct noise_handshake *scratch_hs;   /* sodium_malloc'd, responder / tentative reads */
     uint8_t *scratch_payload;             /* sodium_malloc'd, decrypted handshake payloads */
     uint8_t *pktbuf;                      /* outbound packet assembly */
