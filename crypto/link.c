@@ -57,6 +57,18 @@ static struct link_keypair *link_keypair_alloc(struct link_peer *peer, uint64_t 
     return kp;
 }
 
+/* The transport keys of a finished handshake, expanded for kp->aead. */
+static int link_keypair_split(struct link_keypair *kp, struct noise_handshake *hs)
+{
+    int r = noise_handshake_split(hs, kp->send_key.raw, kp->recv_key.raw);
+
+    if (!r)
+        r = noise_key_init(&kp->send_key, kp->aead);
+    if (!r)
+        r = noise_key_init(&kp->recv_key, kp->aead);
+    return r;
+}
+
 /* Frees the in-flight handshake; @keep_index when the index moved to a keypair. */
 static void link_handshake_release(struct link_peer *peer, bool keep_index)
 {
@@ -120,8 +132,8 @@ static void link_seal_send(struct link_peer *peer, struct link_keypair *kp, uint
     link_put_le32(pkt + 4, kp->remote_index);
     link_put_le64(pkt + 8, kp->send_counter);
     /* The header is associated data: no header byte can be altered. */
-    noise_seal(kp->aead, kp->send_key, kp->send_counter, pkt, LINK_DATA_HEADER_LEN,
-               len ? data : empty, len, pkt + LINK_DATA_HEADER_LEN);
+    noise_key_seal(&kp->send_key, kp->send_counter, pkt, LINK_DATA_HEADER_LEN,
+                   len ? data : empty, len, pkt + LINK_DATA_HEADER_LEN);
     kp->send_counter++;
     host->hooks.send(host->hooks.ctx, peer, pkt, len + LINK_DATA_OVERHEAD);
     link_timers_any_sent(peer, now);
@@ -395,7 +407,7 @@ static int link_init_respond(struct link_host *host, uint64_t now, const uint8_t
         r = noise_handshake_write(hs, pl, ext, out + LINK_RESP_HDR_LEN,
                                   LINK_RESP_MAX_LEN - LINK_RESP_HDR_LEN - 2 * LINK_MAC_LEN, &mlen);
     if (!r)
-        r = noise_handshake_split(hs, kp->send_key, kp->recv_key);
+        r = link_keypair_split(kp, hs);
     if (r) {
         link_keypair_free(host, kp);
         return r;
@@ -536,7 +548,7 @@ static int link_rx_response(struct link_host *host, uint64_t now, const uint8_t 
         goto out;
     }
     kp->aead = peer->hs->aead;
-    r = noise_handshake_split(tmp, kp->send_key, kp->recv_key);
+    r = link_keypair_split(kp, tmp);
     if (r) {
         secpool_put(&peer->host->kp_pool, kp);
         goto out;
@@ -601,9 +613,9 @@ static int link_rx_data(struct link_host *host, uint64_t now, uint8_t *pkt, size
         return link_drop(host, LINK_DROP_EXPIRED);
     counter = link_get_le64(pkt + 8);
     plen = len - LINK_DATA_OVERHEAD;
-    if (noise_open(kp->aead, kp->recv_key, counter, pkt, LINK_DATA_HEADER_LEN,
-                   pkt + LINK_DATA_HEADER_LEN, len - LINK_DATA_HEADER_LEN,
-                   pkt + LINK_DATA_HEADER_LEN))
+    if (noise_key_open(&kp->recv_key, counter, pkt, LINK_DATA_HEADER_LEN,
+                       pkt + LINK_DATA_HEADER_LEN, len - LINK_DATA_HEADER_LEN,
+                       pkt + LINK_DATA_HEADER_LEN))
         return link_drop(host, LINK_DROP_AUTH);
     r = replay_check_and_update(&kp->replay, counter);
     if (r == REPLAY_LIMIT)

@@ -92,8 +92,8 @@ enum { LINK_POOL_CHUNK = 64 };    /* keypairs or handshakes per secpool chunk */
 struct link_keypair {
     struct link_peer *peer;
     enum noise_aead aead;
-    uint8_t send_key[NOISE_KEY_LEN];
-    uint8_t recv_key[NOISE_KEY_LEN];
+    struct noise_key send_key;      /* 16-byte aligned: a secpool slot is 64-aligned */
+    struct noise_key recv_key;
     uint64_t send_counter;          /* next counter to use */
     struct replay_window replay;
     uint64_t birth;                 /* monotonic ns when derived */

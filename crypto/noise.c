@@ -152,6 +152,49 @@ int noise_open(enum noise_aead aead, const uint8_t key[NOISE_KEY_LEN], uint64_t 
     return r == 0 ? 0 : -EBADMSG;
 }
 
+_Static_assert(sizeof(crypto_aead_aes256gcm_state) <= NOISE_AES_STATE_LEN,
+               "struct noise_key cannot hold libsodium's AES-GCM state");
+
+int noise_key_init(struct noise_key *k, enum noise_aead aead)
+{
+    k->aead = aead;
+    if (aead == NOISE_AEAD_CHACHAPOLY)
+        return 0;
+    if (!noise_aead_available(aead))
+        return -EINVAL;
+    crypto_aead_aes256gcm_beforenm((crypto_aead_aes256gcm_state *)(void *)k->aes, k->raw);
+    return 0;
+}
+
+void noise_key_seal(const struct noise_key *k, uint64_t n, const uint8_t *ad, size_t ad_len,
+                    const uint8_t *in, size_t len, uint8_t *out)
+{
+    uint8_t nonce[NOISE_NONCE_LEN];
+
+    if (k->aead != NOISE_AEAD_AESGCM) {
+        noise_seal(k->aead, k->raw, n, ad, ad_len, in, len, out);
+        return;
+    }
+    noise_nonce(nonce, k->aead, n);
+    crypto_aead_aes256gcm_encrypt_afternm(out, NULL, in, len, ad, ad_len, NULL, nonce,
+                                          (const crypto_aead_aes256gcm_state *)(const void *)k->aes);
+}
+
+int noise_key_open(const struct noise_key *k, uint64_t n, const uint8_t *ad, size_t ad_len,
+                   const uint8_t *in, size_t len, uint8_t *out)
+{
+    uint8_t nonce[NOISE_NONCE_LEN];
+
+    if (k->aead != NOISE_AEAD_AESGCM)
+        return noise_open(k->aead, k->raw, n, ad, ad_len, in, len, out);
+    if (len < NOISE_TAG_LEN)
+        return -EBADMSG;
+    noise_nonce(nonce, k->aead, n);
+    return crypto_aead_aes256gcm_decrypt_afternm(out, NULL, NULL, in, len, ad, ad_len, nonce,
+                                                 (const crypto_aead_aes256gcm_state *)(const void *)k->aes)
+               ? -EBADMSG : 0;
+}
+
 int noise_pubkey(uint8_t pub[NOISE_DH_LEN], const uint8_t priv[NOISE_DH_LEN])
 {
     if (crypto_scalarmult_base(pub, priv) != 0)

@@ -187,6 +187,29 @@ int noise_open(enum noise_aead aead, const uint8_t key[NOISE_KEY_LEN], uint64_t 
                const uint8_t *ad, size_t ad_len,
                const uint8_t *in, size_t len, uint8_t *out);
 
+/*
+ * A transport key ready for per-packet use. For AESGCM the key schedule
+ * and GHASH powers are expanded once by noise_key_init (libsodium's
+ * one-shot call redoes them on every packet); ChaChaPoly keys need no
+ * expansion. The state must be 16-byte aligned: struct noise_key is, if
+ * the memory holding it is.
+ */
+enum { NOISE_AES_STATE_LEN = 512 };
+struct noise_key {
+    _Alignas(16) uint8_t aes[NOISE_AES_STATE_LEN];  /* crypto_aead_aes256gcm_state */
+    uint8_t raw[NOISE_KEY_LEN];
+    enum noise_aead aead;
+};
+
+/* Expands @k->raw for @aead. Returns 0, or -EINVAL for an unknown AEAD or
+ * an AESGCM this CPU cannot run. */
+int noise_key_init(struct noise_key *k, enum noise_aead aead);
+/* noise_seal / noise_open with an expanded key. */
+void noise_key_seal(const struct noise_key *k, uint64_t n, const uint8_t *ad, size_t ad_len,
+                    const uint8_t *in, size_t len, uint8_t *out);
+int noise_key_open(const struct noise_key *k, uint64_t n, const uint8_t *ad, size_t ad_len,
+                   const uint8_t *in, size_t len, uint8_t *out);
+
 /* X25519 public key of a private key. Returns 0 or -EINVAL. */
 int noise_pubkey(uint8_t pub[NOISE_DH_LEN], const uint8_t priv[NOISE_DH_LEN]);
 

@@ -149,10 +149,10 @@ static void test_wire_format(void)
     CHECK(link_get_le64(p.data + 8) == 1, "counter 1 (0 was the keepalive)");
     nonce[4] = 1;
     CHECK(crypto_aead_chacha20poly1305_ietf_decrypt(plain, &plen, NULL, p.data + 16, p.len - 16,
-                                                    p.data, 16, nonce, kp->send_key) == 0 &&
+                                                    p.data, 16, nonce, kp->send_key.raw) == 0 &&
           plen == 5 && !memcmp(plain, msg, 5),
           "ChaCha20-Poly1305 IETF, nonce 0^4||LE64(counter), AD = 16-byte header");
-    CHECK(!memcmp(kp->send_key, H.node[1].peer[0]->kp_cur->recv_key, 32), "keys pair up");
+    CHECK(!memcmp(kp->send_key.raw, H.node[1].peer[0]->kp_cur->recv_key.raw, 32), "keys pair up");
     free(p.data);
     h_free();
 }

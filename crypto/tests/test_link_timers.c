@@ -403,7 +403,7 @@ static void test_message_limits(void)
         link_put_header(pkt, LINK_MSG_DATA);
         link_put_le32(pkt + 4, ka->remote_index);
         link_put_le64(pkt + 8, REJECT_AFTER_MESSAGES);
-        noise_seal(NOISE_AEAD_CHACHAPOLY, ka->send_key, REJECT_AFTER_MESSAGES, pkt, 16, (const uint8_t *)"x", 1, pkt + 16);
+        noise_seal(NOISE_AEAD_CHACHAPOLY, ka->send_key.raw, REJECT_AFTER_MESSAGES, pkt, 16, (const uint8_t *)"x", 1, pkt + 16);
         CHECK(h_receive(1, pkt, 33, &(struct link_rx){ 0 }) == -LINK_DROP_EXPIRED, "counter limit");
     }
     h_free();

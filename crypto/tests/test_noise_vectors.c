@@ -126,6 +126,7 @@ static int check_transport_msg(enum noise_aead aead, const uint8_t *send_key,
 {
     struct blob pl, ct;
     static uint8_t out[NOISE_MAX_MSG_LEN + NOISE_TAG_LEN], back[NOISE_MAX_MSG_LEN];
+    static struct noise_key ks, kr;
     int ok, r = 0;
 
     if (hex_blob(&pl, json_get_str(m, "payload")) != 0 ||
@@ -141,6 +142,23 @@ static int check_transport_msg(enum noise_aead aead, const uint8_t *send_key,
     if (ok) {
         r = noise_open(aead, recv_key, n, NULL, 0, ct.p, ct.n, back);
         ok = r == 0 && (pl.n == 0 || memcmp(back, pl.p, pl.n) == 0);
+    }
+    /* The expanded keys the links use must give the same bytes. */
+    memcpy(ks.raw, send_key, NOISE_KEY_LEN);
+    memcpy(kr.raw, recv_key, NOISE_KEY_LEN);
+    if (ok)
+        ok = noise_key_init(&ks, aead) == 0 && noise_key_init(&kr, aead) == 0;
+    if (ok) {
+        noise_key_seal(&ks, n, NULL, 0, pl.p, pl.n, out);
+        ok = memcmp(out, ct.p, ct.n) == 0;
+    }
+    if (ok) {
+        r = noise_key_open(&kr, n, NULL, 0, ct.p, ct.n, back);
+        ok = r == 0 && (pl.n == 0 || memcmp(back, pl.p, pl.n) == 0);
+    }
+    if (ok && ct.n > 0) {
+        ct.p[0] ^= 1;
+        ok = noise_key_open(&kr, n, NULL, 0, ct.p, ct.n, back) == -EBADMSG;
     }
     free(pl.p);
     free(ct.p);
