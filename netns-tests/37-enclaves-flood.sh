@@ -40,17 +40,19 @@ fdb_has() {
 fdb_count_prefix() {
     rig_ctl_q h1 --json fdb blue | jq --arg p "$1" '[.entries[] | select(.mac | startswith($p))] | length'
 }
+# A counter this daemon does not have reads 0 (and the check fails).
+count() { rig_counter h1 "$1" | sed 's/^null$/0/'; }
 _g1_local() { fdb_has "$MAC" '.state == "local"'; }
 rig_poll 5 "g1's MAC is local on h1" _g1_local
 
 rig_say "r floods h1 with ENCLAVES + REQUEST"
-x0=$(rig_counter h1 drop_enclaves_extra)
-l0=$(rig_counter h1 drop_enclaves_ratelimit)
+x0=$(count drop_enclaves_extra)
+l0=$(count drop_enclaves_ratelimit)
 out=$(rogue flood 20) || rig_fail "rogue_ctl flood failed: $out"
 answers=$(awk '/^answers/ { print $2 }' <<<"$out")
 sets=$(awk '/^sets/ { print $2 }' <<<"$out")
-x=$(( $(rig_counter h1 drop_enclaves_extra) - x0 ))
-l=$(( $(rig_counter h1 drop_enclaves_ratelimit) - l0 ))
+x=$(( $(count drop_enclaves_extra) - x0 ))
+l=$(( $(count drop_enclaves_ratelimit) - l0 ))
 printf '  %s sets sent in 20 datagrams: %s answered, %s ignored, %s answers held back\n' \
     "$((20 * sets))" "$answers" "$x" "$l" >&2
 [ "$x" -eq $((20 * (sets - 1))) ] || rig_fail "drop_enclaves_extra grew by $x, want $((20 * (sets - 1)))"
@@ -58,15 +60,15 @@ printf '  %s sets sent in 20 datagrams: %s answered, %s ignored, %s answers held
 [ -n "$answers" ] && [ "$answers" -le 8 ] || rig_fail "r got $answers sets back, want <= 8"
 
 rig_say "r claims g1's MAC at 2^62"
-c0=$(rig_counter h1 drop_claim_seq)
+c0=$(count drop_claim_seq)
 out=$(rogue claim "$MAC" 4611686018427387904) || rig_fail "rogue_ctl claim failed: $out"
-c=$(( $(rig_counter h1 drop_claim_seq) - c0 ))
+c=$(( $(count drop_claim_seq) - c0 ))
 [ "$c" -eq 1 ] || rig_fail "drop_claim_seq grew by $c, want 1"
 _g1_local || rig_fail "g1's MAC left h1: $(rig_ctl_q h1 --json fdb blue)"
 
 rig_say "r claims 200 new MACs at 2^40, then 50 at 1"
 out=$(rogue claim 02:37:00:00:00:00 1099511627776 200) || rig_fail "rogue_ctl claim failed: $out"
-c=$(( $(rig_counter h1 drop_claim_seq) - c0 ))
+c=$(( $(count drop_claim_seq) - c0 ))
 [ "$c" -eq 201 ] || rig_fail "drop_claim_seq grew by $c, want 201"
 [ "$(fdb_count_prefix 02:37:00:00:00)" -eq 0 ] || rig_fail "a claim at 2^40 entered h1's table"
 out=$(rogue claim 02:37:00:00:10:00 1 50) || rig_fail "rogue_ctl claim failed: $out"
