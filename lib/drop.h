@@ -58,7 +58,17 @@
     X(CLAIM_RATELIMIT, "drop_claim_ratelimit",                                              \
       "claim of a MAC learned here not announced at once (over the rate): the next refresh does") \
     X(RESOLVE_RATELIMIT, "drop_resolve_ratelimit",                                          \
-      "unknown unicast MAC not looked up on the ring: over the rate of lookups (flooded only)")
+      "unknown unicast MAC not looked up on the ring: over the rate of lookups (flooded only)") \
+    X(ENCLAVES_EXTRA, "drop_enclaves_extra",                                                \
+      "ENCLAVES TLV after the first in one control message (ignored)")                      \
+    X(ENCLAVES_RATELIMIT, "drop_enclaves_ratelimit",                                        \
+      "enclave set taken but not answered at once (REQUEST or new enclave over the peer's " \
+      "rate): the next refresh does")                                                       \
+    X(CLAIM_SEQ, "drop_claim_seq",                                                          \
+      "MAC claim whose sequence number leads the one held by more than 1024, or a new "     \
+      "MAC's above 2^32 - 1")                                                               \
+    X(LOOKUP_BUSY, "drop_lookup_busy",                                                      \
+      "ring lookup not started: the enclave has 32 in flight (flooded, or asked again later)")
 
 enum drop_reason {
 #define DROP_ENUM(id, name, why) DROP_##id,

@@ -78,6 +78,7 @@ struct ring_node *ring_node_new(const ring_config *cfg, const ring_callbacks *cb
     n->succ[0] = *self;
     n->nsucc = 1;
     n->next_rid = cb->rand(cb->ctx);
+    keyidx_init(&n->pubidx, cb->rand(cb->ctx));
     return n;
 }
 
@@ -90,6 +91,7 @@ void ring_node_free(struct ring_node *n)
     free(n->ops);
     free(n->recs);
     free(n->pubs);
+    keyidx_free(&n->pubidx);
     free(n);
 }
 

@@ -11,6 +11,7 @@
  * (records per host) × 120 bytes; ops exist only while a lookup runs.
  */
 
+#include "routing/keyidx.h"
 #include "routing/ring.h"
 #include "routing/wire.h"
 
@@ -153,6 +154,7 @@ struct ring_node {
     size_t nrecs, caprecs;
     struct ring_pub *pubs;
     unsigned npubs, cappubs;
+    struct keyidx pubidx;       /* pubs by (type, enclave, MAC or address) */
 
     ring_peer bootstrap;
     bool has_bootstrap;

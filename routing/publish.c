@@ -54,20 +54,72 @@ static bool pub_is(const struct ring_pub *p, uint8_t type, uint32_t enclave,
     return true;
 }
 
+/* The index key: what pub_is compares. */
+static uint64_t pub_hash(const struct ring_node *n, uint8_t type, uint32_t enclave,
+                         const uint8_t *mac, const ring_ip *ip)
+{
+    uint8_t k[1 + 4 + 1 + 16];
+    size_t len = 5;
+
+    memset(k, 0, sizeof(k));
+    k[0] = type;
+    memcpy(k + 1, &enclave, 4);
+    if (type == RING_REC_MAC) {
+        memcpy(k + 5, mac, 6);
+        len += 6;
+    } else if (type == RING_REC_IP) {
+        k[5] = ip->family;
+        memcpy(k + 6, ip->addr, 16);
+        len += 17;
+    }
+    return keyidx_hash(&n->pubidx, k, len);
+}
+
+static uint64_t pub_hash_of(const struct ring_node *n, const struct ring_pub *p)
+{
+    return pub_hash(n, p->type, p->enclave, p->mac, &p->ip);
+}
+
+struct pub_want {
+    const struct ring_node *n;
+    uint8_t type;
+    uint32_t enclave;
+    const uint8_t *mac;
+    const ring_ip *ip;
+};
+
+static bool pub_want_eq(const void *ctx, uint32_t pos)
+{
+    const struct pub_want *w = ctx;
+
+    return pub_is(&w->n->pubs[pos], w->type, w->enclave, w->mac, w->ip);
+}
+
+/* The index of the publication, or -1; *@h gets its hash. */
+static long pub_find(const struct ring_node *n, uint8_t type, uint32_t enclave,
+                     const uint8_t *mac, const ring_ip *ip, uint64_t *h)
+{
+    struct pub_want w = { n, type, enclave, mac, ip };
+
+    *h = pub_hash(n, type, enclave, mac, ip);
+    return keyidx_find(&n->pubidx, *h, pub_want_eq, &w);
+}
+
 static int publish(struct ring_node *n, uint64_t now, uint8_t type, uint32_t enclave,
                    const uint8_t mac[6], const ring_ip *ip, uint64_t seq)
 {
     struct ring_pub *p = NULL;
+    uint64_t h;
+    long at;
 
     n->now = now;
     if (n->state != RING_ACTIVE)
         return RING_ERR_STATE;
     if (seq > RING_SEQ_MAX)
         return -ERANGE;     /* every store would refuse it (trust.c) */
-    for (unsigned i = 0; i < n->npubs; i++) {
-        if (pub_is(&n->pubs[i], type, enclave, mac, ip))
-            p = &n->pubs[i];
-    }
+    at = pub_find(n, type, enclave, mac, ip, &h);
+    if (at >= 0)
+        p = &n->pubs[at];
     if (!p) {
         if (n->npubs == n->cappubs) {
             unsigned cap = n->cappubs ? n->cappubs * 2 : 2;
@@ -78,6 +130,8 @@ static int publish(struct ring_node *n, uint64_t now, uint8_t type, uint32_t enc
             n->pubs = np;
             n->cappubs = cap;
         }
+        if (keyidx_add(&n->pubidx, h, n->npubs) < 0)
+            return -ENOMEM;
         p = &n->pubs[n->npubs++];
         memset(p, 0, sizeof(*p));
         p->type = type;
@@ -115,13 +169,19 @@ int ring_node_publish_ip(struct ring_node *n, uint64_t now, uint32_t enclave, co
 static int unpublish(struct ring_node *n, uint8_t type, uint32_t enclave, const uint8_t *mac,
                      const ring_ip *ip)
 {
-    for (unsigned i = 0; i < n->npubs; i++) {
-        if (pub_is(&n->pubs[i], type, enclave, mac, ip)) {
-            n->pubs[i] = n->pubs[--n->npubs];
-            return 0;
-        }
+    uint64_t h;
+    long at = pub_find(n, type, enclave, mac, ip, &h);
+    unsigned last;
+
+    if (at < 0)
+        return -ENOENT;
+    keyidx_del(&n->pubidx, h, (uint32_t)at);
+    last = --n->npubs;
+    if ((unsigned)at != last) {
+        keyidx_move(&n->pubidx, pub_hash_of(n, &n->pubs[last]), last, (uint32_t)at);
+        n->pubs[at] = n->pubs[last];
     }
-    return -ENOENT;
+    return 0;
 }
 
 int ring_node_unpublish(struct ring_node *n, uint8_t type, uint32_t enclave,

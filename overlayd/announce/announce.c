@@ -6,6 +6,7 @@
  */
 #include "overlayd/announce/announce.h"
 #include "overlayd/announce/claims.h"
+#include "overlayd/announce/encl_gate.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -129,13 +130,26 @@ void announce_peer_down(struct daemon *d, struct peer *p)
     peer_forget_enclaves(p);
 }
 
+/* Does the set @p just sent (@old: before it) ask for our set or MACs? */
+static bool announce_wants_answer(const struct daemon *d, const struct peer *p,
+                                  const struct peer *old, bool was_known, uint8_t flags)
+{
+    if (flags & INNER_ENCLAVES_REQUEST)
+        return true;
+    for (size_t i = 0; i < d->n_enclaves; i++)
+        if (peer_carries(p, d->enclaves[i]->id) &&
+            !(was_known && peer_carries(old, d->enclaves[i]->id)))
+            return true;
+    return false;
+}
+
 static void announce_rx_enclaves(struct daemon *d, struct peer *p, const struct inner_tlv *t,
                                  uint64_t now)
 {
     uint8_t flags;
     size_t n;
     uint32_t *ids;
-    bool was_known = p->encl_known;
+    bool was_known = p->encl_known, answer = true;
     struct peer old = *p;             /* its previous set, for the diff */
 
     if (inner_enclaves_parse(t, &flags, &n) < 0) {
@@ -166,6 +180,14 @@ static void announce_rx_enclaves(struct daemon *d, struct peer *p, const struct 
         free(ids);
         return;
     }
+    /* An answer costs MAC-table scans and packets: within the peer's
+     * budget only; the 30 s refresh answers the rest. */
+    if (announce_wants_answer(d, p, &old, was_known, flags) &&
+        !encl_gate_answer(&p->encl_answers, now)) {
+        drop_count(&d->drops, DROP_ENCLAVES_RATELIMIT, now, "enclave set from %s", p->name);
+        flags = 0;
+        answer = false;
+    }
     /* The peer (re)started or lost our state: it re-announces everything.
      * Our set goes before our MACs: the peer drops announcements for an
      * enclave it does not know we carry (drop_unknown_enclave). */
@@ -180,7 +202,7 @@ static void announce_rx_enclaves(struct daemon *d, struct peer *p, const struct 
 
         if (before && !now_c)
             fdb_flush_peer(e->fdb, p);
-        if (now_c && (!before || (flags & INNER_ENCLAVES_REQUEST)))
+        if (answer && now_c && (!before || (flags & INNER_ENCLAVES_REQUEST)))
             announce_statics(d, p, e);
     }
     if (!was_known || old.n_encl != p->n_encl)
@@ -235,6 +257,11 @@ void announce_control(struct daemon *d, struct peer *p, const uint8_t *data, siz
         return;
     }
     while ((rc = inner_ctl_next(&r, &t)) > 0) {
+        if (inner_ctl_extra(&r, &t)) {
+            drop_count(&d->drops, DROP_ENCLAVES_EXTRA, now, "second enclave set from %s",
+                       p->name);
+            continue;
+        }
         switch (t.type) {
         case INNER_TLV_ENCLAVES:
             announce_rx_enclaves(d, p, &t, now);

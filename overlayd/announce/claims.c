@@ -76,8 +76,10 @@ int claims_remote(struct daemon *d, struct enclave *e, const uint8_t mac[6], str
         claims_log(e, mac, "claimed away, forwarding", seq);
     } else if (rc == -EBUSY) {
         claims_frozen(d, e, mac);
+    } else if (rc == -ERANGE) {
+        drop_count(&d->drops, DROP_CLAIM_SEQ, now, "%s: MAC claim by %s at seq %llu",
+                   e->name, p->name, (unsigned long long)seq);
     }
-    (void)now;
     return rc;
 }
 

@@ -46,7 +46,8 @@ void claims_local(struct daemon *d, struct enclave *e, const uint8_t mac[6], int
 /*
  * @p (admitted for @e: the caller checked) claims @mac with @seq. Returns
  * fdb_announce()'s result: 0 or a positive enum fdb_claim, or one of
- * -ESTALE, -EINVAL, -ENOSPC, -EBUSY (frozen).
+ * -ESTALE, -EINVAL, -ENOSPC, -EBUSY (frozen), -ERANGE (seq out of reach:
+ * counted as drop_claim_seq).
  */
 int claims_remote(struct daemon *d, struct enclave *e, const uint8_t mac[6], struct peer *p,
                   uint64_t seq, uint64_t now);

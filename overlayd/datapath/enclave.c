@@ -267,16 +267,17 @@ static int enclave_bridge_make(struct daemon *d, struct enclave *e)
 
 /*
  * Equal MAC sequence numbers at two hosts (fdb.h): RFC 7432 section 15
- * picks the lowest address; our hosts are named by their public key, so
- * the lower public key wins (memcmp order), the same answer on every host.
+ * picks the lowest address; our hosts are named by their public key, and
+ * fdb_tie_order ranks them per MAC and number, the same on every host.
  */
-static int enclave_fdb_tiebreak(void *ctx, const void *a, const void *b)
+static int enclave_fdb_tiebreak(void *ctx, const void *a, const void *b, const uint8_t mac[6],
+                                uint64_t seq)
 {
     const struct daemon *d = ctx;
     const uint8_t *ka = a ? ((const struct peer *)a)->pub : d->pub;
     const uint8_t *kb = b ? ((const struct peer *)b)->pub : d->pub;
 
-    return memcmp(ka, kb, 32);
+    return fdb_tie_order(ka, kb, mac, seq);
 }
 
 int enclave_open(struct daemon *d, const struct config_enclave *ce, struct enclave **out)

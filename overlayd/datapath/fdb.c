@@ -427,7 +427,17 @@ static bool fdb_beats(const struct fdb *f, const struct fdb_entry *e, const void
 {
     if (seq != e->seq)
         return seq > e->seq;
-    return f->tiebreak && f->tiebreak(f->tiebreak_ctx, peer, e->peer) < 0;
+    return f->tiebreak && f->tiebreak(f->tiebreak_ctx, peer, e->peer, e->mac, seq) < 0;
+}
+
+/* Is @seq a step a claim may take over what @e holds (NULL: nothing)?
+ * Data-plane entries elsewhere and pending ones with no location hold
+ * no claimed number. */
+static bool fdb_seq_in_reach(const struct fdb_entry *e, uint64_t seq)
+{
+    if (!e || e->state == FDB_PENDING || (e->state == FDB_LEARNED && e->peer))
+        return seq <= FDB_SEQ_FRESH_MAX;
+    return seq <= e->seq || seq - e->seq <= FDB_SEQ_AHEAD;
 }
 
 /* @peer claims local entry @e with @seq. */
@@ -483,6 +493,8 @@ int fdb_announce(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t seq, 
 
     if (seq > FDB_SEQ_MAX || !peer)
         return -EINVAL;
+    if (!fdb_seq_in_reach(e, seq))
+        return -ERANGE;
     if (e && fdb_entry_local(e))
         return fdb_claimed_away(f, e, peer, seq, now);
     if (e && e->state == FDB_FORWARDING)

@@ -62,12 +62,23 @@
  *   - sequence numbers above FDB_SEQ_MAX (2^63 - 1) are malformed
  *     (inner_mac_parse rejects them, fdb_announce too) and a takeover
  *     saturates at FDB_SEQ_MAX instead of wrapping to 0;
+ *   - bounded steps (issue 12 item 8): a claim may lead the sequence
+ *     number held for its MAC by at most FDB_SEQ_AHEAD (1024), whoever
+ *     holds it (its own location too), and a claim of a MAC with no
+ *     sequence number held may carry at most FDB_SEQ_FRESH_MAX (2^32 -
+ *     1); otherwise -ERANGE, nothing changes. So a claimant cannot jump
+ *     to the top: reaching FDB_SEQ_MAX takes at least (2^63 - 2^32) /
+ *     1024, about 9 * 10^15, accepted claims of that MAC (28 years at
+ *     10 million a second), and the holder's answer (seq + 1) always
+ *     fits;
  *   - equal sequence numbers at two locations: RFC 7432 section 15 lets
  *     the PE with the lowest IP address win. Our hosts have no stable
- *     address, so the tie-break callback (fdb_set_tiebreak; the daemon
- *     compares X25519 public keys, the lower key wins) decides, and every
- *     host reaches the same answer. Without a callback the entry in place
- *     is kept;
+ *     address, so the tie-break callback (fdb_set_tiebreak) decides, and
+ *     every host reaches the same answer. It gets the MAC and the
+ *     sequence number: the daemon ranks hosts by a hash of key, MAC and
+ *     sequence number (fdb_tie_order), so no key wins every tie, and a
+ *     tie lost at one number is a fresh draw at the next. Without a
+ *     callback the entry in place is kept;
  *   - remote entries age: a peer re-announces its statics every
  *     DAEMON_REFRESH_S (30 s), so one not refreshed for FDB_REMOTE_AGE_S
  *     (3 periods) is gone (fdb_age).
@@ -107,6 +118,13 @@ enum fdb_limits {
 
 /* Largest valid sequence number (2^63 - 1); above is malformed. */
 #define FDB_SEQ_MAX ((uint64_t)INT64_MAX)
+/* A claim may lead the sequence number held for its MAC by at most this
+ * (the ring's RING_SEQ_AHEAD); honest ones lead by 1 per move. */
+#define FDB_SEQ_AHEAD UINT64_C(1024)
+/* A claim of a MAC with no sequence number held (new, learned from
+ * frames, pending with no location) may carry at most this (2^32 - 1,
+ * the ring's RING_SEQ_MAX). */
+#define FDB_SEQ_FRESH_MAX UINT64_C(0xffffffff)
 
 struct fdb_entry {
     uint8_t mac[6];
@@ -138,8 +156,14 @@ void fdb_free(struct fdb *f);
  * negative when @a must win over @b. Must be a total order that every host
  * computes alike (the daemon compares public keys).
  */
-typedef int (*fdb_tiebreak_fn)(void *ctx, const void *a, const void *b);
+typedef int (*fdb_tiebreak_fn)(void *ctx, const void *a, const void *b, const uint8_t mac[6],
+                               uint64_t seq);
 void fdb_set_tiebreak(struct fdb *f, fdb_tiebreak_fn fn, void *ctx);
+/* The daemon's tie rule for hosts with X25519 keys @ka and @kb tying at
+ * @seq for @mac: negative when @ka wins. The lower BLAKE2b-128 of
+ * ("overlayd mac tie v1", key, MAC, seq) wins; keys equal: 0. */
+int fdb_tie_order(const uint8_t ka[32], const uint8_t kb[32], const uint8_t mac[6],
+                  uint64_t seq);
 
 const struct fdb_entry *fdb_lookup(const struct fdb *f, const uint8_t mac[6]);
 
@@ -165,7 +189,9 @@ uint64_t fdb_frozen_total(const struct fdb *f);
  * A peer announces (claims) @mac with @seq. Returns 0 (applied),
  * FDB_COUNTER or FDB_MOVED_AWAY (a local entry, see the DOC), or one of:
  * -ESTALE (an entry elsewhere has a higher sequence number, or an equal
- * one and wins the tie-break), -EINVAL (@seq > FDB_SEQ_MAX), -ENOSPC
+ * one and wins the tie-break), -EINVAL (@seq > FDB_SEQ_MAX), -ERANGE
+ * (@seq leads the one held by more than FDB_SEQ_AHEAD, or none is held
+ * and it is above FDB_SEQ_FRESH_MAX), -ENOSPC
  * (table full, or @peer or all peers at their share), -EBUSY (frozen: the
  * MAC stays where it is).
  */

@@ -116,7 +116,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     if (inner_ctl_reader(&r, data, size) == 0) {
+        size_t sets = 0;
+
         while (inner_ctl_next(&r, &t) > 0) {
+            /* as announce_control: only a message's first set counts */
+            if (inner_ctl_extra(&r, &t)) {
+                if (t.type != INNER_TLV_ENCLAVES || sets != 1)
+                    __builtin_trap();
+                continue;
+            }
+            sets += t.type == INNER_TLV_ENCLAVES;
             if (inner_enclaves_parse(&t, &flags, &n) == 0)
                 for (size_t i = 0; i < n; i++)
                     (void)inner_enclaves_id(&t, i);

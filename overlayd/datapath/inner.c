@@ -144,6 +144,7 @@ int inner_ctl_reader(struct inner_reader *r, const uint8_t *p, size_t len)
     r->p = p;
     r->len = len;
     r->off = 1;
+    r->n_enclaves = 0;
     return 0;
 }
 
@@ -162,7 +163,14 @@ int inner_ctl_next(struct inner_reader *r, struct inner_tlv *t)
     t->val = r->p + r->off + INNER_TLV_HDR;
     t->len = vlen;
     r->off += INNER_TLV_HDR + vlen;
+    if (t->type == INNER_TLV_ENCLAVES)
+        r->n_enclaves++;
     return 1;
+}
+
+bool inner_ctl_extra(const struct inner_reader *r, const struct inner_tlv *t)
+{
+    return t->type == INNER_TLV_ENCLAVES && r->n_enclaves > 1;
 }
 
 int inner_enclaves_parse(const struct inner_tlv *t, uint8_t *flags, size_t *n)

@@ -58,7 +58,10 @@
  *   2 MAC_ANNOUNCE  enclave id(3) || MAC(6) || seq(8, BE)
  *   3 MAC_WITHDRAW  enclave id(3) || MAC(6) || seq(8, BE)
  * Unknown TLV types are skipped (forward compatibility); a TLV running
- * past the end makes the whole message malformed. Pure code: no I/O.
+ * past the end makes the whole message malformed. A message carries at
+ * most one ENCLAVES (a set is whole: a second one would only replace the
+ * first); later ones are ignored (inner_ctl_extra), so one datagram costs
+ * one set update however many it packs. Pure code: no I/O.
  */
 
 #include <stdbool.h>
@@ -225,12 +228,16 @@ struct inner_reader {
     const uint8_t *p;
     size_t len;
     size_t off;
+    size_t n_enclaves;               /* ENCLAVES TLVs read so far */
 };
 
 /* Returns 0, or -EBADMSG when @p is not a control message. */
 int inner_ctl_reader(struct inner_reader *r, const uint8_t *p, size_t len);
 /* Next TLV: 1 (in @t), 0 at the end, -EBADMSG when truncated. */
 int inner_ctl_next(struct inner_reader *r, struct inner_tlv *t);
+/* Is @t, just read from @r, an ENCLAVES after the message's first (to be
+ * ignored)? */
+bool inner_ctl_extra(const struct inner_reader *r, const struct inner_tlv *t);
 
 /* ENCLAVES value: flags and count (ids via inner_enclaves_id). -EBADMSG if malformed. */
 int inner_enclaves_parse(const struct inner_tlv *t, uint8_t *flags, size_t *n);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "crypto/link.h"
+#include "lib/bucket.h"
 #include "overlayd/config/config.h"
 #include "overlayd/datapath/detour.h"
 #include "overlayd/datapath/udp.h"
@@ -41,6 +42,7 @@ struct peer {
     size_t n_encl;
     bool encl_known;                    /* got its ENCLAVES at least once */
     bool hello_pending;                 /* send our ENCLAVES from the loop */
+    struct bucket encl_answers;         /* its sets answered at once (announce/encl_gate.h) */
     enum link_state state;
     uint64_t connecting_since;
     struct admit_peer *adm;             /* certificate grant (admit.h); NULL: none yet */

@@ -25,6 +25,7 @@ int ringd_start(struct daemon *d)
     if (!r)
         return -ENOMEM;
     r->d = d;
+    keyidx_init(&r->pubidx, d->fdb_seed ^ 0x70756273ull);
     rc = ringd_plan_start(r);
     if (rc < 0) {
         free(r);

@@ -24,7 +24,9 @@
 #include "overlayd/config/config.h"
 #include "overlayd/datapath/inner.h"
 #include "overlayd/plan/plan.h"
+#include "overlayd/ring/inflight.h"
 #include "overlayd/ring/ringd.h"
+#include "routing/keyidx.h"
 #include "routing/ring.h"
 
 #define RINGD_MS UINT64_C(1000000)
@@ -122,6 +124,7 @@ struct ringd {
     size_t n_names;
     struct ringd_pub *pubs;
     size_t n_pubs;
+    struct keyidx pubidx;             /* pubs by enclave and MAC (the publish scan) */
     struct ringd_members *mem;
     size_t n_mem;
     struct ringd_pending *pend;
@@ -129,6 +132,8 @@ struct ringd {
     struct ringd_resolve res[RINGD_RESOLVE_SLOTS];
     struct bucket resolve_budget;     /* RINGD_RESOLVE_PER_S / _BURST */
     unsigned res_next;
+    uint64_t res_gen;                 /* tells resolve cookies apart */
+    struct inflight inflight;         /* resolves and address lookups, per enclave */
     struct ringd_ipub *ipubs;         /* ringd_neigh.c */
     size_t n_ipubs;
     struct ringd_ask ask[RINGD_NEIGH_SLOTS];

@@ -157,7 +157,14 @@ void ringd_neigh_ask(struct ringd *r, struct enclave *e, const struct dp_fact *f
             (s->pending || now - s->at < RINGD_SEC))
             return;
     }
-    slot = r->ask_next++ % RINGD_NEIGH_SLOTS;
+    slot = r->ask_next % RINGD_NEIGH_SLOTS;
+    cookie = (uint64_t)RINGD_CK_NEIGH << 56 | (uint64_t)(r->ask_gen + 1) << 8 | slot;
+    if (!inflight_take(&r->inflight, e->id, cookie, now)) {
+        drop_count(&d->drops, DROP_LOOKUP_BUSY, now, "%s: %d lookups in flight", e->name,
+                   INFLIGHT_PER_ENCLAVE);
+        return;
+    }
+    r->ask_next++;
     s = &r->ask[slot];
     if (s->pending)
         d->neigh_ring_misses++;         /* its answer, if any, comes too late */
@@ -166,13 +173,14 @@ void ringd_neigh_ask(struct ringd *r, struct enclave *e, const struct dp_fact *f
     s->at = now;
     s->gen = ++r->ask_gen;
     s->pending = true;
-    cookie = (uint64_t)RINGD_CK_NEIGH << 56 | (uint64_t)s->gen << 8 | slot;
     d->neigh_ring_gets++;
     /* The answer may come before this returns (we own the key). */
-    if (ring_node_get_ip(r->node, now, e->id, &ip, cookie) < 0 && s->gen == r->ask_gen &&
-        s->pending) {
-        s->pending = false;
-        d->neigh_ring_misses++;
+    if (ring_node_get_ip(r->node, now, e->id, &ip, cookie) < 0) {
+        inflight_done(&r->inflight, cookie);
+        if (s->gen == r->ask_gen && s->pending) {
+            s->pending = false;
+            d->neigh_ring_misses++;
+        }
     }
     ringd_rearm(r);
 }

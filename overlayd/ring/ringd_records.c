@@ -108,10 +108,12 @@ void ringd_get_done(struct ringd *r, uint64_t cookie, int status, const ring_rec
         ringd_ctl_get_done(r, cookie, status, recs, n, hops);
         break;
     case RINGD_CK_RESOLVE:
+        inflight_done(&r->inflight, cookie);
         if (status == 0)
             ringd_resolved(r, recs, n);
         break;
     case RINGD_CK_NEIGH:
+        inflight_done(&r->inflight, cookie);
         ringd_neigh_get_done(r, cookie, status, recs, n);
         break;
     case RINGD_CK_MEMBERS: {
@@ -144,21 +146,48 @@ static void ringd_members_refresh(struct ringd *r, uint64_t now, uint32_t enclav
 
 /* ---- records from the MAC tables ------------------------------------------ */
 
-static struct ringd_pub *ringd_pub_find(struct ringd *r, uint32_t enclave, const uint8_t *mac)
+/* The publish scan looks up every local MAC: through an index, or a
+ * guest with thousands of random source MACs makes each scan quadratic. */
+static uint64_t ringd_pub_hash(const struct ringd *r, uint32_t enclave, const uint8_t *mac)
 {
-    for (size_t i = 0; i < r->n_pubs; i++) {
-        struct ringd_pub *p = &r->pubs[i];
+    uint8_t k[4 + 1 + 6] = { 0 };
 
-        if (p->enclave == enclave && p->member == !mac && (!mac || memcmp(p->mac, mac, 6) == 0))
-            return p;
-    }
-    return NULL;
+    memcpy(k, &enclave, 4);
+    k[4] = !mac;
+    if (mac)
+        memcpy(k + 5, mac, 6);
+    return keyidx_hash(&r->pubidx, k, sizeof(k));
+}
+
+struct ringd_pub_want {
+    const struct ringd *r;
+    uint32_t enclave;
+    const uint8_t *mac;
+};
+
+static bool ringd_pub_eq(const void *ctx, uint32_t pos)
+{
+    const struct ringd_pub_want *w = ctx;
+    const struct ringd_pub *p = &w->r->pubs[pos];
+
+    return p->enclave == w->enclave && p->member == !w->mac &&
+           (!w->mac || memcmp(p->mac, w->mac, 6) == 0);
+}
+
+static struct ringd_pub *ringd_pub_find(struct ringd *r, uint32_t enclave, const uint8_t *mac,
+                                        uint64_t h)
+{
+    struct ringd_pub_want w = { r, enclave, mac };
+    long at = keyidx_find(&r->pubidx, h, ringd_pub_eq, &w);
+
+    return at < 0 ? NULL : &r->pubs[at];
 }
 
 static void ringd_pub_mark(struct ringd *r, uint64_t now, uint32_t enclave, const uint8_t *mac,
                            uint64_t seq)
 {
-    struct ringd_pub *p = ringd_pub_find(r, enclave, mac);
+    uint64_t h = ringd_pub_hash(r, enclave, mac);
+    struct ringd_pub *p = ringd_pub_find(r, enclave, mac, h);
 
     if (p && p->seq == seq) {
         p->seen = true;
@@ -170,6 +199,8 @@ static void ringd_pub_mark(struct ringd *r, uint64_t now, uint32_t enclave, cons
         if (!np)
             return;
         r->pubs = np;
+        if (keyidx_add(&r->pubidx, h, (uint32_t)r->n_pubs) < 0)
+            return;
         p = &r->pubs[r->n_pubs++];
         memset(p, 0, sizeof(*p));
         p->enclave = enclave;
@@ -185,6 +216,20 @@ static void ringd_pub_mark(struct ringd *r, uint64_t now, uint32_t enclave, cons
         r->pubs_bad_seq++;
     else if (!mac)
         ring_node_publish_member(r->node, now, enclave);
+}
+
+/* Remove pubs[@i]: the last one takes its place. */
+static void ringd_pub_drop(struct ringd *r, size_t i)
+{
+    const struct ringd_pub *p = &r->pubs[i], *last = &r->pubs[r->n_pubs - 1];
+
+    keyidx_del(&r->pubidx, ringd_pub_hash(r, p->enclave, p->member ? NULL : p->mac),
+               (uint32_t)i);
+    if (p != last)
+        keyidx_move(&r->pubidx, ringd_pub_hash(r, last->enclave, last->member ? NULL : last->mac),
+                    (uint32_t)(r->n_pubs - 1), (uint32_t)i);
+    r->pubs[i] = *last;
+    r->n_pubs--;
 }
 
 /* Publish every local MAC (static or learned) and a membership record per
@@ -223,7 +268,7 @@ void ringd_publish_scan(struct ringd *r, uint64_t now)
         }
         ring_node_unpublish(r->node, p->member ? RING_REC_MEMBER : RING_REC_MAC, p->enclave,
                             p->mac);
-        r->pubs[i] = r->pubs[--r->n_pubs];
+        ringd_pub_drop(r, i);
     }
     ringd_neigh_publish(r, now);
 }
@@ -262,6 +307,7 @@ void ringd_records_free(struct ringd *r)
         free(r->mem[i].hosts);
     free(r->mem);
     free(r->pubs);
+    keyidx_free(&r->pubidx);
     ringd_neigh_free(r);
 }
 
@@ -273,6 +319,7 @@ static void ringd_unknown_unicast(struct ringd *r, struct enclave *e, const uint
                                   uint64_t now)
 {
     struct ringd_resolve *s;
+    uint64_t cookie;
 
     if (!r->node || ring_node_state(r->node) != RING_ACTIVE)
         return;
@@ -287,11 +334,18 @@ static void ringd_unknown_unicast(struct ringd *r, struct enclave *e, const uint
                    e->name, RINGD_RESOLVE_PER_S);
         return;
     }
+    cookie = (uint64_t)RINGD_CK_RESOLVE << 56 | (++r->res_gen & 0xffffffffffffffull);
+    if (!inflight_take(&r->inflight, e->id, cookie, now)) {
+        drop_count(&r->d->drops, DROP_LOOKUP_BUSY, now, "%s: %d lookups in flight", e->name,
+                   INFLIGHT_PER_ENCLAVE);
+        return;
+    }
     s = &r->res[r->res_next++ % RINGD_RESOLVE_SLOTS];
     s->enclave = e->id;
     memcpy(s->mac, mac, 6);
     s->at = now;
-    ring_node_get_mac(r->node, now, e->id, mac, (uint64_t)RINGD_CK_RESOLVE << 56);
+    if (ring_node_get_mac(r->node, now, e->id, mac, cookie) < 0)
+        inflight_done(&r->inflight, cookie);
     ringd_rearm(r);
 }
 

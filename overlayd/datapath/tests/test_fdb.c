@@ -241,19 +241,70 @@ static void test_seq_limits(void)
     CHECK(fdb_announce(f, m, PA, UINT64_MAX, 1) == -EINVAL);
     CHECK(fdb_announce(f, m, PA, FDB_SEQ_MAX + 1, 1) == -EINVAL);
     CHECK(fdb_lookup(f, m) == NULL);
-    CHECK(fdb_announce(f, m, PA, FDB_SEQ_MAX, 1) == 0);
+    /* issue 12 item 8: a new MAC's claim at the top is out of reach */
+    CHECK(fdb_announce(f, m, PA, FDB_SEQ_MAX, 1) == -ERANGE);
+    CHECK(fdb_announce(f, m, PA, FDB_SEQ_FRESH_MAX + 1, 1) == -ERANGE);
+    CHECK(fdb_lookup(f, m) == NULL);
+    CHECK(fdb_announce(f, m, PA, FDB_SEQ_FRESH_MAX, 1) == 0);
     CHECK(fdb_set_static(f, m, 2, &seq) == 0);
-    CHECK(seq == FDB_SEQ_MAX);                 /* not wrapped to 0 */
+    CHECK(seq == FDB_SEQ_FRESH_MAX + 1);       /* the takeover fits */
     CHECK(fdb_lookup(f, m)->state == FDB_STATIC);
     fdb_free(f);
 }
 
-static int order_ab(void *ctx, const void *a, const void *b)
+/* Issue 12 item 8: a claim leads the number held by at most 1024, from
+ * another host or from the holder itself; a refused one changes nothing,
+ * and the local owner's answer (+1) is always within reach. */
+static void test_seq_steps(void)
+{
+    struct fdb *f;
+    uint8_t m[6];
+    uint64_t seq = 0, t = 1000 * S;
+    const struct fdb_entry *e;
+
+    mac_n(m, 11);
+    CHECK(fdb_new(16, 9, &f) == 0);
+    fdb_set_dup_limits(f, 0, 0);
+    CHECK(fdb_announce(f, m, PA, 10, t) == 0);
+    CHECK(fdb_announce(f, m, PB, 10 + FDB_SEQ_AHEAD + 1, t) == -ERANGE, "B jumps too far");
+    e = fdb_lookup(f, m);
+    CHECK(e->peer == PA && e->seq == 10);
+    CHECK(fdb_announce(f, m, PA, 10 + FDB_SEQ_AHEAD + 1, t) == -ERANGE, "so does its holder");
+    CHECK(e->seq == 10);
+    CHECK(fdb_announce(f, m, PB, 10 + FDB_SEQ_AHEAD, t) == 0 && e->peer == PB);
+    /* a static entry here: a remote claim at the top is refused, the
+     * guest's MAC stays here */
+    mac_n(m, 12);
+    CHECK(fdb_set_static(f, m, t, &seq) == 0 && seq == 1);
+    CHECK(fdb_announce(f, m, PA, FDB_SEQ_MAX, t + 5 * S) == -ERANGE);
+    CHECK(fdb_announce(f, m, PA, 2 + FDB_SEQ_AHEAD, t + 5 * S) == -ERANGE);
+    e = fdb_lookup(f, m);
+    CHECK(e->state == FDB_STATIC && !e->peer && e->seq == 1);
+    /* a hostile ramp: 1000 claims of 1024 each move the number by about
+     * 2^20 and no more; the owner's answer is one above it */
+    mac_n(m, 13);
+    CHECK(fdb_announce(f, m, PA, 1, t) == 0);
+    for (uint64_t i = 1; i <= 1000; i++)
+        CHECK(fdb_announce(f, m, PA, 1 + i * FDB_SEQ_AHEAD, t) == 0);
+    e = fdb_lookup(f, m);
+    CHECK(e->seq == 1 + 1000 * FDB_SEQ_AHEAD);
+    CHECK(fdb_set_static(f, m, t + S, &seq) == 0 && seq == 2 + 1000 * FDB_SEQ_AHEAD);
+    /* learned from frames elsewhere: no number held, bounded as new */
+    mac_n(m, 14);
+    CHECK(fdb_learn(f, m, PA, t) == 0);
+    CHECK(fdb_announce(f, m, PB, FDB_SEQ_FRESH_MAX + 1, t) == -ERANGE);
+    CHECK(fdb_announce(f, m, PB, 5000, t) == 0 && fdb_lookup(f, m)->peer == PB);
+    fdb_free(f);
+}
+
+static int order_ab(void *ctx, const void *a, const void *b, const uint8_t mac[6], uint64_t seq)
 {
     /* this host (NULL) sorts between A and B: A < self < B */
     int ra = a == PA ? 0 : a == NULL ? 1 : 2, rb = b == PA ? 0 : b == NULL ? 1 : 2;
 
     (void)ctx;
+    (void)mac;
+    (void)seq;
     return ra - rb;
 }
 
@@ -281,6 +332,38 @@ static void test_tiebreak(void)
     CHECK(fdb_announce(f, m, PA, 1, 5 * S) == FDB_MOVED_AWAY);
     CHECK(fdb_lookup(f, m)->peer == PA);
     fdb_free(f);
+}
+
+/* Issue 12 item 8: the daemon's tie rule. The lowest possible key used
+ * to win every tie of every MAC; now each (MAC, number) is its own draw,
+ * antisymmetric and the same on every host. */
+static void test_tie_order(void)
+{
+    uint8_t low[32] = { 0 }, k[32], m[6];
+    unsigned low_wins = 0, flips = 0;
+    int first = 0;
+
+    for (int i = 0; i < 32; i++)
+        k[i] = (uint8_t)(0x80 + i);
+    for (unsigned n = 0; n < 1000; n++) {
+        int c;
+
+        mac_n(m, n);
+        c = fdb_tie_order(low, k, m, 7);
+        CHECK(c != 0 && (c < 0) == (fdb_tie_order(k, low, m, 7) > 0), "antisymmetric");
+        CHECK(c == fdb_tie_order(low, k, m, 7), "deterministic");
+        low_wins += c < 0;
+    }
+    CHECK(low_wins > 400 && low_wins < 600, "key 00..00 wins %u of 1000 MACs' ties", low_wins);
+    mac_n(m, 1);
+    for (uint64_t s = 1; s <= 64; s++) {
+        int c = fdb_tie_order(low, k, m, s) < 0 ? 1 : -1;
+
+        flips += first && c != first;
+        first = c;
+    }
+    CHECK(flips > 10, "one MAC's winner changes with the number: %u flips in 64", flips);
+    CHECK(fdb_tie_order(k, k, m, 1) == 0);
 }
 
 /* Remote ageing: remote entries not re-announced for 3 periods go. */
@@ -559,6 +642,8 @@ int main(void)
     test_peer_share();
     test_seq_limits();
     test_tiebreak();
+    test_seq_steps();
+    test_tie_order();
     test_remote_age();
     test_evict_lru();
     test_claims();

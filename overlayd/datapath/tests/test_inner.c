@@ -165,6 +165,41 @@ static void test_unknown_tlv_skipped(void)
     CHECK(inner_ctl_next(&r, &t) == 0);
 }
 
+/* Issue 12 item 6: one 9 KB datagram packed with ENCLAVES + REQUEST TLVs
+ * (empty sets: about 2,240) counts as one set; every later ENCLAVES is marked extra,
+ * the MAC TLVs among them still count. */
+static void test_enclaves_once(void)
+{
+    static uint8_t buf[9000];
+    const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
+    struct inner_writer w;
+    struct inner_reader r;
+    struct inner_tlv t;
+    size_t sets = 0, extra = 0, macs = 0, n_written = 0;
+
+    inner_ctl_init(&w, buf, sizeof(buf));
+    CHECK(inner_ctl_mac(&w, INNER_TLV_MAC_ANNOUNCE, 7, mac, 1) == 0);
+    while (inner_ctl_enclaves(&w, INNER_ENCLAVES_REQUEST, NULL, 0) == 0)
+        n_written++;
+    CHECK(n_written > 2200, "a 9 KB datagram holds %zu sets", n_written);
+    CHECK(inner_ctl_reader(&r, w.buf, w.len) == 0);
+    while (inner_ctl_next(&r, &t) > 0) {
+        if (t.type == INNER_TLV_MAC_ANNOUNCE)
+            macs++;
+        else if (inner_ctl_extra(&r, &t))
+            extra++;
+        else if (t.type == INNER_TLV_ENCLAVES)
+            sets++;
+    }
+    CHECK(sets == 1 && extra == n_written - 1 && macs == 1, "sets %zu extra %zu macs %zu",
+          sets, extra, macs);
+    /* a new message counts afresh */
+    CHECK(inner_ctl_reader(&r, w.buf, 1 + INNER_TLV_HDR + INNER_MAC_TLV_LEN + 4) == 0);
+    CHECK(inner_ctl_next(&r, &t) == 1 && !inner_ctl_extra(&r, &t));
+    CHECK(inner_ctl_next(&r, &t) == 1 && t.type == INNER_TLV_ENCLAVES && !inner_ctl_extra(&r, &t));
+    CHECK(inner_ctl_next(&r, &t) == 0);
+}
+
 /* Type 3 (ring): kind + body; HOST names [a-z0-9-], 1..32 characters. */
 static void test_ring(void)
 {
@@ -382,5 +417,6 @@ int main(void)
     test_control_roundtrip();
     test_control_limits();
     test_unknown_tlv_skipped();
+    test_enclaves_once();
     return CHECK_DONE();
 }
