@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
-"""qmp.py SOCKET migrate URI | wait-resumed — QEMU's QMP, just what
+"""qmp.py SOCKET migrate URI | status — QEMU's QMP, just what
 33-qemu-migration needs.
 
 migrate URI: start a live migration to URI (e.g. tcp:10.201.0.3:4444) and
