@@ -9,6 +9,7 @@
 
 #include "crypto/key.h"
 #include "crypto/noise.h"
+#include "overlayd/datapath/ovs.h"
 #include "overlayd/datapath/peer_admit.h"
 #include "overlayd/datapath/resolve.h"
 #include "overlayd/announce/announce.h"
@@ -301,6 +302,11 @@ void daemon_stop(struct daemon *d)
         announce_goodbye(d);
         udp_flush(&d->udp);
     }
+    /* Off the OVS bridge before our TAPs go; the loop runs until done. */
+    ovs_cancel_queued(d);
+    for (size_t i = 0; i < d->n_enclaves; i++)
+        if (d->enclaves[i]->bridge_type == CONFIG_BRIDGE_OPENVSWITCH)
+            ovs_unplug(d, d->enclaves[i]);
     daemon_close_handle((uv_handle_t *)&d->link_timer);
     daemon_close_handle((uv_handle_t *)&d->refresh_timer);
     daemon_close_handle((uv_handle_t *)&d->path_timer);

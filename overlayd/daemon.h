@@ -72,6 +72,7 @@ struct daemon {
     struct admit *admit;                /* Authority mode (admit.h); NULL without */
     uv_timer_t *admit_timer;            /* certificate expiry (peer_admit.c) */
     struct resolve_req *resolving;      /* endpoint lookups in flight (resolve.c) */
+    struct ovs_job *ovs_jobs;           /* ovs-vsctl calls, the running one first (ovs.c) */
     uint8_t pub[32];
     uint64_t fdb_seed;
     uint64_t start_ns;

@@ -45,7 +45,14 @@ enum config_overhead {
 #define CONFIG_DEFAULT_CONTROL_SOCKET "/run/overlayd/overlayd.sock"
 #define CONFIG_DEFAULT_ENCLAVE_DIR "/etc/overlayd/enclaves"
 
-enum config_bridge_type { CONFIG_BRIDGE_LINUX = 0, CONFIG_BRIDGE_EXTERNAL = 1 };
+/* linux: ours; external: someone else's, we only make the TAP; openvswitch:
+ * an OVS bridge someone else owns, into which we plug our TAP ourselves. */
+enum config_bridge_type {
+    CONFIG_BRIDGE_LINUX = 0, CONFIG_BRIDGE_EXTERNAL = 1, CONFIG_BRIDGE_OPENVSWITCH = 2
+};
+
+/* "linux", "external" or "openvswitch", as in the BridgeType key. */
+const char *config_bridge_type_name(enum config_bridge_type t);
 
 struct config_peer {
     char name[CONFIG_NAME_MAX + 1];      /* "" if not given */

@@ -13,6 +13,19 @@ enum enclave_key {
     EK_NAME, EK_ID, EK_BRIDGE, EK_BRIDGE_TYPE, EK_UPLINK, EK_MTU, EK_MAX_LATENCY, EK_MIN_PATHS,
     EK_CLAMP_MSS, EK_COUNT
 };
+const char *config_bridge_type_name(enum config_bridge_type t)
+{
+    switch (t) {
+    case CONFIG_BRIDGE_LINUX:
+        return "linux";
+    case CONFIG_BRIDGE_EXTERNAL:
+        return "external";
+    case CONFIG_BRIDGE_OPENVSWITCH:
+        return "openvswitch";
+    }
+    return "?";
+}
+
 enum member_key { MK_NAME, MK_MAC, MK_ADDRESS, MK_COUNT };
 enum enclave_section { ES_ENCLAVE, ES_MEMBER };
 
@@ -118,8 +131,11 @@ static void enclave_key_value(struct enclave_state *st, size_t k, const char *v,
             e->bridge_type = CONFIG_BRIDGE_LINUX;
         else if (!strcmp(v, "external"))
             e->bridge_type = CONFIG_BRIDGE_EXTERNAL;
+        else if (!strcmp(v, "openvswitch"))
+            e->bridge_type = CONFIG_BRIDGE_OPENVSWITCH;
         else
-            cfg_problem(st->s, line, "BridgeType %s is not a bridge type (want linux or external)",
+            cfg_problem(st->s, line, "BridgeType %s is not a bridge type (want linux, external "
+                        "or openvswitch)",
                         cfg_quote(q, v));
         break;
     case EK_MTU:

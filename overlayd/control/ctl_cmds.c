@@ -386,8 +386,7 @@ static int ctl_enclaves(struct ctl_ctx *c)
             json_kstr(&j, "name", e->name);
             json_ku64(&j, "id", e->id);
             json_kstr(&j, "bridge", e->bridge);
-            json_kstr(&j, "bridge_type",
-                      e->bridge_type == CONFIG_BRIDGE_LINUX ? "linux" : "external");
+            json_kstr(&j, "bridge_type", config_bridge_type_name(e->bridge_type));
             json_kstr(&j, "uplink", e->uplink);
             json_ku64(&j, "mtu", e->inner_mtu);
             json_key(&j, "clamp_mss");
@@ -407,7 +406,7 @@ static int ctl_enclaves(struct ctl_ctx *c)
             snprintf(mtu, sizeof(mtu), "%u", e->inner_mtu);
             table_row(&t, (const char *const[]){
                 e->name, id, e->bridge,
-                e->bridge_type == CONFIG_BRIDGE_LINUX ? "linux" : "external", mtu,
+                config_bridge_type_name(e->bridge_type), mtu,
                 e->failed ? "failed" : "ok", sbuf_str(&m), sbuf_str(&h) });
             sbuf_free(&m);
             sbuf_free(&h);

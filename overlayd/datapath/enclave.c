@@ -4,7 +4,8 @@
  * and marked by us, or adopted from a crashed run, and deleted by us) and
  * the uplink TAP that carries its frames to and
  * from the daemon. BridgeType = external: only the TAP; the operator
- * plugs it into their switch.
+ * plugs it into their switch. BridgeType = openvswitch: the TAP, plugged
+ * into the named OVS bridge by us (ovs.c) at every open and reopen.
  */
 #include "overlayd/daemon.h"
 
@@ -19,6 +20,7 @@
 #include "lib/idset.h"
 #include "lib/log.h"
 #include "overlayd/datapath/neigh.h"
+#include "overlayd/datapath/ovs.h"
 #include "tap/tap.h"
 
 /*
@@ -108,6 +110,8 @@ static int enclave_uplink_reopen(struct daemon *d, struct enclave *e)
         return rc;
     }
     enclave_read_mac(d, e->uplink, e->uplink_mac);
+    if (e->bridge_type == CONFIG_BRIDGE_OPENVSWITCH)
+        ovs_plug(d, e);
     return 0;
 }
 
@@ -351,10 +355,12 @@ int enclave_open(struct daemon *d, const struct config_enclave *ce, struct encla
     if (rc < 0)
         return enclave_fail(d, e, rc, "poll");
     enclave_own_macs(d, e);
+    if (e->bridge_type == CONFIG_BRIDGE_OPENVSWITCH)
+        ovs_plug(d, e);
 
     d->enclaves[d->n_enclaves++] = e;
     log_info("enclave", "%s: id %u, %s bridge %s, uplink %s, MTU %u", e->name, e->id,
-             e->bridge_type == CONFIG_BRIDGE_LINUX ? "linux" : "external", e->bridge, e->uplink,
+             config_bridge_type_name(e->bridge_type), e->bridge, e->uplink,
              e->inner_mtu);
     if (out)
         *out = e;
@@ -372,6 +378,9 @@ void enclave_close(struct daemon *d, struct enclave *e)
             break;
         }
     }
+    /* At shutdown daemon_stop did this while the loop still ran. */
+    if (e->bridge_type == CONFIG_BRIDGE_OPENVSWITCH && !d->stopping)
+        ovs_unplug(d, e);
     log_info("enclave", "%s: closed", e->name);
     enclave_teardown(d, e);
 }

@@ -384,6 +384,20 @@ static void test_defaults(void)
         CHECK(e.clamp_mss, "ClampMSS defaults to yes");
         config_enclave_clear(&e);
     }
+
+    /* openvswitch: an OVS bridge overlayd plugs its uplink into itself. */
+    static const char ovs[] = "[Enclave]\nName = sw\nId = 8\nBridge = br-ovs\n"
+                              "BridgeType = openvswitch\n";
+    r = config_parse_enclave("x.conf", ovs, strlen(ovs), capture_fn, &cap, &e);
+    CHECK(r == 0 && cap.n == 0, "openvswitch: r = %d, %d problems", r, cap.n);
+    if (r == 0) {
+        CHECK(e.bridge_type == CONFIG_BRIDGE_OPENVSWITCH, "openvswitch type %d", e.bridge_type);
+        CHECK(!strcmp(e.bridge, "br-ovs") && !strcmp(e.uplink, "ovu-sw"), "openvswitch names");
+        CHECK(!strcmp(config_bridge_type_name(e.bridge_type), "openvswitch"), "type name");
+        config_enclave_clear(&e);
+    }
+    CHECK(!strcmp(config_bridge_type_name(CONFIG_BRIDGE_LINUX), "linux") &&
+          !strcmp(config_bridge_type_name(CONFIG_BRIDGE_EXTERNAL), "external"), "type names");
 }
 
 /* ---- broken configurations ---------------------------------------------- */
@@ -492,7 +506,9 @@ static const struct bad_case bad_cases[] = {
     { __LINE__, NULL, E("Bridge = ovl-abcdefghijklm\n"), NULL, 0, BC ":4: Bridge \"ovl-abcdefghijklm\" is not a valid interface name (want 1..15 characters", 1 },
     { __LINE__, NULL, E("Uplink = a/b\n"), NULL, 0, BC ":4: Uplink \"a/b\" is not a valid interface name", 1 },
     { __LINE__, NULL, E("Bridge = br0\nUplink = br0\n"), NULL, 0, BC ":5: Bridge and Uplink are both \"br0\"; they must differ", 1 },
-    { __LINE__, NULL, E("BridgeType = ovs\n"), NULL, 0, BC ":4: BridgeType \"ovs\" is not a bridge type (want linux or external)", 1 },
+    { __LINE__, NULL, E("BridgeType = ovs\n"), NULL, 0, BC ":4: BridgeType \"ovs\" is not a bridge type (want linux, external or openvswitch)", 1 },
+    { __LINE__, NULL, E("BridgeType = OpenvSwitch\n"), NULL, 0, BC ":4: BridgeType \"OpenvSwitch\" is not a bridge type", 1 },
+    { __LINE__, NULL, E("BridgeType = openvswitch\nBridgeType = linux\n"), NULL, 0, BC ":5: duplicate key \"BridgeType\"", 1 },
     { __LINE__, NULL, E("MTU = 575\n"), NULL, 0, BC ":4: MTU \"575\" is not an MTU (want 576..65453)", 1 },
     { __LINE__, NULL, E("MTU = 65454\n"), NULL, 0, BC ":4: MTU \"65454\" is not an MTU", 1 },
     { __LINE__, NULL, E("MaxLatency = 30\n"), NULL, 0, BC ":4: MaxLatency \"30\" is not a latency (want 1ms..60s", 1 },
