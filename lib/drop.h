@@ -58,7 +58,9 @@
     X(CLAIM_RATELIMIT, "drop_claim_ratelimit",                                              \
       "claim of a MAC learned here not announced at once (over the rate): the next refresh does") \
     X(RESOLVE_RATELIMIT, "drop_resolve_ratelimit",                                          \
-      "unknown unicast MAC not looked up on the ring: over the rate of lookups (flooded only)")
+      "unknown unicast MAC not looked up on the ring: over the rate of lookups (flooded only)") \
+    X(REVOKED, "drop_revoked",                                                              \
+      "handshake from a host whose key or certificate serial is in the RevokedFile")
 
 enum drop_reason {
 #define DROP_ENUM(id, name, why) DROP_##id,
