@@ -36,7 +36,7 @@ static const struct cfg_key_spec host_keys[HK_COUNT] = {
     [HK_LISTEN_ADDRESS] = { "ListenAddress", false },
     [HK_CONTROL_SOCKET] = { "ControlSocket", false },
     [HK_ENCLAVE_DIR] = { "EnclaveDir", false },
-    [HK_AUTHORITY] = { "Authority", false, true },   /* twice during a key rotation */
+    [HK_AUTHORITY] = { "Authority", false },
     [HK_CERTIFICATE_FILE] = { "CertificateFile", false },
     [HK_PROXIMITY_SAMPLE] = { "ProximitySample", false },
     [HK_CIPHER] = { "Cipher", false },
@@ -280,6 +280,12 @@ static void host_end(void *user, size_t sec, int line, const int *key_lines)
     }
 }
 
+/* Authority, twice during a key rotation (host_authority() counts). */
+static bool host_repeatable(size_t sec, size_t k)
+{
+    return sec == HS_HOST && k == HK_AUTHORITY;
+}
+
 static const struct cfg_schema host_schema = {
     .sections = host_sections,
     .n_sections = 2,
@@ -287,6 +293,7 @@ static const struct cfg_schema host_schema = {
     .begin = host_begin,
     .key = host_key,
     .end = host_end,
+    .repeatable = host_repeatable,
 };
 
 /* Checks that involve more than one key or section. */
