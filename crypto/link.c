@@ -287,6 +287,14 @@ int link_peer_connect(struct link_peer *peer, uint64_t now)
     return r;
 }
 
+int link_peer_rekey_now(struct link_peer *peer, uint64_t now)
+{
+    int r = link_maybe_initiate(peer, now);
+
+    link_report_state(peer, now);
+    return r;
+}
+
 int link_peer_retry_now(struct link_peer *peer, uint64_t now)
 {
     /* A retry: the attempt (and its REKEY_ATTEMPT_TIME) goes on. */

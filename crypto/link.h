@@ -215,6 +215,14 @@ int link_peer_aead(const struct link_peer *peer);
 int link_peer_connect(struct link_peer *peer, uint64_t now);
 
 /*
+ * Start a handshake now even when the session is fresh (a new handshake
+ * payload to deliver, e.g. a renewed certificate); the current session
+ * carries data until the new one completes. Nothing happens while a
+ * handshake is in flight. Returns 0 or as link_peer_connect.
+ */
+int link_peer_rekey_now(struct link_peer *peer, uint64_t now);
+
+/*
  * The way to @peer changed (a detour chosen or left) while an initiation
  * is unanswered: send a fresh one now, as the retry timer would after
  * REKEY_TIMEOUT, since the old one most likely went down the old way.

@@ -68,7 +68,9 @@
       "MAC claim whose sequence number leads the one held by more than 1024, or a new "     \
       "MAC's above 2^32 - 1")                                                               \
     X(LOOKUP_BUSY, "drop_lookup_busy",                                                      \
-      "ring lookup not started: the enclave has 32 in flight (flooded, or asked again later)")
+      "ring lookup not started: the enclave has 32 in flight (flooded, or asked again later)") \
+    X(REVOKED, "drop_revoked",                                                              \
+      "handshake from a host whose key or certificate serial is in the RevokedFile")
 
 enum drop_reason {
 #define DROP_ENUM(id, name, why) DROP_##id,

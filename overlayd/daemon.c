@@ -226,6 +226,11 @@ static int daemon_add_configured(struct daemon *d, const struct config *cfg)
     int rc;
 
     for (size_t i = 0; i < cfg->n_peers; i++) {
+        if (!admit_contact_allowed(d, cfg->peers[i].pubkey)) {
+            log_warn("peer", "%s: key revoked (RevokedFile): not contacted",
+                     cfg->peers[i].name[0] ? cfg->peers[i].name : "[Peer]");
+            continue;
+        }
         rc = peer_add(d, &cfg->peers[i], NULL);
         if (rc < 0) {
             log_error("peer", "%s: %s", cfg->peers[i].name, strerror(-rc));

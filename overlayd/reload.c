@@ -170,6 +170,10 @@ static unsigned reload_peers(struct daemon *d, const struct config *nc, struct s
         for (size_t j = 0; j < d->n_peers; j++)
             if (memcmp(d->peers[j]->pub, cp->pubkey, 32) == 0)
                 p = d->peers[j];
+        if (!p && !admit_contact_allowed(d, cp->pubkey)) {
+            sbuf_printf(out, "peer %s: revoked, not contacted\n", cp->name[0] ? cp->name : "(unnamed)");
+            continue;
+        }
         if (!p) {
             if (peer_add(d, cp, &p) < 0) {
                 sbuf_printf(out, "cannot add peer %s\n", cp->name);

@@ -126,6 +126,18 @@ int admit_load_self(const char *path, const uint8_t authority[CERT_KEY_LEN],
     return 0;
 }
 
+int admit_load_self2(const char *path, const uint8_t authority[CERT_KEY_LEN],
+                     const uint8_t *authority2, const uint8_t self_pub[CERT_KEY_LEN],
+                     uint64_t now, struct cert *c, char *why, size_t why_len)
+{
+    int rc = admit_load_self(path, authority, self_pub, now, c, why, why_len);
+
+    /* Issued by the other trusted authority: check it against that one. */
+    if (rc < 0 && authority2 && memcmp(c->authority_pub, authority2, CERT_KEY_LEN) == 0)
+        rc = admit_load_self(path, authority2, self_pub, now, c, why, why_len);
+    return rc;
+}
+
 int admit_check_config(const struct config *cfg, uint64_t now, admit_report_fn report,
                        void *ctx)
 {
@@ -143,7 +155,9 @@ int admit_check_config(const struct config *cfg, uint64_t now, admit_report_fn r
     c = malloc(sizeof(*c));
     if (!c)
         return -ENOMEM;
-    rc = admit_load_self(cfg->certificate_file, cfg->authority, pub, now, c, why, sizeof(why));
+    rc = admit_load_self2(cfg->certificate_file, cfg->authority,
+                          cfg->has_authority2 ? cfg->authority2 : NULL, pub, now, c, why,
+                          sizeof(why));
     if (rc < 0)
         report(ctx, cfg->certificate_file, 0, why);
     free(c);
@@ -154,6 +168,7 @@ void admit_grant_from_cert(struct admit_grant *g, const struct cert *c)
 {
     memset(g, 0, sizeof(*g));
     memcpy(g->name, c->name, sizeof(g->name));
+    memcpy(g->authority, c->authority_pub, CERT_KEY_LEN);
     g->serial = c->serial;
     g->not_after = c->not_after;
     g->all = c->all_enclaves;
@@ -164,16 +179,112 @@ void admit_grant_from_cert(struct admit_grant *g, const struct cert *c)
 int admit_check(const struct admit *a, const uint8_t *payload, size_t len,
                 const uint8_t rs[CERT_KEY_LEN], uint64_t now, struct admit_grant *g)
 {
-    struct cert *c = malloc(sizeof(*c));
+    struct cert *c;
     int rc;
 
+    if (admit_key_revoked(a, rs))
+        return ADMIT_E_REVOKED;       /* cheapest first: no parse, no signature */
+    c = malloc(sizeof(*c));
     if (!c)
         return -ENOMEM;
     rc = cert_admit(payload, len, a->authority, now, rs, c);
+    if (rc == CERT_E_AUTHORITY && a->has_authority2)
+        rc = cert_admit(payload, len, a->authority2, now, rs, c);
+    if (rc == 0 && config_revoked_serial(&a->revoked, c->serial)) {
+        admit_grant_from_cert(g, c);  /* the caller remembers the serial */
+        rc = ADMIT_E_REVOKED;
+    }
     if (rc == 0)
         admit_grant_from_cert(g, c);
     free(c);
     return rc;
+}
+
+/* ---- trust: authorities and the RevokedFile ------------------------------ */
+
+bool admit_key_revoked(const struct admit *a, const uint8_t pub[CERT_KEY_LEN])
+{
+    return config_revoked_key(&a->revoked, pub);
+}
+
+static bool admit_authority_trusted(const struct admit *a, const uint8_t key[CERT_KEY_LEN])
+{
+    return memcmp(key, a->authority, CERT_KEY_LEN) == 0 ||
+           (a->has_authority2 && memcmp(key, a->authority2, CERT_KEY_LEN) == 0);
+}
+
+bool admit_grant_trusted(const struct admit *a, const struct admit_grant *g,
+                         const uint8_t pub[CERT_KEY_LEN])
+{
+    return admit_authority_trusted(a, g->authority) && !admit_key_revoked(a, pub) &&
+           !config_revoked_serial(&a->revoked, g->serial);
+}
+
+void admit_set_trust(struct admit *a, struct config *cfg)
+{
+    size_t i = 0;
+
+    memcpy(a->authority, cfg->authority, CERT_KEY_LEN);
+    a->has_authority2 = cfg->has_authority2;
+    memcpy(a->authority2, cfg->authority2, CERT_KEY_LEN);
+    config_revoked_clear(&a->revoked);
+    a->revoked = cfg->revoked;
+    memset(&cfg->revoked, 0, sizeof(cfg->revoked));
+    for (size_t k = 0; k < a->n_shunned;) {
+        if (!config_revoked_serial(&a->revoked, a->shunned[k].serial)) {
+            a->shunned[k] = a->shunned[--a->n_shunned];
+            continue;
+        }
+        k++;
+    }
+    while (i < a->n_known) {
+        if (!admit_grant_trusted(a, &a->known[i].g, a->known[i].pub)) {
+            a->known[i] = a->known[--a->n_known];
+            continue;
+        }
+        i++;
+    }
+}
+
+void admit_shun(struct admit *a, const uint8_t pub[CERT_KEY_LEN], uint64_t serial)
+{
+    struct admit_shunned *e;
+
+    admit_unshun(a, pub);
+    /* Full: the oldest goes (at worst it is refused again at a handshake). */
+    if (a->n_shunned == ADMIT_SHUNNED_MAX)
+        memmove(&a->shunned[0], &a->shunned[1], --a->n_shunned * sizeof(a->shunned[0]));
+    e = &a->shunned[a->n_shunned++];
+    memcpy(e->pub, pub, CERT_KEY_LEN);
+    e->serial = serial;
+}
+
+void admit_unshun(struct admit *a, const uint8_t pub[CERT_KEY_LEN])
+{
+    for (size_t k = 0; k < a->n_shunned; k++) {
+        if (memcmp(a->shunned[k].pub, pub, CERT_KEY_LEN) == 0) {
+            memmove(&a->shunned[k], &a->shunned[k + 1],
+                    (a->n_shunned - k - 1) * sizeof(a->shunned[0]));
+            a->n_shunned--;
+            return;
+        }
+    }
+}
+
+bool admit_may_contact(const struct admit *a, const uint8_t pub[CERT_KEY_LEN])
+{
+    if (admit_key_revoked(a, pub))
+        return false;
+    for (size_t k = 0; k < a->n_shunned; k++)
+        if (memcmp(a->shunned[k].pub, pub, CERT_KEY_LEN) == 0)
+            return false;
+    return true;
+}
+
+const char *admit_strerror(int err)
+{
+    return err == ADMIT_E_REVOKED ? "key or certificate serial revoked (RevokedFile)"
+                                  : cert_strerror(err);
 }
 
 bool admit_grant_lists(const struct admit_grant *g, uint32_t enclave)

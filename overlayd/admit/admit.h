@@ -39,12 +39,14 @@
 
 #include "crypto/cert.h"
 #include "crypto/ringid.h"
+#include "overlayd/config/config.h"
 
 struct config;
 
 /* What one certificate allows. */
 struct admit_grant {
     char name[CERT_NAME_MAX + 1];
+    uint8_t authority[CERT_KEY_LEN];    /* who issued it: a reload may stop trusting it */
     uint64_t serial;
     uint64_t not_after;                 /* Unix seconds, exclusive */
     bool all;                           /* every enclave */
@@ -57,6 +59,7 @@ struct admit_peer {
     bool admitted;                      /* grant is valid (Authority mode) */
     bool dynamic;                       /* created by accept, not a [Peer] */
     bool teardown;                      /* failed or expired: drop the link */
+    bool revoked;                       /* refused by the RevokedFile: remove the peer */
     uint8_t ring_id[RINGID_LEN];
     struct admit_grant g;
 };
@@ -82,11 +85,29 @@ enum {
     ADMIT_REFUSALS_MAX = 32,            /* keys whose last refusal line is remembered */
     ADMIT_REFUSAL_LOG_S = 60,           /* one refusal line per key and minute */
     ADMIT_REFUSAL_LINES = 64,           /* and at most this many a minute in all */
+    ADMIT_SHUNNED_MAX = 64,
 };
+
+/* A host whose certificate serial is revoked, by key: we do not contact
+ * it while that serial stays listed (it may still come to us with a
+ * certificate that stands). */
+struct admit_shunned {
+    uint8_t pub[CERT_KEY_LEN];
+    uint64_t serial;
+};
+
+/* A handshake or relayed certificate refused by the RevokedFile (key or
+ * serial), beside the CERT_E_* codes; admit_strerror() names both. */
+enum { ADMIT_E_REVOKED = -4101 };
 
 struct admit {
     bool enabled;                       /* Authority configured */
     uint8_t authority[CERT_KEY_LEN];
+    bool has_authority2;                /* a second one, during a key rotation */
+    uint8_t authority2[CERT_KEY_LEN];
+    struct config_revoked revoked;      /* RevokedFile (owned) */
+    struct admit_shunned shunned[ADMIT_SHUNNED_MAX];   /* oldest first */
+    size_t n_shunned;
     uint8_t self_ring_id[RINGID_LEN];
     struct cert self;                   /* our certificate (raw = payload) */
     struct admit_grant self_grant;
@@ -102,6 +123,31 @@ struct admit {
 };
 
 /*
+ * Take @cfg's authorities and move its RevokedFile entries into @a (the
+ * previous ones are freed; @cfg->revoked is left empty), then forget the
+ * relayed hosts whose certificate they no longer admit. For start and
+ * reload; the caller re-checks its link peers with admit_grant_trusted().
+ */
+void admit_set_trust(struct admit *a, struct config *cfg);
+/* Is @pub (a host key) listed in the RevokedFile? */
+bool admit_key_revoked(const struct admit *a, const uint8_t pub[CERT_KEY_LEN]);
+/* Does @g, the grant of the host with key @pub, still stand: issued by a
+ * trusted authority, neither key nor serial revoked? (Expiry: admit_expire.) */
+bool admit_grant_trusted(const struct admit *a, const struct admit_grant *g,
+                         const uint8_t pub[CERT_KEY_LEN]);
+/*
+ * Hosts found holding a revoked serial (at a handshake or a reload): not
+ * contacted while the serial stays in the RevokedFile (admit_set_trust()
+ * forgets the others). admit_unshun() when the host is admitted again.
+ */
+void admit_shun(struct admit *a, const uint8_t pub[CERT_KEY_LEN], uint64_t serial);
+void admit_unshun(struct admit *a, const uint8_t pub[CERT_KEY_LEN]);
+/* May we open a link to @pub: key not revoked, host not shunned? */
+bool admit_may_contact(const struct admit *a, const uint8_t pub[CERT_KEY_LEN]);
+/* Message for ADMIT_E_REVOKED, a CERT_E_* code or a negative errno. */
+const char *admit_strerror(int err);
+
+/*
  * Load and verify the certificate at @path against @authority, our own
  * public key @self_pub and Unix time @now. Returns 0 or -EINVAL with a
  * precise reason in @why (e.g. "certificate expired at 2026-...Z").
@@ -109,6 +155,11 @@ struct admit {
 int admit_load_self(const char *path, const uint8_t authority[CERT_KEY_LEN],
                     const uint8_t self_pub[CERT_KEY_LEN], uint64_t now,
                     struct cert *c, char *why, size_t why_len);
+/* The same with a second trusted @authority2 (NULL: none): either may
+ * have issued it. */
+int admit_load_self2(const char *path, const uint8_t authority[CERT_KEY_LEN],
+                     const uint8_t *authority2, const uint8_t self_pub[CERT_KEY_LEN],
+                     uint64_t now, struct cert *c, char *why, size_t why_len);
 
 /* --check / before start: verify @cfg's certificate (if Authority is set)
  * at Unix time @now; problems go to @report as "path: message". Returns 0
@@ -118,9 +169,13 @@ int admit_check_config(const struct config *cfg, uint64_t now, admit_report_fn r
                        void *ctx);
 
 /*
- * Check a handshake payload from static key @rs at Unix time @now
- * (cert_admit() with our authority) and fill @g. Returns 0 or the
- * CERT_E_* / -EBADMSG of the refusal (cert_strerror() explains).
+ * Check a handshake payload from static key @rs at Unix time @now and
+ * fill @g: a revoked key is refused before any parsing or signature
+ * check; then cert_admit() with our authority (or the second one, when
+ * the certificate names it); then its serial against the RevokedFile.
+ * Returns 0, ADMIT_E_REVOKED or the CERT_E_* / -EBADMSG of the refusal
+ * (admit_strerror() explains). A serial refused as revoked still fills
+ * @g, so the caller knows which.
  */
 int admit_check(const struct admit *a, const uint8_t *payload, size_t len,
                 const uint8_t rs[CERT_KEY_LEN], uint64_t now, struct admit_grant *g);

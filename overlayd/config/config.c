@@ -23,7 +23,7 @@ _Static_assert(sizeof(((struct config *)0)->control_socket) ==
 enum host_key {
     HK_NAME, HK_PRIVATE_KEY_FILE, HK_PRIVATE_KEY, HK_LISTEN_PORT, HK_LISTEN_ADDRESS,
     HK_CONTROL_SOCKET, HK_ENCLAVE_DIR, HK_AUTHORITY, HK_CERTIFICATE_FILE, HK_PROXIMITY_SAMPLE,
-    HK_CIPHER, HK_COUNT,
+    HK_CIPHER, HK_REVOKED_FILE, HK_COUNT,
 };
 enum peer_key { PK_NAME, PK_PUBLIC_KEY, PK_ENDPOINT, PK_COUNT };
 enum host_section { HS_HOST, HS_PEER };
@@ -40,6 +40,7 @@ static const struct cfg_key_spec host_keys[HK_COUNT] = {
     [HK_CERTIFICATE_FILE] = { "CertificateFile", false },
     [HK_PROXIMITY_SAMPLE] = { "ProximitySample", false },
     [HK_CIPHER] = { "Cipher", false },
+    [HK_REVOKED_FILE] = { "RevokedFile", false },
 };
 static const struct cfg_key_spec peer_keys[PK_COUNT] = {
     [PK_NAME] = { "Name", false },
@@ -61,6 +62,9 @@ struct host_state {
     /* Per [Peer]: did it have an Endpoint line at all (valid or not)?
      * An invalid one is reported once, not again as "missing". */
     bool *peer_has_endpoint;
+    unsigned n_authority;         /* Authority lines seen */
+    int authority_line;           /* the first one */
+    int revoked_line;             /* RevokedFile */
 };
 
 static int host_begin(void *user, size_t sec, int line)
@@ -100,6 +104,36 @@ static void host_path(struct host_state *h, const char *key, const char *v, int 
     if (cfg_resolve(out, size, h->s->path, v))
         cfg_problem(h->s, line, "%s %s is too long (at most %zu characters)", key,
                     cfg_quote(q, v), size - 1);
+}
+
+/* Authority, given once, or twice while a key rotation trusts both. */
+static void host_authority(struct host_state *h, const char *v, int line)
+{
+    struct config *cfg = h->cfg;
+    uint8_t key[32];
+    char q[80];
+
+    if (++h->n_authority > 2) {
+        cfg_problem(h->s, line, "Authority is given more than twice (first on line %d); at most two are trusted at once, during a key rotation",
+                    h->authority_line);
+        return;
+    }
+    if (h->n_authority == 1)
+        h->authority_line = line;
+    if (key_from_base64(key, v) != 0) {
+        cfg_problem(h->s, line, "Authority %s is not a base64 32-byte key (want the one line of authority.pub)",
+                    cfg_quote(q, v));
+        return;
+    }
+    if (h->n_authority == 1) {
+        memcpy(cfg->authority, key, 32);
+        cfg->has_authority = true;
+    } else if (cfg->has_authority && memcmp(cfg->authority, key, 32) == 0) {
+        cfg_problem(h->s, line, "Authority is the same key as on line %d", h->authority_line);
+    } else {
+        memcpy(cfg->authority2, key, 32);
+        cfg->has_authority2 = true;
+    }
 }
 
 static void host_key_value(struct host_state *h, size_t k, const char *v, int line)
@@ -155,11 +189,11 @@ static void host_key_value(struct host_state *h, size_t k, const char *v, int li
         host_path(h, "EnclaveDir", v, line, cfg->enclave_dir, sizeof(cfg->enclave_dir));
         break;
     case HK_AUTHORITY:
-        if (key_from_base64(cfg->authority, v) == 0)
-            cfg->has_authority = true;
-        else
-            cfg_problem(h->s, line, "Authority %s is not a base64 32-byte key (want the one line of authority.pub)",
-                        cfg_quote(q, v));
+        host_authority(h, v, line);
+        break;
+    case HK_REVOKED_FILE:
+        host_path(h, "RevokedFile", v, line, cfg->revoked_file, sizeof(cfg->revoked_file));
+        h->revoked_line = line;
         break;
     case HK_CERTIFICATE_FILE:
         host_path(h, "CertificateFile", v, line, cfg->certificate_file, sizeof(cfg->certificate_file));
@@ -246,6 +280,12 @@ static void host_end(void *user, size_t sec, int line, const int *key_lines)
     }
 }
 
+/* Authority, twice during a key rotation (host_authority() counts). */
+static bool host_repeatable(size_t sec, size_t k)
+{
+    return sec == HS_HOST && k == HK_AUTHORITY;
+}
+
 static const struct cfg_schema host_schema = {
     .sections = host_sections,
     .n_sections = 2,
@@ -253,6 +293,7 @@ static const struct cfg_schema host_schema = {
     .begin = host_begin,
     .key = host_key,
     .end = host_end,
+    .repeatable = host_repeatable,
 };
 
 /* Checks that involve more than one key or section. */
@@ -272,6 +313,8 @@ static void host_cross_checks(struct host_state *h)
             cfg_problem(h->s, L[HK_AUTHORITY], "Authority is set but CertificateFile is not (this host needs its certificate)");
         if (L[HK_CERTIFICATE_FILE] && !L[HK_AUTHORITY])
             cfg_problem(h->s, L[HK_CERTIFICATE_FILE], "CertificateFile is set but Authority is not");
+        if (L[HK_REVOKED_FILE] && !L[HK_AUTHORITY])
+            cfg_problem(h->s, L[HK_REVOKED_FILE], "RevokedFile is set but Authority is not (without an Authority, remove the host's [Peer] instead)");
     }
     for (size_t i = 0; i < cfg->n_peers; i++) {
         struct config_peer *p = &cfg->peers[i];
@@ -403,6 +446,29 @@ static void host_read_key_file(struct host_state *h)
     sodium_memzero(buf, sizeof(buf));
 }
 
+/* A missing RevokedFile is an error, not an empty list: a mistyped path
+ * must not silently readmit every revoked host. */
+static int host_read_revoked(struct host_state *h)
+{
+    struct config *cfg = h->cfg;
+    struct cfg_sink fs = { .path = cfg->revoked_file, .report = h->s->report,
+                           .ctx = h->s->ctx };
+    char *text = NULL;
+    size_t len = 0;
+    int r;
+
+    r = cfg_read_file(&fs, cfg->revoked_file, &text, &len);
+    if (r == 0) {
+        r = config_parse_revoked(cfg->revoked_file, text, len, h->s->report, h->s->ctx,
+                                 &cfg->revoked);
+        if (r == -EINVAL)
+            fs.problems++;
+    }
+    free(text);
+    h->s->problems += fs.problems;
+    return r == -ENOMEM ? r : 0;
+}
+
 static void host_check_files(struct host_state *h)
 {
     struct config *cfg = h->cfg;
@@ -419,6 +485,8 @@ static void host_check_files(struct host_state *h)
         else if (stat(cfg->certificate_file, &st) == 0 && !S_ISREG(st.st_mode))
             cfg_problem(h->s, line, "certificate file %s is not a regular file", cfg->certificate_file);
     }
+    if (cfg->revoked_file[0] && h->revoked_line)
+        (void)host_read_revoked(h);
 }
 
 int config_load(const char *path, config_report_fn report, void *ctx, struct config **out)
@@ -507,6 +575,7 @@ void config_clear(struct config *cfg)
         return;
     free(cfg->peers);
     config_enclaves_free(cfg->enclaves, cfg->n_enclaves);
+    config_revoked_clear(&cfg->revoked);
     sodium_memzero(cfg, sizeof(*cfg));
 }
 

@@ -91,6 +91,23 @@ struct config_enclave {
     int name_line, id_line, bridge_line, uplink_line;
 };
 
+/*
+ * RevokedFile ([Host] RevokedFile, config_revoked.c): one entry per line,
+ * a certificate serial as `overlayctl cert show` prints it (16 hex digits)
+ * or a host public key (base64, 44 characters as `overlayctl pubkey`
+ * prints it). Blank lines and `#` comments (whole lines, or after the
+ * entry) are allowed; a repeated entry is harmless. Sorted, without
+ * duplicates, for binary search.
+ */
+enum { CONFIG_REVOKED_MAX = 65536 };    /* entries, keys and serials together */
+
+struct config_revoked {
+    uint8_t (*keys)[32];
+    size_t n_keys;
+    uint64_t *serials;
+    size_t n_serials;
+};
+
 struct config {
     char path[PATH_MAX];
     char name[CONFIG_NAME_MAX + 1];
@@ -103,6 +120,12 @@ struct config {
     char enclave_dir[PATH_MAX];
     bool has_authority;
     uint8_t authority[32];
+    /* A second Authority line: certificates of either are accepted (a key
+     * rotation); authority2 is meaningful only with has_authority2. */
+    bool has_authority2;
+    uint8_t authority2[32];
+    char revoked_file[PATH_MAX];         /* "" if not given */
+    struct config_revoked revoked;       /* read by config_load() */
     char certificate_file[PATH_MAX];     /* "" if not given */
     struct config_peer *peers;
     size_t n_peers;
@@ -144,6 +167,17 @@ int config_parse_enclave(const char *path, const char *text, size_t len,
 /* Parse a host config from memory, without reading EnclaveDir or key files (fuzzing, tests). */
 int config_parse_host(const char *path, const char *text, size_t len,
                       config_report_fn report, void *ctx, struct config *out);
+
+/*
+ * Parse a RevokedFile's @text (@len bytes; @path for messages) into @out,
+ * reporting every bad line as "path:line: message". Returns 0, -EINVAL
+ * (problems reported) or -ENOMEM; on error @out is empty.
+ */
+int config_parse_revoked(const char *path, const char *text, size_t len,
+                         config_report_fn report, void *ctx, struct config_revoked *out);
+bool config_revoked_key(const struct config_revoked *r, const uint8_t key[32]);
+bool config_revoked_serial(const struct config_revoked *r, uint64_t serial);
+void config_revoked_clear(struct config_revoked *r);
 
 /*
  * Inner MTU of enclave @e: its MTU key if set, else @underlay_mtu minus

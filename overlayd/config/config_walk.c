@@ -82,12 +82,14 @@ static void cfg_walk_pair(struct cfg_walk_state *w, const struct ini_line *l)
     for (size_t k = 0; k < sec->n_keys; k++) {
         if (strcmp(sec->keys[k].name, l->name))
             continue;
-        if (w->key_lines[k]) {
+        if (w->key_lines[k] &&
+            !(w->schema->repeatable && w->schema->repeatable((size_t)w->cur, k))) {
             cfg_problem(w->s, l->line, "duplicate key %s in [%s] (first set on line %d)", q,
                         sec->name, w->key_lines[k]);
             return;
         }
-        w->key_lines[k] = l->line;
+        if (!w->key_lines[k])
+            w->key_lines[k] = l->line;
         if (!*l->value) {
             cfg_problem(w->s, l->line, "%s has an empty value", sec->keys[k].name);
             return;

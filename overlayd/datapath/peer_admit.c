@@ -167,6 +167,9 @@ int admit_start(struct daemon *d)
     char why[512];
     int rc;
 
+    if (cfg->revoked.n_keys || cfg->revoked.n_serials)
+        log_info("admit", "%s: %zu key(s) and %zu certificate serial(s) revoked",
+                 cfg->revoked_file, cfg->revoked.n_keys, cfg->revoked.n_serials);
     if (!cfg->has_authority)
         return 0;
     a = calloc(1, sizeof(*a));
@@ -174,9 +177,10 @@ int admit_start(struct daemon *d)
         return -ENOMEM;
     d->admit = a;
     a->enabled = true;
-    memcpy(a->authority, cfg->authority, CERT_KEY_LEN);
-    rc = admit_load_self(cfg->certificate_file, a->authority, d->pub, admit_now_unix(),
-                         &a->self, why, sizeof(why));
+    admit_set_trust(a, d->cfg);
+    rc = admit_load_self2(cfg->certificate_file, a->authority,
+                          a->has_authority2 ? a->authority2 : NULL, d->pub, admit_now_unix(),
+                          &a->self, why, sizeof(why));
     if (rc < 0) {
         log_error("admit", "%s: %s", cfg->certificate_file, why);
         return rc;
@@ -197,7 +201,66 @@ int admit_start(struct daemon *d)
     return 0;
 }
 
-int admit_reload(struct daemon *d, const struct config *nc, struct sbuf *out)
+/* Why a peer's admission no longer stands after a reload; NULL: it does. */
+static const char *admit_untrusted_why(const struct daemon *d, const struct peer *p)
+{
+    const struct admit *a = d->admit;
+    const struct admit_peer *ap = p->adm;
+
+    if (admit_key_revoked(a, p->pub))
+        return "key revoked";
+    if (!ap || !ap->admitted)
+        return NULL;
+    if (config_revoked_serial(&a->revoked, ap->g.serial))
+        return "certificate serial revoked";
+    if (!admit_grant_trusted(a, &ap->g, p->pub))
+        return "certificate from an authority no longer trusted";
+    return NULL;
+}
+
+/*
+ * After the authorities or the RevokedFile changed: close the links of
+ * peers no longer admitted, now (within this reload), and remove those
+ * peers, [Peer] sections included, so nothing contacts them again
+ * (admit_contact_allowed(); a [Peer] revoked by serial stays shunned
+ * while the serial is listed). Returns how many were closed.
+ */
+static unsigned admit_sweep(struct daemon *d, struct sbuf *out)
+{
+    unsigned n = 0;
+    size_t i = 0;
+
+    while (i < d->n_peers) {
+        struct peer *p = d->peers[i];
+        const char *why = admit_untrusted_why(d, p);
+
+        if (!why) {
+            i++;
+            continue;
+        }
+        if (p->adm && p->adm->admitted && !admit_key_revoked(d->admit, p->pub))
+            admit_shun(d->admit, p->pub, p->adm->g.serial);
+        sbuf_printf(out, "peer %s: %s: link closed\n", p->name, why);
+        log_warn("admit", "%s: %s: link closed, not contacted again", p->name, why);
+        peer_remove(d, p);            /* d->peers shifted: same i again */
+        n++;
+    }
+    return n;
+}
+
+/* Our certificate changed but not what it allows: every up peer learns it
+ * at a handshake started now, the old session carrying traffic until the
+ * new one is in place (no link goes down). */
+static void admit_push_renewal(struct daemon *d)
+{
+    uint64_t now = daemon_now();
+
+    for (size_t i = 0; i < d->n_peers; i++)
+        if (link_peer_state(d->peers[i]->lp, now) == LINK_UP)
+            (void)link_peer_rekey_now(d->peers[i]->lp, now);
+}
+
+int admit_reload(struct daemon *d, struct config *nc, struct sbuf *out)
 {
     struct admit *a = d->admit;
     struct cert *c;
@@ -208,21 +271,25 @@ int admit_reload(struct daemon *d, const struct config *nc, struct sbuf *out)
     /* Switching Authority on or off needs a restart (reload notes it). */
     if (!admit_enabled(d) || !nc->has_authority)
         return 0;
-    if (memcmp(nc->authority, a->authority, CERT_KEY_LEN) != 0) {
-        sbuf_puts(out, "note: a new Authority takes effect after a restart; "
-                       "the certificate is not reloaded\n");
-        return 0;
-    }
     c = malloc(sizeof(*c));
     if (!c)
         return -ENOMEM;
-    rc = admit_load_self(nc->certificate_file, a->authority, d->pub, admit_now_unix(), c,
-                         why, sizeof(why));
+    /* Checked against the new authorities before anything changes: an
+     * invalid certificate refuses the whole reload. */
+    rc = admit_load_self2(nc->certificate_file, nc->authority,
+                          nc->has_authority2 ? nc->authority2 : NULL, d->pub, admit_now_unix(),
+                          c, why, sizeof(why));
     if (rc < 0) {
         sbuf_printf(out, "%s: %s\n", nc->certificate_file, why);
         free(c);
         return rc;
     }
+    if (memcmp(nc->authority, a->authority, CERT_KEY_LEN) != 0 ||
+        nc->has_authority2 != a->has_authority2 ||
+        (nc->has_authority2 && memcmp(nc->authority2, a->authority2, CERT_KEY_LEN) != 0))
+        sbuf_printf(out, "authorities: %u trusted\n", nc->has_authority2 ? 2u : 1u);
+    admit_set_trust(a, nc);
+    admit_sweep(d, out);
     /* A peer admitted without being a [Peer] may be one now: then a later
      * removal from the config removes it, like any [Peer]. */
     for (size_t i = 0; i < d->n_peers; i++) {
@@ -259,8 +326,17 @@ int admit_reload(struct daemon *d, const struct config *nc, struct sbuf *out)
         while (i < d->n_peers)
             if (admit_relink(d, d->peers[i], true))
                 i++;
+    } else {
+        sbuf_puts(out, "certificate renewed: peers learn it at a handshake started now; "
+                       "links stay up\n");
+        admit_push_renewal(d);
     }
     return 0;
+}
+
+bool admit_contact_allowed(const struct daemon *d, const uint8_t pub[CERT_KEY_LEN])
+{
+    return !admit_enabled(d) || admit_may_contact(d->admit, pub);
 }
 
 void admit_stop(struct daemon *d)
@@ -281,6 +357,7 @@ void admit_free(struct daemon *d)
     free(d->admit_timer);
     d->admit_timer = NULL;
     free(d->admit->known);
+    config_revoked_clear(&d->admit->revoked);
     free(d->admit);
     d->admit = NULL;
 }
@@ -342,7 +419,12 @@ static void admit_timer_cb(uv_timer_t *t)
             continue;
         }
         ap->teardown = false;
-        if (ap->dynamic) {
+        if (ap->revoked) {
+            log_warn("admit", "%s: revoked: removed, not contacted again", p->name);
+            if (!admit_key_revoked(a, p->pub))
+                admit_shun(a, p->pub, ap->g.serial);
+        }
+        if (ap->dynamic || ap->revoked) {
             peer_remove(d, p);        /* d->peers shifted: same i again */
             continue;
         }
@@ -371,11 +453,16 @@ static void admit_log_refusal(struct daemon *d, const uint8_t pub[CERT_KEY_LEN],
     char b64[KEY_B64_LEN + 1];
     uint64_t unlogged;
 
+    if (rc == ADMIT_E_REVOKED) {
+        key_to_base64(b64, pub);
+        drop_count(&d->drops, DROP_REVOKED, daemon_now(), "handshake from %s%s%s", 
+                   name ? name : "", name ? " " : "", b64);
+    }
     if (!admit_refusal_log_due(d->admit, pub, daemon_now() / 1000000000u))
         return;
     key_to_base64(b64, pub);
     log_warn("admit", "refused %s%s%s: %s", name ? name : "", name ? " " : "", b64,
-             cert_strerror(rc));
+             admit_strerror(rc));
     if ((unlogged = admit_refusals_unlogged(d->admit)) > 0)
         log_warn("admit", "%" PRIu64 " more refusal(s) not logged: over %d lines a minute",
                  unlogged, ADMIT_REFUSAL_LINES);
@@ -435,6 +522,7 @@ struct link_peer *admit_hook_accept(struct daemon *d, const uint8_t pub[CERT_KEY
     ap->admitted = true;
     ringid_from_pubkey(ap->ring_id, pub);
     p->adm = ap;
+    admit_unshun(d->admit, pub);      /* back with a certificate that stands */
     /* A brand-new link is not idle: without this the plan's idle scan
      * sees no traffic ever and may close it before its first frame. */
     ringd_note_data(d, p, daemon_now());
@@ -477,6 +565,15 @@ int admit_hook_done(struct daemon *d, struct peer *p, const uint8_t *payload, si
     rc = admit_check(d->admit, payload, len, p->pub, admit_now_unix(), g);
     if (rc < 0) {
         admit_log_refusal(d, p->pub, p->name, rc);
+        if (rc == ADMIT_E_REVOKED) {
+            /* Not contacted again: removed at the next timer run (a
+             * hook may not free the peer), the serial remembered. */
+            ap->g = *g;
+            ap->admitted = false;
+            ap->revoked = true;
+            ap->teardown = true;
+            admit_schedule(d, 0);
+        }
         if (ap->admitted) {
             /* A rekey with a bad certificate ends the session we had too. */
             ap->admitted = false;

@@ -64,7 +64,18 @@ bool admit_may_carry_ringid(struct daemon *d, const uint8_t ring_id[RINGID_LEN],
 bool admit_peer_dynamic(const struct peer *p);
 
 int admit_start(struct daemon *d);
-int admit_reload(struct daemon *d, const struct config *nc, struct sbuf *out);
+/*
+ * On reload, before the peers are synced: checks @nc's certificate
+ * against @nc's authorities (refusing the reload when it fails), takes the
+ * authorities and RevokedFile (moved out of @nc), closes at once the links
+ * of peers no longer admitted (revoked key or serial, or an authority no
+ * longer trusted) and removes those peers; a renewed certificate allowing
+ * the same enclaves is pushed by a handshake started now on every up link.
+ */
+int admit_reload(struct daemon *d, struct config *nc, struct sbuf *out);
+/* May a link to @pub be opened (start, reload, the ring's on-demand
+ * links)? False for a revoked key or a host shunned for a revoked serial. */
+bool admit_contact_allowed(const struct daemon *d, const uint8_t pub[CERT_KEY_LEN]);
 void admit_stop(struct daemon *d);
 void admit_free(struct daemon *d);
 void admit_peer_free(struct peer *p);

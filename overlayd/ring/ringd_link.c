@@ -279,6 +279,10 @@ struct peer *ringd_peer_for(struct ringd *r, const ring_peer *rp, bool create, u
         rp->ep.family) {
         struct config_peer cp;
 
+        /* Other hosts may still list a host we revoked: never link to it. */
+        if (!admit_contact_allowed(d, rp->pub))
+            return NULL;
+
         /* A remote names the hosts we link to: bound what it makes us allocate. */
         if (ringd_demand_peers(d) >= RINGD_DEMAND_PEERS_MAX) {
             drop_count(&d->drops, DROP_RING_PEER_CAP, now, "%u on-demand peers",

@@ -326,6 +326,162 @@ static void test_known(void)
     free(a);
 }
 
+static size_t make_cert_serial(uint8_t *out, const uint8_t *sk, const uint8_t *pub,
+                               uint64_t serial)
+{
+    struct cert_fields f = {
+        .serial = serial, .not_before = NOW - 60, .not_after = NOW + 3600, .name = "h",
+        .host_pub = pub, .all_enclaves = true,
+    };
+    size_t len = 0;
+
+    if (cert_sign(&f, sk, out, CERT_MAX_LEN, &len) < 0) {
+        printf("%s:%d: cert_sign failed\n", __FILE__, __LINE__);
+        exit(1);
+    }
+    return len;
+}
+
+/* A RevokedFile text through the config parser into @a, as a reload does. */
+static void set_trust(struct admit *a, const char *revoked, const uint8_t *authority2)
+{
+    struct config *cfg = calloc(1, sizeof(*cfg));
+
+    if (!cfg)
+        exit(1);
+    cfg->has_authority = true;
+    memcpy(cfg->authority, ca_pk, 32);
+    if (authority2) {
+        cfg->has_authority2 = true;
+        memcpy(cfg->authority2, authority2, 32);
+    }
+    CHECK(config_parse_revoked("revoked", revoked, strlen(revoked), report, NULL,
+                               &cfg->revoked) == 0);
+    admit_set_trust(a, cfg);
+    CHECK(cfg->revoked.n_keys == 0 && cfg->revoked.n_serials == 0);   /* moved */
+    config_free(cfg);
+}
+
+/* RevokedFile: handshakes, relayed certificates and standing grants. */
+static void test_revocation(void)
+{
+    struct admit *a = calloc(1, sizeof(*a));
+    uint8_t buf[CERT_MAX_LEN], junk[8] = { 0 };
+    struct admit_grant g, gy;
+    char text[256], yb64[KEY_B64_LEN + 1];
+    size_t len;
+
+    if (!a)
+        exit(1);
+    a->enabled = true;
+    key_to_base64(yb64, y_pub);
+    snprintf(text, sizeof(text), "# test\n00000000000000c1\n%s\n", yb64);
+    set_trust(a, text, NULL);
+    /* a revoked serial: refused after the signature check, the grant names it */
+    len = make_cert_serial(buf, ca_sk, x_pub, 0xc1);
+    memset(&g, 0, sizeof(g));
+    CHECK(admit_check(a, buf, len, x_pub, NOW, &g) == ADMIT_E_REVOKED && g.serial == 0xc1);
+    CHECK(strstr(admit_strerror(ADMIT_E_REVOKED), "revoked") != NULL);
+    /* the same host with a renewed certificate (another serial) is admitted */
+    len = make_cert_serial(buf, ca_sk, x_pub, 0xc2);
+    CHECK(admit_check(a, buf, len, x_pub, NOW, &g) == 0 && g.serial == 0xc2);
+    CHECK(admit_grant_trusted(a, &g, x_pub));
+    /* a revoked key: refused before anything is parsed, whatever its certificate */
+    CHECK(admit_check(a, junk, sizeof(junk), y_pub, NOW, &gy) == ADMIT_E_REVOKED);
+    len = make_cert_serial(buf, ca_sk, y_pub, 0xd1);
+    CHECK(admit_check(a, buf, len, y_pub, NOW, &gy) == ADMIT_E_REVOKED);
+    CHECK(admit_key_revoked(a, y_pub) && !admit_key_revoked(a, x_pub));
+    /* relayed certificates: the same rules, nothing remembered */
+    CHECK(admit_learn(a, y_pub, buf, len, NOW) == ADMIT_E_REVOKED && a->n_known == 0);
+    len = make_cert_serial(buf, ca_sk, x_pub, 0xc1);
+    CHECK(admit_learn(a, x_pub, buf, len, NOW) == ADMIT_E_REVOKED && a->n_known == 0);
+    len = make_cert_serial(buf, ca_sk, x_pub, 0xc2);
+    CHECK(admit_learn(a, x_pub, buf, len, NOW) == 0 && a->n_known == 1);
+
+    /* a reload that revokes 0xc2: the standing grant and the cache entry fall */
+    set_trust(a, "00000000000000c2\n", NULL);
+    CHECK(!admit_grant_trusted(a, &g, x_pub));
+    CHECK(a->n_known == 0 && admit_known_grant(a, x_pub, NULL, NOW) == NULL);
+    CHECK(!admit_key_revoked(a, y_pub));    /* no longer listed */
+
+    /* shunned hosts: not contacted while the serial stays listed */
+    CHECK(admit_may_contact(a, x_pub));
+    admit_shun(a, x_pub, 0xc2);
+    CHECK(!admit_may_contact(a, x_pub) && admit_may_contact(a, y_pub));
+    set_trust(a, "00000000000000c2\n", NULL);
+    CHECK(!admit_may_contact(a, x_pub));
+    set_trust(a, "", NULL);
+    CHECK(admit_may_contact(a, x_pub) && a->n_shunned == 0);
+    admit_shun(a, x_pub, 0xc2);
+    admit_unshun(a, x_pub);
+    CHECK(admit_may_contact(a, x_pub));
+    /* bounded: the oldest goes first */
+    admit_shun(a, x_pub, 0xc2);
+    for (size_t i = 0; i < ADMIT_SHUNNED_MAX; i++) {
+        uint8_t k[32];
+
+        randombytes_buf(k, sizeof(k));
+        admit_shun(a, k, i);
+        CHECK(!admit_may_contact(a, k));
+    }
+    CHECK(a->n_shunned == ADMIT_SHUNNED_MAX && admit_may_contact(a, x_pub));
+    set_trust(a, "", NULL);
+    CHECK(a->n_shunned == 0);
+    config_revoked_clear(&a->revoked);
+    free(a->known);
+    free(a);
+}
+
+/* Key rotation: certificates of either of two authorities are admitted. */
+static void test_two_authorities(const char *dir)
+{
+    struct admit *a = calloc(1, sizeof(*a));
+    uint8_t buf[CERT_MAX_LEN];
+    struct admit_grant g;
+    struct cert *c = malloc(sizeof(*c));
+    char path[512], why[512];
+    size_t len;
+
+    if (!a || !c)
+        exit(1);
+    a->enabled = true;
+    set_trust(a, "", NULL);
+    len = make_cert_serial(buf, other_sk, x_pub, 7);
+    CHECK(admit_check(a, buf, len, x_pub, NOW, &g) == CERT_E_AUTHORITY);
+    set_trust(a, "", other_pk);
+    CHECK(admit_check(a, buf, len, x_pub, NOW, &g) == 0 && g.serial == 7);
+    CHECK(memcmp(g.authority, other_pk, 32) == 0 && admit_grant_trusted(a, &g, x_pub));
+    len = make_cert_serial(buf, ca_sk, x_pub, 8);
+    CHECK(admit_check(a, buf, len, x_pub, NOW, &g) == 0 && g.serial == 8);
+    CHECK(memcmp(g.authority, ca_pk, 32) == 0);
+    /* a third authority is still refused, and revocation applies to both */
+    {
+        uint8_t third_pk[32], third_sk[64];
+
+        crypto_sign_keypair(third_pk, third_sk);
+        len = make_cert_serial(buf, third_sk, x_pub, 9);
+        CHECK(admit_check(a, buf, len, x_pub, NOW, &g) == CERT_E_AUTHORITY);
+    }
+    set_trust(a, "0000000000000007\n", other_pk);
+    len = make_cert_serial(buf, other_sk, x_pub, 7);
+    CHECK(admit_check(a, buf, len, x_pub, NOW, &g) == ADMIT_E_REVOKED);
+    /* authority 2 dropped at a reload: its grants no longer stand */
+    set_trust(a, "", other_pk);
+    CHECK(admit_check(a, buf, len, x_pub, NOW, &g) == 0);
+    set_trust(a, "", NULL);
+    CHECK(!admit_grant_trusted(a, &g, x_pub));
+    /* our own certificate from the second authority */
+    snprintf(path, sizeof(path), "%s/two.cert", dir);
+    write_text(path, buf, len);
+    CHECK(admit_load_self2(path, ca_pk, NULL, x_pub, NOW, c, why, sizeof(why)) == -EINVAL);
+    CHECK(strstr(why, "another authority") != NULL);
+    CHECK(admit_load_self2(path, ca_pk, other_pk, x_pub, NOW, c, why, sizeof(why)) == 0);
+    CHECK(c->serial == 7);
+    config_revoked_clear(&a->revoked);
+    free(c);
+    free(a);
+}
+
 /* One refusal line per key and minute, for several keys at once. */
 static void test_refusal_log(void)
 {
@@ -393,6 +549,8 @@ int main(void)
     test_policy();
     test_known();
     test_refusal_log();
+    test_revocation();
+    test_two_authorities(dir);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         printf("warning: cannot remove %s\n", dir);

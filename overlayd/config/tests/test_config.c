@@ -732,6 +732,143 @@ static void test_fixture(const char *fixtures)
     }
 }
 
+/* ---- Authority twice, RevokedFile ----------------------------------------- */
+
+/* A host with an Authority (lines 1-6); append lines to it. */
+#define HA(x) "[Host]\nName = host-a\nPrivateKeyFile = host.key\nEnclaveDir = enclaves\n" \
+              "Authority = %A\nCertificateFile = host.cert\n" x
+
+/* Load @host with @revoked as dir/revoked (NULL: no such file). */
+static int load_rev(const char *name, const char *host, const char *revoked,
+                    struct capture *cap, struct config **cfg, char *dir, size_t dir_len)
+{
+    char sub[200], path[200];
+
+    snprintf(dir, dir_len, "%s/%s", root, name);
+    mkdir_or_die(dir);
+    snprintf(sub, sizeof(sub), "%s/enclaves", dir);
+    mkdir_or_die(sub);
+    put(dir, "overlayd.conf", host, 0644);
+    put(dir, "host.key", "%K\n", 0600);
+    put(dir, "host.cert", "certificate text\n", 0644);
+    put(dir, "enclaves/blue.conf", E(""), 0644);
+    if (revoked)
+        put(dir, "revoked", revoked, 0644);
+    memset(cap, 0, sizeof(*cap));
+    snprintf(path, sizeof(path), "%s/overlayd.conf", dir);
+    return config_load(path, capture_fn, cap, cfg);
+}
+
+/* One problem, with this exact "path:line: message" prefix. */
+static void want_rev(const char *name, const char *host, const char *revoked,
+                     const char *want_fmt, struct capture *cap)
+{
+    struct config *cfg = NULL;
+    char dir[128], want[512];
+    int r = load_rev(name, host, revoked, cap, &cfg, dir, sizeof(dir));
+
+    snprintf(want, sizeof(want), want_fmt, dir);
+    CHECK(r == -EINVAL && !cfg, "%s: r = %d", name, r);
+    CHECK(cap->n == 1 && capture_find(cap, want) == 0, "%s: want \"%s\"", name, want);
+    if (cap->n != 1 || capture_find(cap, want) != 0)
+        capture_dump(cap);
+    config_free(cfg);
+}
+
+static void test_revoked(void)
+{
+    struct capture *cap = malloc(sizeof(*cap));
+    struct config *cfg = NULL;
+    uint8_t k2[32], zero[32] = { 0 };
+    char dir[128], host[1024], rev[512];
+    int r;
+
+    if (!cap)
+        abort();
+    memset(k2, 0x77, 32);
+    /* Two authorities, a RevokedFile with comments, blanks, a repeat, CRLF */
+    snprintf(rev, sizeof(rev),
+             "# revoked hosts\n\n0123456789ABCDEF   # host-c, laptop lost\n"
+             "\t%s\r\n0123456789abcdef\nfedcba9876543210 # again below\n%s #host-b\n",
+             k_peer1, k_peer2);
+    {
+        char b64[KEY_B64_LEN + 1];
+
+        key_to_base64(b64, k2);
+        snprintf(host, sizeof(host), "%sAuthority = %s\nRevokedFile = revoked\n", HA(""), b64);
+    }
+    r = load_rev("rev-ok", host, rev, cap, &cfg, dir, sizeof(dir));
+    CHECK(r == 0 && cap->n == 0, "valid RevokedFile: r = %d, %d problems", r, cap->n);
+    if (cap->n)
+        capture_dump(cap);
+    if (cfg) {
+        CHECK(cfg->has_authority && !memcmp(cfg->authority, auth_bin, 32), "first authority");
+        CHECK(cfg->has_authority2 && !memcmp(cfg->authority2, k2, 32), "second authority");
+        CHECK(cfg->revoked.n_serials == 2 && cfg->revoked.n_keys == 2,
+              "%zu serials, %zu keys (repeats merged)", cfg->revoked.n_serials,
+              cfg->revoked.n_keys);
+        CHECK(config_revoked_serial(&cfg->revoked, UINT64_C(0x0123456789abcdef)) &&
+              config_revoked_serial(&cfg->revoked, UINT64_C(0xfedcba9876543210)) &&
+              !config_revoked_serial(&cfg->revoked, 1), "serial lookups");
+        CHECK(config_revoked_key(&cfg->revoked, peer1_bin) &&
+              config_revoked_key(&cfg->revoked, peer2_bin) &&
+              !config_revoked_key(&cfg->revoked, pub_bin) &&
+              !config_revoked_key(&cfg->revoked, zero), "key lookups");
+        config_free(cfg);
+        cfg = NULL;
+    }
+    /* an empty file revokes nothing */
+    r = load_rev("rev-empty", HA("RevokedFile = revoked\n"), "", cap, &cfg, dir, sizeof(dir));
+    CHECK(r == 0 && cfg && !cfg->revoked.n_keys && !cfg->revoked.n_serials && !cfg->has_authority2,
+          "empty RevokedFile: r = %d", r);
+    config_free(cfg);
+    cfg = NULL;
+
+    /* problems: each names the file and line */
+    want_rev("rev-missing", HA("RevokedFile = revoked\n"), NULL,
+             "%s/revoked: cannot read: No such file or directory", cap);
+    want_rev("rev-short", HA("RevokedFile = revoked\n"), "# c\n\n0123\n",
+             "%s/revoked:3: serial \"0123\" has 4 hex digits (want 16", cap);
+    want_rev("rev-junk", HA("RevokedFile = revoked\n"), "0123456789abcdef\nhost-c\n",
+             "%s/revoked:2: \"host-c\" is neither a certificate serial (16 hex digits) nor a base64 public key", cap);
+    want_rev("rev-two", HA("RevokedFile = revoked\n"), "0123456789abcdef 0000000000000001\n",
+             "%s/revoked:1: \"0123456789abcdef 0000000000000001\" holds more than one entry", cap);
+    want_rev("rev-noauth", H("RevokedFile = revoked\n"), "",
+             "%s/overlayd.conf:5: RevokedFile is set but Authority is not", cap);
+    want_rev("auth-three", HA("Authority = %1\nAuthority = %2\n"), NULL,
+             "%s/overlayd.conf:8: Authority is given more than twice (first on line 5)", cap);
+    want_rev("auth-same", HA("Authority = %A\n"), NULL,
+             "%s/overlayd.conf:7: Authority is the same key as on line 5", cap);
+    want_rev("auth-bad2", HA("Authority = nope\n"), NULL,
+             "%s/overlayd.conf:7: Authority \"nope\" is not a base64 32-byte key", cap);
+    want_rev("rev-dup-key", HA("RevokedFile = revoked\nRevokedFile = revoked\n"), "",
+             "%s/overlayd.conf:8: duplicate key \"RevokedFile\" in [Host] (first set on line 7)", cap);
+    free(cap);
+}
+
+/* The parser alone, from memory: a line too long, a NUL byte, no final newline. */
+static void test_revoked_parse(void)
+{
+    struct capture cap = { .n = 0 };
+    struct config_revoked rv;
+    char text[600];
+    int r;
+
+    memset(text, 'a', sizeof(text));
+    memcpy(text + 300, "\n0000000000000002", 17);
+    r = config_parse_revoked("mem", text, 317, capture_fn, &cap, &rv);
+    CHECK(r == -EINVAL && cap.n == 1 && capture_find(&cap, "mem:1: not an entry") == 0 &&
+          rv.n_serials == 0, "long line: r = %d", r);
+    cap.n = 0;
+    r = config_parse_revoked("mem", "00000000\0" "00000001\n", 18, capture_fn, &cap, &rv);
+    CHECK(r == -EINVAL && capture_find(&cap, "mem:1: not an entry") == 0, "NUL byte: r = %d", r);
+    cap.n = 0;
+    r = config_parse_revoked("mem", "0000000000000002", 16, capture_fn, &cap, &rv);
+    CHECK(r == 0 && cap.n == 0 && rv.n_serials == 1 && config_revoked_serial(&rv, 2),
+          "no final newline: r = %d", r);
+    config_revoked_clear(&rv);
+}
+
 int main(int argc, char **argv)
 {
     snprintf(root, sizeof(root), "/tmp/test_config.XXXXXX");
@@ -745,6 +882,8 @@ int main(int argc, char **argv)
     test_broken();
     test_enclave_dir();
     test_inner_mtu();
+    test_revoked();
+    test_revoked_parse();
     test_fixture(argc > 1 ? argv[1] : NULL);
     rm_tree(root);
     if (check_failures)
