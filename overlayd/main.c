@@ -73,8 +73,10 @@ int main(int argc, char **argv)
         cfg = NULL;
         rc = -EINVAL;
     }
-    if (check)
+    if (check) {
+        config_free(cfg);
         return rc == 0 ? 0 : 1;
+    }
     if (rc < 0) {
         log_error("config", "%s: invalid configuration, not starting", path);
         return 1;
