@@ -26,15 +26,18 @@ void claims_frozen(struct daemon *d, struct enclave *e, const uint8_t mac[6])
     const struct fdb_entry *ent = fdb_lookup(e->fdb, mac);
     const struct peer *at;
     char m[MAC_STR_LEN + 1];
+    uint64_t window, freeze;
+    unsigned moves;
 
     if (!ent || !fdb_frozen_report(e->fdb, mac))
         return;
     d->macs_frozen++;
     at = ent->peer;
     mac_format(mac, m);
-    log_warn("claims", "%s: %s frozen at %s: more than %d moves in %d s (a duplicate MAC?); "
-             "it stays there for %d s", e->name, m, at ? at->name : "this host",
-             FDB_DUP_MOVES, FDB_DUP_WINDOW_S, FDB_DUP_WINDOW_S);
+    fdb_dup_limits(e->fdb, &moves, &window, &freeze);
+    log_warn("claims", "%s: %s frozen at %s: more than %u moves in %.3f s (a duplicate MAC?); "
+             "it stays there for %.3f s", e->name, m, at ? at->name : "this host",
+             moves, (double)window / 1e9, (double)freeze / 1e9);
 }
 
 void claims_local(struct daemon *d, struct enclave *e, const uint8_t mac[6], int rc,
