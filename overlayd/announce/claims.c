@@ -9,6 +9,7 @@
 
 #include "overlayd/announce/announce.h"
 #include "overlayd/daemon.h"
+#include "overlayd/ring/ringd.h"
 #include "lib/log.h"
 #include "lib/mac.h"
 
@@ -40,6 +41,16 @@ void claims_frozen(struct daemon *d, struct enclave *e, const uint8_t mac[6])
              moves, (double)window / 1e9, (double)freeze / 1e9);
 }
 
+/* A claim goes to every up peer and to the ring at once: a host with no
+ * link to us learns it from the ring within one round trip, not after
+ * the next publish scan. */
+static void claims_announce(struct daemon *d, struct enclave *e, const uint8_t mac[6],
+                            uint64_t seq, uint64_t now)
+{
+    announce_mac(d, e, mac, seq, false);
+    ringd_claim(d, e, mac, seq, now);
+}
+
 void claims_local(struct daemon *d, struct enclave *e, const uint8_t mac[6], int rc,
                   uint64_t now)
 {
@@ -57,7 +68,7 @@ void claims_local(struct daemon *d, struct enclave *e, const uint8_t mac[6], int
         drop_count(&d->drops, DROP_CLAIM_RATELIMIT, now, "%s: over %d claims a second",
                    e->name, CLAIMS_LEARNED_PER_S);
     else
-        announce_mac(d, e, mac, ent->seq, false);
+        claims_announce(d, e, mac, ent->seq, now);
     if (rc == FDB_MIGRATED) {
         d->migrations++;
         claims_log(e, mac, "claimed here", ent->seq);
@@ -72,7 +83,7 @@ int claims_remote(struct daemon *d, struct enclave *e, const uint8_t mac[6], str
 
     if (rc == FDB_COUNTER && ent) {
         /* The guest answers here: say so to everyone the claim reached. */
-        announce_mac(d, e, mac, ent->seq, false);
+        claims_announce(d, e, mac, ent->seq, now);
         claims_log(e, mac, "live here: counter-claim", ent->seq);
     } else if (rc == FDB_MOVED_AWAY) {
         d->migrations++;
@@ -80,7 +91,6 @@ int claims_remote(struct daemon *d, struct enclave *e, const uint8_t mac[6], str
     } else if (rc == -EBUSY) {
         claims_frozen(d, e, mac);
     }
-    (void)now;
     return rc;
 }
 
