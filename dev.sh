@@ -19,6 +19,7 @@ PKGS=(
     libsodium-dev libuv1-dev libnl-3-dev libnl-route-3-dev libnetfilter-queue-dev
     iproute2 iputils-ping iputils-arping tcpdump iperf3 nftables iptables procps psmisc
     wireguard-tools wireguard-go tinc python3 jq
+    libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 )
 
 say() { printf '==> %s\n' "$*" >&2; }

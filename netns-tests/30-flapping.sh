@@ -18,7 +18,10 @@
 #     default 180 s): 8 s after the freeze the guest's next RARP claims the
 #     MAC on h2 again, and h1, which counts its own moves with the default
 #     limits, refuses that sixth move: frozen at h3 there, so the claim
-#     still redirects nothing.
+#     still redirects nothing;
+#   - a reload of h1 with MacMoveLimit = 0 applies at once: the reload
+#     says so, `enclaves --json` shows it, and h1 no longer shows the MAC
+#     frozen.
 . "$(dirname "$0")/lib.sh"
 rig_init
 
@@ -107,6 +110,15 @@ to m2
 rig_poll 5 "h2 claims the MAC again" fdb_is h2 '.state == "local" and .seq > '"$seq"
 rig_poll 5 "h1 refuses its sixth move: frozen at h3" fdb_is h1 '.state == "frozen" and .location == "h3"'
 rig_assert_eq "$(rig_counter h1 macs_frozen)" 1 "h1 macs_frozen"
+rig_say "a reload with MacMoveLimit = 0 on h1: duplicate detection off, nothing frozen"
+rig_enclave h1 blue 100 "MacMoveLimit = 0"
+out=$(rig_ctl h1 reload 2>&1) || rig_fail "h1 reload: $out"
+rig_log "$out"
+grep -q "enclave blue: MacMoveLimit 0, MacMoveWindow 180.000 s, MacFreezeTime 180.000 s" <<<"$out" \
+    || rig_fail "h1's reload does not report the new limits: $out"
+rig_assert "h1 shows MacMoveLimit 0" eval \
+    "rig_ctl_q h1 --json enclaves | jq -e '.enclaves[0].mac_move_limit == 0' >/dev/null"
+rig_assert "h1 no longer shows the MAC frozen (still at h3)" fdb_is h1 '.state == "remote" and .location == "h3"'
 printf '  ok: frozen at h2 after 5 moves, thawed after %s s; h1: %s, h2: %s\n' "$FREEZE_S" \
     "$(fdb_show h1)" "$(fdb_show h2)" >&2
 

@@ -76,6 +76,9 @@ void fdb_set_dup_limits(struct fdb *f, unsigned moves, uint64_t window_ns, uint6
     f->dup_moves = moves;
     f->dup_window = window_ns;
     f->dup_freeze = freeze_ns;
+    /* Turned off (a reload): nothing stays frozen. */
+    for (size_t i = 0; !moves && i < f->max; i++)
+        f->e[i].frozen = f->e[i].frozen_unreported = false;
 }
 
 void fdb_dup_limits(const struct fdb *f, unsigned *moves, uint64_t *window_ns, uint64_t *freeze_ns)

@@ -158,8 +158,8 @@ int fdb_learn(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t now);
 
 /* Duplicate detection: at most @moves location changes per @window_ns,
  * then frozen for @freeze_ns (defaults FDB_DUP_MOVES, FDB_DUP_WINDOW_S,
- * FDB_DUP_FREEZE_S; @moves 0 = off). Entries frozen already thaw by the
- * new @freeze_ns. */
+ * FDB_DUP_FREEZE_S; @moves 0 = off, and thaws every frozen entry).
+ * Entries frozen already thaw by the new @freeze_ns. */
 void fdb_set_dup_limits(struct fdb *f, unsigned moves, uint64_t window_ns, uint64_t freeze_ns);
 void fdb_dup_limits(const struct fdb *f, unsigned *moves, uint64_t *window_ns, uint64_t *freeze_ns);
 /* True once per freeze of @mac (then false until it freezes again). */

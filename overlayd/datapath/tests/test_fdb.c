@@ -566,6 +566,12 @@ static void test_frozen(void)
     /* Moves past the window start counting anew: two more go. */
     CHECK(fdb_announce(f, m, PA, seq++, t + 17 * S) == 0 && fdb_announce(f, m, PB, seq++, t + 18 * S) == 0);
     CHECK(fdb_frozen_total(f) == 1);
+    /* Frozen, then turned off (a reload with MacMoveLimit = 0): thawed at
+     * once, and it moves. */
+    CHECK(fdb_announce(f, m, PA, seq++, t + 19 * S) == -EBUSY && strcmp(fdb_entry_state(e), "frozen") == 0);
+    fdb_set_dup_limits(f, 0, 10 * S, 3 * S);
+    CHECK(strcmp(fdb_entry_state(e), "remote") == 0, "state %s", fdb_entry_state(e));
+    CHECK(fdb_announce(f, m, PA, seq++, t + 20 * S) == 0 && e->peer == PA);
     fdb_free(f);
 }
 
