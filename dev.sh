@@ -20,6 +20,7 @@ PKGS=(
     iproute2 iputils-ping iputils-arping tcpdump iperf3 nftables iptables procps psmisc
     wireguard-tools wireguard-go tinc python3 jq
     openvswitch-switch qemu-system-x86 busybox-static
+    libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 )
 
 say() { printf '==> %s\n' "$*" >&2; }

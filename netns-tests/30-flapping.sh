@@ -9,11 +9,19 @@
 # RARP, as a migrating VM does.
 #   - the first five moves are followed: h1's MAC table points at the
 #     copy that spoke last, with a rising sequence number;
-#   - the sixth move within FDB_DUP_WINDOW_S (180 s) is refused by the host
-#     where the guest reappears (h2 counts its own five moves): h2 shows
-#     the MAC `frozen` where it was (at h3), logs the freeze once and
+#   - the sixth move within MacMoveWindow (default 180 s) is refused by the
+#     host where the guest reappears (h2 counts its own five moves): h2
+#     shows the MAC `frozen` where it was (at h3), logs the freeze once and
 #     counts it in `macs_frozen`, and claims nothing, so h1 keeps sending
-#     to h3; another move back and forth changes nothing either.
+#     to h3; another move back and forth changes nothing either;
+#   - h2's enclave file sets MacFreezeTime = 8s (the others keep the
+#     default 180 s): 8 s after the freeze the guest's next RARP claims the
+#     MAC on h2 again, and h1, which counts its own moves with the default
+#     limits, refuses that sixth move: frozen at h3 there, so the claim
+#     still redirects nothing;
+#   - a reload of h1 with MacMoveLimit = 0 applies at once: the reload
+#     says so, `enclaves --json` shows it, and h1 no longer shows the MAC
+#     frozen.
 . "$(dirname "$0")/lib.sh"
 rig_init
 
@@ -21,7 +29,10 @@ MAC=52:54:00:00:05:05
 rig_wan_create
 for i in 1 2 3; do rig_host_create "h$i" "$i"; done
 rig_mesh h1 h2 h3
-for h in h1 h2 h3; do rig_enclave "$h" blue 100; done
+FREEZE_S=8
+rig_enclave h1 blue 100
+rig_enclave h2 blue 100 "MacFreezeTime = ${FREEZE_S}s"
+rig_enclave h3 blue 100
 for i in 1 2 3; do rig_daemon_start "h$i"; done
 for h in h1 h2 h3; do rig_wait_links "$h" 2; done
 
@@ -71,6 +82,7 @@ rig_assert_eq "$(rig_counter h1 macs_frozen)" 0 "h1 macs_frozen after five moves
 rig_say "the sixth move within 180 s: frozen at h3"
 sleep 0.2
 to m2
+frozen_at=$SECONDS
 rig_poll 5 "h2 shows the MAC frozen at h3" fdb_is h2 '.state == "frozen" and .location == "h3"'
 rig_assert_eq "$(rig_counter h2 macs_frozen)" 1 "h2 macs_frozen"
 rig_assert_eq "$(grep -c "$MAC frozen at h3" "$(rig_host_dir h2)/overlayd.log")" 1 "h2's freeze warnings"
@@ -88,6 +100,26 @@ rig_poll 5 "h2 read the RARP" _h2_heard
 rig_assert "h2 still frozen at h3" fdb_is h2 '.state == "frozen" and .location == "h3"'
 rig_assert "h1 still sends to h3, same seq" fdb_is h1 ".location == \"h3\" and .seq == $seq"
 rig_assert_eq "$(rig_counter h2 macs_frozen)" 1 "h2 macs_frozen (one freeze, reported once)"
-printf '  ok: frozen at h2 after 5 moves; h1: %s, h2: %s\n' "$(fdb_show h1)" "$(fdb_show h2)" >&2
+rig_assert "h2 shows its MacFreezeTime" eval \
+    "rig_ctl_q h2 --json enclaves | jq -e '.enclaves[0] | .mac_freeze_time_ms == $((FREEZE_S * 1000)) and .mac_move_limit == 5 and .mac_move_window_ms == 180000' >/dev/null"
+
+rig_say "MacFreezeTime (${FREEZE_S} s on h2) later: h2 claims again, h1 (180 s) refuses"
+# The freeze ends FREEZE_S after it began; SECONDS rounds, so one more.
+while [ $((SECONDS - frozen_at)) -le "$FREEZE_S" ]; do sleep 0.5; done
+to m2
+rig_poll 5 "h2 claims the MAC again" fdb_is h2 '.state == "local" and .seq > '"$seq"
+rig_poll 5 "h1 refuses its sixth move: frozen at h3" fdb_is h1 '.state == "frozen" and .location == "h3"'
+rig_assert_eq "$(rig_counter h1 macs_frozen)" 1 "h1 macs_frozen"
+rig_say "a reload with MacMoveLimit = 0 on h1: duplicate detection off, nothing frozen"
+rig_enclave h1 blue 100 "MacMoveLimit = 0"
+out=$(rig_ctl h1 reload 2>&1) || rig_fail "h1 reload: $out"
+rig_log "$out"
+grep -q "enclave blue: MacMoveLimit 0, MacMoveWindow 180.000 s, MacFreezeTime 180.000 s" <<<"$out" \
+    || rig_fail "h1's reload does not report the new limits: $out"
+rig_assert "h1 shows MacMoveLimit 0" eval \
+    "rig_ctl_q h1 --json enclaves | jq -e '.enclaves[0].mac_move_limit == 0' >/dev/null"
+rig_assert "h1 no longer shows the MAC frozen (still at h3)" fdb_is h1 '.state == "remote" and .location == "h3"'
+printf '  ok: frozen at h2 after 5 moves, thawed after %s s; h1: %s, h2: %s\n' "$FREEZE_S" \
+    "$(fdb_show h1)" "$(fdb_show h2)" >&2
 
 rig_pass

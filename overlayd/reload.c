@@ -229,6 +229,28 @@ static unsigned reload_enclave_clamp(struct enclave *e, const struct config_encl
     return 1;
 }
 
+/* MacMoveLimit / MacMoveWindow / MacFreezeTime changed: applied in place;
+ * moves counted so far stay counted, a freeze ends by the new time. */
+static unsigned reload_enclave_dup(struct enclave *e, const struct config_enclave *ce,
+                                   struct sbuf *out)
+{
+    uint64_t window, freeze;
+    unsigned moves;
+
+    fdb_dup_limits(e->fdb, &moves, &window, &freeze);
+    if (moves == ce->mac_move_limit && window == ce->mac_move_window_ns &&
+        freeze == ce->mac_freeze_ns)
+        return 0;
+    fdb_set_dup_limits(e->fdb, ce->mac_move_limit, ce->mac_move_window_ns, ce->mac_freeze_ns);
+    sbuf_printf(out, "enclave %s: MacMoveLimit %u, MacMoveWindow %.3f s, MacFreezeTime %.3f s\n",
+                e->name, ce->mac_move_limit, (double)ce->mac_move_window_ns / 1e9,
+                (double)ce->mac_freeze_ns / 1e9);
+    log_info("enclave", "%s: MacMoveLimit %u, MacMoveWindow %.3f s, MacFreezeTime %.3f s",
+             e->name, ce->mac_move_limit, (double)ce->mac_move_window_ns / 1e9,
+             (double)ce->mac_freeze_ns / 1e9);
+    return 1;
+}
+
 static unsigned reload_enclaves(struct daemon *d, const struct config *nc, struct sbuf *out,
                                 int *failed)
 {
@@ -249,6 +271,7 @@ static unsigned reload_enclaves(struct daemon *d, const struct config *nc, struc
             }
             changes += reload_enclave_bounds(d, e, ce, out);
             changes += reload_enclave_clamp(e, ce, out);
+            changes += reload_enclave_dup(e, ce, out);
             i++;
             continue;
         }

@@ -9,6 +9,7 @@
 
 #include "overlayd/announce/announce.h"
 #include "overlayd/daemon.h"
+#include "overlayd/ring/ringd.h"
 #include "lib/log.h"
 #include "lib/mac.h"
 
@@ -26,15 +27,28 @@ void claims_frozen(struct daemon *d, struct enclave *e, const uint8_t mac[6])
     const struct fdb_entry *ent = fdb_lookup(e->fdb, mac);
     const struct peer *at;
     char m[MAC_STR_LEN + 1];
+    uint64_t window, freeze;
+    unsigned moves;
 
     if (!ent || !fdb_frozen_report(e->fdb, mac))
         return;
     d->macs_frozen++;
     at = ent->peer;
     mac_format(mac, m);
-    log_warn("claims", "%s: %s frozen at %s: more than %d moves in %d s (a duplicate MAC?); "
-             "it stays there for %d s", e->name, m, at ? at->name : "this host",
-             FDB_DUP_MOVES, FDB_DUP_WINDOW_S, FDB_DUP_WINDOW_S);
+    fdb_dup_limits(e->fdb, &moves, &window, &freeze);
+    log_warn("claims", "%s: %s frozen at %s: more than %u moves in %.3f s (a duplicate MAC?); "
+             "it stays there for %.3f s", e->name, m, at ? at->name : "this host",
+             moves, (double)window / 1e9, (double)freeze / 1e9);
+}
+
+/* A claim goes to every up peer and to the ring at once: a host with no
+ * link to us learns it from the ring within one round trip, not after
+ * the next publish scan. */
+static void claims_announce(struct daemon *d, struct enclave *e, const uint8_t mac[6],
+                            uint64_t seq, uint64_t now)
+{
+    announce_mac(d, e, mac, seq, false);
+    ringd_claim(d, e, mac, seq, now);
 }
 
 void claims_local(struct daemon *d, struct enclave *e, const uint8_t mac[6], int rc,
@@ -54,7 +68,7 @@ void claims_local(struct daemon *d, struct enclave *e, const uint8_t mac[6], int
         drop_count(&d->drops, DROP_CLAIM_RATELIMIT, now, "%s: over %d claims a second",
                    e->name, CLAIMS_LEARNED_PER_S);
     else
-        announce_mac(d, e, mac, ent->seq, false);
+        claims_announce(d, e, mac, ent->seq, now);
     if (rc == FDB_MIGRATED) {
         d->migrations++;
         claims_log(e, mac, "claimed here", ent->seq);
@@ -69,7 +83,7 @@ int claims_remote(struct daemon *d, struct enclave *e, const uint8_t mac[6], str
 
     if (rc == FDB_COUNTER && ent) {
         /* The guest answers here: say so to everyone the claim reached. */
-        announce_mac(d, e, mac, ent->seq, false);
+        claims_announce(d, e, mac, ent->seq, now);
         claims_log(e, mac, "live here: counter-claim", ent->seq);
     } else if (rc == FDB_MOVED_AWAY) {
         d->migrations++;

@@ -9,11 +9,11 @@
  * their outcomes (docs/migration.md):
  *   - a local frame claimed a MAC (fdb_learn: FDB_CLAIMED, FDB_MIGRATED):
  *     the claim goes at once to every up peer carrying the enclave (the
- *     hosts that may be sending to it), and to the ring with the next
- *     publish scan (at most 1 s);
+ *     hosts that may be sending to it), and its record at once to the
+ *     ring (ringd_claim), within the same token bucket;
  *   - a peer's (or a ring record's) claim on a local MAC: a live one is
- *     answered with a counter-claim to every peer; otherwise the entry
- *     forwards to the claimant for FDB_FORWARD_GRACE_MS (the daemon's
+ *     answered with a counter-claim to every peer and the ring; otherwise
+ *     the entry forwards to the claimant for FDB_FORWARD_GRACE_MS (the daemon's
  *     claims timer: claims_next_deadline / claims_on_timeout);
  *   - frames that still arrive for a forwarding MAC go to its new host
  *     (forwarded_frames);
@@ -22,7 +22,7 @@
  * `migrations` counts MACs claimed away from here and MACs claimed here
  * from another host.
  *
- * May call: datapath/ (fdb, tx_send), announce.c, lib/.
+ * May call: datapath/ (fdb, tx_send), announce.c, ring/ringd.h, lib/.
  */
 
 #include <stdbool.h>

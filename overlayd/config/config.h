@@ -30,6 +30,13 @@ enum config_limits {
     /* ProximitySample: candidates weighed per finger (1 = plain Chord). */
     CONFIG_PROXIMITY_DEFAULT = 16,
     CONFIG_PROXIMITY_MAX = 64,
+    /* Duplicate detection (MacMoveLimit, MacMoveWindow, MacFreezeTime):
+     * the RFC 7432 section 15.1 defaults, as datapath/fdb.h has them. */
+    CONFIG_DUP_MOVES = 5,
+    CONFIG_DUP_WINDOW_S = 180,
+    CONFIG_DUP_FREEZE_S = 180,
+    CONFIG_DUP_MOVES_MAX = 1000,
+    CONFIG_DUP_TIME_MAX_S = 86400,
 };
 
 /*
@@ -83,6 +90,9 @@ struct config_enclave {
     uint64_t max_latency_ns;             /* MaxLatency; 0: no bound */
     unsigned min_paths;                  /* MinPaths; 0: no bound */
     bool clamp_mss;                      /* ClampMSS (default yes): datapath/mss.h */
+    unsigned mac_move_limit;             /* MacMoveLimit (0: no duplicate detection) */
+    uint64_t mac_move_window_ns;         /* MacMoveWindow */
+    uint64_t mac_freeze_ns;              /* MacFreezeTime */
     struct config_member *members;
     size_t n_members;
     int line;                            /* of the [Enclave] header */

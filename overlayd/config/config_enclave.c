@@ -11,7 +11,7 @@
 
 enum enclave_key {
     EK_NAME, EK_ID, EK_BRIDGE, EK_BRIDGE_TYPE, EK_UPLINK, EK_MTU, EK_MAX_LATENCY, EK_MIN_PATHS,
-    EK_CLAMP_MSS, EK_COUNT
+    EK_CLAMP_MSS, EK_MAC_MOVE_LIMIT, EK_MAC_MOVE_WINDOW, EK_MAC_FREEZE_TIME, EK_COUNT
 };
 const char *config_bridge_type_name(enum config_bridge_type t)
 {
@@ -39,6 +39,9 @@ static const struct cfg_key_spec enclave_keys[EK_COUNT] = {
     [EK_MAX_LATENCY] = { "MaxLatency", false },
     [EK_MIN_PATHS] = { "MinPaths", false },
     [EK_CLAMP_MSS] = { "ClampMSS", false },
+    [EK_MAC_MOVE_LIMIT] = { "MacMoveLimit", false },
+    [EK_MAC_MOVE_WINDOW] = { "MacMoveWindow", false },
+    [EK_MAC_FREEZE_TIME] = { "MacFreezeTime", false },
 };
 static const struct cfg_key_spec member_keys[MK_COUNT] = {
     [MK_NAME] = { "Name", true },
@@ -92,6 +95,29 @@ static void enclave_ifname(struct enclave_state *st, const char *key, const char
         cfg_problem(st->s, line,
                     "%s %s is not a valid interface name (want 1..15 characters, no '/', ':' or blanks, not \".\" or \"..\")",
                     key, cfg_quote(q, v));
+    }
+}
+
+/* Duplicate detection (datapath/fdb.h): MacMoveLimit, MacMoveWindow,
+ * MacFreezeTime. */
+static void enclave_dup_key(struct enclave_state *st, size_t k, const char *v, int line)
+{
+    const uint64_t lo = UINT64_C(1000000000), hi = (uint64_t)CONFIG_DUP_TIME_MAX_S * lo;
+    struct config_enclave *e = st->e;
+    unsigned long n;
+    char q[80];
+
+    if (k == EK_MAC_MOVE_LIMIT) {
+        if (cfg_parse_uint(v, 0, CONFIG_DUP_MOVES_MAX, &n))
+            cfg_problem(st->s, line, "MacMoveLimit %s is not a move count (want 0..%d; 0 turns duplicate detection off)",
+                        cfg_quote(q, v), CONFIG_DUP_MOVES_MAX);
+        else
+            e->mac_move_limit = (unsigned)n;
+    } else if (cfg_parse_duration(v, lo, hi, k == EK_MAC_MOVE_WINDOW ? &e->mac_move_window_ns
+                                                                    : &e->mac_freeze_ns)) {
+        cfg_problem(st->s, line, "%s %s is not a duration (want 1s..%ds, e.g. 180s or 1.5s)",
+                    k == EK_MAC_MOVE_WINDOW ? "MacMoveWindow" : "MacFreezeTime", cfg_quote(q, v),
+                    CONFIG_DUP_TIME_MAX_S);
     }
 }
 
@@ -164,6 +190,11 @@ static void enclave_key_value(struct enclave_state *st, size_t k, const char *v,
             e->clamp_mss = false;
         else
             cfg_problem(st->s, line, "ClampMSS %s is not a switch (want yes or no)", cfg_quote(q, v));
+        break;
+    case EK_MAC_MOVE_LIMIT:
+    case EK_MAC_MOVE_WINDOW:
+    case EK_MAC_FREEZE_TIME:
+        enclave_dup_key(st, k, v, line);
         break;
     }
 }
@@ -274,6 +305,9 @@ int cfg_parse_enclave(struct cfg_sink *s, const char *text, size_t len,
     snprintf(out->path, sizeof(out->path), "%s", s->path);
     /* Guests left at MTU 1500 get working TCP unless the operator says no. */
     out->clamp_mss = true;
+    out->mac_move_limit = CONFIG_DUP_MOVES;
+    out->mac_move_window_ns = (uint64_t)CONFIG_DUP_WINDOW_S * 1000000000u;
+    out->mac_freeze_ns = (uint64_t)CONFIG_DUP_FREEZE_S * 1000000000u;
     r = cfg_walk(s, text, len, &enclave_schema, &st);
     if (r)
         return r;

@@ -65,7 +65,10 @@ bool cfg_name_ok(const char *s);
 bool cfg_member_name_ok(const char *s);
 bool cfg_ifname_ok(const char *s);
 int cfg_parse_mac(const char *s, uint8_t mac[6]);
-/* "30ms", "0.5s": 1 ms .. 60 s, in ns. -EINVAL otherwise. */
+/* "30ms", "0.5s", "180s" in ns, within @min_ns..@max_ns (at most
+ * 10^8 s). -EINVAL otherwise. */
+int cfg_parse_duration(const char *s, uint64_t min_ns, uint64_t max_ns, uint64_t *ns);
+/* A duration of 1 ms .. 60 s. */
 int cfg_parse_latency(const char *s, uint64_t *ns);
 int cfg_ip_family(const char *s);             /* AF_INET, AF_INET6 or 0 */
 int cfg_cidr_ok(const char *s);               /* 0 or -EINVAL */

@@ -112,7 +112,7 @@ bool cfg_ifname_ok(const char *s)
 
 /* Digits with at most 3 decimals, then "ms" or "s": exact in microseconds,
  * no floating point, no locale. */
-int cfg_parse_latency(const char *s, uint64_t *ns)
+int cfg_parse_duration(const char *s, uint64_t min_ns, uint64_t max_ns, uint64_t *ns)
 {
     uint64_t us = 0, scale;
     int frac = -1;
@@ -144,10 +144,15 @@ int cfg_parse_latency(const char *s, uint64_t *ns)
     if (scale == 0)
         return -EINVAL;              /* below a microsecond */
     us *= scale;
-    if (us < 1000 || us > UINT64_C(60000000))
+    if (us * 1000 < min_ns || us * 1000 > max_ns)
         return -EINVAL;
     *ns = us * 1000;
     return 0;
+}
+
+int cfg_parse_latency(const char *s, uint64_t *ns)
+{
+    return cfg_parse_duration(s, UINT64_C(1000000), UINT64_C(60000000000), ns);
 }
 
 int cfg_parse_mac(const char *s, uint8_t mac[6])

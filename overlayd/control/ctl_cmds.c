@@ -323,6 +323,19 @@ static int ctl_peers(struct ctl_ctx *c)
 
 /* ---- enclaves ------------------------------------------------------------ */
 
+/* Duplicate detection as configured (MacMoveLimit, MacMoveWindow,
+ * MacFreezeTime). */
+static void ctl_enclave_dup_json(const struct enclave *e, struct json *j)
+{
+    uint64_t window, freeze;
+    unsigned moves;
+
+    fdb_dup_limits(e->fdb, &moves, &window, &freeze);
+    json_ku64(j, "mac_move_limit", moves);
+    json_ku64(j, "mac_move_window_ms", window / 1000000);
+    json_ku64(j, "mac_freeze_time_ms", freeze / 1000000);
+}
+
 static void ctl_enclave_lists(struct ctl_ctx *c, struct enclave *e, struct sbuf *members,
                               struct sbuf *hosts, struct json *j)
 {
@@ -391,6 +404,7 @@ static int ctl_enclaves(struct ctl_ctx *c)
             json_ku64(&j, "mtu", e->inner_mtu);
             json_key(&j, "clamp_mss");
             json_bool(&j, e->clamp_mss);
+            ctl_enclave_dup_json(e, &j);
             json_kstr(&j, "state", e->failed ? "failed" : "ok");
             json_ku64(&j, "neigh_bindings", neigh_count(e->neigh));
             ctl_enclave_lists(c, e, NULL, NULL, &j);

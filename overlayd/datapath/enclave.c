@@ -19,6 +19,11 @@
 #include "overlayd/announce/announce.h"
 #include "lib/idset.h"
 #include "lib/log.h"
+
+_Static_assert((int)CONFIG_DUP_MOVES == (int)FDB_DUP_MOVES &&
+               (int)CONFIG_DUP_WINDOW_S == (int)FDB_DUP_WINDOW_S &&
+               (int)CONFIG_DUP_FREEZE_S == (int)FDB_DUP_FREEZE_S,
+               "the config's duplicate-detection defaults are the MAC table's");
 #include "overlayd/datapath/neigh.h"
 #include "overlayd/datapath/ovs.h"
 #include "tap/tap.h"
@@ -320,6 +325,7 @@ int enclave_open(struct daemon *d, const struct config_enclave *ce, struct encla
     if (rc < 0)
         return enclave_fail(d, e, rc, "MAC and neighbour tables");
     fdb_set_tiebreak(e->fdb, enclave_fdb_tiebreak, d);
+    fdb_set_dup_limits(e->fdb, ce->mac_move_limit, ce->mac_move_window_ns, ce->mac_freeze_ns);
 
     if (tap_link_exists(d->nl, e->uplink) == 1) {
         log_error("enclave", "%s: uplink %s already exists (another overlayd, or a leftover): "

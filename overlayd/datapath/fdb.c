@@ -34,6 +34,7 @@ struct fdb {
     void *tiebreak_ctx;
     unsigned dup_moves;               /* 0: no duplicate detection */
     uint64_t dup_window;              /* ns */
+    uint64_t dup_freeze;              /* ns */
     uint64_t frozen_total;
 };
 
@@ -65,14 +66,26 @@ int fdb_new(size_t max, uint64_t seed, struct fdb **out)
     f->remote_cap = max - max / FDB_STATIC_RESERVE;
     f->dup_moves = FDB_DUP_MOVES;
     f->dup_window = (uint64_t)FDB_DUP_WINDOW_S * 1000000000ull;
+    f->dup_freeze = (uint64_t)FDB_DUP_FREEZE_S * 1000000000ull;
     *out = f;
     return 0;
 }
 
-void fdb_set_dup_limits(struct fdb *f, unsigned moves, uint64_t window_ns)
+void fdb_set_dup_limits(struct fdb *f, unsigned moves, uint64_t window_ns, uint64_t freeze_ns)
 {
     f->dup_moves = moves;
     f->dup_window = window_ns;
+    f->dup_freeze = freeze_ns;
+    /* Turned off (a reload): nothing stays frozen. */
+    for (size_t i = 0; !moves && i < f->max; i++)
+        f->e[i].frozen = f->e[i].frozen_unreported = false;
+}
+
+void fdb_dup_limits(const struct fdb *f, unsigned *moves, uint64_t *window_ns, uint64_t *freeze_ns)
+{
+    *moves = f->dup_moves;
+    *window_ns = f->dup_window;
+    *freeze_ns = f->dup_freeze;
 }
 
 uint64_t fdb_frozen_total(const struct fdb *f)
@@ -314,10 +327,10 @@ static void fdb_drop_location(struct fdb *f, struct fdb_entry *e)
 
 /* ---- duplicate detection (RFC 7432 section 15.1) ------------------------ */
 
-/* Is @e frozen at @now? A freeze ends FDB_DUP_WINDOW_S after it began. */
+/* Is @e frozen at @now? A freeze ends dup_freeze after it began. */
 static bool fdb_frozen_now(struct fdb_entry *e, const struct fdb *f, uint64_t now)
 {
-    if (e->frozen && now - e->frozen_at >= f->dup_window) {
+    if (e->frozen && now - e->frozen_at >= f->dup_freeze) {
         e->frozen = false;
         e->moves = 0;
     }

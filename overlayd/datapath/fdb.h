@@ -40,8 +40,10 @@
  * location changes more than FDB_DUP_MOVES times within FDB_DUP_WINDOW_S
  * (local to a peer, a peer to here, one peer to another) is *frozen*
  * where it is: the change that would exceed the limit is refused
- * (-EBUSY), and so is every further one until FDB_DUP_WINDOW_S after the
- * freeze (then it moves again, counting from zero). Two live copies of
+ * (-EBUSY), and so is every further one until FDB_DUP_FREEZE_S after the
+ * freeze (then it moves again, counting from zero). The three are the
+ * defaults; fdb_set_dup_limits() sets them per table (the enclave's
+ * MacMoveLimit, MacMoveWindow, MacFreezeTime). Two live copies of
  * one MAC, or a host replaying claims, thus stop redirecting traffic.
  * fdb_frozen_report() tells the caller once per freeze, to report it.
  *
@@ -113,7 +115,8 @@ enum fdb_limits {
     FDB_FORWARD_GRACE_MS = 2000,      /* forwarding pointer of a MAC claimed away */
     FDB_LIVE_MS = 100,                /* heard this recently: a remote claim is refused */
     FDB_DUP_MOVES = 5,                /* location changes allowed ... */
-    FDB_DUP_WINDOW_S = 180,           /* ... within this; then frozen as long */
+    FDB_DUP_WINDOW_S = 180,           /* ... within this; then frozen ... */
+    FDB_DUP_FREEZE_S = 180,           /* ... for this long */
 };
 
 /* Largest valid sequence number (2^63 - 1); above is malformed. */
@@ -177,9 +180,12 @@ const struct fdb_entry *fdb_lookup(const struct fdb *f, const uint8_t mac[6]);
  */
 int fdb_learn(struct fdb *f, const uint8_t mac[6], void *peer, uint64_t now);
 
-/* Duplicate detection: at most @moves location changes per @window_ns
- * (defaults FDB_DUP_MOVES, FDB_DUP_WINDOW_S; @moves 0 = off). */
-void fdb_set_dup_limits(struct fdb *f, unsigned moves, uint64_t window_ns);
+/* Duplicate detection: at most @moves location changes per @window_ns,
+ * then frozen for @freeze_ns (defaults FDB_DUP_MOVES, FDB_DUP_WINDOW_S,
+ * FDB_DUP_FREEZE_S; @moves 0 = off, and thaws every frozen entry).
+ * Entries frozen already thaw by the new @freeze_ns. */
+void fdb_set_dup_limits(struct fdb *f, unsigned moves, uint64_t window_ns, uint64_t freeze_ns);
+void fdb_dup_limits(const struct fdb *f, unsigned *moves, uint64_t *window_ns, uint64_t *freeze_ns);
 /* True once per freeze of @mac (then false until it freezes again). */
 bool fdb_frozen_report(struct fdb *f, const uint8_t mac[6]);
 /* MACs frozen so far (every freeze counts). */

@@ -67,6 +67,11 @@ void ringd_take_facts(struct daemon *d, const struct dp_facts *f, uint64_t now);
 void ringd_note_rx(struct daemon *d, const struct peer *p, uint64_t now);
 void ringd_note_frame(struct daemon *d, const struct peer *p, uint64_t now);
 void ringd_note_data(struct daemon *d, const struct peer *p, uint64_t now);
+/* A claim of @mac in @e with @seq (claims.c): its ring record is stored
+ * now, not with the next publish scan. Nothing when the ring is not up
+ * (the scan publishes it once it is). */
+void ringd_claim(struct daemon *d, const struct enclave *e, const uint8_t mac[6], uint64_t seq,
+                 uint64_t now);
 /* When @p last carried a frame or ring traffic (0: never, or no ring). */
 uint64_t ringd_last_data(struct daemon *d, const struct peer *p);
 

@@ -152,6 +152,7 @@ static void ringd_ctl_stats(struct ringd *r, struct json *j)
     json_ku64(j, "gets_rejected", st->gets_rejected);
     json_ku64(j, "probe_owner_noncarrier", st->probe_owner_noncarrier);
     json_ku64(j, "pubs_bad_seq", r->pubs_bad_seq);
+    json_ku64(j, "claims_stored", r->claims_stored);
     json_ku64(j, "unity_checks", st->unity_checks);
     json_ku64(j, "unity_splits", st->unity_splits);
     json_ku64(j, "zip_steps", st->zip_steps);

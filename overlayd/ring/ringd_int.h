@@ -143,6 +143,7 @@ struct ringd {
     ring_id replica_from;             /* its sender: never taken on its own word */
     uint64_t foreign_payloads;        /* ring messages with data of enclaves we may not carry */
     uint64_t pubs_bad_seq;            /* publications refused: seq above RING_SEQ_MAX */
+    uint64_t claims_stored;           /* claims stored at once, not by the scan (ringd_claim) */
     uint64_t relay_sent, relay_forwarded, relay_delivered;
     struct plan_ring_view view;       /* filled by ringd_plan_refresh() */
     ring_peer keep[PLAN_KEEP_MAX];    /* enclave neighbours (ringd_records.c) */

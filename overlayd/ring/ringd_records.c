@@ -273,6 +273,18 @@ void ringd_publish_scan(struct ringd *r, uint64_t now)
     ringd_neigh_publish(r, now);
 }
 
+void ringd_claim(struct daemon *d, const struct enclave *e, const uint8_t mac[6], uint64_t seq,
+                 uint64_t now)
+{
+    struct ringd *r = d->ringd;
+
+    if (!r || !r->node || ring_node_state(r->node) != RING_ACTIVE)
+        return;
+    ringd_pub_mark(r, now, e->id, mac, seq);
+    r->claims_stored++;
+    ringd_rearm(r);
+}
+
 static void ringd_members_refresh(struct ringd *r, uint64_t now, uint32_t enclave)
 {
     struct ringd_members *m = ringd_members(r, enclave, true);

@@ -227,7 +227,10 @@ static const char valid_red[] =
     "MTU = 1400\n"
     "MaxLatency = 2.5ms\n"
     "MinPaths = 2\n"
-    "ClampMSS = no\n";
+    "ClampMSS = no\n"
+    "MacMoveLimit = 0\n"
+    "MacMoveWindow = 2.5s\n"
+    "MacFreezeTime = 86400s\n";
 
 static void test_valid(void)
 {
@@ -327,6 +330,12 @@ static void test_valid(void)
               (unsigned long long)e->max_latency_ns, e->min_paths);
         CHECK(b->max_latency_ns == 0 && b->min_paths == 0, "blue sets no bounds");
         CHECK(b->clamp_mss && !e->clamp_mss, "ClampMSS: blue default yes, red no");
+        CHECK(e->mac_move_limit == 0 && e->mac_move_window_ns == 2500000000u &&
+              e->mac_freeze_ns == 86400ull * 1000000000u, "red duplicate detection %u %llu %llu",
+              e->mac_move_limit, (unsigned long long)e->mac_move_window_ns,
+              (unsigned long long)e->mac_freeze_ns);
+        CHECK(b->mac_move_limit == 5 && b->mac_move_window_ns == 180000000000u &&
+              b->mac_freeze_ns == 180000000000u, "blue: the RFC 7432 defaults");
         CHECK(config_inner_mtu(cfg, e, 1500) == 1400, "explicit MTU wins");
         CHECK(config_inner_mtu(cfg, b, 1500) == 1418, "IPv4 underlay: %u",
               config_inner_mtu(cfg, b, 1500));
@@ -517,6 +526,15 @@ static const struct bad_case bad_cases[] = {
     { __LINE__, NULL, E("MaxLatency = 1.2345s\n"), NULL, 0, BC ":4: MaxLatency \"1.2345s\" is not a latency", 1 },
     { __LINE__, NULL, E("MaxLatency = .5s\n"), NULL, 0, BC ":4: MaxLatency \".5s\" is not a latency", 1 },
     { __LINE__, NULL, E("MaxLatency = 5.s\n"), NULL, 0, BC ":4: MaxLatency \"5.s\" is not a latency", 1 },
+    { __LINE__, NULL, E("MacMoveLimit = 1001\n"), NULL, 0, BC ":4: MacMoveLimit \"1001\" is not a move count (want 0..1000; 0 turns duplicate detection off)", 1 },
+    { __LINE__, NULL, E("MacMoveLimit = -1\n"), NULL, 0, BC ":4: MacMoveLimit \"-1\" is not a move count", 1 },
+    { __LINE__, NULL, E("MacMoveLimit = five\n"), NULL, 0, BC ":4: MacMoveLimit \"five\" is not a move count", 1 },
+    { __LINE__, NULL, E("MacMoveWindow = 180\n"), NULL, 0, BC ":4: MacMoveWindow \"180\" is not a duration (want 1s..86400s, e.g. 180s or 1.5s)", 1 },
+    { __LINE__, NULL, E("MacMoveWindow = 999ms\n"), NULL, 0, BC ":4: MacMoveWindow \"999ms\" is not a duration", 1 },
+    { __LINE__, NULL, E("MacMoveWindow = 3m\n"), NULL, 0, BC ":4: MacMoveWindow \"3m\" is not a duration", 1 },
+    { __LINE__, NULL, E("MacFreezeTime = 86401s\n"), NULL, 0, BC ":4: MacFreezeTime \"86401s\" is not a duration (want 1s..86400s", 1 },
+    { __LINE__, NULL, E("MacFreezeTime = 0s\n"), NULL, 0, BC ":4: MacFreezeTime \"0s\" is not a duration", 1 },
+    { __LINE__, NULL, E("MacFreezeTime = 10s\nMacFreezeTime = 20s\n"), NULL, 0, BC ":5: duplicate key \"MacFreezeTime\" in [Enclave] (first set on line 4)", 1 },
     { __LINE__, NULL, E("MinPaths = 0\n"), NULL, 0, BC ":4: MinPaths \"0\" is not a path count (want 1..8)", 1 },
     { __LINE__, NULL, E("MinPaths = 9\n"), NULL, 0, BC ":4: MinPaths \"9\" is not a path count", 1 },
     { __LINE__, NULL, E("ClampMSS = true\n"), NULL, 0, BC ":4: ClampMSS \"true\" is not a switch (want yes or no)", 1 },

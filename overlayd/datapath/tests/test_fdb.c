@@ -626,10 +626,35 @@ static void test_frozen(void)
 
     /* Off: never frozen. */
     CHECK(fdb_new(64, 1, &f) == 0);
-    fdb_set_dup_limits(f, 0, win);
+    fdb_set_dup_limits(f, 0, win, win);
     for (unsigned i = 0; i < 20; i++)
         CHECK(fdb_announce(f, m, i % 2 ? PA : PB, i + 1, t + i * S) == 0);
     CHECK(fdb_frozen_total(f) == 0);
+    fdb_free(f);
+
+    /* Configured (MacMoveLimit 2, MacMoveWindow 10 s, MacFreezeTime 3 s):
+     * the third move within 10 s freezes, and the freeze ends after 3 s,
+     * not after the window. */
+    CHECK(fdb_new(64, 1, &f) == 0);
+    fdb_set_dup_limits(f, 2, 10 * S, 3 * S);
+    seq = 1;
+    CHECK(fdb_announce(f, m, PA, seq++, t) == 0);
+    CHECK(fdb_announce(f, m, PB, seq++, t + S) == 0 && fdb_announce(f, m, PA, seq++, t + 2 * S) == 0);
+    CHECK(fdb_announce(f, m, PB, seq++, t + 3 * S) == -EBUSY, "third move in 10 s: frozen");
+    e = fdb_lookup(f, m);
+    CHECK(e && e->peer == PA && strcmp(fdb_entry_state(e), "frozen") == 0);
+    CHECK(fdb_announce(f, m, PB, seq++, t + 5 * S) == -EBUSY, "still frozen 2 s later");
+    CHECK(fdb_announce(f, m, PB, seq++, t + 6 * S) == 0 && e->peer == PB,
+          "thawed 3 s after the freeze, inside the 10 s window");
+    /* Moves past the window start counting anew: two more go. */
+    CHECK(fdb_announce(f, m, PA, seq++, t + 17 * S) == 0 && fdb_announce(f, m, PB, seq++, t + 18 * S) == 0);
+    CHECK(fdb_frozen_total(f) == 1);
+    /* Frozen, then turned off (a reload with MacMoveLimit = 0): thawed at
+     * once, and it moves. */
+    CHECK(fdb_announce(f, m, PA, seq++, t + 19 * S) == -EBUSY && strcmp(fdb_entry_state(e), "frozen") == 0);
+    fdb_set_dup_limits(f, 0, 10 * S, 3 * S);
+    CHECK(strcmp(fdb_entry_state(e), "remote") == 0, "state %s", fdb_entry_state(e));
+    CHECK(fdb_announce(f, m, PA, seq++, t + 20 * S) == 0 && e->peer == PA);
     fdb_free(f);
 }
 
