@@ -264,7 +264,7 @@ static void test_seq_steps(void)
 
     mac_n(m, 11);
     CHECK(fdb_new(16, 9, &f) == 0);
-    fdb_set_dup_limits(f, 0, 0);
+    fdb_set_dup_limits(f, 0, 0, 0);
     CHECK(fdb_announce(f, m, PA, 10, t) == 0);
     CHECK(fdb_announce(f, m, PB, 10 + FDB_SEQ_AHEAD + 1, t) == -ERANGE, "B jumps too far");
     e = fdb_lookup(f, m);
