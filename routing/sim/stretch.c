@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Latency stretch of routes over the nodes' tables (stretch.h). */
 #include "routing/sim/stretch.h"
+#include "routing/sim/simrun.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,4 +142,71 @@ int stretch_measure(struct eng *e, uint32_t pairs, uint64_t seed, struct stretch
     summarise(out, st, hops, path, direct);
     free(st);
     return 0;
+}
+
+/* -L, one configuration: build, fix fingers for -T s, measure. */
+static int stretch_one(struct sim_run *r, unsigned sample, struct stretch_stats *st,
+                       struct lkstats *lk)
+{
+    struct sim_run one = *r;
+    struct eng *e;
+    double fing_ok;
+
+    one.cfg.pns_sample = sample;
+    e = eng_new(one.n, one.seed, &one.cfg);
+    if (!e)
+        return -ENOMEM;
+    sim_build(&one, e);
+    eng_run_until(e, eng_now(e) + (uint64_t)(one.stretch_s * SEC));
+    fing_ok = 1.0 - (double)eng_check_fingers(e, 200) / (200.0 * RING_ID_BITS);
+    if (stretch_measure(e, STRETCH_PAIRS, one.seed, st) < 0) {
+        eng_free(e);
+        return -ENOMEM;
+    }
+    eng_lookups_clear(e);
+    sim_issue_lookups(e, one.nlookups, 10 * SEC);
+    sim_settle_lookups(e, 15 * SEC);
+    *lk = sim_evaluate(e, UINT64_MAX);
+    printf("| %u | %u | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %.2f | %.2f | %.3f%% | "
+           "%.2f%% | %.0f s |\n", one.n, sample, st->mean, st->p50, st->p90, st->p99, st->path_ms,
+           st->direct_ms, st->hops_mean, lk->mean, 100.0 * (double)lk->ok / (double)lk->n,
+           100 * fing_ok, sim_wall() - r->w0);
+    eng_free(e);
+    return 0;
+}
+
+/* -L: latency stretch with classic fingers and with PNS on the same hosts
+ * and pairs; with -a, PNS must lower the mean and lookups must succeed. */
+int stretch_run(struct sim_run *r)
+{
+    unsigned sample[2] = { 1, r->cfg.pns_sample > 1 ? r->cfg.pns_sample : 16 };
+    struct stretch_stats st[2];
+    struct lkstats lk[2];
+    int fail = 0;
+
+    r->bulk = true;
+    if (r->stretch_s <= 0)
+        r->stretch_s = 120;
+    for (int k = 0; k < 2; k++) {
+        if (stretch_one(r, sample[k], &st[k], &lk[k]) < 0)
+            return 1;
+    }
+    printf("\n| N | PNS sample | stretch mean | p50 | p90 | p99 | route ms | direct ms | "
+           "route hops | lookup hops | lookup success | fingers legal | wall |\n"
+           "(rows above; %.0f s of fix-fingers after the build, %u pairs)\n", r->stretch_s,
+           st[0].pairs);
+    if (!r->do_assert)
+        return 0;
+    if (!(st[1].mean < st[0].mean) || st[1].reached < st[1].pairs) {
+        fprintf(stderr, "FAIL: PNS stretch %.2f not below classic %.2f (%u/%u reached)\n",
+                st[1].mean, st[0].mean, st[1].reached, st[1].pairs);
+        fail = 1;
+    }
+    for (int k = 0; k < 2; k++) {
+        if ((double)lk[k].ok < 0.999 * (double)lk[k].n) {
+            fprintf(stderr, "FAIL: sample %u: lookups %zu/%zu\n", sample[k], lk[k].ok, lk[k].n);
+            fail = 1;
+        }
+    }
+    return fail;
 }

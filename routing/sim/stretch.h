@@ -27,7 +27,16 @@ struct stretch_stats {
     double path_ms, direct_ms;  /* means */
 };
 
+/* Pairs walked by ringsim's stretch figures. */
+#define STRETCH_PAIRS 5000
+
 /* Returns 0, or -ENOMEM. */
 int stretch_measure(struct eng *e, uint32_t pairs, uint64_t seed, struct stretch_stats *out);
+
+struct sim_run;
+/* ringsim -L: the same hosts built twice, classic fingers and PNS, each
+ * measured after r->stretch_s seconds of fix-fingers; with r->do_assert
+ * PNS must lower the mean stretch and lookups must succeed. Exit code. */
+int stretch_run(struct sim_run *r);
 
 #endif
