@@ -8,7 +8,7 @@
  * enclave broadcasts along the daemon's tree (bcast.h).
  *
  *   ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b | -w growth] [-e carriers] [-P split_s] [-l lookups] [-a]
- *           [-p sample] [-L [-T secs]] [-c file.csv]
+ *           [-p sample] [-L [-T secs] [-S max]] [-c file.csv]
  *     -b  bulk bootstrap: install correct state for 99% of the hosts
  *         through ring_node_bulk_init(), then join the last 1% for real
  *     -w  every host joins by the protocol, in waves that each multiply
@@ -18,9 +18,11 @@
  *     -P  instead of the 20% failure: partition the hosts in two halves
  *         for @split_s seconds, then heal (part.h)
  *     -p  PNS sample per finger (cfg.pns_sample; 0 or 1: classic fingers)
- *     -L  latency stretch only (stretch.h): the same hosts twice, classic
- *         fingers and PNS (-p, default 16), each bulk-bootstrapped and
- *         then left to fix fingers for -T seconds (default 120)
+ *     -L  latency stretch only (stretch.h): the same hosts four times,
+ *         classic fingers and PNS (-p, default 16), each with and without
+ *         proximity route selection, each bulk-bootstrapped and then left
+ *         to fix fingers for -T seconds (default 120); with -a, the mean
+ *         stretch with PNS and PRS must be at most -S
  *     -a  assert the targets (exit 1 if missed)
  *     -c  append one CSV row with the results; with -P, write the
  *         partition's time series there instead (part.h)
@@ -199,7 +201,7 @@ static int sim_options(struct sim_run *r, int argc, char **argv)
 {
     int opt;
 
-    while ((opt = getopt(argc, argv, "n:s:r:j:bw:e:P:l:ac:p:LT:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:s:r:j:bw:e:P:l:ac:p:LT:S:")) != -1) {
         switch (opt) {
         case 'n': r->n = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 's': r->seed = strtoull(optarg, NULL, 10); break;
@@ -215,8 +217,9 @@ static int sim_options(struct sim_run *r, int argc, char **argv)
         case 'p': r->cfg.pns_sample = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'L': r->stretch_only = true; break;
         case 'T': r->stretch_s = strtod(optarg, NULL); break;
+        case 'S': r->stretch_max = strtod(optarg, NULL); break;
         default:
-            fprintf(stderr, "usage: ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b | -w growth] [-e carriers] [-P split_s] [-l lookups] [-a] [-p sample] [-L [-T secs]] [-c csv]\n");
+            fprintf(stderr, "usage: ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b | -w growth] [-e carriers] [-P split_s] [-l lookups] [-a] [-p sample] [-L [-T secs] [-S max]] [-c csv]\n");
             return -EINVAL;
         }
     }

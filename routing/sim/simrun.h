@@ -50,6 +50,7 @@ struct sim_run {
     double split_s;             /* -P: partition for this long instead of the failure */
     bool stretch_only;          /* -L */
     double stretch_s;           /* -T */
+    double stretch_max;         /* -S: with -a, bound on the PNS+PRS mean stretch */
     struct stretch_stats st;
 };
 
