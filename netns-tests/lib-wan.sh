@@ -11,6 +11,9 @@
 #                                      JITTER_MS 0 end it
 #   rig_wan_delay_both A B MS [JIT]    the same for A->B and B->A
 #   rig_wan_undelay A B                ends A->B's delay
+#   rig_wan_delay_matrix < LINES       "A B MS" a line: A->B and B->A held MS
+#                                      ms, all new pairs at once (one delayer
+#                                      reload, one iptables-restore per family)
 #   rig_wan_delay_check                skips the scenario (77) now, saying
 #                                      why, if delays cannot work here
 #   rig_wan_loss A B PERCENT           the router drops PERCENT % (0..100) of
@@ -348,4 +351,33 @@ flush set inet rigwan cut
 flush set inet rigwan split_a
 flush set inet rigwan split_b'
     fi
+}
+
+# rig_wan_delay_matrix: many new pairs at once (a latency matrix). One by
+# one, each pair costs a delayer reload and two iptables runs: 66 pairs took
+# minutes on a loaded machine. Pairs already delayed are refused.
+rig_wan_delay_matrix() {
+    local a b ms k c rules=()
+    rig_wan_delay_check
+    while read -r a b ms; do
+        [ -n "$a" ] || continue
+        _rig_wan_uint "$ms" 60000 "rig_wan_delay_matrix: delay"
+        for k in "$(_rig_wan_pair "$a" "$b")" "$(_rig_wan_pair "$b" "$a")"; do
+            [ -z "${RIG_WAN_DELAY[$k]:-}" ] || rig_fail "rig_wan_delay_matrix: $k is delayed already"
+            [ -n "${RIG_WAN_DQ[$k]:-}" ] || {
+                RIG_WAN_DQ[$k]=$RIG_WAN_DQ_NEXT
+                RIG_WAN_DQ_NEXT=$((RIG_WAN_DQ_NEXT + 1))
+            }
+            RIG_WAN_DELAY[$k]="$((10#$ms)) 0"
+            rules+=("-A RIGWAN_DELAY -i $(rig_wan_port "${k%>*}") -o $(rig_wan_port "${k#*>}") -j NFQUEUE --queue-num ${RIG_WAN_DQ[$k]}")
+        done
+    done
+    rig_log "WAN delay matrix: ${#rules[@]} directed pairs"
+    _rig_wan_delay_write
+    _rig_wan_delay_wait
+    for c in "$RIG_WAN_IPT" "$RIG_WAN_IPT6"; do
+        { printf '*mangle\n'; printf '%s\n' "${rules[@]}"; printf 'COMMIT\n'; } |
+            ip netns exec "$(rig_ns wan)" "$c-restore" -w --noflush ||
+            rig_fail "$c-restore of ${#rules[@]} RIGWAN_DELAY rules failed"
+    done
 }

@@ -3,7 +3,7 @@
  * The answering side of lookups: a FIND_REQ names a key, and we answer
  * OWNER (and apply the get or store it carries) when the key lies in
  * (predecessor, us], DELEGATE when we own it but may not carry its
- * enclave, CANDS with our successors when it lies just after us, BUSY when
+ * enclave, CANDS with our successors when one of them owns it, BUSY when
  * we cannot tell yet, else NEXT with the closest preceding hosts we know.
  * The asking side, and the rules it follows, are in lookup.c.
  */
@@ -121,11 +121,12 @@ void ring_handle_find(struct ring_node *n, uint64_t now, const ring_peer *from,
         r.code = RING_FIND_CANDS;
         r.peers[0] = n->pred;
         r.npeers = 1;
-    } else if (ring_id_in_oc(&m->key, &n->self.id, &n->succ[0].id)) {
+    } else if (ring_id_in_oc(&m->key, &n->self.id, &n->succ[n->nsucc - 1].id)) {
+        /* Our list names the owner: all of it, so the asker can go there
+         * directly (it takes the owner and those after it, lookup.c)
+         * and still see our first successor. */
         r.code = RING_FIND_CANDS;
         ring_succ_to_msg(n, &r);
-        if (r.npeers > RING_OP_OWNERS)
-            r.npeers = RING_OP_OWNERS;
     } else {
         r.code = RING_FIND_NEXT;
         r.npeers = (uint8_t)ring_closest_preceding(n, &m->key, r.peers, RING_NEXT_PEERS);

@@ -47,17 +47,13 @@ static bool purpose_is_rec(uint8_t purpose)
            purpose == RING_P_REPLICA;
 }
 
+/* Owners first when our successor list reaches the key: asking its
+ * predecessor only to hear the same list again costs a round trip. */
 static void op_seed(struct ring_node *n, struct ring_op *op)
 {
     op->delegated = false;
     op->ncands = (uint8_t)ring_closest_preceding(n, &op->key, op->cands, RING_OP_CANDS);
-    op->nowners = 0;
-    if (ring_id_in_oc(&op->key, &n->self.id, &n->succ[0].id)) {
-        for (unsigned i = 0; i < n->nsucc && op->nowners < RING_OP_OWNERS; i++) {
-            if (!ring_is_self(n, &n->succ[i].id))
-                op->owners[op->nowners++] = n->succ[i];
-        }
-    }
+    op->nowners = (uint8_t)ring_owner_cands(n, &op->key, op->owners, RING_OP_OWNERS);
 }
 
 static void op_add_cands(struct ring_node *n, struct ring_op *op, const ring_peer *p,
@@ -303,8 +299,12 @@ static bool op_advance(struct ring_node *n, uint64_t now, unsigned idx)
             memmove(&op->owners[0], &op->owners[1], --op->nowners * sizeof(next));
             hint = true;
         } else if (op->ncands) {
-            next = op->cands[0];
-            memmove(&op->cands[0], &op->cands[1], --op->ncands * sizeof(next));
+            /* cands stay closest-first (op_add_cands merges by that);
+             * PRS picks among them. */
+            unsigned b = ring_prs_best(n, &op->key, op->cands, op->ncands);
+
+            next = op->cands[b];
+            memmove(&op->cands[b], &op->cands[b + 1], (--op->ncands - b) * sizeof(next));
             hint = false;
         } else {
             /* Out of candidates: start over from our own tables after a
@@ -455,6 +455,21 @@ static void op_on_owner(struct ring_node *n, uint64_t now, unsigned idx, const r
     op_finish(n, now, idx, st, from, m);
 }
 
+/*
+ * A CANDS answer is @from's successor list (find.c): when the key lies
+ * beyond its first entries, those are not owner candidates; the owner is
+ * the first at or after the key. A list that does not reach the key
+ * (a host from before lists were answered whole) is taken as it is.
+ */
+static unsigned cands_owner(const struct ring_op *op, const ring_peer *from, const ring_msg *m)
+{
+    for (unsigned i = 0; i < m->npeers; i++) {
+        if (ring_id_in_oc(&op->key, &from->id, &m->peers[i].id))
+            return i;
+    }
+    return 0;
+}
+
 /* CANDS: the owner candidates @from names. */
 static void op_on_cands(struct ring_node *n, struct ring_op *op, const ring_peer *from,
                         const ring_msg *m)
@@ -468,7 +483,8 @@ static void op_on_cands(struct ring_node *n, struct ring_op *op, const ring_peer
         ring_send(n, from, &ping);
     }
     op->nowners = 0;
-    for (unsigned i = 0; i < m->npeers && op->nowners < RING_OP_OWNERS; i++) {
+    for (unsigned i = cands_owner(op, from, m); i < m->npeers && op->nowners < RING_OP_OWNERS;
+         i++) {
         if (ring_is_self(n, &m->peers[i].id) && op->purpose != RING_P_JOIN)
             continue;
         op->owners[op->nowners++] = m->peers[i];
@@ -525,7 +541,9 @@ void ring_op_on_resp(struct ring_node *n, uint64_t now, const ring_peer *from,
         return;
     case RING_FIND_CANDS:
         if (op->purpose == RING_P_UNITY && m->npeers) {
-            op_unity_cands(n, now, idx, m->peers, m->npeers);
+            unsigned o = cands_owner(op, from, m);
+
+            op_unity_cands(n, now, idx, m->peers + o, m->npeers - o);
             return;
         }
         op_on_cands(n, op, from, m);

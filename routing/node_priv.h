@@ -16,7 +16,8 @@
 #include "routing/wire.h"
 
 enum ring_priv_limits {
-    RING_OP_CANDS = 6,
+    RING_OP_CANDS = RING_ROUTE_MAX,
+    RING_PRS_MAX = RING_FINGER_MAX + RING_SUCC_MAX + 1,
     RING_OP_OWNERS = 4,
     RING_OP_ASKED = 40,
     RING_NEXT_PEERS = 3,        /* candidates returned in a FIND_RESP NEXT */
@@ -199,6 +200,16 @@ void ring_finger_rtt(struct ring_node *n, const ring_id *id, uint32_t rtt_us);
 /* Up to @max known nodes in (self, key), closest to the key first. */
 unsigned ring_closest_preceding(const struct ring_node *n, const ring_id *key,
                                 ring_peer *out, unsigned max);
+/* PRS (prs.c): the index in @c (hosts in (self, key)) with the lowest
+ * estimated latency to @key, 0 on ties, with PRS off or nothing measured;
+ * ring_prs_sort orders @c that way (stable). At most RING_PRS_MAX. */
+unsigned ring_prs_best(const struct ring_node *n, const ring_id *key, const ring_peer *c,
+                       unsigned nc);
+void ring_prs_sort(const struct ring_node *n, const ring_id *key, ring_peer *c, unsigned nc);
+/* Our successors from @key's owner on, if @key lies in (self, last
+ * successor]: the owner is then known and asked directly. */
+unsigned ring_owner_cands(const struct ring_node *n, const ring_id *key, ring_peer *out,
+                          unsigned max);
 /* Next finger index to refresh, or -1 if the successor list covers all. */
 int ring_finger_next_bit(struct ring_node *n);
 void ring_dead_add(struct ring_node *n, uint64_t now, const ring_id *id);

@@ -68,6 +68,7 @@ enum ring_limits {
     RING_SUCC_DEFAULT = 8,
     RING_SUCC_MAX = 16,
     RING_FINGER_MAX = 64,       /* distinct fingers stored (log2 n + slack) */
+    RING_ROUTE_MAX = 6,         /* next-hop candidates a lookup keeps (ring_node_route) */
     RING_DEAD_CACHE = 16,
     RING_SEEN_MAX = 16,         /* hosts remembered for ring unity checks */
     RING_MSG_MAX = 4096,        /* largest encoded message */
@@ -145,6 +146,11 @@ typedef struct ring_config {
      * finger's interval instead of its start, so later answers name other
      * hosts (without it each round samples the same first hosts). */
     bool pns_explore;
+    /* Proximity route selection (routing/prs.c): of the known hosts
+     * before a key, a lookup asks first the one with the lowest RTT plus
+     * estimated remaining hops, not the one closest to the key. Needs
+     * cb.rtt; default on. */
+    bool prs;
     /* Check that every host a message names has id = BLAKE2b-128("overlayd
      * ring id v1" || key) (crypto/ringid.h); default on. Off only for
      * tests that place hosts at chosen ids. */
@@ -167,8 +173,10 @@ typedef struct ring_callbacks {
     bool (*may_carry)(void *ctx, const ring_id *host, uint32_t enclave);
     /* Round-trip time to @p in ns as the host knows it, 0 = unknown
      * (never measured). Optional (NULL: all unknown, i.e. classic
-     * fingers). Asked only when a fix-fingers answer arrives, about the
-     * candidates for one finger (cfg.pns_sample). */
+     * fingers, greedy routing). Asked when a fix-fingers answer arrives,
+     * about the candidates for one finger (cfg.pns_sample), and with
+     * cfg.prs when a lookup picks its next hop, about the candidates and
+     * our successors. */
     uint64_t (*rtt)(void *ctx, const ring_peer *p);
     /* Completion of ring_node_lookup(): @owner valid when status == 0. */
     void (*lookup_done)(void *ctx, uint64_t cookie, int status,
@@ -273,6 +281,13 @@ unsigned ring_node_nfingers(const struct ring_node *n);
  * (self if none): Chord's finger[bit], or with PNS (cfg.pns_sample > 1)
  * the host chosen in [2^bit, 2^(bit+1)), any of which is legal. */
 const ring_peer *ring_node_finger(const struct ring_node *n, unsigned bit);
+/* Where this node sends a request for @key first, best first (at most
+ * @max, RING_ROUTE_MAX is what a lookup keeps): if @key lies in (self,
+ * last successor], our successors from its owner on (*owners = true);
+ * else the known hosts before the key, closest to it first, reordered by
+ * proximity route selection (cfg.prs, routing/prs.c). */
+unsigned ring_node_route(const struct ring_node *n, const ring_id *key, ring_peer *out,
+                         unsigned max, bool *owners);
 /* The hosts to keep links to (predecessor, successor, distinct fingers
  * beyond the successor list), at most @max; the overlay relays the rest
  * over these (overlayd/ringd_relay.c). */

@@ -46,6 +46,7 @@ void ring_config_default(ring_config *cfg)
         .max_hops = 48,
         .pns_sample = 16,
         .pns_explore = true,
+        .prs = true,
         .bind_ids = true,
         .quota_host = RING_QUOTA_HOST,
         .quota_enclave = RING_QUOTA_ENCLAVE,

@@ -214,6 +214,8 @@ int ringd_node_new(struct ringd *r, const struct udp_addr *towards)
      * every hop of the lookup would open a link. */
     cfg.pns_explore = false;
     cfg.pns_sample = r->d->cfg->proximity_sample;
+    /* ProximitySample = 1 is plain Chord: greedy next hops too. */
+    cfg.prs = cfg.pns_sample > 1;
     /* Link RTTs are smoothed samples of real traffic: a finger (and its
      * link) moves only for a clear gain, not for jitter between hosts
      * that are about equally near (a LAN, netns). */

@@ -8,7 +8,7 @@
  * enclave broadcasts along the daemon's tree (bcast.h).
  *
  *   ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b | -w growth] [-e carriers] [-P split_s] [-l lookups] [-a]
- *           [-p sample] [-L [-T secs]] [-c file.csv]
+ *           [-p sample] [-L [-T secs] [-S max]] [-c file.csv]
  *     -b  bulk bootstrap: install correct state for 99% of the hosts
  *         through ring_node_bulk_init(), then join the last 1% for real
  *     -w  every host joins by the protocol, in waves that each multiply
@@ -18,9 +18,11 @@
  *     -P  instead of the 20% failure: partition the hosts in two halves
  *         for @split_s seconds, then heal (part.h)
  *     -p  PNS sample per finger (cfg.pns_sample; 0 or 1: classic fingers)
- *     -L  latency stretch only (stretch.h): the same hosts twice, classic
- *         fingers and PNS (-p, default 16), each bulk-bootstrapped and
- *         then left to fix fingers for -T seconds (default 120)
+ *     -L  latency stretch only (stretch.h): the same hosts four times,
+ *         classic fingers and PNS (-p, default 16), each with and without
+ *         proximity route selection, each bulk-bootstrapped and then left
+ *         to fix fingers for -T seconds (default 120); with -a, the mean
+ *         stretch with PNS and PRS must be at most -S
  *     -a  assert the targets (exit 1 if missed)
  *     -c  append one CSV row with the results; with -P, write the
  *         partition's time series there instead (part.h)
@@ -30,6 +32,7 @@
 #include "routing/sim/engine.h"
 #include "routing/sim/links.h"
 #include "routing/sim/part.h"
+#include "routing/sim/simrun.h"
 #include "routing/sim/stretch.h"
 
 #include <math.h>
@@ -40,22 +43,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SEC 1000000000ULL
 #define RELAY_PAIRS 2000
-#define STRETCH_PAIRS 5000
 /* Broadcast load model (bcast.h): every carrier's guests send one
  * broadcast a second; with suppression, 90 % of them are ARP requests for
  * a known binding ([Member] Address or learned) and never leave the host. */
 #define BCAST_RATE 1.0
 #define BCAST_SUPP 0.9
 
-struct lkstats {
-    size_t n, ok;
-    double mean;
-    unsigned p99;
-};
-
-static double wall(void)
+double sim_wall(void)
 {
     struct timespec ts;
 
@@ -80,7 +75,7 @@ static void mac_of(uint8_t mac[6], uint32_t host)
 
 /* Lookups: correct = completed with the oracle's successor. Gets: correct
  * = the record of the expected publisher came back. */
-static struct lkstats evaluate(struct eng *e, uint64_t issued_before)
+struct lkstats sim_evaluate(struct eng *e, uint64_t issued_before)
 {
     size_t nl;
     const struct eng_lookup *l = eng_lookups(e, &nl);
@@ -135,7 +130,7 @@ static uint32_t random_alive(struct eng *e)
 }
 
 /* Spread @count lookups for random keys over @span of simulated time. */
-static void issue_lookups(struct eng *e, size_t count, uint64_t span)
+void sim_issue_lookups(struct eng *e, size_t count, uint64_t span)
 {
     uint64_t t0 = eng_now(e);
 
@@ -149,7 +144,7 @@ static void issue_lookups(struct eng *e, size_t count, uint64_t span)
 }
 
 /* Gets for the MAC of random live publishers (enclave = publisher index,
- * so evaluate() knows which MAC must come back). */
+ * so sim_evaluate() knows which MAC must come back). */
 static void issue_gets(struct eng *e, size_t count, uint64_t span)
 {
     uint64_t t0 = eng_now(e);
@@ -167,7 +162,7 @@ static void issue_gets(struct eng *e, size_t count, uint64_t span)
 /* Run until every lookup and get issued so far has finished, at most
  * @limit: what is left of a fixed wait would only simulate maintenance
  * that nothing measures (at 100k hosts, ~8 s of CPU per simulated s). */
-static void settle_lookups(struct eng *e, uint64_t limit)
+void sim_settle_lookups(struct eng *e, uint64_t limit)
 {
     uint64_t end = eng_now(e) + limit;
     size_t first = 0;
@@ -200,37 +195,13 @@ static double converge(struct eng *e, uint64_t limit, uint64_t step)
     return -1;
 }
 
-/* Options and results of one run. */
-struct sim_run {
-    uint32_t n;
-    uint64_t seed;
-    bool bulk, do_assert;
-    size_t nlookups;
-    double join_rate;
-    const char *csv;
-    ring_config cfg;
-    double w0, t_join, t_heal, msgs_rate, state, mem, fing_ok;
-    struct lkstats steady, gets, after, gets_after;
-    struct links_stats lnk;
-    unsigned lg2;
-    uint32_t nbulk;
-    double growth;              /* -w: wave growth factor, 0 = no waves */
-    double t_join_max, t_build;
-    unsigned waves;
-    uint32_t ncarriers;         /* -e: enclave size for the broadcast figures */
-    struct bcast_stats bc;
-    int bc_rc;
-    double split_s;             /* -P: partition for this long instead of the failure */
-    bool stretch_only;          /* -L */
-    double stretch_s;           /* -T */
-    struct stretch_stats st;
-};
+
 
 static int sim_options(struct sim_run *r, int argc, char **argv)
 {
     int opt;
 
-    while ((opt = getopt(argc, argv, "n:s:r:j:bw:e:P:l:ac:p:LT:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:s:r:j:bw:e:P:l:ac:p:LT:S:")) != -1) {
         switch (opt) {
         case 'n': r->n = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 's': r->seed = strtoull(optarg, NULL, 10); break;
@@ -246,8 +217,9 @@ static int sim_options(struct sim_run *r, int argc, char **argv)
         case 'p': r->cfg.pns_sample = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'L': r->stretch_only = true; break;
         case 'T': r->stretch_s = strtod(optarg, NULL); break;
+        case 'S': r->stretch_max = strtod(optarg, NULL); break;
         default:
-            fprintf(stderr, "usage: ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b | -w growth] [-e carriers] [-P split_s] [-l lookups] [-a] [-p sample] [-L [-T secs]] [-c csv]\n");
+            fprintf(stderr, "usage: ringsim [-n N] [-s seed] [-r succ] [-j joins/s] [-b | -w growth] [-e carriers] [-P split_s] [-l lookups] [-a] [-p sample] [-L [-T secs] [-S max]] [-c csv]\n");
             return -EINVAL;
         }
     }
@@ -277,7 +249,7 @@ static uint32_t random_member(struct eng *e, uint32_t below)
 }
 
 /* 1. Build the ring: real joins, or bulk bootstrap + a real 1% wave. */
-static void sim_build(struct sim_run *r, struct eng *e)
+void sim_build(struct sim_run *r, struct eng *e)
 {
     uint32_t n = r->n, nbulk = r->bulk ? n - n / 100 : 1, joiners = n - nbulk;
     uint32_t *all = malloc(nbulk * sizeof(*all));
@@ -303,7 +275,7 @@ static void sim_build(struct sim_run *r, struct eng *e)
     r->t_join = converge(e, 600 * SEC, SEC / 2);
     printf("N=%u: %s; consistent %.1f s after the last of %u joins at %.0f/s (wall %.1f s)\n",
            n, r->bulk ? "bulk bootstrap of 99%" : "all hosts joined", r->t_join, joiners,
-           r->join_rate, wall() - r->w0);
+           r->join_rate, sim_wall() - r->w0);
 }
 
 /*
@@ -342,7 +314,7 @@ static void sim_build_waves(struct sim_run *r, struct eng *e)
         wave++;
         printf("wave %u: +%u joins at %.0f/s -> %u hosts, consistent %.1f s after its last join"
                " (sim %.0f s, wall %.1f s)\n", wave, add, add / ((double)WAVE_SPAN / SEC), cur,
-               settle, (double)(eng_now(e) - t_start) / SEC, wall() - r->w0);
+               settle, (double)(eng_now(e) - t_start) / SEC, sim_wall() - r->w0);
         if (settle > r->t_join_max || settle < 0)
             r->t_join_max = settle < 0 ? 1e9 : settle;
         r->t_join = settle;
@@ -351,7 +323,7 @@ static void sim_build_waves(struct sim_run *r, struct eng *e)
     r->t_build = (double)(eng_now(e) - t_start) / SEC;
     printf("N=%u: all hosts joined in %u waves (x%.2f each, over %.0f s simulated); consistent "
            "%.1f s after the last join (wall %.1f s)\n", n, wave, r->growth, r->t_build,
-           r->t_join, wall() - r->w0);
+           r->t_join, sim_wall() - r->w0);
 }
 
 /* 2. Let fix_fingers go round, publish one MAC + membership each; 3.
@@ -387,30 +359,30 @@ static void sim_steady(struct sim_run *r, struct eng *e)
     r->mem /= n;
     if (stretch_measure(e, STRETCH_PAIRS, r->seed, &r->st) < 0)
         memset(&r->st, 0, sizeof(r->st));
-    t_plan = wall();
+    t_plan = sim_wall();
     if (links_measure(e, RELAY_PAIRS, r->seed, &r->lnk) < 0) {
         fprintf(stderr, "ringsim: link measurement failed\n");
         memset(&r->lnk, 0, sizeof(r->lnk));
     }
     r->bc_rc = bcast_measure(e, r->ncarriers, r->seed, BCAST_RATE, BCAST_SUPP, &r->bc);
-    t_plan = wall() - t_plan;
+    t_plan = sim_wall() - t_plan;
     while ((1ULL << r->lg2) < n)
         r->lg2++;
     printf("N=%u: steady state reached (wall %.1f s, of which %.1f s asking the plans)\n", n,
-           wall() - r->w0, t_plan);
+           sim_wall() - r->w0, t_plan);
 }
 
 /* 4. Steady-state lookups and gets. */
 static void sim_lookups(struct sim_run *r, struct eng *e)
 {
     eng_lookups_clear(e);
-    issue_lookups(e, r->nlookups, 10 * SEC);
-    settle_lookups(e, 15 * SEC);
-    r->steady = evaluate(e, UINT64_MAX);
+    sim_issue_lookups(e, r->nlookups, 10 * SEC);
+    sim_settle_lookups(e, 15 * SEC);
+    r->steady = sim_evaluate(e, UINT64_MAX);
     eng_lookups_clear(e);
     issue_gets(e, r->nlookups / 10, 5 * SEC);
-    settle_lookups(e, 15 * SEC);
-    r->gets = evaluate(e, UINT64_MAX);
+    sim_settle_lookups(e, 15 * SEC);
+    r->gets = sim_evaluate(e, UINT64_MAX);
 }
 
 /* 5. 20% fail at once; lookups keep coming for 30 s. */
@@ -444,18 +416,18 @@ static void sim_fail(struct sim_run *r, struct eng *e)
     }
     stop = t_fail + 30 * SEC;
     eng_run_until(e, stop);
-    settle_lookups(e, 15 * SEC);
+    sim_settle_lookups(e, 15 * SEC);
     if (r->t_heal < 0) {
         double more = converge(e, 300 * SEC, SEC / 2);
 
         r->t_heal = more < 0 ? -1 : (double)(eng_now(e) - t_fail) / SEC;
     }
-    r->after = evaluate(e, stop);
+    r->after = sim_evaluate(e, stop);
     eng_lookups(e, &nl);
     eng_lookups_clear(e);
     issue_gets(e, nlookups / 10, 5 * SEC);
-    settle_lookups(e, 15 * SEC);
-    r->gets_after = evaluate(e, UINT64_MAX);
+    sim_settle_lookups(e, 15 * SEC);
+    r->gets_after = sim_evaluate(e, UINT64_MAX);
 }
 
 static const char *build_name(const struct sim_run *r, bool human)
@@ -478,7 +450,7 @@ static void sim_print(const struct sim_run *r, struct eng *e)
            100.0 * (double)r->steady.ok / (double)r->steady.n,
            100.0 * (double)r->gets.ok / (double)r->gets.n, r->state, r->mem, 100 * r->fing_ok,
            r->msgs_rate, r->t_join, r->t_heal, 100.0 * (double)r->after.ok / (double)r->after.n,
-           100.0 * (double)r->gets_after.ok / (double)r->gets_after.n, wall() - r->w0);
+           100.0 * (double)r->gets_after.ok / (double)r->gets_after.n, sim_wall() - r->w0);
     printf("\n| links | links/host mean / p99 / max | out-degree mean | relay hops mean / p99 | "
            "relay success |\n");
     printf("| uncapped | %.2f / %u / %u | %.2f | %.2f / %u | %.2f%% |\n", l->raw.links_mean,
@@ -545,7 +517,7 @@ static void sim_csv(const struct sim_run *r)
             r->n, build_name(r, false), r->steady.mean, r->steady.p99,
             (double)r->steady.ok / (double)r->steady.n, (double)r->gets.ok / (double)r->gets.n,
             r->state, r->mem, r->msgs_rate, r->t_join, r->t_heal,
-            (double)r->after.ok / (double)r->after.n, wall() - r->w0, l->raw.links_mean,
+            (double)r->after.ok / (double)r->after.n, sim_wall() - r->w0, l->raw.links_mean,
             l->raw.links_p99, l->raw.links_max, l->out_mean, log2(r->n),
             l->raw.hops_mean, l->raw.hops_p99, pct(l->raw.reached, l->raw.pairs) / 100,
             l->capped.links_mean, l->capped.links_p99, l->capped.links_max,
@@ -661,7 +633,7 @@ static int sim_partition(struct sim_run *r, struct eng *e)
     printf("\nN=%u steady: hops %.2f / p99 %u, lookup success %.3f%%, get success %.2f%%, "
            "msgs/host/s %.2f (wall %.1f s)\n", r->n, r->steady.mean, r->steady.p99,
            100.0 * (double)r->steady.ok / (double)r->steady.n,
-           100.0 * (double)r->gets.ok / (double)r->gets.n, r->msgs_rate, wall() - r->w0);
+           100.0 * (double)r->gets.ok / (double)r->gets.n, r->msgs_rate, sim_wall() - r->w0);
     if (r->csv) {
         series = fopen(r->csv, "w");
         if (!series) {
@@ -682,7 +654,7 @@ static int sim_partition(struct sim_run *r, struct eng *e)
            ps.t_side[0], ps.t_side[1]);
     printf("after the heal: one consistent ring after %.1f s (-1: not within 300 s); at the "
            "end (%.0f s after the heal) %u hosts out of place (wall %.1f s)\n", ps.t_one,
-           ps.t_end, ps.bad_end, wall() - r->w0);
+           ps.t_end, ps.bad_end, sim_wall() - r->w0);
     printf("ring unification from the heal to the end: %llu unity checks found another "
            "ring, %llu zip steps\n", (unsigned long long)ps.unity_splits,
            (unsigned long long)ps.zip_steps);
@@ -695,80 +667,13 @@ static int sim_partition(struct sim_run *r, struct eng *e)
     return 0;
 }
 
-/* -L, one configuration: build, fix fingers for -T s, measure. */
-static int stretch_one(struct sim_run *r, unsigned sample, struct stretch_stats *st,
-                       struct lkstats *lk)
-{
-    struct sim_run one = *r;
-    struct eng *e;
-    double fing_ok;
-
-    one.cfg.pns_sample = sample;
-    e = eng_new(one.n, one.seed, &one.cfg);
-    if (!e)
-        return -ENOMEM;
-    sim_build(&one, e);
-    eng_run_until(e, eng_now(e) + (uint64_t)(one.stretch_s * SEC));
-    fing_ok = 1.0 - (double)eng_check_fingers(e, 200) / (200.0 * RING_ID_BITS);
-    if (stretch_measure(e, STRETCH_PAIRS, one.seed, st) < 0) {
-        eng_free(e);
-        return -ENOMEM;
-    }
-    eng_lookups_clear(e);
-    issue_lookups(e, one.nlookups, 10 * SEC);
-    settle_lookups(e, 15 * SEC);
-    *lk = evaluate(e, UINT64_MAX);
-    printf("| %u | %u | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %.2f | %.2f | %.3f%% | "
-           "%.2f%% | %.0f s |\n", one.n, sample, st->mean, st->p50, st->p90, st->p99, st->path_ms,
-           st->direct_ms, st->hops_mean, lk->mean, 100.0 * (double)lk->ok / (double)lk->n,
-           100 * fing_ok, wall() - r->w0);
-    eng_free(e);
-    return 0;
-}
-
-/* -L: latency stretch with classic fingers and with PNS on the same hosts
- * and pairs; with -a, PNS must lower the mean and lookups must succeed. */
-static int sim_stretch(struct sim_run *r)
-{
-    unsigned sample[2] = { 1, r->cfg.pns_sample > 1 ? r->cfg.pns_sample : 16 };
-    struct stretch_stats st[2];
-    struct lkstats lk[2];
-    int fail = 0;
-
-    r->bulk = true;
-    if (r->stretch_s <= 0)
-        r->stretch_s = 120;
-    for (int k = 0; k < 2; k++) {
-        if (stretch_one(r, sample[k], &st[k], &lk[k]) < 0)
-            return 1;
-    }
-    printf("\n| N | PNS sample | stretch mean | p50 | p90 | p99 | route ms | direct ms | "
-           "route hops | lookup hops | lookup success | fingers legal | wall |\n"
-           "(rows above; %.0f s of fix-fingers after the build, %u pairs)\n", r->stretch_s,
-           st[0].pairs);
-    if (!r->do_assert)
-        return 0;
-    if (!(st[1].mean < st[0].mean) || st[1].reached < st[1].pairs) {
-        fprintf(stderr, "FAIL: PNS stretch %.2f not below classic %.2f (%u/%u reached)\n",
-                st[1].mean, st[0].mean, st[1].reached, st[1].pairs);
-        fail = 1;
-    }
-    for (int k = 0; k < 2; k++) {
-        if ((double)lk[k].ok < 0.999 * (double)lk[k].n) {
-            fprintf(stderr, "FAIL: sample %u: lookups %zu/%zu\n", sample[k], lk[k].ok, lk[k].n);
-            fail = 1;
-        }
-    }
-    return fail;
-}
-
 int main(int argc, char **argv)
 {
     struct sim_run r = { .n = 2000, .seed = 1, .join_rate = 100 };
     struct eng *e;
     int fail = 0;
 
-    r.w0 = wall();
+    r.w0 = sim_wall();
     ring_config_default(&r.cfg);
     /* The engine derives every host's id from its key (engine.c) and no
      * host lies, so checking each named peer again (routing/trust.c)
@@ -779,7 +684,7 @@ int main(int argc, char **argv)
         return 2;
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (r.stretch_only)
-        return sim_stretch(&r);
+        return stretch_run(&r);
     e = eng_new(r.n, r.seed, &r.cfg);
     if (!e)
         return 1;

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Latency stretch of routes over the nodes' tables (stretch.h). */
 #include "routing/sim/stretch.h"
+#include "routing/sim/simrun.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum {
     STRETCH_HOP_CAP = 64,       /* a walk longer than this counts as failed */
-    STRETCH_KNOWN = RING_SUCC_MAX + 2 * RING_ID_BITS,
 };
 
 /* splitmix64: the pairs must not draw from (and so shift) the engine's
@@ -28,34 +30,23 @@ static bool is_member(const struct eng *e, int32_t i)
            ring_node_state(eng_node(e, (uint32_t)i)) == RING_ACTIVE;
 }
 
-/* The next hop from host @cur towards @key owned by @owner; -1: none. */
-static int32_t next_hop(struct eng *e, uint32_t cur, const ring_id *key, int32_t owner)
+/* The next hop from host @cur towards @key: the first member of the
+ * hosts the node itself would ask (ring_node_route(): the owner when its
+ * successor list reaches the key, else the hosts before the key in the
+ * order proximity route selection gives, when on); -1: none. */
+static int32_t next_hop(struct eng *e, uint32_t cur, const ring_id *key)
 {
-    const struct ring_node *nd = eng_node(e, cur);
-    ring_peer known[STRETCH_KNOWN];
-    unsigned nk = ring_node_neighbours(nd, known, RING_ID_BITS + 2);
-    ring_num self = ring_id_num(&eng_peer(e, cur)->id), dkey = ring_id_num(key) - self;
-    ring_num dbest = 0;
-    int32_t best = -1;
+    ring_peer c[RING_ROUTE_MAX];
+    bool owners;
+    unsigned k = ring_node_route(eng_node(e, cur), key, c, RING_ROUTE_MAX, &owners);
 
-    for (unsigned i = 0; i < ring_node_nsucc(nd); i++) {
-        if (eng_index_of(e, &ring_node_succ(nd, i)->id) == owner)
-            return owner;
-        known[nk++] = *ring_node_succ(nd, i);
-    }
-    for (unsigned i = 0; i < nk; i++) {
-        ring_num d = ring_id_num(&known[i].id) - self;
-        int32_t idx;
+    for (unsigned i = 0; i < k; i++) {
+        int32_t idx = eng_index_of(e, &c[i].id);
 
-        if (d == 0 || d >= dkey || d <= dbest)
-            continue;
-        idx = eng_index_of(e, &known[i].id);
-        if (!is_member(e, idx))
-            continue;
-        best = idx;
-        dbest = d;
+        if (is_member(e, idx))
+            return idx;
     }
-    return best;
+    return -1;
 }
 
 static int cmp_dbl(const void *a, const void *b)
@@ -77,7 +68,7 @@ static bool walk(struct eng *e, uint32_t origin, const ring_id *key, int32_t own
 
         if ((int32_t)cur == owner)
             return true;
-        nx = next_hop(e, cur, key, owner);
+        nx = next_hop(e, cur, key);
         if (nx < 0)
             return false;
         *lat += eng_latency(e, cur, (uint32_t)nx);
@@ -140,4 +131,100 @@ int stretch_measure(struct eng *e, uint32_t pairs, uint64_t seed, struct stretch
     summarise(out, st, hops, path, direct);
     free(st);
     return 0;
+}
+
+/* One -L configuration: PNS sample (1: classic fingers), PRS on or off. */
+struct stretch_conf {
+    unsigned sample;
+    bool prs;
+};
+
+/* -L, one configuration: build, fix fingers for -T s, measure. */
+static int stretch_one(struct sim_run *r, struct stretch_conf c, struct stretch_stats *st,
+                       struct lkstats *lk)
+{
+    struct sim_run one = *r;
+    struct eng *e;
+    double fing_ok;
+
+    one.cfg.pns_sample = c.sample;
+    one.cfg.prs = c.prs;
+    e = eng_new(one.n, one.seed, &one.cfg);
+    if (!e)
+        return -ENOMEM;
+    sim_build(&one, e);
+    eng_run_until(e, eng_now(e) + (uint64_t)(one.stretch_s * SEC));
+    fing_ok = 1.0 - (double)eng_check_fingers(e, 200) / (200.0 * RING_ID_BITS);
+    if (stretch_measure(e, STRETCH_PAIRS, one.seed, st) < 0) {
+        eng_free(e);
+        return -ENOMEM;
+    }
+    eng_lookups_clear(e);
+    sim_issue_lookups(e, one.nlookups, 10 * SEC);
+    sim_settle_lookups(e, 15 * SEC);
+    *lk = sim_evaluate(e, UINT64_MAX);
+    printf("| %u | %u | %s | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %.2f | %.2f | %.2f | "
+           "%.3f%% | %.2f%% | %.0f s |\n", one.n, c.sample, c.prs ? "on" : "off", st->mean,
+           st->p50, st->p90, st->p99, st->path_ms, st->direct_ms,
+           st->direct_ms > 0 ? st->path_ms / st->direct_ms : 0.0, st->hops_mean, lk->mean,
+           100.0 * (double)lk->ok / (double)lk->n, 100 * fing_ok, sim_wall() - r->w0);
+    eng_free(e);
+    return 0;
+}
+
+enum { STRETCH_CONFS = 4 };
+
+/* With -a: proximity (PNS + PRS) must beat classic and PNS alone, meet
+ * -S if given, and lookups must succeed in every configuration. */
+static int stretch_check(const struct sim_run *r, const struct stretch_conf *c,
+                         const struct stretch_stats *st, const struct lkstats *lk)
+{
+    const struct stretch_stats *best = &st[STRETCH_CONFS - 1];
+    int fail = 0;
+
+    if (!(best->mean < st[0].mean) || !(best->mean < st[2].mean) ||
+        best->reached < best->pairs) {
+        fprintf(stderr, "FAIL: PNS+PRS stretch %.2f not below classic %.2f and PNS alone "
+                "%.2f (%u/%u reached)\n", best->mean, st[0].mean, st[2].mean, best->reached,
+                best->pairs);
+        fail = 1;
+    }
+    if (r->stretch_max > 0 && !(best->mean <= r->stretch_max)) {
+        fprintf(stderr, "FAIL: PNS+PRS stretch %.2f above the bound %.2f\n", best->mean,
+                r->stretch_max);
+        fail = 1;
+    }
+    for (int k = 0; k < STRETCH_CONFS; k++) {
+        if ((double)lk[k].ok < 0.999 * (double)lk[k].n) {
+            fprintf(stderr, "FAIL: sample %u, PRS %d: lookups %zu/%zu\n", c[k].sample,
+                    c[k].prs, lk[k].ok, lk[k].n);
+            fail = 1;
+        }
+    }
+    return fail;
+}
+
+/* -L: latency stretch with classic fingers, PRS alone, PNS alone and both,
+ * on the same hosts and pairs. */
+int stretch_run(struct sim_run *r)
+{
+    unsigned pns = r->cfg.pns_sample > 1 ? r->cfg.pns_sample : 16;
+    const struct stretch_conf c[STRETCH_CONFS] = {
+        { 1, false }, { 1, true }, { pns, false }, { pns, true },
+    };
+    struct stretch_stats st[STRETCH_CONFS];
+    struct lkstats lk[STRETCH_CONFS];
+
+    r->bulk = true;
+    if (r->stretch_s <= 0)
+        r->stretch_s = 120;
+    for (int k = 0; k < STRETCH_CONFS; k++) {
+        if (stretch_one(r, c[k], &st[k], &lk[k]) < 0)
+            return 1;
+    }
+    printf("\n| N | PNS sample | PRS | stretch mean | p50 | p90 | p99 | route ms | direct ms | "
+           "route/direct ms | route hops | lookup hops | lookup success | fingers legal | "
+           "wall |\n(rows above; %.0f s of fix-fingers after the build, %u pairs)\n",
+           r->stretch_s, st[0].pairs);
+    return r->do_assert ? stretch_check(r, c, st, lk) : 0;
 }
