@@ -82,6 +82,19 @@ void rx_payload(struct daemon *d, struct peer *p, uint8_t *data, size_t len, uin
 void dp_tap_deliver(struct daemon *d, struct enclave *e, uint8_t *frame, size_t len,
                     uint64_t now);
 
+/* ports.c: deliver @frame to the guest ports of @e it is for: a known
+ * unicast MAC's port, else every port; never back to @from (the port it
+ * came in on; NULL: from another host). On a shared (external) bridge,
+ * one write to the uplink, and nothing for a frame of a port. */
+struct attachment;
+void dp_port_deliver(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
+                     const struct attachment *from, uint64_t now);
+/* ports.c: write @frame to port @to (NULL: the uplink); counts drop_tap_write. */
+bool dp_port_write(struct daemon *d, struct enclave *e, const struct attachment *to,
+                   const uint8_t *frame, size_t len, uint64_t now);
+/* tx.c: drain a port TAP (poll callback). */
+void tx_port_readable(struct daemon *d, struct attachment *a);
+
 /* flood.c: pass a frame of @e on along the broadcast tree: to our up
  * links carrying @e in the ring interval (us, @limit) (limit == our id:
  * the whole ring), except @from; @origin: the flooding host (64-bit ring
@@ -121,11 +134,11 @@ int enclave_neigh_load(struct daemon *d, struct enclave *e, const struct config_
  * of @e sent (read from its uplink TAP) announces (arp_learned / nd_learned). */
 void dp_neigh_learn(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
                     uint64_t now);
-/* neigh_dp.c: answer an ARP request / NS from a local guest out of @e's
- * bindings; true when answered (the request is then not flooded). Asked
+/* neigh_dp.c: answer an ARP request / NS from a local guest (port @from)
+ * out of @e's bindings; true when answered (the request is then not flooded). Asked
  * for an address with no binding, it queues a DP_FACT_UNKNOWN_IP. */
-bool dp_neigh_answer(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
-                     uint64_t now);
+bool dp_neigh_answer(struct daemon *d, struct enclave *e, const struct attachment *from,
+                     const uint8_t *frame, size_t len, uint64_t now);
 /* neigh_dp.c: a binding of @e another host published on the ring (@seq:
  * its record's). Returns 0 (cached), -EPERM (a [Member] Address owns the
  * address), -EEXIST (a guest of ours does), -EINVAL (not unicast), -ENOSPC. */
