@@ -47,7 +47,8 @@ rig_run ip -n "$(rig_ns h1)" link add g-u1 type veth peer name eth0 netns "$(rig
 rig_run ip -n "$(rig_ns u1)" link set eth0 address "$U1_MAC"
 rig_run ip -n "$(rig_ns u1)" addr add 10.100.0.9/24 dev eth0
 rig_assert "attach u1 without --mac" rig_ctl h1 attach blue g-u1 --name u1
-rig_run ip -n "$(rig_ns u1)" link set eth0 mtu "$(ip -n "$(rig_ns h1)" -j link show g-u1 | jq '.[0].mtu')" up
+u1_mtu=$(ip -n "$(rig_ns h1)" -j link show g-u1 | jq '.[0].mtu')
+rig_run ip -n "$(rig_ns u1)" link set eth0 mtu "$u1_mtu" up
 
 rig_say "legitimate traffic: same host and across hosts"
 rig_ping g1 10.100.0.3
@@ -98,7 +99,9 @@ case_run() {
     before=$(rig_counter h1 drop_spoof)
     send "$guest" "$kind" "$mac" "$ip" "$marker"
     if [ "$want_g3" -gt 0 ]; then
-        _got() { [ "$(rig_pcap count "$RIG_DIR/$name-g3.pcap" "$(hexof "$marker")")" -ge "$want_g3" ]; }
+        _got() {
+            [ "$(rig_pcap count "$RIG_DIR/$name-g3.pcap" "$(hexof "$marker")")" -ge "$want_g3" ]
+        }
         rig_poll 10 "g3 receives the $name frames" _got
     else
         _spoofed() { [ "$(rig_counter h1 drop_spoof)" -ge $((before + want_spoof)) ]; }

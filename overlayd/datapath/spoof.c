@@ -54,22 +54,25 @@ static bool spoof_has_addr(const struct spoof_lock *l)
     return l->has_v4 || l->has_v6;
 }
 
-/* @ip is ours to send from: the lock's, or 0.0.0.0 (says nobody). */
+/* @ip is ours to send from: the lock's, or 0.0.0.0 (says nobody); any
+ * when the lock has no IPv4 address (one Address per member: a dual-stack
+ * guest's other family stays usable). */
 static bool spoof_v4_ok(const struct spoof_lock *l, const uint8_t ip[4])
 {
     static const uint8_t any[4];
 
-    return memcmp(ip, any, 4) == 0 || (l->has_v4 && memcmp(ip, l->v4, 4) == 0);
+    return !l->has_v4 || memcmp(ip, any, 4) == 0 || memcmp(ip, l->v4, 4) == 0;
 }
 
-/* The lock's, link-local (ND must work before anything), or :: (DAD). */
+/* The lock's, link-local (ND must work before anything), or :: (DAD);
+ * any when the lock has no IPv6 address. */
 static bool spoof_v6_ok(const struct spoof_lock *l, const uint8_t ip[16])
 {
     static const uint8_t any[16];
 
-    if (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80)
+    if (!l->has_v6 || (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80))
         return true;
-    return memcmp(ip, any, 16) == 0 || (l->has_v6 && memcmp(ip, l->v6, 16) == 0);
+    return memcmp(ip, any, 16) == 0 || memcmp(ip, l->v6, 16) == 0;
 }
 
 static enum spoof_verdict spoof_arp(const struct spoof_lock *l, const uint8_t *a, size_t len)

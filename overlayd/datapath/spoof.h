@@ -13,8 +13,9 @@
  *   - with an address: an IPv4 source and an ARP sender IP must be it,
  *     or 0.0.0.0 (DHCP, ARP probes); an IPv6 source must be it, or
  *     link-local (fe80::/10: neighbour discovery needs one) or :: (DAD);
- *     a neighbour advertisement's target likewise. A family with no
- *     address in the lock carries only 0.0.0.0 / link-local / ::.
+ *     a neighbour advertisement's target likewise. A member has one
+ *     Address: the other family is not checked (a dual-stack guest keeps
+ *     it), only the MAC is.
  *   - with an address, frames a VLAN or QinQ tag hides (0x8100, 0x88a8)
  *     and truncated IPv4, ARP and IPv6 headers are refused: the addresses
  *     inside could not be checked.

@@ -134,11 +134,13 @@ static void test_v4(void)
     CHECK_EQ(spoof_check(&l, f, n), SPOOF_ARP);
     n = arp(f, OTHER, own);
     CHECK_EQ(spoof_check(&l, f, n), SPOOF_MAC);
-    /* IPv6 with only an IPv4 address: link-local only. */
+    /* IPv6 with only an IPv4 address: not checked (one Address per member). */
     n = ipv6(f, ll, 0, NULL);
     CHECK_EQ(spoof_check(&l, f, n), SPOOF_OK);
     n = ipv6(f, glob, 0, NULL);
-    CHECK_EQ(spoof_check(&l, f, n), SPOOF_IP);
+    CHECK_EQ(spoof_check(&l, f, n), SPOOF_OK);
+    n = ipv6(f, glob, 0, NULL);
+    CHECK_EQ(spoof_check(&l, f, n - 1), SPOOF_MALFORMED);
     n = eth(f, MAC, 0x8100);
     memset(f + n, 0, 4);
     CHECK_EQ(spoof_check(&l, f, n + 4), SPOOF_MALFORMED);
@@ -174,13 +176,15 @@ static void test_v6(void)
     CHECK_EQ(spoof_check(&l, f, n), SPOOF_IP);
     n = ipv6(f, ll, 135, other);                 /* a solicitation asks, claims nothing */
     CHECK_EQ(spoof_check(&l, f, n), SPOOF_OK);
-    /* IPv4 with only an IPv6 address: nothing but 0.0.0.0. */
+    /* IPv4 with only an IPv6 address: not checked, but the ARP sender MAC is. */
     n = ipv4(f, v4);
-    CHECK_EQ(spoof_check(&l, f, n), SPOOF_IP);
+    CHECK_EQ(spoof_check(&l, f, n), SPOOF_OK);
     n = ipv4(f, v4any);
     CHECK_EQ(spoof_check(&l, f, n), SPOOF_OK);
     n = arp(f, MAC, v4);
-    CHECK_EQ(spoof_check(&l, f, n), SPOOF_ARP);
+    CHECK_EQ(spoof_check(&l, f, n), SPOOF_OK);
+    n = arp(f, OTHER, v4);
+    CHECK_EQ(spoof_check(&l, f, n), SPOOF_MAC);
 }
 
 int main(void)
