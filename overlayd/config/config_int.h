@@ -29,6 +29,7 @@ enum { CFG_KEYS_MAX = 16 };
 struct cfg_key_spec {
     const char *name;
     bool required;
+    bool repeat;                  /* may be given more than once (Allow) */
 };
 
 struct cfg_section_spec {
