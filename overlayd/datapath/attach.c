@@ -52,6 +52,9 @@ static bool attach_is_ours(struct daemon *d, const char *ifname)
         if (strcmp(d->enclaves[i]->bridge, ifname) == 0 ||
             strcmp(d->enclaves[i]->uplink, ifname) == 0)
             return true;
+    for (size_t i = 0; i < d->n_att; i++)
+        if (d->att[i].port_fd >= 0 && strcmp(d->att[i].port_tap, ifname) == 0)
+            return true;
     return false;
 }
 
@@ -202,7 +205,8 @@ int attach_add(struct daemon *d, const char *enclave, const char *ifname,
         return -ENODEV;
     }
     if (attach_is_ours(d, ifname)) {
-        sbuf_printf(err, "%s is an overlayd bridge or uplink, not a guest interface", ifname);
+        sbuf_printf(err, "%s is an overlayd bridge, uplink or port TAP, not a guest interface",
+                    ifname);
         return -EINVAL;
     }
     a = attach_find(d, ifname);

@@ -5,7 +5,12 @@
 /*
  * DOC: datapath — frames between the uplink TAPs and the links
  *
- * Out (tx.c): uplink TAP -> learn the source as local -> MAC table ->
+ * Guest ports (ports.c): on a Linux bridge each attached port's frames
+ * are redirected to a TAP of ours for that port and back, so a frame's
+ * port is the fd it was read from; a port attached with --mac is locked
+ * to its MAC and [Member] Address (spoof.h, drop_spoof), and we deliver
+ * between local guests. With an external bridge, the uplink TAP as below.
+ * Out (tx.c): port or uplink TAP -> learn the source as local -> MAC table ->
  * one peer for a known unicast MAC, else the broadcast tree (flood.c: up
  * links carrying the enclave, each passing it on in its part of the ring)
  * -> encrypt -> send queue (flushed once per loop iteration).
@@ -13,8 +18,9 @@
  * payload: a frame is accepted only for an enclave this host carries AND
  * the peer announced AND both certificates allow (else
  * drop_unknown_enclave); its source is learned behind the peer and it is
- * written to that enclave's uplink TAP only, so a frame of enclave E never
- * reaches another enclave's bridge. Control payloads go to announce/,
+ * written to that enclave's ports only, so a frame of enclave E never
+ * reaches another enclave's bridge (on a Linux bridge: to that enclave's
+ * port TAPs, dp_port_deliver). Control payloads go to announce/,
  * ring payloads to ring/.
  *
  * The data path reads the clock once per batch, allocates nothing, and
