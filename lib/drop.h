@@ -35,6 +35,8 @@
       "guest frame from a source MAC or IP not its own (attach --mac, [Member] Address)")  \
     X(PORT_UNKNOWN, "drop_port_unknown",                                                    \
       "frame on an enclave bridge from a port that overlayd did not attach")              \
+    X(PORT_MTU, "drop_port_mtu",                                                            \
+      "frame for a guest port longer than its MTU (the inner MTU)")                         \
     X(TAP_READ, "drop_tap_read", "uplink TAP read failed")                                  \
     X(TAP_WRITE, "drop_tap_write", "frame not written to the uplink TAP")                   \
     X(FACTS_FULL, "drop_facts_full", "data-path fact not queued for the ring: queue full")  \

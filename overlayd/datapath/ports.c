@@ -133,11 +133,30 @@ int port_open(struct daemon *d, struct attachment *a)
     return rc;
 }
 
+/* Longer than the port's MTU (the inner MTU, attach set it), with room
+ * for one VLAN tag as a bridge port gives: the bridge would have dropped
+ * it, and a guest must not get frames its own MTU says cannot come. */
+static bool port_too_long(const struct enclave *e, const uint8_t *frame, size_t len)
+{
+    size_t max = e->inner_mtu + 14;
+
+    if (len >= 14 && ((frame[12] == 0x81 && frame[13] == 0x00) ||
+                      (frame[12] == 0x88 && frame[13] == 0xa8)))
+        max += 4;
+    return len > max;
+}
+
 bool dp_port_write(struct daemon *d, struct enclave *e, const struct attachment *to,
                    const uint8_t *frame, size_t len, uint64_t now)
 {
     struct tap_frame tf = { .buf = (uint8_t *)frame, .cap = len, .len = len };
     int fd = to ? to->port_fd : e->tap_fd;
+
+    if (to && port_too_long(e, frame, len)) {
+        drop_count(&d->drops, DROP_PORT_MTU, now, "%s: %zu bytes to port %s (MTU %u)", e->name,
+                   len, to->ifname, e->inner_mtu);
+        return false;
+    }
 
     if (tap_write_batch(fd, &tf, 1) == 1) {
         d->tap_tx_frames++;
