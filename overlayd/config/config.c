@@ -29,22 +29,22 @@ enum peer_key { PK_NAME, PK_PUBLIC_KEY, PK_ENDPOINT, PK_COUNT };
 enum host_section { HS_HOST, HS_PEER };
 
 static const struct cfg_key_spec host_keys[HK_COUNT] = {
-    [HK_NAME] = { "Name", true },
-    [HK_PRIVATE_KEY_FILE] = { "PrivateKeyFile", false },
-    [HK_PRIVATE_KEY] = { "PrivateKey", false },
-    [HK_LISTEN_PORT] = { "ListenPort", false },
-    [HK_LISTEN_ADDRESS] = { "ListenAddress", false },
-    [HK_CONTROL_SOCKET] = { "ControlSocket", false },
-    [HK_ENCLAVE_DIR] = { "EnclaveDir", false },
-    [HK_AUTHORITY] = { "Authority", false },
-    [HK_CERTIFICATE_FILE] = { "CertificateFile", false },
-    [HK_PROXIMITY_SAMPLE] = { "ProximitySample", false },
-    [HK_CIPHER] = { "Cipher", false },
+    [HK_NAME] = { "Name", true, false },
+    [HK_PRIVATE_KEY_FILE] = { "PrivateKeyFile", false, false },
+    [HK_PRIVATE_KEY] = { "PrivateKey", false, false },
+    [HK_LISTEN_PORT] = { "ListenPort", false, false },
+    [HK_LISTEN_ADDRESS] = { "ListenAddress", false, false },
+    [HK_CONTROL_SOCKET] = { "ControlSocket", false, false },
+    [HK_ENCLAVE_DIR] = { "EnclaveDir", false, false },
+    [HK_AUTHORITY] = { "Authority", false, false },
+    [HK_CERTIFICATE_FILE] = { "CertificateFile", false, false },
+    [HK_PROXIMITY_SAMPLE] = { "ProximitySample", false, false },
+    [HK_CIPHER] = { "Cipher", false, false },
 };
 static const struct cfg_key_spec peer_keys[PK_COUNT] = {
-    [PK_NAME] = { "Name", false },
-    [PK_PUBLIC_KEY] = { "PublicKey", true },
-    [PK_ENDPOINT] = { "Endpoint", false },
+    [PK_NAME] = { "Name", false, false },
+    [PK_PUBLIC_KEY] = { "PublicKey", true, false },
+    [PK_ENDPOINT] = { "Endpoint", false, false },
 };
 static const struct cfg_section_spec host_sections[] = {
     [HS_HOST] = { "Host", true, true, host_keys, HK_COUNT },

@@ -18,20 +18,20 @@ enum policy_key { PK_ALLOW, PK_COUNT };
 enum enclave_section { ES_ENCLAVE, ES_MEMBER, ES_POLICY };
 
 static const struct cfg_key_spec enclave_keys[EK_COUNT] = {
-    [EK_NAME] = { "Name", true },
-    [EK_ID] = { "Id", true },
-    [EK_BRIDGE] = { "Bridge", false },
-    [EK_BRIDGE_TYPE] = { "BridgeType", false },
-    [EK_UPLINK] = { "Uplink", false },
-    [EK_MTU] = { "MTU", false },
-    [EK_MAX_LATENCY] = { "MaxLatency", false },
-    [EK_MIN_PATHS] = { "MinPaths", false },
-    [EK_CLAMP_MSS] = { "ClampMSS", false },
+    [EK_NAME] = { "Name", true, false },
+    [EK_ID] = { "Id", true, false },
+    [EK_BRIDGE] = { "Bridge", false, false },
+    [EK_BRIDGE_TYPE] = { "BridgeType", false, false },
+    [EK_UPLINK] = { "Uplink", false, false },
+    [EK_MTU] = { "MTU", false, false },
+    [EK_MAX_LATENCY] = { "MaxLatency", false, false },
+    [EK_MIN_PATHS] = { "MinPaths", false, false },
+    [EK_CLAMP_MSS] = { "ClampMSS", false, false },
 };
 static const struct cfg_key_spec member_keys[MK_COUNT] = {
-    [MK_NAME] = { "Name", true },
-    [MK_MAC] = { "MAC", true },
-    [MK_ADDRESS] = { "Address", false },
+    [MK_NAME] = { "Name", true, false },
+    [MK_MAC] = { "MAC", true, false },
+    [MK_ADDRESS] = { "Address", false, false },
 };
 static const struct cfg_key_spec policy_keys[PK_COUNT] = {
     [PK_ALLOW] = { "Allow", false, true },
