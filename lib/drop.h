@@ -29,7 +29,14 @@
     X(FDB_FULL, "drop_fdb_full", "MAC not learned: the enclave's MAC table is full")        \
     X(RUNT, "drop_runt", "frame from an uplink shorter than an Ethernet header")            \
     X(OWN_MAC, "drop_own_mac", "frame the host itself sent on the bridge (IGMP, ...)")      \
-    X(LOCAL_DST, "drop_local_dst", "frame to a local MAC: the bridge delivered it already") \
+    X(LOCAL_DST, "drop_local_dst",                                                        \
+      "frame to a local MAC: the (external) bridge delivered it already") \
+    X(SPOOF, "drop_spoof",                                                                  \
+      "guest frame from a source MAC or IP not its own (attach --mac, [Member] Address)")  \
+    X(PORT_UNKNOWN, "drop_port_unknown",                                                    \
+      "frame on an enclave bridge from a port that overlayd did not attach")              \
+    X(PORT_MTU, "drop_port_mtu",                                                            \
+      "frame for a guest port longer than its MTU (the inner MTU)")                         \
     X(TAP_READ, "drop_tap_read", "uplink TAP read failed")                                  \
     X(TAP_WRITE, "drop_tap_write", "frame not written to the uplink TAP")                   \
     X(FACTS_FULL, "drop_facts_full", "data-path fact not queued for the ring: queue full")  \

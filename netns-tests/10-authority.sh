@@ -8,7 +8,7 @@
 # h1 and h2, who do not list h3: they admit it by its certificate alone.
 #   - blue guests ping across all three hosts, red guests between h1 and h3;
 #   - h2 never gets a red frame or record: nothing from red guests on its red
-#     bridge while they ping and broadcast, no remote entry in its red fdb,
+#     guest's port while they ping and broadcast, no remote entry in its red fdb,
 #     its peers do not list it for red; a red guest on h2 goes nowhere (h2
 #     counts its frames as drop_unknown_enclave);
 #   - h4 (certificate of another authority) is refused by h1: h1's
@@ -91,7 +91,8 @@ rig_ping r1 10.200.0.3
 
 rig_say "h2 never sees red"
 unk2=$(rig_counter h2 drop_unknown_enclave)
-rig_capture_start h2 ovl-red "$RIG_DIR/h2-red.pcap"
+# r2's port: every red frame h2 delivers or r2 sends passes it (docs/design.md "Guest ports").
+rig_capture_start h2 g-r2 "$RIG_DIR/h2-red.pcap"
 rig_ping r3 10.200.0.1
 rig_ping_fails r1 10.200.0.99          # ARP broadcasts in red
 rig_ping_fails r3 10.200.0.98
@@ -99,10 +100,10 @@ rig_ping_fails r2 10.200.0.1           # h2's own red guest: stays on h2
 rig_capture_stop "$RIG_DIR/h2-red.pcap"
 for mac in 52:54:00:00:02:01 52:54:00:00:02:03; do
     rig_assert_eq "$(rig_pcap count "$RIG_DIR/h2-red.pcap" "$(rig_mac_hex $mac)")" 0 \
-        "h2's red bridge: bytes of red MAC $mac"
+        "h2's red port g-r2: bytes of red MAC $mac"
 done
 [ "$(rig_pcap count "$RIG_DIR/h2-red.pcap" "$(rig_mac_hex 52:54:00:00:02:02)")" -gt 0 ] \
-    || rig_fail "the capture on h2's red bridge did not even see h2's own red guest"
+    || rig_fail "the capture on h2's red port did not even see h2's own red guest"
 remote=$(rig_ctl_q h2 --json fdb red | jq '[.entries[] | select(.location != "local")] | length')
 rig_assert_eq "$remote" 0 "h2: remote entries in the red fdb"
 for h in h1 h3; do

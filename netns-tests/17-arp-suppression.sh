@@ -6,7 +6,7 @@
 # (h2) their MACs and Addresses (g3 an IPv6 one); enclave red (200), no
 # members, with guest r1 on h1 in blue's subnet.
 #  - g1, its neighbour cache flushed, pings g2: h1 answers g1's ARP request
-#    itself (arp_suppressed >= 1), no ARP request of g1 reaches h2's uplink
+#    itself (arp_suppressed >= 1), no ARP request of g1 reaches g2's port on h2
 #    or g2, and g1's neighbour entry for g2's IP holds g2's MAC;
 #  - g1 pings g3 over IPv6: h1 answers the NS (nd_suppressed >= 1) and g1's
 #    neighbour entry holds g3's MAC;
@@ -50,17 +50,18 @@ rig_in g3 ip -6 addr add fd00:100::3/64 dev eth0 nodad
 ARP_REQ_G1="08060001080006040001$(rig_mac_hex "$G1_MAC")"
 
 rig_say "IPv4: g1 pings g2 with an empty neighbour cache; h1 answers the ARP request"
-rig_capture_start h2 ovu-blue "$RIG_DIR/h2-uplink.pcap"
+# h2 delivers to g2 through g2's port (docs/design.md "Guest ports").
+rig_capture_start h2 g-g2 "$RIG_DIR/h2-port.pcap"
 rig_capture_start g2 eth0 "$RIG_DIR/g2.pcap"
 rig_in g1 ip neigh flush dev eth0
 before=$(rig_counter h1 arp_suppressed)
 rig_ping g1 10.100.0.2
-rig_capture_stop "$RIG_DIR/h2-uplink.pcap"
+rig_capture_stop "$RIG_DIR/h2-port.pcap"
 rig_capture_stop "$RIG_DIR/g2.pcap"
 after=$(rig_counter h1 arp_suppressed)
 rig_log "h1 arp_suppressed $before -> $after, h2 arp_suppressed $(rig_counter h2 arp_suppressed)"
 [ "$after" -ge $((before + 1)) ] || rig_fail "h1 arp_suppressed $before -> $after: g1's ARP request was not answered by h1"
-for f in h2-uplink g2; do
+for f in h2-port g2; do
     rig_assert_eq "$(rig_pcap count "$RIG_DIR/$f.pcap" "$ARP_REQ_G1")" 0 "ARP requests of g1 in $f capture"
     # Positive control: g1's pings did cross, so the capture works.
     [ "$(rig_pcap count "$RIG_DIR/$f.pcap" "$(rig_mac_hex "$G1_MAC")")" -gt 0 ] \

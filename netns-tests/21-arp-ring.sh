@@ -13,7 +13,7 @@
 #    the answer is cached (neigh_ring_hits; `neigh blue` on h3: ring);
 #  - gC, its neighbour cache flushed, pings gA again: h3 answers the ARP
 #    request itself (arp_suppressed on h3 rises), no ARP request of gC shows
-#    up on h1's uplink (its pings do), gC's entry holds gA's MAC;
+#    up on gA's port on h1 (its pings do), gC's entry holds gA's MAC;
 #  - the same over IPv6 (nd_learned on h1, nd_suppressed on h3);
 #  - gB claims gm's address 10.100.0.9: h2 does not learn it
 #    (neigh_conflicts), and gC asking for it gets gm's configured MAC.
@@ -87,17 +87,18 @@ rig_ctl h3 neigh blue >&2
 
 ARP_REQ_GC="08060001080006040001$(rig_mac_hex "$GC_MAC")"
 rig_say "gC pings gA again, neighbour cache flushed: h3 answers, the request never reaches h1"
-rig_capture_start h1 ovu-blue "$RIG_DIR/h1-uplink.pcap"
+# h1 delivers to gA through gA's port (docs/design.md "Guest ports").
+rig_capture_start h1 g-gA "$RIG_DIR/h1-port.pcap"
 rig_in gC ip neigh flush dev eth0
 before=$(rig_counter h3 arp_suppressed)
 rig_ping gC 10.100.0.1
-rig_capture_stop "$RIG_DIR/h1-uplink.pcap"
+rig_capture_stop "$RIG_DIR/h1-port.pcap"
 after=$(rig_counter h3 arp_suppressed)
 rig_log "h3 arp_suppressed $before -> $after"
 [ "$after" -ge $((before + 1)) ] || rig_fail "h3 arp_suppressed $before -> $after: gC's ARP request was not answered on h3"
-rig_assert_eq "$(rig_pcap count "$RIG_DIR/h1-uplink.pcap" "$ARP_REQ_GC")" 0 "ARP requests of gC on h1's uplink"
-[ "$(rig_pcap count "$RIG_DIR/h1-uplink.pcap" "$(rig_mac_hex "$GC_MAC")")" -gt 0 ] \
-    || rig_fail "h1's uplink capture never saw gC's MAC; capture broken?"
+rig_assert_eq "$(rig_pcap count "$RIG_DIR/h1-port.pcap" "$ARP_REQ_GC")" 0 "ARP requests of gC on gA's port"
+[ "$(rig_pcap count "$RIG_DIR/h1-port.pcap" "$(rig_mac_hex "$GC_MAC")")" -gt 0 ] \
+    || rig_fail "gA's port capture never saw gC's MAC; capture broken?"
 neigh=$(ip -n "$(rig_ns gC)" neigh show 10.100.0.1 dev eth0)
 rig_log "gC: $neigh"
 grep -qi "lladdr $GA_MAC" <<<"$neigh" || rig_fail "gC's neighbour entry for 10.100.0.1 is '$neigh', not $GA_MAC"

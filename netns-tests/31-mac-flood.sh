@@ -7,8 +7,8 @@
 # of learned (not attached) MACs go to the peers at once only within
 # CLAIMS_LEARNED_BURST (200) and CLAIMS_LEARNED_PER_S (100) a second; the
 # rest wait for the 30 s refresh and are counted as drop_claim_ratelimit.
-# h1 and h2, guest g1 on h1 sends N broadcast frames from N random source
-# MACs as fast as it can:
+# h1 and h2, guest g1 on h1 (attached without --mac: not locked) sends N
+# broadcast frames from N random source MACs as fast as it can:
 #   - of the R frames h1 read (the TAP may drop some of a burst that
 #     fast), h1 counts at least R - 200 - 100 x (the seconds it took, + 1)
 #     claims as drop_claim_ratelimit, and no more than R - 200;
@@ -28,6 +28,10 @@ for i in 1 2; do rig_daemon_start "h$i"; done
 for h in h1 h2; do rig_wait_links "$h" 1; done
 rig_guest_create h1 blue g1 10.100.0.1 52:54:00:00:01:01
 rig_guest_create h2 blue g2 10.100.0.2 52:54:00:00:01:02
+# A guest attached with --mac may send from no other MAC (drop_spoof,
+# 39-spoof): the flooding guest is one attached without.
+rig_assert "detach g1" rig_ctl h1 detach g-g1
+rig_assert "attach g1 without --mac" rig_ctl h1 attach blue g-g1 --name g1
 rig_ping g1 10.100.0.2
 
 rl0=$(rig_counter h1 drop_claim_ratelimit)

@@ -335,6 +335,9 @@ void daemon_stop(struct daemon *d)
             e->poll = NULL;
         }
     }
+    /* Guest port TAPs too, or the loop would never run out of handles. */
+    for (size_t i = 0; i < d->n_att; i++)
+        port_close(d, &d->att[i]);
 }
 
 void daemon_cleanup(struct daemon *d)

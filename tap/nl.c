@@ -25,9 +25,7 @@
 #include <netlink/route/route.h>
 #include <netlink/route/nexthop.h>
 
-struct tap_nl {
-    struct nl_sock *sk;
-};
+#include "tap/nl_int.h"
 
 enum {
     TAP_MTU_FALLBACK = 1500,      /* Ethernet default (IEEE 802.3) */
@@ -39,7 +37,7 @@ enum {
  * The one place libnl's negative NLE_* codes become negative errnos, so
  * callers of tap_* only ever see errnos.
  */
-static int tap_nlerr(int err)
+int tap_nlerr(int err)
 {
     if (err >= 0)
         return err;
@@ -60,7 +58,7 @@ static int tap_nlerr(int err)
     }
 }
 
-static bool tap_name_ok(const char *name)
+bool tap_name_ok(const char *name)
 {
     return name && name[0] && strnlen(name, TAP_IFNAMSIZ) < TAP_IFNAMSIZ;
 }

@@ -108,3 +108,4 @@ ssize_t tap_write_batch(int fd, const struct tap_frame *frames, size_t n)
     }
     return (ssize_t)written;
 }
+

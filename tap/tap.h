@@ -70,6 +70,19 @@ int tap_link_exists(struct tap_nl *nl, const char *name);
 int tap_veth_add(struct tap_nl *nl, const char *name, const char *peer);
 
 /*
+ * Guest ports (docs/design.md "Guest ports"): every frame arriving on
+ * @from is sent out of @to instead, before a bridge @from may be a port
+ * of sees it (an ingress qdisc with one match-all redirect; a previous
+ * one on @from is replaced). tap_port_unredirect() removes it (0 when
+ * there was none).
+ */
+int tap_port_redirect(struct tap_nl *nl, const char *from, const char *to);
+int tap_port_unredirect(struct tap_nl *nl, const char *ifname);
+/* The names of the ports of @bridge (at most @cap; -ENOSPC if more). */
+int tap_bridge_ports(struct tap_nl *nl, const char *bridge, char (*names)[TAP_IFNAMSIZ],
+                     size_t cap, size_t *n);
+
+/*
  * MTU of the interface that carries the default route (or, without one,
  * the largest MTU of any non-loopback up interface); 1500 as a last resort.
  */

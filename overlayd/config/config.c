@@ -29,23 +29,23 @@ enum peer_key { PK_NAME, PK_PUBLIC_KEY, PK_ENDPOINT, PK_COUNT };
 enum host_section { HS_HOST, HS_PEER };
 
 static const struct cfg_key_spec host_keys[HK_COUNT] = {
-    [HK_NAME] = { "Name", true },
-    [HK_PRIVATE_KEY_FILE] = { "PrivateKeyFile", false },
-    [HK_PRIVATE_KEY] = { "PrivateKey", false },
-    [HK_LISTEN_PORT] = { "ListenPort", false },
-    [HK_LISTEN_ADDRESS] = { "ListenAddress", false },
-    [HK_CONTROL_SOCKET] = { "ControlSocket", false },
-    [HK_ENCLAVE_DIR] = { "EnclaveDir", false },
-    [HK_AUTHORITY] = { "Authority", false },
-    [HK_CERTIFICATE_FILE] = { "CertificateFile", false },
-    [HK_PROXIMITY_SAMPLE] = { "ProximitySample", false },
-    [HK_CIPHER] = { "Cipher", false },
-    [HK_REVOKED_FILE] = { "RevokedFile", false },
+    [HK_NAME] = { "Name", true, false },
+    [HK_PRIVATE_KEY_FILE] = { "PrivateKeyFile", false, false },
+    [HK_PRIVATE_KEY] = { "PrivateKey", false, false },
+    [HK_LISTEN_PORT] = { "ListenPort", false, false },
+    [HK_LISTEN_ADDRESS] = { "ListenAddress", false, false },
+    [HK_CONTROL_SOCKET] = { "ControlSocket", false, false },
+    [HK_ENCLAVE_DIR] = { "EnclaveDir", false, false },
+    [HK_AUTHORITY] = { "Authority", false, true },
+    [HK_CERTIFICATE_FILE] = { "CertificateFile", false, false },
+    [HK_PROXIMITY_SAMPLE] = { "ProximitySample", false, false },
+    [HK_CIPHER] = { "Cipher", false, false },
+    [HK_REVOKED_FILE] = { "RevokedFile", false, false },
 };
 static const struct cfg_key_spec peer_keys[PK_COUNT] = {
-    [PK_NAME] = { "Name", false },
-    [PK_PUBLIC_KEY] = { "PublicKey", true },
-    [PK_ENDPOINT] = { "Endpoint", false },
+    [PK_NAME] = { "Name", false, false },
+    [PK_PUBLIC_KEY] = { "PublicKey", true, false },
+    [PK_ENDPOINT] = { "Endpoint", false, false },
 };
 static const struct cfg_section_spec host_sections[] = {
     [HS_HOST] = { "Host", true, true, host_keys, HK_COUNT },
@@ -280,12 +280,6 @@ static void host_end(void *user, size_t sec, int line, const int *key_lines)
     }
 }
 
-/* Authority, twice during a key rotation (host_authority() counts). */
-static bool host_repeatable(size_t sec, size_t k)
-{
-    return sec == HS_HOST && k == HK_AUTHORITY;
-}
-
 static const struct cfg_schema host_schema = {
     .sections = host_sections,
     .n_sections = 2,
@@ -293,7 +287,6 @@ static const struct cfg_schema host_schema = {
     .begin = host_begin,
     .key = host_key,
     .end = host_end,
-    .repeatable = host_repeatable,
 };
 
 /* Checks that involve more than one key or section. */

@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "overlayd/config/policy.h"
+
 enum config_limits {
     CONFIG_NAME_MAX = 32,         /* host, peer, enclave and member names */
     CONFIG_IFNAME_MAX = 15,       /* Linux IFNAMSIZ - 1 */
@@ -95,6 +97,10 @@ struct config_enclave {
     uint64_t mac_freeze_ns;              /* MacFreezeTime */
     struct config_member *members;
     size_t n_members;
+    /* [Policy] (policy.h): once present, what no rule allows is denied. */
+    struct policy_rule *rules;
+    size_t n_rules;
+    int policy_line;                     /* of the [Policy] header; 0: none */
     int line;                            /* of the [Enclave] header */
     /* Lines the values were set on; 0 when not set (Bridge and Uplink:
      * defaulted from Name) or invalid. */

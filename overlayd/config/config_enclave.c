@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Enclave files: [Enclave] and [Member], and checks across the files of
+/* Enclave files: [Enclave], [Member] and [Policy], and checks across the files of
  * one EnclaveDir. */
 #include "overlayd/config/config.h"
 #include "overlayd/config/config_int.h"
@@ -27,36 +27,41 @@ const char *config_bridge_type_name(enum config_bridge_type t)
 }
 
 enum member_key { MK_NAME, MK_MAC, MK_ADDRESS, MK_COUNT };
-enum enclave_section { ES_ENCLAVE, ES_MEMBER };
+enum policy_key { PK_ALLOW, PK_COUNT };
+enum enclave_section { ES_ENCLAVE, ES_MEMBER, ES_POLICY };
 
 static const struct cfg_key_spec enclave_keys[EK_COUNT] = {
-    [EK_NAME] = { "Name", true },
-    [EK_ID] = { "Id", true },
-    [EK_BRIDGE] = { "Bridge", false },
-    [EK_BRIDGE_TYPE] = { "BridgeType", false },
-    [EK_UPLINK] = { "Uplink", false },
-    [EK_MTU] = { "MTU", false },
-    [EK_MAX_LATENCY] = { "MaxLatency", false },
-    [EK_MIN_PATHS] = { "MinPaths", false },
-    [EK_CLAMP_MSS] = { "ClampMSS", false },
-    [EK_MAC_MOVE_LIMIT] = { "MacMoveLimit", false },
-    [EK_MAC_MOVE_WINDOW] = { "MacMoveWindow", false },
-    [EK_MAC_FREEZE_TIME] = { "MacFreezeTime", false },
+    [EK_NAME] = { "Name", true, false },
+    [EK_ID] = { "Id", true, false },
+    [EK_BRIDGE] = { "Bridge", false, false },
+    [EK_BRIDGE_TYPE] = { "BridgeType", false, false },
+    [EK_UPLINK] = { "Uplink", false, false },
+    [EK_MTU] = { "MTU", false, false },
+    [EK_MAX_LATENCY] = { "MaxLatency", false, false },
+    [EK_MIN_PATHS] = { "MinPaths", false, false },
+    [EK_CLAMP_MSS] = { "ClampMSS", false, false },
+    [EK_MAC_MOVE_LIMIT] = { "MacMoveLimit", false, false },
+    [EK_MAC_MOVE_WINDOW] = { "MacMoveWindow", false, false },
+    [EK_MAC_FREEZE_TIME] = { "MacFreezeTime", false, false },
 };
 static const struct cfg_key_spec member_keys[MK_COUNT] = {
-    [MK_NAME] = { "Name", true },
-    [MK_MAC] = { "MAC", true },
-    [MK_ADDRESS] = { "Address", false },
+    [MK_NAME] = { "Name", true, false },
+    [MK_MAC] = { "MAC", true, false },
+    [MK_ADDRESS] = { "Address", false, false },
+};
+static const struct cfg_key_spec policy_keys[PK_COUNT] = {
+    [PK_ALLOW] = { "Allow", false, true },
 };
 static const struct cfg_section_spec enclave_sections[] = {
     [ES_ENCLAVE] = { "Enclave", true, true, enclave_keys, EK_COUNT },
     [ES_MEMBER] = { "Member", false, false, member_keys, MK_COUNT },
+    [ES_POLICY] = { "Policy", true, false, policy_keys, PK_COUNT },
 };
 
 struct enclave_state {
     struct cfg_sink *s;
     struct config_enclave *e;
-    size_t member_cap;
+    size_t member_cap, rule_cap;
     int lines[EK_COUNT];          /* [Enclave] keys present (valid or not) */
 };
 
@@ -67,6 +72,10 @@ static int enclave_begin(void *user, size_t sec, int line)
 
     if (sec == ES_ENCLAVE) {
         e->line = line;
+        return 0;
+    }
+    if (sec == ES_POLICY) {
+        e->policy_line = line;
         return 0;
     }
     if (e->n_members == st->member_cap) {
@@ -238,12 +247,41 @@ static void member_key_value(struct enclave_state *st, size_t k, const char *v, 
     }
 }
 
+/* One Allow line; a bad one is reported and left out (the file is then
+ * refused as a whole, so no policy runs with a rule missing). */
+static void policy_key_value(struct enclave_state *st, const char *v, int line)
+{
+    struct config_enclave *e = st->e;
+    struct policy_rule r;
+    char err[160];
+
+    if (policy_rule_parse(v, &r, err, sizeof(err)) < 0) {
+        cfg_problem(st->s, line, "Allow: %s", err);
+        return;
+    }
+    if (e->n_rules == st->rule_cap) {
+        size_t cap = st->rule_cap ? 2 * st->rule_cap : 4;
+        struct policy_rule *nr = realloc(e->rules, cap * sizeof(*nr));
+
+        if (!nr) {
+            cfg_problem(st->s, line, "out of memory");
+            return;
+        }
+        e->rules = nr;
+        st->rule_cap = cap;
+    }
+    r.line = line;
+    e->rules[e->n_rules++] = r;
+}
+
 static void enclave_key(void *user, size_t sec, size_t k, const char *v, int line)
 {
     if (sec == ES_ENCLAVE)
         enclave_key_value(user, k, v, line);
-    else
+    else if (sec == ES_MEMBER)
         member_key_value(user, k, v, line);
+    else
+        policy_key_value(user, v, line);
 }
 
 static void enclave_end(void *user, size_t sec, int line, const int *key_lines)
@@ -256,8 +294,8 @@ static void enclave_end(void *user, size_t sec, int line, const int *key_lines)
 
 static const struct cfg_schema enclave_schema = {
     .sections = enclave_sections,
-    .n_sections = 2,
-    .expected = "[Enclave] or [Member]",
+    .n_sections = 3,
+    .expected = "[Enclave], [Member] or [Policy]",
     .begin = enclave_begin,
     .key = enclave_key,
     .end = enclave_end,
@@ -483,6 +521,7 @@ void config_enclave_clear(struct config_enclave *e)
     if (!e)
         return;
     free(e->members);
+    free(e->rules);
     memset(e, 0, sizeof(*e));
 }
 

@@ -29,6 +29,8 @@ enum { CFG_KEYS_MAX = 16 };
 struct cfg_key_spec {
     const char *name;
     bool required;
+    bool repeat;                  /* may be given more than once (Allow, Authority): key()
+                                   * sees every value and counts; key_lines keeps the first */
 };
 
 struct cfg_section_spec {
@@ -47,10 +49,6 @@ struct cfg_schema {
     int (*begin)(void *user, size_t sec, int line);
     /* A well-formed, non-duplicate, non-empty key of the current section. */
     void (*key)(void *user, size_t sec, size_t key, const char *value, int line);
-    /* May key @key of section @sec be given more than once (key() then
-     * sees every value and counts; key_lines keeps the first)? NULL: no
-     * key may. */
-    bool (*repeatable)(size_t sec, size_t key);
     /* The section ended; key_lines[k] is the line key k was set on, or 0. */
     void (*end)(void *user, size_t sec, int line, const int *key_lines);
 };

@@ -82,8 +82,7 @@ static void cfg_walk_pair(struct cfg_walk_state *w, const struct ini_line *l)
     for (size_t k = 0; k < sec->n_keys; k++) {
         if (strcmp(sec->keys[k].name, l->name))
             continue;
-        if (w->key_lines[k] &&
-            !(w->schema->repeatable && w->schema->repeatable((size_t)w->cur, k))) {
+        if (w->key_lines[k] && !sec->keys[k].repeat) {
             cfg_problem(w->s, l->line, "duplicate key %s in [%s] (first set on line %d)", q,
                         sec->name, w->key_lines[k]);
             return;

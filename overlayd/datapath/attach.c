@@ -35,8 +35,11 @@ static void attach_unannounce(struct daemon *d, struct attachment *a)
     a->has_mac = false;
 }
 
+/* Off the uplink's VLANs too (the port's own went with the port). */
 static void attach_forget(struct daemon *d, struct attachment *a)
 {
+    port_close(d, a);
+
     size_t i = (size_t)(a - d->att);
 
     memmove(&d->att[i], &d->att[i + 1], (d->n_att - i - 1) * sizeof(*d->att));
@@ -48,6 +51,9 @@ static bool attach_is_ours(struct daemon *d, const char *ifname)
     for (size_t i = 0; i < d->n_enclaves; i++)
         if (strcmp(d->enclaves[i]->bridge, ifname) == 0 ||
             strcmp(d->enclaves[i]->uplink, ifname) == 0)
+            return true;
+    for (size_t i = 0; i < d->n_att; i++)
+        if (d->att[i].port_fd >= 0 && strcmp(d->att[i].port_tap, ifname) == 0)
             return true;
     return false;
 }
@@ -146,12 +152,48 @@ static int attach_mac(struct daemon *d, struct enclave *e, const uint8_t mac[6])
     return 0;
 }
 
+static const struct config_enclave *attach_cfg(struct daemon *d, const struct enclave *e)
+{
+    for (size_t i = 0; d->cfg && i < d->cfg->n_enclaves; i++)
+        if (d->cfg->enclaves[i].id == e->id)
+            return &d->cfg->enclaves[i];
+    return NULL;
+}
+
+/* Lock @a to its MAC and to the Address of the [Member] with that MAC. */
+static void attach_lock(struct attachment *a, const struct config_enclave *ce)
+{
+    memset(&a->lock, 0, sizeof(a->lock));
+    memcpy(a->lock.mac, a->mac, 6);
+    for (size_t i = 0; ce && i < ce->n_members; i++) {
+        const struct config_member *m = &ce->members[i];
+
+        if (m->mac_line && m->address[0] && memcmp(m->mac, a->mac, 6) == 0 &&
+            spoof_lock_address(&a->lock, m->address) < 0)
+            log_warn("ctl", "%s: member %s: address %s not usable as a lock", a->enc->name,
+                     m->name, m->address);
+    }
+}
+
+void attach_relock(struct daemon *d, struct enclave *e, const struct config_enclave *ce)
+{
+    /* The ports will carry the policy too; until they do, say so rather
+     * than let an operator believe it holds. */
+    if (ce->policy_line)
+        log_warn("enclave", "%s: [Policy] (%s:%d, %zu rules) is checked but not enforced yet",
+                 e->name, ce->path, ce->policy_line, ce->n_rules);
+    for (size_t i = 0; i < d->n_att; i++)
+        if (d->att[i].enc == e && d->att[i].has_mac)
+            attach_lock(&d->att[i], ce);
+}
+
 int attach_add(struct daemon *d, const char *enclave, const char *ifname,
                const uint8_t *mac, const char *vm, struct sbuf *err)
 {
     struct enclave *e = enclave_by_name(d, enclave);
     struct attachment *a;
     struct tap_link_info info;
+    bool fresh = false;
     int rc;
 
     if (!e) {
@@ -163,7 +205,8 @@ int attach_add(struct daemon *d, const char *enclave, const char *ifname,
         return -ENODEV;
     }
     if (attach_is_ours(d, ifname)) {
-        sbuf_printf(err, "%s is an overlayd bridge or uplink, not a guest interface", ifname);
+        sbuf_printf(err, "%s is an overlayd bridge, uplink or port TAP, not a guest interface",
+                    ifname);
         return -EINVAL;
     }
     a = attach_find(d, ifname);
@@ -201,6 +244,19 @@ int attach_add(struct daemon *d, const char *enclave, const char *ifname,
         memset(a, 0, sizeof(*a));
         strcpy(a->ifname, ifname);
         a->enc = e;
+        a->port_fd = -1;
+        fresh = true;
+    }
+    if (e->ports_isolated) {
+        rc = port_open(d, a);
+        if (rc < 0)
+            sbuf_printf(err, "cannot give %s a port TAP: %s", ifname, strerror(-rc));
+        if (rc < 0 && fresh) {
+            tap_link_set_master(d->nl, ifname, NULL);
+            attach_forget(d, a);
+        }
+        if (rc < 0)
+            return rc;
     }
     if (vm)
         snprintf(a->vm, sizeof(a->vm), "%s", vm);
@@ -214,6 +270,7 @@ int attach_add(struct daemon *d, const char *enclave, const char *ifname,
         }
         memcpy(a->mac, mac, 6);
         a->has_mac = true;
+        attach_lock(a, attach_cfg(d, e));
     }
     log_info("ctl", "attached %s to enclave %s%s%s", ifname, e->name, a->vm[0] ? " as " : "",
              a->vm);
@@ -253,5 +310,30 @@ void attach_drop_enclave(struct daemon *d, struct enclave *e)
         }
         else
             i++;
+    }
+}
+
+void attach_adopt(struct daemon *d, struct enclave *e)
+{
+    char names[64][TAP_IFNAMSIZ];
+    size_t n = 0;
+    int rc = tap_bridge_ports(d->nl, e->bridge, names, 64, &n);
+
+    if (rc < 0)
+        log_warn("enclave", "%s: ports of %s: %s (the rest stay unplugged until attached)",
+                 e->name, e->bridge, strerror(-rc));
+    for (size_t i = 0; i < n; i++) {
+        struct sbuf err;
+
+        if (strcmp(names[i], e->uplink) == 0)
+            continue;
+        sbuf_init(&err);
+        if (attach_add(d, e->name, names[i], NULL, NULL, &err) < 0)
+            log_warn("enclave", "%s: left-over port %s not adopted: %s", e->name, names[i],
+                     sbuf_str(&err));
+        else
+            log_info("enclave", "%s: adopted port %s, unlocked until attached again", e->name,
+                     names[i]);
+        sbuf_free(&err);
     }
 }

@@ -5,7 +5,12 @@
 /*
  * DOC: datapath — frames between the uplink TAPs and the links
  *
- * Out (tx.c): uplink TAP -> learn the source as local -> MAC table ->
+ * Guest ports (ports.c): on a Linux bridge each attached port's frames
+ * are redirected to a TAP of ours for that port and back, so a frame's
+ * port is the fd it was read from; a port attached with --mac is locked
+ * to its MAC and [Member] Address (spoof.h, drop_spoof), and we deliver
+ * between local guests. With an external bridge, the uplink TAP as below.
+ * Out (tx.c): port or uplink TAP -> learn the source as local -> MAC table ->
  * one peer for a known unicast MAC, else the broadcast tree (flood.c: up
  * links carrying the enclave, each passing it on in its part of the ring)
  * -> encrypt -> send queue (flushed once per loop iteration).
@@ -13,8 +18,9 @@
  * payload: a frame is accepted only for an enclave this host carries AND
  * the peer announced AND both certificates allow (else
  * drop_unknown_enclave); its source is learned behind the peer and it is
- * written to that enclave's uplink TAP only, so a frame of enclave E never
- * reaches another enclave's bridge. Control payloads go to announce/,
+ * written to that enclave's ports only, so a frame of enclave E never
+ * reaches another enclave's bridge (on a Linux bridge: to that enclave's
+ * port TAPs, dp_port_deliver). Control payloads go to announce/,
  * ring payloads to ring/.
  *
  * The data path reads the clock once per batch, allocates nothing, and
@@ -82,6 +88,19 @@ void rx_payload(struct daemon *d, struct peer *p, uint8_t *data, size_t len, uin
 void dp_tap_deliver(struct daemon *d, struct enclave *e, uint8_t *frame, size_t len,
                     uint64_t now);
 
+/* ports.c: deliver @frame to the guest ports of @e it is for: a known
+ * unicast MAC's port, else every port; never back to @from (the port it
+ * came in on; NULL: from another host). On a shared (external) bridge,
+ * one write to the uplink, and nothing for a frame of a port. */
+struct attachment;
+void dp_port_deliver(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
+                     const struct attachment *from, uint64_t now);
+/* ports.c: write @frame to port @to (NULL: the uplink); counts drop_tap_write. */
+bool dp_port_write(struct daemon *d, struct enclave *e, const struct attachment *to,
+                   const uint8_t *frame, size_t len, uint64_t now);
+/* tx.c: drain a port TAP (poll callback). */
+void tx_port_readable(struct daemon *d, struct attachment *a);
+
 /* flood.c: pass a frame of @e on along the broadcast tree: to our up
  * links carrying @e in the ring interval (us, @limit) (limit == our id:
  * the whole ring), except @from; @origin: the flooding host (64-bit ring
@@ -121,11 +140,11 @@ int enclave_neigh_load(struct daemon *d, struct enclave *e, const struct config_
  * of @e sent (read from its uplink TAP) announces (arp_learned / nd_learned). */
 void dp_neigh_learn(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
                     uint64_t now);
-/* neigh_dp.c: answer an ARP request / NS from a local guest out of @e's
- * bindings; true when answered (the request is then not flooded). Asked
+/* neigh_dp.c: answer an ARP request / NS from a local guest (port @from)
+ * out of @e's bindings; true when answered (the request is then not flooded). Asked
  * for an address with no binding, it queues a DP_FACT_UNKNOWN_IP. */
-bool dp_neigh_answer(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
-                     uint64_t now);
+bool dp_neigh_answer(struct daemon *d, struct enclave *e, const struct attachment *from,
+                     const uint8_t *frame, size_t len, uint64_t now);
 /* neigh_dp.c: a binding of @e another host published on the ring (@seq:
  * its record's). Returns 0 (cached), -EPERM (a [Member] Address owns the
  * address), -EEXIST (a guest of ours does), -EINVAL (not unicast), -ENOSPC. */

@@ -292,6 +292,7 @@ static int enclave_fdb_tiebreak(void *ctx, const void *a, const void *b, const u
 int enclave_open(struct daemon *d, const struct config_enclave *ce, struct enclave **out)
 {
     struct enclave *e, **ne;
+    bool adopted = false;
     int rc;
 
     ne = realloc(d->enclaves, (d->n_enclaves + 1) * sizeof(*ne));
@@ -310,6 +311,7 @@ int enclave_open(struct daemon *d, const struct config_enclave *ce, struct encla
     memcpy(e->uplink, ce->uplink, sizeof(e->uplink));
     e->mtu_cfg = ce->mtu;
     e->clamp_mss = ce->clamp_mss;
+    e->ports_isolated = e->bridge_type == CONFIG_BRIDGE_LINUX;
     /* docs/config.md "Inner MTU": underlay - 82 (IPv4) or - 102 (IPv6 peer). */
     e->inner_mtu = config_inner_mtu(d->cfg, ce, d->underlay_mtu);
     if (e->inner_mtu == 0) {
@@ -334,6 +336,7 @@ int enclave_open(struct daemon *d, const struct config_enclave *ce, struct encla
         return -EEXIST;
     }
     if (e->bridge_type == CONFIG_BRIDGE_LINUX) {
+        adopted = tap_link_exists(d->nl, e->bridge) == 1;
         rc = enclave_bridge_make(d, e);
         if (rc < 0)
             return rc;
@@ -365,6 +368,8 @@ int enclave_open(struct daemon *d, const struct config_enclave *ce, struct encla
         ovs_plug(d, e);
 
     d->enclaves[d->n_enclaves++] = e;
+    if (adopted)
+        attach_adopt(d, e);
     log_info("enclave", "%s: id %u, %s bridge %s, uplink %s, MTU %u", e->name, e->id,
              config_bridge_type_name(e->bridge_type), e->bridge, e->uplink,
              e->inner_mtu);

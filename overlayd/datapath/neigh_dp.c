@@ -23,6 +23,7 @@ int enclave_neigh_load(struct daemon *d, struct enclave *e, const struct config_
         if (rc < 0)
             return rc;
     }
+    attach_relock(d, e, ce);
     /* Statics are the configuration: a reload replaces them all. */
     neigh_clear_static(e->neigh);
     for (size_t i = 0; i < ce->n_members; i++) {
@@ -73,14 +74,13 @@ int dp_neigh_from_ring(struct daemon *d, struct enclave *e, const struct neigh_i
     return neigh_learn_ring(e->neigh, ip, mac, seq, now);
 }
 
-bool dp_neigh_answer(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
-                     uint64_t now)
+bool dp_neigh_answer(struct daemon *d, struct enclave *e, const struct attachment *from,
+                     const uint8_t *frame, size_t len, uint64_t now)
 {
     struct neigh_query q;
     const struct neigh_entry *b;
     const struct fdb_entry *loc;
     uint8_t out[NEIGH_REPLY_MAX];
-    struct tap_frame tf;
     int n;
 
     if (neigh_parse(frame, len, &q) < 0)
@@ -102,15 +102,9 @@ bool dp_neigh_answer(struct daemon *d, struct enclave *e, const uint8_t *frame, 
     n = neigh_reply(&q, b->mac, out, sizeof(out));
     if (n < 0)
         return false;
-    tf.buf = out;
-    tf.cap = tf.len = (size_t)n;
-    if (tap_write_batch(e->tap_fd, &tf, 1) != 1) {
-        /* Not answered: the request floods as it would without us. */
-        drop_count(&d->drops, DROP_TAP_WRITE, now, "%s: neighbour reply on %s", e->name,
-                   e->uplink);
+    /* Not written: the request floods as it would without us. */
+    if (!dp_port_write(d, e, from, out, (size_t)n, now))
         return false;
-    }
-    d->tap_tx_frames++;
     if (q.kind == NEIGH_ARP)
         d->arp_suppressed++;
     else

@@ -61,15 +61,8 @@ static void rx_frame(struct daemon *d, struct peer *p, uint8_t *data, size_t len
 void dp_tap_deliver(struct daemon *d, struct enclave *e, uint8_t *frame, size_t len,
                     uint64_t now)
 {
-    struct tap_frame tf;
-
     dp_mss_clamp(d, e, frame, len);
-    tf.buf = frame;
-    tf.cap = tf.len = len;
-    if (tap_write_batch(e->tap_fd, &tf, 1) == 1)
-        d->tap_tx_frames++;
-    else
-        drop_count(&d->drops, DROP_TAP_WRITE, now, "%s: uplink %s", e->name, e->uplink);
+    dp_port_deliver(d, e, frame, len, NULL, now);
 }
 
 void rx_payload(struct daemon *d, struct peer *p, uint8_t *data, size_t len, uint64_t now)

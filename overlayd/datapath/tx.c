@@ -15,6 +15,8 @@
 #include "overlayd/announce/claims.h"
 #include "overlayd/datapath/inner.h"
 #include "overlayd/datapath/mss.h"
+#include "lib/mac.h"
+#include "overlayd/datapath/spoof.h"
 #include "tap/tap.h"
 
 enum { TX_TAP_ROUNDS = 4 };        /* batches per wakeup, so one TAP cannot starve the rest */
@@ -102,12 +104,16 @@ void dp_mss_clamp(struct daemon *d, const struct enclave *e, uint8_t *frame, siz
 
 /* A unicast frame to a MAC of @e we know: true when it went (or stays) where it belongs. */
 static bool tx_known_unicast(struct daemon *d, struct enclave *e, const struct fdb_entry *ent,
-                             uint8_t *slot, size_t len, uint64_t now)
+                             const struct attachment *from, uint8_t *slot, size_t len,
+                             uint64_t now)
 {
     struct peer *p = (struct peer *)ent->peer;
 
     if (!p) {
-        drop_count(&d->drops, DROP_LOCAL_DST, now, "%s", e->name);
+        if (e->ports_isolated)
+            dp_port_deliver(d, e, slot + INNER_FRAME_HDR, len - INNER_FRAME_HDR, from, now);
+        else
+            drop_count(&d->drops, DROP_LOCAL_DST, now, "%s", e->name);
         return true;
     }
     /* The entry may be stale or planted (a ring record, an old
@@ -123,9 +129,39 @@ static bool tx_known_unicast(struct daemon *d, struct enclave *e, const struct f
     return false;
 }
 
+/* Frames a guest may not send: not its own source (a locked port), or a
+ * MAC another port of ours is locked to (any port). */
+static bool tx_spoofed(struct daemon *d, struct enclave *e, const struct attachment *a,
+                       const uint8_t *frame, size_t flen, uint64_t now)
+{
+    const struct attachment *owner;
+    enum spoof_verdict v;
+    char mac[MAC_STR_LEN + 1];
+
+    if (a->has_mac) {
+        v = spoof_check(&a->lock, frame, flen);
+        if (v == SPOOF_OK)
+            return false;
+        mac_format(frame + 6, mac);
+        drop_count(&d->drops, DROP_SPOOF, now, "%s: port %s (%s) sent as %s: %s", e->name,
+                   a->ifname, a->vm[0] ? a->vm : "-", mac,
+                   v == SPOOF_MAC ? "source MAC" : v == SPOOF_IP ? "source IP" :
+                   v == SPOOF_ARP ? "ARP sender IP" : "unreadable headers");
+        return true;
+    }
+    owner = port_by_mac(d, e, frame + 6);
+    if (!owner || owner == a || !owner->has_mac || memcmp(owner->mac, frame + 6, 6) != 0)
+        return false;
+    mac_format(frame + 6, mac);
+    drop_count(&d->drops, DROP_SPOOF, now, "%s: port %s sent as %s, locked to port %s",
+               e->name, a->ifname, mac, owner->ifname);
+    return true;
+}
+
 /* @slot: INNER_FRAME_HDR bytes of room, then the frame read from @e's TAP. */
-static void tx_frame(struct daemon *d, struct enclave *e, uint8_t *slot, size_t flen,
-                     uint64_t now)
+/* @a: the port it came in on; NULL: read from the uplink. */
+static void tx_frame(struct daemon *d, struct enclave *e, struct attachment *a, uint8_t *slot,
+                     size_t flen, uint64_t now)
 {
     const uint8_t *dst = slot + INNER_FRAME_HDR, *src = dst + 6;
     const struct fdb_entry *ent;
@@ -139,6 +175,14 @@ static void tx_frame(struct daemon *d, struct enclave *e, uint8_t *slot, size_t 
         drop_count(&d->drops, DROP_OWN_MAC, now, "%s", e->name);
         return;
     }
+    /* Our bridge forwards no guest frame: this one came from a port
+     * someone plugged without attach. */
+    if (e->ports_isolated && !a) {
+        drop_count(&d->drops, DROP_PORT_UNKNOWN, now, "%s: frame on the uplink", e->name);
+        return;
+    }
+    if (a && tx_spoofed(d, e, a, dst, flen, now))
+        return;
     d->tap_rx_frames++;
     if (tx_is_unicast(src)) {
         /* A guest speaks here: its first frame claims the MAC (claims.h). */
@@ -148,14 +192,17 @@ static void tx_frame(struct daemon *d, struct enclave *e, uint8_t *slot, size_t 
             drop_count(&d->drops, DROP_FDB_FULL, now, "%s: local MAC", e->name);
         else if (rc > 0 || rc == -EBUSY)
             claims_local(d, e, src, rc, now);
+        if (a && !a->has_mac)
+            port_note_mac(a, src);
     }
     /* Our certificate does not list @e: its frames stay on this host. */
     if (!admit_self_may_carry(d, e->id)) {
+        dp_port_deliver(d, e, dst, flen, a, now);
         drop_count(&d->drops, DROP_UNKNOWN_ENCLAVE, now, "%s: not in our certificate", e->name);
         return;
     }
     dp_neigh_learn(d, e, dst, flen, now);
-    if (!tx_is_unicast(dst) && dp_neigh_answer(d, e, dst, flen, now))
+    if (!tx_is_unicast(dst) && dp_neigh_answer(d, e, a, dst, flen, now))
         return;
     dp_mss_clamp(d, e, slot + INNER_FRAME_HDR, flen);
     inner_frame_header(slot, e->id);
@@ -163,16 +210,19 @@ static void tx_frame(struct daemon *d, struct enclave *e, uint8_t *slot, size_t 
         ent = fdb_lookup(e->fdb, dst);
         if (ent && ent->state == FDB_PENDING)
             ent = NULL;               /* attached, never heard: located nowhere yet */
-        if (ent && tx_known_unicast(d, e, ent, slot, len, now))
+        if (ent && tx_known_unicast(d, e, ent, a, slot, len, now))
             return;
         if (!ent)
             dp_fact_push(d, DP_FACT_UNKNOWN_MAC, e->id, dst, now);
     }
     d->flood_frames++;
+    if (a)
+        dp_port_deliver(d, e, dst, flen, a, now);
     flood_send(d, e, NULL, d->rid64, d->rid64, dst, flen, now);
 }
 
-void tx_tap_readable(struct daemon *d, struct enclave *e)
+/* Read @fd's frames (@e's uplink, or port @a's TAP) into the data path. */
+static void tx_drain(struct daemon *d, struct enclave *e, struct attachment *a, int fd)
 {
     struct tap_frame fr[DAEMON_TAP_BATCH];
     size_t slot = tx_slot_size();
@@ -183,7 +233,7 @@ void tx_tap_readable(struct daemon *d, struct enclave *e)
         fr[i].len = 0;
     }
     for (int round = 0; round < TX_TAP_ROUNDS; round++) {
-        ssize_t n = tap_read_batch(e->tap_fd, fr, DAEMON_TAP_BATCH);
+        ssize_t n = tap_read_batch(fd, fr, DAEMON_TAP_BATCH);
         uint64_t now = daemon_now();
 
         if (n < 0) {
@@ -191,8 +241,18 @@ void tx_tap_readable(struct daemon *d, struct enclave *e)
             return;
         }
         for (ssize_t i = 0; i < n; i++)
-            tx_frame(d, e, d->tap_buf + (size_t)i * slot, fr[i].len, now);
+            tx_frame(d, e, a, d->tap_buf + (size_t)i * slot, fr[i].len, now);
         if (n < DAEMON_TAP_BATCH)
             return;
     }
+}
+
+void tx_tap_readable(struct daemon *d, struct enclave *e)
+{
+    tx_drain(d, e, NULL, e->tap_fd);
+}
+
+void tx_port_readable(struct daemon *d, struct attachment *a)
+{
+    tx_drain(d, a->enc, a, a->port_fd);
 }
