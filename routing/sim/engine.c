@@ -547,17 +547,20 @@ void eng_kill(struct eng *e, uint32_t i)
  * over the heap, its host entry in a 100k array); start loading it while
  * the current event runs: the node's fields that nearly every call reads
  * (ring_node_prefetch(), ~1.2 KB), both hosts' entries (alive, node,
- * sched; the sender's peer) and the message. */
+ * sched; the sender's peer) and positions, and the message. */
 static void prefetch_next(const struct eng *e, const struct ev *nx)
 {
     const struct ring_node *node = e->nodes[nx->dst];
 
     __builtin_prefetch(&e->h[nx->dst]);
+    __builtin_prefetch(&e->pos[nx->dst]);
     if (node)
         ring_node_prefetch(node, false);
     if (nx->buf) {
         const struct host *src = &e->h[nx->src];
 
+        /* A reply goes back to the sender: its position gives the delay. */
+        __builtin_prefetch(&e->pos[nx->src]);
         __builtin_prefetch(&src->peer);
         __builtin_prefetch((const char *)(&src->peer + 1) - 1);
         __builtin_prefetch(nx->buf);
