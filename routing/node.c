@@ -7,6 +7,7 @@
 #include "routing/node_priv.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -498,4 +499,28 @@ size_t ring_node_mem(const struct ring_node *n)
     return sizeof(*n) + n->cfg.nsucc * sizeof(*n->succ) + n->capfing * sizeof(*n->fing) +
            n->capops * sizeof(*n->ops) + n->caprecs * sizeof(*n->recs) +
            n->cappubs * sizeof(*n->pubs);
+}
+
+static void prefetch_range(const void *p, size_t len)
+{
+    const char *c = p;
+
+    for (size_t k = 0; k < len; k += 64)
+        __builtin_prefetch(c + k);
+}
+
+void ring_node_prefetch(const struct ring_node *n, bool arrays)
+{
+    if (!arrays) {
+        /* Up to the rarely read tail (node_priv.h). */
+        prefetch_range(n, offsetof(struct ring_node, bootstrap));
+        return;
+    }
+    prefetch_range(n->succ, n->nsucc * sizeof(*n->succ));
+    prefetch_range(n->fing, n->nfing * sizeof(*n->fing));
+    /* What matches an answer to an op: its rid and waiting flag. */
+    for (unsigned i = 0; i < n->nops && i < 4; i++) {
+        __builtin_prefetch(&n->ops[i]);
+        __builtin_prefetch(&n->ops[i].waiting);
+    }
 }

@@ -131,10 +131,8 @@ struct ring_node {
     struct ring_finger *fing;   /* sorted by clockwise distance from self */
     unsigned nfing, capfing;
 
-    struct ring_dead dead[RING_DEAD_CACHE];
-    unsigned dead_next;
-
     struct ring_rpc stab, stab2, ping;
+    struct ring_rpc unity;      /* our outstanding UNITY_REQ (read by every rearm) */
     ring_peer rectify_cand;     /* notifier waiting for the pred check */
     bool has_rectify;
     uint8_t stab_depth;
@@ -157,14 +155,17 @@ struct ring_node {
     unsigned npubs, cappubs;
     struct keyidx pubidx;       /* pubs by (type, enclave, MAC or address) */
 
-    ring_peer bootstrap;
     bool has_bootstrap;
     uint64_t next_rid;
     ring_stats stats;
 
-    /* Last: half the struct, read only by unity checks and when a peer
-     * is forgotten; every message touches the fields above it. */
-    struct ring_rpc unity;      /* our outstanding UNITY_REQ */
+    /* Last: over half the struct, read only by self checks, unity checks,
+     * when a peer is forgotten, and (dead[]) while a dead host is cached
+     * (dead_until says when not); every message touches the fields above
+     * it, which the simulator prefetches (routing/sim/engine.c). */
+    ring_peer bootstrap;
+    struct ring_dead dead[RING_DEAD_CACHE];
+    unsigned dead_next;
     unsigned nseen;
     struct ring_seen seen[RING_SEEN_MAX];
 };

@@ -302,5 +302,10 @@ const ring_record *ring_node_record(const struct ring_node *n, size_t i);
 const ring_stats *ring_node_stats(const struct ring_node *n);
 /* Approximate heap + struct bytes held by the node. */
 size_t ring_node_mem(const struct ring_node *n);
+/* A cache hint for a caller that knows which node it will call next (the
+ * simulator runs 100k nodes in one process): start loading the fields
+ * every call reads; with @arrays also its successor list, fingers and
+ * ops, whose addresses are read from the node (so it should be cached). */
+void ring_node_prefetch(const struct ring_node *n, bool arrays);
 
 #endif

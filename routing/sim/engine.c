@@ -227,7 +227,7 @@ static uint32_t ep_index(const ring_peer *p)
 
 static uint64_t latency(const struct eng *e, uint32_t a, uint32_t b)
 {
-    double dx = e->h[a].x - e->h[b].x, dy = e->h[a].y - e->h[b].y;
+    double dx = e->pos[a].x - e->pos[b].x, dy = e->pos[a].y - e->pos[b].y;
 
     return (uint64_t)((5.0 + 95.0 * sqrt(dx * dx + dy * dy) / M_SQRT2) * 1e6);
 }
@@ -375,10 +375,12 @@ struct eng *eng_new(uint32_t nhosts, uint64_t seed, const ring_config *cfg)
     e->cfg = *cfg;
     e->n = nhosts;
     e->h = calloc(nhosts, sizeof(*e->h));
+    e->pos = calloc(nhosts, sizeof(*e->pos));
     e->nodes = calloc(nhosts, sizeof(*e->nodes));
     e->wheel = calloc(ENG_WHEEL, sizeof(*e->wheel));
-    if (!e->h || !e->nodes || !e->wheel) {
+    if (!e->h || !e->pos || !e->nodes || !e->wheel) {
         free(e->h);
+        free(e->pos);
         free(e->nodes);
         free(e->wheel);
         free(e);
@@ -397,8 +399,8 @@ struct eng *eng_new(uint32_t nhosts, uint64_t seed, const ring_config *cfg)
         h->e = e;
         h->idx = i;
         h->sched = UINT64_MAX;
-        h->x = (float)(eng_rand(e) >> 11) / (float)(1ULL << 53);
-        h->y = (float)(eng_rand(e) >> 11) / (float)(1ULL << 53);
+        e->pos[i].x = (float)(eng_rand(e) >> 11) / (float)(1ULL << 53);
+        e->pos[i].y = (float)(eng_rand(e) >> 11) / (float)(1ULL << 53);
         for (int k = 0; k < RING_PUB_LEN; k += 8) {
             uint64_t r = eng_rand(e);
 
@@ -437,6 +439,7 @@ void eng_free(struct eng *e)
     pool_free(e);
     free(e->wheel);
     free(e->h);
+    free(e->pos);
     free(e->nodes);
     free(e->orc);
     free(e->lk);
@@ -541,21 +544,27 @@ void eng_kill(struct eng *e, uint32_t i)
 }
 
 /* The next event's host state is cold in cache (~7 KB per node spread
- * over the heap); start loading it while the current event runs. What
- * nearly every message reads is the node struct up to its memory of
- * hosts seen (routing/node_priv.h keeps that last): ~1.4 KB. */
-enum { NODE_HOT_BYTES = 1472 };
-
+ * over the heap, its host entry in a 100k array); start loading it while
+ * the current event runs: the node's fields that nearly every call reads
+ * (ring_node_prefetch(), ~1.2 KB), both hosts' entries (alive, node,
+ * sched; the sender's peer) and positions, and the message. */
 static void prefetch_next(const struct eng *e, const struct ev *nx)
 {
-    const uint8_t *node = (const uint8_t *)e->nodes[nx->dst];
+    const struct ring_node *node = e->nodes[nx->dst];
 
-    if (node) {
-        for (int k = 0; k < NODE_HOT_BYTES; k += 64)
-            __builtin_prefetch(node + k);
-    }
-    if (nx->buf)
+    __builtin_prefetch(&e->h[nx->dst]);
+    __builtin_prefetch(&e->pos[nx->dst]);
+    if (node)
+        ring_node_prefetch(node, false);
+    if (nx->buf) {
+        const struct host *src = &e->h[nx->src];
+
+        /* A reply goes back to the sender: its position gives the delay. */
+        __builtin_prefetch(&e->pos[nx->src]);
+        __builtin_prefetch(&src->peer);
+        __builtin_prefetch((const char *)(&src->peer + 1) - 1);
         __builtin_prefetch(nx->buf);
+    }
 }
 
 void eng_run_until(struct eng *e, uint64_t t)
@@ -566,6 +575,10 @@ void eng_run_until(struct eng *e, uint64_t t)
         struct ev ev = heap_pop(e);
         struct host *h = &e->h[ev.dst];
 
+        /* This node's struct came in while the previous event ran; its
+         * arrays come now, while the next event's node starts loading. */
+        if (h->node)
+            ring_node_prefetch(h->node, true);
         if (e->cur.n)
             prefetch_next(e, &e->cur.a[0]);
         e->now = ev.t;
@@ -600,8 +613,8 @@ uint64_t eng_dropped(const struct eng *e)
 
 void eng_pos(const struct eng *e, uint32_t i, double *x, double *y)
 {
-    *x = e->h[i].x;
-    *y = e->h[i].y;
+    *x = e->pos[i].x;
+    *y = e->pos[i].y;
 }
 
 void eng_set_may_carry(struct eng *e, bool (*fn)(uint32_t host, uint32_t enclave))
