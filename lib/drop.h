@@ -33,6 +33,8 @@
       "frame to a local MAC: the (external) bridge delivered it already") \
     X(SPOOF, "drop_spoof",                                                                  \
       "guest frame from a source MAC or IP not its own (attach --mac, [Member] Address)")  \
+    X(POLICY, "drop_policy",                                                                \
+      "frame the enclave's [Policy] does not allow (nor a reply of a flow it allowed)")    \
     X(PORT_UNKNOWN, "drop_port_unknown",                                                    \
       "frame on an enclave bridge from a port that overlayd did not attach")              \
     X(PORT_MTU, "drop_port_mtu",                                                            \

@@ -177,11 +177,6 @@ static void attach_lock(struct attachment *a, const struct config_enclave *ce)
 
 void attach_relock(struct daemon *d, struct enclave *e, const struct config_enclave *ce)
 {
-    /* The ports will carry the policy too; until they do, say so rather
-     * than let an operator believe it holds. */
-    if (ce->policy_line)
-        log_warn("enclave", "%s: [Policy] (%s:%d, %zu rules) is checked but not enforced yet",
-                 e->name, ce->path, ce->policy_line, ce->n_rules);
     for (size_t i = 0; i < d->n_att; i++)
         if (d->att[i].enc == e && d->att[i].has_mac)
             attach_lock(&d->att[i], ce);

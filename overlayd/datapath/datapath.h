@@ -136,6 +136,15 @@ void probe_on_timeout(struct daemon *d, uint64_t now);
 uint64_t probe_next_deadline(const struct daemon *d);
 /* neigh_dp.c: (re)load @e's static bindings from @ce; makes the table at first use. */
 int enclave_neigh_load(struct daemon *d, struct enclave *e, const struct config_enclave *ce);
+
+/* policy_dp.c: the enclave's [Policy] (fw.h). Load at open and reload:
+ * flows are forgotten only when the rules changed. */
+int dp_policy_load(struct daemon *d, struct enclave *e, const struct config_enclave *ce);
+void dp_policy_free(struct enclave *e);
+/* May @frame (from port @from; NULL: from the uplink or another host)
+ * go on? No: counted as drop_policy. */
+bool dp_policy_pass(struct daemon *d, struct enclave *e, const struct attachment *from,
+                    const uint8_t *frame, size_t len, uint64_t now);
 /* neigh_dp.c: learn the IP -> MAC binding an ARP/ND frame a local guest
  * of @e sent (read from its uplink TAP) announces (arp_learned / nd_learned). */
 void dp_neigh_learn(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,

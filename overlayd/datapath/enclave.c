@@ -204,6 +204,7 @@ static void enclave_teardown(struct daemon *d, struct enclave *e)
     }
     fdb_free(e->fdb);
     neigh_table_free(e->neigh);
+    dp_policy_free(e);
     free(e);
 }
 

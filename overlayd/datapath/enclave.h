@@ -18,6 +18,8 @@
 struct daemon;
 struct fdb;
 struct neigh_table;
+struct fw_table;
+struct policy_rule;
 struct sbuf;
 
 struct enclave {
@@ -40,6 +42,10 @@ struct enclave {
     /* Linux bridge: every guest port's frames come to us through a TAP of
      * its own and leave through it; the bridge forwards none (ports.c). */
     bool ports_isolated;
+    /* [Policy]: NULL when the enclave has none (policy_dp.c). */
+    struct fw_table *fw;
+    struct policy_rule *rules;
+    size_t n_rules;
 };
 
 enum { PORT_SEEN_MAX = 4 };

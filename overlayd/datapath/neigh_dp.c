@@ -24,6 +24,9 @@ int enclave_neigh_load(struct daemon *d, struct enclave *e, const struct config_
             return rc;
     }
     attach_relock(d, e, ce);
+    rc = dp_policy_load(d, e, ce);
+    if (rc < 0)
+        return rc;
     /* Statics are the configuration: a reload replaces them all. */
     neigh_clear_static(e->neigh);
     for (size_t i = 0; i < ce->n_members; i++) {

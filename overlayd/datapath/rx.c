@@ -61,6 +61,8 @@ static void rx_frame(struct daemon *d, struct peer *p, uint8_t *data, size_t len
 void dp_tap_deliver(struct daemon *d, struct enclave *e, uint8_t *frame, size_t len,
                     uint64_t now)
 {
+    if (!dp_policy_pass(d, e, NULL, frame, len, now))
+        return;
     dp_mss_clamp(d, e, frame, len);
     dp_port_deliver(d, e, frame, len, NULL, now);
 }

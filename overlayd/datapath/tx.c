@@ -195,6 +195,8 @@ static void tx_frame(struct daemon *d, struct enclave *e, struct attachment *a, 
         if (a && !a->has_mac)
             port_note_mac(a, src);
     }
+    if (!dp_policy_pass(d, e, a, dst, flen, now))
+        return;
     /* Our certificate does not list @e: its frames stay on this host. */
     if (!admit_self_may_carry(d, e->id)) {
         dp_port_deliver(d, e, dst, flen, a, now);

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * An enclave's [Policy] in the data path: the glue between tx.c / rx.c and
+ * the pure fw module (docs/design.md "Member policy"). Names come from the
+ * guest's port (attach --name) or the enclave's [Member] with that MAC.
+ */
+#include "overlayd/datapath/datapath.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/mac.h"
+#include "overlayd/daemon.h"
+#include "overlayd/datapath/fw.h"
+
+struct dp_policy_ask {
+    struct daemon *d;
+    struct enclave *e;
+    const struct attachment *from;
+    const uint8_t *frame;
+    const char *src, *dst;              /* set once asked */
+};
+
+static bool dp_policy_same(const struct enclave *e, const struct config_enclave *ce)
+{
+    return e->n_rules == ce->n_rules &&
+           (!ce->n_rules || memcmp(e->rules, ce->rules, ce->n_rules * sizeof(*ce->rules)) == 0);
+}
+
+int dp_policy_load(struct daemon *d, struct enclave *e, const struct config_enclave *ce)
+{
+    struct policy_rule *rules = NULL;
+    uint8_t key[16];
+
+    (void)d;
+    if (!ce->policy_line) {
+        dp_policy_free(e);
+        return 0;
+    }
+    if (e->fw && dp_policy_same(e, ce))
+        return 0;                       /* flows stay: the rules that let them by hold */
+    if (ce->n_rules && !(rules = malloc(ce->n_rules * sizeof(*rules))))
+        return -ENOMEM;
+    if (!e->fw) {
+        randombytes_buf(key, sizeof(key));
+        if (!(e->fw = fw_table_new(FW_SLOTS_DEFAULT, key))) {
+            free(rules);
+            return -ENOMEM;
+        }
+    } else {
+        fw_table_flush(e->fw);          /* what the old rules let by is asked again */
+    }
+    if (ce->n_rules)
+        memcpy(rules, ce->rules, ce->n_rules * sizeof(*rules));
+    free(e->rules);
+    e->rules = rules;
+    e->n_rules = ce->n_rules;
+    log_info("enclave", "%s: [Policy] enforced: %zu rules (%s:%d)", e->name, e->n_rules,
+             ce->path, ce->policy_line);
+    return 0;
+}
+
+void dp_policy_free(struct enclave *e)
+{
+    fw_table_free(e->fw);
+    free(e->rules);
+    e->fw = NULL;
+    e->rules = NULL;
+    e->n_rules = 0;
+}
+
+static const char *dp_policy_name(struct daemon *d, const struct enclave *e,
+                                  const struct attachment *a, const uint8_t mac[6])
+{
+    const struct config_enclave *ce = NULL;
+
+    if (a && a->vm[0])
+        return a->vm;
+    for (size_t i = 0; d->cfg && i < d->cfg->n_enclaves; i++)
+        if (d->cfg->enclaves[i].id == e->id)
+            ce = &d->cfg->enclaves[i];
+    for (size_t i = 0; ce && i < ce->n_members; i++)
+        if (ce->members[i].mac_line && memcmp(ce->members[i].mac, mac, 6) == 0)
+            return ce->members[i].name;
+    return "";                          /* matches only `*` */
+}
+
+static bool dp_policy_allows(void *ctx, uint8_t proto, uint16_t dport)
+{
+    struct dp_policy_ask *q = ctx;
+    const struct attachment *to = NULL;
+
+    q->src = dp_policy_name(q->d, q->e, q->from, q->frame + 6);
+    if (q->frame[0] & 1) {
+        q->dst = "";                    /* broadcast, multicast: no one guest */
+    } else {
+        if (q->e->ports_isolated)
+            to = port_by_mac(q->d, q->e, q->frame);
+        q->dst = dp_policy_name(q->d, q->e, to, q->frame);
+    }
+    return policy_allows(q->e->rules, q->e->n_rules, q->src, q->dst, proto, dport);
+}
+
+bool dp_policy_pass(struct daemon *d, struct enclave *e, const struct attachment *from,
+                    const uint8_t *frame, size_t len, uint64_t now)
+{
+    struct dp_policy_ask q = { .d = d, .e = e, .from = from, .frame = frame };
+    enum fw_verdict v;
+    char smac[MAC_STR_LEN + 1], dmac[MAC_STR_LEN + 1];
+
+    if (!e->fw)
+        return true;
+    v = fw_check(e->fw, frame, len, now, dp_policy_allows, &q);
+    if (fw_passes(v))
+        return true;
+    mac_format(frame + 6, smac);
+    mac_format(frame, dmac);
+    drop_count(&d->drops, DROP_POLICY, now, "%s: %s (%s) -> %s (%s)%s", e->name, smac,
+               q.src && q.src[0] ? q.src : "-", dmac, q.dst && q.dst[0] ? q.dst : "-",
+               v == FW_DENY_MALFORMED ? ": headers cut short" : "");
+    return false;
+}
