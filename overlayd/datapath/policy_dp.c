@@ -21,7 +21,8 @@ struct dp_policy_ask {
     struct enclave *e;
     const struct attachment *from;
     const uint8_t *frame;
-    const char *src, *dst;              /* set once asked */
+    /* A guest's names once asked: its port's --name, its [Member] Name. */
+    const char *src[2], *dst[2];
 };
 
 static bool dp_policy_same(const struct enclave *e, const struct config_enclave *ce)
@@ -72,20 +73,30 @@ void dp_policy_free(struct enclave *e)
     e->n_rules = 0;
 }
 
-static const char *dp_policy_name(struct daemon *d, const struct enclave *e,
-                                  const struct attachment *a, const uint8_t mac[6])
+/* @names: the --name of port @a (if any), then the [Member] Name with
+ * @mac (if any); "" for none of either (matches only `*`). */
+static void dp_policy_names(struct daemon *d, const struct enclave *e,
+                            const struct attachment *a, const uint8_t mac[6],
+                            const char *names[2])
 {
     const struct config_enclave *ce = NULL;
 
-    if (a && a->vm[0])
-        return a->vm;
+    names[0] = a && a->vm[0] ? a->vm : "";
+    names[1] = NULL;
     for (size_t i = 0; d->cfg && i < d->cfg->n_enclaves; i++)
         if (d->cfg->enclaves[i].id == e->id)
             ce = &d->cfg->enclaves[i];
-    for (size_t i = 0; ce && i < ce->n_members; i++)
-        if (ce->members[i].mac_line && memcmp(ce->members[i].mac, mac, 6) == 0)
-            return ce->members[i].name;
-    return "";                          /* matches only `*` */
+    for (size_t i = 0; ce && i < ce->n_members; i++) {
+        const struct config_member *m = &ce->members[i];
+
+        if (!m->mac_line || memcmp(m->mac, mac, 6) != 0 || strcmp(m->name, names[0]) == 0)
+            continue;
+        if (names[0][0])
+            names[1] = m->name;
+        else
+            names[0] = m->name;
+        break;
+    }
 }
 
 static bool dp_policy_allows(void *ctx, uint8_t proto, uint16_t dport)
@@ -93,15 +104,21 @@ static bool dp_policy_allows(void *ctx, uint8_t proto, uint16_t dport)
     struct dp_policy_ask *q = ctx;
     const struct attachment *to = NULL;
 
-    q->src = dp_policy_name(q->d, q->e, q->from, q->frame + 6);
+    dp_policy_names(q->d, q->e, q->from, q->frame + 6, q->src);
     if (q->frame[0] & 1) {
-        q->dst = "";                    /* broadcast, multicast: no one guest */
+        q->dst[0] = "";                 /* broadcast, multicast: no one guest */
+        q->dst[1] = NULL;
     } else {
         if (q->e->ports_isolated)
             to = port_by_mac(q->d, q->e, q->frame);
-        q->dst = dp_policy_name(q->d, q->e, to, q->frame);
+        dp_policy_names(q->d, q->e, to, q->frame, q->dst);
     }
-    return policy_allows(q->e->rules, q->e->n_rules, q->src, q->dst, proto, dport);
+    /* A guest is known by either name. */
+    for (int s = 0; s < 2 && q->src[s]; s++)
+        for (int t = 0; t < 2 && q->dst[t]; t++)
+            if (policy_allows(q->e->rules, q->e->n_rules, q->src[s], q->dst[t], proto, dport))
+                return true;
+    return false;
 }
 
 bool dp_policy_pass(struct daemon *d, struct enclave *e, const struct attachment *from,
@@ -118,8 +135,10 @@ bool dp_policy_pass(struct daemon *d, struct enclave *e, const struct attachment
         return true;
     mac_format(frame + 6, smac);
     mac_format(frame, dmac);
-    drop_count(&d->drops, DROP_POLICY, now, "%s: %s (%s) -> %s (%s)%s", e->name, smac,
-               q.src && q.src[0] ? q.src : "-", dmac, q.dst && q.dst[0] ? q.dst : "-",
+    drop_count(&d->drops, DROP_POLICY, now, "%s: %s (%s%s%s) -> %s (%s%s%s)%s", e->name, smac,
+               q.src[0] && q.src[0][0] ? q.src[0] : "-", q.src[1] ? " " : "",
+               q.src[1] ? q.src[1] : "", dmac, q.dst[0] && q.dst[0][0] ? q.dst[0] : "-",
+               q.dst[1] ? " " : "", q.dst[1] ? q.dst[1] : "",
                v == FW_DENY_MALFORMED ? ": headers cut short" : "");
     return false;
 }
