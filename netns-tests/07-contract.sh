@@ -9,13 +9,19 @@
 #    idempotent; re-attach restores the path;
 #  - exit 1 with a one-line reason for an unknown enclave and for a daemon
 #    that is not running;
-#  - genkey/pubkey agree with wg (when wg is installed).
+#  - genkey/pubkey agree with wg (when wg is installed);
+#  - metrics: Prometheus text (every line well formed, HELP and TYPE once
+#    per family, every status counter as overlayd_<name>_total with the
+#    same value, peers by state), --json, and the same text over HTTP at
+#    h1's MetricsListen (404 for another path).
 . "$(dirname "$0")/lib.sh"
 rig_init
 
 rig_wan_create
 rig_host_create h1 1
 rig_host_create h2 2
+# Still inside [Host]: rig_mesh appends the [Peer] sections.
+printf 'MetricsListen = 127.0.0.1:9475\n' >> "$(rig_host_conf h1)"
 rig_mesh h1 h2
 rig_enclave h1 blue 100
 rig_enclave h2 blue 100
@@ -69,6 +75,61 @@ jcheck "fdb fields" "$fd" '.enclave == "blue" and (.entries | length) >= 2 and (
 jcheck "fdb: b1 local, b2 on h2, MACs lowercase" "$fd" '([.entries[] | select(.mac == "52:54:00:00:01:01")
     | .location] | index("local") != null) and ([.entries[] | select(.mac == "52:54:00:00:01:02") | .location]
     | index("h2") != null) and ([.entries[].mac | test("^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")] | all)'
+
+rig_say "metrics: Prometheus text, --json, HTTP"
+# metrics_check DESC STATUS_JSON: stdin is exposition text; every line
+# well formed, each family declared once before its samples, the status
+# counters there with at least their values in STATUS_JSON (they only grow).
+metrics_check() {
+    "$RIG_PYTHON" -c '
+import json, re, sys
+desc, status = sys.argv[1], json.loads(sys.argv[2])
+sample = re.compile(r"^([a-z_:][a-z0-9_:]*)(\{[a-z_]+=\"[a-z0-9_-]*\"\})? (-?[0-9.e+]+)$")
+declared, seen, values = {}, set(), {}
+for line in sys.stdin.read().splitlines():
+    m = re.match(r"^# (HELP|TYPE) ([a-z_:][a-z0-9_:]*) (.+)$", line)
+    if m:
+        key = (m.group(1), m.group(2))
+        assert key not in seen, "%s: %s declared twice" % (desc, key)
+        seen.add(key)
+        if m.group(1) == "TYPE":
+            assert m.group(3) in ("counter", "gauge"), line
+            declared[m.group(2)] = m.group(3)
+        continue
+    m = sample.match(line)
+    assert m, "%s: malformed line %r" % (desc, line)
+    assert m.group(1) in declared, "%s: %s has no TYPE before it" % (desc, m.group(1))
+    values[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+for name, v in status["counters"].items():
+    got = values.get("overlayd_%s_total" % name)
+    assert got is not None, "%s: counter %s missing" % (desc, name)
+    assert got >= v, "%s: %s is %s, status said %s" % (desc, name, got, v)
+assert values.get("overlayd_peers{state=\"up\"}") == 1, "%s: peers up" % desc
+assert "overlayd_peer_rx_bytes_total{peer=\"h2\"}" in values, "%s: rx bytes of h2" % desc
+print("  ok: %s: %d samples, %d families" % (desc, len(values), len(declared)), file=sys.stderr)
+' "$1" "$2" || rig_fail "$1 is not what the contract says"
+}
+st=$(rig_ctl h1 --json status)
+rig_ctl h1 metrics | metrics_check "overlayctl metrics" "$st"
+mj=$(rig_ctl h1 --json metrics)
+jcheck "metrics --json" "$mj" '(.metrics | length) > 50 and ([.metrics[] | (.name|type) == "string"
+    and (.type == "counter" or .type == "gauge") and (.labels|type) == "object" and (.value|type) == "number"] | all)'
+# http_get PATH: status line and body of http://127.0.0.1:9475/PATH from h1.
+http_get() {
+    ip netns exec "$H1" "$RIG_PYTHON" -c '
+import sys, urllib.request, urllib.error
+try:
+    r = urllib.request.urlopen("http://127.0.0.1:9475" + sys.argv[1], timeout=5)
+    print(r.status); sys.stdout.write(r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code)
+' "$1"
+}
+out=$(http_get /metrics)
+[ "$(head -1 <<<"$out")" = 200 ] || rig_fail "GET /metrics on MetricsListen: $(head -1 <<<"$out")"
+tail -n +2 <<<"$out" | metrics_check "GET /metrics" "$st"
+[ "$(http_get /other | head -1)" = 404 ] || rig_fail "GET /other on MetricsListen is not 404"
+printf '  ok: GET /other is 404\n' >&2
 
 rig_say "attach: bridge port, up, inner MTU; idempotent"
 BR=$(jq -r '.enclaves[0].bridge' <<<"$en")

@@ -358,6 +358,7 @@ static const struct {
     { "reload", cmd_noargs, "reload                      re-read the configuration (like SIGHUP)" },
     { "ring", cmd_noargs, "ring                        the ring view: id, predecessor, successors, fingers" },
     { "lookup", cmd_lookup, "lookup ENCLAVE MAC          where a VM lives, through the ring" },
+    { "metrics", cmd_noargs, "metrics                     counters and gauges, Prometheus text format" },
     { "ca", cmd_cert, "ca init DIR                 create an overlay authority" },
     { "cert", cmd_cert, "cert issue|show ...         host certificates" },
     { "help", cmd_help, "help                        this text" },

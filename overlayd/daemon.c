@@ -179,6 +179,14 @@ static int daemon_open_sockets(struct daemon *d, const struct config *cfg)
 
     if (rc < 0)
         return rc;
+    if (cfg->metrics_listen[0]) {
+        rc = metrics_http_start(&d->metrics, d->loop, cfg->metrics_listen, d);
+        if (rc < 0) {
+            log_error("daemon", "MetricsListen %s: %s", cfg->metrics_listen, uv_strerror(rc));
+            return rc;
+        }
+        log_info("daemon", "metrics at http://%s/metrics", cfg->metrics_listen);
+    }
     rc = tap_nl_open(&d->nl);
     if (rc < 0) {
         log_error("daemon", "rtnetlink: %s", strerror(-rc));
@@ -323,6 +331,7 @@ void daemon_stop(struct daemon *d)
     daemon_close_handle((uv_handle_t *)&d->sig_hup);
     daemon_close_handle((uv_handle_t *)&d->udp_poll);
     ctl_server_close(&d->ctl);
+    metrics_http_close(&d->metrics);
     resolve_cancel_all(d);
     admit_stop(d);
     ringd_stop(d);

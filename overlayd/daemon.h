@@ -35,6 +35,7 @@
 #include "lib/drop.h"
 #include "overlayd/config/config.h"
 #include "overlayd/control/ctl_server.h"
+#include "overlayd/control/metrics_http.h"
 #include "overlayd/datapath/datapath.h"
 #include "overlayd/datapath/enclave.h"
 #include "overlayd/datapath/fdb.h"
@@ -69,6 +70,7 @@ struct daemon {
     uv_prepare_t prepare;
     uv_signal_t sig_term, sig_int, sig_hup;
     struct ctl_server ctl;
+    struct metrics_http metrics;        /* MetricsListen (control/metrics_http.h) */
     struct admit *admit;                /* Authority mode (admit.h); NULL without */
     uv_timer_t *admit_timer;            /* certificate expiry (peer_admit.c) */
     struct resolve_req *resolving;      /* endpoint lookups in flight (resolve.c) */

@@ -23,7 +23,7 @@ _Static_assert(sizeof(((struct config *)0)->control_socket) ==
 enum host_key {
     HK_NAME, HK_PRIVATE_KEY_FILE, HK_PRIVATE_KEY, HK_LISTEN_PORT, HK_LISTEN_ADDRESS,
     HK_CONTROL_SOCKET, HK_ENCLAVE_DIR, HK_AUTHORITY, HK_CERTIFICATE_FILE, HK_PROXIMITY_SAMPLE,
-    HK_CIPHER, HK_REVOKED_FILE, HK_COUNT,
+    HK_CIPHER, HK_REVOKED_FILE, HK_METRICS_LISTEN, HK_COUNT,
 };
 enum peer_key { PK_NAME, PK_PUBLIC_KEY, PK_ENDPOINT, PK_COUNT };
 enum host_section { HS_HOST, HS_PEER };
@@ -41,6 +41,7 @@ static const struct cfg_key_spec host_keys[HK_COUNT] = {
     [HK_PROXIMITY_SAMPLE] = { "ProximitySample", false, false },
     [HK_CIPHER] = { "Cipher", false, false },
     [HK_REVOKED_FILE] = { "RevokedFile", false, false },
+    [HK_METRICS_LISTEN] = { "MetricsListen", false, false },
 };
 static const struct cfg_key_spec peer_keys[PK_COUNT] = {
     [PK_NAME] = { "Name", false, false },
@@ -174,6 +175,18 @@ static void host_key_value(struct host_state *h, size_t k, const char *v, int li
         else
             cfg_problem(h->s, line, "ListenAddress %s is not an IPv4 or IPv6 address", cfg_quote(q, v));
         break;
+    case HK_METRICS_LISTEN: {
+        int fam = 0;
+        uint16_t port = 0;
+
+        /* A literal address: the daemon binds it before any resolver runs. */
+        if (cfg_parse_endpoint(v, &fam, &port) < 0 || !fam || !port ||
+            strlen(v) >= sizeof(cfg->metrics_listen))
+            cfg_problem(h->s, line, "MetricsListen %s is not ADDRESS:PORT (want 127.0.0.1:9475 or [::1]:9475)", cfg_quote(q, v));
+        else
+            snprintf(cfg->metrics_listen, sizeof(cfg->metrics_listen), "%s", v);
+        break;
+    }
     case HK_CONTROL_SOCKET:
         /* Length first, then a plain copy: the path must fit sun_path
          * with its NUL, and a cut path would bind somewhere else. */

@@ -132,6 +132,7 @@ struct config {
     unsigned proximity_sample;           /* ProximitySample */
     bool cipher_auto;                    /* Cipher = auto: offer AES-GCM where the CPU has AES-NI */
     char listen_address[64];             /* "" = any (IPv4 and IPv6) */
+    char metrics_listen[80];             /* MetricsListen, "" = none: ADDRESS:PORT as written */
     char control_socket[108];
     char enclave_dir[PATH_MAX];
     bool has_authority;

@@ -26,7 +26,7 @@ uint64_t ctl_secs(uint64_t ns)
     return ns / 1000000000ull;
 }
 
-static size_t ctl_peers_up(struct ctl_ctx *c)
+size_t ctl_peers_up(struct ctl_ctx *c)
 {
     size_t n = 0;
 
@@ -115,11 +115,6 @@ static const char *ctl_state_name(enum link_state st)
 
 /* ---- status -------------------------------------------------------------- */
 
-struct ctl_counter {
-    const char *name;
-    uint64_t v;
-};
-
 /*
  * Every counter `status` shows: the link layer's drops (crypto/link.h),
  * then every drop reason of the daemon (lib/drop.h), each under its own
@@ -127,13 +122,7 @@ struct ctl_counter {
  * broadcast tree carried, paths, probes, location claims. @c holds
  * CTL_COUNTERS_MAX.
  */
-/* 9 link + the drops + 8 traffic + 8 neighbour + 3 tree + 7 paths + 4 probes
- * + 1 MSS clamp + 3 claims = 43, and room for a few more; a counter added
- * beyond it overflows the caller's array (the ASan build's first status
- * says so). */
-enum { CTL_COUNTERS_MAX = 48 + DROP__N };
-
-static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
+size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
 {
     const struct link_counters *lc = link_host_counters(d->link);
     size_t n = 0;
@@ -152,6 +141,8 @@ static size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "handshakes_initiated", lc->handshakes_initiated };
     c[n++] = (struct ctl_counter){ "handshakes_completed", lc->handshakes_completed };
     c[n++] = (struct ctl_counter){ "cookies_sent", lc->cookies_sent };
+    /* The contract's name for the same count. */
+    c[n++] = (struct ctl_counter){ "cookie_replies", lc->cookies_sent };
     c[n++] = (struct ctl_counter){ "rx_packets", d->udp.rx_packets };
     c[n++] = (struct ctl_counter){ "tx_packets", d->udp.tx_packets };
     c[n++] = (struct ctl_counter){ "tx_errors", d->udp.tx_errors };
@@ -590,6 +581,7 @@ static const struct {
     { "reload", ctl_reload },
     { "ring", ctl_ring },
     { "lookup", ctl_lookup },
+    { "metrics", ctl_metrics },
 };
 
 int ctl_cmd_run(struct daemon *d, int argc, char **argv, bool json, struct sbuf *out)

@@ -458,6 +458,8 @@ static const struct bad_case bad_cases[] = {
     { __LINE__, H("ProximitySample = 8x\n"), NULL, NULL, 0, HC ":5: ProximitySample \"8x\" is not a candidate count", 1 },
     { __LINE__, H("Cipher = aesgcm\n"), NULL, NULL, 0, HC ":5: Cipher \"aesgcm\" is not auto or chachapoly", 1 },
     { __LINE__, H("ListenAddress = 10.0.0.300\n"), NULL, NULL, 0, HC ":5: ListenAddress \"10.0.0.300\" is not an IPv4 or IPv6 address", 1 },
+    { __LINE__, H("MetricsListen = localhost:9475\n"), NULL, NULL, 0, HC ":5: MetricsListen \"localhost:9475\" is not ADDRESS:PORT (want 127.0.0.1:9475 or [::1]:9475)", 1 },
+    { __LINE__, H("MetricsListen = 127.0.0.1\n"), NULL, NULL, 0, HC ":5: MetricsListen \"127.0.0.1\" is not ADDRESS:PORT", 1 },
     { __LINE__, "[Host]\nName = Host_A\nPrivateKeyFile = host.key\nEnclaveDir = enclaves\n", NULL, NULL, 0, HC ":2: Name \"Host_A\" is not a valid name (want 1..32 characters of a-z, 0-9 and -)", 1 },
     { __LINE__, "[Host]\nName = abcdefghijklmnopqrstuvwxyz0123456\nPrivateKeyFile = host.key\nEnclaveDir = enclaves\n", NULL, NULL, 0, HC ":2: Name \"abcdefghijklmnopqrstuvwxyz0123456\" is not a valid name", 1 },
     { __LINE__, "[Host]\nPrivateKeyFile = host.key\nEnclaveDir = enclaves\n", NULL, NULL, 0, HC ":1: [Host] has no Name (required)", 1 },
