@@ -154,14 +154,21 @@ void ringd_self_ep(struct daemon *d, ring_endpoint *ep, const struct udp_addr *t
 
 /* ---- names ---------------------------------------------------------------- */
 
+/* A name from a HOST message, or from the certificate of an admitted
+ * link peer (what ringd_name_of() would show). */
 bool ringd_has_name(struct ringd *r, const uint8_t pub[32])
 {
+    struct link_peer *lp;
+    const struct peer *p;
+
     if (memcmp(pub, r->d->pub, 32) == 0)
         return true;
     for (size_t i = 0; i < r->n_names; i++)
         if (memcmp(r->names[i].pub, pub, 32) == 0)
             return true;
-    return false;
+    lp = link_peer_find(r->d->link, pub);
+    p = lp ? link_peer_user(lp) : NULL;
+    return p && p->adm && p->adm->admitted && p->adm->g.name[0];
 }
 
 const char *ringd_name_of(struct ringd *r, const uint8_t pub[32], char fallback[CONFIG_NAME_MAX + 1])
@@ -175,8 +182,16 @@ const char *ringd_name_of(struct ringd *r, const uint8_t pub[32], char fallback[
         if (memcmp(r->names[i].pub, pub, 32) == 0)
             return r->names[i].name;
     lp = link_peer_find(r->d->link, pub);
-    if (lp && link_peer_user(lp))
-        return ((struct peer *)link_peer_user(lp))->name;
+    if (lp && link_peer_user(lp)) {
+        const struct peer *p = link_peer_user(lp);
+        const struct config_peer *cp = ringd_cfg_peer(r->d, pub);
+
+        /* Its HOST message may not have come yet (or been lost): with an
+         * Authority, the certificate it was admitted with names it. */
+        if (!(cp && cp->name[0]) && p->adm && p->adm->admitted && p->adm->g.name[0])
+            return p->adm->g.name;
+        return p->name;
+    }
     if (admit_enabled(r->d)) {
         /* a host we reach through relays: its certificate's name */
         const struct admit_grant *g = admit_known_grant(r->d->admit, pub, NULL,
