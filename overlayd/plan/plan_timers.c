@@ -139,13 +139,17 @@ static int plan_cmp_id(const void *a, const void *b)
                        &(*(const struct plan_link *const *)b)->id);
 }
 
-/* Join through an up [Peer], lowest id first, the next one at each try;
- * with none up, ask those that are down (closed as idle while we were a
- * member) to come back. */
+/* Join through an up [Peer]: every other try the lowest id, the others
+ * in turn between; with none up, ask those that are down (closed as idle
+ * while we were a member) to come back. The lowest is the one that creates
+ * the ring, and gives it up when nobody joined within PLAN_ALONE_S: a
+ * plain round of 11 [Peer]s at PLAN_JOIN_TRY_MS each came back to it too
+ * late, and the hosts of one overlay never formed a ring (36-pns). */
 static void plan_join(struct plan *pl, uint64_t now, bool rejoin, struct plan_actions *out)
 {
-    const struct plan_link *up[PLAN_BOOT_PEERS_MAX];
+    const struct plan_link *up[PLAN_BOOT_PEERS_MAX], *via;
     size_t nup = 0;
+    unsigned t;
 
     for (size_t i = 0; i < PLAN_SLOTS && nup < PLAN_BOOT_PEERS_MAX; i++) {
         const struct plan_link *l = &pl->slot[i];
@@ -165,15 +169,17 @@ static void plan_join(struct plan *pl, uint64_t now, bool rejoin, struct plan_ac
         return;
     }
     qsort(up, nup, sizeof(up[0]), plan_cmp_id);
-    if (plan_add_action(out, PLAN_ACT_JOIN, up[pl->join_next++ % nup]->pub)) {
+    t = pl->join_next++;
+    via = t % 2 == 0 || nup == 1 ? up[0] : up[1 + (t / 2) % (nup - 1)];
+    if (plan_add_action(out, PLAN_ACT_JOIN, via->pub)) {
         out->a[out->n - 1].rejoin = rejoin;
         pl->join_since = now;
     }
 }
 
 /*
- * No [Peer]: create the ring. Else join through an up [Peer], lowest id
- * first (the host with the lowest id creates the ring when it has not
+ * No [Peer]: create the ring. Else join through an up [Peer], the lowest
+ * id every other try (the host with the lowest id creates the ring when it has not
  * joined one within PLAN_CREATE_WAIT_S), moving on to the next one when a
  * join has not completed within PLAN_JOIN_TRY_MS: a join through a member
  * takes one round trip, one through a host that is itself joining never

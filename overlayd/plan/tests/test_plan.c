@@ -262,7 +262,13 @@ static void test_bootstrap(void)
     set_view(pl, RING_IDLE, NULL, 0, 0, S(3));
     plan_on_joined(pl, S(3));
     CHECK(plan_next_deadline(pl) == S(3));
+    /* Every other try goes back to the lowest, the one that creates the
+     * ring; the others take their turns between. */
     plan_on_timeout(pl, S(3), &acts);
+    CHECK(acts.n == 1 && acts.a[0].kind == PLAN_ACT_JOIN && !memcmp(acts.a[0].pub, peers[0], 32));
+    set_view(pl, RING_IDLE, NULL, 0, 0, S(4));
+    plan_on_joined(pl, S(4));
+    plan_on_timeout(pl, S(4), &acts);
     CHECK(acts.n == 1 && acts.a[0].kind == PLAN_ACT_JOIN && !memcmp(acts.a[0].pub, peers[2], 32));
     plan_free(pl);
 }
