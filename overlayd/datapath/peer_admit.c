@@ -592,6 +592,10 @@ int admit_hook_done(struct daemon *d, struct peer *p, const uint8_t *payload, si
     ap->admitted = true;
     ap->teardown = false;
     ringid_from_pubkey(ap->ring_id, p->pub);
+    /* A link the ring opened on demand was named by 8 characters of its
+     * key; its certificate names it now, unless a peer has that name. */
+    if (ap->dynamic && strcmp(p->name, ap->g.name) != 0 && !peer_by_name(d, ap->g.name))
+        snprintf(p->name, sizeof(p->name), "%s", ap->g.name);
     if (changed) {
         /* Forget what it told us under the old set; both sides re-announce. */
         announce_peer_down(d, p);
