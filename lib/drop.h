@@ -51,6 +51,8 @@
       "or a [Member] Address owns it")                                                      \
     X(RELAY_DROPPED, "drop_relay", "relayed ring message with no next hop or out of hops") \
     X(RELAY_REFUSED, "drop_relay_refused", "relayed ring message from a host not admitted") \
+    X(RELAY_REPLAY, "drop_relay_replay",                                                   \
+      "relayed ring message seen before, or stamped more than 60 s from our clock")          \
     X(DETOUR_REFUSED, "drop_detour_refused",                                               \
       "detour to a host we hold no live direct link to, back to its sender, or nested")    \
     X(DETOUR_RATELIMIT, "drop_detour_ratelimit", "detour over the source's relay budget") \

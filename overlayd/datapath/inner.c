@@ -252,8 +252,13 @@ int inner_relay_parse(const uint8_t *body, size_t len, struct inner_relay *out)
     off += 2;
     out->addr = body + off;
     off += 16;
-    out->nonce = body + off;
-    off += INNER_RELAY_NONCE;
+    out->epub = body + off;
+    off += INNER_RELAY_EPUB;
+    out->ts = 0;
+    for (int i = 0; i < INNER_RELAY_TS; i++)
+        out->ts = out->ts << 8 | body[off + (size_t)i];
+    off += INNER_RELAY_TS;
+    out->ad = body + 1;
     if (out->ttl == 0 || out->ttl > INNER_RELAY_TTL ||
         (out->family != 0 && out->family != 4 && out->family != 6))
         return -EBADMSG;
@@ -284,8 +289,10 @@ int inner_relay_build(const struct inner_relay *in, uint8_t *buf, size_t cap)
     else
         memset(buf + off, 0, 16);
     off += 16;
-    memcpy(buf + off, in->nonce, INNER_RELAY_NONCE);
-    off += INNER_RELAY_NONCE;
+    memcpy(buf + off, in->epub, INNER_RELAY_EPUB);
+    off += INNER_RELAY_EPUB;
+    for (int i = INNER_RELAY_TS - 1; i >= 0; i--)
+        buf[off++] = (uint8_t)(in->ts >> (8 * i));
     /* the caller may have sealed in place already */
     if (buf + off != in->sealed)
         memmove(buf + off, in->sealed, in->sealed_len);

@@ -132,9 +132,10 @@ enum inner_ring_kind {
 };
 
 enum inner_relay_consts {
-    INNER_RELAY_NONCE = 24,          /* crypto_box_NONCEBYTES */
-    INNER_RELAY_MAC = 16,            /* crypto_box_MACBYTES */
-    INNER_RELAY_HDR = 1 + 32 + 32 + 1 + 2 + 16 + INNER_RELAY_NONCE,
+    INNER_RELAY_EPUB = 32,           /* the seal's ephemeral public key (crypto/envelope.h) */
+    INNER_RELAY_TS = 8,              /* the origin's wall clock, Unix ms */
+    INNER_RELAY_MAC = 16,            /* ENV_MAC */
+    INNER_RELAY_HDR = 1 + 32 + 32 + 1 + 2 + 16 + INNER_RELAY_EPUB + INNER_RELAY_TS,
     INNER_RELAY_TTL = 16,            /* hops; Chord needs O(log n) */
     INNER_RELAY_CERT_MAX = 1024,     /* as the handshake's certificate slot */
     /* sealed: MAC, cert length, at least one message byte */
@@ -149,8 +150,10 @@ struct inner_relay {
     uint8_t family;                  /* 0 (unknown), 4 or 6 */
     uint16_t port;
     const uint8_t *addr;             /* 16 bytes, IPv4 in the first 4 */
-    const uint8_t *nonce;            /* INNER_RELAY_NONCE bytes */
-    const uint8_t *sealed;           /* crypto_box ciphertext, MAC first */
+    const uint8_t *epub;             /* INNER_RELAY_EPUB bytes */
+    uint64_t ts;                     /* Unix ms */
+    const uint8_t *ad;               /* what the seal authenticates: the header after ttl */
+    const uint8_t *sealed;           /* ChaCha20-Poly1305 ciphertext, MAC last */
     size_t sealed_len;
 };
 

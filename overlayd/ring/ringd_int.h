@@ -18,6 +18,7 @@
  * address asked for: bits 8..39 the ask's generation, low 8 bits its slot).
  */
 
+#include "crypto/envelope.h"
 #include <uv.h>
 
 #include "lib/bucket.h"
@@ -45,7 +46,7 @@ enum ringd_limits {
     RINGD_DEMAND_PEERS_MAX = 256,     /* peers the ring may create on demand (not [Peer]s) */
     RINGD_PLAIN_MAX = 2 + INNER_RELAY_CERT_MAX + RING_MSG_MAX,
     RINGD_RELAY_MAX = INNER_RELAY_HDR + INNER_RELAY_MAC + RINGD_PLAIN_MAX,
-    RINGD_BOXKEYS = 32,               /* crypto_box keys of relay peers, LRU */
+    RINGD_BOXKEYS = 32,               /* static DH results with relay peers, LRU */
     RINGD_NEIGH_SLOTS = 64,           /* addresses asked of the ring recently */
 };
 
@@ -154,10 +155,11 @@ struct ringd {
     uint8_t pbuf[RINGD_PLAIN_MAX];    /* its sealed part in the clear */
     struct {
         uint8_t pub[32];
-        uint8_t k[32];                /* crypto_box_beforenm(pub, our key); wiped at exit */
+        uint8_t k[32];                /* X25519(our key, pub) (env_ss); wiped at exit */
         uint64_t used;
     } boxkeys[RINGD_BOXKEYS];
     uint64_t boxkeys_tick;
+    struct env_replay relay_seen;     /* envelopes opened in the last minute */
 };
 
 struct udp_addr;

@@ -6,22 +6,26 @@
  * routing over our neighbours' links, O(log n) hops); this file seals,
  * opens and carries the envelopes.
  *
- * Trust: the message is sealed from origin to destination with libsodium's
- * crypto_box on the two hosts' static keys (X25519, then XSalsa20-Poly1305),
- * so relays can neither read it nor claim another origin: only the holder
- * of the origin's private key can seal what opens with its public key.
+ * Trust: the message is sealed from origin to destination with an
+ * ephemeral-static seal (crypto/envelope.h: X25519 of a fresh key and of
+ * the two static keys, ChaCha20-Poly1305 with the header as associated
+ * data), so relays can neither read it, claim another origin, rewrite the
+ * origin's endpoint, nor turn it back to its origin; a timestamp and the
+ * cache of the ephemeral keys seen refuse replays (drop_relay_replay).
  * What the origin may carry never rests on the relays either: with an
  * Authority its certificate travels sealed in the envelope and is checked
  * against the authority here, as a handshake's would be (admit_learn());
  * without one the origin must be a configured [Peer]. A relay can still
- * drop or replay an envelope; ring messages are idempotent or matched to
- * requests, and a replayed STORE loses to any newer record (EVPN order).
+ * drop an envelope, or delay it within the 60 s window.
  * docs/design.md ("Ring trust").
  */
 #include "overlayd/ring/ringd_int.h"
 
+#include <errno.h>
+#include <errno.h>
 #include <string.h>
 #include <sodium.h>
+#include <time.h>
 
 #include "crypto/ringid.h"
 #include "overlayd/datapath/peer_admit.h"
@@ -53,7 +57,7 @@ static void ringd_relay_out(struct ringd *r, const ring_peer *hop, const uint8_t
     }
 }
 
-/* The crypto_box key shared with @pub (cached, least recently used out). */
+/* X25519 of our static key and @pub (cached, least recently used out). */
 static const uint8_t *ringd_box_key(struct ringd *r, const uint8_t pub[32])
 {
     unsigned lru = 0;
@@ -67,7 +71,7 @@ static const uint8_t *ringd_box_key(struct ringd *r, const uint8_t pub[32])
             lru = i;
     }
     /* Fails for a low-order public key: nothing can be sealed to it. */
-    if (crypto_box_beforenm(r->boxkeys[lru].k, pub, r->d->cfg->private_key) != 0) {
+    if (env_ss(r->boxkeys[lru].k, r->d->cfg->private_key, pub) < 0) {
         sodium_memzero(r->boxkeys[lru].k, sizeof(r->boxkeys[lru].k));
         r->boxkeys[lru].used = 0;
         return NULL;
@@ -77,10 +81,19 @@ static const uint8_t *ringd_box_key(struct ringd *r, const uint8_t pub[32])
     return r->boxkeys[lru].k;
 }
 
+/* The wall clock in Unix ms: envelopes carry it, the window checks it. */
+static uint64_t ringd_relay_clock(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 void ringd_relay_send(struct ringd *r, const ring_peer *to, const ring_peer *hop,
                       const uint8_t *msg, size_t len, uint64_t now)
 {
-    uint8_t cert[INNER_RELAY_CERT_MAX], nonce[INNER_RELAY_NONCE];
+    uint8_t cert[INNER_RELAY_CERT_MAX], e_pub[32], e_priv[32], k[ENV_KEY];
     struct inner_relay_plain pl = { .cert = cert, .msg = msg, .msg_len = len };
     struct inner_relay rl = {
         .ttl = INNER_RELAY_TTL,
@@ -89,24 +102,33 @@ void ringd_relay_send(struct ringd *r, const ring_peer *to, const ring_peer *hop
         .family = r->self.ep.family,
         .port = r->self.ep.port,
         .addr = r->self.ep.addr,
-        .nonce = nonce,
+        .epub = e_pub,
+        .ts = ringd_relay_clock(),
         .sealed = r->rbuf + INNER_RELAY_HDR,
     };
-    const uint8_t *k;
+    const uint8_t *ss;
     int plen, n;
 
     pl.cert_len = admit_hook_payload(r->d, cert, sizeof(cert));
     plen = inner_relay_plain_build(&pl, r->pbuf, sizeof(r->pbuf));
-    k = ringd_box_key(r, to->pub);
-    if (plen < 0 || !k || INNER_RELAY_HDR + INNER_RELAY_MAC + (size_t)plen > sizeof(r->rbuf)) {
+    ss = ringd_box_key(r, to->pub);
+    crypto_box_keypair(e_pub, e_priv);
+    if (plen < 0 || !ss || INNER_RELAY_HDR + INNER_RELAY_MAC + (size_t)plen > sizeof(r->rbuf) ||
+        env_key_origin(k, e_priv, e_pub, ss, r->self.pub, to->pub) < 0) {
+        sodium_memzero(e_priv, sizeof(e_priv));
         drop_count(&r->d->drops, DROP_RELAY_DROPPED, now, "cannot seal our own message");
         return;
     }
-    randombytes_buf(nonce, sizeof(nonce));
-    crypto_box_easy_afternm(r->rbuf + INNER_RELAY_HDR, r->pbuf, (size_t)plen, nonce, k);
+    sodium_memzero(e_priv, sizeof(e_priv));
+    /* The header first (the sealed part is written over after), for the
+     * associated data. */
     rl.sealed_len = INNER_RELAY_MAC + (size_t)plen;
     n = inner_relay_build(&rl, r->rbuf, sizeof(r->rbuf));
+    if (n >= 0)
+        env_seal(r->rbuf + INNER_RELAY_HDR, r->pbuf, (size_t)plen, r->rbuf + 1,
+                 INNER_RELAY_HDR - 1, k);
     sodium_memzero(r->pbuf, (size_t)plen);
+    sodium_memzero(k, sizeof(k));
     if (n < 0) {
         drop_count(&r->d->drops, DROP_RELAY_DROPPED, now, "cannot build our own envelope");
         return;
@@ -144,15 +166,30 @@ static bool ringd_relay_admit(struct ringd *r, const uint8_t origin[32],
 static void ringd_relay_deliver(struct ringd *r, const struct inner_relay *rl, uint64_t now)
 {
     struct inner_relay_plain pl;
-    const uint8_t *k = ringd_box_key(r, rl->origin);
+    const uint8_t *ss = ringd_box_key(r, rl->origin);
     size_t plen = rl->sealed_len - INNER_RELAY_MAC;
+    uint8_t k[ENV_KEY];
+    enum env_verdict v;
     ring_peer from;
+    int rc = -EINVAL;
 
-    if (!k || plen > sizeof(r->pbuf) ||
-        crypto_box_open_easy_afternm(r->pbuf, rl->sealed, rl->sealed_len, rl->nonce, k) != 0 ||
-        inner_relay_plain_parse(r->pbuf, plen, &pl) < 0 || !ringd_relay_admit(r, rl->origin, &pl)) {
-        /* Not sealed by the origin it names, or the origin may not speak. */
+    if (ss && plen <= sizeof(r->pbuf) &&
+        env_key_dest(k, r->d->cfg->private_key, rl->epub, ss, rl->origin, r->d->pub) == 0) {
+        rc = env_open(r->pbuf, rl->sealed, rl->sealed_len, rl->ad, INNER_RELAY_HDR - 1, k);
+        sodium_memzero(k, sizeof(k));
+    }
+    if (rc < 0 || inner_relay_plain_parse(r->pbuf, plen, &pl) < 0 ||
+        !ringd_relay_admit(r, rl->origin, &pl)) {
+        /* Not sealed by the origin it names, for us, or the origin may not speak. */
         drop_count(&r->d->drops, DROP_RELAY_REFUSED, now, "not sealed by its origin, or origin not admitted");
+        return;
+    }
+    /* Only after it opened: a forger cannot fill the cache. */
+    v = env_replay_check(&r->relay_seen, rl->epub, rl->ts, ringd_relay_clock());
+    if (v != ENV_FRESH) {
+        sodium_memzero(r->pbuf, plen);
+        drop_count(&r->d->drops, DROP_RELAY_REPLAY, now, "%s",
+                   v == ENV_REPLAYED ? "seen before" : "stamped outside our clock's window");
         return;
     }
     memset(&from, 0, sizeof(from));

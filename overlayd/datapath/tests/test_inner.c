@@ -231,24 +231,27 @@ static void test_ring(void)
 
 static void test_relay(void)
 {
-    uint8_t dest[32], origin[32], addr[16] = { 10, 201, 0, 7 }, nonce[INNER_RELAY_NONCE];
+    uint8_t dest[32], origin[32], addr[16] = { 10, 201, 0, 7 }, epub[INNER_RELAY_EPUB];
     uint8_t sealed[INNER_RELAY_SEALED_MIN + 4], buf[256];
     struct inner_relay in = {
         .ttl = INNER_RELAY_TTL, .dest = dest, .origin = origin, .family = 4, .port = 51900,
-        .addr = addr, .nonce = nonce, .sealed = sealed, .sealed_len = sizeof(sealed),
+        .addr = addr, .epub = epub, .ts = 0x0102030405060708ull, .sealed = sealed,
+        .sealed_len = sizeof(sealed),
     }, out;
     int n;
 
     memset(dest, 0xd1, 32);
     memset(origin, 0x0c, 32);
-    memset(nonce, 0x77, sizeof(nonce));
+    memset(epub, 0x77, sizeof(epub));
     memset(sealed, 0x5e, sizeof(sealed));
     n = inner_relay_build(&in, buf, sizeof(buf));
     CHECK(n == INNER_RELAY_HDR + (int)sizeof(sealed));
     CHECK(inner_relay_parse(buf, (size_t)n, &out) == 0);
     CHECK(out.ttl == INNER_RELAY_TTL && memcmp(out.dest, dest, 32) == 0);
     CHECK(memcmp(out.origin, origin, 32) == 0 && out.family == 4 && out.port == 51900);
-    CHECK(memcmp(out.addr, addr, 16) == 0 && memcmp(out.nonce, nonce, sizeof(nonce)) == 0);
+    CHECK(memcmp(out.addr, addr, 16) == 0 && memcmp(out.epub, epub, sizeof(epub)) == 0);
+    CHECK(out.ts == 0x0102030405060708ull && out.ad == buf + 1);
+    CHECK(buf[INNER_RELAY_HDR - 8] == 1 && buf[INNER_RELAY_HDR - 1] == 8);   /* big-endian */
     CHECK(out.sealed_len == sizeof(sealed) && out.sealed[0] == 0x5e);
     /* malformed: sealed part too short, ttl 0 or too high, bad family */
     CHECK(inner_relay_parse(buf, INNER_RELAY_HDR + INNER_RELAY_SEALED_MIN - 1, &out) == -EBADMSG);
