@@ -27,8 +27,9 @@
  *                             link to, passed on hop by hop over ring links:
  *                             ttl(1) || dest key(32) || origin key(32) ||
  *                             origin endpoint: family(1) port(2) addr(16) ||
- *                             nonce(24) || sealed, where sealed is
- *                             crypto_box(origin -> dest) of
+ *                             ephemeral key(32) || Unix ms(8) || sealed,
+ *                             where sealed is the envelope (crypto/
+ *                             envelope.h) from origin to dest of
  *                             cert length(2) || origin certificate || message
  *               kind 5 ECHO:  flags(1), 0x01 REQUEST: answer with an ECHO
  *                             (is the next relay hop still there?)
