@@ -30,6 +30,10 @@
 
 #include "tap/nl_int.h"
 
+/* ffff:0, the ingress qdisc's handle. libnl's TC_HANDLE(0xffff, 0) shifts
+ * a signed int past its range (UBSan). */
+#define TAP_INGRESS_HANDLE TC_H_MAKE(0xffff0000U, 0U)
+
 static struct rtnl_qdisc *tap_ingress_qdisc(int ifindex)
 {
     struct rtnl_qdisc *q = rtnl_qdisc_alloc();
@@ -38,7 +42,7 @@ static struct rtnl_qdisc *tap_ingress_qdisc(int ifindex)
         return NULL;
     rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
     rtnl_tc_set_parent(TC_CAST(q), TC_H_INGRESS);
-    rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(0xffff, 0));
+    rtnl_tc_set_handle(TC_CAST(q), TAP_INGRESS_HANDLE);
     if (rtnl_tc_set_kind(TC_CAST(q), "ingress") < 0) {
         rtnl_qdisc_put(q);
         return NULL;
@@ -74,7 +78,7 @@ static struct rtnl_cls *tap_redirect_cls(int from, int to)
     if (!c || !act)
         goto fail;
     rtnl_tc_set_ifindex(TC_CAST(c), from);
-    rtnl_tc_set_parent(TC_CAST(c), TC_HANDLE(0xffff, 0));
+    rtnl_tc_set_parent(TC_CAST(c), TAP_INGRESS_HANDLE);
     rtnl_cls_set_prio(c, 1);
     rtnl_cls_set_protocol(c, ETH_P_ALL);
     if (rtnl_tc_set_kind(TC_CAST(c), "u32") < 0 ||
