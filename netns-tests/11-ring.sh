@@ -290,8 +290,15 @@ rig_assert_eq "$(jq 'length' <<<"$wan_neigh")" "$N" "the router's neighbour entr
 rig_say "7. an honest ring refuses nothing on trust grounds (docs/security.md)"
 trust='.stats | [.msgs_bad_host, .recs_bad_host, .recs_bad_seq, .recs_bad_ttl,
     .recs_from_noncarrier, .recs_quota, .gets_rejected, .probe_owner_noncarrier]'
+# ... nor a relayed message: every envelope opens, none is taken for a replay.
+delivered=0
 for h in "${survivors[@]}"; do
     rig_assert_eq "$(ring_view "$h" | jq -c "$trust")" "[0,0,0,0,0,0,0,0]" \
         "$h: trust refusals (msgs_bad_host .. probe_owner_noncarrier)"
+    st=$(rig_ctl "$h" --json status)
+    rig_assert_eq "$(jq -c '[.counters.drop_relay_refused, .counters.drop_relay_replay]' <<<"$st")" \
+        "[0,0]" "$h: relayed ring messages refused (drop_relay_refused, drop_relay_replay)"
+    delivered=$((delivered + $(ring_view "$h" | jq '.stats.relay_delivered')))
 done
+printf '  relayed ring messages delivered, all hosts: %s\n' "$delivered" >&2
 rig_pass
