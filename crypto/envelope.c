@@ -77,16 +77,21 @@ int env_open(uint8_t *out, const uint8_t *sealed, size_t len, const uint8_t *ad,
     return 0;
 }
 
-enum env_verdict env_replay_check(struct env_replay *r, const uint8_t e_pub[32], uint64_t ts,
-                                  uint64_t now)
+enum env_verdict env_replay_check(struct env_replay *r, const uint8_t origin[32],
+                                  const uint8_t e_pub[32], uint64_t ts, uint64_t now)
 {
-    unsigned slot;
+    unsigned slot, mine = 0;
 
     if (ts + ENV_WINDOW_MS < now || ts > now + ENV_WINDOW_MS || ts <= r->floor)
         return ENV_STALE;
-    for (unsigned i = 0; i < r->n; i++)
+    for (unsigned i = 0; i < r->n; i++) {
         if (memcmp(r->seen[i].e, e_pub, sizeof(r->seen[i].e)) == 0)
             return ENV_REPLAYED;
+        mine += r->seen[i].ts + ENV_WINDOW_MS >= now &&
+                memcmp(r->seen[i].origin, origin, sizeof(r->seen[i].origin)) == 0;
+    }
+    if (mine >= ENV_PER_ORIGIN_MAX)
+        return ENV_OVER_QUOTA;
     /* Entries out of the window can go; when none has, the oldest goes
      * and nothing as old is taken any more. */
     for (slot = 0; slot < r->n; slot++)
@@ -103,6 +108,7 @@ enum env_verdict env_replay_check(struct env_replay *r, const uint8_t e_pub[32],
         }
     }
     memcpy(r->seen[slot].e, e_pub, sizeof(r->seen[slot].e));
+    memcpy(r->seen[slot].origin, origin, sizeof(r->seen[slot].origin));
     r->seen[slot].ts = ts;
     return ENV_FRESH;
 }

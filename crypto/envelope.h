@@ -35,6 +35,7 @@ enum {
     ENV_KEY = 32,
     ENV_MAC = 16,
     ENV_REPLAY_MAX = 4096,              /* ephemeral keys remembered */
+    ENV_PER_ORIGIN_MAX = 512,           /* of them from one origin, in one window */
 };
 
 #define ENV_WINDOW_MS (60ULL * 1000ULL)    /* accepted clock difference, either way */
@@ -60,6 +61,7 @@ int env_open(uint8_t *out, const uint8_t *sealed, size_t len, const uint8_t *ad,
 struct env_replay {
     struct {
         uint8_t e[16];                  /* a prefix of the ephemeral key is enough */
+        uint8_t origin[8];              /* a prefix of the origin's key: its quota */
         uint64_t ts;
     } seen[ENV_REPLAY_MAX];
     unsigned n, next;
@@ -70,12 +72,15 @@ enum env_verdict {
     ENV_FRESH = 0,
     ENV_STALE,                          /* outside the window, or below what was evicted */
     ENV_REPLAYED,                       /* this ephemeral key was seen */
+    ENV_OVER_QUOTA,                     /* its origin has ENV_PER_ORIGIN_MAX in the window */
 };
 
-/* Is an envelope with @e_pub and timestamp @ts fresh at our @now (ms)?
- * ENV_FRESH only once per ephemeral key; it is remembered then. Call it
- * after the envelope opened, so a forger cannot fill the cache. */
-enum env_verdict env_replay_check(struct env_replay *r, const uint8_t e_pub[32], uint64_t ts,
-                                  uint64_t now);
+/* Is an envelope from @origin with @e_pub and timestamp @ts fresh at our
+ * @now (ms)? ENV_FRESH only once per ephemeral key; it is remembered then.
+ * Call it after the envelope opened, so a forger cannot fill the cache;
+ * the quota per origin keeps one admitted host from filling it with its
+ * own (the cache's floor would then refuse everybody's). */
+enum env_verdict env_replay_check(struct env_replay *r, const uint8_t origin[32],
+                                  const uint8_t e_pub[32], uint64_t ts, uint64_t now);
 
 #endif

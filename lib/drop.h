@@ -52,7 +52,7 @@
     X(RELAY_DROPPED, "drop_relay", "relayed ring message with no next hop or out of hops") \
     X(RELAY_REFUSED, "drop_relay_refused", "relayed ring message from a host not admitted") \
     X(RELAY_REPLAY, "drop_relay_replay",                                                   \
-      "relayed ring message seen before, or stamped more than 60 s from our clock")          \
+      "relayed ring message seen before, stamped more than 60 s from our clock, or over its origin's 512 a minute") \
     X(DETOUR_REFUSED, "drop_detour_refused",                                               \
       "detour to a host we hold no live direct link to, back to its sender, or nested")    \
     X(DETOUR_RATELIMIT, "drop_detour_ratelimit", "detour over the source's relay budget") \

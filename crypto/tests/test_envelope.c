@@ -15,6 +15,7 @@ struct host {
 };
 
 static uint8_t HDR[100];                /* stands for the header after ttl */
+static uint8_t O[32];                   /* an origin */
 
 /* Seal @msg from @a to @b with a fresh ephemeral key into @out (len + MAC). */
 static void seal(const struct host *a, const struct host *b, const char *msg, uint8_t e_pub[32],
@@ -88,19 +89,19 @@ static void test_replay_window(void)
 
     memset(&r, 0, sizeof(r));
     memset(e, 0x11, sizeof(e));
-    CHECK(env_replay_check(&r, e, now, now) == ENV_FRESH);
-    CHECK(env_replay_check(&r, e, now, now + 1000) == ENV_REPLAYED);
+    CHECK(env_replay_check(&r, O, e, now, now) == ENV_FRESH);
+    CHECK(env_replay_check(&r, O, e, now, now + 1000) == ENV_REPLAYED);
     /* The window, either way. */
     e[0] = 2;
-    CHECK(env_replay_check(&r, e, now - ENV_WINDOW_MS - 1, now) == ENV_STALE);
-    CHECK(env_replay_check(&r, e, now + ENV_WINDOW_MS + 1, now) == ENV_STALE);
-    CHECK(env_replay_check(&r, e, now - ENV_WINDOW_MS, now) == ENV_FRESH);
+    CHECK(env_replay_check(&r, O, e, now - ENV_WINDOW_MS - 1, now) == ENV_STALE);
+    CHECK(env_replay_check(&r, O, e, now + ENV_WINDOW_MS + 1, now) == ENV_STALE);
+    CHECK(env_replay_check(&r, O, e, now - ENV_WINDOW_MS, now) == ENV_FRESH);
     /* Out of the window, an entry makes room; a replay of it is stale. */
     e[0] = 3;
-    CHECK(env_replay_check(&r, e, now + 2 * ENV_WINDOW_MS, now + 2 * ENV_WINDOW_MS) == ENV_FRESH);
+    CHECK(env_replay_check(&r, O, e, now + 2 * ENV_WINDOW_MS, now + 2 * ENV_WINDOW_MS) == ENV_FRESH);
     CHECK(r.n == 2);
     e[0] = 0x11;
-    CHECK(env_replay_check(&r, e, now, now + 2 * ENV_WINDOW_MS) == ENV_STALE);
+    CHECK(env_replay_check(&r, O, e, now, now + 2 * ENV_WINDOW_MS) == ENV_STALE);
 }
 
 /* More fresh envelopes in one window than the cache holds: the oldest go,
@@ -111,21 +112,51 @@ static void test_replay_bound(void)
     uint8_t e[32] = { 0 };
     const uint64_t now = 1800000000000ull;
 
+    uint8_t o[32] = { 0 };
+
     memset(&r, 0, sizeof(r));
+    /* Many origins: none reaches its quota. */
     for (unsigned i = 0; i < ENV_REPLAY_MAX + 10; i++) {
         memcpy(e, &i, sizeof(i));
-        CHECK(env_replay_check(&r, e, now + i, now + i) == ENV_FRESH);
+        o[0] = (uint8_t)(i % 16);
+        CHECK(env_replay_check(&r, o, e, now + i, now + i) == ENV_FRESH);
     }
     CHECK(r.n == ENV_REPLAY_MAX);
     CHECK(r.floor == now + 9);
     for (unsigned i = 0; i < 10; i++) {
         memcpy(e, &i, sizeof(i));
-        CHECK(env_replay_check(&r, e, now + i, now + ENV_REPLAY_MAX) == ENV_STALE);
+        CHECK(env_replay_check(&r, O, e, now + i, now + ENV_REPLAY_MAX) == ENV_STALE);
     }
     for (unsigned i = 10; i < 20; i++) {
         memcpy(e, &i, sizeof(i));
-        CHECK(env_replay_check(&r, e, now + i, now + ENV_REPLAY_MAX) == ENV_REPLAYED);
+        CHECK(env_replay_check(&r, O, e, now + i, now + ENV_REPLAY_MAX) == ENV_REPLAYED);
     }
+}
+
+/* One admitted host sending as fast as it can fills only its quota; the
+ * others' envelopes still pass, and its own again a window later. */
+static void test_replay_quota(void)
+{
+    static struct env_replay r;
+    uint8_t e[32] = { 0 }, m[32] = { 0 }, other[32] = { 0 };
+    const uint64_t now = 1800000000000ull;
+    unsigned i;
+
+    memset(&r, 0, sizeof(r));
+    m[0] = 0x66;
+    other[0] = 0x77;
+    for (i = 0; i < ENV_PER_ORIGIN_MAX; i++) {
+        memcpy(e, &i, sizeof(i));
+        CHECK(env_replay_check(&r, m, e, now + ENV_WINDOW_MS - 1, now) == ENV_FRESH);
+    }
+    memcpy(e, &i, sizeof(i));
+    CHECK(env_replay_check(&r, m, e, now + ENV_WINDOW_MS - 1, now) == ENV_OVER_QUOTA);
+    e[15] = 1;                          /* within the prefix the cache keeps */
+    CHECK(env_replay_check(&r, other, e, now, now) == ENV_FRESH);
+    CHECK(r.floor == 0);
+    e[14] = 1;
+    CHECK(env_replay_check(&r, m, e, now + 3 * ENV_WINDOW_MS, now + 3 * ENV_WINDOW_MS) ==
+          ENV_FRESH);
 }
 
 int main(void)
@@ -134,5 +165,6 @@ int main(void)
     test_seal_open();
     test_replay_window();
     test_replay_bound();
+    test_replay_quota();
     return CHECK_DONE();
 }

@@ -46,6 +46,7 @@ struct enclave {
     struct fw_table *fw;
     struct policy_rule *rules;
     size_t n_rules;
+    uint8_t policy_digest[32];          /* of the rules and member names the flows met */
 };
 
 enum { PORT_SEEN_MAX = 4 };

@@ -17,7 +17,7 @@ enum {
     V6_EXT_MAX = 8,                     /* extension headers followed before giving up */
 };
 
-_Static_assert(sizeof(struct fw_flow) == 38, "fw_flow is hashed and compared whole");
+_Static_assert(sizeof(struct fw_flow) == 50, "fw_flow is hashed and compared whole");
 
 struct fw_slot {
     struct fw_flow f;
@@ -69,11 +69,16 @@ static int fw_l4(struct fw_pkt *p, const uint8_t *l4, size_t len, int depth)
         return 0;
     }
     if (v6 ? (type >= 1 && type <= 4) : (type == 3 || type == 11 || type == 12)) {
-        /* The quoted packet names the flow; an error about an error is not one. */
+        uint8_t to[16];
+
+        /* The quoted packet names the flow; an error about an error is not
+         * one, nor one about a packet its receiver did not send. */
         if (depth > 0)
             return -1;
+        memcpy(to, p->flow.dst, sizeof(to));
         memset(&p->flow, 0, sizeof(p->flow));
-        if (fw_ip(p, l4 + ICMP_HDR, len - ICMP_HDR, depth + 1) < 0 || p->kind != FW_FLOW)
+        if (fw_ip(p, l4 + ICMP_HDR, len - ICMP_HDR, depth + 1) < 0 || p->kind != FW_FLOW ||
+            p->flow.family != (v6 ? 6 : 4) || memcmp(p->flow.src, to, sizeof(to)) != 0)
             return -1;
         p->kind = FW_ICMP_ERROR;
     }
@@ -171,8 +176,13 @@ int fw_classify(const uint8_t *frame, size_t len, struct fw_pkt *p)
     if (rc < 0) {
         memset(p, 0, sizeof(*p));
         p->kind = FW_MALFORMED;
+        return rc;
     }
-    return rc;
+    /* The quoted packet went the other way: from the error's receiver to
+     * its sender. */
+    memcpy(p->flow.src_mac, p->kind == FW_ICMP_ERROR ? frame : frame + 6, 6);
+    memcpy(p->flow.dst_mac, p->kind == FW_ICMP_ERROR ? frame + 6 : frame, 6);
+    return 0;
 }
 
 /* ---- the flow table -------------------------------------------------------- */
@@ -280,6 +290,8 @@ static void fw_reverse(const struct fw_flow *f, struct fw_flow *r)
     *r = *f;
     memcpy(r->src, f->dst, sizeof(r->src));
     memcpy(r->dst, f->src, sizeof(r->dst));
+    memcpy(r->src_mac, f->dst_mac, sizeof(r->src_mac));
+    memcpy(r->dst_mac, f->src_mac, sizeof(r->dst_mac));
     r->sport = f->dport;
     r->dport = f->sport;
 }

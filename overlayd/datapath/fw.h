@@ -9,11 +9,13 @@
  *   - ARP, RARP (a migrated VM's first frames), IPv6 neighbour discovery
  *     (ICMPv6 133-137) and MLD (130-132, 143) always pass;
  *   - a frame of a flow seen passing, in either direction, passes: that
- *     is what makes replies of allowed flows pass. A flow is IP version,
- *     protocol, both addresses and both ports (an ICMP echo's id for
- *     ports); it is remembered for FW_IDLE_* after its last frame;
+ *     is what makes replies of allowed flows pass. A flow is both MACs,
+ *     IP version, protocol, both addresses and both ports (an ICMP echo's
+ *     id for ports); it is remembered for FW_IDLE_* after its last frame;
  *   - an ICMP error passes when the packet it quotes belongs to such a
- *     flow (path MTU discovery needs "fragmentation needed" back);
+ *     flow, was sent by the error's receiver (quoted source = outer
+ *     destination) to the error's sender's MAC (path MTU discovery needs
+ *     "fragmentation needed" back); another quote is refused;
  *   - anything else is asked of @allows (the rules): IP protocol and
  *     destination port, 0 for non-IP frames and frames behind a VLAN tag
  *     (only an `any` rule lets those by), 0 as the port of a fragment
@@ -39,11 +41,14 @@ enum {
 #define FW_IDLE_ICMP_NS (30ULL * 1000000000ULL)
 #define FW_IDLE_OTHER_NS (60ULL * 1000000000ULL)
 
+/* A flow is between two guests, so the MACs the rules judged are part of
+ * it: the same addresses and ports to another MAC are another flow. */
 struct fw_flow {
     uint8_t family;                     /* 4 or 6; 0: not IP */
     uint8_t proto;
     uint16_t sport, dport;
     uint8_t src[16], dst[16];
+    uint8_t src_mac[6], dst_mac[6];
 };
 
 enum fw_kind {

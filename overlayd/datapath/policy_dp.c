@@ -25,24 +25,39 @@ struct dp_policy_ask {
     const char *src[2], *dst[2];
 };
 
-static bool dp_policy_same(const struct enclave *e, const struct config_enclave *ce)
+/* What the flows were judged on: the rules and the [Member] names of MACs. */
+static void dp_policy_digest(const struct config_enclave *ce, uint8_t out[32])
 {
-    return e->n_rules == ce->n_rules &&
-           (!ce->n_rules || memcmp(e->rules, ce->rules, ce->n_rules * sizeof(*ce->rules)) == 0);
+    crypto_generichash_state st;
+
+    crypto_generichash_init(&st, NULL, 0, 32);
+    for (size_t i = 0; i < ce->n_rules; i++) {
+        char text[2 * POLICY_NAME_MAX + 32];
+
+        policy_rule_format(&ce->rules[i], text, sizeof(text));
+        crypto_generichash_update(&st, (const uint8_t *)text, strlen(text) + 1);
+    }
+    for (size_t i = 0; i < ce->n_members; i++) {
+        crypto_generichash_update(&st, ce->members[i].mac, 6);
+        crypto_generichash_update(&st, (const uint8_t *)ce->members[i].name,
+                                  strlen(ce->members[i].name) + 1);
+    }
+    crypto_generichash_final(&st, out, 32);
 }
 
 int dp_policy_load(struct daemon *d, struct enclave *e, const struct config_enclave *ce)
 {
     struct policy_rule *rules = NULL;
-    uint8_t key[16];
+    uint8_t key[16], digest[32];
 
     (void)d;
     if (!ce->policy_line) {
         dp_policy_free(e);
         return 0;
     }
-    if (e->fw && dp_policy_same(e, ce))
-        return 0;                       /* flows stay: the rules that let them by hold */
+    dp_policy_digest(ce, digest);
+    if (e->fw && memcmp(digest, e->policy_digest, sizeof(digest)) == 0)
+        return 0;                       /* flows stay: what let them by holds */
     if (ce->n_rules && !(rules = malloc(ce->n_rules * sizeof(*rules))))
         return -ENOMEM;
     if (!e->fw) {
@@ -59,6 +74,7 @@ int dp_policy_load(struct daemon *d, struct enclave *e, const struct config_encl
     free(e->rules);
     e->rules = rules;
     e->n_rules = ce->n_rules;
+    memcpy(e->policy_digest, digest, sizeof(digest));
     log_info("enclave", "%s: [Policy] enforced: %zu rules (%s:%d)", e->name, e->n_rules,
              ce->path, ce->policy_line);
     return 0;

@@ -178,18 +178,25 @@ static void ringd_relay_deliver(struct ringd *r, const struct inner_relay *rl, u
         rc = env_open(r->pbuf, rl->sealed, rl->sealed_len, rl->ad, INNER_RELAY_HDR - 1, k);
         sodium_memzero(k, sizeof(k));
     }
-    if (rc < 0 || inner_relay_plain_parse(r->pbuf, plen, &pl) < 0 ||
-        !ringd_relay_admit(r, rl->origin, &pl)) {
-        /* Not sealed by the origin it names, for us, or the origin may not speak. */
-        drop_count(&r->d->drops, DROP_RELAY_REFUSED, now, "not sealed by its origin, or origin not admitted");
+    if (rc < 0) {
+        /* Not sealed by the origin it names, for us. */
+        drop_count(&r->d->drops, DROP_RELAY_REFUSED, now, "not sealed by its origin for us");
         return;
     }
-    /* Only after it opened: a forger cannot fill the cache. */
-    v = env_replay_check(&r->relay_seen, rl->epub, rl->ts, ringd_relay_clock());
+    /* Once it opened (a forger cannot fill the cache), before anything
+     * costs (a replayed certificate is not checked again). */
+    v = env_replay_check(&r->relay_seen, rl->origin, rl->epub, rl->ts, ringd_relay_clock());
     if (v != ENV_FRESH) {
         sodium_memzero(r->pbuf, plen);
         drop_count(&r->d->drops, DROP_RELAY_REPLAY, now, "%s",
-                   v == ENV_REPLAYED ? "seen before" : "stamped outside our clock's window");
+                   v == ENV_REPLAYED ? "seen before" :
+                   v == ENV_OVER_QUOTA ? "its origin's quota for the window is full" :
+                   "stamped outside our clock's window");
+        return;
+    }
+    if (inner_relay_plain_parse(r->pbuf, plen, &pl) < 0 || !ringd_relay_admit(r, rl->origin, &pl)) {
+        sodium_memzero(r->pbuf, plen);
+        drop_count(&r->d->drops, DROP_RELAY_REFUSED, now, "origin not admitted");
         return;
     }
     memset(&from, 0, sizeof(from));

@@ -149,6 +149,61 @@ static void test_icmp(void)
     fw_table_free(t);
 }
 
+/* The reviewer's bypass: a rule lets C reach D; C then sends the same
+ * addresses and ports to another guest's MAC. That is another flow. */
+static void test_flow_macs(void)
+{
+    struct fw_table *t = fw_table_new(64, KEY);
+    struct rules r = { .proto = 6, .port = 80 };
+    uint8_t f[128];
+    size_t n;
+
+    n = v4(f, A4, B4, 6, 40000, 80);
+    f[5] = 0xd;                         /* to D's MAC */
+    CHECK(fw_check(t, f, n, 0, allows, &r) == FW_PASS_RULE);
+    r.proto = 0;                        /* what C may not do any more, by rule */
+    f[5] = 0xa;                         /* the same 5-tuple to A's MAC */
+    CHECK(fw_check(t, f, n, 1, allows, &r) == FW_DENY);
+    /* ... and A's answer is no reply of C's flow with D. */
+    n = v4(f, B4, A4, 6, 80, 40000);
+    memset(f, 0, 12);
+    f[0] = 0x52;
+    f[6] = 0x52;
+    f[11] = 0xa;
+    CHECK(fw_check(t, f, n, 2, allows, &r) == FW_DENY);
+    f[11] = 0xd;                        /* D's answer is */
+    CHECK(fw_check(t, f, n, 2, allows, &r) == FW_PASS_TRACKED);
+    fw_table_free(t);
+}
+
+/* ICMP errors: the quote must be of a packet the error's receiver sent,
+ * to the MAC the error comes from. */
+static void test_icmp_error_bound(void)
+{
+    static const uint8_t C4[4] = { 10, 100, 0, 3 };
+    struct fw_table *t = fw_table_new(64, KEY);
+    struct rules r = { .proto = 6 };
+    uint8_t f[128], e[128];
+    size_t n, m;
+
+    n = v4(f, A4, B4, 6, 40000, 443);
+    CHECK(fw_check(t, f, n, 0, allows, &r) == FW_PASS_RULE);
+    r.proto = 0;
+    /* From B's MAC to A, quoting A's packet: passes. */
+    m = v4(e, B4, A4, 1, 3 << 8, 0);
+    memcpy(e + m, f + 14, 28);
+    e[14 + 3] = 56;
+    CHECK(fw_check(t, e, m + 28, 1, allows, &r) == FW_PASS_TRACKED);
+    /* The same error from C's MAC: no flow of A with C; the rules say no. */
+    e[11] = 0xc;
+    CHECK(fw_check(t, e, m + 28, 1, allows, &r) == FW_DENY);
+    e[11] = 0;
+    /* Sent to C (outer destination C), quoting A's packet: refused. */
+    memcpy(e + 14 + 16, C4, 4);
+    CHECK(fw_check(t, e, m + 28, 1, allows, &r) == FW_DENY_MALFORMED);
+    fw_table_free(t);
+}
+
 static void test_other(void)
 {
     struct fw_table *t = fw_table_new(64, KEY);
@@ -243,6 +298,8 @@ int main(void)
     test_always();
     test_tcp_reply();
     test_icmp();
+    test_flow_macs();
+    test_icmp_error_bound();
     test_other();
     test_v6_ext();
     test_bound();
