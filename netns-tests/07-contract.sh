@@ -162,7 +162,7 @@ ctl_err "status without a daemon" -s "$RIG_DIR/no-daemon.sock" status
 rig_say "detach: off the bridge, withdrawn on h2, idempotent"
 # b2 must not send to b1 meanwhile: a unicast frame (its ARP cache's
 # reachability probe) makes h2 look b1 up on the ring, whose record lives
-# until its lifetime ends after the unpublish (docs/routing.md), and h2
+# until its lifetime ends after the unpublish (routing/ring.h), and h2
 # would then point b1 at h1 again; that is not what this step checks.
 rig_run ip -n "$(rig_ns b2)" neigh flush dev eth0
 rig_assert "detach g-b1" rig_ctl h1 detach g-b1
