@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "crypto/link.h"
+#include "crypto/secpool.h"
 
 enum { FRAME = 1400, BATCH = 2048, PKT = FRAME + LINK_DATA_OVERHEAD };
 
@@ -184,6 +185,36 @@ static void bench_raw(double dur)
         fprintf(stderr, "raw decrypt failed\n");
 }
 
+/* What a keypair's memory costs: one sodium_malloc each (the old way) or
+ * a secpool slot (docs/security.md). Two live at once, as in a rekey. */
+static void bench_secmem(void)
+{
+    enum { N = 20000, SIZE = 1200 };
+    struct secpool pool;
+    double t0, t1, t2;
+
+    t0 = now_s();
+    for (int i = 0; i < N; i++) {
+        void *a = sodium_malloc(SIZE), *b = sodium_malloc(SIZE);
+
+        sodium_free(a);
+        sodium_free(b);
+    }
+    t1 = now_s();
+    if (secpool_init(&pool, SIZE, 64) < 0)
+        return;
+    for (int i = 0; i < N; i++) {
+        void *a = secpool_get(&pool), *b = secpool_get(&pool);
+
+        secpool_put(&pool, a);
+        secpool_put(&pool, b);
+    }
+    t2 = now_s();
+    secpool_destroy(&pool);
+    printf("%-38s %8.3f us per pair\n", "sodium_malloc + sodium_free", (t1 - t0) / N * 1e6);
+    printf("%-38s %8.3f us per pair\n", "secpool_get + secpool_put", (t2 - t1) / N * 1e6);
+}
+
 int main(int argc, char **argv)
 {
     double dur = argc > 1 ? atof(argv[1]) : 2.0;
@@ -193,5 +224,6 @@ int main(int argc, char **argv)
     printf("frames of %d bytes, one core, %.1f s per line\n", FRAME, dur);
     bench_link(dur);
     bench_raw(dur);
+    bench_secmem();
     return 0;
 }
