@@ -33,28 +33,30 @@ static void env_kdf(uint8_t k[ENV_KEY], const uint8_t es[32], const uint8_t ss[3
     sodium_memzero(in, sizeof(in));
 }
 
-int env_key_origin(uint8_t k[ENV_KEY], const uint8_t e_priv[32], const uint8_t e_pub[32],
-                   const uint8_t ss[32], const uint8_t origin[32], const uint8_t dest[32])
+/* X25519(@secret, @public) is es, whichever side computes it. */
+static int env_key(uint8_t k[ENV_KEY], const uint8_t secret[32], const uint8_t public[32],
+                   const uint8_t ss[32], const uint8_t e_pub[32], const uint8_t origin[32],
+                   const uint8_t dest[32])
 {
     uint8_t es[32];
 
-    if (crypto_scalarmult(es, e_priv, dest) != 0)
+    if (crypto_scalarmult(es, secret, public) != 0)
         return -EINVAL;
     env_kdf(k, es, ss, e_pub, origin, dest);
     sodium_memzero(es, sizeof(es));
     return 0;
 }
 
+int env_key_origin(uint8_t k[ENV_KEY], const uint8_t e_priv[32], const uint8_t e_pub[32],
+                   const uint8_t ss[32], const uint8_t origin[32], const uint8_t dest[32])
+{
+    return env_key(k, e_priv, dest, ss, e_pub, origin, dest);
+}
+
 int env_key_dest(uint8_t k[ENV_KEY], const uint8_t my_priv[32], const uint8_t e_pub[32],
                  const uint8_t ss[32], const uint8_t origin[32], const uint8_t dest[32])
 {
-    uint8_t es[32];
-
-    if (crypto_scalarmult(es, my_priv, e_pub) != 0)
-        return -EINVAL;
-    env_kdf(k, es, ss, e_pub, origin, dest);
-    sodium_memzero(es, sizeof(es));
-    return 0;
+    return env_key(k, my_priv, e_pub, ss, e_pub, origin, dest);
 }
 
 void env_seal(uint8_t *out, const uint8_t *plain, size_t len, const uint8_t *ad, size_t adlen,
