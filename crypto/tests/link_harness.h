@@ -44,6 +44,9 @@ struct h_node {
     size_t last_rx_len;
     uint8_t last_rx[2048];
     void (*on_data)(struct h_node *n, int from, const uint8_t *d, size_t len);
+    /* hooks->send_train calls (each queues its datagrams) and the last @seg */
+    unsigned trains;
+    size_t train_seg;
     /* hook behaviour and observations */
     bool accept_unknown;
     int accept_calls;
@@ -107,5 +110,6 @@ void test_link_timers(void);
 void test_link_rtt(void);
 void test_link_aead(void);
 void test_link_cookie(void);
+void test_link_frag(void);
 
 #endif
