@@ -49,8 +49,11 @@ static void h_enqueue(int from, int to, const uint8_t *pkt, size_t len)
 static void h_send_hook(void *ctx, struct link_peer *peer, const uint8_t *pkt, size_t len)
 {
     struct h_node *n = ctx;
+    int to = (int)(intptr_t)link_peer_user(peer) - 1;
 
-    h_enqueue(n->id, (int)(intptr_t)link_peer_user(peer) - 1, pkt, len);
+    h_enqueue(n->id, to, pkt, len);
+    if (n->on_send)
+        n->on_send(n, to, pkt, len);
 }
 
 /* A fragment train: queued as the datagrams GSO would cut it into. */

@@ -47,6 +47,8 @@ struct h_node {
     /* hooks->send_train calls (each queues its datagrams) and the last @seg */
     unsigned trains;
     size_t train_seg;
+    /* Called from hooks->send after queueing (re-entry probe). */
+    void (*on_send)(struct h_node *n, int to, const uint8_t *pkt, size_t len);
     /* hook behaviour and observations */
     bool accept_unknown;
     int accept_calls;

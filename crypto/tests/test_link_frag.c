@@ -441,8 +441,60 @@ static void test_peer_free(void)
     h_free();
 }
 
+/*
+ * The daemon's send hook sends again (a detour wraps each datagram into a
+ * packet for the relay): a fragment train in flight must survive a nested
+ * one to another peer.
+ */
+static unsigned nested;
+
+static void send_nested(struct h_node *n, int to, const uint8_t *pkt, size_t len)
+{
+    static uint8_t m[3000];
+
+    if (to != 1 || pkt[0] != LINK_MSG_FRAG || nested++ >= 3)
+        return;
+    fill(m, sizeof(m), 40 + nested);
+    CHECK(link_peer_send(n->peer[2], H.now, m, sizeof(m)) == 0, "nested send");
+}
+
+static void test_reentry_and_queue(void)
+{
+    static uint8_t m[60000], w[3000];
+
+    setup(3, false);
+    CHECK(h_establish(0, 2), "0-2 up");
+    nested = 0;
+    H.node[0].on_send = send_nested;
+    fill(m, sizeof(m), 41);
+    CHECK(h_send(0, 1, m, sizeof(m)) == 0, "big send");
+    H.node[0].on_send = NULL;
+    h_deliver_all();
+    CHECK(got_n == 1 && got_len == sizeof(m) && !memcmp(got, m, sizeof(m)),
+          "the outer train arrived whole");
+    fill(w, sizeof(w), 40 + 3);
+    CHECK(H.node[2].rx_data == 3 && H.node[2].last_rx_len == sizeof(w) &&
+          !memcmp(H.node[2].last_rx, w, sizeof(H.node[2].last_rx)), "the nested ones too");
+    CHECK(cnt(0)->frag_sent == 4, "4 packets as fragments: %llu",
+          (unsigned long long)cnt(0)->frag_sent);
+    h_free();
+
+    /* Queued before the session: flushed as fragments. */
+    h_init(2, true);
+    got_len = got_n = 0;
+    H.node[1].on_data = on_big;
+    link_host_set_frag_size(H.node[0].host, FRAG_SIZE);
+    fill(m, sizeof(m), 42);
+    CHECK(h_send(0, 1, m, sizeof(m)) == 0 && H.qlen == 1 && H.q[0].data[0] == LINK_MSG_INIT,
+          "queued, handshake");
+    h_deliver_all();
+    CHECK(got_n == 1 && got_len == sizeof(m) && !memcmp(got, m, sizeof(m)), "flushed");
+    h_free();
+}
+
 void test_link_frag(void)
 {
+    test_reentry_and_queue();
     test_roundtrip(true);
     test_roundtrip(false);
     test_limits();
