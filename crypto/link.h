@@ -100,7 +100,9 @@ struct link_counters {
  * Hooks are called from inside link_* calls: they must not free the host
  * or a peer, nor call link_receive() (copy, return, act later). They may
  * call link_peer_new(), link_peer_send() and link_peer_connect(); the
- * layer is re-entrant for those (tests: test_hook_reentry).
+ * layer is re-entrant for those, also while the fragments of a packet go
+ * out one hooks->send at a time (tests: test_hook_reentry,
+ * test_reentry_and_queue).
  */
 struct link_hooks {
     void *ctx;
