@@ -23,7 +23,7 @@
 #define SEC UINT64_C(1000000000)
 #define MSEC UINT64_C(1000000)
 
-enum { H_MAX_NODES = 4, H_MAX_STATES = 64 };
+enum { H_MAX_NODES = 6, H_MAX_STATES = 64 };
 
 struct h_pkt {
     int from, to;

@@ -291,6 +291,47 @@ static void test_quota(void)
     h_free();
 }
 
+/*
+ * Five peers, 2-fragment packets half in: four fill the 16 slots; the
+ * fifth, holding none, pushes out the oldest of all, then only its own.
+ */
+static void test_pool_full(void)
+{
+    static const int from[5] = { 0, 2, 3, 4, 5 };
+    static uint8_t m[2000];
+    static struct h_pkt a[5][4][MAXP];
+
+    h_init(6, true);
+    got_len = got_n = 0;
+    H.node[1].on_data = on_big;
+    for (int s = 0; s < 5; s++) {
+        CHECK(h_establish(from[s], 1), "%d up", from[s]);
+        link_host_set_frag_size(H.node[from[s]].host, FRAG_SIZE);
+    }
+    fill(m, sizeof(m), 50);
+    for (int s = 0; s < 5; s++) {
+        for (int k = 0; k < (s < 4 ? 4 : 2); k++) {
+            CHECK(send_take(from[s], m, sizeof(m), a[s][k], MAXP) == 2, "2 fragments");
+            H.now += MSEC;
+            CHECK(rx_copy(1, &a[s][k][0]) == 0, "held %d/%d", s, k);
+            if (s < 4)
+                CHECK(cnt(1)->drop_frag_expired == 0, "room for 16");
+        }
+    }
+    CHECK(cnt(1)->drop_frag_expired == 2, "two given up: %llu",
+          (unsigned long long)cnt(1)->drop_frag_expired);
+    CHECK(rx_copy(1, &a[4][1][1]) == 0 && got_n == 1, "the fifth peer's second packet");
+    CHECK(rx_copy(1, &a[0][1][1]) == 0 && got_n == 2, "node 0's second packet stayed");
+    CHECK(rx_copy(1, &a[1][0][1]) == 0 && got_n == 3, "node 2's first stayed");
+    /* given up: node 0's first (oldest of all), the fifth's first (its own) */
+    CHECK(rx_copy(1, &a[0][0][1]) == 0 && rx_copy(1, &a[4][0][1]) == 0 && got_n == 3,
+          "their tails wait alone");
+    for (int s = 0; s < 5; s++)
+        for (int k = 0; k < (s < 4 ? 4 : 2); k++)
+            free_pkts(a[s][k], 2);
+    h_free();
+}
+
 static void test_replayed_train(void)
 {
     static uint8_t m[5000];
@@ -503,6 +544,7 @@ void test_link_frag(void)
     test_duplicates();
     test_forged_chunk();
     test_quota();
+    test_pool_full();
     test_replayed_train();
     test_mutations();
     test_geometry();
