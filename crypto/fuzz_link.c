@@ -16,6 +16,13 @@
  *     then the rest of the handshake pumped between the hosts
  *   6 A sends / connects (queue, initiation paths) and timers run
  *   7 A forgets C (peer free with live sessions)
+ *   8 genuine data from B cut into fragments (B's fragment size from the
+ *     input), delivered to A reordered, dropped, repeated or altered as the
+ *     input says
+ *   9 fragment body carrying the receiver index of A's current keypair
+ *     (index, count, counter, chunk fuzzed: every reassembly path)
+ * A sends fragment trains (hooks->send_train) when mode 6 sets its
+ * fragment size; B sends fragments one by one (hooks->send).
  * Handshake payloads starting with 'S' make the handshake_done hook send
  * (re-entry), and after every on_timeout no deadline may be left due.
  * The second byte advances the fake clock so every timer path runs.
@@ -28,7 +35,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { FZ_QMAX = 8, FZ_PKT = 4096 };
+enum { FZ_QMAX = LINK_FRAG_MAX + 8, FZ_PKT = 4096 };
 
 struct fz_queue {
     size_t n;
@@ -67,6 +74,16 @@ static void fz_send(void *ctx, struct link_peer *peer, const uint8_t *pkt, size_
         return;     /* a lossy network */
     memcpy(h->out.buf[h->out.n], pkt, len);
     h->out.len[h->out.n++] = len;
+}
+
+/* A's trains: cut as UDP GSO would. */
+static void fz_send_train(void *ctx, struct link_peer *peer, const uint8_t *pkt, size_t len,
+                          size_t seg)
+{
+    if (!seg || len > seg * LINK_FRAG_MAX)
+        abort();
+    for (size_t off = 0; off < len; off += seg)
+        fz_send(ctx, peer, pkt + off, len - off < seg ? len - off : seg);
 }
 
 static struct link_peer *fz_accept(void *ctx, const uint8_t pub[LINK_KEY_LEN],
@@ -118,6 +135,8 @@ static void fz_host_new(struct fz_host *h, uint8_t seed)
     memset(h->priv, seed, sizeof(h->priv));
     h->priv[0] &= 248;
     h->priv[31] = (uint8_t)((h->priv[31] & 127) | 64);
+    if (h == &A)
+        hooks.send_train = fz_send_train;
     if (link_host_new(&h->host, h->priv, &hooks, UINT64_C(1600000000000000000)))
         abort();
     /* Where the CPU allows, the AES-GCM offer and upgrade paths run too. */
@@ -126,19 +145,29 @@ static void fz_host_new(struct fz_host *h, uint8_t seed)
     link_host_set_load_limit(h->host, 2);
 }
 
+/* Moves @src's packets to @dst, copying only what is used. */
+static void fz_queue_take(struct fz_queue *dst, struct fz_queue *src)
+{
+    dst->n = src->n;
+    for (size_t k = 0; k < src->n; k++) {
+        dst->len[k] = src->len[k];
+        memcpy(dst->buf[k], src->buf[k], src->len[k]);
+    }
+    src->n = 0;
+}
+
 /* Deliver what the hosts sent to each other, a bounded number of rounds. */
 static void fz_pump(void)
 {
     struct link_rx rx;
     static uint8_t buf[FZ_PKT];
+    static struct fz_queue q;
 
     for (int round = 0; round < 6; round++) {
         struct fz_host *hs[3] = { &A, &B, &C };
 
         for (int i = 0; i < 3; i++) {
-            struct fz_queue q = hs[i]->out;
-
-            hs[i]->out.n = 0;
+            fz_queue_take(&q, &hs[i]->out);
             for (size_t k = 0; k < q.n; k++) {
                 /* A's packets go to B or C by who sent last; both try. */
                 struct fz_host *to[2] = { i == 0 ? &B : &A, i == 0 ? &C : NULL };
@@ -218,16 +247,62 @@ static void fz_handshake_payloads(const uint8_t *data, size_t size)
     from->payload_len = A.payload_len = 0;
 }
 
-/* A's sending side: connect or send, keepalive changes, timers. */
+/* A's sending side: connect or send (fragmented at a size the input
+ * picks), keepalive changes, timers. */
 static void fz_sender(const uint8_t *data, size_t size)
 {
+    link_host_set_frag_size(A.host, size > 3 ? (size_t)data[3] * 8 : 0);
     if (size > 2 && (data[2] & 1))
         link_peer_connect(a_b, now);
     else
-        link_peer_send(a_b, now, data + 2, size - 2 > 1500 ? 1500 : size - 2);
+        link_peer_send(a_b, now, data + 2, size - 2 > 3000 ? 3000 : size - 2);
     link_peer_set_persistent_keepalive(a_b, size > 2 ? data[2] >> 4 : 0);
     fz_pump();
     (void)link_host_next_deadline(A.host);
+}
+
+/*
+ * Mode 8: B seals data + 5 for A at fragment size 64 + 8 * data[2]; data[3]
+ * picks what happens on the way (bit 0 reverse, bit 1 drop fragment
+ * data[4], bit 2 repeat it, bit 3 flip its byte data[4] >> 1), then A
+ * takes them all.
+ */
+static void fz_fragments(const uint8_t *data, size_t size)
+{
+    static uint8_t buf[FZ_PKT];
+    struct fz_queue *q = &B.out;
+    uint8_t how = size > 3 ? data[3] : 0, pick = size > 4 ? data[4] : 0;
+    size_t plen = size > 5 ? size - 5 : 0;
+    struct link_rx rx;
+
+    if (plen > 3000)
+        plen = 3000;
+    link_host_set_frag_size(B.host, 64 + (size > 2 ? (size_t)data[2] * 8 : 0));
+    B.out.n = 0;
+    link_peer_send(b_a, now, data + 5 < data + size ? data + 5 : NULL, plen);
+    link_host_set_frag_size(B.host, 0);
+    if (!q->n)
+        return;
+    for (size_t k = 0; k < q->n; k++) {
+        size_t i = (how & 1) ? q->n - 1 - k : k;
+        int times = i == pick % q->n ? ((how & 2) ? 0 : (how & 4) ? 2 : 1) : 1;
+
+        if (i == pick % q->n && (how & 8))
+            q->buf[i][(pick >> 1) % q->len[i]] ^= 0x20;
+        while (times-- > 0) {
+            memcpy(buf, q->buf[i], q->len[i]);
+            if (link_receive_from(A.host, now, buf, q->len[i], data + 1, 1, &rx) == 0 && rx.len) {
+                volatile uint8_t sink = 0;
+
+                /* the reassembly buffer: ASan checks the bounds */
+                for (size_t j = 0; j < rx.len; j++)
+                    sink ^= rx.data[j];
+                (void)sink;
+            }
+        }
+    }
+    B.out.n = 0;
+    A.out.n = 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -254,7 +329,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (len > sizeof(pkt))
         len = sizeof(pkt);
     memcpy(pkt, data + 2, len);
-    switch (data[0] % 8) {
+    switch (data[0] % 10) {
     case 0:
         break;
     case 1:
@@ -302,6 +377,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             a_c = NULL;
         }
         return 0;
+    case 8:
+        fz_fragments(data, size);
+        return 0;
+    case 9:
+        if (len >= 1)
+            pkt[0] = LINK_MSG_FRAG;
+        if (len >= 8)
+            link_put_le32(pkt + 4, fz_index_of(a_b->kp_cur));
+        break;
     }
     /* From a source address of one byte: under load (2 initiations a
      * second, below) its cookie decides. */

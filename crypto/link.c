@@ -28,6 +28,7 @@ static int link_drop(struct link_host *host, enum link_drop why)
     case LINK_DROP_RATELIMIT: c->drop_ratelimit++; break;
     case LINK_DROP_CIPHER: c->drop_cipher++; break;
     case LINK_DROP_COOKIE: c->drop_cookie++; break;
+    case LINK_DROP_FRAG_MALFORMED: c->drop_frag_malformed++; break;
     }
     return -(int)why;
 }
@@ -121,11 +122,8 @@ static int link_queue_push(struct link_peer *peer, const uint8_t *data, size_t l
 /* ------------------------------------------------------------------ */
 /* Sending                                                             */
 
-static void link_seal_send(struct link_peer *peer, struct link_keypair *kp, uint64_t now,
-                           const uint8_t *data, size_t len)
+void link_data_seal(struct link_keypair *kp, const uint8_t *data, size_t len, uint8_t *pkt)
 {
-    struct link_host *host = peer->host;
-    uint8_t *pkt = host->pktbuf;
     static const uint8_t empty[1];
 
     link_put_header(pkt, LINK_MSG_DATA);
@@ -135,10 +133,27 @@ static void link_seal_send(struct link_peer *peer, struct link_keypair *kp, uint
     noise_key_seal(&kp->send_key, kp->send_counter, pkt, LINK_DATA_HEADER_LEN,
                    len ? data : empty, len, pkt + LINK_DATA_HEADER_LEN);
     kp->send_counter++;
-    host->hooks.send(host->hooks.ctx, peer, pkt, len + LINK_DATA_OVERHEAD);
+}
+
+/* Returns 0 or -ENOMEM (fragments: nothing sent). */
+static int link_seal_send(struct link_peer *peer, struct link_keypair *kp, uint64_t now,
+                          const uint8_t *data, size_t len)
+{
+    struct link_host *host = peer->host;
+
+    if (link_frag_count(host, len + LINK_DATA_OVERHEAD) > 1) {
+        int r = link_frag_send(peer, kp, data, len);
+
+        if (r)
+            return r;
+    } else {
+        link_data_seal(kp, data, len, host->pktbuf);
+        host->hooks.send(host->hooks.ctx, peer, host->pktbuf, len + LINK_DATA_OVERHEAD);
+    }
     link_timers_any_sent(peer, now);
     if (len)
         link_timers_data_sent(peer, now);
+    return 0;
 }
 
 static struct link_keypair *link_send_keypair(struct link_peer *peer, uint64_t now)
@@ -158,7 +173,8 @@ static void link_queue_flush(struct link_peer *peer, uint64_t now)
         peer->queue[peer->q_head] = NULL;
         peer->q_head = (peer->q_head + 1) % LINK_QUEUE_MAX;
         peer->q_len--;
-        link_seal_send(peer, kp, now, q->data, q->len);
+        /* Out of memory for its fragments: lost, like a full queue's oldest. */
+        (void)link_seal_send(peer, kp, now, q->data, q->len);
         sodium_memzero(q->data, q->len);
         free(q);
     }
@@ -254,12 +270,13 @@ int link_peer_send(struct link_peer *peer, uint64_t now, const uint8_t *data, si
     struct link_keypair *kp;
     int r = 0;
 
-    if (len > LINK_MAX_DATA_PAYLOAD)
+    if (len > LINK_MAX_PAYLOAD ||
+        link_frag_count(peer->host, len + LINK_DATA_OVERHEAD) > LINK_FRAG_MAX)
         return -EMSGSIZE;
     kp = link_send_keypair(peer, now);
     if (kp) {
-        link_seal_send(peer, kp, now, data, len);
-        if (link_timers_rekey_on_send(peer, now))
+        r = link_seal_send(peer, kp, now, data, len);
+        if (!r && link_timers_rekey_on_send(peer, now))
             r = link_maybe_initiate(peer, now);
     } else {
         /* A keepalive without a session only asks for the handshake. */
@@ -600,6 +617,7 @@ static void link_promote_next(struct link_peer *peer, uint64_t now)
     link_timers_handshake_complete(peer, now);
 }
 
+/* A type 4 datagram, or the type 4 packet its fragments made. */
 static int link_rx_data(struct link_host *host, uint64_t now, uint8_t *pkt, size_t len,
                         struct link_rx *rx)
 {
@@ -650,6 +668,20 @@ static int link_rx_data(struct link_host *host, uint64_t now, uint8_t *pkt, size
     return 0;
 }
 
+static int link_rx_frag(struct link_host *host, uint64_t now, const uint8_t *pkt, size_t len,
+                        struct link_rx *rx)
+{
+    uint8_t *msg = NULL;
+    size_t msg_len = 0;
+    int drop = link_frag_take(host, now, pkt, len, &msg, &msg_len);
+
+    if (drop > 0)
+        return link_drop(host, drop);
+    if (drop < 0)
+        return drop;
+    return msg ? link_rx_data(host, now, msg, msg_len, rx) : 0;
+}
+
 int link_receive(struct link_host *host, uint64_t now, uint8_t *pkt, size_t len,
                  struct link_rx *rx)
 {
@@ -671,6 +703,8 @@ int link_receive_from(struct link_host *host, uint64_t now, uint8_t *pkt, size_t
         return link_rx_response(host, now, pkt, len, rx);
     case LINK_MSG_DATA:
         return link_rx_data(host, now, pkt, len, rx);
+    case LINK_MSG_FRAG:
+        return link_rx_frag(host, now, pkt, len, rx);
     case LINK_MSG_COOKIE: {
         int drop = link_cookie_take(host, now, pkt, len);
 

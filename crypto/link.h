@@ -21,6 +21,12 @@
  * Addresses are not this layer's business: the daemon maps a peer to its
  * endpoint (link_peer_user()) and updates it from rx->peer after each
  * authenticated packet (roaming).
+ *
+ * Fragments (link_frag.c, docs/protocol.md 2.5): with
+ * link_host_set_frag_size() a data packet longer than the underlay takes
+ * is encrypted once and sent as up to LINK_FRAG_MAX type 5 datagrams; the
+ * receiver reassembles it in one of LINK_REASM_SLOTS host buffers and then
+ * processes it exactly as a type 4 datagram.
  */
 
 #include <stdbool.h>
@@ -40,7 +46,15 @@ enum link_limits {
     LINK_TAG_LEN = 16,
     LINK_DATA_OVERHEAD = LINK_DATA_HEADER_LEN + LINK_TAG_LEN, /* 32 */
     LINK_MAX_HANDSHAKE_PAYLOAD = 1024, /* room for a certificate */
-    LINK_MAX_PACKET = 65535,
+    LINK_MAX_PAYLOAD = 65536 + 256,    /* a 64 KiB super-frame and its inner headers */
+    LINK_MAX_PACKET = LINK_MAX_PAYLOAD + LINK_DATA_OVERHEAD, /* 65 824: one data packet */
+    LINK_MSG_FRAG = 5,            /* one piece of a data packet (docs/protocol.md 2.5) */
+    /* type(1) index(1) count(1) reserved(1) receiver(4) counter(8) */
+    LINK_FRAG_HEADER_LEN = 16,
+    LINK_FRAG_MAX = 64,           /* fragments of one data packet, at most */
+    LINK_FRAG_MIN_DATAGRAM = 64,  /* smallest fragment size link_host_set_frag_size() sets */
+    LINK_REASM_SLOTS = 16,        /* data packets reassembled at once, per host */
+    LINK_REASM_PEER_SLOTS = 4,    /* ... of which one peer's sessions hold at most */
     LINK_REPLAY_WINDOW = 4096,    /* packets; at least 2048 by requirement */
 };
 
@@ -60,6 +74,8 @@ enum link_drop {
     LINK_DROP_RATELIMIT,          /* initiation within 1/50 s of the last accepted one */
     LINK_DROP_CIPHER,             /* initiation choosing an AEAD this host does not offer */
     LINK_DROP_COOKIE,             /* initiation under load without a valid mac2: cookie sent */
+    LINK_DROP_FRAG_MALFORMED,     /* fragment of a bad header or length, a duplicate, or one
+                                   * inconsistent with the others of its packet */
 };
 
 struct link_counters {
@@ -74,13 +90,19 @@ struct link_counters {
     uint64_t drop_cipher;         /* LINK_DROP_CIPHER */
     uint64_t drop_cookie;         /* LINK_DROP_COOKIE */
     uint64_t cookies_sent;        /* cookie replies sent */
+    uint64_t frag_sent;           /* data packets sent as fragments */
+    uint64_t frag_reassembled;    /* data packets reassembled from fragments */
+    uint64_t drop_frag_malformed; /* LINK_DROP_FRAG_MALFORMED */
+    uint64_t drop_frag_expired;   /* incomplete packets given up: timed out or evicted */
 };
 
 /*
  * Hooks are called from inside link_* calls: they must not free the host
  * or a peer, nor call link_receive() (copy, return, act later). They may
  * call link_peer_new(), link_peer_send() and link_peer_connect(); the
- * layer is re-entrant for those (tests: test_hook_reentry).
+ * layer is re-entrant for those, also while the fragments of a packet go
+ * out one hooks->send at a time (tests: test_hook_reentry,
+ * test_reentry_and_queue).
  */
 struct link_hooks {
     void *ctx;
@@ -124,13 +146,28 @@ struct link_hooks {
      */
     void (*send_to)(void *ctx, const void *addr, size_t addr_len, const uint8_t *pkt,
                     size_t len);
+    /*
+     * All fragments of one data packet for @peer, back to back in @pkt
+     * (@len bytes): each exactly @seg bytes but the last (1..@seg), so
+     * the daemon can hand @pkt to UDP GSO with UDP_SEGMENT = @seg. @pkt
+     * is only valid during the call. May be NULL: each fragment then goes
+     * through hooks->send.
+     */
+    void (*send_train)(void *ctx, struct link_peer *peer, const uint8_t *pkt, size_t len,
+                       size_t seg);
 };
 
-/* What link_receive() found in a datagram. */
+/*
+ * What link_receive() found in a datagram. @data is inside the input
+ * buffer, or, when the datagram was the fragment that completed a data
+ * packet, inside the host's reassembly buffer: valid (and writable, the
+ * daemon may change the payload in place) until the next link_receive*()
+ * call on the host or link_host_free().
+ */
 struct link_rx {
     struct link_peer *peer;       /* authenticated sender, or NULL */
-    uint8_t *data;                /* decrypted payload (inside the input buffer) */
-    size_t len;                   /* 0: handshake or keepalive, nothing to deliver */
+    uint8_t *data;                /* decrypted payload */
+    size_t len;                   /* 0: handshake, keepalive or fragment, nothing to deliver */
 };
 
 /*
@@ -197,6 +234,16 @@ enum { LINK_LOAD_INITIATIONS = 200 };
 void link_host_set_load_limit(struct link_host *host, unsigned per_second);
 
 /*
+ * Send a data packet longer than @max_datagram bytes as fragments of at
+ * most @max_datagram bytes each, 16-byte fragment header included
+ * (docs/protocol.md 2.5): the underlay's largest UDP payload. 0 (the
+ * default): never fragment. Values 1..63 are raised to
+ * LINK_FRAG_MIN_DATAGRAM. Handshakes and keepalives are never fragmented.
+ * Receiving fragments needs no setting.
+ */
+void link_host_set_frag_size(struct link_host *host, size_t max_datagram);
+
+/*
  * Offer and accept AES-256-GCM besides ChaCha20-Poly1305 (off by default).
  * Two hosts that both offer it move to it right after their first
  * handshake (docs/protocol.md, "Choice of AEAD"). Returns 0, or -ENOTSUP
@@ -232,10 +279,13 @@ int link_peer_retry_now(struct link_peer *peer, uint64_t now);
 
 /*
  * Encrypt @len bytes of @data for @peer and hand the packet to
+ * hooks->send, or, longer than the fragment size
+ * (link_host_set_frag_size), as fragments to hooks->send_train or
  * hooks->send. Without a usable session the data is queued (bounded;
  * oldest dropped) and a handshake started; the queue is flushed when it
  * completes. @len 0 sends a keepalive.
- * Returns 0 or one of: -EMSGSIZE (@len too long, or as link_peer_connect),
+ * Returns 0 or one of: -EMSGSIZE (@len over LINK_MAX_PAYLOAD, more than
+ * LINK_FRAG_MAX fragments at the fragment size, or as link_peer_connect),
  * -ENOMEM.
  */
 int link_peer_send(struct link_peer *peer, uint64_t now, const uint8_t *data, size_t len);
@@ -243,9 +293,13 @@ int link_peer_send(struct link_peer *peer, uint64_t now, const uint8_t *data, si
 /*
  * Process one datagram. Handshake packets may make the layer call
  * hooks->send (a response) and hooks->accept; data packets are decrypted
- * in place and described by @rx.
+ * in place and described by @rx. A fragment is kept (0, rx->peer NULL)
+ * until the last one of its packet arrives; then the packet is processed
+ * as a data datagram (rx->data in the reassembly buffer, see struct
+ * link_rx).
  * Returns 0 or -LINK_DROP_* (the matching counter has been incremented),
- * or -ENOMEM when a new session could not be stored, or -EMSGSIZE when
+ * or -ENOMEM when a new session or a fragment's reassembly buffer could
+ * not be stored, or -EMSGSIZE when
  * hooks->handshake_payload claimed more than its cap (no response sent).
  */
 int link_receive(struct link_host *host, uint64_t now, uint8_t *pkt, size_t len,

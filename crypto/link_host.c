@@ -60,6 +60,7 @@ void link_host_free(struct link_host *host)
         return;
     while (host->peers)
         link_peer_free(host->peers);
+    link_frag_free(host);
     secpool_destroy(&host->kp_pool);
     secpool_destroy(&host->hs_pool);
     if (host->priv) {
@@ -133,6 +134,7 @@ void link_peer_free(struct link_peer *peer)
     host = peer->host;
     link_zero_keys(peer);
     link_give_up_handshake(peer);
+    link_frag_forget_peer(peer);
     if (peer->prev)
         peer->prev->next = peer->next;
     else

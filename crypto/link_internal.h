@@ -73,7 +73,6 @@ enum link_wire {
     LINK_INIT_MAX_LEN = LINK_INIT_MIN_LEN + LINK_MAX_HANDSHAKE_PAYLOAD,
     LINK_RESP_MIN_LEN = LINK_RESP_HDR_LEN + NOISE_IK_MSG2_LEN + 2 * LINK_MAC_LEN,
     LINK_RESP_MAX_LEN = LINK_RESP_MIN_LEN + LINK_MAX_HANDSHAKE_PAYLOAD,
-    LINK_MAX_DATA_PAYLOAD = LINK_MAX_PACKET - LINK_DATA_OVERHEAD,
     LINK_COOKIE_LEN = 16,
     LINK_COOKIE_NONCE_LEN = 24,     /* XChaCha20-Poly1305 */
     /* type, reserved(3), receiver, nonce, cookie sealed (16 + tag 16) */
@@ -111,6 +110,30 @@ struct link_handshake {
      * A retransmission is a new link_handshake (new index), so a response
      * always finds the send time of the initiation it answers. */
     uint64_t sent_at;
+};
+
+/*
+ * One data packet being reassembled from fragments (link_frag.c), keyed by
+ * (receiver index, counter). Chunk i lands at i * chunk; the last chunk
+ * waits at the end of @buf until the packet is complete (its offset needs
+ * the chunk size, which it does not tell).
+ */
+struct link_reasm {
+    uint8_t *buf;                   /* LINK_MAX_PACKET, malloc'd on first use */
+    struct link_peer *peer;         /* whose keypair the receiver index named */
+    uint64_t counter;
+    uint64_t born;                  /* arrival of the first fragment */
+    uint64_t have;                  /* bit i: fragment i is in */
+    uint32_t receiver;
+    size_t chunk;                   /* length of every chunk but the last; 0: none in yet */
+    size_t last;                    /* length of the last chunk; 0: not in yet */
+    uint8_t count;                  /* 0: slot free */
+};
+
+enum link_frag_limits {
+    LINK_REASM_TIMEOUT = 500 * LINK_NS_PER_MS,  /* an incomplete packet is given up */
+    /* Fragment train: every header, and the packet sealed behind the first. */
+    LINK_TRAIN_MAX = LINK_FRAG_MAX * LINK_FRAG_HEADER_LEN + LINK_MAX_PACKET,
 };
 
 struct link_qpkt {
@@ -200,6 +223,10 @@ struct link_host {
     struct noise_handshake *scratch_hs;   /* sodium_malloc'd, responder / tentative reads */
     uint8_t *scratch_payload;             /* sodium_malloc'd, decrypted handshake payloads */
     uint8_t *pktbuf;                      /* outbound packet assembly */
+    size_t frag_size;                     /* link_host_set_frag_size; 0: never fragment */
+    uint8_t *trainbuf;                    /* LINK_TRAIN_MAX, malloc'd on first use */
+    bool train_busy;                      /* trainbuf in use (a send hook may send again) */
+    struct link_reasm reasm[LINK_REASM_SLOTS];
 };
 
 /* ---- link_index.c: local index -> (peer, keypair | handshake) ---- */
@@ -239,6 +266,29 @@ void link_tai64n(uint8_t out[LINK_TAI64N_LEN], uint64_t wall_ns);
 size_t link_hs_prologue(uint8_t *out, const uint8_t *init_hdr);
 extern const uint8_t link_prologue[];
 extern const size_t link_prologue_len;
+
+/* ---- link.c: shared with link_frag.c ---- */
+/* Seals @len bytes of @data as a type 4 packet at @pkt (header, ciphertext,
+ * tag: @len + LINK_DATA_OVERHEAD bytes) under kp's next send counter. */
+void link_data_seal(struct link_keypair *kp, const uint8_t *data, size_t len, uint8_t *pkt);
+
+/* ---- link_frag.c: fragments (docs/protocol.md 2.5) ---- */
+/* Fragments a data packet of @pkt_len bytes needs at the host's fragment
+ * size: 1 = none (sent whole), more than LINK_FRAG_MAX: too long. */
+size_t link_frag_count(const struct link_host *host, size_t pkt_len);
+/* Seals @data for @peer under @kp and sends it as fragments. Returns 0 or
+ * -ENOMEM (nothing sent, no counter used). */
+int link_frag_send(struct link_peer *peer, struct link_keypair *kp, const uint8_t *data,
+                   size_t len);
+/* Takes one type 5 datagram. Returns 0 with *@out NULL (kept), 0 with the
+ * completed type 4 packet in *@out / *@out_len (a reassembly buffer), the
+ * LINK_DROP_* reason (positive), or -ENOMEM (no reassembly buffer). */
+int link_frag_take(struct link_host *host, uint64_t now, const uint8_t *pkt, size_t len,
+                   uint8_t **out, size_t *out_len);
+/* @peer is going away: its incomplete packets are dropped silently. */
+void link_frag_forget_peer(struct link_peer *peer);
+/* Frees every reassembly and train buffer. */
+void link_frag_free(struct link_host *host);
 
 /* ---- timers.c: facts reported by link.c ---- */
 void link_timers_data_sent(struct link_peer *peer, uint64_t now);          /* len > 0 */

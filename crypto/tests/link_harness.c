@@ -49,8 +49,24 @@ static void h_enqueue(int from, int to, const uint8_t *pkt, size_t len)
 static void h_send_hook(void *ctx, struct link_peer *peer, const uint8_t *pkt, size_t len)
 {
     struct h_node *n = ctx;
+    int to = (int)(intptr_t)link_peer_user(peer) - 1;
 
-    h_enqueue(n->id, (int)(intptr_t)link_peer_user(peer) - 1, pkt, len);
+    h_enqueue(n->id, to, pkt, len);
+    if (n->on_send)
+        n->on_send(n, to, pkt, len);
+}
+
+/* A fragment train: queued as the datagrams GSO would cut it into. */
+static void h_send_train(void *ctx, struct link_peer *peer, const uint8_t *pkt, size_t len,
+                         size_t seg)
+{
+    struct h_node *n = ctx;
+    int to = (int)(intptr_t)link_peer_user(peer) - 1;
+
+    n->trains++;
+    n->train_seg = seg;
+    for (size_t off = 0; off < len; off += seg)
+        h_enqueue(n->id, to, pkt + off, len - off < seg ? len - off : seg);
 }
 
 /* A cookie reply: to whichever node the source byte names (none: lost). */
@@ -138,6 +154,7 @@ void h_init(int n, bool know)
         struct h_node *nd = &H.node[i];
         struct link_hooks hooks = {
             .ctx = nd, .random = h_random, .send = h_send_hook, .send_to = h_send_to,
+            .send_train = h_send_train,
             .accept = h_accept,
             .handshake_payload = h_hs_payload, .handshake_done = h_hs_done,
             .state_changed = h_state,
@@ -188,7 +205,7 @@ int h_receive_from(int to, int from_addr, uint8_t *pkt, size_t len, struct link_
     int rc = link_receive_from(n->host, H.now, pkt, len, from_addr >= 0 ? &src : NULL,
                                from_addr >= 0 ? 1 : 0, rx);
 
-    if (rc == 0 && rx->peer && len && pkt[0] == LINK_MSG_DATA) {
+    if (rc == 0 && rx->peer && len && (pkt[0] == LINK_MSG_DATA || pkt[0] == LINK_MSG_FRAG)) {
         int from = (int)(intptr_t)link_peer_user(rx->peer) - 1;
 
         if (rx->len) {

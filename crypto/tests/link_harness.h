@@ -23,7 +23,7 @@
 #define SEC UINT64_C(1000000000)
 #define MSEC UINT64_C(1000000)
 
-enum { H_MAX_NODES = 4, H_MAX_STATES = 64 };
+enum { H_MAX_NODES = 6, H_MAX_STATES = 64 };
 
 struct h_pkt {
     int from, to;
@@ -44,6 +44,11 @@ struct h_node {
     size_t last_rx_len;
     uint8_t last_rx[2048];
     void (*on_data)(struct h_node *n, int from, const uint8_t *d, size_t len);
+    /* hooks->send_train calls (each queues its datagrams) and the last @seg */
+    unsigned trains;
+    size_t train_seg;
+    /* Called from hooks->send after queueing (re-entry probe). */
+    void (*on_send)(struct h_node *n, int to, const uint8_t *pkt, size_t len);
     /* hook behaviour and observations */
     bool accept_unknown;
     int accept_calls;
@@ -107,5 +112,6 @@ void test_link_timers(void);
 void test_link_rtt(void);
 void test_link_aead(void);
 void test_link_cookie(void);
+void test_link_frag(void);
 
 #endif

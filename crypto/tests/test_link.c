@@ -180,7 +180,8 @@ static void test_tamper_data(void)
             buf[i] ^= flips[f];
             rc = h_receive(1, buf, p.len, &rx);
             if (i == 0)     /* the type byte selects another parser */
-                CHECK(rc == -LINK_DROP_MALFORMED || rc == -LINK_DROP_AUTH, "type byte: %d", rc);
+                CHECK(rc == -LINK_DROP_MALFORMED || rc == -LINK_DROP_AUTH ||
+                      rc == -LINK_DROP_FRAG_MALFORMED, "type byte: %d", rc);
             else
                 CHECK(rc == -LINK_DROP_AUTH || rc == -LINK_DROP_UNKNOWN_PEER,
                       "byte %zu ^%02x: rc %d", i, flips[f], rc);
@@ -213,6 +214,13 @@ static void test_tamper_data(void)
     for (int t = 0; t < 256; t++) {
         if (t == LINK_MSG_INIT || t == LINK_MSG_RESPONSE || t == LINK_MSG_DATA)
             continue;
+        if (t == LINK_MSG_FRAG) {   /* fragment 0 of 0: no such count */
+            memcpy(buf, p.data, p.len);
+            buf[0] = (uint8_t)t;
+            CHECK(h_receive(1, buf, p.len, &(struct link_rx){ 0 }) == -LINK_DROP_FRAG_MALFORMED,
+                  "data header as a fragment header");
+            continue;
+        }
         memcpy(buf, p.data, p.len);
         buf[0] = (uint8_t)t;
         CHECK(h_receive(1, buf, p.len, &(struct link_rx){ 0 }) == -LINK_DROP_MALFORMED, "type %d", t);
@@ -601,6 +609,7 @@ int main(void)
     test_link_rtt();
     test_link_aead();
     test_link_cookie();
+    test_link_frag();
     test_last_timestamp_reseed();
     if (check_failures) {
         fprintf(stderr, "test_link: %d failure(s)\n", check_failures);

@@ -136,6 +136,8 @@ size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "drop_truncated", d->udp.rx_truncated };
     c[n++] = (struct ctl_counter){ "drop_cipher", lc->drop_cipher };
     c[n++] = (struct ctl_counter){ "drop_cookie", lc->drop_cookie };
+    c[n++] = (struct ctl_counter){ "drop_frag_malformed", lc->drop_frag_malformed };
+    c[n++] = (struct ctl_counter){ "drop_frag_expired", lc->drop_frag_expired };
     for (unsigned r = 0; r < DROP__N; r++)
         c[n++] = (struct ctl_counter){ drop_name((enum drop_reason)r), d->drops.n[r] };
     c[n++] = (struct ctl_counter){ "handshakes_initiated", lc->handshakes_initiated };
@@ -143,6 +145,8 @@ size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "cookies_sent", lc->cookies_sent };
     /* The contract's name for the same count. */
     c[n++] = (struct ctl_counter){ "cookie_replies", lc->cookies_sent };
+    c[n++] = (struct ctl_counter){ "frag_sent", lc->frag_sent };
+    c[n++] = (struct ctl_counter){ "frag_reassembled", lc->frag_reassembled };
     c[n++] = (struct ctl_counter){ "rx_packets", d->udp.rx_packets };
     c[n++] = (struct ctl_counter){ "tx_packets", d->udp.tx_packets };
     c[n++] = (struct ctl_counter){ "tx_errors", d->udp.tx_errors };
