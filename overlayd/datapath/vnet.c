@@ -229,16 +229,24 @@ static bool vn_is_gso(const struct vnet_hdr *h)
     return (h->gso_type & (uint8_t)~VNET_GSO_ECN) != VNET_GSO_NONE;
 }
 
-int vnet_check(const struct vnet_hdr *h, const uint8_t *frame, size_t len)
+/* vnet_check, and where the headers of a GSO frame are in @l. */
+static int vn_check(const struct vnet_hdr *h, const uint8_t *frame, size_t len,
+                    struct vn_layout *l)
 {
-    struct vn_layout l;
     int err = vn_check_hdr(h);
 
     if (err)
         return err;
     if ((h->flags & VNET_F_NEEDS_CSUM) && (size_t)h->csum_start + h->csum_offset + 2 > len)
         return -EINVAL;
-    return vn_is_gso(h) ? vn_check_gso(h, frame, len, &l) : 0;
+    return vn_is_gso(h) ? vn_check_gso(h, frame, len, l) : 0;
+}
+
+int vnet_check(const struct vnet_hdr *h, const uint8_t *frame, size_t len)
+{
+    struct vn_layout l;
+
+    return vn_check(h, frame, len, &l);
 }
 
 size_t vnet_wire_len(const struct vnet_hdr *h, const uint8_t *frame, size_t len)
@@ -340,15 +348,14 @@ int vnet_segment(const struct vnet_hdr *h, const uint8_t *frame, size_t len, uin
 {
     struct vn_layout l;
     size_t payload, n_seg;
-    int err = vnet_check(h, frame, len);
+    int err = vn_check(h, frame, len, &l);
 
     if (err)
         return err;
     if (!vn_is_gso(h))
         return vn_single(h, frame, len, scratch, cap, emit, ctx);
-    vn_layout(frame, len, &l);
     payload = len - l.data;
-    if (cap < vnet_wire_len(h, frame, len))
+    if (cap < l.data + (payload < h->gso_size ? payload : h->gso_size))
         return -ENOBUFS;
     n_seg = payload ? (payload + h->gso_size - 1) / h->gso_size : 1;
     for (size_t i = 0; i < n_seg; i++) {
