@@ -81,7 +81,13 @@
     X(LOOKUP_BUSY, "drop_lookup_busy",                                                      \
       "ring lookup not started: the enclave has 32 in flight (flooded, or asked again later)") \
     X(REVOKED, "drop_revoked",                                                              \
-      "handshake from a host whose key or certificate serial is in the RevokedFile")
+      "handshake from a host whose key or certificate serial is in the RevokedFile")      \
+    X(OFFLOAD_BAD, "drop_offload_bad",                                                      \
+      "frame whose virtio_net_hdr (partial checksum, super-frame) does not match its headers") \
+    X(PEER_NO_OFFLOAD, "drop_peer_no_offload",                                              \
+      "frame too long for one datagram to a host that takes no fragments (older version)") \
+    X(TOO_LONG, "drop_too_long",                                                            \
+      "frame from a guest longer than a jumbo frame (9216-byte MTU) and not a super-frame")
 
 enum drop_reason {
 #define DROP_ENUM(id, name, why) DROP_##id,

@@ -281,13 +281,21 @@ int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg)
     if (sodium_init() < 0)
         return -EIO;
     randombytes_buf(&d->fdb_seed, sizeof(d->fdb_seed));
-    d->tap_buf = malloc((size_t)DAEMON_TAP_BATCH * (4 + DAEMON_FRAME_MAX));
-    if (!d->tap_buf)
+    d->tap_buf = malloc((size_t)DAEMON_TAP_BATCH * DAEMON_TAP_SLOT);
+    d->seg_buf = malloc(DAEMON_TAP_SLOT);
+    if (!d->tap_buf || !d->seg_buf)
         return -ENOMEM;
     if ((rc = daemon_open_sockets(d, cfg)) < 0 || (rc = daemon_open_links(d, cfg)) < 0)
         return rc;
     if (tap_underlay_mtu(d->nl, &d->underlay_mtu) < 0 || d->underlay_mtu < 1280)
         d->underlay_mtu = 1500;
+    /* A link message longer than one underlay datagram (a super-frame, a
+     * guest frame above the inner MTU) goes as fragments of this size. */
+    d->frag_size = d->underlay_mtu - (d->udp.family == AF_INET6 ? 48u : 28u);
+    link_host_set_frag_size(d->link, d->frag_size);
+    d->features = DAEMON_FEATURES;
+    if (getenv("OVERLAYD_NO_OFFLOAD") && strcmp(getenv("OVERLAYD_NO_OFFLOAD"), "1") == 0)
+        d->features = 0;
     if ((rc = daemon_add_configured(d, cfg)) < 0 || (rc = ringd_start(d)) < 0)
         return rc;
     detour_init(d);
@@ -371,6 +379,7 @@ void daemon_cleanup(struct daemon *d)
         sodium_memzero(d->ts_cache, DAEMON_TS_CACHE * sizeof(*d->ts_cache));
     free(d->ts_cache);
     free(d->tap_buf);
+    free(d->seg_buf);
     config_free(d->cfg);
     memset(d, 0, sizeof(*d));
 }

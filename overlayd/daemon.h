@@ -51,6 +51,15 @@ struct resolve_req;
 enum daemon_limits {
     DAEMON_TAP_BATCH = 64,
     DAEMON_FRAME_MAX = 9216 + 18,       /* jumbo MTU + Ethernet + VLAN */
+    /* A TAP read: a super-frame of up to 64 KB of IP + Ethernet + VLAN,
+     * behind the virtio_net_hdr; a shorter buffer truncates silently. */
+    DAEMON_SUPER_MAX = 65536 + 18,
+    /* Before each frame read: room for a type-7 header, then the
+     * virtio_net_hdr the read puts there. */
+    DAEMON_TAP_HEADROOM = INNER_FRAME_GSO_HDR,
+    DAEMON_TAP_SLOT = DAEMON_TAP_HEADROOM + DAEMON_SUPER_MAX,
+    /* What this daemon takes from its peers (announce.c sends it). */
+    DAEMON_FEATURES = INNER_FEAT_OFFLOAD,
     DAEMON_KEEPALIVE_S = 5,
     DAEMON_REFRESH_S = 30,              /* MAC re-announce + fdb ageing */
     DAEMON_TS_CACHE = 1024,             /* remembered handshake timestamps of removed peers */
@@ -138,9 +147,15 @@ struct daemon {
     uint64_t macs_frozen;               /* duplicate detection: MACs frozen (claims.c) */
     struct bucket claim_budget;         /* immediate claims of learned MACs (claims.c) */
     uint64_t forwarded_frames;          /* frames for a MAC claimed away, sent to its new host */
+    uint64_t gso_frames;                /* super-frames read and sent whole (type 7) */
+    uint64_t gso_segmented;             /* segments cut from super-frames in software */
+    size_t frag_size;                   /* longest datagram before the link layer fragments */
+    uint32_t features;                  /* what we announce: DAEMON_FEATURES, or none under
+                                         * OVERLAYD_NO_OFFLOAD=1 (tests: an older host) */
     uv_timer_t claims_timer;            /* forwarding grace periods (announce/claims.c) */
     /* data-path buffers, preallocated */
-    uint8_t *tap_buf;                   /* DAEMON_TAP_BATCH * (4 + DAEMON_FRAME_MAX) */
+    uint8_t *tap_buf;                   /* DAEMON_TAP_BATCH * DAEMON_TAP_SLOT */
+    uint8_t *seg_buf;                   /* one segment of a super-frame cut in software */
     uint8_t ctl_buf[1400];
     uint8_t flood_buf[INNER_FLOOD_HDR + DAEMON_FRAME_MAX];
     uint8_t detour_buf[INNER_DETOUR_FWD_HDR + LINK_MAX_PACKET];

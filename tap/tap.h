@@ -11,8 +11,8 @@
  * kernel deletes them when the daemon's fd closes, even after a crash.
  * Frame I/O is non-blocking: the daemon drains a TAP per wakeup with
  * tap_read_batch() and writes with tap_write_batch(), which loop over
- * read(2)/write(2), one call per frame (a TAP has no batched syscall
- * without IFF_VNET_HDR offloads).
+ * read(2)/write(2), one call per frame (a TAP has no batched syscall;
+ * with tap_open_vnet() one call carries a super-frame of up to 64 KB).
  *
  * All functions return 0 (or a count) or a negative errno.
  * A struct tap_nl is one socket: use it from one thread at a time.
@@ -94,6 +94,24 @@ int tap_underlay_mtu(struct tap_nl *nl, unsigned *mtu);
  * negative errno.
  */
 int tap_open(const char *name, int *fd);
+
+enum { TAP_VNET_HDR_LEN = 10 };   /* struct virtio_net_hdr */
+
+/*
+ * The same with IFF_VNET_HDR: every frame read or written has a 10-byte
+ * virtio_net_hdr in front, and the kernel may hand over partial checksums
+ * and super-frames up to 64 KB (TUNSETOFFLOAD: CSUM, TSO4/6, TSO_ECN, and
+ * USO4/6 when the kernel has them). @offloads (may be NULL) gets the
+ * TUN_F_* set the kernel took.
+ */
+int tap_open_vnet(const char *name, int *fd, unsigned *offloads);
+/*
+ * Write one frame with @hdr in front to a TAP from tap_open_vnet().
+ * Returns 0 or a negative errno (-EAGAIN/-ENOBUFS: congested; -EINVAL:
+ * the kernel refused the header or the frame).
+ */
+int tap_write_vnet(int fd, const uint8_t hdr[TAP_VNET_HDR_LEN], const uint8_t *frame,
+                   size_t len);
 
 struct tap_frame {
     /* For reads, cap >= MTU + 18 (Ethernet header + one VLAN tag): with

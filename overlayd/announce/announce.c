@@ -55,7 +55,8 @@ static void announce_statics(struct daemon *d, struct peer *p, struct enclave *e
 
 void announce_hello(struct daemon *d, struct peer *p)
 {
-    size_t n = d->n_enclaves, cap = 1 + INNER_TLV_HDR + 1 + 3 * n;
+    size_t n = d->n_enclaves;
+    size_t cap = 1 + INNER_TLV_HDR + 1 + 3 * n + INNER_TLV_HDR + INNER_FEATURES_LEN;
     uint32_t *ids = malloc((n ? n : 1) * sizeof(*ids));
     uint8_t *buf = malloc(cap);
     struct inner_writer w;
@@ -73,7 +74,8 @@ void announce_hello(struct daemon *d, struct peer *p)
         n = k;
     }
     inner_ctl_init(&w, buf, cap);
-    if (inner_ctl_enclaves(&w, p->encl_known ? 0 : INNER_ENCLAVES_REQUEST, ids, n) == 0)
+    if (inner_ctl_enclaves(&w, p->encl_known ? 0 : INNER_ENCLAVES_REQUEST, ids, n) == 0 &&
+        inner_ctl_features(&w, d->features) == 0)
         announce_send_tlvs(d, p, &w);
     else
         log_warn("announce", "too many enclaves to announce to %s", p->name);
@@ -250,6 +252,8 @@ void announce_control(struct daemon *d, struct peer *p, const uint8_t *data, siz
 {
     struct inner_reader r;
     struct inner_tlv t;
+    uint32_t features = 0;
+    bool set = false;
     int rc;
 
     if (inner_ctl_reader(&r, data, len) < 0) {
@@ -265,6 +269,11 @@ void announce_control(struct daemon *d, struct peer *p, const uint8_t *data, siz
         switch (t.type) {
         case INNER_TLV_ENCLAVES:
             announce_rx_enclaves(d, p, &t, now);
+            set = true;
+            break;
+        case INNER_TLV_FEATURES:
+            if (inner_features_value(&t, &features) < 0)
+                drop_count(&d->drops, DROP_INNER_MALFORMED, now, "features from %s", p->name);
             break;
         case INNER_TLV_MAC_ANNOUNCE:
         case INNER_TLV_MAC_WITHDRAW:
@@ -278,6 +287,9 @@ void announce_control(struct daemon *d, struct peer *p, const uint8_t *data, siz
     }
     if (rc < 0)
         drop_count(&d->drops, DROP_INNER_MALFORMED, now, "control TLVs from %s", p->name);
+    /* The features come with the set: a set alone is a peer without them. */
+    if (set)
+        p->features = features;
 }
 
 void announce_refresh(struct daemon *d)

@@ -174,6 +174,9 @@ size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "path_probes_lost", d->path_probes_lost };
     c[n++] = (struct ctl_counter){ "path_probe_replies", d->path_probe_replies };
     c[n++] = (struct ctl_counter){ "mss_clamped", d->mss_clamped };
+    c[n++] = (struct ctl_counter){ "gso_frames", d->gso_frames };
+    c[n++] = (struct ctl_counter){ "gso_segmented", d->gso_segmented };
+    c[n++] = (struct ctl_counter){ "udp_gso_trains", d->udp.tx_trains };
     c[n++] = (struct ctl_counter){ "migrations", d->migrations };
     c[n++] = (struct ctl_counter){ "macs_frozen", d->macs_frozen };
     c[n++] = (struct ctl_counter){ "forwarded_frames", d->forwarded_frames };

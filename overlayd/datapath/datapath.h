@@ -87,6 +87,10 @@ void rx_payload(struct daemon *d, struct peer *p, uint8_t *data, size_t len, uin
  * clamped in @frame first (dp_mss_clamp). */
 void dp_tap_deliver(struct daemon *d, struct enclave *e, uint8_t *frame, size_t len,
                     uint64_t now);
+/* The same for a type-7 frame: @vnet is its virtio_net_hdr, checked
+ * (vnet_check) and with no partial checksum unless it is a super-frame. */
+void dp_tap_deliver_vnet(struct daemon *d, struct enclave *e, uint8_t *frame, size_t len,
+                         const uint8_t *vnet, uint64_t now);
 
 /* ports.c: deliver @frame to the guest ports of @e it is for: a known
  * unicast MAC's port, else every port; never back to @from (the port it
@@ -95,9 +99,15 @@ void dp_tap_deliver(struct daemon *d, struct enclave *e, uint8_t *frame, size_t 
 struct attachment;
 void dp_port_deliver(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
                      const struct attachment *from, uint64_t now);
+/* The same with the frame's virtio_net_hdr (NULL: a plain frame). Every
+ * TAP of ours takes one (tap_open_vnet), so super-frames stay whole. */
+void dp_port_deliver_vnet(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
+                          const uint8_t *vnet, const struct attachment *from, uint64_t now);
 /* ports.c: write @frame to port @to (NULL: the uplink); counts drop_tap_write. */
 bool dp_port_write(struct daemon *d, struct enclave *e, const struct attachment *to,
                    const uint8_t *frame, size_t len, uint64_t now);
+bool dp_port_write_vnet(struct daemon *d, struct enclave *e, const struct attachment *to,
+                        const uint8_t *frame, size_t len, const uint8_t *vnet, uint64_t now);
 /* tx.c: drain a port TAP (poll callback). */
 void tx_port_readable(struct daemon *d, struct attachment *a);
 

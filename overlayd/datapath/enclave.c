@@ -99,7 +99,7 @@ static int enclave_uplink_reopen(struct daemon *d, struct enclave *e)
     int rc;
 
     enclave_uplink_close(e);
-    rc = tap_open(e->uplink, &e->tap_fd);
+    rc = tap_open_vnet(e->uplink, &e->tap_fd, NULL);
     if (rc < 0)
         return rc;
     enclave_no_ipv6(e->uplink);
@@ -342,7 +342,7 @@ int enclave_open(struct daemon *d, const struct config_enclave *ce, struct encla
         if (rc < 0)
             return rc;
     }
-    rc = tap_open(e->uplink, &e->tap_fd);
+    rc = tap_open_vnet(e->uplink, &e->tap_fd, NULL);
     if (rc < 0)
         return enclave_fail(d, e, rc, "open uplink TAP");
     enclave_no_ipv6(e->uplink);

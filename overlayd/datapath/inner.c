@@ -38,6 +38,29 @@ int inner_frame_parse(const uint8_t *p, size_t len, uint32_t *enclave_id,
     return 0;
 }
 
+void inner_frame_gso_header(uint8_t hdr[INNER_FRAME_HDR], uint32_t enclave_id)
+{
+    hdr[0] = INNER_FRAME_GSO;
+    put24(hdr + 1, enclave_id);
+}
+
+int inner_frame_gso_parse(const uint8_t *p, size_t len, uint32_t *enclave_id,
+                          const uint8_t **vnet, const uint8_t **frame, size_t *frame_len)
+{
+    uint32_t id;
+
+    if (len < INNER_FRAME_GSO_HDR + INNER_ETH_MIN || p[0] != INNER_FRAME_GSO)
+        return -EBADMSG;
+    id = get24(p + 1);
+    if (id == 0)
+        return -EBADMSG;
+    *enclave_id = id;
+    *vnet = p + INNER_FRAME_HDR;
+    *frame = p + INNER_FRAME_GSO_HDR;
+    *frame_len = len - INNER_FRAME_GSO_HDR;
+    return 0;
+}
+
 static void put64(uint8_t *p, uint64_t v)
 {
     for (int i = 7; i >= 0; i--, v >>= 8)
@@ -120,6 +143,29 @@ int inner_ctl_enclaves(struct inner_writer *w, uint8_t flags, const uint32_t *id
     v[0] = flags;
     for (size_t i = 0; i < n; i++)
         put24(v + 1 + 3 * i, ids[i]);
+    return 0;
+}
+
+int inner_ctl_features(struct inner_writer *w, uint32_t features)
+{
+    uint8_t *v = inner_tlv_begin(w, INNER_TLV_FEATURES, INNER_FEATURES_LEN);
+
+    if (!v)
+        return -ENOSPC;
+    v[0] = (uint8_t)(features >> 24);
+    v[1] = (uint8_t)(features >> 16);
+    v[2] = (uint8_t)(features >> 8);
+    v[3] = (uint8_t)features;
+    return 0;
+}
+
+int inner_features_value(const struct inner_tlv *t, uint32_t *features)
+{
+    /* Longer values are a newer peer's: the first four bytes still count. */
+    if (t->type != INNER_TLV_FEATURES || t->len < INNER_FEATURES_LEN)
+        return -EBADMSG;
+    *features = (uint32_t)t->val[0] << 24 | (uint32_t)t->val[1] << 16 |
+                (uint32_t)t->val[2] << 8 | t->val[3];
     return 0;
 }
 

@@ -53,11 +53,20 @@
  *                             hosts it reaches through a relay other than
  *                             the receiver (their detour's cost)
  *
+ *   7 offload frame: type(1) || enclave id(3) || virtio_net_hdr(10) || Ethernet frame
+ *               a frame with a partial checksum or a super-frame (up to
+ *               64 KB, cut into segments by whoever delivers it to a
+ *               device without offloads); only to a host whose FEATURES
+ *               has INNER_FEAT_OFFLOAD
+ *
  * Control TLVs:
  *   1 ENCLAVES      flags(1) || enclave id(3, BE)*   the sender's full set
  *                   flag 0x01 REQUEST: "send me yours" (sender has no view of ours)
  *   2 MAC_ANNOUNCE  enclave id(3) || MAC(6) || seq(8, BE)
  *   3 MAC_WITHDRAW  enclave id(3) || MAC(6) || seq(8, BE)
+ *   4 FEATURES      flags(4, BE), sent with every ENCLAVES: what the sender
+ *                   takes (INNER_FEAT_*); bytes past the fourth are a newer
+ *                   sender's and are ignored; a set without FEATURES means 0
  * Unknown TLV types are skipped (forward compatibility); a TLV running
  * past the end makes the whole message malformed. A message carries at
  * most one ENCLAVES (a set is whole: a second one would only replace the
@@ -76,6 +85,7 @@ enum inner_type {
     INNER_FLOOD = 4,
     INNER_PROBE = 5,
     INNER_DETOUR = 6,
+    INNER_FRAME_GSO = 7,
 };
 
 enum inner_probe_consts {
@@ -170,10 +180,21 @@ enum inner_tlv_type {
     INNER_TLV_ENCLAVES = 1,
     INNER_TLV_MAC_ANNOUNCE = 2,
     INNER_TLV_MAC_WITHDRAW = 3,
+    INNER_TLV_FEATURES = 4,
+};
+
+/* FEATURES bits: what the sender can take. */
+enum inner_feature {
+    /* Type-7 frames (partial checksums, super-frames) and link messages
+     * sent as fragments (crypto/link.h, LINK_MSG_FRAG). */
+    INNER_FEAT_OFFLOAD = 0x00000001,
 };
 
 enum inner_limits {
     INNER_FRAME_HDR = 4,
+    INNER_VNET_HDR = 10,             /* struct virtio_net_hdr */
+    INNER_FRAME_GSO_HDR = INNER_FRAME_HDR + INNER_VNET_HDR,
+    INNER_FEATURES_LEN = 4,
     INNER_FLOOD_HDR = 20,
     INNER_ETH_MIN = 14,              /* dst(6) src(6) ethertype(2) */
     INNER_ETH_VLAN = 18,             /* Ethernet header with one 802.1Q tag: frame = MTU + this */
@@ -192,6 +213,16 @@ void inner_frame_header(uint8_t hdr[INNER_FRAME_HDR], uint32_t enclave_id);
  */
 int inner_frame_parse(const uint8_t *p, size_t len, uint32_t *enclave_id,
                       const uint8_t **frame, size_t *frame_len);
+
+/* Write the 4-byte header of a type-7 frame (the virtio_net_hdr follows). */
+void inner_frame_gso_header(uint8_t hdr[INNER_FRAME_HDR], uint32_t enclave_id);
+/*
+ * Parse a type-7 payload: @vnet gets the INNER_VNET_HDR bytes of its
+ * virtio_net_hdr (not checked here: datapath/vnet.h), @frame the frame.
+ * -EBADMSG as inner_frame_parse().
+ */
+int inner_frame_gso_parse(const uint8_t *p, size_t len, uint32_t *enclave_id,
+                          const uint8_t **vnet, const uint8_t **frame, size_t *frame_len);
 
 /* A type-4 payload, parsed; @frame points into it. */
 struct inner_flood {
@@ -217,6 +248,11 @@ struct inner_writer {
 void inner_ctl_init(struct inner_writer *w, uint8_t *buf, size_t cap);
 /* Append TLVs. Return 0 or -ENOSPC (nothing appended). */
 int inner_ctl_enclaves(struct inner_writer *w, uint8_t flags, const uint32_t *ids, size_t n);
+struct inner_tlv;
+/* A FEATURES TLV (INNER_FEAT_* bits). */
+int inner_ctl_features(struct inner_writer *w, uint32_t features);
+/* Its value; -EBADMSG when shorter than four bytes. */
+int inner_features_value(const struct inner_tlv *t, uint32_t *features);
 int inner_ctl_mac(struct inner_writer *w, enum inner_tlv_type type, uint32_t enclave_id,
                   const uint8_t mac[6], uint64_t seq);
 /* True when the message holds at least one TLV. */

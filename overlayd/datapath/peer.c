@@ -280,6 +280,27 @@ static void hook_send(void *ctx, struct link_peer *lp, const uint8_t *pkt, size_
     p->tx_bytes += len;
 }
 
+/* The fragments of one link message, @seg bytes each but the last: one
+ * GSO send when they go straight to the peer's endpoint. */
+static void hook_send_train(void *ctx, struct link_peer *lp, const uint8_t *pkt, size_t len,
+                            size_t seg)
+{
+    struct daemon *d = ctx;
+    struct peer *p = link_peer_user(lp);
+
+    if (!p)
+        return;
+    if (d->rx_src || p->path.via || d->rx_via || !p->ep.len) {
+        /* An answer, a detour, or no endpoint: hook_send's rules, one
+         * fragment at a time. */
+        for (size_t off = 0; off < len; off += seg)
+            hook_send(ctx, lp, pkt + off, len - off < seg ? len - off : seg);
+        return;
+    }
+    udp_send_train(&d->udp, &p->ep, pkt, len, seg);
+    p->tx_bytes += len;
+}
+
 static struct link_peer *hook_accept(void *ctx, const uint8_t pub[LINK_KEY_LEN],
                                      const uint8_t *payload, size_t payload_len)
 {
@@ -354,6 +375,7 @@ static void hook_send_to(void *ctx, const void *addr, size_t addr_len, const uin
 const struct link_hooks peer_link_hooks = {
     .random = hook_random,
     .send = hook_send,
+    .send_train = hook_send_train,
     .send_to = hook_send_to,
     .accept = hook_accept,
     .handshake_payload = hook_handshake_payload,

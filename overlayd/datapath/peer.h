@@ -41,6 +41,7 @@ struct peer {
     uint32_t *encl;                     /* enclaves it announced, sorted */
     size_t n_encl;
     bool encl_known;                    /* got its ENCLAVES at least once */
+    uint32_t features;                  /* INNER_FEAT_* it announced with its set */
     bool hello_pending;                 /* send our ENCLAVES from the loop */
     struct bucket encl_answers;         /* its sets answered at once (announce/encl_gate.h) */
     enum link_state state;

@@ -18,6 +18,7 @@
 
 #include "lib/log.h"
 #include "overlayd/daemon.h"
+#include "overlayd/datapath/vnet.h"
 #include "tap/tap.h"
 
 struct attachment *port_by_mac(struct daemon *d, const struct enclave *e, const uint8_t mac[6])
@@ -103,7 +104,7 @@ int port_open(struct daemon *d, struct attachment *a)
     if (a->port_fd >= 0)
         port_close(d, a);
     snprintf(a->port_tap, sizeof(a->port_tap), "ovp%u", idx);
-    rc = tap_open(a->port_tap, &a->port_fd);
+    rc = tap_open_vnet(a->port_tap, &a->port_fd, NULL);
     if (rc < 0)
         return rc;
     /* Its own stack would talk (router solicitations) into the guest's stream. */
@@ -135,30 +136,37 @@ int port_open(struct daemon *d, struct attachment *a)
 
 /* Longer than the port's MTU (the inner MTU, attach set it), with room
  * for one VLAN tag as a bridge port gives: the bridge would have dropped
- * it, and a guest must not get frames its own MTU says cannot come. */
-static bool port_too_long(const struct enclave *e, const uint8_t *frame, size_t len)
+ * it, and a guest must not get frames its own MTU says cannot come. A
+ * super-frame counts by its segments: the guest's stack takes it whole. */
+static bool port_too_long(const struct enclave *e, const uint8_t *frame, size_t len,
+                          const uint8_t *vnet)
 {
     size_t max = e->inner_mtu + 14;
 
+    if (vnet) {
+        struct vnet_hdr h;
+
+        vnet_hdr_read(vnet, &h);
+        len = vnet_wire_len(&h, frame, len);
+    }
     if (len >= 14 && ((frame[12] == 0x81 && frame[13] == 0x00) ||
                       (frame[12] == 0x88 && frame[13] == 0xa8)))
         max += 4;
     return len > max;
 }
 
-bool dp_port_write(struct daemon *d, struct enclave *e, const struct attachment *to,
-                   const uint8_t *frame, size_t len, uint64_t now)
+bool dp_port_write_vnet(struct daemon *d, struct enclave *e, const struct attachment *to,
+                        const uint8_t *frame, size_t len, const uint8_t *vnet, uint64_t now)
 {
-    struct tap_frame tf = { .buf = (uint8_t *)frame, .cap = len, .len = len };
+    static const uint8_t plain[TAP_VNET_HDR_LEN];
     int fd = to ? to->port_fd : e->tap_fd;
 
-    if (to && port_too_long(e, frame, len)) {
+    if (to && port_too_long(e, frame, len, vnet)) {
         drop_count(&d->drops, DROP_PORT_MTU, now, "%s: %zu bytes to port %s (MTU %u)", e->name,
                    len, to->ifname, e->inner_mtu);
         return false;
     }
-
-    if (tap_write_batch(fd, &tf, 1) == 1) {
+    if (tap_write_vnet(fd, vnet ? vnet : plain, frame, len) == 0) {
         d->tap_tx_frames++;
         return true;
     }
@@ -166,26 +174,38 @@ bool dp_port_write(struct daemon *d, struct enclave *e, const struct attachment 
     return false;
 }
 
-void dp_port_deliver(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
-                     const struct attachment *from, uint64_t now)
+bool dp_port_write(struct daemon *d, struct enclave *e, const struct attachment *to,
+                   const uint8_t *frame, size_t len, uint64_t now)
+{
+    return dp_port_write_vnet(d, e, to, frame, len, NULL, now);
+}
+
+void dp_port_deliver_vnet(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
+                          const uint8_t *vnet, const struct attachment *from, uint64_t now)
 {
     struct attachment *to;
 
     if (!e->ports_isolated) {
         /* A shared bridge: it delivered what its own ports sent. */
         if (!from)
-            dp_port_write(d, e, NULL, frame, len, now);
+            dp_port_write_vnet(d, e, NULL, frame, len, vnet, now);
         return;
     }
     if (!(frame[0] & 1) && (to = port_by_mac(d, e, frame))) {
         if (to != from)
-            dp_port_write(d, e, to, frame, len, now);
+            dp_port_write_vnet(d, e, to, frame, len, vnet, now);
         return;
     }
     /* Broadcast, multicast, or a MAC no port has sent from yet. */
     for (size_t i = 0; i < d->n_att; i++) {
         to = &d->att[i];
         if (to->enc == e && to->port_fd >= 0 && to != from)
-            dp_port_write(d, e, to, frame, len, now);
+            dp_port_write_vnet(d, e, to, frame, len, vnet, now);
     }
+}
+
+void dp_port_deliver(struct daemon *d, struct enclave *e, const uint8_t *frame, size_t len,
+                     const struct attachment *from, uint64_t now)
+{
+    dp_port_deliver_vnet(d, e, frame, len, NULL, from, now);
 }

@@ -17,14 +17,10 @@
 #include "overlayd/datapath/mss.h"
 #include "lib/mac.h"
 #include "overlayd/datapath/spoof.h"
+#include "overlayd/datapath/vnet.h"
 #include "tap/tap.h"
 
 enum { TX_TAP_ROUNDS = 4 };        /* batches per wakeup, so one TAP cannot starve the rest */
-
-static size_t tx_slot_size(void)
-{
-    return INNER_FRAME_HDR + DAEMON_FRAME_MAX;
-}
 
 static bool tx_is_unicast(const uint8_t *mac)
 {
@@ -41,13 +37,63 @@ bool tx_peer_takes(const struct daemon *d, const struct peer *p, uint32_t id, ui
     return peer_carries(p, id) && admit_link_allows(d, p, id) && tx_peer_up(p, now);
 }
 
-void tx_send(struct daemon *d, struct peer *p, uint64_t now, const uint8_t *pkt, size_t len)
+static void tx_link_send(struct peer *p, uint64_t now, const uint8_t *pkt, size_t len)
 {
     int rc = link_peer_send(p->lp, now, pkt, len);
 
     detour_note_sent(p, now);
     if (rc < 0)
         log_debug("tx", "send to %s: %s", p->name, strerror(-rc));
+}
+
+struct tx_seg_ctx {
+    struct daemon *d;
+    struct peer *p;
+    uint64_t now;
+    const uint8_t *id;                 /* the enclave id's 3 bytes */
+};
+
+/* One segment of a super-frame, emitted INNER_FRAME_HDR bytes into seg_buf. */
+static void tx_seg_send(void *ctx, uint8_t *frame, size_t len)
+{
+    struct tx_seg_ctx *c = ctx;
+
+    frame[-INNER_FRAME_HDR] = INNER_FRAME;
+    memcpy(frame - INNER_FRAME_HDR + 1, c->id, 3);
+    tx_link_send(c->p, c->now, frame - INNER_FRAME_HDR, len + INNER_FRAME_HDR);
+}
+
+/* A type-7 frame for a host that takes none: cut it into plain frames. */
+static void tx_send_segmented(struct daemon *d, struct peer *p, uint64_t now, const uint8_t *pkt,
+                              size_t len)
+{
+    struct tx_seg_ctx c = { .d = d, .p = p, .now = now, .id = pkt + 1 };
+    struct vnet_hdr h;
+    int rc;
+
+    vnet_hdr_read(pkt + INNER_FRAME_HDR, &h);
+    rc = vnet_segment(&h, pkt + INNER_FRAME_GSO_HDR, len - INNER_FRAME_GSO_HDR,
+                      d->seg_buf + INNER_FRAME_HDR, DAEMON_TAP_SLOT - INNER_FRAME_HDR,
+                      tx_seg_send, &c);
+    if (rc < 0)
+        drop_count(&d->drops, DROP_OFFLOAD_BAD, now, "super-frame to %s", p->name);
+    else
+        d->gso_segmented += (unsigned)rc;
+}
+
+void tx_send(struct daemon *d, struct peer *p, uint64_t now, const uint8_t *pkt, size_t len)
+{
+    bool offload = p->features & INNER_FEAT_OFFLOAD;
+
+    if (len && pkt[0] == INNER_FRAME_GSO && !offload) {
+        tx_send_segmented(d, p, now, pkt, len);
+        return;
+    }
+    if (len > d->frag_size && !offload) {
+        drop_count(&d->drops, DROP_PEER_NO_OFFLOAD, now, "%zu bytes to %s", len, p->name);
+        return;
+    }
+    tx_link_send(p, now, pkt, len);
 }
 
 /* Queue @fact unless the iteration holds it already. */
@@ -102,16 +148,24 @@ void dp_mss_clamp(struct daemon *d, const struct enclave *e, uint8_t *frame, siz
         d->mss_clamped++;
 }
 
+/* A frame read from a TAP, and the inner payload it goes out as. */
+struct tx_pkt {
+    uint8_t *frame;                    /* DAEMON_TAP_HEADROOM bytes of room before it */
+    size_t flen;
+    const uint8_t *vnet;               /* its virtio_net_hdr if it stays a super-frame */
+    uint8_t *pkt;                      /* the type-1 or type-7 payload (tx_frame) */
+    size_t len;
+};
+
 /* A unicast frame to a MAC of @e we know: true when it went (or stays) where it belongs. */
 static bool tx_known_unicast(struct daemon *d, struct enclave *e, const struct fdb_entry *ent,
-                             const struct attachment *from, uint8_t *slot, size_t len,
-                             uint64_t now)
+                             const struct attachment *from, const struct tx_pkt *t, uint64_t now)
 {
     struct peer *p = (struct peer *)ent->peer;
 
     if (!p) {
         if (e->ports_isolated)
-            dp_port_deliver(d, e, slot + INNER_FRAME_HDR, len - INNER_FRAME_HDR, from, now);
+            dp_port_deliver_vnet(d, e, t->frame, t->flen, t->vnet, from, now);
         else
             drop_count(&d->drops, DROP_LOCAL_DST, now, "%s", e->name);
         return true;
@@ -121,7 +175,7 @@ static bool tx_known_unicast(struct daemon *d, struct enclave *e, const struct f
      * may not; flood to the enclave's hosts instead. */
     if (peer_carries(p, e->id) && admit_link_allows(d, p, e->id)) {
         ringd_note_frame(d, p, now);
-        tx_send(d, p, now, slot, len);
+        tx_send(d, p, now, t->pkt, t->len);
         return true;
     }
     drop_count(&d->drops, DROP_NO_ROUTE, now, "%s: unicast to %s, flooded instead", e->name,
@@ -158,14 +212,61 @@ static bool tx_spoofed(struct daemon *d, struct enclave *e, const struct attachm
     return true;
 }
 
-/* @slot: INNER_FRAME_HDR bytes of room, then the frame read from @e's TAP. */
-/* @a: the port it came in on; NULL: read from the uplink. */
-static void tx_frame(struct daemon *d, struct enclave *e, struct attachment *a, uint8_t *slot,
-                     size_t flen, uint64_t now)
+/* Put the inner header in front of the frame: type 7 keeps the
+ * virtio_net_hdr the read left right before it, type 1 overwrites it. */
+static void tx_header(struct tx_pkt *t, uint32_t id)
 {
-    const uint8_t *dst = slot + INNER_FRAME_HDR, *src = dst + 6;
+    if (t->vnet) {
+        t->pkt = t->frame - INNER_FRAME_GSO_HDR;
+        inner_frame_gso_header(t->pkt, id);
+        t->len = t->flen + INNER_FRAME_GSO_HDR;
+    } else {
+        t->pkt = t->frame - INNER_FRAME_HDR;
+        inner_frame_header(t->pkt, id);
+        t->len = t->flen + INNER_FRAME_HDR;
+    }
+}
+
+struct tx_flood_ctx {
+    struct daemon *d;
+    struct enclave *e;
+    uint64_t now;
+};
+
+static void tx_flood_seg(void *ctx, uint8_t *frame, size_t len)
+{
+    struct tx_flood_ctx *c = ctx;
+
+    flood_send(c->d, c->e, NULL, c->d->rid64, c->d->rid64, frame, len, c->now);
+}
+
+/* Flood @t to the enclave's hosts; a super-frame goes as its segments. */
+static void tx_flood(struct daemon *d, struct enclave *e, const struct tx_pkt *t, uint64_t now)
+{
+    struct tx_flood_ctx c = { .d = d, .e = e, .now = now };
+    struct vnet_hdr h;
+    int rc;
+
+    if (!t->vnet) {
+        flood_send(d, e, NULL, d->rid64, d->rid64, t->frame, t->flen, now);
+        return;
+    }
+    vnet_hdr_read(t->vnet, &h);
+    rc = vnet_segment(&h, t->frame, t->flen, d->seg_buf + DAEMON_TAP_HEADROOM,
+                      DAEMON_TAP_SLOT - DAEMON_TAP_HEADROOM, tx_flood_seg, &c);
+    if (rc < 0)
+        drop_count(&d->drops, DROP_OFFLOAD_BAD, now, "%s: super-frame flooded", e->name);
+    else
+        d->gso_segmented += (unsigned)rc;
+}
+
+/* @a: the port it came in on; NULL: read from the uplink. */
+static void tx_frame(struct daemon *d, struct enclave *e, struct attachment *a,
+                     struct tx_pkt *t, uint64_t now)
+{
+    const uint8_t *dst = t->frame, *src = dst + 6;
     const struct fdb_entry *ent;
-    size_t len = flen + INNER_FRAME_HDR;
+    size_t flen = t->flen;
 
     if (flen < INNER_ETH_MIN) {
         drop_count(&d->drops, DROP_RUNT, now, "%s: %zu bytes", e->name, flen);
@@ -199,39 +300,123 @@ static void tx_frame(struct daemon *d, struct enclave *e, struct attachment *a, 
         return;
     /* Our certificate does not list @e: its frames stay on this host. */
     if (!admit_self_may_carry(d, e->id)) {
-        dp_port_deliver(d, e, dst, flen, a, now);
+        dp_port_deliver_vnet(d, e, dst, flen, t->vnet, a, now);
         drop_count(&d->drops, DROP_UNKNOWN_ENCLAVE, now, "%s: not in our certificate", e->name);
         return;
     }
     dp_neigh_learn(d, e, dst, flen, now);
     if (!tx_is_unicast(dst) && dp_neigh_answer(d, e, a, dst, flen, now))
         return;
-    dp_mss_clamp(d, e, slot + INNER_FRAME_HDR, flen);
-    inner_frame_header(slot, e->id);
+    if (!t->vnet)
+        dp_mss_clamp(d, e, t->frame, flen);
+    tx_header(t, e->id);
     if (tx_is_unicast(dst)) {
         ent = fdb_lookup(e->fdb, dst);
         if (ent && ent->state == FDB_PENDING)
             ent = NULL;               /* attached, never heard: located nowhere yet */
-        if (ent && tx_known_unicast(d, e, ent, a, slot, len, now))
+        if (ent && tx_known_unicast(d, e, ent, a, t, now))
             return;
         if (!ent)
             dp_fact_push(d, DP_FACT_UNKNOWN_MAC, e->id, dst, now);
     }
     d->flood_frames++;
     if (a)
-        dp_port_deliver(d, e, dst, flen, a, now);
-    flood_send(d, e, NULL, d->rid64, d->rid64, dst, flen, now);
+        dp_port_deliver_vnet(d, e, dst, flen, t->vnet, a, now);
+    tx_flood(d, e, t, now);
+}
+
+/* Can super-frame @frame of @e go whole: to a known host or local port?
+ * Else it is cut here, and each segment takes the plain path. */
+static bool tx_gso_whole(const struct enclave *e, const uint8_t *frame)
+{
+    const struct fdb_entry *ent;
+
+    if (!tx_is_unicast(frame))
+        return false;
+    ent = fdb_lookup(e->fdb, frame);
+    return ent && ent->state != FDB_PENDING && (ent->peer || e->ports_isolated);
+}
+
+struct tx_seg_frame_ctx {
+    struct daemon *d;
+    struct enclave *e;
+    struct attachment *a;
+    uint64_t now;
+};
+
+static void tx_seg_frame(void *ctx, uint8_t *frame, size_t len)
+{
+    struct tx_seg_frame_ctx *c = ctx;
+    struct tx_pkt t = { .frame = frame, .flen = len };
+
+    tx_frame(c->d, c->e, c->a, &t, c->now);
+}
+
+/* A super-frame read from a TAP: whole to its host, or cut here. */
+static void tx_super(struct daemon *d, struct enclave *e, struct attachment *a,
+                     struct tx_pkt *t, const struct vnet_hdr *h, uint64_t now)
+{
+    struct tx_seg_frame_ctx c = { .d = d, .e = e, .a = a, .now = now };
+    int rc;
+
+    if (tx_gso_whole(e, t->frame)) {
+        t->vnet = t->frame - TAP_VNET_HDR_LEN;
+        d->gso_frames++;
+        tx_frame(d, e, a, t, now);
+        return;
+    }
+    rc = vnet_segment(h, t->frame, t->flen, d->seg_buf + DAEMON_TAP_HEADROOM,
+                      DAEMON_TAP_SLOT - DAEMON_TAP_HEADROOM, tx_seg_frame, &c);
+    if (rc < 0)
+        drop_count(&d->drops, DROP_OFFLOAD_BAD, now, "%s: super-frame", e->name);
+    else
+        d->gso_segmented += (unsigned)rc;
+}
+
+/* @slot: DAEMON_TAP_HEADROOM - TAP_VNET_HDR_LEN bytes of room, then the
+ * virtio_net_hdr and the frame a read put there. */
+static void tx_read_one(struct daemon *d, struct enclave *e, struct attachment *a,
+                        uint8_t *slot, size_t rlen, uint64_t now)
+{
+    struct tx_pkt t = { .frame = slot + DAEMON_TAP_HEADROOM };
+    struct vnet_hdr h;
+
+    if (rlen < TAP_VNET_HDR_LEN + INNER_ETH_MIN) {
+        drop_count(&d->drops, DROP_RUNT, now, "%s: %zu bytes", e->name, rlen);
+        return;
+    }
+    t.flen = rlen - TAP_VNET_HDR_LEN;
+    vnet_hdr_read(t.frame - TAP_VNET_HDR_LEN, &h);
+    if (h.gso_type != VNET_GSO_NONE) {
+        if (vnet_check(&h, t.frame, t.flen) < 0)
+            drop_count(&d->drops, DROP_OFFLOAD_BAD, now, "%s: from the TAP", e->name);
+        else
+            tx_super(d, e, a, &t, &h, now);
+        return;
+    }
+    /* A partial checksum is finished at once: every later reader (MSS
+     * clamp, policy, a host without offloads) then sees a plain frame. */
+    if ((h.flags & VNET_F_NEEDS_CSUM) &&
+        (vnet_check(&h, t.frame, t.flen) < 0 || vnet_csum_complete(&h, t.frame, t.flen) < 0)) {
+        drop_count(&d->drops, DROP_OFFLOAD_BAD, now, "%s: from the TAP", e->name);
+        return;
+    }
+    if (t.flen > DAEMON_FRAME_MAX) {
+        drop_count(&d->drops, DROP_TOO_LONG, now, "%s: %zu bytes", e->name, t.flen);
+        return;
+    }
+    tx_frame(d, e, a, &t, now);
 }
 
 /* Read @fd's frames (@e's uplink, or port @a's TAP) into the data path. */
 static void tx_drain(struct daemon *d, struct enclave *e, struct attachment *a, int fd)
 {
     struct tap_frame fr[DAEMON_TAP_BATCH];
-    size_t slot = tx_slot_size();
+    size_t head = DAEMON_TAP_HEADROOM - TAP_VNET_HDR_LEN;
 
     for (size_t i = 0; i < DAEMON_TAP_BATCH; i++) {
-        fr[i].buf = d->tap_buf + i * slot + INNER_FRAME_HDR;
-        fr[i].cap = DAEMON_FRAME_MAX;
+        fr[i].buf = d->tap_buf + i * DAEMON_TAP_SLOT + head;
+        fr[i].cap = DAEMON_TAP_SLOT - head;
         fr[i].len = 0;
     }
     for (int round = 0; round < TX_TAP_ROUNDS; round++) {
@@ -243,7 +428,7 @@ static void tx_drain(struct daemon *d, struct enclave *e, struct attachment *a, 
             return;
         }
         for (ssize_t i = 0; i < n; i++)
-            tx_frame(d, e, a, d->tap_buf + (size_t)i * slot, fr[i].len, now);
+            tx_read_one(d, e, a, d->tap_buf + (size_t)i * DAEMON_TAP_SLOT, fr[i].len, now);
         if (n < DAEMON_TAP_BATCH)
             return;
     }

@@ -9,6 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/udp.h>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
 
 static int udp_listen_family(const char *listen, struct sockaddr_storage *ss, socklen_t *len,
                              uint16_t port)
@@ -39,7 +50,7 @@ int udp_open(struct udp *u, const char *listen, uint16_t port)
 {
     struct sockaddr_storage ss;
     socklen_t sl;
-    int fam, fd, zero = 0, err;
+    int fam, fd, zero = 0, one = 1, err;
     int bufsz = 4 << 20;
 
     memset(u, 0, sizeof(*u));
@@ -57,7 +68,11 @@ int udp_open(struct udp *u, const char *listen, uint16_t port)
     (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof(bufsz));
     if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
         goto fail;
-    u->rx_buf = malloc((size_t)UDP_BATCH * UDP_PKT_MAX);
+    /* Super-frames arrive as trains of datagrams; let the kernel hand a
+     * train over in one piece (no error when it cannot: one at a time). */
+    u->gro = setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0;
+    u->gso = true;
+    u->rx_buf = malloc((size_t)UDP_BATCH * UDP_RX_MAX);
     u->tx_buf = malloc((size_t)UDP_SEND_QUEUE * UDP_PKT_MAX);
     if (!u->rx_buf || !u->tx_buf) {
         errno = ENOMEM;
@@ -65,7 +80,7 @@ int udp_open(struct udp *u, const char *listen, uint16_t port)
     }
     for (unsigned i = 0; i < UDP_BATCH; i++) {
         u->rx_iov[i].iov_base = udp_rx_data(u, i);
-        u->rx_iov[i].iov_len = UDP_PKT_MAX;
+        u->rx_iov[i].iov_len = UDP_RX_MAX;
     }
     u->fd = fd;
     u->family = fam;
@@ -94,6 +109,26 @@ void udp_close(struct udp *u)
     u->rx_buf = u->tx_buf = NULL;
 }
 
+/* How long each datagram of entry @i is, when GRO joined several. */
+static void udp_rx_note_seg(struct udp *u, unsigned i)
+{
+    struct msghdr *h = &u->rx_msg[i].msg_hdr;
+    unsigned len = u->rx_msg[i].msg_len;
+
+    u->rx_seg[i] = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+        int seg;
+
+        if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO ||
+            c->cmsg_len < CMSG_LEN(sizeof(seg)))
+            continue;
+        memcpy(&seg, CMSG_DATA(c), sizeof(seg));
+        if (seg > 0 && (unsigned)seg < len)
+            u->rx_seg[i] = (unsigned)seg;
+    }
+    u->rx_packets += u->rx_seg[i] ? (len + u->rx_seg[i] - 1) / u->rx_seg[i] : 1;
+}
+
 int udp_recv_batch(struct udp *u)
 {
     int n;
@@ -106,13 +141,18 @@ int udp_recv_batch(struct udp *u)
         h->msg_namelen = sizeof(u->rx_addr[i]);
         h->msg_iov = &u->rx_iov[i];
         h->msg_iovlen = 1;
+        if (u->gro) {
+            h->msg_control = u->rx_ctl[i].buf;
+            h->msg_controllen = sizeof(u->rx_ctl[i].buf);
+        }
     }
     do {
         n = recvmmsg(u->fd, u->rx_msg, UDP_BATCH, MSG_DONTWAIT, NULL);
     } while (n < 0 && errno == EINTR);
     if (n < 0)
         return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
-    u->rx_packets += (unsigned)n;
+    for (int i = 0; i < n; i++)
+        udp_rx_note_seg(u, (unsigned)i);
     return n;
 }
 
@@ -168,6 +208,62 @@ void udp_queue(struct udp *u, const struct udp_addr *to, const uint8_t *pkt, siz
     h->msg_namelen = to->len;
     h->msg_iov = &u->tx_iov[i];
     h->msg_iovlen = 1;
+}
+
+/* One sendmsg for the whole train; false when GSO is not to be had. */
+static bool udp_send_gso(struct udp *u, const struct udp_addr *to, const uint8_t *pkt,
+                         size_t len, size_t seg)
+{
+    union {
+        struct cmsghdr align;
+        uint8_t buf[CMSG_SPACE(sizeof(uint16_t))];
+    } ctl;
+    struct iovec iov = { .iov_base = (void *)pkt, .iov_len = len };
+    struct msghdr h = {
+        .msg_name = (void *)&to->ss, .msg_namelen = to->len, .msg_iov = &iov,
+        .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+    };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&h);
+    uint16_t s16 = (uint16_t)seg;
+    ssize_t r;
+
+    memset(&ctl, 0, sizeof(ctl));
+    c->cmsg_level = SOL_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(s16));
+    memcpy(CMSG_DATA(c), &s16, sizeof(s16));
+    do {
+        r = sendmsg(u->fd, &h, MSG_DONTWAIT);
+    } while (r < 0 && errno == EINTR);
+    if (r >= 0) {
+        u->tx_trains++;
+        u->tx_packets += (len + seg - 1) / seg;
+        return true;
+    }
+    /* EIO: the route's device cannot segment; EINVAL/ENOPROTOOPT: an old
+     * kernel. Either way the datagrams go one by one from now on. */
+    if (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT || errno == EOPNOTSUPP) {
+        u->gso = false;
+        return false;
+    }
+    u->tx_errors += (len + seg - 1) / seg;
+    return true;
+}
+
+void udp_send_train(struct udp *u, const struct udp_addr *to, const uint8_t *pkt, size_t len,
+                    size_t seg)
+{
+    if (!seg || !to->len) {
+        u->tx_errors++;
+        return;
+    }
+    if (u->gso && len > seg && seg <= UINT16_MAX) {
+        udp_flush(u);
+        if (udp_send_gso(u, to, pkt, len, seg))
+            return;
+    }
+    for (size_t off = 0; off < len; off += seg)
+        udp_queue(u, to, pkt + off, len - off < seg ? len - off : seg);
 }
 
 int udp_endpoint_split(const char *ep, char *host, size_t hcap, char *port, size_t pcap)

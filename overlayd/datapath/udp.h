@@ -10,9 +10,16 @@
  * when it is IPv4. Receiving drains with recvmmsg(2) into UDP_BATCH
  * preallocated buffers; sending queues datagrams (copied into
  * preallocated slots) and udp_flush() hands the whole queue to one
- * sendmmsg(2). Nothing is allocated after udp_open().
+ * sendmmsg(2). A train (the fragments of one link message, all of one
+ * size but the last) goes out in one sendmsg(2) with UDP_SEGMENT (UDP
+ * GSO) after the queue; when the kernel refuses GSO (EIO), GSO is off
+ * for good and trains are queued datagram by datagram. With UDP_GRO the
+ * kernel may hand over several datagrams of one size in one buffer:
+ * u->rx_seg[i] says how long each is. Nothing is allocated after
+ * udp_open().
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -22,6 +29,7 @@ enum udp_limits {
     UDP_BATCH = 64,                 /* datagrams per recvmmsg */
     UDP_SEND_QUEUE = 256,           /* datagrams per sendmmsg */
     UDP_PKT_MAX = 9344,             /* jumbo inner frame + headers */
+    UDP_RX_MAX = 65536,             /* one receive buffer: a GRO batch of datagrams */
     UDP_ADDRSTR = 64,               /* "[v6]:port" */
     UDP_HOST_MAX = 256,             /* host part of an endpoint, NUL included */
 };
@@ -39,8 +47,13 @@ struct udp {
     uint16_t port;
     char listen_str[UDP_ADDRSTR];
     /* receive side */
-    uint8_t *rx_buf;                /* UDP_BATCH * UDP_PKT_MAX */
+    uint8_t *rx_buf;                /* UDP_BATCH * UDP_RX_MAX */
     struct mmsghdr rx_msg[UDP_BATCH];
+    unsigned rx_seg[UDP_BATCH];     /* GRO: each datagram's length; 0: one datagram */
+    union {
+        struct cmsghdr align;
+        uint8_t buf[64];
+    } rx_ctl[UDP_BATCH];
     struct iovec rx_iov[UDP_BATCH];
     struct sockaddr_storage rx_addr[UDP_BATCH];
     /* send side */
@@ -49,8 +62,11 @@ struct udp {
     struct iovec tx_iov[UDP_SEND_QUEUE];
     struct sockaddr_storage tx_addr[UDP_SEND_QUEUE];
     unsigned tx_n;
+    bool gso;                       /* UDP_SEGMENT works (cleared on EIO) */
+    bool gro;                       /* UDP_GRO is on */
     /* counters */
     uint64_t rx_packets, tx_packets, tx_errors, rx_truncated;
+    uint64_t tx_trains;             /* trains sent with one GSO sendmsg */
 };
 
 /* @listen: "" or a numeric IPv4/IPv6 address. Returns 0 or a negative errno. */
@@ -63,13 +79,20 @@ void udp_close(struct udp *u);
 int udp_recv_batch(struct udp *u);
 static inline uint8_t *udp_rx_data(struct udp *u, unsigned i)
 {
-    return u->rx_buf + (size_t)i * UDP_PKT_MAX;
+    return u->rx_buf + (size_t)i * UDP_RX_MAX;
 }
 
 /* Queue a datagram (flushes first when the queue is full). */
 void udp_queue(struct udp *u, const struct udp_addr *to, const uint8_t *pkt, size_t len);
 /* Send everything queued with sendmmsg. */
 void udp_flush(struct udp *u);
+/*
+ * Send @len bytes of datagrams of @seg bytes each (the last may be
+ * shorter) to @to, after everything queued (order is kept). One sendmsg
+ * with UDP_SEGMENT while GSO works; else queued one by one.
+ */
+void udp_send_train(struct udp *u, const struct udp_addr *to, const uint8_t *pkt, size_t len,
+                    size_t seg);
 
 /*
  * Resolve "a.b.c.d:port" or "[v6]:port" for this socket's family (IPv4

@@ -393,6 +393,112 @@ out:
     CHECK_EQ(tap_link_delete(nl, "ovbr0"), -ENODEV);
 }
 
+/* A TCPv4 super-frame from test_src to @dst: @payload bytes, gso_size
+ * @mss, the checksum field holding the pseudo-header sum as virtio wants. */
+static size_t make_super(uint8_t *buf, uint8_t *vh, const uint8_t *dst, size_t payload,
+                         uint16_t mss)
+{
+    size_t ip_len = 20 + 20 + payload;
+    uint32_t sum = 0;
+
+    memcpy(buf, dst, 6);
+    memcpy(buf + 6, test_src, 6);
+    buf[12] = 0x08;
+    buf[13] = 0x00;
+    memset(buf + 14, 0, 40);
+    buf[14] = 0x45;
+    buf[16] = (uint8_t)(ip_len >> 8);
+    buf[17] = (uint8_t)ip_len;
+    buf[22] = 64;
+    buf[23] = 6;                               /* TCP */
+    memcpy(buf + 26, (const uint8_t[]){ 10, 0, 0, 1, 10, 0, 0, 2 }, 8);
+    for (int i = 0; i < 20; i += 2)
+        sum += (uint32_t)buf[14 + i] << 8 | buf[15 + i];
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    buf[24] = (uint8_t)(~sum >> 8);
+    buf[25] = (uint8_t)~sum;
+    buf[34 + 1] = 1;                           /* ports 1 -> 2 */
+    buf[34 + 3] = 2;
+    buf[34 + 12] = 5 << 4;
+    buf[34 + 13] = 0x10;                       /* ACK */
+    buf[34 + 15] = 0xff;                       /* window */
+    sum = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 6 + (uint32_t)(20 + payload);
+    sum = (sum & 0xffff) + (sum >> 16);
+    buf[34 + 16] = (uint8_t)(sum >> 8);
+    buf[34 + 17] = (uint8_t)sum;
+    for (size_t i = 0; i < payload; i++)
+        buf[54 + i] = (uint8_t)(i * 7);
+    /* virtio_net_hdr: NEEDS_CSUM, TCPV4, hdr_len, gso_size, csum_start, csum_offset (LE) */
+    memset(vh, 0, TAP_VNET_HDR_LEN);
+    vh[0] = 1;
+    vh[1] = 1;
+    vh[2] = 54;
+    vh[4] = (uint8_t)mss;
+    vh[5] = (uint8_t)(mss >> 8);
+    vh[6] = 34;
+    vh[8] = 16;
+    return 54 + payload;
+}
+
+/* Two TAPs with virtio_net_hdr and offloads on one bridge: a plain frame
+ * comes with an empty header, and a super-frame crosses whole. */
+static void test_vnet_taps(struct tap_nl *nl)
+{
+    static uint8_t frame[8192], in[TAP_VNET_HDR_LEN + 8192];
+    uint8_t vh[TAP_VNET_HDR_LEN], zero[TAP_VNET_HDR_LEN] = { 0 };
+    unsigned offl = 0;
+    int fa = -1, fb = -1;
+    size_t len;
+    ssize_t r = -1;
+
+    CHECK_EQ(tap_bridge_add(nl, "ovbr2", 1400), 0);
+    CHECK_EQ(tap_open_vnet("ovvtA", &fa, &offl), 0);
+    CHECK_EQ(tap_open_vnet("ovvtB", &fb, NULL), 0);
+    if (fa < 0 || fb < 0)
+        goto out;
+    CHECK((offl & 0x0f) == 0x0f);             /* CSUM, TSO4, TSO6, TSO_ECN */
+    CHECK_EQ(tap_link_set_master(nl, "ovvtA", "ovbr2"), 0);
+    CHECK_EQ(tap_link_set_master(nl, "ovvtB", "ovbr2"), 0);
+    CHECK_EQ(tap_link_set_up(nl, "ovvtA", true), 0);
+    CHECK_EQ(tap_link_set_up(nl, "ovvtB", true), 0);
+
+    len = make_frame(frame, test_bcast, 4000, 300);
+    CHECK_EQ(tap_write_vnet(fa, zero, frame, len), 0);
+    for (int i = 0; i < 100 && r < 0; i++) {
+        r = read(fb, in, sizeof(in));
+        if (r < 0 || !is_test_frame(in + TAP_VNET_HDR_LEN, (size_t)r - TAP_VNET_HDR_LEN))
+            r = -1, usleep(10 * 1000);
+    }
+    CHECK_EQ(r, (ssize_t)(TAP_VNET_HDR_LEN + len));
+    CHECK(r > 0 && memcmp(in, zero, TAP_VNET_HDR_LEN) == 0);
+    CHECK(r > 0 && memcmp(in + TAP_VNET_HDR_LEN, frame, len) == 0);
+
+    /* 6000 bytes of TCP in one write, segments of 1000: B takes TSO, so
+     * the bridge hands it over whole, header and all. */
+    len = make_super(frame, vh, test_unknown, 6000, 1000);
+    CHECK_EQ(tap_write_vnet(fa, vh, frame, len), 0);
+    r = -1;
+    for (int i = 0; i < 100 && r < 0; i++) {
+        r = read(fb, in, sizeof(in));
+        if (r < 0 || in[TAP_VNET_HDR_LEN + 12] != 0x08)
+            r = -1, usleep(10 * 1000);
+    }
+    CHECK_EQ(r, (ssize_t)(TAP_VNET_HDR_LEN + len));
+    CHECK_EQ(in[1], 1);                       /* still GSO TCPV4 */
+    CHECK_EQ(in[4] | in[5] << 8, 1000);
+    CHECK(r > 0 && memcmp(in + TAP_VNET_HDR_LEN + 54, frame + 54, 6000) == 0);
+    /* A header the kernel cannot take is refused, not half written. */
+    vh[1] = 0x42;
+    CHECK(tap_write_vnet(fa, vh, frame, len) < 0);
+out:
+    if (fa >= 0)
+        close(fa);
+    if (fb >= 0)
+        close(fb);
+    CHECK_EQ(tap_link_delete(nl, "ovbr2"), 0);
+}
+
 static void test_veth(struct tap_nl *nl)
 {
     struct tap_link_info a, b, br;
@@ -474,6 +580,7 @@ int main(void)
 
     test_errors(nl);
     test_bridge_taps(nl, raw);
+    test_vnet_taps(nl);
     test_veth(nl);
     test_underlay(nl, raw);
 
