@@ -148,15 +148,18 @@ show gso_frames gso_segmented udp_gso_trains frag_sent frag_reassembled drop_fra
 # assert_rose HOST NAME FROM TO
 assert_rose() {
     local a b
-    a=$(ctr "$3" "$1" "$2"); b=$(ctr "$4" "$1" "$2")
+    a=$(ctr "$3" "$1" "$2") || exit 1
+    b=$(ctr "$4" "$1" "$2") || exit 1
     [ "$b" -gt "$a" ] || rig_fail "$1's $2 did not rise from $3 to $4 ($a -> $b)"
     printf '  ok: %s %s rose %s -> %s\n' "$1" "$2" "$a" "$b" >&2
 }
 # assert_either_rose HOST NAME1 NAME2 FROM TO
 assert_either_rose() {
     local a1 b1 a2 b2
-    a1=$(ctr "$4" "$1" "$2"); b1=$(ctr "$5" "$1" "$2")
-    a2=$(ctr "$4" "$1" "$3"); b2=$(ctr "$5" "$1" "$3")
+    a1=$(ctr "$4" "$1" "$2") || exit 1
+    b1=$(ctr "$5" "$1" "$2") || exit 1
+    a2=$(ctr "$4" "$1" "$3") || exit 1
+    b2=$(ctr "$5" "$1" "$3") || exit 1
     [ "$b1" -gt "$a1" ] || [ "$b2" -gt "$a2" ] \
         || rig_fail "neither $1's $2 ($a1 -> $b1) nor its $3 ($a2 -> $b2) rose from $4 to $5"
     printf '  ok: %s %s %s -> %s, %s %s -> %s\n' "$1" "$2" "$a1" "$b1" "$3" "$a2" "$b2" >&2
@@ -171,12 +174,14 @@ assert_either_rose h2 udp_gso_trains frag_sent s1 s2
 assert_rose h1 frag_reassembled s1 s2
 rig_say "3c. g1 -> g3: h3 announces no offload, h1 cuts the super-frames in software"
 assert_rose h1 gso_segmented s2 s3
-rig_assert_eq "$(ctr s3 h3 frag_reassembled)" 0 "h3 frag_reassembled"
+n=$(ctr s3 h3 frag_reassembled) || exit 1
+rig_assert_eq "$n" 0 "h3 frag_reassembled"
 
 rig_say "4. no malformed fragment, offload header or inner frame on any host"
 for h in h1 h2 h3; do
     for n in drop_frag_malformed drop_offload_bad drop_inner_malformed; do
-        rig_assert_eq "$(ctr s3 "$h" "$n")" 0 "$h $n"
+        v=$(ctr s3 "$h" "$n") || exit 1
+        rig_assert_eq "$v" 0 "$h $n"
     done
 done
 
