@@ -290,8 +290,10 @@ int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg)
     if (tap_underlay_mtu(d->nl, &d->underlay_mtu) < 0 || d->underlay_mtu < 1280)
         d->underlay_mtu = 1500;
     /* A link message longer than one underlay datagram (a super-frame, a
-     * guest frame above the inner MTU) goes as fragments of this size. */
-    d->frag_size = d->underlay_mtu - (d->udp.family == AF_INET6 ? 48u : 28u);
+     * guest frame above the inner MTU) goes as fragments of this size: the
+     * outer headers counted as for the inner MTU, so a full inner-MTU frame
+     * is exactly one datagram. */
+    d->frag_size = d->underlay_mtu - (config_underlay_ipv6(cfg) ? 48u : 28u);
     link_host_set_frag_size(d->link, d->frag_size);
     d->features = DAEMON_FEATURES;
     if (getenv("OVERLAYD_NO_OFFLOAD") && strcmp(getenv("OVERLAYD_NO_OFFLOAD"), "1") == 0)

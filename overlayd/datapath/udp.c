@@ -126,6 +126,7 @@ static void udp_rx_note_seg(struct udp *u, unsigned i)
         if (seg > 0 && (unsigned)seg < len)
             u->rx_seg[i] = (unsigned)seg;
     }
+    u->rx_gro += u->rx_seg[i] != 0;
     u->rx_packets += u->rx_seg[i] ? (len + u->rx_seg[i] - 1) / u->rx_seg[i] : 1;
 }
 

@@ -67,6 +67,7 @@ struct udp {
     /* counters */
     uint64_t rx_packets, tx_packets, tx_errors, rx_truncated;
     uint64_t tx_trains;             /* trains sent with one GSO sendmsg */
+    uint64_t rx_gro;                /* receive entries that held several datagrams (GRO) */
 };
 
 /* @listen: "" or a numeric IPv4/IPv6 address. Returns 0 or a negative errno. */
