@@ -24,7 +24,12 @@
 #    same the other way round; g1 -> g3 raises h1's gso_segmented while h3's
 #    frag_reassembled stays 0;
 #  - drop_frag_malformed, drop_offload_bad and drop_inner_malformed are 0
-#    on every host at the end (an honest run).
+#    on every host at the end (an honest run);
+#  - enclave wide (200) on h1 and h2 with MTU = 1500 on the 1500-byte
+#    underlay: guests w1, w2 get MTU 1500 from attach; a DF ping of a
+#    1500-byte IP packet crosses, UDP echoes of 1, 1419 and 1472 bytes are
+#    byte-identical, h1's frag_sent and h2's frag_reassembled rise (the
+#    full-size frames went as fragments inside the overlay).
 # The MB/s of each transfer is printed for the log; nothing asserts on
 # timing. The counters are read before and after each transfer and asserted
 # on after all three, so a run prints every figure before its first failure.
@@ -39,6 +44,8 @@ rig_wan_create
 for i in 1 2 3; do rig_host_create "h$i" "$i"; done
 rig_mesh h1 h2 h3
 for h in h1 h2 h3; do rig_enclave "$h" blue 100; done
+# Step 5: an enclave whose inner MTU is 1500 on a 1500-byte underlay.
+for h in h1 h2; do rig_enclave "$h" wide 200 "MTU = 1500"; done
 rig_daemon_start h1
 rig_daemon_start h2
 rig_log "h3: OVERLAYD_NO_OFFLOAD=1 (announces no offload feature)"
@@ -50,6 +57,8 @@ rig_assert_fails "h1's overlayd runs without OVERLAYD_NO_OFFLOAD" _has_env "${RI
 rig_guest_create h1 blue g1 10.100.0.1 52:54:00:00:41:01
 rig_guest_create h2 blue g2 10.100.0.2 52:54:00:00:41:02
 rig_guest_create h3 blue g3 10.100.0.3 52:54:00:00:41:03
+rig_guest_create h1 wide w1 10.200.0.1 52:54:00:00:42:01
+rig_guest_create h2 wide w2 10.200.0.2 52:54:00:00:42:02
 mtu=$(ip -n "$(rig_ns g1)" -j link show eth0 | jq '.[0].mtu')
 rig_log "guest MTU (set by attach): $mtu"
 for h in h1 h2 h3; do rig_wait_links "$h" 2; done
@@ -183,6 +192,25 @@ for h in h1 h2 h3; do
         v=$(ctr s3 "$h" "$n") || exit 1
         rig_assert_eq "$v" 0 "$h $n"
     done
+done
+
+rig_say "5. MTU = 1500 on a 1500-byte underlay: full-size frames go as fragments inside the overlay"
+wmtu=$(ip -n "$(rig_ns w1)" -j link show eth0 | jq '.[0].mtu')
+rig_assert_eq "$wmtu" 1500 "w1's MTU (attach gives the enclave's MTU)"
+snap s4
+rig_ping w1 10.200.0.2 -M "do" -s 1472       # a 1500-byte IP packet, never fragmented by IP
+rig_log "[$(rig_ns w2)] bulk.py udpecho 0.0.0.0 7007 &"
+ip netns exec "$(rig_ns w2)" "$RIG_PYTHON" "$BULK" udpecho 0.0.0.0 7007 &
+RIG_BG_PIDS+=("$!")
+rig_poll 5 "UDP echo server in w2 listening" _udp_listens w2 7007
+ip netns exec "$(rig_ns w1)" "$RIG_PYTHON" "$BULK" udpcheck 10.200.0.2 7007 1 1419 1472 \
+    || rig_fail "UDP echo at MTU 1500 is not byte-identical (size above)"
+snap s5
+assert_rose h1 frag_sent s4 s5
+assert_rose h2 frag_reassembled s4 s5
+for h in h1 h2; do
+    v=$(ctr s5 "$h" drop_frag_malformed) || exit 1
+    rig_assert_eq "$v" 0 "$h drop_frag_malformed"
 done
 
 rig_pass
