@@ -89,7 +89,7 @@ void tx_send(struct daemon *d, struct peer *p, uint64_t now, const uint8_t *pkt,
         tx_send_segmented(d, p, now, pkt, len);
         return;
     }
-    if (len > d->frag_size && !offload) {
+    if (len + LINK_DATA_OVERHEAD > d->frag_size && !offload) {
         drop_count(&d->drops, DROP_PEER_NO_OFFLOAD, now, "%zu bytes to %s", len, p->name);
         return;
     }
