@@ -178,6 +178,7 @@ size_t ctl_counters(struct daemon *d, struct ctl_counter *c)
     c[n++] = (struct ctl_counter){ "gso_segmented", d->gso_segmented };
     c[n++] = (struct ctl_counter){ "udp_gso_trains", d->udp.tx_trains };
     c[n++] = (struct ctl_counter){ "udp_gro_batches", d->udp.rx_gro };
+    c[n++] = (struct ctl_counter){ "udp_gso_runs", d->udp.tx_gso_runs };
     c[n++] = (struct ctl_counter){ "migrations", d->migrations };
     c[n++] = (struct ctl_counter){ "macs_frozen", d->macs_frozen };
     c[n++] = (struct ctl_counter){ "forwarded_frames", d->forwarded_frames };

@@ -10,7 +10,10 @@
  * when it is IPv4. Receiving drains with recvmmsg(2) into UDP_BATCH
  * preallocated buffers; sending queues datagrams (copied into
  * preallocated slots) and udp_flush() hands the whole queue to one
- * sendmmsg(2). A train (the fragments of one link message, all of one
+ * sendmmsg(2). Consecutive datagrams of one size to one address share a
+ * queue entry, sent as one UDP GSO message (the kernel then moves them as
+ * one packet until the wire, and a receiver with UDP_GRO gets them in one
+ * piece). A train (the fragments of one link message, all of one
  * size but the last) goes out in one sendmsg(2) with UDP_SEGMENT (UDP
  * GSO) after the queue; when the kernel refuses GSO (EIO), GSO is off
  * for good and trains are queued datagram by datagram. With UDP_GRO the
@@ -30,6 +33,7 @@ enum udp_limits {
     UDP_SEND_QUEUE = 256,           /* datagrams per sendmmsg */
     UDP_PKT_MAX = 9344,             /* jumbo inner frame + headers */
     UDP_RX_MAX = 65536,             /* one receive buffer: a GRO batch of datagrams */
+    UDP_GSO_SEGS = 64,              /* datagrams per GSO send: every kernel takes 64 */
     UDP_ADDRSTR = 64,               /* "[v6]:port" */
     UDP_HOST_MAX = 256,             /* host part of an endpoint, NUL included */
 };
@@ -61,12 +65,23 @@ struct udp {
     struct mmsghdr tx_msg[UDP_SEND_QUEUE];
     struct iovec tx_iov[UDP_SEND_QUEUE];
     struct sockaddr_storage tx_addr[UDP_SEND_QUEUE];
+    /* Each queue entry is a run of datagrams to one address, all of
+     * tx_seg bytes but a shorter last one (then closed), sent with
+     * UDP_SEGMENT when it holds more than one. */
+    uint16_t tx_seg[UDP_SEND_QUEUE];
+    uint8_t tx_cnt[UDP_SEND_QUEUE];
+    bool tx_closed[UDP_SEND_QUEUE];
+    union {
+        struct cmsghdr align;
+        uint8_t buf[CMSG_SPACE(sizeof(uint16_t))];
+    } tx_ctl[UDP_SEND_QUEUE];
     unsigned tx_n;
     bool gso;                       /* UDP_SEGMENT works (cleared on EIO) */
     bool gro;                       /* UDP_GRO is on */
     /* counters */
     uint64_t rx_packets, tx_packets, tx_errors, rx_truncated;
     uint64_t tx_trains;             /* trains sent with one GSO sendmsg */
+    uint64_t tx_gso_runs;           /* queue entries of several datagrams (GSO) */
     uint64_t rx_gro;                /* receive entries that held several datagrams (GRO) */
 };
 

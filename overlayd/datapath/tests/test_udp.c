@@ -13,14 +13,36 @@
 
 static int calls;
 static int script_errno;          /* 0: accept everything */
-static unsigned script_accept;    /* datagrams accepted before failing */
+static unsigned script_accept;    /* queue entries accepted before failing */
+/* What the last call was given: per entry, bytes and UDP_SEGMENT (0: none). */
+static size_t seen_len[UDP_SEND_QUEUE];
+static unsigned seen_seg[UDP_SEND_QUEUE], seen_n;
+
+enum { TEST_SOL_UDP = 17, TEST_UDP_SEGMENT = 103 };
+
+static unsigned entry_seg(struct msghdr *h)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+        uint16_t seg;
+
+        if (c->cmsg_level == TEST_SOL_UDP && c->cmsg_type == TEST_UDP_SEGMENT) {
+            memcpy(&seg, CMSG_DATA(c), sizeof(seg));
+            return seg;
+        }
+    }
+    return 0;
+}
 
 int sendmmsg(int fd, struct mmsghdr *msg, unsigned vlen, int flags)
 {
     (void)fd;
-    (void)msg;
     (void)flags;
     calls++;
+    seen_n = vlen;
+    for (unsigned i = 0; i < vlen && i < UDP_SEND_QUEUE; i++) {
+        seen_len[i] = msg[i].msg_hdr.msg_iov[0].iov_len;
+        seen_seg[i] = entry_seg(&msg[i].msg_hdr);
+    }
     if (script_accept) {
         unsigned n = vlen < script_accept ? vlen : script_accept;
 
@@ -55,6 +77,7 @@ static void run(int err, unsigned accept, unsigned queued, int max_calls,
         check_failures++;
         return;
     }
+    u.gso = false;                /* one entry per datagram: the error paths */
     queue_n(&u, queued);
     calls = 0;
     script_errno = err;
@@ -72,8 +95,53 @@ static void run(int err, unsigned accept, unsigned queued, int max_calls,
     udp_close(&u);
 }
 
+/* Runs of one size to one address share an entry sent with UDP_SEGMENT. */
+static void test_runs(void)
+{
+    struct udp u;
+    struct udp_addr a, b;
+    uint8_t pkt[200] = { 0 };
+
+    memset(&u, 0, sizeof(u));
+    CHECK(udp_open(&u, "127.0.0.1", 0) == 0);
+    CHECK(u.gso);
+    CHECK(udp_resolve(&u, "127.0.0.1:9", &a) == 0);
+    CHECK(udp_resolve(&u, "127.0.0.1:10", &b) == 0);
+    for (int i = 0; i < 100; i++)           /* 64 + 36 */
+        udp_queue(&u, &a, pkt, 100);
+    udp_queue(&u, &a, pkt, 60);             /* shorter: ends the run */
+    udp_queue(&u, &a, pkt, 60);             /* a new one */
+    udp_queue(&u, &b, pkt, 60);             /* another address */
+    udp_queue(&u, &b, pkt, 200);            /* longer than the run's size */
+    CHECK_EQ(u.tx_n, 5);
+    calls = 0;
+    udp_flush(&u);
+    CHECK_EQ(calls, 1);
+    CHECK_EQ(seen_n, 5);
+    CHECK_EQ(seen_len[0], 6400);
+    CHECK_EQ(seen_seg[0], 100);
+    CHECK_EQ(seen_len[1], 36 * 100 + 60);
+    CHECK_EQ(seen_seg[1], 100);
+    CHECK_EQ(seen_len[2], 60);
+    CHECK_EQ(seen_seg[2], 0);
+    CHECK_EQ(seen_len[3], 60);
+    CHECK_EQ(seen_len[4], 200);
+    CHECK_EQ(seen_seg[4], 0);
+    CHECK_EQ(u.tx_packets, 104);
+    CHECK_EQ(u.tx_errors, 0);
+    /* A full socket buffer counts every datagram of the lost runs. */
+    for (int i = 0; i < 10; i++)
+        udp_queue(&u, &a, pkt, 100);
+    script_errno = EAGAIN;
+    udp_flush(&u);
+    script_errno = 0;
+    CHECK_EQ(u.tx_errors, 10);
+    udp_close(&u);
+}
+
 int main(void)
 {
+    test_runs();
     /* all sent in one call */
     run(0, 0, 100, 1, 100, 0, __LINE__);
     /* full buffer: one failing call, the rest counted as errors, no spin */
