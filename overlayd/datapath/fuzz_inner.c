@@ -11,6 +11,7 @@
 
 #include "overlayd/datapath/fdb.h"
 #include "overlayd/datapath/inner.h"
+#include "overlayd/datapath/vnet.h"
 #include "overlayd/paths/path_probe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,6 +33,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (inner_frame_parse(data, size, &id, &frame, &flen) == 0) {
         fdb_learn(f, frame + 6, &peer, size);
         (void)fdb_lookup(f, frame);
+    }
+    {
+        /* Type 7: the header a peer sent is checked against its frame
+         * exactly as rx.c does before anything reads the frame. */
+        const uint8_t *vnet;
+        static uint8_t copy[70000];
+        struct vnet_hdr h;
+
+        if (inner_frame_gso_parse(data, size, &id, &vnet, &frame, &flen) == 0 &&
+            flen <= sizeof(copy)) {
+            if (vnet != data + INNER_FRAME_HDR || frame != data + INNER_FRAME_GSO_HDR)
+                __builtin_trap();
+            memcpy(copy, frame, flen);
+            vnet_hdr_read(vnet, &h);
+            if (vnet_check(&h, copy, flen) == 0 && h.gso_type == VNET_GSO_NONE)
+                (void)vnet_csum_complete(&h, copy, flen);
+        }
     }
     {
         struct inner_flood fl;
@@ -129,6 +147,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (inner_enclaves_parse(&t, &flags, &n) == 0)
                 for (size_t i = 0; i < n; i++)
                     (void)inner_enclaves_id(&t, i);
+            if (t.type == INNER_TLV_FEATURES) {
+                uint32_t feat;
+
+                if ((inner_features_value(&t, &feat) == 0) != (t.len >= INNER_FEATURES_LEN))
+                    __builtin_trap();
+            }
             if (inner_mac_parse(&t, &id, mac, &seq) == 0) {
                 if (t.type == INNER_TLV_MAC_ANNOUNCE)
                     fdb_announce(f, mac, &peer, seq, size);

@@ -47,7 +47,6 @@ static void tx_link_send(struct peer *p, uint64_t now, const uint8_t *pkt, size_
 }
 
 struct tx_seg_ctx {
-    struct daemon *d;
     struct peer *p;
     uint64_t now;
     const uint8_t *id;                 /* the enclave id's 3 bytes */
@@ -67,7 +66,7 @@ static void tx_seg_send(void *ctx, uint8_t *frame, size_t len)
 static void tx_send_segmented(struct daemon *d, struct peer *p, uint64_t now, const uint8_t *pkt,
                               size_t len)
 {
-    struct tx_seg_ctx c = { .d = d, .p = p, .now = now, .id = pkt + 1 };
+    struct tx_seg_ctx c = { .p = p, .now = now, .id = pkt + 1 };
     struct vnet_hdr h;
     int rc;
 

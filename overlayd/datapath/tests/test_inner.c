@@ -31,6 +31,55 @@ static void test_frame(void)
     CHECK(inner_frame_parse(buf, 24, &id, &fr, &fl) == -EBADMSG);
 }
 
+/* Type 7: the virtio_net_hdr sits between the header and the frame. */
+static void test_frame_gso(void)
+{
+    uint8_t buf[64] = { 0 };
+    const uint8_t *vnet, *fr;
+    size_t fl;
+    uint32_t id;
+
+    inner_frame_gso_header(buf, 0x0a0b0c);
+    CHECK(buf[0] == INNER_FRAME_GSO && buf[1] == 0x0a && buf[2] == 0x0b && buf[3] == 0x0c);
+    CHECK(inner_frame_gso_parse(buf, 14 + 14, &id, &vnet, &fr, &fl) == 0);
+    CHECK(id == 0x0a0b0c && vnet == buf + 4 && fr == buf + 14 && fl == 14);
+    /* no room for an Ethernet header after the virtio_net_hdr */
+    CHECK(inner_frame_gso_parse(buf, 14 + 13, &id, &vnet, &fr, &fl) == -EBADMSG);
+    /* a type 1 frame is not a type 7 one, nor the other way round */
+    CHECK(inner_frame_parse(buf, 28, &id, &fr, &fl) == -EBADMSG);
+    inner_frame_header(buf, 5);
+    CHECK(inner_frame_gso_parse(buf, 28, &id, &vnet, &fr, &fl) == -EBADMSG);
+    inner_frame_gso_header(buf, 0);
+    CHECK(inner_frame_gso_parse(buf, 28, &id, &vnet, &fr, &fl) == -EBADMSG);
+}
+
+/* FEATURES: four bytes, big-endian; longer is a newer sender's, shorter malformed. */
+static void test_features(void)
+{
+    uint8_t buf[64];
+    uint8_t longer[] = { 2, 4, 0, 6, 0x80, 0, 0, 1, 0xaa, 0xbb };
+    uint8_t shorter[] = { 2, 4, 0, 3, 0, 0, 1 };
+    struct inner_writer w;
+    struct inner_reader r;
+    struct inner_tlv t;
+    uint32_t f = 0;
+
+    inner_ctl_init(&w, buf, sizeof(buf));
+    CHECK(inner_ctl_features(&w, 0x01020304) == 0);
+    CHECK(inner_ctl_reader(&r, w.buf, w.len) == 0);
+    CHECK(inner_ctl_next(&r, &t) > 0 && t.type == INNER_TLV_FEATURES);
+    CHECK(inner_features_value(&t, &f) == 0 && f == 0x01020304);
+    CHECK(inner_ctl_reader(&r, longer, sizeof(longer)) == 0);
+    CHECK(inner_ctl_next(&r, &t) > 0);
+    CHECK(inner_features_value(&t, &f) == 0 && f == 0x80000001);
+    CHECK(inner_ctl_reader(&r, shorter, sizeof(shorter)) == 0);
+    CHECK(inner_ctl_next(&r, &t) > 0);
+    CHECK(inner_features_value(&t, &f) == -EBADMSG);
+    /* no room left */
+    inner_ctl_init(&w, buf, 1 + 3 + 3);
+    CHECK(inner_ctl_features(&w, 1) == -ENOSPC);
+}
+
 static void test_flood(void)
 {
     uint8_t buf[64] = { 0 };
@@ -410,6 +459,8 @@ static void test_probe(void)
 
 int main(void)
 {
+    test_frame_gso();
+    test_features();
     test_detour();
     test_probe();
     test_ring();
