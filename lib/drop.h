@@ -87,7 +87,7 @@
     X(PEER_NO_OFFLOAD, "drop_peer_no_offload",                                              \
       "frame too long for one datagram to a host that takes no fragments (older version)") \
     X(TOO_LONG, "drop_too_long",                                                            \
-      "frame from a guest longer than a jumbo frame (9216-byte MTU) and not a super-frame")
+      "frame from a guest or broadcast from a peer longer than a jumbo frame (9216-byte MTU), not a super-frame")
 
 enum drop_reason {
 #define DROP_ENUM(id, name, why) DROP_##id,

@@ -294,6 +294,8 @@ int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg)
      * outer headers counted as for the inner MTU, so a full inner-MTU frame
      * is exactly one datagram. */
     d->frag_size = d->underlay_mtu - (config_underlay_ipv6(cfg) ? 48u : 28u);
+    if (d->frag_size > UDP_PKT_MAX)
+        d->frag_size = UDP_PKT_MAX;         /* a send-queue slot (loopback: 64 KB MTU) */
     link_host_set_frag_size(d->link, d->frag_size);
     d->features = DAEMON_FEATURES;
     if (getenv("OVERLAYD_NO_OFFLOAD") && strcmp(getenv("OVERLAYD_NO_OFFLOAD"), "1") == 0)

@@ -51,6 +51,12 @@ void flood_send(struct daemon *d, struct enclave *e, const struct peer *from, ui
     struct plan_flood_hop hop[PLAN_FLOOD_MAX];
     unsigned n = 0, k;
 
+    /* flood_buf holds a jumbo frame: a longer one (a hostile peer's, now
+     * that fragments carry up to 64 KB) goes no further. */
+    if (flen > DAEMON_FRAME_MAX) {
+        drop_count(&d->drops, DROP_TOO_LONG, now, "%s: %zu-byte flood", e->name, flen);
+        return;
+    }
     if (!from && flood_too_big(e, flen)) {
         flood_copies(d, e, frame, flen, now);
         return;

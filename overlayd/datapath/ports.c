@@ -155,18 +155,52 @@ static bool port_too_long(const struct enclave *e, const uint8_t *frame, size_t 
     return len > max;
 }
 
+struct port_cut_ctx {
+    int fd;
+    int rc;
+};
+
+static void port_cut_write(void *ctx, uint8_t *frame, size_t len)
+{
+    static const uint8_t plain[TAP_VNET_HDR_LEN];
+    struct port_cut_ctx *c = ctx;
+
+    if (tap_write_vnet(c->fd, plain, frame, len) < 0)
+        c->rc = -EIO;
+}
+
+static int port_write_cut(struct daemon *d, int fd, const uint8_t *frame, size_t len,
+                          const uint8_t *vnet)
+{
+    struct port_cut_ctx c = { .fd = fd, .rc = 0 };
+    struct vnet_hdr h;
+    int n;
+
+    vnet_hdr_read(vnet, &h);
+    n = vnet_segment(&h, frame, len, d->seg_buf, DAEMON_TAP_SLOT, port_cut_write, &c);
+    if (n < 0)
+        return n;
+    d->gso_segmented += (unsigned)n;
+    return c.rc;
+}
+
 bool dp_port_write_vnet(struct daemon *d, struct enclave *e, const struct attachment *to,
                         const uint8_t *frame, size_t len, const uint8_t *vnet, uint64_t now)
 {
     static const uint8_t plain[TAP_VNET_HDR_LEN];
-    int fd = to ? to->port_fd : e->tap_fd;
+    int fd = to ? to->port_fd : e->tap_fd, rc;
 
     if (to && port_too_long(e, frame, len, vnet)) {
         drop_count(&d->drops, DROP_PORT_MTU, now, "%s: %zu bytes to port %s (MTU %u)", e->name,
                    len, to->ifname, e->inner_mtu);
         return false;
     }
-    if (tap_write_vnet(fd, vnet ? vnet : plain, frame, len) == 0) {
+    rc = tap_write_vnet(fd, vnet ? vnet : plain, frame, len);
+    /* A kernel that does not know this super-frame's kind (USO from a
+     * newer host): the segments, written one by one. */
+    if (rc == -EINVAL && vnet)
+        rc = port_write_cut(d, fd, frame, len, vnet);
+    if (rc == 0) {
         d->tap_tx_frames++;
         return true;
     }

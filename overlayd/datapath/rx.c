@@ -104,11 +104,13 @@ static void rx_frame_gso(struct daemon *d, struct peer *p, uint8_t *data, size_t
     }
     f = data + (frame - data);
     vnet_hdr_read(vnet, &h);
-    if (vnet_check(&h, f, flen) < 0 ||
+    if (vnet_check(&h, f, flen) < 0 || vnet_wire_len(&h, f, flen) > DAEMON_FRAME_MAX ||
         (h.gso_type == VNET_GSO_NONE && vnet_csum_complete(&h, f, flen) < 0)) {
         drop_count(&d->drops, DROP_OFFLOAD_BAD, now, "offload frame from %s", p->name);
         return;
     }
+    /* Finished: say so in the payload too, which claims_forward may pass on. */
+    vnet_hdr_write(&h, data + INNER_FRAME_HDR);
     if ((e = rx_enclave(d, p, id, now)))
         rx_frame_common(d, e, p, data, len, f, flen,
                         h.gso_type == VNET_GSO_NONE ? NULL : vnet, now);

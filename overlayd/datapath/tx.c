@@ -45,6 +45,7 @@ static void tx_link_send(struct peer *p, uint64_t now, const uint8_t *pkt, size_
 }
 
 struct tx_seg_ctx {
+    struct daemon *d;
     struct peer *p;
     uint64_t now;
     const uint8_t *id;                 /* the enclave id's 3 bytes */
@@ -57,14 +58,14 @@ static void tx_seg_send(void *ctx, uint8_t *frame, size_t len)
 
     frame[-INNER_FRAME_HDR] = INNER_FRAME;
     memcpy(frame - INNER_FRAME_HDR + 1, c->id, 3);
-    tx_link_send(c->p, c->now, frame - INNER_FRAME_HDR, len + INNER_FRAME_HDR);
+    tx_send(c->d, c->p, c->now, frame - INNER_FRAME_HDR, len + INNER_FRAME_HDR);
 }
 
 /* A type-7 frame for a host that takes none: cut it into plain frames. */
 static void tx_send_segmented(struct daemon *d, struct peer *p, uint64_t now, const uint8_t *pkt,
                               size_t len)
 {
-    struct tx_seg_ctx c = { .p = p, .now = now, .id = pkt + 1 };
+    struct tx_seg_ctx c = { .d = d, .p = p, .now = now, .id = pkt + 1 };
     struct vnet_hdr h;
     int rc;
 
@@ -90,6 +91,8 @@ void tx_send(struct daemon *d, struct peer *p, uint64_t now, const uint8_t *pkt,
         drop_count(&d->drops, DROP_PEER_NO_OFFLOAD, now, "%zu bytes to %s", len, p->name);
         return;
     }
+    if (len && pkt[0] == INNER_FRAME_GSO)
+        d->gso_frames++;
     tx_link_send(p, now, pkt, len);
 }
 
@@ -257,6 +260,10 @@ void tx_frame(struct daemon *d, struct enclave *e, struct attachment *a, struct 
 
     if (flen < INNER_ETH_MIN) {
         drop_count(&d->drops, DROP_RUNT, now, "%s: %zu bytes", e->name, flen);
+        return;
+    }
+    if (!t->vnet && flen > DAEMON_FRAME_MAX) {
+        drop_count(&d->drops, DROP_TOO_LONG, now, "%s: %zu bytes", e->name, flen);
         return;
     }
     if (enclave_own_mac(e, src)) {

@@ -54,7 +54,6 @@ static void tx_super(struct daemon *d, struct enclave *e, struct attachment *a,
 
     if (tx_gso_whole(e, t->frame)) {
         t->vnet = t->frame - TAP_VNET_HDR_LEN;
-        d->gso_frames++;
         tx_frame(d, e, a, t, now);
         return;
     }
@@ -81,7 +80,9 @@ static void tx_read_one(struct daemon *d, struct enclave *e, struct attachment *
     t.flen = rlen - TAP_VNET_HDR_LEN;
     vnet_hdr_read(t.frame - TAP_VNET_HDR_LEN, &h);
     if (h.gso_type != VNET_GSO_NONE) {
-        if (vnet_check(&h, t.frame, t.flen) < 0)
+        /* Its segments must fit where a plain frame fits (flood_buf). */
+        if (vnet_check(&h, t.frame, t.flen) < 0 ||
+            vnet_wire_len(&h, t.frame, t.flen) > DAEMON_FRAME_MAX)
             drop_count(&d->drops, DROP_OFFLOAD_BAD, now, "%s: from the TAP", e->name);
         else
             tx_super(d, e, a, &t, &h, now);
@@ -92,10 +93,6 @@ static void tx_read_one(struct daemon *d, struct enclave *e, struct attachment *
     if ((h.flags & VNET_F_NEEDS_CSUM) &&
         (vnet_check(&h, t.frame, t.flen) < 0 || vnet_csum_complete(&h, t.frame, t.flen) < 0)) {
         drop_count(&d->drops, DROP_OFFLOAD_BAD, now, "%s: from the TAP", e->name);
-        return;
-    }
-    if (t.flen > DAEMON_FRAME_MAX) {
-        drop_count(&d->drops, DROP_TOO_LONG, now, "%s: %zu bytes", e->name, t.flen);
         return;
     }
     tx_frame(d, e, a, &t, now);

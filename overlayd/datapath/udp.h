@@ -34,6 +34,7 @@ enum udp_limits {
     UDP_PKT_MAX = 9344,             /* jumbo inner frame + headers */
     UDP_RX_MAX = 65536,             /* one receive buffer: a GRO batch of datagrams */
     UDP_GSO_SEGS = 64,              /* datagrams per GSO send: every kernel takes 64 */
+    UDP_GSO_BYTES = 65507,          /* data in one UDP message over IPv4 */
     UDP_ADDRSTR = 64,               /* "[v6]:port" */
     UDP_HOST_MAX = 256,             /* host part of an endpoint, NUL included */
 };

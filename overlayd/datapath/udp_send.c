@@ -177,6 +177,9 @@ static bool udp_send_gso(struct udp *u, const struct udp_addr *to, const uint8_t
         u->gso = false;
         return false;
     }
+    /* Longer than this route takes in one message: this once, one by one. */
+    if (errno == EMSGSIZE)
+        return false;
     u->tx_errors += (len + seg - 1) / seg;
     return true;
 }
@@ -184,14 +187,25 @@ static bool udp_send_gso(struct udp *u, const struct udp_addr *to, const uint8_t
 void udp_send_train(struct udp *u, const struct udp_addr *to, const uint8_t *pkt, size_t len,
                     size_t seg)
 {
-    if (!seg || !to->len) {
+    size_t per;
+
+    if (!seg || seg > UDP_PKT_MAX || !to->len) {
         u->tx_errors++;
         return;
     }
-    if (u->gso && len > seg && seg <= UINT16_MAX) {
+    /* One UDP message holds at most 64 KB (IPv4: 65,507 bytes of data)
+     * and the kernel cuts at most UDP_GSO_SEGS: whole segments up to both. */
+    per = UDP_GSO_BYTES / seg < UDP_GSO_SEGS ? UDP_GSO_BYTES / seg : UDP_GSO_SEGS;
+    per *= seg;
+    if (u->gso && len > seg)
         udp_flush(u);
-        if (udp_send_gso(u, to, pkt, len, seg))
-            return;
+    while (u->gso && len > seg) {
+        size_t n = len < per ? len : per;
+
+        if (!udp_send_gso(u, to, pkt, n, seg))
+            break;
+        pkt += n;
+        len -= n;
     }
     for (size_t off = 0; off < len; off += seg)
         udp_queue(u, to, pkt + off, len - off < seg ? len - off : seg);

@@ -25,6 +25,7 @@ enum {
     VN_TCP_HDR = 20,
     VN_TCP_CSUM = 16,
     VN_TCP_FIN = 0x01,
+    VN_TCP_SYN = 0x02,
     VN_TCP_RST = 0x04,
     VN_TCP_PSH = 0x08,
     VN_TCP_CWR = 0x80,
@@ -220,6 +221,12 @@ static int vn_check_gso(const struct vnet_hdr *h, const uint8_t *f, size_t len,
     if (l->frag || l->rh_left || !l->ip_len_ok || h->csum_start != l->l4)
         return -EINVAL;
     if (h->csum_offset != (proto == VN_PROTO_TCP ? VN_TCP_CSUM : VN_UDP_CSUM))
+        return -EINVAL;
+    /* No kernel cuts a SYN, and one marked so would pass the MSS clamp. */
+    if (proto == VN_PROTO_TCP && (f[l->l4 + 13] & VN_TCP_SYN))
+        return -EINVAL;
+    /* Tiny segments would turn one frame into tens of thousands. */
+    if (len > l->data && (len - l->data + h->gso_size - 1) / h->gso_size > VNET_SEGS_MAX)
         return -EINVAL;
     return 0;
 }

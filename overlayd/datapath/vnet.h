@@ -18,10 +18,11 @@
  * IPv6 with any hop-by-hop, destination-options and routing headers (a
  * routing header only with no segments left: the pseudo-header would need
  * the final destination); then the TCP or UDP header the gso_type names;
- * csum_start at that header and csum_offset at its checksum field; the IP
- * length covering exactly the rest of the frame (as the kernel writes it,
- * so a truncated frame is refused). hdr_len is never read: the headers
- * are measured. Old UDP fragmentation offload (UFO) is refused.
+ * csum_start at that header and csum_offset at its checksum field; no TCP
+ * SYN; at most VNET_SEGS_MAX segments; the IP length covering exactly the
+ * rest of the frame (as the kernel writes it, so a truncated frame is
+ * refused). hdr_len is never read: the headers are measured. Old UDP
+ * fragmentation offload (UFO) is refused.
  *
  * Segmentation (vnet_segment) copies the headers in front of each
  * gso_size slice of the payload and writes, per segment: the IPv4 total
@@ -39,7 +40,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { VNET_HDR_LEN = 10 };
+enum {
+    VNET_HDR_LEN = 10,
+    /* Most segments one GSO frame may hold: 64 KB of 256-byte segments.
+     * The kernel's own TSO never comes near (about 45 of 1.4 KB). */
+    VNET_SEGS_MAX = 256,
+};
 
 enum vnet_flags {
     VNET_F_NEEDS_CSUM = 1,              /* checksum from csum_start is partial */

@@ -56,6 +56,26 @@ int sendmmsg(int fd, struct mmsghdr *msg, unsigned vlen, int flags)
     return (int)vlen;
 }
 
+static size_t msg_len[8];
+static unsigned msg_seg[8], msg_n;
+static int msg_errno;             /* 0: accept */
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    (void)fd;
+    (void)flags;
+    if (msg_errno) {
+        errno = msg_errno;
+        return -1;
+    }
+    if (msg_n < 8) {
+        msg_len[msg_n] = msg->msg_iov[0].iov_len;
+        msg_seg[msg_n] = entry_seg((struct msghdr *)msg);
+    }
+    msg_n++;
+    return (ssize_t)msg->msg_iov[0].iov_len;
+}
+
 static void queue_n(struct udp *u, unsigned n)
 {
     struct udp_addr to;
@@ -139,9 +159,48 @@ static void test_runs(void)
     udp_close(&u);
 }
 
+/* A train longer than one UDP message goes in messages of whole segments. */
+static void test_train(void)
+{
+    static uint8_t pkt[70000];
+    struct udp u;
+    struct udp_addr a;
+
+    memset(&u, 0, sizeof(u));
+    CHECK(udp_open(&u, "127.0.0.1", 0) == 0);
+    CHECK(udp_resolve(&u, "127.0.0.1:9", &a) == 0);
+    msg_n = 0;
+    udp_send_train(&u, &a, pkt, 65586, 1472);   /* 45 fragments of a 64 KB frame */
+    CHECK_EQ(msg_n, 1);
+    CHECK_EQ(msg_len[0], 44 * 1472);            /* 44 fit 65,507 bytes */
+    CHECK_EQ(msg_seg[0], 1472);
+    CHECK_EQ(u.tx_packets, 44);
+    CHECK_EQ(u.tx_trains, 1);
+    CHECK_EQ(u.tx_n, 1);                         /* the last, shorter one: queued */
+    CHECK_EQ(u.tx_iov[0].iov_len, 65586 - 44 * 1472);
+    u.tx_n = 0;
+    /* EMSGSIZE: this train one by one through the queue, GSO stays on */
+    msg_n = 0;
+    msg_errno = EMSGSIZE;
+    udp_send_train(&u, &a, pkt, 3000, 1000);
+    msg_errno = 0;
+    CHECK(u.gso);
+    CHECK_EQ(u.tx_n, 1);                         /* one run of three, same size */
+    CHECK_EQ(u.tx_cnt[0], 3);
+    /* EIO: GSO off for good, and no run forms in the queue either */
+    u.tx_n = 0;
+    msg_errno = EIO;
+    udp_send_train(&u, &a, pkt, 3000, 1000);
+    msg_errno = 0;
+    CHECK(!u.gso);
+    CHECK_EQ(u.tx_n, 3);
+    udp_close(&u);
+}
+
 int main(void)
 {
     test_runs();
+    test_train();
     /* all sent in one call */
     run(0, 0, 100, 1, 100, 0, __LINE__);
     /* full buffer: one failing call, the rest counted as errors, no spin */

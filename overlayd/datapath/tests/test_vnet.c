@@ -303,6 +303,8 @@ static void test_tcp4(void)
     s.payload = 50;                                         /* a byte per segment */
     s.gso_size = 1;
     expect_segments(&s);
+    s.payload = VNET_SEGS_MAX;                              /* as many as allowed */
+    expect_segments(&s);
 }
 
 static void test_tcp6(void)
@@ -505,6 +507,17 @@ static void test_refused_frame(void)
     put16(b.f + b.l3 + 2, (unsigned)(b.len - b.l3 + 1));    /* IP length past the frame */
     REFUSED(&b, &b.h, -EINVAL);
     put16(b.f + b.l3 + 2, (unsigned)(b.len - b.l3 - 1));    /* ... or short of it */
+    REFUSED(&b, &b.h, -EINVAL);
+    s.tcp_flags = 0x02;                                     /* a SYN would skip the clamp */
+    build(&s, &b);
+    REFUSED(&b, &b.h, -EINVAL);
+    s.tcp_flags = 0x12;                                     /* SYN-ACK */
+    build(&s, &b);
+    REFUSED(&b, &b.h, -EINVAL);
+    s.tcp_flags = 0x10;
+    s.payload = VNET_SEGS_MAX + 1;                          /* one segment too many */
+    s.gso_size = 1;
+    build(&s, &b);
     REFUSED(&b, &b.h, -EINVAL);
 }
 
