@@ -283,7 +283,8 @@ int daemon_start(struct daemon *d, uv_loop_t *loop, struct config *cfg)
     randombytes_buf(&d->fdb_seed, sizeof(d->fdb_seed));
     d->tap_buf = malloc((size_t)DAEMON_TAP_BATCH * DAEMON_TAP_SLOT);
     d->seg_buf = malloc(DAEMON_TAP_SLOT);
-    if (!d->tap_buf || !d->seg_buf)
+    d->detour_rx = malloc(LINK_MAX_PACKET);
+    if (!d->tap_buf || !d->seg_buf || !d->detour_rx)
         return -ENOMEM;
     if ((rc = daemon_open_sockets(d, cfg)) < 0 || (rc = daemon_open_links(d, cfg)) < 0)
         return rc;
@@ -384,6 +385,7 @@ void daemon_cleanup(struct daemon *d)
     free(d->ts_cache);
     free(d->tap_buf);
     free(d->seg_buf);
+    free(d->detour_rx);
     config_free(d->cfg);
     memset(d, 0, sizeof(*d));
 }

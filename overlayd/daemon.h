@@ -156,6 +156,7 @@ struct daemon {
     /* data-path buffers, preallocated */
     uint8_t *tap_buf;                   /* DAEMON_TAP_BATCH * DAEMON_TAP_SLOT */
     uint8_t *seg_buf;                   /* one segment of a super-frame cut in software */
+    uint8_t *detour_rx;                 /* LINK_MAX_PACKET: a relayed link packet, decrypted */
     uint8_t ctl_buf[1400];
     uint8_t flood_buf[INNER_FLOOD_HDR + DAEMON_FRAME_MAX];
     uint8_t detour_buf[INNER_DETOUR_FWD_HDR + LINK_MAX_PACKET];

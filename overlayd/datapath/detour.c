@@ -241,7 +241,16 @@ static void detour_deliver(struct daemon *d, struct peer *relay, const struct in
      * names whose session to try, and answers go back through it. */
     d->rx_via = relay;
     d->rx_via_origin = p;
-    rc = link_receive(d->link, now, (uint8_t *)dt->pkt, dt->pkt_len, &rx);
+    /* @dt->pkt may lie in the relay link's reassembly buffer, which this
+     * very call may take for the origin's fragment: decrypt a copy. */
+    if (dt->pkt_len > LINK_MAX_PACKET) {
+        d->rx_via = NULL;
+        drop_count(&d->drops, DROP_DETOUR_REFUSED, now, "%zu bytes through %s", dt->pkt_len,
+                   relay->name);
+        return;
+    }
+    memcpy(d->detour_rx, dt->pkt, dt->pkt_len);
+    rc = link_receive(d->link, now, d->detour_rx, dt->pkt_len, &rx);
     if (rc < 0 || !rx.peer) {
         d->rx_via = NULL;
         return;                       /* counted by the link layer */
