@@ -296,7 +296,9 @@ int link_peer_send(struct link_peer *peer, uint64_t now, const uint8_t *data, si
  * in place and described by @rx. A fragment is kept (0, rx->peer NULL)
  * until the last one of its packet arrives; then the packet is processed
  * as a data datagram (rx->data in the reassembly buffer, see struct
- * link_rx).
+ * link_rx). @pkt must not lie in such a buffer (an earlier call's
+ * rx->data, e.g. a relayed packet inside it): copy it first, since this
+ * call may reuse the buffer for a fragment.
  * Returns 0 or -LINK_DROP_* (the matching counter has been incremented),
  * or -ENOMEM when a new session or a fragment's reassembly buffer could
  * not be stored, or -EMSGSIZE when
