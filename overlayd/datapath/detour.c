@@ -235,20 +235,22 @@ static void detour_deliver(struct daemon *d, struct peer *relay, const struct in
 {
     struct link_rx rx = { 0 };
     struct peer *p = detour_peer_by_key(d, dt->key);
+    uint8_t key[32];
     int rc;
 
     /* The origin's own link authenticates the packet; the relay only
      * names whose session to try, and answers go back through it. */
     d->rx_via = relay;
     d->rx_via_origin = p;
-    /* @dt->pkt may lie in the relay link's reassembly buffer, which this
-     * very call may take for the origin's fragment: decrypt a copy. */
+    /* @dt may lie in the relay link's reassembly buffer, which this very
+     * call may take for the origin's fragment: keep copies. */
     if (dt->pkt_len > LINK_MAX_PACKET) {
         d->rx_via = NULL;
         drop_count(&d->drops, DROP_DETOUR_REFUSED, now, "%zu bytes through %s", dt->pkt_len,
                    relay->name);
         return;
     }
+    memcpy(key, dt->key, sizeof(key));
     memcpy(d->detour_rx, dt->pkt, dt->pkt_len);
     rc = link_receive(d->link, now, d->detour_rx, dt->pkt_len, &rx);
     if (rc < 0 || !rx.peer) {
@@ -256,7 +258,7 @@ static void detour_deliver(struct daemon *d, struct peer *relay, const struct in
         return;                       /* counted by the link layer */
     }
     p = link_peer_user(rx.peer);
-    if (!p || memcmp(link_peer_pubkey(rx.peer), dt->key, 32) != 0) {
+    if (!p || memcmp(link_peer_pubkey(rx.peer), key, sizeof(key)) != 0) {
         d->rx_via = NULL;
         drop_count(&d->drops, DROP_DETOUR_SPOOF, now, "through %s", relay->name);
         return;
