@@ -10,6 +10,11 @@ Used by the netns scenarios:
   list FILE [filters]       one line per matching datagram (index, addresses,
                             length, first payload byte, bytes 8..15 as LE u64)
   replay FILE IFACE [filters] [--skip N] [--count N] [--flip OFF] [--set-sport P]
+
+A capture on a veth shows a UDP GSO send (the daemon sends a run of
+equal-size link packets to one host in one message) as one datagram: the
+filters and replay see each link packet of such a run as a datagram of its
+own (split_run), as the receiving host does.
                             re-send matching Ethernet frames on IFACE
                             (AF_PACKET) with the MACs they were captured
                             with (so capture on the port they are re-sent
@@ -116,12 +121,47 @@ def matches(u, a, frame):
     return True
 
 
+def run_length(p):
+    """Length of each link data packet when @p holds a run of them (a UDP
+    GSO send, captured on a veth before anything cut it), else None: the
+    next packet starts with type 4, the same receiver index and the next
+    counter."""
+    if len(p) < 64 or p[0] != 4:
+        return None
+    ctr = struct.unpack("<Q", p[8:16])[0]
+    for n in range(32, len(p) - 16 + 1):
+        if p[n] == 4 and p[n + 4:n + 8] == p[4:8] and \
+                struct.unpack("<Q", p[n + 8:n + 16])[0] == ctr + 1:
+            return n
+    return None
+
+
+def split_run(frame, u):
+    """The datagrams of a captured UDP GSO run, each a frame of its own."""
+    n = run_length(u["payload"])
+    if n is None:
+        return [(frame, u)]
+    out, p, l3, l4 = [], u["payload"], u["l3"], u["l4"]
+    for off in range(0, len(p), n):
+        seg = p[off:off + n]
+        b = bytearray(frame[:l4 + 8]) + seg
+        b[l3 + 2:l3 + 4] = struct.pack("!H", l4 - l3 + 8 + len(seg))
+        b[l4 + 4:l4 + 6] = struct.pack("!H", 8 + len(seg))
+        v = dict(u)
+        v["payload"] = bytes(seg)
+        out.append((bytes(b), v))
+    return out
+
+
 def selected(a):
     out = []
     for lt, frame in read_pcap(a.file):
         u = parse_udp(frame, lt)
-        if matches(u, a, frame):
-            out.append((frame, u))
+        if u is None:
+            continue
+        for f, v in split_run(frame, u):
+            if matches(v, a, f):
+                out.append((f, v))
     return out
 
 
